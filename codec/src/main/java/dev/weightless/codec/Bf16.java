@@ -1,0 +1,52 @@
+package dev.weightless.codec;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Bit layout of BF16 and the plane split: a value is sign(1) exponent(8) mantissa(7); the exponent
+ * plane holds the middle 8 bits, the sign|mantissa plane holds sign in bit 7 and mantissa below.
+ * The SWAR helpers work on four little-endian values packed in a long.
+ */
+public final class Bf16 {
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private Bf16() {}
+
+    public static int exponent(int bf16) { return (bf16 >>> 7) & 0xFF; }
+
+    public static int signMantissa(int bf16) { return ((bf16 >>> 8) & 0x80) | (bf16 & 0x7F); }
+
+    public static short join(int exponent, int signMantissa) {
+        return (short) ((signMantissa & 0x80) << 8 | exponent << 7 | (signMantissa & 0x7F));
+    }
+
+    /** The exponents of four values, one per byte. */
+    static int exponents4(long values) { return pack4((values >>> 7) & 0x00FF00FF00FF00FFL); }
+
+    /** The sign|mantissa bytes of four values. */
+    static int signMantissas4(long values) {
+        return pack4((values & 0x007F007F007F007FL) | ((values >>> 8) & 0x0080008000800080L));
+    }
+
+    /** Four values from four exponent bytes and four sign|mantissa bytes. */
+    static long join4(int exponents, int signMantissas) {
+        long s = spread4(signMantissas);
+        return (s & 0x0080008000800080L) << 8 | spread4(exponents) << 7 | (s & 0x007F007F007F007FL);
+    }
+
+    /** The low bytes of four 16-bit lanes, packed into an int. */
+    private static int pack4(long lanes) {
+        lanes = (lanes | lanes >>> 8) & 0x0000FFFF0000FFFFL;
+        return (int) (lanes | lanes >>> 16);
+    }
+
+    /** Four bytes spread into the low bytes of four 16-bit lanes. */
+    private static long spread4(int bytes) {
+        long x = bytes & 0xFFFFFFFFL;
+        x = (x | x << 16) & 0x0000FFFF0000FFFFL;
+        return (x | x << 8) & 0x00FF00FF00FF00FFL;
+    }
+}

@@ -1,0 +1,249 @@
+package dev.weightless.codec;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static dev.weightless.codec.Bf16.INT_LE;
+import static dev.weightless.codec.Bf16.LONG_LE;
+import static dev.weightless.codec.Bf16.SHORT_LE;
+
+/**
+ * Encodes a BF16 tensor in two steps so the caller can size its output before writing it:
+ * {@link #plan} reads the input twice (histogram and checksum, then the bit length of each chunk),
+ * and {@link Plan#write} reads it once more to pack the exponent stream and copy the sign|mantissa plane.
+ * All three passes run over groups of chunks on several threads. Progress reports each input byte once per pass.
+ */
+public final class HuffmanEncoder {
+    /** Symbols per task: large enough to amortise scheduling, small enough to balance threads. */
+    private static final long TASK_SYMBOLS = 1 << 20;
+
+    private HuffmanEncoder() {}
+
+    /** Analyses little-endian BF16 values; {@code bf16} must hold an even number of bytes. */
+    public static Plan plan(MemorySegment bf16, CodecOptions options) {
+        if ((bf16.byteSize() & 1) != 0) throw new IllegalArgumentException("BF16 data must have an even byte count, got " + bf16.byteSize());
+        ChunkLayout layout = new ChunkLayout(bf16.byteSize() / 2, options.chunkSymbols(), options.groupChunks());
+        return new Plan(bf16, options, layout);
+    }
+
+    public static final class Plan {
+        private final MemorySegment bf16;
+        private final CodecOptions options;
+        private final ChunkLayout layout;
+        private final long groupsPerTask;
+        private final long[] histogram = new long[CodeTable.SYMBOLS];
+        private final int crc32c;
+        private final CodeTable code;
+        private final long[] groupBits;
+        private final MemorySegment index;
+        private final long totalBits;
+
+        private Plan(MemorySegment bf16, CodecOptions options, ChunkLayout layout) {
+            this.bf16 = bf16;
+            this.options = options;
+            this.layout = layout;
+            long groupSymbols = (long) layout.chunkSymbols() * layout.groupChunks();
+            this.groupsPerTask = Math.max(1, TASK_SYMBOLS / groupSymbols);
+            this.crc32c = histogramAndChecksum();
+            this.code = CodeTable.forHistogram(histogram, options.maxCodeLength());
+            this.index = MemorySegment.ofArray(new byte[Math.toIntExact(layout.indexBytes())]);
+            this.groupBits = new long[Math.toIntExact(layout.groups())];
+            this.totalBits = measureChunks();
+        }
+
+        public ChunkLayout layout() { return layout; }
+
+        public long[] histogram() { return histogram.clone(); }
+
+        public CodeTable code() { return code; }
+
+        /** CRC32C of the input bytes. */
+        public int crc32c() { return crc32c; }
+
+        public long payloadBits() { return totalBits; }
+
+        public long payloadBytes() { return ChunkLayout.payloadBytes(totalBits); }
+
+        public long indexBytes() { return layout.indexBytes(); }
+
+        public long planeBytes() { return layout.elements(); }
+
+        /** Everything the coded tensor takes: table, index, exponent stream and sign|mantissa plane. */
+        public long encodedBytes() {
+            return Math.addExact(Math.addExact(CodeTable.SERIALIZED_BYTES, indexBytes()), Math.addExact(payloadBytes(), planeBytes()));
+        }
+
+        private long tasks() { return ChunkLayout.ceilDiv(layout.groups(), groupsPerTask); }
+
+        private long firstElement(long task) {
+            return Math.min(layout.elements(), task * groupsPerTask * layout.groupChunks() * layout.chunkSymbols());
+        }
+
+        private int histogramAndChecksum() {
+            long tasks = tasks();
+            int[] crcs = new int[Math.toIntExact(tasks)];
+            Parallel.forEach(options.threads(), tasks, task -> {
+                long from = firstElement(task), to = firstElement(task + 1);
+                long[] local = new long[CodeTable.SYMBOLS];
+                countExponents(from, to, local);
+                crcs[(int) task] = Crc32c.of(bf16.asSlice(from * 2, (to - from) * 2));
+                synchronized (histogram) {
+                    for (int s = 0; s < local.length; s++) histogram[s] += local[s];
+                }
+                options.progress().accept((to - from) * 2);
+            });
+            int crc = Crc32c.of(MemorySegment.NULL);
+            for (long t = 0; t < tasks; t++) {
+                crc = Crc32c.combine(crc, crcs[(int) t], (firstElement(t + 1) - firstElement(t)) * 2);
+            }
+            return crc;
+        }
+
+        private void countExponents(long from, long to, long[] into) {
+            // Four sub-histograms so that runs of one exponent do not serialise on one counter.
+            int[] h0 = new int[256], h1 = new int[256], h2 = new int[256], h3 = new int[256];
+            long i = from;
+            for (; i + 4 <= to; i += 4) {
+                long v = bf16.get(LONG_LE, i * 2);
+                h0[(int) (v >>> 7) & 0xFF]++;
+                h1[(int) (v >>> 23) & 0xFF]++;
+                h2[(int) (v >>> 39) & 0xFF]++;
+                h3[(int) (v >>> 55) & 0xFF]++;
+            }
+            for (; i < to; i++) h0[Bf16.exponent(bf16.get(SHORT_LE, i * 2))]++;
+            for (int s = 0; s < 256; s++) into[s] = (long) h0[s] + h1[s] + h2[s] + h3[s];
+        }
+
+        private long measureChunks() {
+            int[] cost = code.bitCosts();
+            Parallel.forEach(options.threads(), tasks(), task -> {
+                long g0 = task * groupsPerTask, g1 = Math.min(layout.groups(), g0 + groupsPerTask);
+                for (long g = g0; g < g1; g++) {
+                    long sum = 0;
+                    long c1 = Math.min(layout.chunks(), (g + 1) * layout.groupChunks());
+                    for (long c = g * layout.groupChunks(); c < c1; c++) {
+                        long from = c * layout.chunkSymbols();
+                        int bits = chunkCost(from, from + layout.symbolsIn(c), cost);
+                        layout.chunkBits(index, c, bits);
+                        sum += bits;
+                    }
+                    groupBits[(int) g] = sum;
+                }
+                options.progress().accept((firstElement(task + 1) - firstElement(task)) * 2);
+            });
+            long offset = 0;
+            for (long g = 0; g < layout.groups(); g++) {
+                layout.groupOffset(index, g, offset);
+                offset += groupBits[(int) g];
+            }
+            return offset;
+        }
+
+        private int chunkCost(long from, long to, int[] cost) {
+            int bits = 0;
+            long i = from;
+            for (; i + 4 <= to; i += 4) {
+                long v = bf16.get(LONG_LE, i * 2);
+                bits += cost[(int) (v >>> 7) & 0xFF] + cost[(int) (v >>> 23) & 0xFF]
+                        + cost[(int) (v >>> 39) & 0xFF] + cost[(int) (v >>> 55) & 0xFF];
+            }
+            for (; i < to; i++) bits += cost[Bf16.exponent(bf16.get(SHORT_LE, i * 2))];
+            return bits;
+        }
+
+        /** Writes the coded tensor into fresh segments of {@code arena}. */
+        public EncodedTensor writeTo(Arena arena) {
+            MemorySegment t = arena.allocate(CodeTable.SERIALIZED_BYTES), i = arena.allocate(indexBytes());
+            MemorySegment p = arena.allocate(payloadBytes()), s = arena.allocate(planeBytes());
+            write(t, i, p, s);
+            return new EncodedTensor(layout.elements(), layout.chunkSymbols(), layout.groupChunks(), crc32c,
+                    EncodedTensor.Part.of(t), EncodedTensor.Part.of(i), EncodedTensor.Part.of(p), EncodedTensor.Part.of(s));
+        }
+
+        /**
+         * Writes the four parts. Segments must have exactly the planned sizes
+         * ({@link CodeTable#SERIALIZED_BYTES}, {@link #indexBytes()}, {@link #payloadBytes()}, {@link #planeBytes()}).
+         */
+        public void write(MemorySegment table, MemorySegment indexOut, MemorySegment payload, MemorySegment plane) {
+            requireSize("code table", table, CodeTable.SERIALIZED_BYTES);
+            requireSize("index", indexOut, indexBytes());
+            requireSize("payload", payload, payloadBytes());
+            requireSize("sign|mantissa plane", plane, planeBytes());
+            code.write(table);
+            MemorySegment.copy(index, 0, indexOut, 0, index.byteSize());
+            int[] codes = new int[CodeTable.SYMBOLS];
+            int[] cost = code.bitCosts();
+            for (int s = 0; s < codes.length; s++) codes[s] = code.reversedCode(s) | cost[s] << 16;
+            long tasks = tasks();
+            List<long[]> edges = new ArrayList<>(); // {word, value} of 32-bit words shared between tasks
+            Parallel.forEach(options.threads(), tasks, task -> {
+                long from = firstElement(task), to = firstElement(task + 1);
+                long startBit = layout.groupOffset(index, task * groupsPerTask);
+                long[][] own = pack(from, to, startBit, codes, payload, plane);
+                synchronized (edges) {
+                    for (long[] e : own) if (e != null) edges.add(e);
+                }
+                options.progress().accept((to - from) * 2);
+            });
+            Map<Long, Long> merged = new TreeMap<>();
+            for (long[] e : edges) merged.merge(e[0], e[1], (a, b) -> a | b);
+            merged.forEach((word, value) -> payload.set(INT_LE, word * 4, (int) (long) value));
+            long written = ChunkLayout.ceilDiv(totalBits, 32) * 4;
+            payload.asSlice(written).fill((byte) 0);
+        }
+
+        /** Packs symbols [from, to) starting at {@code startBit}; returns the first and last words, which neighbours share. */
+        private long[][] pack(long from, long to, long startBit, int[] codes, MemorySegment payload, MemorySegment plane) {
+            long word = startBit >>> 5;
+            int pending = (int) (startBit & 31);   // bits in acc; the ones before startBit are zero
+            long acc = 0;
+            long[] head = null;
+            long i = from;
+            for (; i + 4 <= to; i += 4) {
+                long v = bf16.get(LONG_LE, i * 2);
+                plane.set(INT_LE, i, Bf16.signMantissas4(v));
+                for (int k = 0; k < 4; k += 2) {
+                    // Two codes (at most 30 bits) on fewer than 32 pending bits still fit the 64-bit accumulator.
+                    int c0 = codes[(int) (v >>> (7 + 16 * k)) & 0xFF];
+                    int c1 = codes[(int) (v >>> (23 + 16 * k)) & 0xFF];
+                    acc |= (long) (c0 & 0xFFFF) << pending;
+                    pending += c0 >>> 16;
+                    acc |= (long) (c1 & 0xFFFF) << pending;
+                    pending += c1 >>> 16;
+                    if (pending >= 32) {
+                        if (head == null) head = new long[] {word, acc & 0xFFFFFFFFL};
+                        else payload.set(INT_LE, word * 4, (int) acc);
+                        word++;
+                        acc >>>= 32;
+                        pending -= 32;
+                    }
+                }
+            }
+            for (; i < to; i++) {
+                int v = bf16.get(SHORT_LE, i * 2);
+                plane.set(ValueLayout.JAVA_BYTE, i, (byte) Bf16.signMantissa(v));
+                int c = codes[Bf16.exponent(v)];
+                acc |= (long) (c & 0xFFFF) << pending;
+                pending += c >>> 16;
+                if (pending >= 32) {
+                    if (head == null) head = new long[] {word, acc & 0xFFFFFFFFL};
+                    else payload.set(INT_LE, word * 4, (int) acc);
+                    word++;
+                    acc >>>= 32;
+                    pending -= 32;
+                }
+            }
+            long[] tail = pending > 0 ? new long[] {word, acc & 0xFFFFFFFFL} : null;
+            return new long[][] {head, tail};
+        }
+
+        private static void requireSize(String what, MemorySegment s, long size) {
+            if (s.byteSize() != size) throw new IllegalArgumentException(what + " must be " + size + " bytes, got " + s.byteSize());
+        }
+    }
+}
