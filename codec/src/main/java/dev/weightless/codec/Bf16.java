@@ -1,6 +1,9 @@
 package dev.weightless.codec;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
@@ -12,12 +15,22 @@ public final class Bf16 {
     static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    static final VarHandle INT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private Bf16() {}
 
     public static int exponent(int bf16) { return (bf16 >>> 7) & 0xFF; }
 
     public static int signMantissa(int bf16) { return ((bf16 >>> 8) & 0x80) | (bf16 & 0x7F); }
+
+    /** Counts the exponents of little-endian BF16 values (a plain loop, for statistics). */
+    public static long[] exponentHistogram(MemorySegment bf16) {
+        long[] h = new long[256];
+        for (long i = 0, n = bf16.byteSize() / 2; i < n; i++) h[exponent(bf16.get(SHORT_LE, 2 * i))]++;
+        return h;
+    }
 
     public static short join(int exponent, int signMantissa) {
         return (short) ((signMantissa & 0x80) << 8 | exponent << 7 | (signMantissa & 0x7F));

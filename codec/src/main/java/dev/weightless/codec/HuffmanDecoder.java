@@ -2,14 +2,11 @@ package dev.weightless.codec;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
-import static dev.weightless.codec.Bf16.INT_LE;
-import static dev.weightless.codec.Bf16.LONG_LE;
+import static dev.weightless.codec.Bf16.INT_IN_BYTES;
+import static dev.weightless.codec.Bf16.LONG_IN_BYTES;
 import static dev.weightless.codec.MalformedInputException.verify;
 
 /**
@@ -19,8 +16,6 @@ import static dev.weightless.codec.MalformedInputException.verify;
  * could run past the payload is decoded from a zero-padded copy.
  */
 public final class HuffmanDecoder {
-    private static final VarHandle INT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long TASK_SYMBOLS = 1 << 20;
     /** Symbols one multi-symbol lookup can return. */
     private static final int PER_LOOKUP = 4;
@@ -57,13 +52,17 @@ public final class HuffmanDecoder {
             CRC32C crc = new CRC32C();
             long c1 = Math.min(layout.chunks(), (task + 1) * chunksPerTask);
             long bytes = 0;
-            for (long c = task * chunksPerTask; c < c1; c++) {
-                int n = w.decodeChunk(c);
-                long first = c * layout.chunkSymbols();
-                w.join(first, n);
-                crc.update(w.values, 0, 2 * n);
-                MemorySegment.copy(w.values, 0, out, ValueLayout.JAVA_BYTE, 2 * first, 2 * n);
-                bytes += 2L * n;
+            for (long c = task * chunksPerTask; c < c1; c += 2) {
+                boolean pair = c + 1 < c1;
+                w.decode(c, pair);
+                for (int k = 0; k < (pair ? 2 : 1); k++) {
+                    int n = layout.symbolsIn(c + k);
+                    long first = (c + k) * layout.chunkSymbols();
+                    w.join(w.exponents[k], first, n);
+                    crc.update(w.values, 0, 2 * n);
+                    MemorySegment.copy(w.values, 0, out, ValueLayout.JAVA_BYTE, 2 * first, 2 * n);
+                    bytes += 2L * n;
+                }
             }
             crcs[(int) task] = (int) crc.getValue();
             options.progress().accept(bytes);
@@ -84,9 +83,13 @@ public final class HuffmanDecoder {
             Worker w = new Worker();
             long[] local = new long[CodeTable.SYMBOLS];
             long c1 = Math.min(layout.chunks(), (task + 1) * chunksPerTask);
-            for (long c = task * chunksPerTask; c < c1; c++) {
-                int n = w.decodeChunk(c);
-                for (int i = 0; i < n; i++) local[w.exponents[i] & 0xFF]++;
+            for (long c = task * chunksPerTask; c < c1; c += 2) {
+                boolean pair = c + 1 < c1;
+                w.decode(c, pair);
+                for (int k = 0; k < (pair ? 2 : 1); k++) {
+                    byte[] e = w.exponents[k];
+                    for (int i = 0, n = layout.symbolsIn(c + k); i < n; i++) local[e[i] & 0xFF]++;
+                }
             }
             synchronized (histogram) {
                 for (int s = 0; s < local.length; s++) histogram[s] += local[s];
@@ -153,37 +156,58 @@ public final class HuffmanDecoder {
         }
     }
 
-    /** Per-thread decode state: lookup tables and buffers for one chunk. */
+    /**
+     * Per-thread decode state. Each chunk's bytes are first copied into heap arrays: the hot loops then
+     * index arrays, which the JIT compiles far better than access to segments of varying classes.
+     */
     private final class Worker {
-        final byte[] exponents = new byte[layout.chunkSymbols() + PER_LOOKUP * 3];
+        final byte[][] exponents = {new byte[layout.chunkSymbols() + PER_LOOKUP * 3], new byte[layout.chunkSymbols() + PER_LOOKUP * 3]};
         final byte[] values = new byte[layout.chunkSymbols() * 2];
+        private final byte[] signMantissas = new byte[layout.chunkSymbols()];
+        // A chunk's worst case is chunkSymbols × maxLength bits after a start bit in 0..7, plus one 8-byte load.
+        private final byte[][] bits = {new byte[bitsBufferSize()], new byte[bitsBufferSize()]};
+        private final long[] used = new long[2];
         private long chunk = -1, chunkStart;
 
-        /** Decodes chunk {@code c}'s exponents; returns its symbol count. */
-        int decodeChunk(long c) {
-            int n = layout.symbolsIn(c);
-            int expected = layout.chunkBits(tensor.index().bytes(), c);
-            long start = startOf(c);
+        private int bitsBufferSize() { return layout.chunkSymbols() * Math.max(1, code.maxLength()) / 8 + 17; }
+
+        /** Decodes the exponents of chunk {@code c} (into exponents[0]) and, if {@code pair}, of c + 1 (into exponents[1]). */
+        void decode(long c, boolean pair) {
+            long startA = startOf(c), startB = pair ? startOf(c + 1) : 0;
+            int nA = layout.symbolsIn(c), nB = pair ? layout.symbolsIn(c + 1) : 0;
             if (code.isSingleSymbol()) {
-                Arrays.fill(exponents, 0, n, (byte) code.singleSymbol());
-                return n;
+                Arrays.fill(exponents[0], 0, nA, (byte) code.singleSymbol());
+                Arrays.fill(exponents[1], 0, nB, (byte) code.singleSymbol());
+                return;
             }
+            fetch(c, startA, bits[0]);
+            if (pair) {
+                fetch(c + 1, startB, bits[1]);
+                table.decodeTwo(bits[0], (int) (startA & 7), nA, exponents[0], bits[1], (int) (startB & 7), nB, exponents[1], used);
+                check(c, startA, used[0]);
+                check(c + 1, startB, used[1]);
+            } else {
+                check(c, startA, table.decode(bits[0], (int) (startA & 7), nA, exponents[0]));
+            }
+        }
+
+        /**
+         * Copies the bytes of chunk {@code c}'s bits, as the index gives them, to the start of {@code into}.
+         * A chunk that decodes within its stated length reads nothing else; one that does not is rejected.
+         */
+        private void fetch(long c, long start, byte[] into) {
             MemorySegment src = tensor.payload().bytes();
-            long base = 0;
-            // Worst case the chunk reads n × maxLength bits plus one 8-byte load; near the end, decode from a padded copy.
-            long lastByte = (start + (long) n * code.maxLength()) / 8 + 8;
-            if (lastByte > src.byteSize()) {
-                base = (start >>> 6) << 3; // byte offset of the 64-bit word holding the first bit
-                byte[] copy = new byte[Math.toIntExact(lastByte - base + 8)];
-                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, base, copy, 0, (int) (src.byteSize() - base));
-                src = MemorySegment.ofArray(copy);
-            }
-            long used = table.decode(src, (start - base * 8), n, exponents);
+            long from = start >>> 3;
+            int length = (int) Math.min(src.byteSize() - from, ((start & 7) + layout.chunkBits(tensor.index().bytes(), c) + 7) / 8 + 8);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, from, into, 0, length);
+        }
+
+        private void check(long c, long start, long used) {
+            int expected = layout.chunkBits(tensor.index().bytes(), c);
             if (used != expected) {
                 throw new MalformedInputException(tensor.payload().fileOffset() + (start >>> 3),
                         "chunk " + c + " decodes with " + used + " bits but the index gives it " + expected);
             }
-            return n;
         }
 
         private long startOf(long c) {
@@ -199,15 +223,15 @@ public final class HuffmanDecoder {
         }
 
         /** Joins {@code n} decoded exponents with their sign|mantissa bytes into {@link #values}. */
-        void join(long first, int n) {
-            MemorySegment plane = tensor.plane().bytes();
+        void join(byte[] exponents, long first, int n) {
+            MemorySegment.copy(tensor.plane().bytes(), ValueLayout.JAVA_BYTE, first, signMantissas, 0, n);
             int i = 0;
             for (; i + 4 <= n; i += 4) {
                 int e = (int) INT_IN_BYTES.get(exponents, i);
-                LONG_IN_BYTES.set(values, 2 * i, Bf16.join4(e, plane.get(INT_LE, first + i)));
+                LONG_IN_BYTES.set(values, 2 * i, Bf16.join4(e, (int) INT_IN_BYTES.get(signMantissas, i)));
             }
             for (; i < n; i++) {
-                short v = Bf16.join(exponents[i] & 0xFF, plane.get(ValueLayout.JAVA_BYTE, first + i));
+                short v = Bf16.join(exponents[i] & 0xFF, signMantissas[i]);
                 values[2 * i] = (byte) v;
                 values[2 * i + 1] = (byte) (v >>> 8);
             }
@@ -241,36 +265,80 @@ public final class HuffmanDecoder {
         }
 
         /** Decodes {@code n} symbols from bit {@code pos} of {@code src} into {@code out}; returns the bits used. */
-        long decode(MemorySegment src, long pos, int n, byte[] out) {
+        long decode(byte[] src, long pos, int n, byte[] out) {
             long start = pos;
             int i = 0;
             // Three lookups of at most 15 bits each fit the 57 valid bits of one unaligned load.
             while (i + 3 * PER_LOOKUP <= n) {
-                long w = src.get(LONG_LE, pos >>> 3) >>> (pos & 7);
+                long w = (long) LONG_IN_BYTES.get(src, (int) (pos >>> 3)) >>> (pos & 7);
+                long e0 = multi[(int) w & mask];
+                INT_IN_BYTES.set(out, i, (int) e0);
+                i += (int) (e0 >>> 32) & 0xFF;
+                w >>>= (int) (e0 >>> 40);
+                long e1 = multi[(int) w & mask];
+                INT_IN_BYTES.set(out, i, (int) e1);
+                i += (int) (e1 >>> 32) & 0xFF;
+                w >>>= (int) (e1 >>> 40);
+                long e2 = multi[(int) w & mask];
+                INT_IN_BYTES.set(out, i, (int) e2);
+                i += (int) (e2 >>> 32) & 0xFF;
+                pos += (int) (e0 >>> 40) + (int) (e1 >>> 40) + (int) (e2 >>> 40);
+            }
+            return finish(src, pos, i, n, out) - start;
+        }
+
+        /**
+         * Decodes two chunks in one loop: two independent chains of table lookups keep the core busy
+         * while each waits for its loads. Returns both bit counts.
+         */
+        void decodeTwo(byte[] srcA, long posA, int nA, byte[] outA, byte[] srcB, long posB, int nB, byte[] outB, long[] used) {
+            long startA = posA, startB = posB;
+            int i = 0, j = 0;
+            while (i + 3 * PER_LOOKUP <= nA && j + 3 * PER_LOOKUP <= nB) {
+                long wa = (long) LONG_IN_BYTES.get(srcA, (int) (posA >>> 3)) >>> (posA & 7);
+                long wb = (long) LONG_IN_BYTES.get(srcB, (int) (posB >>> 3)) >>> (posB & 7);
+                long a0 = multi[(int) wa & mask], b0 = multi[(int) wb & mask];
+                INT_IN_BYTES.set(outA, i, (int) a0);
+                INT_IN_BYTES.set(outB, j, (int) b0);
+                i += (int) (a0 >>> 32) & 0xFF;
+                j += (int) (b0 >>> 32) & 0xFF;
+                wa >>>= (int) (a0 >>> 40);
+                wb >>>= (int) (b0 >>> 40);
+                long a1 = multi[(int) wa & mask], b1 = multi[(int) wb & mask];
+                INT_IN_BYTES.set(outA, i, (int) a1);
+                INT_IN_BYTES.set(outB, j, (int) b1);
+                i += (int) (a1 >>> 32) & 0xFF;
+                j += (int) (b1 >>> 32) & 0xFF;
+                wa >>>= (int) (a1 >>> 40);
+                wb >>>= (int) (b1 >>> 40);
+                long a2 = multi[(int) wa & mask], b2 = multi[(int) wb & mask];
+                INT_IN_BYTES.set(outA, i, (int) a2);
+                INT_IN_BYTES.set(outB, j, (int) b2);
+                i += (int) (a2 >>> 32) & 0xFF;
+                j += (int) (b2 >>> 32) & 0xFF;
+                posA += (int) (a0 >>> 40) + (int) (a1 >>> 40) + (int) (a2 >>> 40);
+                posB += (int) (b0 >>> 40) + (int) (b1 >>> 40) + (int) (b2 >>> 40);
+            }
+            used[0] = finish(srcA, posA, i, nA, outA) - startA;
+            used[1] = finish(srcB, posB, j, nB, outB) - startB;
+        }
+
+        /** The last symbols of a chunk, one lookup each, so that no lookup runs past the chunk. */
+        private long finish(byte[] src, long pos, int i, int n, byte[] out) {
+            while (i + 3 * PER_LOOKUP <= n) { // only when the other chunk of a pair ran out first
+                long w = (long) LONG_IN_BYTES.get(src, (int) (pos >>> 3)) >>> (pos & 7);
                 long e = multi[(int) w & mask];
-                INT_IN_BYTES.set(out, i, (int) e);
-                i += (int) (e >>> 32) & 0xFF;
-                int b = (int) (e >>> 40);
-                w >>>= b;
-                pos += b;
-                e = multi[(int) w & mask];
-                INT_IN_BYTES.set(out, i, (int) e);
-                i += (int) (e >>> 32) & 0xFF;
-                b = (int) (e >>> 40);
-                w >>>= b;
-                pos += b;
-                e = multi[(int) w & mask];
                 INT_IN_BYTES.set(out, i, (int) e);
                 i += (int) (e >>> 32) & 0xFF;
                 pos += (int) (e >>> 40);
             }
             while (i < n) {
-                long w = src.get(LONG_LE, pos >>> 3) >>> (pos & 7);
+                long w = (long) LONG_IN_BYTES.get(src, (int) (pos >>> 3)) >>> (pos & 7);
                 int entry = single[(int) w & singleMask];
                 out[i++] = (byte) entry;
                 pos += entry >>> 8;
             }
-            return pos - start;
+            return pos;
         }
     }
 }

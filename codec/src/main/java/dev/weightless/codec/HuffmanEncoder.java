@@ -7,10 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.zip.CRC32C;
 
+import static dev.weightless.codec.Bf16.INT_IN_BYTES;
 import static dev.weightless.codec.Bf16.INT_LE;
-import static dev.weightless.codec.Bf16.LONG_LE;
-import static dev.weightless.codec.Bf16.SHORT_LE;
+import static dev.weightless.codec.Bf16.LONG_IN_BYTES;
+import static dev.weightless.codec.Bf16.SHORT_IN_BYTES;
 
 /**
  * Encodes a BF16 tensor in two steps so the caller can size its output before writing it:
@@ -84,51 +86,67 @@ public final class HuffmanEncoder {
             return Math.min(layout.elements(), task * groupsPerTask * layout.groupChunks() * layout.chunkSymbols());
         }
 
+        /** Chunks [first, end) of a task: tasks are whole groups. */
+        private long firstChunk(long task) { return Math.min(layout.chunks(), task * groupsPerTask * layout.groupChunks()); }
+
+        /**
+         * Copies chunk {@code c}'s values into {@code in}; returns their count. Hot loops then run over a
+         * heap array: access to a segment whose class varies (mapped, native, heap) does not inline well.
+         */
+        private int load(long c, byte[] in) {
+            int n = layout.symbolsIn(c);
+            MemorySegment.copy(bf16, ValueLayout.JAVA_BYTE, c * layout.chunkSymbols() * 2, in, 0, 2 * n);
+            return n;
+        }
+
         private int histogramAndChecksum() {
             long tasks = tasks();
             int[] crcs = new int[Math.toIntExact(tasks)];
             Parallel.forEach(options.threads(), tasks, task -> {
-                long from = firstElement(task), to = firstElement(task + 1);
-                long[] local = new long[CodeTable.SYMBOLS];
-                countExponents(from, to, local);
-                crcs[(int) task] = Crc32c.of(bf16.asSlice(from * 2, (to - from) * 2));
-                synchronized (histogram) {
-                    for (int s = 0; s < local.length; s++) histogram[s] += local[s];
+                byte[] in = new byte[2 * layout.chunkSymbols()];
+                // Four sub-histograms so that runs of one exponent do not serialise on one counter.
+                int[][] h = new int[4][256];
+                CRC32C crc = new CRC32C();
+                for (long c = firstChunk(task), end = firstChunk(task + 1); c < end; c++) {
+                    int n = load(c, in);
+                    crc.update(in, 0, 2 * n);
+                    countExponents(in, n, h);
                 }
-                options.progress().accept((to - from) * 2);
+                crcs[(int) task] = (int) crc.getValue();
+                synchronized (histogram) {
+                    for (int s = 0; s < 256; s++) histogram[s] += (long) h[0][s] + h[1][s] + h[2][s] + h[3][s];
+                }
+                options.progress().accept((firstElement(task + 1) - firstElement(task)) * 2);
             });
-            int crc = Crc32c.of(MemorySegment.NULL);
+            int crc = 0;
             for (long t = 0; t < tasks; t++) {
                 crc = Crc32c.combine(crc, crcs[(int) t], (firstElement(t + 1) - firstElement(t)) * 2);
             }
             return crc;
         }
 
-        private void countExponents(long from, long to, long[] into) {
-            // Four sub-histograms so that runs of one exponent do not serialise on one counter.
-            int[] h0 = new int[256], h1 = new int[256], h2 = new int[256], h3 = new int[256];
-            long i = from;
-            for (; i + 4 <= to; i += 4) {
-                long v = bf16.get(LONG_LE, i * 2);
+        private static void countExponents(byte[] in, int n, int[][] h) {
+            int[] h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3];
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                long v = (long) LONG_IN_BYTES.get(in, 2 * i);
                 h0[(int) (v >>> 7) & 0xFF]++;
                 h1[(int) (v >>> 23) & 0xFF]++;
                 h2[(int) (v >>> 39) & 0xFF]++;
                 h3[(int) (v >>> 55) & 0xFF]++;
             }
-            for (; i < to; i++) h0[Bf16.exponent(bf16.get(SHORT_LE, i * 2))]++;
-            for (int s = 0; s < 256; s++) into[s] = (long) h0[s] + h1[s] + h2[s] + h3[s];
+            for (; i < n; i++) h0[Bf16.exponent((short) SHORT_IN_BYTES.get(in, 2 * i))]++;
         }
 
         private long measureChunks() {
             int[] cost = code.bitCosts();
             Parallel.forEach(options.threads(), tasks(), task -> {
+                byte[] in = new byte[2 * layout.chunkSymbols()];
                 long g0 = task * groupsPerTask, g1 = Math.min(layout.groups(), g0 + groupsPerTask);
                 for (long g = g0; g < g1; g++) {
                     long sum = 0;
-                    long c1 = Math.min(layout.chunks(), (g + 1) * layout.groupChunks());
-                    for (long c = g * layout.groupChunks(); c < c1; c++) {
-                        long from = c * layout.chunkSymbols();
-                        int bits = chunkCost(from, from + layout.symbolsIn(c), cost);
+                    for (long c = g * layout.groupChunks(), end = Math.min(layout.chunks(), c + layout.groupChunks()); c < end; c++) {
+                        int bits = chunkCost(in, load(c, in), cost);
                         layout.chunkBits(index, c, bits);
                         sum += bits;
                     }
@@ -144,15 +162,14 @@ public final class HuffmanEncoder {
             return offset;
         }
 
-        private int chunkCost(long from, long to, int[] cost) {
-            int bits = 0;
-            long i = from;
-            for (; i + 4 <= to; i += 4) {
-                long v = bf16.get(LONG_LE, i * 2);
+        private static int chunkCost(byte[] in, int n, int[] cost) {
+            int bits = 0, i = 0;
+            for (; i + 4 <= n; i += 4) {
+                long v = (long) LONG_IN_BYTES.get(in, 2 * i);
                 bits += cost[(int) (v >>> 7) & 0xFF] + cost[(int) (v >>> 23) & 0xFF]
                         + cost[(int) (v >>> 39) & 0xFF] + cost[(int) (v >>> 55) & 0xFF];
             }
-            for (; i < to; i++) bits += cost[Bf16.exponent(bf16.get(SHORT_LE, i * 2))];
+            for (; i < n; i++) bits += cost[Bf16.exponent((short) SHORT_IN_BYTES.get(in, 2 * i))];
             return bits;
         }
 
@@ -182,13 +199,11 @@ public final class HuffmanEncoder {
             long tasks = tasks();
             List<long[]> edges = new ArrayList<>(); // {word, value} of 32-bit words shared between tasks
             Parallel.forEach(options.threads(), tasks, task -> {
-                long from = firstElement(task), to = firstElement(task + 1);
-                long startBit = layout.groupOffset(index, task * groupsPerTask);
-                long[][] own = pack(from, to, startBit, codes, payload, plane);
+                long[][] own = pack(task, codes, payload, plane);
                 synchronized (edges) {
                     for (long[] e : own) if (e != null) edges.add(e);
                 }
-                options.progress().accept((to - from) * 2);
+                options.progress().accept((firstElement(task + 1) - firstElement(task)) * 2);
             });
             Map<Long, Long> merged = new TreeMap<>();
             for (long[] e : edges) merged.merge(e[0], e[1], (a, b) -> a | b);
@@ -197,46 +212,66 @@ public final class HuffmanEncoder {
             payload.asSlice(written).fill((byte) 0);
         }
 
-        /** Packs symbols [from, to) starting at {@code startBit}; returns the first and last words, which neighbours share. */
-        private long[][] pack(long from, long to, long startBit, int[] codes, MemorySegment payload, MemorySegment plane) {
-            long word = startBit >>> 5;
-            int pending = (int) (startBit & 31);   // bits in acc; the ones before startBit are zero
+        /**
+         * Packs the chunks of one task, which starts at {@code startBit}, and copies its sign|mantissa bytes.
+         * Returns the task's first and last 32-bit words (or nulls): neighbouring tasks share them.
+         */
+        private long[][] pack(long task, int[] codes, MemorySegment payload, MemorySegment plane) {
+            long startBit = layout.groupOffset(index, task * groupsPerTask);
+            byte[] in = new byte[2 * layout.chunkSymbols()];
+            byte[] planeOut = new byte[layout.chunkSymbols()];
+            int[] words = new int[layout.chunkSymbols() * CodeTable.MAX_LENGTH_LIMIT / 32 + 2];
+            long word = startBit >>> 5;        // absolute index of the next word to emit
+            long flushed = word;               // absolute index of words[0]
+            int pending = (int) (startBit & 31); // bits in acc; those before startBit are zero
             long acc = 0;
             long[] head = null;
-            long i = from;
-            for (; i + 4 <= to; i += 4) {
-                long v = bf16.get(LONG_LE, i * 2);
-                plane.set(INT_LE, i, Bf16.signMantissas4(v));
-                for (int k = 0; k < 4; k += 2) {
-                    // Two codes (at most 30 bits) on fewer than 32 pending bits still fit the 64-bit accumulator.
-                    int c0 = codes[(int) (v >>> (7 + 16 * k)) & 0xFF];
-                    int c1 = codes[(int) (v >>> (23 + 16 * k)) & 0xFF];
+            for (long c = firstChunk(task), end = firstChunk(task + 1); c < end; c++) {
+                int n = load(c, in), k = 0, i = 0;
+                for (; i + 4 <= n; i += 4) {
+                    long v = (long) LONG_IN_BYTES.get(in, 2 * i);
+                    INT_IN_BYTES.set(planeOut, i, Bf16.signMantissas4(v));
+                    for (int half = 0; half < 2; half++, v >>>= 32) {
+                        // Two codes (at most 30 bits) on fewer than 32 pending bits still fit the 64-bit accumulator.
+                        int c0 = codes[(int) (v >>> 7) & 0xFF], c1 = codes[(int) (v >>> 23) & 0xFF];
+                        acc |= (long) (c0 & 0xFFFF) << pending;
+                        pending += c0 >>> 16;
+                        acc |= (long) (c1 & 0xFFFF) << pending;
+                        pending += c1 >>> 16;
+                        if (pending >= 32) {
+                            if (head == null) {
+                                head = new long[] {word, acc & 0xFFFFFFFFL};
+                                flushed = word + 1;
+                            } else {
+                                words[k++] = (int) acc;
+                            }
+                            word++;
+                            acc >>>= 32;
+                            pending -= 32;
+                        }
+                    }
+                }
+                for (; i < n; i++) {
+                    short v = (short) SHORT_IN_BYTES.get(in, 2 * i);
+                    planeOut[i] = (byte) Bf16.signMantissa(v);
+                    int c0 = codes[Bf16.exponent(v)];
                     acc |= (long) (c0 & 0xFFFF) << pending;
                     pending += c0 >>> 16;
-                    acc |= (long) (c1 & 0xFFFF) << pending;
-                    pending += c1 >>> 16;
                     if (pending >= 32) {
-                        if (head == null) head = new long[] {word, acc & 0xFFFFFFFFL};
-                        else payload.set(INT_LE, word * 4, (int) acc);
+                        if (head == null) {
+                            head = new long[] {word, acc & 0xFFFFFFFFL};
+                            flushed = word + 1;
+                        } else {
+                            words[k++] = (int) acc;
+                        }
                         word++;
                         acc >>>= 32;
                         pending -= 32;
                     }
                 }
-            }
-            for (; i < to; i++) {
-                int v = bf16.get(SHORT_LE, i * 2);
-                plane.set(ValueLayout.JAVA_BYTE, i, (byte) Bf16.signMantissa(v));
-                int c = codes[Bf16.exponent(v)];
-                acc |= (long) (c & 0xFFFF) << pending;
-                pending += c >>> 16;
-                if (pending >= 32) {
-                    if (head == null) head = new long[] {word, acc & 0xFFFFFFFFL};
-                    else payload.set(INT_LE, word * 4, (int) acc);
-                    word++;
-                    acc >>>= 32;
-                    pending -= 32;
-                }
+                MemorySegment.copy(planeOut, 0, plane, ValueLayout.JAVA_BYTE, c * layout.chunkSymbols(), n);
+                MemorySegment.copy(words, 0, payload, INT_LE, flushed * 4, k);
+                flushed += k;
             }
             long[] tail = pending > 0 ? new long[] {word, acc & 0xFFFFFFFFL} : null;
             return new long[][] {head, tail};
