@@ -1,0 +1,202 @@
+package dev.weightless.io.container;
+
+import dev.weightless.codec.Bf16;
+import dev.weightless.codec.ChecksumMismatchException;
+import dev.weightless.codec.CodecOptions;
+import dev.weightless.codec.Crc32c;
+import dev.weightless.codec.EncodedTensor;
+import dev.weightless.codec.HuffmanDecoder;
+import dev.weightless.codec.MalformedInputException;
+import dev.weightless.io.json.Json;
+import dev.weightless.io.safetensors.Dtype;
+import dev.weightless.io.safetensors.SafetensorsFile;
+import dev.weightless.io.safetensors.TensorInfo;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A Weightless file opened for reading: a safetensors file whose metadata describes the original
+ * tensors. Opening validates everything that can be checked without decoding: the format version,
+ * the kept original header, and that the stored tensors are exactly the parts the records call for.
+ */
+public final class CompressedFile implements AutoCloseable {
+    private final SafetensorsFile file;
+    private final byte[] originalHeader;
+    private final SafetensorsFile.Header original;
+    private final List<TensorRecord> records;
+
+    private CompressedFile(SafetensorsFile file) {
+        this.file = file;
+        String source = file.path().toString();
+        Map<String, String> meta = file.metadata();
+        String version = meta.get(ContainerFormat.FORMAT_KEY);
+        if (version == null) throw new MalformedInputException(source, 8, "not a Weightless file (no " + ContainerFormat.FORMAT_KEY + " in its metadata)");
+        if (!version.equals(Integer.toString(ContainerFormat.VERSION))) {
+            throw new MalformedInputException(source, 8, "format version " + version + " is not supported; this build reads version " + ContainerFormat.VERSION);
+        }
+        String header = meta.get(ContainerFormat.ORIGINAL_HEADER_KEY);
+        String tensors = meta.get(ContainerFormat.TENSORS_KEY);
+        if (header == null || tensors == null) throw new MalformedInputException(source, 8, "Weightless metadata is incomplete");
+        this.originalHeader = header.getBytes(StandardCharsets.UTF_8);
+        try {
+            this.original = SafetensorsFile.parseHeader(originalHeader, "original header kept in " + source);
+            this.records = parseRecords(tensors);
+            checkConsistency();
+        } catch (MalformedInputException e) {
+            // Offsets inside the metadata are not file offsets: point at the header, which holds it.
+            throw e.source() != null && e.source().equals(source) ? e : new MalformedInputException(source, 8, e.getMessage());
+        }
+    }
+
+    /** Opens and validates {@code path}; a file that is not Weightless gives {@link MalformedInputException}. */
+    public static CompressedFile open(Path path) throws IOException {
+        SafetensorsFile f = SafetensorsFile.open(path);
+        try {
+            return new CompressedFile(f);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    /** Whether {@code file} carries the Weightless format key. */
+    public static boolean isWeightless(SafetensorsFile file) {
+        return file.metadata().containsKey(ContainerFormat.FORMAT_KEY);
+    }
+
+    private static List<TensorRecord> parseRecords(String json) {
+        Object list = Json.parse(json.getBytes(StandardCharsets.UTF_8));
+        MalformedInputException.verify(list instanceof List, 0, ContainerFormat.TENSORS_KEY + " is not a list");
+        List<TensorRecord> out = new ArrayList<>();
+        for (Object o : (List<?>) list) out.add(TensorRecord.fromJson(o, 0));
+        return List.copyOf(out);
+    }
+
+    /** Records must match the original header one to one, and the stored tensors must be exactly their parts. */
+    private void checkConsistency() {
+        List<TensorInfo> originals = original.tensors();
+        MalformedInputException.verify(originals.size() == records.size(), 0,
+                records.size() + " tensor records for " + originals.size() + " tensors in the original header");
+        Set<String> expected = new HashSet<>();
+        for (int i = 0; i < records.size(); i++) {
+            TensorRecord r = records.get(i);
+            TensorInfo o = originals.get(i);
+            MalformedInputException.verify(r.name().equals(o.name()) && r.dtype() == o.dtype() && Arrays.equals(r.shape(), o.shape()), 0,
+                    "tensor record \"" + r.name() + "\" does not match the original header's \"" + o.name() + "\"");
+            switch (r.codec()) {
+                case HUFFMAN -> {
+                    long n = r.elements();
+                    expectU8(r.name() + ContainerFormat.TABLE, -1);
+                    expectU8(r.name() + ContainerFormat.INDEX, -1);
+                    expectU8(r.name() + ContainerFormat.PAYLOAD, -1);
+                    expectU8(r.name() + ContainerFormat.PLANE, n);
+                    expected.addAll(List.of(r.name() + ContainerFormat.TABLE, r.name() + ContainerFormat.INDEX,
+                            r.name() + ContainerFormat.PAYLOAD, r.name() + ContainerFormat.PLANE));
+                }
+                case RAW, PASSTHROUGH -> {
+                    TensorInfo t = stored(r.name());
+                    MalformedInputException.verify(t.dtype() == r.dtype() && Arrays.equals(t.shape(), r.shape()), t.begin() + file.dataStart(),
+                            "stored tensor \"" + r.name() + "\" has another dtype or shape than its record");
+                    expected.add(r.name());
+                }
+            }
+        }
+        for (TensorInfo t : file.tensors()) {
+            MalformedInputException.verify(expected.contains(t.name()), file.dataStart() + t.begin(),
+                    "tensor \"" + t.name() + "\" belongs to no record");
+        }
+    }
+
+    private void expectU8(String name, long size) {
+        TensorInfo t = stored(name);
+        MalformedInputException.verify(t.dtype() == Dtype.U8 && t.shape().length == 1 && (size < 0 || t.byteSize() == size),
+                file.dataStart() + t.begin(), "part \"" + name + "\" must be a U8 vector" + (size < 0 ? "" : " of " + size + " bytes"));
+    }
+
+    private TensorInfo stored(String name) {
+        return file.find(name).orElseThrow(() -> new MalformedInputException(file.path().toString(), 8, "tensor \"" + name + "\" is missing"));
+    }
+
+    public Path path() { return file.path(); }
+
+    /** The original tensors, in the original header's order. */
+    public List<TensorRecord> tensors() { return records; }
+
+    public TensorRecord tensor(String name) {
+        for (TensorRecord r : records) if (r.name().equals(name)) return r;
+        throw new IllegalArgumentException(path() + ": no tensor \"" + name + "\"");
+    }
+
+    /** The original file's header, byte for byte. */
+    public byte[] originalHeader() { return originalHeader.clone(); }
+
+    /** Size of the original file: length prefix, header and data. */
+    public long originalFileSize() {
+        return 8 + originalHeader.length + original.dataSize();
+    }
+
+    /** Bytes {@code r} takes in this file (all its parts). */
+    public long storedBytes(TensorRecord r) {
+        if (r.codec() != TensorRecord.Codec.HUFFMAN) return stored(r.name()).byteSize();
+        return parts(r).stream().mapToLong(TensorInfo::byteSize).sum();
+    }
+
+    private List<TensorInfo> parts(TensorRecord r) {
+        return List.of(stored(r.name() + ContainerFormat.TABLE), stored(r.name() + ContainerFormat.INDEX),
+                stored(r.name() + ContainerFormat.PAYLOAD), stored(r.name() + ContainerFormat.PLANE));
+    }
+
+    /** The coded parts of a Huffman tensor, as slices of the mapped file. */
+    public EncodedTensor encoded(TensorRecord r) {
+        if (r.codec() != TensorRecord.Codec.HUFFMAN) throw new IllegalArgumentException(r.name() + " is not Huffman-coded");
+        List<TensorInfo> p = parts(r);
+        return new EncodedTensor(r.elements(), r.chunkSymbols(), r.groupChunks(), r.crc32c(),
+                part(p.get(0)), part(p.get(1)), part(p.get(2)), part(p.get(3)));
+    }
+
+    private EncodedTensor.Part part(TensorInfo t) {
+        return new EncodedTensor.Part(file.data(t), file.dataStart() + t.begin());
+    }
+
+    /** Decodes {@code r} into {@code out} (its original byte size) and checks its CRC32C. */
+    public void decode(TensorRecord r, MemorySegment out, CodecOptions options) {
+        try {
+            if (r.codec() == TensorRecord.Codec.HUFFMAN) {
+                HuffmanDecoder.open(encoded(r)).decode(out, options);
+            } else {
+                MemorySegment stored = file.data(stored(r.name()));
+                out.copyFrom(stored);
+                int crc = Crc32c.of(out);
+                if (crc != r.crc32c()) throw new ChecksumMismatchException("tensor \"" + r.name() + "\"", r.crc32c(), crc);
+                options.progress().accept(out.byteSize());
+            }
+        } catch (MalformedInputException e) {
+            throw e.source() == null ? e.in(path().toString(), 0) : e;
+        } catch (ChecksumMismatchException e) {
+            throw new ChecksumMismatchException(path() + ": tensor \"" + r.name() + "\"", e.expected(), e.actual());
+        }
+    }
+
+    /** The exponent histogram of a BF16 tensor, from the coded stream or the stored bytes. */
+    public long[] exponentHistogram(TensorRecord r, CodecOptions options) {
+        if (r.dtype() != Dtype.BF16) throw new IllegalArgumentException(r.name() + " is not BF16");
+        try {
+            if (r.codec() == TensorRecord.Codec.HUFFMAN) return HuffmanDecoder.open(encoded(r)).exponentHistogram(options);
+        } catch (MalformedInputException e) {
+            throw e.source() == null ? e.in(path().toString(), 0) : e;
+        }
+        return Bf16.exponentHistogram(file.data(stored(r.name())));
+    }
+
+    @Override
+    public void close() { file.close(); }
+}

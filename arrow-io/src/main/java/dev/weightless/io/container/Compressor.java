@@ -1,0 +1,150 @@
+package dev.weightless.io.container;
+
+import dev.weightless.codec.CodecOptions;
+import dev.weightless.codec.Crc32c;
+import dev.weightless.codec.EncodedTensor;
+import dev.weightless.codec.HuffmanEncoder;
+import dev.weightless.io.json.Json;
+import dev.weightless.io.safetensors.Dtype;
+import dev.weightless.io.safetensors.SafetensorsFile;
+import dev.weightless.io.safetensors.SafetensorsWriter;
+import dev.weightless.io.safetensors.ShardedIndex;
+import dev.weightless.io.safetensors.TensorInfo;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compresses a safetensors model, single file or sharded, into Weightless files. Every BF16 tensor
+ * that shrinks is Huffman-coded; other tensors are kept as they are. The input is only read (mapped
+ * read-only); the output appears under its name only once complete.
+ */
+public final class Compressor {
+    private final CodecOptions codec;
+    private final boolean replace;
+    private final Progress progress;
+
+    public Compressor(CodecOptions codec, boolean replace, Progress progress) {
+        this.codec = codec;
+        this.replace = replace;
+        this.progress = progress;
+    }
+
+    /** Compresses {@code in} (a file, a sharded model's folder or its index) to {@code out}. */
+    public void compress(Path in, Path out) throws IOException {
+        Sources src = Sources.of(in);
+        AtomicOutput.requireNotInput(out, in);
+        if (!src.sharded()) {
+            try (AtomicOutput dst = AtomicOutput.file(out, replace)) {
+                compressFile(src.file(), dst);
+                dst.commit();
+            }
+            return;
+        }
+        byte[] indexText = Files.readAllBytes(src.index());
+        ShardedIndex index = ShardedIndex.read(src.index());
+        try (AtomicOutput dst = AtomicOutput.directory(out, replace)) {
+            Map<String, String> weightMap = new LinkedHashMap<>();
+            for (String shard : index.shards()) {
+                Path target = dst.path().resolve(shard);
+                try (AtomicOutput file = AtomicOutput.file(target, false)) {
+                    for (String name : compressFile(ShardedIndex.shardPath(src.folder(), shard), file)) weightMap.put(name, shard);
+                    file.commit();
+                }
+            }
+            Map<String, Object> metadata = new LinkedHashMap<>();
+            metadata.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.VERSION));
+            metadata.put(ContainerFormat.ORIGINAL_INDEX_KEY, new String(indexText, StandardCharsets.UTF_8));
+            Files.write(dst.path().resolve(ShardedIndex.FILE_NAME), new ShardedIndex(metadata, weightMap).toJson());
+            dst.commit();
+        }
+    }
+
+    /** Writes one compressed file into {@code dst}; returns the names of the tensors it stores. */
+    private List<String> compressFile(Path in, AtomicOutput dst) throws IOException {
+        try (SafetensorsFile file = SafetensorsFile.open(in)) {
+            List<Planned> planned = plan(file);
+            SafetensorsWriter.Builder builder = SafetensorsWriter.builder().metadata(metadata(file, planned));
+            for (Planned p : planned) {
+                TensorInfo t = p.tensor;
+                if (p.record.codec() == TensorRecord.Codec.HUFFMAN) {
+                    builder.tensor(t.name() + ContainerFormat.TABLE, Dtype.U8, 128)
+                            .tensor(t.name() + ContainerFormat.INDEX, Dtype.U8, p.plan.indexBytes())
+                            .tensor(t.name() + ContainerFormat.PAYLOAD, Dtype.U8, p.plan.payloadBytes())
+                            .tensor(t.name() + ContainerFormat.PLANE, Dtype.U8, p.plan.planeBytes());
+                } else {
+                    builder.tensor(t.name(), t.dtype(), t.shape());
+                }
+            }
+            progress.begin("compress " + in.getFileName(), planned.stream().mapToLong(p -> p.tensor.byteSize()).sum());
+            List<String> names = new ArrayList<>();
+            try (FileChannel channel = dst.openChannel()) {
+                SafetensorsWriter writer = builder.open(channel);
+                int done = 0;
+                for (Planned p : planned) {
+                    if (p.record.codec() == TensorRecord.Codec.HUFFMAN) {
+                        try (Arena arena = Arena.ofShared()) {
+                            EncodedTensor e = p.plan.writeTo(arena);
+                            writer.write(p.tensor.name() + ContainerFormat.TABLE, e.table().bytes());
+                            writer.write(p.tensor.name() + ContainerFormat.INDEX, e.index().bytes());
+                            writer.write(p.tensor.name() + ContainerFormat.PAYLOAD, e.payload().bytes());
+                            writer.write(p.tensor.name() + ContainerFormat.PLANE, e.plane().bytes());
+                        }
+                    } else {
+                        writer.write(p.tensor.name(), file.data(p.tensor));
+                        progress.advance(p.tensor.byteSize());
+                    }
+                    TestHooks.afterTensor(++done);
+                }
+                writer.finish();
+                writer.tensors().forEach(t -> names.add(t.name()));
+            }
+            progress.end();
+            return names;
+        }
+    }
+
+    private record Planned(TensorInfo tensor, TensorRecord record, HuffmanEncoder.Plan plan) {}
+
+    /** First two passes over every BF16 tensor: sizes, checksums and codes, so the header can be written first. */
+    private List<Planned> plan(SafetensorsFile file) {
+        long bf16Bytes = file.tensors().stream().filter(t -> t.dtype() == Dtype.BF16).mapToLong(TensorInfo::byteSize).sum();
+        progress.begin("analyse " + file.path().getFileName(), 2 * bf16Bytes);
+        CodecOptions withProgress = codec.withProgress(progress::advance);
+        List<Planned> out = new ArrayList<>();
+        for (TensorInfo t : file.tensors()) {
+            if (t.dtype() != Dtype.BF16) {
+                out.add(new Planned(t, record(t, TensorRecord.Codec.PASSTHROUGH, Crc32c.of(file.data(t)), null), null));
+                continue;
+            }
+            HuffmanEncoder.Plan plan = HuffmanEncoder.plan(file.data(t), withProgress);
+            boolean shrinks = plan.encodedBytes() < t.byteSize();
+            out.add(new Planned(t, record(t, shrinks ? TensorRecord.Codec.HUFFMAN : TensorRecord.Codec.RAW, plan.crc32c(), plan),
+                    shrinks ? plan : null));
+        }
+        progress.end();
+        return out;
+    }
+
+    private static TensorRecord record(TensorInfo t, TensorRecord.Codec codec, int crc, HuffmanEncoder.Plan plan) {
+        int chunk = codec == TensorRecord.Codec.HUFFMAN ? plan.layout().chunkSymbols() : 0;
+        int group = codec == TensorRecord.Codec.HUFFMAN ? plan.layout().groupChunks() : 0;
+        return new TensorRecord(t.name(), t.dtype(), t.shape(), codec, crc, chunk, group);
+    }
+
+    private static Map<String, String> metadata(SafetensorsFile file, List<Planned> planned) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.VERSION));
+        m.put(ContainerFormat.ORIGINAL_HEADER_KEY, new String(file.header(), StandardCharsets.UTF_8));
+        m.put(ContainerFormat.TENSORS_KEY, Json.write(planned.stream().map(p -> p.record.toJson()).toList()));
+        return m;
+    }
+}

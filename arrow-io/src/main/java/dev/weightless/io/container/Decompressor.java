@@ -1,0 +1,96 @@
+package dev.weightless.io.container;
+
+import dev.weightless.codec.CodecOptions;
+import dev.weightless.codec.MalformedInputException;
+import dev.weightless.io.safetensors.SafetensorsWriter;
+import dev.weightless.io.safetensors.ShardedIndex;
+import dev.weightless.io.safetensors.TensorInfo;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Restores the original safetensors files from Weightless files, byte for byte: the kept original
+ * header is written as it was, then each tensor decoded (and its CRC32C checked) in data order.
+ */
+public final class Decompressor {
+    private final CodecOptions codec;
+    private final boolean replace;
+    private final Progress progress;
+
+    public Decompressor(CodecOptions codec, boolean replace, Progress progress) {
+        this.codec = codec;
+        this.replace = replace;
+        this.progress = progress;
+    }
+
+    public void decompress(Path in, Path out) throws IOException {
+        Sources src = Sources.of(in);
+        AtomicOutput.requireNotInput(out, in);
+        if (!src.sharded()) {
+            try (AtomicOutput dst = AtomicOutput.file(out, replace)) {
+                decompressFile(src.file(), dst);
+                dst.commit();
+            }
+            return;
+        }
+        byte[] originalIndex = originalIndex(src.index());
+        ShardedIndex original = ShardedIndex.parse(originalIndex);
+        try (AtomicOutput dst = AtomicOutput.directory(out, replace)) {
+            for (String shard : original.shards()) {
+                try (AtomicOutput file = AtomicOutput.file(dst.path().resolve(shard), false)) {
+                    decompressFile(ShardedIndex.shardPath(src.folder(), shard), file);
+                    file.commit();
+                }
+            }
+            Files.write(dst.path().resolve(ShardedIndex.FILE_NAME), originalIndex);
+            dst.commit();
+        }
+    }
+
+    /** The original index text kept in a compressed index. */
+    static byte[] originalIndex(Path index) throws IOException {
+        ShardedIndex compressed = ShardedIndex.read(index);
+        Map<String, Object> meta = compressed.metadata();
+        Object version = meta.get(ContainerFormat.FORMAT_KEY);
+        if (version == null) throw new MalformedInputException(index.toString(), 0, "not a Weightless index (no " + ContainerFormat.FORMAT_KEY + ")");
+        if (!Integer.toString(ContainerFormat.VERSION).equals(version)) {
+            throw new MalformedInputException(index.toString(), 0, "format version " + version + " is not supported; this build reads version " + ContainerFormat.VERSION);
+        }
+        if (!(meta.get(ContainerFormat.ORIGINAL_INDEX_KEY) instanceof String text)) {
+            throw new MalformedInputException(index.toString(), 0, "the original index is missing");
+        }
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        try {
+            ShardedIndex.parse(bytes);
+        } catch (MalformedInputException e) {
+            throw new MalformedInputException(index.toString(), 0, "kept original index is invalid: " + e.getMessage());
+        }
+        return bytes;
+    }
+
+    private void decompressFile(Path in, AtomicOutput dst) throws IOException {
+        try (CompressedFile file = CompressedFile.open(in); FileChannel channel = dst.openChannel()) {
+            progress.begin("decompress " + in.getFileName(), file.originalFileSize());
+            CodecOptions withProgress = codec.withProgress(progress::advance);
+            SafetensorsWriter writer = SafetensorsWriter.withRawHeader(file.originalHeader(), channel);
+            int done = 0;
+            for (TensorInfo t : writer.tensors()) {
+                try (Arena arena = Arena.ofShared()) {
+                    MemorySegment out = arena.allocate(Math.max(1, t.byteSize())).asSlice(0, t.byteSize());
+                    file.decode(file.tensor(t.name()), out, withProgress);
+                    writer.write(t.name(), out);
+                }
+                TestHooks.afterTensor(++done);
+            }
+            writer.finish();
+            progress.end();
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.weightless.io.container;
+
+import dev.weightless.codec.Bf16;
+import dev.weightless.codec.CodecOptions;
+import dev.weightless.codec.Entropy;
+import dev.weightless.io.safetensors.Dtype;
+import dev.weightless.io.safetensors.SafetensorsFile;
+import dev.weightless.io.safetensors.ShardedIndex;
+import dev.weightless.io.safetensors.TensorInfo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Statistics of a Weightless file or model (or of a plain safetensors one, as a preview): per tensor
+ * the exponent entropy, bits per weight and ratio; in total the ratio and the exponent-only bound
+ * (8 + H) / 16 that no coder of the exponent alone can beat.
+ */
+public final class Inspector {
+    /**
+     * One tensor. {@code entropy} is H(exponent) in bits, NaN for other dtypes; {@code storedBytes} is
+     * all the bytes its parts take.
+     */
+    public record Row(String file, String name, Dtype dtype, long elements, String codec, long originalBytes,
+                      long storedBytes, double entropy) {
+        public double bitsPerWeight() { return elements == 0 ? 0 : storedBytes * 8.0 / elements; }
+
+        public double ratio() { return originalBytes == 0 ? 1 : (double) storedBytes / originalBytes; }
+    }
+
+    /**
+     * Totals: whole files, and BF16 tensors alone next to their bound
+     * Σ n·(8 + H) / Σ 16·n, which uses each tensor's own exponent entropy.
+     */
+    public record Report(boolean compressed, List<Row> rows, long originalBytes, long compressedBytes,
+                         long bf16OriginalBytes, long bf16StoredBytes, double bf16Bound) {
+        public double ratio() { return originalBytes == 0 ? 1 : (double) compressedBytes / originalBytes; }
+
+        public double bf16Ratio() { return bf16OriginalBytes == 0 ? 1 : (double) bf16StoredBytes / bf16OriginalBytes; }
+    }
+
+    private final CodecOptions codec;
+    private final Progress progress;
+
+    public Inspector(CodecOptions codec, Progress progress) {
+        this.codec = codec;
+        this.progress = progress;
+    }
+
+    public Report inspect(Path in) throws IOException {
+        Sources src = Sources.of(in);
+        List<Path> files = new ArrayList<>();
+        if (src.sharded()) {
+            ShardedIndex index = ShardedIndex.read(src.index());
+            boolean weightless = index.metadata().containsKey(ContainerFormat.FORMAT_KEY);
+            ShardedIndex shards = weightless ? ShardedIndex.parse(Decompressor.originalIndex(src.index())) : index;
+            for (String shard : shards.shards()) files.add(ShardedIndex.shardPath(src.folder(), shard));
+        } else {
+            files.add(src.file());
+        }
+        List<Row> rows = new ArrayList<>();
+        long original = 0, stored = 0;
+        boolean compressed = true;
+        for (Path f : files) {
+            stored += Files.size(f);
+            boolean weightless;
+            try (SafetensorsFile file = SafetensorsFile.open(f)) {
+                weightless = CompressedFile.isWeightless(file);
+                if (!weightless) {
+                    compressed = false;
+                    original += Files.size(f);
+                    rows.addAll(plainRows(file));
+                }
+            }
+            if (weightless) {
+                try (CompressedFile c = CompressedFile.open(f)) {
+                    original += c.originalFileSize();
+                    rows.addAll(compressedRows(c));
+                }
+            }
+        }
+        long bf16Original = 0, bf16Stored = 0;
+        double boundBits = 0;
+        for (Row r : rows) {
+            if (r.dtype() != Dtype.BF16) continue;
+            bf16Original += r.originalBytes();
+            bf16Stored += r.storedBytes();
+            boundBits += r.elements() * (8 + r.entropy());
+        }
+        double bound = bf16Original == 0 ? 1 : boundBits / 8 / bf16Original;
+        return new Report(compressed, List.copyOf(rows), original, stored, bf16Original, bf16Stored, bound);
+    }
+
+    private List<Row> compressedRows(CompressedFile c) {
+        String name = c.path().getFileName().toString();
+        progress.begin("inspect " + name, c.tensors().stream().filter(r -> r.dtype() == Dtype.BF16).mapToLong(TensorRecord::byteSize).sum());
+        List<Row> rows = new ArrayList<>();
+        for (TensorRecord r : c.tensors()) {
+            double h = Double.NaN;
+            if (r.dtype() == Dtype.BF16) {
+                h = Entropy.bits(c.exponentHistogram(r, codec));
+                progress.advance(r.byteSize());
+            }
+            rows.add(new Row(name, r.name(), r.dtype(), r.elements(), r.codec().id(), r.byteSize(), c.storedBytes(r), h));
+        }
+        progress.end();
+        return rows;
+    }
+
+    private List<Row> plainRows(SafetensorsFile file) {
+        String name = file.path().getFileName().toString();
+        List<Row> rows = new ArrayList<>();
+        for (TensorInfo t : file.tensors()) {
+            double h = t.dtype() == Dtype.BF16 ? Entropy.bits(Bf16.exponentHistogram(file.data(t))) : Double.NaN;
+            rows.add(new Row(name, t.name(), t.dtype(), t.elementCount(), "none", t.byteSize(), t.byteSize(), h));
+        }
+        return rows;
+    }
+}

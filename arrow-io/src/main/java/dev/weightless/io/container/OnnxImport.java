@@ -1,0 +1,24 @@
+package dev.weightless.io.container;
+
+import dev.weightless.io.onnx.OnnxImporter;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/** ONNX to BF16 safetensors, written with the same all-or-nothing guarantee as the other outputs. */
+public final class OnnxImport {
+    private OnnxImport() {}
+
+    public static OnnxImporter.Result run(Path onnx, Path out, boolean replace) throws IOException {
+        AtomicOutput.requireNotInput(out, onnx);
+        try (AtomicOutput dst = AtomicOutput.file(out, replace)) {
+            OnnxImporter.Result result;
+            try (FileChannel channel = dst.openChannel()) {
+                result = OnnxImporter.convert(onnx, channel);
+            }
+            dst.commit();
+            return result;
+        }
+    }
+}
