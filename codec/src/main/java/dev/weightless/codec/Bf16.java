@@ -46,8 +46,13 @@ public final class Bf16 {
 
     /** Four values from four exponent bytes and four sign|mantissa bytes. */
     static long join4(int exponents, int signMantissas) {
+        return spread4(exponents) << 7 | signMantissaLanes(signMantissas);
+    }
+
+    /** Four sign|mantissa bytes placed where they go in four BF16 values (bit 15 and bits 0..6 of each lane). */
+    static long signMantissaLanes(int signMantissas) {
         long s = spread4(signMantissas);
-        return (s & 0x0080008000800080L) << 8 | spread4(exponents) << 7 | (s & 0x007F007F007F007FL);
+        return (s & 0x0080008000800080L) << 8 | (s & 0x007F007F007F007FL);
     }
 
     /** The low bytes of four 16-bit lanes, packed into an int. */

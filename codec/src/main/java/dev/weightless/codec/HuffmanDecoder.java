@@ -2,11 +2,11 @@ package dev.weightless.codec;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 import static dev.weightless.codec.Bf16.INT_IN_BYTES;
 import static dev.weightless.codec.Bf16.LONG_IN_BYTES;
+import static dev.weightless.codec.Bf16.SHORT_IN_BYTES;
 import static dev.weightless.codec.MalformedInputException.verify;
 
 /**
@@ -48,21 +48,14 @@ public final class HuffmanDecoder {
         long tasks = ChunkLayout.ceilDiv(layout.chunks(), chunksPerTask);
         int[] crcs = new int[Math.toIntExact(tasks)];
         Parallel.forEach(options.threads(), tasks, task -> {
-            Worker w = new Worker();
+            Worker w = new Worker(true);
             CRC32C crc = new CRC32C();
-            long c1 = Math.min(layout.chunks(), (task + 1) * chunksPerTask);
             long bytes = 0;
-            for (long c = task * chunksPerTask; c < c1; c += 2) {
-                boolean pair = c + 1 < c1;
-                w.decode(c, pair);
-                for (int k = 0; k < (pair ? 2 : 1); k++) {
-                    int n = layout.symbolsIn(c + k);
-                    long first = (c + k) * layout.chunkSymbols();
-                    w.join(w.exponents[k], first, n);
-                    crc.update(w.values, 0, 2 * n);
-                    MemorySegment.copy(w.values, 0, out, ValueLayout.JAVA_BYTE, 2 * first, 2 * n);
-                    bytes += 2L * n;
-                }
+            for (long c = task * chunksPerTask, end = Math.min(layout.chunks(), c + chunksPerTask); c < end; c++) {
+                int n = w.decode(c);
+                crc.update(w.values, 0, 2 * n);
+                MemorySegment.copy(w.values, 0, out, ValueLayout.JAVA_BYTE, 2 * c * layout.chunkSymbols(), 2 * n);
+                bytes += 2L * n;
             }
             crcs[(int) task] = (int) crc.getValue();
             options.progress().accept(bytes);
@@ -80,16 +73,10 @@ public final class HuffmanDecoder {
         long[] histogram = new long[CodeTable.SYMBOLS];
         long tasks = ChunkLayout.ceilDiv(layout.chunks(), chunksPerTask);
         Parallel.forEach(options.threads(), tasks, task -> {
-            Worker w = new Worker();
+            Worker w = new Worker(false);
             long[] local = new long[CodeTable.SYMBOLS];
-            long c1 = Math.min(layout.chunks(), (task + 1) * chunksPerTask);
-            for (long c = task * chunksPerTask; c < c1; c += 2) {
-                boolean pair = c + 1 < c1;
-                w.decode(c, pair);
-                for (int k = 0; k < (pair ? 2 : 1); k++) {
-                    byte[] e = w.exponents[k];
-                    for (int i = 0, n = layout.symbolsIn(c + k); i < n; i++) local[e[i] & 0xFF]++;
-                }
+            for (long c = task * chunksPerTask, end = Math.min(layout.chunks(), c + chunksPerTask); c < end; c++) {
+                for (int i = 0, n = w.decode(c); i < n; i++) local[Bf16.exponent((short) SHORT_IN_BYTES.get(w.values, 2 * i))]++;
             }
             synchronized (histogram) {
                 for (int s = 0; s < local.length; s++) histogram[s] += local[s];
@@ -157,57 +144,51 @@ public final class HuffmanDecoder {
     }
 
     /**
-     * Per-thread decode state. Each chunk's bytes are first copied into heap arrays: the hot loops then
-     * index arrays, which the JIT compiles far better than access to segments of varying classes.
+     * Per-thread decode state. Each chunk's bytes are first copied into heap arrays: the hot loop then
+     * indexes arrays, which the JIT compiles far better than access to segments of varying classes.
      */
     private final class Worker {
-        final byte[][] exponents = {new byte[layout.chunkSymbols() + PER_LOOKUP * 3], new byte[layout.chunkSymbols() + PER_LOOKUP * 3]};
-        final byte[] values = new byte[layout.chunkSymbols() * 2];
-        private final byte[] signMantissas = new byte[layout.chunkSymbols()];
+        /** The decoded chunk: BF16 values, little-endian. */
+        final byte[] values = new byte[2 * (layout.chunkSymbols() + PER_LOOKUP)];
+        private final byte[] signMantissas = new byte[layout.chunkSymbols() + PER_LOOKUP];
         // A chunk's worst case is chunkSymbols × maxLength bits after a start bit in 0..7, plus one 8-byte load.
-        private final byte[][] bits = {new byte[bitsBufferSize()], new byte[bitsBufferSize()]};
-        private final long[] used = new long[2];
+        private final byte[] bits = new byte[layout.chunkSymbols() * Math.max(1, code.maxLength()) / 8 + 17];
+        private final boolean withPlane;
         private long chunk = -1, chunkStart;
 
-        private int bitsBufferSize() { return layout.chunkSymbols() * Math.max(1, code.maxLength()) / 8 + 17; }
+        /** @param withPlane false to decode exponents alone (the sign|mantissa bits of the values are then zero) */
+        Worker(boolean withPlane) { this.withPlane = withPlane; }
 
-        /** Decodes the exponents of chunk {@code c} (into exponents[0]) and, if {@code pair}, of c + 1 (into exponents[1]). */
-        void decode(long c, boolean pair) {
-            long startA = startOf(c), startB = pair ? startOf(c + 1) : 0;
-            int nA = layout.symbolsIn(c), nB = pair ? layout.symbolsIn(c + 1) : 0;
+        /** Decodes chunk {@code c} into {@link #values}; returns its symbol count. */
+        int decode(long c) {
+            long start = startOf(c);
+            int n = layout.symbolsIn(c);
+            if (withPlane) MemorySegment.copy(tensor.plane().bytes(), ValueLayout.JAVA_BYTE, c * layout.chunkSymbols(), signMantissas, 0, n);
+            long used = 0;
             if (code.isSingleSymbol()) {
-                Arrays.fill(exponents[0], 0, nA, (byte) code.singleSymbol());
-                Arrays.fill(exponents[1], 0, nB, (byte) code.singleSymbol());
-                return;
-            }
-            fetch(c, startA, bits[0]);
-            if (pair) {
-                fetch(c + 1, startB, bits[1]);
-                table.decodeTwo(bits[0], (int) (startA & 7), nA, exponents[0], bits[1], (int) (startB & 7), nB, exponents[1], used);
-                check(c, startA, used[0]);
-                check(c + 1, startB, used[1]);
+                int e = code.singleSymbol();
+                for (int i = 0; i < n; i++) SHORT_IN_BYTES.set(values, 2 * i, Bf16.join(e, signMantissas[i]));
             } else {
-                check(c, startA, table.decode(bits[0], (int) (startA & 7), nA, exponents[0]));
+                fetch(c, start);
+                used = table.decode(bits, start & 7, n, signMantissas, values);
             }
-        }
-
-        /**
-         * Copies the bytes of chunk {@code c}'s bits, as the index gives them, to the start of {@code into}.
-         * A chunk that decodes within its stated length reads nothing else; one that does not is rejected.
-         */
-        private void fetch(long c, long start, byte[] into) {
-            MemorySegment src = tensor.payload().bytes();
-            long from = start >>> 3;
-            int length = (int) Math.min(src.byteSize() - from, ((start & 7) + layout.chunkBits(tensor.index().bytes(), c) + 7) / 8 + 8);
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, from, into, 0, length);
-        }
-
-        private void check(long c, long start, long used) {
             int expected = layout.chunkBits(tensor.index().bytes(), c);
             if (used != expected) {
                 throw new MalformedInputException(tensor.payload().fileOffset() + (start >>> 3),
                         "chunk " + c + " decodes with " + used + " bits but the index gives it " + expected);
             }
+            return n;
+        }
+
+        /**
+         * Copies the bytes of chunk {@code c}'s bits, as the index gives them, to the start of {@link #bits}.
+         * A chunk that decodes within its stated length reads nothing else; one that does not is rejected.
+         */
+        private void fetch(long c, long start) {
+            MemorySegment src = tensor.payload().bytes();
+            long from = start >>> 3;
+            int length = (int) Math.min(src.byteSize() - from, ((start & 7) + layout.chunkBits(tensor.index().bytes(), c) + 7) / 8 + 8);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, from, bits, 0, length);
         }
 
         private long startOf(long c) {
@@ -221,124 +202,70 @@ public final class HuffmanDecoder {
             chunk = c;
             return chunkStart;
         }
-
-        /** Joins {@code n} decoded exponents with their sign|mantissa bytes into {@link #values}. */
-        void join(byte[] exponents, long first, int n) {
-            MemorySegment.copy(tensor.plane().bytes(), ValueLayout.JAVA_BYTE, first, signMantissas, 0, n);
-            int i = 0;
-            for (; i + 4 <= n; i += 4) {
-                int e = (int) INT_IN_BYTES.get(exponents, i);
-                LONG_IN_BYTES.set(values, 2 * i, Bf16.join4(e, (int) INT_IN_BYTES.get(signMantissas, i)));
-            }
-            for (; i < n; i++) {
-                short v = Bf16.join(exponents[i] & 0xFF, signMantissas[i]);
-                values[2 * i] = (byte) v;
-                values[2 * i + 1] = (byte) (v >>> 8);
-            }
-        }
     }
 
     /**
-     * A table indexed by the next W bits that returns up to four whole codewords at once:
-     * entry = symbols (bytes 0..3) | count << 32 | bits << 40.
+     * Decode tables. One lookup in {@code multi} with the next W bits returns up to four whole codewords,
+     * already placed as BF16 exponent fields in four 16-bit lanes (bits 7..14 of each), with the bits
+     * used in bits 0..3 and the symbol count in bits 4..6 (where lane 0's mantissa goes, masked off).
+     * {@code single} is the plain one-symbol table ({@code symbol | length << 8}) for a chunk's last symbols.
      */
     private record MultiSymbolTable(long[] multi, int mask, short[] single, int singleMask) {
+        private static final long EXPONENTS = 0x7F807F807F807F80L;
+
         static MultiSymbolTable of(CodeTable code) {
             short[] single = code.decodeTable();
             int maxLength = code.maxLength();
             int window = Math.max(maxLength, 11);
             long[] multi = new long[1 << window];
             for (int i = 0; i < multi.length; i++) {
-                long symbols = 0;
+                long lanes = 0;
                 int count = 0, bits = 0;
                 while (count < PER_LOOKUP) {
                     int entry = single[(i >>> bits) & ((1 << maxLength) - 1)];
                     int len = entry >>> 8;
                     if (bits + len > window) break;
-                    symbols |= (long) (entry & 0xFF) << (8 * count);
+                    lanes |= (long) (entry & 0xFF) << (16 * count + 7);
                     count++;
                     bits += len;
                 }
-                multi[i] = symbols | (long) count << 32 | (long) bits << 40;
+                multi[i] = lanes | count << 4 | bits;
             }
             return new MultiSymbolTable(multi, multi.length - 1, single, single.length - 1);
         }
 
-        /** Decodes {@code n} symbols from bit {@code pos} of {@code src} into {@code out}; returns the bits used. */
-        long decode(byte[] src, long pos, int n, byte[] out) {
+        /**
+         * Decodes {@code n} symbols starting at bit {@code pos} of {@code src}, joins each with its
+         * sign|mantissa byte and writes the BF16 values to {@code out}; returns the bits used.
+         */
+        long decode(byte[] src, long pos, int n, byte[] signMantissas, byte[] out) {
             long start = pos;
             int i = 0;
             // Three lookups of at most 15 bits each fit the 57 valid bits of one unaligned load.
             while (i + 3 * PER_LOOKUP <= n) {
                 long w = (long) LONG_IN_BYTES.get(src, (int) (pos >>> 3)) >>> (pos & 7);
                 long e0 = multi[(int) w & mask];
-                INT_IN_BYTES.set(out, i, (int) e0);
-                i += (int) (e0 >>> 32) & 0xFF;
-                w >>>= (int) (e0 >>> 40);
+                LONG_IN_BYTES.set(out, 2 * i, (e0 & EXPONENTS) | Bf16.signMantissaLanes((int) INT_IN_BYTES.get(signMantissas, i)));
+                i += (int) (e0 >>> 4) & 7;
+                w >>>= (int) e0 & 0xF;
                 long e1 = multi[(int) w & mask];
-                INT_IN_BYTES.set(out, i, (int) e1);
-                i += (int) (e1 >>> 32) & 0xFF;
-                w >>>= (int) (e1 >>> 40);
+                LONG_IN_BYTES.set(out, 2 * i, (e1 & EXPONENTS) | Bf16.signMantissaLanes((int) INT_IN_BYTES.get(signMantissas, i)));
+                i += (int) (e1 >>> 4) & 7;
+                w >>>= (int) e1 & 0xF;
                 long e2 = multi[(int) w & mask];
-                INT_IN_BYTES.set(out, i, (int) e2);
-                i += (int) (e2 >>> 32) & 0xFF;
-                pos += (int) (e0 >>> 40) + (int) (e1 >>> 40) + (int) (e2 >>> 40);
+                LONG_IN_BYTES.set(out, 2 * i, (e2 & EXPONENTS) | Bf16.signMantissaLanes((int) INT_IN_BYTES.get(signMantissas, i)));
+                i += (int) (e2 >>> 4) & 7;
+                pos += ((int) e0 & 0xF) + ((int) e1 & 0xF) + ((int) e2 & 0xF);
             }
-            return finish(src, pos, i, n, out) - start;
-        }
-
-        /**
-         * Decodes two chunks in one loop: two independent chains of table lookups keep the core busy
-         * while each waits for its loads. Returns both bit counts.
-         */
-        void decodeTwo(byte[] srcA, long posA, int nA, byte[] outA, byte[] srcB, long posB, int nB, byte[] outB, long[] used) {
-            long startA = posA, startB = posB;
-            int i = 0, j = 0;
-            while (i + 3 * PER_LOOKUP <= nA && j + 3 * PER_LOOKUP <= nB) {
-                long wa = (long) LONG_IN_BYTES.get(srcA, (int) (posA >>> 3)) >>> (posA & 7);
-                long wb = (long) LONG_IN_BYTES.get(srcB, (int) (posB >>> 3)) >>> (posB & 7);
-                long a0 = multi[(int) wa & mask], b0 = multi[(int) wb & mask];
-                INT_IN_BYTES.set(outA, i, (int) a0);
-                INT_IN_BYTES.set(outB, j, (int) b0);
-                i += (int) (a0 >>> 32) & 0xFF;
-                j += (int) (b0 >>> 32) & 0xFF;
-                wa >>>= (int) (a0 >>> 40);
-                wb >>>= (int) (b0 >>> 40);
-                long a1 = multi[(int) wa & mask], b1 = multi[(int) wb & mask];
-                INT_IN_BYTES.set(outA, i, (int) a1);
-                INT_IN_BYTES.set(outB, j, (int) b1);
-                i += (int) (a1 >>> 32) & 0xFF;
-                j += (int) (b1 >>> 32) & 0xFF;
-                wa >>>= (int) (a1 >>> 40);
-                wb >>>= (int) (b1 >>> 40);
-                long a2 = multi[(int) wa & mask], b2 = multi[(int) wb & mask];
-                INT_IN_BYTES.set(outA, i, (int) a2);
-                INT_IN_BYTES.set(outB, j, (int) b2);
-                i += (int) (a2 >>> 32) & 0xFF;
-                j += (int) (b2 >>> 32) & 0xFF;
-                posA += (int) (a0 >>> 40) + (int) (a1 >>> 40) + (int) (a2 >>> 40);
-                posB += (int) (b0 >>> 40) + (int) (b1 >>> 40) + (int) (b2 >>> 40);
-            }
-            used[0] = finish(srcA, posA, i, nA, outA) - startA;
-            used[1] = finish(srcB, posB, j, nB, outB) - startB;
-        }
-
-        /** The last symbols of a chunk, one lookup each, so that no lookup runs past the chunk. */
-        private long finish(byte[] src, long pos, int i, int n, byte[] out) {
-            while (i + 3 * PER_LOOKUP <= n) { // only when the other chunk of a pair ran out first
-                long w = (long) LONG_IN_BYTES.get(src, (int) (pos >>> 3)) >>> (pos & 7);
-                long e = multi[(int) w & mask];
-                INT_IN_BYTES.set(out, i, (int) e);
-                i += (int) (e >>> 32) & 0xFF;
-                pos += (int) (e >>> 40);
-            }
+            // The last symbols one lookup each, so that no lookup runs past the chunk.
             while (i < n) {
                 long w = (long) LONG_IN_BYTES.get(src, (int) (pos >>> 3)) >>> (pos & 7);
                 int entry = single[(int) w & singleMask];
-                out[i++] = (byte) entry;
+                SHORT_IN_BYTES.set(out, 2 * i, Bf16.join(entry & 0xFF, signMantissas[i]));
+                i++;
                 pos += entry >>> 8;
             }
-            return pos;
+            return pos - start;
         }
     }
 }
