@@ -221,8 +221,7 @@ public final class HuffmanEncoder {
             byte[] in = new byte[2 * layout.chunkSymbols()];
             byte[] planeOut = new byte[layout.chunkSymbols()];
             int[] words = new int[layout.chunkSymbols() * CodeTable.MAX_LENGTH_LIMIT / 32 + 2];
-            long word = startBit >>> 5;        // absolute index of the next word to emit
-            long flushed = word;               // absolute index of words[0]
+            long word = startBit >>> 5;          // absolute index of words[0]
             int pending = (int) (startBit & 31); // bits in acc; those before startBit are zero
             long acc = 0;
             long[] head = null;
@@ -238,17 +237,12 @@ public final class HuffmanEncoder {
                         pending += c0 >>> 16;
                         acc |= (long) (c1 & 0xFFFF) << pending;
                         pending += c1 >>> 16;
-                        if (pending >= 32) {
-                            if (head == null) {
-                                head = new long[] {word, acc & 0xFFFFFFFFL};
-                                flushed = word + 1;
-                            } else {
-                                words[k++] = (int) acc;
-                            }
-                            word++;
-                            acc >>>= 32;
-                            pending -= 32;
-                        }
+                        // Store the low word every time and keep it only when full: no branch to mispredict.
+                        words[k] = (int) acc;
+                        int full = pending >>> 5;
+                        k += full;
+                        acc >>>= full << 5;
+                        pending -= full << 5;
                     }
                 }
                 for (; i < n; i++) {
@@ -257,21 +251,20 @@ public final class HuffmanEncoder {
                     int c0 = codes[Bf16.exponent(v)];
                     acc |= (long) (c0 & 0xFFFF) << pending;
                     pending += c0 >>> 16;
-                    if (pending >= 32) {
-                        if (head == null) {
-                            head = new long[] {word, acc & 0xFFFFFFFFL};
-                            flushed = word + 1;
-                        } else {
-                            words[k++] = (int) acc;
-                        }
-                        word++;
-                        acc >>>= 32;
-                        pending -= 32;
-                    }
+                    words[k] = (int) acc;
+                    int full = pending >>> 5;
+                    k += full;
+                    acc >>>= full << 5;
+                    pending -= full << 5;
                 }
                 MemorySegment.copy(planeOut, 0, plane, ValueLayout.JAVA_BYTE, c * layout.chunkSymbols(), n);
-                MemorySegment.copy(words, 0, payload, INT_LE, flushed * 4, k);
-                flushed += k;
+                int from = 0;
+                if (head == null && k > 0) { // the task's first word is shared with the task before
+                    head = new long[] {word, words[0] & 0xFFFFFFFFL};
+                    from = 1;
+                }
+                MemorySegment.copy(words, from, payload, INT_LE, (word + from) * 4, k - from);
+                word += k;
             }
             long[] tail = pending > 0 ? new long[] {word, acc & 0xFFFFFFFFL} : null;
             return new long[][] {head, tail};
