@@ -1,5 +1,6 @@
 package dev.weightless.bench;
 
+import dev.weightless.codec.CodeTable;
 import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
@@ -33,7 +34,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 10, time = 1)
-@Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
+@Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx4g", "-Dweightless.bench.dir=bench/target/real-model"})
 public class CodecBenchmark {
     @Param({"minilm"})
     public String data;
@@ -54,7 +55,7 @@ public class CodecBenchmark {
         options = CodecOptions.defaults().withThreads(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
         plan = HuffmanEncoder.plan(input, options);
         encoded = plan.writeTo(arena);
-        table = arena.allocate(plan.code() == null ? 0 : 128);
+        table = arena.allocate(CodeTable.SERIALIZED_BYTES);
         index = arena.allocate(plan.indexBytes());
         payload = arena.allocate(plan.payloadBytes());
         plane = arena.allocate(plan.planeBytes());

@@ -25,8 +25,9 @@ final class InspectFormat {
         s.append(String.format(Locale.ROOT, "%ntotal: %d tensors, %,d bytes -> %,d bytes, ratio %.2f%%%s%n", r.rows().size(), r.originalBytes(),
                 r.compressedBytes(), 100 * r.ratio(), r.compressed() ? "" : " (not compressed: a preview)"));
         if (r.bf16OriginalBytes() > 0) {
-            s.append(String.format(Locale.ROOT, "BF16 tensors: %,d bytes -> %,d bytes, ratio %.2f%%, exponent-only bound (8 + H) / 16 = %.2f%%%n",
-                    r.bf16OriginalBytes(), r.bf16StoredBytes(), 100 * r.bf16Ratio(), 100 * r.bf16Bound()));
+            s.append(String.format(Locale.ROOT, "BF16 tensors: %,d bytes -> %,d bytes, ratio %.2f%%%n", r.bf16OriginalBytes(), r.bf16StoredBytes(), 100 * r.bf16Ratio()));
+            s.append(String.format(Locale.ROOT, "exponent-only bound (8 + H) / 16 = %.2f%% with H = %.3f bits over all BF16 weights; %.2f%% with each tensor's own H%n",
+                    100 * r.bf16Bound(), r.bf16Entropy(), 100 * r.bf16TensorBound()));
         }
         return s.toString();
     }
@@ -58,7 +59,9 @@ final class InspectFormat {
         total.put("bf16_original_bytes", r.bf16OriginalBytes());
         total.put("bf16_stored_bytes", r.bf16StoredBytes());
         total.put("bf16_ratio", r.bf16Ratio());
+        total.put("bf16_exponent_entropy", r.bf16Entropy());
         total.put("bf16_exponent_bound", r.bf16Bound());
+        total.put("bf16_per_tensor_bound", r.bf16TensorBound());
         root.put("total", total);
         return Json.write(root) + System.lineSeparator();
     }

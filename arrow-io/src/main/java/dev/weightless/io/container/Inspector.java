@@ -32,11 +32,13 @@ public final class Inspector {
     }
 
     /**
-     * Totals: whole files, and BF16 tensors alone next to their bound
-     * Σ n·(8 + H) / Σ 16·n, which uses each tensor's own exponent entropy.
+     * Totals: whole files, and BF16 tensors alone next to two exponent-only bounds: (8 + H) / 16 with
+     * H the entropy of all BF16 exponents together ({@code bf16Bound}, the usual figure), and
+     * Σ n·(8 + H_t) / Σ 16·n with each tensor's own entropy ({@code bf16TensorBound}, lower, since
+     * per-tensor codes adapt to each tensor).
      */
     public record Report(boolean compressed, List<Row> rows, long originalBytes, long compressedBytes,
-                         long bf16OriginalBytes, long bf16StoredBytes, double bf16Bound) {
+                         long bf16OriginalBytes, long bf16StoredBytes, double bf16Entropy, double bf16Bound, double bf16TensorBound) {
         public double ratio() { return originalBytes == 0 ? 1 : (double) compressedBytes / originalBytes; }
 
         public double bf16Ratio() { return bf16OriginalBytes == 0 ? 1 : (double) bf16StoredBytes / bf16OriginalBytes; }
@@ -44,6 +46,7 @@ public final class Inspector {
 
     private final CodecOptions codec;
     private final Progress progress;
+    private final long[] allExponents = new long[256];
 
     public Inspector(CodecOptions codec, Progress progress) {
         this.codec = codec;
@@ -90,8 +93,9 @@ public final class Inspector {
             bf16Stored += r.storedBytes();
             boundBits += r.elements() * (8 + r.entropy());
         }
-        double bound = bf16Original == 0 ? 1 : boundBits / 8 / bf16Original;
-        return new Report(compressed, List.copyOf(rows), original, stored, bf16Original, bf16Stored, bound);
+        double tensorBound = bf16Original == 0 ? 1 : boundBits / 8 / bf16Original;
+        double h = Entropy.bits(allExponents);
+        return new Report(compressed, List.copyOf(rows), original, stored, bf16Original, bf16Stored, h, (8 + h) / 16, tensorBound);
     }
 
     private List<Row> compressedRows(CompressedFile c) {
@@ -101,7 +105,7 @@ public final class Inspector {
         for (TensorRecord r : c.tensors()) {
             double h = Double.NaN;
             if (r.dtype() == Dtype.BF16) {
-                h = Entropy.bits(c.exponentHistogram(r, codec));
+                h = entropy(c.exponentHistogram(r, codec));
                 progress.advance(r.byteSize());
             }
             rows.add(new Row(name, r.name(), r.dtype(), r.elements(), r.codec().id(), r.byteSize(), c.storedBytes(r), h));
@@ -110,11 +114,17 @@ public final class Inspector {
         return rows;
     }
 
+    /** The tensor's exponent entropy; also adds its histogram to the whole model's. */
+    private double entropy(long[] histogram) {
+        for (int i = 0; i < 256; i++) allExponents[i] += histogram[i];
+        return Entropy.bits(histogram);
+    }
+
     private List<Row> plainRows(SafetensorsFile file) {
         String name = file.path().getFileName().toString();
         List<Row> rows = new ArrayList<>();
         for (TensorInfo t : file.tensors()) {
-            double h = t.dtype() == Dtype.BF16 ? Entropy.bits(Bf16.exponentHistogram(file.data(t))) : Double.NaN;
+            double h = t.dtype() == Dtype.BF16 ? entropy(Bf16.exponentHistogram(file.data(t))) : Double.NaN;
             rows.add(new Row(name, t.name(), t.dtype(), t.elementCount(), "none", t.byteSize(), t.byteSize(), h));
         }
         return rows;

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark) or `bench/bench.sh fuzz [args]`.
+# Build first: mvn -B package -DskipTests
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here/.."
+java_bin="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+cp_file="bench/target/classpath.txt"
+if [ ! -f "$cp_file" ]; then
+  echo "bench: $cp_file is missing; build first: mvn -B package -DskipTests" >&2
+  exit 2
+fi
+cp="bench/target/classes:$(cat "$cp_file")"
+flags=(--enable-native-access=ALL-UNNAMED -Dweightless.bench.dir=bench/target/real-model)
+if [ "${1:-}" = "fuzz" ]; then
+  shift
+  exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.FuzzRun "$@"
+fi
+exec "$java_bin" "${flags[@]}" -cp "$cp" org.openjdk.jmh.Main "$@"
