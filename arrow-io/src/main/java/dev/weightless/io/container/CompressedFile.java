@@ -36,7 +36,7 @@ public final class CompressedFile implements AutoCloseable {
 
     private CompressedFile(SafetensorsFile file) {
         this.file = file;
-        String source = file.path().toString();
+        String source = file.source();
         Map<String, String> meta = file.metadata();
         String version = meta.get(ContainerFormat.FORMAT_KEY);
         if (version == null) throw new MalformedInputException(source, 8, "not a Weightless file (no " + ContainerFormat.FORMAT_KEY + " in its metadata)");
@@ -60,6 +60,22 @@ public final class CompressedFile implements AutoCloseable {
     /** Opens and validates {@code path}; a file that is not Weightless gives {@link MalformedInputException}. */
     public static CompressedFile open(Path path) throws IOException {
         SafetensorsFile f = SafetensorsFile.open(path);
+        try {
+            return new CompressedFile(f);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Validates a Weightless file already in memory, as {@link #open} would; the caller keeps
+     * {@code bytes} alive while this is in use, and {@link #path} is null.
+     *
+     * @param source names the bytes in errors
+     */
+    public static CompressedFile of(MemorySegment bytes, String source) {
+        SafetensorsFile f = SafetensorsFile.of(bytes, source);
         try {
             return new CompressedFile(f);
         } catch (RuntimeException e) {
@@ -123,17 +139,21 @@ public final class CompressedFile implements AutoCloseable {
     }
 
     private TensorInfo stored(String name) {
-        return file.find(name).orElseThrow(() -> new MalformedInputException(file.path().toString(), 8, "tensor \"" + name + "\" is missing"));
+        return file.find(name).orElseThrow(() -> new MalformedInputException(file.source(), 8, "tensor \"" + name + "\" is missing"));
     }
 
+    /** The file, or null when it was given as bytes to {@link #of}. */
     public Path path() { return file.path(); }
+
+    /** What errors call this file: its path, or the name given to {@link #of}. */
+    public String source() { return file.source(); }
 
     /** The original tensors, in the original header's order. */
     public List<TensorRecord> tensors() { return records; }
 
     public TensorRecord tensor(String name) {
         for (TensorRecord r : records) if (r.name().equals(name)) return r;
-        throw new IllegalArgumentException(path() + ": no tensor \"" + name + "\"");
+        throw new IllegalArgumentException(source() + ": no tensor \"" + name + "\"");
     }
 
     /** The original file's header, byte for byte. */
@@ -180,9 +200,9 @@ public final class CompressedFile implements AutoCloseable {
                 options.progress().accept(out.byteSize());
             }
         } catch (MalformedInputException e) {
-            throw e.source() == null ? e.in(path().toString(), 0) : e;
+            throw e.source() == null ? e.in(source(), 0) : e;
         } catch (ChecksumMismatchException e) {
-            throw new ChecksumMismatchException(path() + ": tensor \"" + r.name() + "\"", e.expected(), e.actual());
+            throw new ChecksumMismatchException(source() + ": tensor \"" + r.name() + "\"", e.expected(), e.actual());
         }
     }
 
@@ -192,7 +212,7 @@ public final class CompressedFile implements AutoCloseable {
         try {
             if (r.codec() == TensorRecord.Codec.HUFFMAN) return HuffmanDecoder.open(encoded(r)).exponentHistogram(options);
         } catch (MalformedInputException e) {
-            throw e.source() == null ? e.in(path().toString(), 0) : e;
+            throw e.source() == null ? e.in(source(), 0) : e;
         }
         return Bf16.exponentHistogram(file.data(stored(r.name())));
     }

@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * A safetensors file, memory-mapped read-only and validated on open. Segments from {@link #data}
- * stay valid until {@link #close}; they may be read from any thread.
+ * A safetensors file, memory-mapped read-only (or wrapping bytes already in memory) and validated on
+ * open. Segments from {@link #data} stay valid until {@link #close}; they may be read from any thread.
  */
 public final class SafetensorsFile implements AutoCloseable {
     /**
@@ -31,15 +31,17 @@ public final class SafetensorsFile implements AutoCloseable {
     private static final ValueLayout.OfLong U64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path path;
-    private final Arena arena;
+    private final String source;
+    private final Arena arena; // null when the bytes belong to the caller
     private final MemorySegment file;
     private final long dataStart;
     private final Map<String, String> metadata;
     private final List<TensorInfo> tensors;
     private final Map<String, TensorInfo> byName;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment file, long dataStart, Header header) {
+    private SafetensorsFile(Path path, String source, Arena arena, MemorySegment file, long dataStart, Header header) {
         this.path = path;
+        this.source = source;
         this.arena = arena;
         this.file = file;
         this.dataStart = dataStart;
@@ -62,18 +64,37 @@ public final class SafetensorsFile implements AutoCloseable {
             long size = channel.size();
             check(size >= 8, source, 0, "file of " + size + " bytes is too short for the 8-byte header length");
             MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long length = file.get(U64_LE, 0);
-            check(length >= 0 && length <= SafetensorsHeader.MAX_LENGTH, source, 0,
-                    "header length " + Long.toUnsignedString(length) + " exceeds " + SafetensorsHeader.MAX_LENGTH);
-            long dataStart = SafetensorsHeader.START + length;
-            check(dataStart <= size, source, 0,
-                    "header length " + length + " runs past the end of the " + size + "-byte file");
-            var header = SafetensorsHeader.parse(file.asSlice(SafetensorsHeader.START, length), size - dataStart, source);
-            return new SafetensorsFile(path, arena, file, dataStart, header);
+            return validate(path, source, arena, file);
         } catch (Throwable t) {
             arena.close();
             throw t;
         }
+    }
+
+    /**
+     * Validates a whole file already in memory, as {@link #open} would, without copying it. The caller
+     * keeps {@code bytes} alive while this is in use; {@link #close} leaves them alone, and {@link #path}
+     * is null.
+     *
+     * @param source names the bytes in errors
+     * @throws MalformedInputException naming {@code source} and the offset of the problem
+     */
+    public static SafetensorsFile of(MemorySegment bytes, String source) {
+        long size = bytes.byteSize();
+        check(size >= 8, source, 0, "file of " + size + " bytes is too short for the 8-byte header length");
+        return validate(null, source, null, bytes.asReadOnly());
+    }
+
+    private static SafetensorsFile validate(Path path, String source, Arena arena, MemorySegment file) {
+        long size = file.byteSize();
+        long length = file.get(U64_LE, 0);
+        check(length >= 0 && length <= SafetensorsHeader.MAX_LENGTH, source, 0,
+                "header length " + Long.toUnsignedString(length) + " exceeds " + SafetensorsHeader.MAX_LENGTH);
+        long dataStart = SafetensorsHeader.START + length;
+        check(dataStart <= size, source, 0,
+                "header length " + length + " runs past the end of the " + size + "-byte file");
+        var header = SafetensorsHeader.parse(file.asSlice(SafetensorsHeader.START, length), size - dataStart, source);
+        return new SafetensorsFile(path, source, arena, file, dataStart, header);
     }
 
     /**
@@ -91,8 +112,14 @@ public final class SafetensorsFile implements AutoCloseable {
         if (!condition) throw new MalformedInputException(source, offset, reason);
     }
 
+    /** The mapped file, or null for bytes given to {@link #of}. */
     public Path path() {
         return path;
+    }
+
+    /** What errors call this file: its path, or the name given to {@link #of}. */
+    public String source() {
+        return source;
     }
 
     /** The header bytes exactly as stored, padding included, so a file can be restored byte for byte. */
@@ -122,21 +149,21 @@ public final class SafetensorsFile implements AutoCloseable {
 
     public TensorInfo tensor(String name) {
         TensorInfo t = byName.get(name);
-        if (t == null) throw new NoSuchElementException(path + " has no tensor \"" + name + "\"");
+        if (t == null) throw new NoSuchElementException(source + " has no tensor \"" + name + "\"");
         return t;
     }
 
     /** The tensor's bytes, little-endian as stored, as a read-only view of the mapped file. */
     public MemorySegment data(TensorInfo tensor) {
         if (!tensor.equals(byName.get(tensor.name()))) {
-            throw new IllegalArgumentException(tensor + " is not a tensor of " + path);
+            throw new IllegalArgumentException(tensor + " is not a tensor of " + source);
         }
         return file.asSlice(dataStart + tensor.begin(), tensor.byteSize());
     }
 
-    /** Unmaps the file; segments from {@link #data} become inaccessible. */
+    /** Unmaps a mapped file, making segments from {@link #data} inaccessible; bytes given to {@link #of} stay the caller's. */
     @Override
     public void close() {
-        arena.close();
+        if (arena != null) arena.close();
     }
 }
