@@ -46,6 +46,7 @@ public final class CompressedFile implements AutoCloseable {
         String header = meta.get(ContainerFormat.ORIGINAL_HEADER_KEY);
         String tensors = meta.get(ContainerFormat.TENSORS_KEY);
         if (header == null || tensors == null) throw new MalformedInputException(source, 8, "Weightless metadata is incomplete");
+        ContainerFormat.checkCrc(source, 8, meta.get(ContainerFormat.CRC_KEY), header, tensors);
         this.originalHeader = header.getBytes(StandardCharsets.UTF_8);
         try {
             this.original = SafetensorsFile.parseHeader(originalHeader, "original header kept in " + source);

@@ -62,7 +62,9 @@ public final class Compressor {
             }
             Map<String, Object> metadata = new LinkedHashMap<>();
             metadata.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.VERSION));
-            metadata.put(ContainerFormat.ORIGINAL_INDEX_KEY, new String(indexText, StandardCharsets.UTF_8));
+            String text = new String(indexText, StandardCharsets.UTF_8);
+            metadata.put(ContainerFormat.ORIGINAL_INDEX_KEY, text);
+            metadata.put(ContainerFormat.CRC_KEY, ContainerFormat.crc(text));
             Files.write(dst.path().resolve(ShardedIndex.FILE_NAME), new ShardedIndex(metadata, weightMap).toJson());
             dst.commit();
         }
@@ -143,8 +145,11 @@ public final class Compressor {
     private static Map<String, String> metadata(SafetensorsFile file, List<Planned> planned) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.VERSION));
-        m.put(ContainerFormat.ORIGINAL_HEADER_KEY, new String(file.header(), StandardCharsets.UTF_8));
-        m.put(ContainerFormat.TENSORS_KEY, Json.write(planned.stream().map(p -> p.record.toJson()).toList()));
+        String header = new String(file.header(), StandardCharsets.UTF_8);
+        String tensors = Json.write(planned.stream().map(p -> p.record.toJson()).toList());
+        m.put(ContainerFormat.ORIGINAL_HEADER_KEY, header);
+        m.put(ContainerFormat.TENSORS_KEY, tensors);
+        m.put(ContainerFormat.CRC_KEY, ContainerFormat.crc(header, tensors));
         return m;
     }
 }

@@ -66,6 +66,7 @@ public final class Decompressor {
         if (!(meta.get(ContainerFormat.ORIGINAL_INDEX_KEY) instanceof String text)) {
             throw new MalformedInputException(index.toString(), 0, "the original index is missing");
         }
+        ContainerFormat.checkCrc(index.toString(), 0, meta.get(ContainerFormat.CRC_KEY), text);
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         try {
             ShardedIndex.parse(bytes);
