@@ -48,8 +48,8 @@ public final class Main implements Runnable {
 
     private static String describe(Throwable e) {
         if (e instanceof UncheckedIOException u) e = u.getCause();
-        if (e instanceof NoSuchFileException n) return n.getFile() + ": no such file or folder" + (n.getReason() == null ? "" : " (" + n.getReason() + ")");
-        if (e instanceof FileAlreadyExistsException f) return f.getFile() + (f.getReason() == null ? ": exists already" : "");
+        if (e instanceof NoSuchFileException n) return n.getFile() + ": " + (n.getReason() == null ? "no such file or folder" : n.getReason());
+        if (e instanceof FileAlreadyExistsException f) return f.getFile() + ": " + (f.getReason() == null ? "exists already" : f.getReason());
         if (e instanceof OutOfMemoryError) return "out of memory: give the JVM more with JAVA_OPTS=-Xmx…";
         String message = e.getMessage();
         return message == null ? e.getClass().getSimpleName() : message;

@@ -6,7 +6,7 @@ public final class ChecksumMismatchException extends RuntimeException {
     private final int actual;
 
     public ChecksumMismatchException(String what, int expected, int actual) {
-        super(what + ": CRC32C mismatch, recorded " + hex(expected) + " but decoded data gives " + hex(actual));
+        super(what + ": CRC32C mismatch, recorded " + hex(expected) + ", computed " + hex(actual));
         this.expected = expected;
         this.actual = actual;
     }

@@ -35,6 +35,7 @@ final class AtomicOutput implements AutoCloseable {
 
     /** A file output; {@code replace} allows overwriting an existing file (never an input, see {@link #requireNotInput}). */
     static AtomicOutput file(Path target, boolean replace) throws IOException {
+        if (Files.isDirectory(target)) throw new IOException(target + ": is a folder; the output here is a file");
         Path parent = prepare(target, replace);
         Path tmp = parent.resolve(temporaryName(target));
         Files.createFile(tmp);
@@ -43,6 +44,7 @@ final class AtomicOutput implements AutoCloseable {
 
     /** A folder output, for sharded models. */
     static AtomicOutput directory(Path target, boolean replace) throws IOException {
+        if (Files.exists(target) && !Files.isDirectory(target)) throw new IOException(target + ": is a file; the output here is a folder");
         Path parent = prepare(target, replace);
         Path tmp = parent.resolve(temporaryName(target));
         Files.createDirectory(tmp);
@@ -52,8 +54,8 @@ final class AtomicOutput implements AutoCloseable {
     private static Path prepare(Path target, boolean replace) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path parent = absolute.getParent();
-        if (parent == null || !Files.isDirectory(parent)) throw new NoSuchFileException(target + ": folder " + parent + " does not exist");
-        if (Files.exists(target) && !replace) throw new FileAlreadyExistsException(target + ": exists already (pass --force to replace it)");
+        if (parent == null || !Files.isDirectory(parent)) throw new NoSuchFileException(target.toString(), null, "folder " + parent + " does not exist");
+        if (Files.exists(target) && !replace) throw new FileAlreadyExistsException(target.toString(), null, "exists already (pass --force to replace it)");
         return parent;
     }
 
@@ -61,13 +63,18 @@ final class AtomicOutput implements AutoCloseable {
         return "." + target.getFileName() + ".weightless-tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
     }
 
-    /** Refuses an output that is one of the inputs, whatever --force says: the input is never touched. */
+    /**
+     * Refuses an output that is an input or a folder holding one, whatever --force says: replacing it
+     * would destroy the input, which is never touched.
+     */
     static void requireNotInput(Path output, Path... inputs) throws IOException {
         if (!Files.exists(output)) return;
+        Path out = output.toRealPath();
         for (Path in : inputs) {
-            if (Files.exists(in) && Files.isSameFile(output, in)) {
-                throw new IOException(output + ": output is the same as the input " + in);
-            }
+            if (!Files.exists(in)) continue;
+            Path real = in.toRealPath();
+            if (real.equals(out)) throw new IOException(output + ": output is the same as the input " + in);
+            if (real.startsWith(out)) throw new IOException(output + ": output holds the input " + in);
         }
     }
 

@@ -54,7 +54,8 @@ public final class CompressedFile implements AutoCloseable {
             checkConsistency();
         } catch (MalformedInputException e) {
             // Offsets inside the metadata are not file offsets: point at the header, which holds it.
-            throw e.source() != null && e.source().equals(source) ? e : new MalformedInputException(source, 8, e.getMessage());
+            if (source.equals(e.source())) throw e;
+            throw new MalformedInputException(source, 8, (e.source() == null ? "" : e.source() + ": ") + e.reason());
         }
     }
 
@@ -108,7 +109,8 @@ public final class CompressedFile implements AutoCloseable {
             TensorRecord r = records.get(i);
             TensorInfo o = originals.get(i);
             MalformedInputException.verify(r.name().equals(o.name()) && r.dtype() == o.dtype() && Arrays.equals(r.shape(), o.shape()), 0,
-                    "tensor record \"" + r.name() + "\" does not match the original header's \"" + o.name() + "\"");
+                    "tensor record " + describe(r.name(), r.dtype(), r.shape()) + " does not match the original header's "
+                            + describe(o.name(), o.dtype(), o.shape()));
             switch (r.codec()) {
                 case HUFFMAN -> {
                     long n = r.elements();
@@ -131,6 +133,10 @@ public final class CompressedFile implements AutoCloseable {
             MalformedInputException.verify(expected.contains(t.name()), file.dataStart() + t.begin(),
                     "tensor \"" + t.name() + "\" belongs to no record");
         }
+    }
+
+    private static String describe(String name, Dtype dtype, long[] shape) {
+        return "\"" + name + "\" " + dtype + Arrays.toString(shape);
     }
 
     private void expectU8(String name, long size) {

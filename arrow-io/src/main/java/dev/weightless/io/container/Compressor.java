@@ -41,7 +41,7 @@ public final class Compressor {
     /** Compresses {@code in} (a file, a sharded model's folder or its index) to {@code out}. */
     public void compress(Path in, Path out) throws IOException {
         Sources src = Sources.of(in);
-        AtomicOutput.requireNotInput(out, in);
+        AtomicOutput.requireNotInput(out, in, src.sharded() ? src.folder() : src.file());
         if (!src.sharded()) {
             try (AtomicOutput dst = AtomicOutput.file(out, replace)) {
                 compressFile(src.file(), dst);

@@ -32,7 +32,7 @@ public final class Decompressor {
 
     public void decompress(Path in, Path out) throws IOException {
         Sources src = Sources.of(in);
-        AtomicOutput.requireNotInput(out, in);
+        AtomicOutput.requireNotInput(out, in, src.sharded() ? src.folder() : src.file());
         if (!src.sharded()) {
             try (AtomicOutput dst = AtomicOutput.file(out, replace)) {
                 decompressFile(src.file(), dst);
