@@ -8,8 +8,10 @@ import java.util.function.LongConsumer;
 public record CodecOptions(int threads, int maxCodeLength, int chunkSymbols, int groupChunks, LongConsumer progress) {
     public CodecOptions {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
-        if (maxCodeLength < 8 || maxCodeLength > CodeTable.MAX_LENGTH_LIMIT) {
-            throw new IllegalArgumentException("code length limit must be 8..15, got " + maxCodeLength);
+        // The encoder packs four codes per flush, which needs codes of at most 14 bits; the format and
+        // the decoder take 15.
+        if (maxCodeLength < 8 || maxCodeLength > CodeTable.MAX_LENGTH_LIMIT - 1) {
+            throw new IllegalArgumentException("code length limit must be 8..14, got " + maxCodeLength);
         }
         new ChunkLayout(0, chunkSymbols, groupChunks); // validates the sizes
         if (progress == null) progress = bytes -> {};

@@ -4,13 +4,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 import static dev.weightless.codec.Bf16.INT_IN_BYTES;
-import static dev.weightless.codec.Bf16.INT_LE;
 import static dev.weightless.codec.Bf16.LONG_IN_BYTES;
 import static dev.weightless.codec.Bf16.SHORT_IN_BYTES;
 
@@ -197,53 +197,58 @@ public final class HuffmanEncoder {
             int[] cost = code.bitCosts();
             for (int s = 0; s < codes.length; s++) codes[s] = code.reversedCode(s) | cost[s] << 16;
             long tasks = tasks();
-            List<long[]> edges = new ArrayList<>(); // {word, value} of 32-bit words shared between tasks
+            List<long[]> edges = new ArrayList<>(); // {byte, value} of the first and last byte of each task, which neighbours share
             Parallel.forEach(options.threads(), tasks, task -> {
                 long[][] own = pack(task, codes, payload, plane);
                 synchronized (edges) {
-                    for (long[] e : own) if (e != null) edges.add(e);
+                    edges.addAll(Arrays.asList(own));
                 }
                 options.progress().accept((firstElement(task + 1) - firstElement(task)) * 2);
             });
             Map<Long, Long> merged = new TreeMap<>();
-            for (long[] e : edges) merged.merge(e[0], e[1], (a, b) -> a | b);
-            merged.forEach((word, value) -> payload.set(INT_LE, word * 4, (int) (long) value));
-            long written = ChunkLayout.ceilDiv(totalBits, 32) * 4;
+            for (long[] e : edges) merged.merge(e[0], e[1], (x, y) -> x | y);
+            merged.forEach((at, value) -> payload.set(ValueLayout.JAVA_BYTE, at, (byte) (long) value));
+            long written = ChunkLayout.ceilDiv(totalBits, 8);
             payload.asSlice(written).fill((byte) 0);
         }
 
         /**
-         * Packs the chunks of one task, which starts at {@code startBit}, and copies its sign|mantissa bytes.
-         * Returns the task's first and last 32-bit words (or nulls): neighbouring tasks share them.
+         * Packs the chunks of one task into a buffer and copies its sign|mantissa bytes. The buffer's
+         * interior goes to {@code payload}; its first and last bytes are returned, since the tasks on either
+         * side may have bits in them. Codes are added four at a time (at most 4 × 14 bits on at most 7
+         * pending bits fit the accumulator), then whole bytes are flushed with one unaligned store.
          */
         private long[][] pack(long task, int[] codes, MemorySegment payload, MemorySegment plane) {
-            long startBit = layout.groupOffset(index, task * groupsPerTask);
+            long g0 = task * groupsPerTask, g1 = g0 + groupsPerTask;
+            long startBit = layout.groupOffset(index, g0);
+            long endBit = g1 < layout.groups() ? layout.groupOffset(index, g1) : totalBits;
+            long firstByte = startBit >>> 3, endByte = ChunkLayout.ceilDiv(endBit, 8);
+            byte[] out = new byte[Math.toIntExact(endByte - firstByte) + 8];
             byte[] in = new byte[2 * layout.chunkSymbols()];
             byte[] planeOut = new byte[layout.chunkSymbols()];
-            int[] words = new int[layout.chunkSymbols() * CodeTable.MAX_LENGTH_LIMIT / 32 + 2];
-            long word = startBit >>> 5;          // absolute index of words[0]
-            int pending = (int) (startBit & 31); // bits in acc; those before startBit are zero
+            int at = 0;                           // byte of out that holds bit 0 of acc
+            int pending = (int) (startBit & 7);   // bits in acc; those before startBit are zero
             long acc = 0;
-            long[] head = null;
             for (long c = firstChunk(task), end = firstChunk(task + 1); c < end; c++) {
-                int n = load(c, in), k = 0, i = 0;
+                int n = load(c, in), i = 0;
                 for (; i + 4 <= n; i += 4) {
                     long v = (long) LONG_IN_BYTES.get(in, 2 * i);
                     INT_IN_BYTES.set(planeOut, i, Bf16.signMantissas4(v));
-                    for (int half = 0; half < 2; half++, v >>>= 32) {
-                        // Two codes (at most 30 bits) on fewer than 32 pending bits still fit the 64-bit accumulator.
-                        int c0 = codes[(int) (v >>> 7) & 0xFF], c1 = codes[(int) (v >>> 23) & 0xFF];
-                        acc |= (long) (c0 & 0xFFFF) << pending;
-                        pending += c0 >>> 16;
-                        acc |= (long) (c1 & 0xFFFF) << pending;
-                        pending += c1 >>> 16;
-                        // Store the low word every time and keep it only when full: no branch to mispredict.
-                        words[k] = (int) acc;
-                        int full = pending >>> 5;
-                        k += full;
-                        acc >>>= full << 5;
-                        pending -= full << 5;
-                    }
+                    int c0 = codes[(int) (v >>> 7) & 0xFF], c1 = codes[(int) (v >>> 23) & 0xFF];
+                    int c2 = codes[(int) (v >>> 39) & 0xFF], c3 = codes[(int) (v >>> 55) & 0xFF];
+                    acc |= (long) (c0 & 0xFFFF) << pending;
+                    pending += c0 >>> 16;
+                    acc |= (long) (c1 & 0xFFFF) << pending;
+                    pending += c1 >>> 16;
+                    acc |= (long) (c2 & 0xFFFF) << pending;
+                    pending += c2 >>> 16;
+                    acc |= (long) (c3 & 0xFFFF) << pending;
+                    pending += c3 >>> 16;
+                    LONG_IN_BYTES.set(out, at, acc);
+                    int bytes = pending >>> 3;
+                    at += bytes;
+                    acc >>>= bytes << 3;
+                    pending &= 7;
                 }
                 for (; i < n; i++) {
                     short v = (short) SHORT_IN_BYTES.get(in, 2 * i);
@@ -251,23 +256,22 @@ public final class HuffmanEncoder {
                     int c0 = codes[Bf16.exponent(v)];
                     acc |= (long) (c0 & 0xFFFF) << pending;
                     pending += c0 >>> 16;
-                    words[k] = (int) acc;
-                    int full = pending >>> 5;
-                    k += full;
-                    acc >>>= full << 5;
-                    pending -= full << 5;
+                    LONG_IN_BYTES.set(out, at, acc);
+                    int bytes = pending >>> 3;
+                    at += bytes;
+                    acc >>>= bytes << 3;
+                    pending &= 7;
                 }
                 MemorySegment.copy(planeOut, 0, plane, ValueLayout.JAVA_BYTE, c * layout.chunkSymbols(), n);
-                int from = 0;
-                if (head == null && k > 0) { // the task's first word is shared with the task before
-                    head = new long[] {word, words[0] & 0xFFFFFFFFL};
-                    from = 1;
-                }
-                MemorySegment.copy(words, from, payload, INT_LE, (word + from) * 4, k - from);
-                word += k;
             }
-            long[] tail = pending > 0 ? new long[] {word, acc & 0xFFFFFFFFL} : null;
-            return new long[][] {head, tail};
+            LONG_IN_BYTES.set(out, at, acc);
+            if (firstByte * 8 + at * 8L + pending != endBit) {
+                throw new IllegalStateException("packed " + (at * 8L + pending) + " bits where the index planned " + (endBit - firstByte * 8));
+            }
+            int length = (int) (endByte - firstByte);
+            if (length == 0) return new long[0][]; // a single-symbol code spends no bits
+            if (length > 2) MemorySegment.copy(out, 1, payload, ValueLayout.JAVA_BYTE, firstByte + 1, length - 2);
+            return new long[][] {{firstByte, out[0] & 0xFF}, {endByte - 1, out[length - 1] & 0xFF}};
         }
 
         private static void requireSize(String what, MemorySegment s, long size) {
