@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A real round trip of a tensor past 2^31 elements (4 GiB of BF16, about 12 GiB of memory in all).
  * Too big for CI, so tagged "large" and excluded by default: run it with
- * {@code mvn -pl codec test -Dgroups=large -DexcludedGroups=none}.
+ * {@code mvn -pl codec test -Dgroups=large -Dweightless.excludedGroups=none}.
  */
 @Tag("large")
 class LargeTensorTest {
