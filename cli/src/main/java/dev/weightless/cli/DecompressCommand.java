@@ -3,7 +3,6 @@ package dev.weightless.cli;
 import dev.weightless.io.container.Decompressor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
@@ -14,18 +13,15 @@ final class DecompressCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IN", description = "Weightless file, or a compressed sharded model's folder or index")
     Path in;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output file (a folder for a sharded model).")
-    Path out;
-
-    @Option(names = "--force", description = "Replace OUT if it exists.")
-    boolean force;
+    @Mixin
+    OutputOptions out;
 
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
-        new Decompressor(common.codec(), force, common.progress()).decompress(in, out);
+        new Decompressor(common.codec(), out.force, common.progress()).decompress(in, out.path);
         return 0;
     }
 }

@@ -4,7 +4,6 @@ import dev.weightless.io.container.OnnxImport;
 import dev.weightless.io.onnx.OnnxImporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,11 +16,8 @@ final class ImportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL.onnx")
     Path onnx;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT")
-    Path out;
-
-    @Option(names = "--force", description = "Replace OUT if it exists.")
-    boolean force;
+    @Mixin
+    OutputOptions out;
 
     @Mixin
     CommonOptions common;
@@ -31,8 +27,8 @@ final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OnnxImporter.Result r = OnnxImport.run(onnx, out, force);
-        spec.commandLine().getOut().printf("%s: %d tensors, %,d weights as BF16%s%n", out, r.tensorCount(), r.weightCount(),
+        OnnxImporter.Result r = OnnxImport.run(onnx, out.path, out.force);
+        spec.commandLine().getOut().printf("%s: %d tensors, %,d weights as BF16%s%n", out.path, r.tensorCount(), r.weightCount(),
                 r.dropped().isEmpty() ? "" : "; left out (not floating point): " + String.join(", ", r.dropped()));
         return 0;
     }

@@ -42,6 +42,20 @@ final class AtomicOutput implements AutoCloseable {
         return new AtomicOutput(target, tmp, false, replace);
     }
 
+    /** What writes an output's content. */
+    interface Body<T> {
+        T write(AtomicOutput out) throws IOException;
+    }
+
+    /** Writes the file {@code target} with {@code body} and commits it; on failure nothing appears under its name. */
+    static <T> T writeFile(Path target, boolean replace, Body<T> body) throws IOException {
+        try (AtomicOutput out = file(target, replace)) {
+            T result = body.write(out);
+            out.commit();
+            return result;
+        }
+    }
+
     /** A folder output, for sharded models. */
     static AtomicOutput directory(Path target, boolean replace) throws IOException {
         if (Files.exists(target) && !Files.isDirectory(target)) throw new IOException(target + ": is a file; the output here is a folder");

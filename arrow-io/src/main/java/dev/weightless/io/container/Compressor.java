@@ -41,12 +41,9 @@ public final class Compressor {
     /** Compresses {@code in} (a file, a sharded model's folder or its index) to {@code out}. */
     public void compress(Path in, Path out) throws IOException {
         Sources src = Sources.of(in);
-        AtomicOutput.requireNotInput(out, in, src.sharded() ? src.folder() : src.file());
+        AtomicOutput.requireNotInput(out, in, src.input());
         if (!src.sharded()) {
-            try (AtomicOutput dst = AtomicOutput.file(out, replace)) {
-                compressFile(src.file(), dst);
-                dst.commit();
-            }
+            AtomicOutput.writeFile(out, replace, dst -> compressFile(src.file(), dst));
             return;
         }
         byte[] indexText = Files.readAllBytes(src.index());
@@ -54,11 +51,9 @@ public final class Compressor {
         try (AtomicOutput dst = AtomicOutput.directory(out, replace)) {
             Map<String, String> weightMap = new LinkedHashMap<>();
             for (String shard : index.shards()) {
-                Path target = dst.path().resolve(shard);
-                try (AtomicOutput file = AtomicOutput.file(target, false)) {
-                    for (String name : compressFile(ShardedIndex.shardPath(src.folder(), shard), file)) weightMap.put(name, shard);
-                    file.commit();
-                }
+                List<String> names = AtomicOutput.writeFile(dst.path().resolve(shard), false,
+                        file -> compressFile(ShardedIndex.shardPath(src.folder(), shard), file));
+                for (String name : names) weightMap.put(name, shard);
             }
             Map<String, Object> metadata = new LinkedHashMap<>();
             metadata.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.VERSION));

@@ -32,22 +32,16 @@ public final class Decompressor {
 
     public void decompress(Path in, Path out) throws IOException {
         Sources src = Sources.of(in);
-        AtomicOutput.requireNotInput(out, in, src.sharded() ? src.folder() : src.file());
+        AtomicOutput.requireNotInput(out, in, src.input());
         if (!src.sharded()) {
-            try (AtomicOutput dst = AtomicOutput.file(out, replace)) {
-                decompressFile(src.file(), dst);
-                dst.commit();
-            }
+            AtomicOutput.writeFile(out, replace, dst -> decompressFile(src.file(), dst));
             return;
         }
         byte[] originalIndex = originalIndex(src.index());
         ShardedIndex original = ShardedIndex.parse(originalIndex);
         try (AtomicOutput dst = AtomicOutput.directory(out, replace)) {
             for (String shard : original.shards()) {
-                try (AtomicOutput file = AtomicOutput.file(dst.path().resolve(shard), false)) {
-                    decompressFile(ShardedIndex.shardPath(src.folder(), shard), file);
-                    file.commit();
-                }
+                AtomicOutput.writeFile(dst.path().resolve(shard), false, file -> decompressFile(ShardedIndex.shardPath(src.folder(), shard), file));
             }
             Files.write(dst.path().resolve(ShardedIndex.FILE_NAME), originalIndex);
             dst.commit();
@@ -76,7 +70,7 @@ public final class Decompressor {
         return bytes;
     }
 
-    private void decompressFile(Path in, AtomicOutput dst) throws IOException {
+    private Void decompressFile(Path in, AtomicOutput dst) throws IOException {
         try (CompressedFile file = CompressedFile.open(in); FileChannel channel = dst.openChannel()) {
             progress.begin("decompress " + in.getFileName(), file.originalFileSize());
             CodecOptions withProgress = codec.withProgress(progress::advance);
@@ -93,5 +87,6 @@ public final class Decompressor {
             writer.finish();
             progress.end();
         }
+        return null;
     }
 }

@@ -12,13 +12,10 @@ public final class OnnxImport {
 
     public static OnnxImporter.Result run(Path onnx, Path out, boolean replace) throws IOException {
         AtomicOutput.requireNotInput(out, onnx);
-        try (AtomicOutput dst = AtomicOutput.file(out, replace)) {
-            OnnxImporter.Result result;
+        return AtomicOutput.writeFile(out, replace, dst -> {
             try (FileChannel channel = dst.openChannel()) {
-                result = OnnxImporter.convert(onnx, channel);
+                return OnnxImporter.convert(onnx, channel);
             }
-            dst.commit();
-            return result;
-        }
+        });
     }
 }

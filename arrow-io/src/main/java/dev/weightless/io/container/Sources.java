@@ -22,5 +22,8 @@ record Sources(Path file, Path index) {
 
     boolean sharded() { return index != null; }
 
+    /** What an output must never replace: the file, or the sharded model's folder. */
+    Path input() { return sharded() ? folder() : file; }
+
     Path folder() { return index.toAbsolutePath().getParent(); }
 }
