@@ -1,0 +1,55 @@
+package dev.weightless.jit.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/** An off-heap array of ints (little-endian), usable as a kernel parameter on the GPU and the JVM. */
+public final class IntArray {
+    private static final VarHandle ATOMIC = ValueLayout.JAVA_INT.varHandle();
+    private final MemorySegment segment;
+
+    public IntArray(MemorySegment segment) {
+        if (segment.byteSize() % 4 != 0) throw new IllegalArgumentException("segment size " + segment.byteSize() + " is not a multiple of 4");
+        this.segment = segment;
+    }
+
+    public static IntArray allocate(Arena arena, long size) {
+        return new IntArray(arena.allocate(ValueLayout.JAVA_INT, size));
+    }
+
+    public long size() { return segment.byteSize() / 4; }
+
+    public int get(long i) { return segment.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i); }
+
+    public void set(long i, int v) { segment.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, v); }
+
+    public MemorySegment segment() { return segment; }
+
+    int getAndAdd(long i, int v) { return (int) ATOMIC.getAndAdd(segment, i * 4, v); }
+
+    int getAndSet(long i, int v) { return (int) ATOMIC.getAndSet(segment, i * 4, v); }
+
+    int compareAndExchange(long i, int expected, int v) { return (int) ATOMIC.compareAndExchange(segment, i * 4, expected, v); }
+
+    int getAndMax(long i, int v) {
+        int old = get(i);
+        while (old < v) {
+            int seen = compareAndExchange(i, old, v);
+            if (seen == old) break;
+            old = seen;
+        }
+        return old;
+    }
+
+    int getAndMin(long i, int v) {
+        int old = get(i);
+        while (old > v) {
+            int seen = compareAndExchange(i, old, v);
+            if (seen == old) break;
+            old = seen;
+        }
+        return old;
+    }
+}

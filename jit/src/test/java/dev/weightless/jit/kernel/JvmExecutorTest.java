@@ -1,0 +1,109 @@
+package dev.weightless.jit.kernel;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The executor against plain CPU references: barriers, shared memory, atomics, shuffles and votes. */
+class JvmExecutorTest {
+    private static final SplittableRandom RANDOM = new SplittableRandom(7);
+
+    @Test
+    void exponentHistogramMatchesACount() {
+        try (Arena arena = Arena.ofShared()) {
+            ShortArray bf16 = ShortArray.allocate(arena, 100_003);
+            long[] expected = new long[256];
+            for (long i = 0; i < bf16.size(); i++) {
+                short v = (short) RANDOM.nextInt();
+                bf16.set(i, v);
+                expected[(v >>> 7) & 0xFF]++;
+            }
+            IntArray hist = IntArray.allocate(arena, 256);
+            JvmExecutor.run(KernelMethod.of((Kernels.K2<ShortArray, IntArray>) SampleKernels::exponentHistogram), new Grid(7, 96), bf16, hist);
+            for (int s = 0; s < 256; s++) assertEquals(expected[s], hist.get(s), "symbol " + s);
+        }
+    }
+
+    @Test
+    void warpShuffleSum() {
+        try (Arena arena = Arena.ofShared()) {
+            IntArray in = IntArray.allocate(arena, 50_000);
+            long expected = 0;
+            for (long i = 0; i < in.size(); i++) {
+                int v = RANDOM.nextInt();
+                in.set(i, v);
+                expected += v;
+            }
+            LongArray out = LongArray.allocate(arena, 1);
+            JvmExecutor.run(KernelMethod.of(SampleKernels.class, "sum"), new Grid(5, 128), in, out);
+            assertEquals(expected, out.get(0));
+        }
+    }
+
+    @Test
+    void blockScanWithBarriers() {
+        try (Arena arena = Arena.ofShared()) {
+            IntArray data = IntArray.allocate(arena, 1000);
+            int[] copy = new int[1000];
+            for (int i = 0; i < 1000; i++) data.set(i, copy[i] = RANDOM.nextInt(100));
+            int local = 256;
+            JvmExecutor.run(KernelMethod.of(SampleKernels.class, "blockScan"), Grid.covering(1000, local), data);
+            for (int i = 0, run = 0; i < 1000; i++) {
+                run = (i % local == 0 ? 0 : run) + copy[i];
+                assertEquals(run, data.get(i), "index " + i);
+            }
+        }
+    }
+
+    @Test
+    void atomicsAndVotes() {
+        try (Arena arena = Arena.ofShared()) {
+            int n = 1000, local = 64; // 16 blocks, 32 warps, the last warp partly empty
+            IntArray in = IntArray.allocate(arena, n);
+            int max = Integer.MIN_VALUE, min = Integer.MAX_VALUE, warpsWithNegative = 0, warpsAllNonNegative = 0;
+            for (int i = 0; i < n; i++) in.set(i, RANDOM.nextInt(-5, 10_000));
+            Grid grid = Grid.covering(n, local);
+            for (int w = 0; w < grid.globalSize() / 32; w++) {
+                boolean neg = false;
+                for (int i = w * 32; i < Math.min(n, w * 32 + 32); i++) {
+                    max = Math.max(max, in.get(i));
+                    min = Math.min(min, in.get(i));
+                    neg |= in.get(i) < 0;
+                }
+                if (neg) warpsWithNegative++;
+                else warpsAllNonNegative++;
+            }
+            IntArray out = IntArray.allocate(arena, 4);
+            out.set(0, Integer.MIN_VALUE);
+            out.set(1, Integer.MAX_VALUE);
+            JvmExecutor.run(KernelMethod.of(SampleKernels.class, "extremes"), grid, in, out);
+            assertEquals(max, out.get(0));
+            assertEquals(min, out.get(1));
+            assertEquals(warpsWithNegative, out.get(2));
+            assertEquals(warpsAllNonNegative, out.get(3));
+        }
+    }
+
+    @Test
+    void kernelFailuresSurface() {
+        try (Arena arena = Arena.ofShared()) {
+            IntArray tiny = IntArray.allocate(arena, 1);
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> JvmExecutor.run(KernelMethod.of(JvmExecutorTest.class, "writesPastTheEnd"), new Grid(2, 64), tiny));
+        }
+    }
+
+    static void writesPastTheEnd(KernelContext ctx, IntArray a) {
+        ctx.barrier(); // the other threads must not hang when one fails
+        a.set(ctx.globalIdx, 1);
+    }
+
+    @Test
+    void kernelShape() {
+        assertThrows(IllegalArgumentException.class, () -> KernelMethod.of(String.class, "valueOf"));
+    }
+}

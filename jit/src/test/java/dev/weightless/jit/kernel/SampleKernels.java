@@ -1,0 +1,81 @@
+package dev.weightless.jit.kernel;
+
+/** Kernels the tests run on the JVM executor and (once compiled) on the GPU, each with a CPU reference. */
+public final class SampleKernels {
+    private SampleKernels() {}
+
+    /** Exponent histogram of BF16 values, privatised in shared memory (the codec's first kernel). */
+    public static void exponentHistogram(KernelContext ctx, ShortArray bf16, IntArray histogram) {
+        int[] local = ctx.sharedIntArray(256);
+        for (int i = ctx.localIdx; i < 256; i += ctx.localSize) local[i] = 0;
+        ctx.barrier();
+        for (long i = ctx.globalIdx; i < bf16.size(); i += ctx.globalSize) {
+            ctx.atomicAdd(local, (bf16.get(i) >>> 7) & 0xFF, 1);
+        }
+        ctx.barrier();
+        for (int i = ctx.localIdx; i < 256; i += ctx.localSize) {
+            if (local[i] != 0) ctx.atomicAdd(histogram, i, local[i]);
+        }
+    }
+
+    /** Sum of all values: a warp reduction with shuffles, then one atomic per warp. */
+    public static void sum(KernelContext ctx, IntArray in, LongArray out) {
+        long acc = 0;
+        for (long i = ctx.globalIdx; i < in.size(); i += ctx.globalSize) acc += in.get(i);
+        int hi = (int) (acc >>> 32), lo = (int) acc;
+        for (int d = 16; d > 0; d >>= 1) {
+            int otherLo = ctx.shuffleDown(lo, d), otherHi = ctx.shuffleDown(hi, d);
+            long a = ((long) hi << 32) | (lo & 0xFFFFFFFFL), b = ((long) otherHi << 32) | (otherLo & 0xFFFFFFFFL);
+            long s = a + b;
+            hi = (int) (s >>> 32);
+            lo = (int) s;
+        }
+        if (ctx.laneId == 0) ctx.atomicAdd(out, 0, ((long) hi << 32) | (lo & 0xFFFFFFFFL));
+    }
+
+    /** Inclusive prefix sum within each block (Hillis–Steele over shared memory, with barriers). */
+    public static void blockScan(KernelContext ctx, IntArray data) {
+        int[] s = ctx.sharedIntArray(1024);
+        long i = ctx.globalIdx;
+        s[ctx.localIdx] = i < data.size() ? data.get(i) : 0;
+        ctx.barrier();
+        for (int d = 1; d < ctx.localSize; d <<= 1) {
+            int add = ctx.localIdx >= d ? s[ctx.localIdx - d] : 0;
+            ctx.barrier();
+            s[ctx.localIdx] += add;
+            ctx.barrier();
+        }
+        if (i < data.size()) data.set(i, s[ctx.localIdx]);
+    }
+
+    /** Maximum and minimum with atomics, and a vote: how many warps saw a negative value. */
+    public static void extremes(KernelContext ctx, IntArray in, IntArray out) {
+        long i = ctx.globalIdx;
+        boolean negative = false;
+        if (i < in.size()) {
+            int v = in.get(i);
+            ctx.atomicMax(out, 0, v);
+            ctx.atomicMin(out, 1, v);
+            negative = v < 0;
+        }
+        // Warp votes are collective: every lane calls them, outside any lane-dependent branch.
+        int votes = ctx.ballot(negative);
+        boolean none = ctx.all(!negative);
+        if (ctx.laneId == 0 && votes != 0) ctx.atomicAdd(out, 2, 1);
+        if (ctx.laneId == 0 && none) ctx.atomicAdd(out, 3, 1);
+    }
+
+    /** Bit operations, casts, float math and a call to a helper (inlined when compiled). */
+    public static void mix(KernelContext ctx, IntArray in, LongArray out, FloatArray f) {
+        long i = ctx.globalIdx;
+        if (i >= in.size()) return;
+        int v = in.get(i);
+        long r = Integer.bitCount(v) + 31L * Integer.numberOfLeadingZeros(v) + 1009L * Integer.numberOfTrailingZeros(v);
+        r ^= Long.reverse((long) v) >>> 3;
+        r += Math.max(v, 7) - Math.min(v >> 3, -5) + (v >>> 29) + rotate(v, 5);
+        out.set(i, r);
+        f.set(i, (float) v * 0.5f + (float) Math.abs(v % 13) / 3f);
+    }
+
+    private static int rotate(int v, int k) { return Integer.rotateLeft(v, k) ^ (k > 3 ? v : -v); }
+}
