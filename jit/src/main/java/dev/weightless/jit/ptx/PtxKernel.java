@@ -1,0 +1,30 @@
+package dev.weightless.jit.ptx;
+
+import java.util.List;
+
+/**
+ * A compiled kernel: PTX text with one {@code .entry} called {@code entry}, and how the Java
+ * parameters after the context map to PTX parameters, in order.
+ */
+public record PtxKernel(String entry, String ptx, List<Param> params) {
+    public PtxKernel {
+        params = List.copyOf(params);
+    }
+
+    /** How one Java parameter is passed. */
+    public enum Kind {
+        /** int, short, byte, char, boolean: one {@code .param .s32}. */
+        INT,
+        /** long: one {@code .param .s64}. */
+        LONG,
+        /** float: one {@code .param .f32}. */
+        FLOAT,
+        /** double: one {@code .param .f64}. */
+        DOUBLE,
+        /** An off-heap array (IntArray, ShortArray, ...): two params, {@code .u64} device address then {@code .u64} element count. */
+        ARRAY
+    }
+
+    /** A Java parameter: its name in the PTX (for arrays, the address param; the count is {@code name + "_n"}), kind and Java type. */
+    public record Param(String name, Kind kind, Class<?> javaType) {}
+}
