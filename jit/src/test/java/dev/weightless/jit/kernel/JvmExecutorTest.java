@@ -89,6 +89,28 @@ class JvmExecutorTest {
     }
 
     @Test
+    void bitOperationsCastsAndAHelperCall() {
+        try (Arena arena = Arena.ofShared()) {
+            int n = 1000;
+            IntArray in = IntArray.allocate(arena, n);
+            LongArray out = LongArray.allocate(arena, n);
+            FloatArray f = FloatArray.allocate(arena, n);
+            int[] edges = {0, -1, 1, Integer.MIN_VALUE, Integer.MAX_VALUE, 13, -13};
+            for (int i = 0; i < n; i++) in.set(i, i < edges.length ? edges[i] : RANDOM.nextInt());
+            JvmExecutor.run(KernelMethod.of(SampleKernels.class, "mix"), Grid.covering(n, 128), in, out, f);
+            for (int i = 0; i < n; i++) {
+                int v = in.get(i);
+                long r = Integer.bitCount(v) + 31L * Integer.numberOfLeadingZeros(v) + 1009L * Integer.numberOfTrailingZeros(v);
+                r ^= Long.reverse(v) >>> 3;
+                int rotated = Integer.rotateLeft(v, 5) ^ v; // the helper with k = 5 > 3
+                r += Math.max(v, 7) - Math.min(v >> 3, -5) + (v >>> 29) + rotated;
+                assertEquals(r, out.get(i), "index " + i);
+                assertEquals(v * 0.5f + Math.abs(v % 13) / 3f, f.get(i), "float at index " + i);
+            }
+        }
+    }
+
+    @Test
     void kernelFailuresSurface() {
         try (Arena arena = Arena.ofShared()) {
             IntArray tiny = IntArray.allocate(arena, 1);

@@ -1,0 +1,59 @@
+package dev.weightless.jit.ptx;
+
+import java.lang.classfile.MethodModel;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** State shared by the kernel and every method inlined into it: registers, shared memory, frames. */
+final class Compilation {
+    /** Static shared memory a kernel may declare on NVIDIA GPUs (more needs dynamic shared memory). */
+    static final int MAX_STATIC_SHARED_BYTES = 48 * 1024;
+
+    final Registers registers = new Registers();
+    final ClassFiles classes;
+    private final Map<String, String> sharedSymbols = new HashMap<>();
+    private final List<String> sharedDeclarations = new ArrayList<>();
+    private int sharedBytes;
+    private final Map<String, Integer> inlineFrames = new HashMap<>();
+    private final Deque<String> translating = new ArrayDeque<>();
+
+    Compilation(Class<?> kernelClass) { classes = new ClassFiles(kernelClass); }
+
+    MethodBytecode bytecode(String owner, MethodModel method) {
+        CodeAttribute code = (CodeAttribute) method.code().orElseThrow(() -> new IllegalStateException("no code in " + owner + "." + method.methodName()));
+        return new MethodBytecode(owner, method, code);
+    }
+
+    /**
+     * The {@code .shared} symbol for the allocation at this call site (the same on every visit), or
+     * null when it would pass the static shared-memory limit.
+     */
+    String sharedSymbol(int frame, int bci, Element element, int length) {
+        String site = frame + ":" + bci;
+        String symbol = sharedSymbols.get(site);
+        if (symbol != null) return symbol;
+        long bytes = (long) length * element.bytes;
+        if (sharedBytes + bytes > MAX_STATIC_SHARED_BYTES) return null;
+        symbol = "smem" + sharedSymbols.size();
+        sharedSymbols.put(site, symbol);
+        sharedBytes += (int) bytes;
+        sharedDeclarations.add("\t.shared .align 8 .b8 " + symbol + "[" + bytes + "];\n");
+        return symbol;
+    }
+
+    String sharedDeclarations() { return String.join("", sharedDeclarations); }
+
+    /** Frame number of the method inlined at this call site (stable across re-visits, so registers and labels are too). */
+    int inlineFrame(int callerFrame, int bci) { return inlineFrames.computeIfAbsent(callerFrame + ":" + bci, k -> inlineFrames.size() + 1); }
+
+    boolean isTranslating(String method) { return translating.contains(method); }
+
+    void enter(String method) { translating.push(method); }
+
+    void exit() { translating.pop(); }
+}

@@ -1,0 +1,121 @@
+package dev.weightless.jit.ptx;
+
+import dev.weightless.jit.kernel.FloatArray;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.LongArray;
+import dev.weightless.jit.kernel.SampleKernels;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The PTX's shape and the details that assemble either way but must be right on the GPU. */
+class PtxCompilerTest {
+    private static String ptx(Class<?> owner, String kernel) { return PtxCompiler.compile(KernelMethod.of(owner, kernel)).ptx(); }
+
+    private static void assertContains(String ptx, String regex) {
+        assertTrue(Pattern.compile(regex, Pattern.MULTILINE).matcher(ptx).find(), () -> "no match for " + regex + " in\n" + ptx);
+    }
+
+    @Test
+    void headerEntryAndParameters() {
+        PtxKernel k = PtxCompiler.compile(KernelMethod.of(SampleKernels.class, "mix"));
+        assertEquals("SampleKernels_mix", k.entry());
+        assertEquals(List.of(new PtxKernel.Param("p0", PtxKernel.Kind.ARRAY, IntArray.class),
+                new PtxKernel.Param("p1", PtxKernel.Kind.ARRAY, LongArray.class),
+                new PtxKernel.Param("p2", PtxKernel.Kind.ARRAY, FloatArray.class)), k.params());
+        assertContains(k.ptx(), "^\\.version 8\\.0\\n\\.target sm_90\\n\\.address_size 64$");
+        assertContains(k.ptx(), "^\\.visible \\.entry SampleKernels_mix\\(\\n\\t\\.param \\.u64 p0,\\n\\t\\.param \\.u64 p0_n,\\n\\t\\.param \\.u64 p1,");
+        assertContains(k.ptx(), "cvta\\.to\\.global\\.u64 %rd0, %rd0;");
+    }
+
+    @Test
+    void scalarParametersKeepTheirTypes() {
+        PtxKernel k = PtxCompiler.compile(KernelMethod.of(CompilerKernels.class, "floatMath"));
+        assertEquals(PtxKernel.Kind.FLOAT, k.params().get(3).kind());
+        assertEquals(PtxKernel.Kind.DOUBLE, k.params().get(4).kind());
+        assertContains(k.ptx(), "\\.param \\.f32 p3,\\n\\t\\.param \\.f64 p4\\n\\)");
+        PtxKernel narrow = PtxCompiler.compile(KernelMethod.of(CompilerKernels.class, "narrow"));
+        assertEquals(new PtxKernel.Param("p4", PtxKernel.Kind.INT, short.class), narrow.params().get(4));
+        assertContains(narrow.ptx(), "ld\\.param\\.s32 %r\\d+, \\[p4\\];");
+        PtxKernel longs = PtxCompiler.compile(KernelMethod.of(CompilerKernels.class, "longMath"));
+        assertEquals(new PtxKernel.Param("p3", PtxKernel.Kind.LONG, long.class), longs.params().get(3));
+        assertContains(longs.ptx(), "ld\\.param\\.s64 %rd\\d+, \\[p3\\];");
+    }
+
+    @Test
+    void sharedArraysHaveTheirByteSizes() {
+        String ptx = ptx(CompilerKernels.class, "sharedAndWarp");
+        for (String decl : List.of("smem0[256]", "smem1[1024]", "smem2[512]", "smem3[256]", "smem4[16]")) {
+            assertContains(ptx, "^\\t\\.shared \\.align 8 \\.b8 " + Pattern.quote(decl) + ";$");
+        }
+        assertContains(ptx, "ld\\.shared\\.s16 ");
+        assertContains(ptx, "ld\\.shared\\.s8 ");
+        assertContains(ptx, "atom\\.shared\\.add\\.u64 ");
+        assertContains(ptx, "atom\\.shared\\.cas\\.b32 %r\\d+, \\[smem4\\+12\\], -1, 7;");
+        assertContains(ptx(SampleKernels.class, "exponentHistogram"), "\\.shared \\.align 8 \\.b8 smem0\\[1024\\];");
+    }
+
+    @Test
+    void shufflesUseCudaClampsAndTheFullWarp() {
+        assertContains(ptx(SampleKernels.class, "sum"), "shfl\\.sync\\.down\\.b32 %r\\d+, %r\\d+, %r\\d+, 0x1f, 0xffffffff;");
+        String ptx = ptx(CompilerKernels.class, "sharedAndWarp");
+        assertContains(ptx, "shfl\\.sync\\.up\\.b32 %r\\d+, %r\\d+, 1, 0x0, 0xffffffff;");
+        assertContains(ptx, "shfl\\.sync\\.bfly\\.b32 %r\\d+, %r\\d+, 16, 0x1f, 0xffffffff;");
+        assertContains(ptx, "shfl\\.sync\\.idx\\.b32 %r\\d+, %r\\d+, 0, 0x1f, 0xffffffff;");
+        assertContains(ptx, "vote\\.sync\\.any\\.pred %p\\d+, %p\\d+, 0xffffffff;");
+    }
+
+    @Test
+    void narrowLoadsSignExtendAndShiftsMaskTheirCount() {
+        assertContains(ptx(SampleKernels.class, "exponentHistogram"), "ld\\.global\\.s16 %r\\d+");
+        String narrow = ptx(CompilerKernels.class, "narrow");
+        assertContains(narrow, "ld\\.global\\.s8 %r\\d+");
+        assertContains(narrow, "st\\.global\\.b8 ");
+        assertContains(narrow, "st\\.global\\.b16 ");
+        assertContains(narrow, "and\\.b32 (%r\\d+), %r\\d+, 31;\\n\\tshl\\.b32 %r\\d+, %r\\d+, \\1;");
+        assertContains(narrow, "cvt\\.s32\\.s8 ");
+        assertContains(narrow, "cvt\\.s32\\.s16 ");
+        assertContains(narrow, "cvt\\.u32\\.u16 ");
+        assertContains(ptx(CompilerKernels.class, "longMath"), "and\\.b32 (%r\\d+), %r\\d+, 63;\\n\\tshr\\.s64 %rd\\d+, %rd\\d+, \\1;");
+    }
+
+    @Test
+    void floatArithmeticIsRoundedToNearestAndNeverContracted() {
+        String ptx = ptx(CompilerKernels.class, "floatMath");
+        assertFalse(Pattern.compile("\\b(add|sub|mul|div)\\.f(32|64) ").matcher(ptx).find(), "float arithmetic without .rn");
+        assertContains(ptx, "min\\.NaN\\.f32 ");
+        assertContains(ptx, "max\\.NaN\\.f32 ");
+        assertContains(ptx, "cvt\\.rzi\\.s32\\.f32 ");
+        assertContains(ptx, "cvt\\.rzi\\.s64\\.f64 ");
+        assertContains(ptx, "sqrt\\.rn\\.f64 ");
+        assertContains(ptx, "fma\\.rn\\.f32 ");
+    }
+
+    @Test
+    void longIndexesStayLong() {
+        String ptx = ptx(SampleKernels.class, "sum");
+        assertContains(ptx, "cvt\\.s64\\.s32 %rd\\d+, %r\\d+;");
+        assertContains(ptx, "setp\\.gt\\.s64 ");
+        assertContains(ptx, "mad\\.lo\\.s64 %rd\\d+, %rd\\d+, 4, %rd0;");
+        assertContains(ptx, "atom\\.global\\.add\\.u64 %rd\\d+, \\[%rd2\\], %rd\\d+;");
+    }
+
+    @Test
+    void helpersAreInlined() {
+        String ptx = ptx(CompilerKernels.class, "helpers");
+        assertContains(ptx, "// inlined dev\\.weightless\\.jit\\.ptx\\.CompilerKernels\\.clamp\\(III\\)I");
+        assertContains(ptx, "// inlined dev\\.weightless\\.jit\\.ptx\\.CompilerKernels\\.square\\(I\\)I");
+        assertFalse(ptx.contains("\tcall"), "no calls remain");
+    }
+
+    @Test
+    void compilationIsDeterministic() {
+        for (KernelMethod k : TestKernels.all()) assertEquals(PtxCompiler.compile(k).ptx(), PtxCompiler.compile(k).ptx(), k.name());
+    }
+}
