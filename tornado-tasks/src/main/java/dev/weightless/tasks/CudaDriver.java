@@ -1,0 +1,286 @@
+package dev.weightless.tasks;
+
+import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.ptx.PtxKernel;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import jcuda.driver.JCudaDriver;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static jcuda.driver.JCudaDriver.*;
+
+/**
+ * The CUDA driver API through JCuda (never its NVRTC binding: GPU hosts have no libnvrtc). Every call's
+ * result is checked. The context is made current before each operation, so a device can be used from
+ * any thread, one at a time.
+ */
+final class CudaDriver implements Driver {
+    /** Copies go in pieces: a ByteBuffer view of a segment cannot exceed 2 GiB. */
+    private static final long COPY_PIECE = 1L << 30;
+
+    private final CUcontext context = new CUcontext();
+    private final CUstream stream = new CUstream();
+    private final Map<Long, Allocation> allocations = new HashMap<>();
+    private final String name;
+    private final long totalMemory;
+    private final int multiprocessors;
+    private final String computeCapability;
+
+    private CudaDriver(int ordinal) {
+        JCudaDriver.setExceptionsEnabled(false); // results are checked here, with the call's name
+        check(cuInit(0), "cuInit");
+        int[] count = new int[1];
+        check(cuDeviceGetCount(count), "cuDeviceGetCount");
+        if (ordinal < 0 || ordinal >= count[0]) throw new IllegalArgumentException("no CUDA device " + ordinal + ": " + count[0] + " present");
+        CUdevice device = new CUdevice();
+        check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
+        byte[] nameBytes = new byte[256];
+        check(cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
+        name = cString(nameBytes);
+        long[] memory = new long[1];
+        check(cuDeviceTotalMem(memory, device), "cuDeviceTotalMem");
+        totalMemory = memory[0];
+        multiprocessors = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, "multiprocessor count");
+        computeCapability = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "compute capability")
+                + "." + attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "compute capability");
+        check(cuCtxCreate(context, 0, device), "cuCtxCreate");
+        // A blocking stream: the synchronous copies (legacy default stream) stay ordered with its launches.
+        check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
+    }
+
+    static CudaDriver open(int ordinal) { return new CudaDriver(ordinal); }
+
+    /** Why no device can be opened, or null when one can. Loads JCuda's natives, which need libcuda.so.1. */
+    static String whyUnavailable() {
+        try {
+            JCudaDriver.setExceptionsEnabled(false);
+            int init = cuInit(0);
+            if (init != CUresult.CUDA_SUCCESS) return "cuInit: " + errorName(init);
+            int[] count = new int[1];
+            int result = cuDeviceGetCount(count);
+            if (result != CUresult.CUDA_SUCCESS) return "cuDeviceGetCount: " + errorName(result);
+            return count[0] == 0 ? "the CUDA driver reports no device" : null;
+        } catch (LinkageError e) {
+            // No driver library (libcuda.so.1) or no natives for this platform.
+            return "JCuda's driver library could not be loaded: " + rootCause(e);
+        }
+    }
+
+    @Override public String name() { return name; }
+
+    @Override public long totalMemory() { return totalMemory; }
+
+    @Override public int multiprocessors() { return multiprocessors; }
+
+    @Override public String computeCapability() { return computeCapability; }
+
+    @Override
+    public long allocate(long bytes) {
+        current();
+        Allocation a = new Allocation();
+        check(cuMemAlloc(a, Math.max(bytes, 1)), "cuMemAlloc(" + bytes + " bytes)");
+        // Zeroed, so arrays that are only written on the device start from a known state.
+        int zero = cuMemsetD8(a, (byte) 0, Math.max(bytes, 1));
+        if (zero != CUresult.CUDA_SUCCESS) {
+            cuMemFree(a);
+            check(zero, "cuMemsetD8(" + bytes + " bytes)");
+        }
+        allocations.put(a.address(), a);
+        return a.address();
+    }
+
+    @Override
+    public void free(long address) {
+        current();
+        Allocation a = allocations.remove(address);
+        if (a == null) throw new IllegalArgumentException("no allocation at 0x" + Long.toHexString(address));
+        check(cuMemFree(a), "cuMemFree");
+    }
+
+    @Override
+    public void copyToDevice(long address, MemorySegment source) {
+        current();
+        Allocation base = allocation(address);
+        for (long offset = 0; offset < source.byteSize(); offset += COPY_PIECE) {
+            long length = Math.min(COPY_PIECE, source.byteSize() - offset);
+            // A direct buffer over the segment: JCuda passes its native address, nothing is copied on the heap.
+            Pointer host = Pointer.to(source.asSlice(offset, length).asByteBuffer());
+            check(cuMemcpyHtoD(base.withByteOffset(offset), host, length), "cuMemcpyHtoD(" + length + " bytes at offset " + offset + ")");
+        }
+        // From pageable memory the copy may still be in flight when cuMemcpyHtoD returns; timings want it done.
+        check(cuCtxSynchronize(), "cuCtxSynchronize after cuMemcpyHtoD");
+    }
+
+    @Override
+    public void copyToHost(MemorySegment target, long address) {
+        current();
+        Allocation base = allocation(address);
+        for (long offset = 0; offset < target.byteSize(); offset += COPY_PIECE) {
+            long length = Math.min(COPY_PIECE, target.byteSize() - offset);
+            Pointer host = Pointer.to(target.asSlice(offset, length).asByteBuffer());
+            check(cuMemcpyDtoH(host, base.withByteOffset(offset), length), "cuMemcpyDtoH(" + length + " bytes at offset " + offset + ")");
+        }
+    }
+
+    @Override
+    public Object loadModule(String ptx) {
+        current();
+        CUmodule module = new CUmodule();
+        byte[] image = (ptx + "\0").getBytes(StandardCharsets.UTF_8);
+        int result = cuModuleLoadData(module, image);
+        if (result != CUresult.CUDA_SUCCESS) {
+            throw new CudaException("cuModuleLoadData (PTX kept at " + keep(ptx) + "; ptxas -arch=sm_90a on it says why)", result, errorName(result));
+        }
+        return module;
+    }
+
+    @Override
+    public void unloadModule(Object module) {
+        current();
+        check(cuModuleUnload((CUmodule) module), "cuModuleUnload");
+    }
+
+    @Override
+    public Object function(Object module, String entry) {
+        current();
+        CUfunction function = new CUfunction();
+        check(cuModuleGetFunction(function, (CUmodule) module, entry), "cuModuleGetFunction(" + entry + ")");
+        return function;
+    }
+
+    @Override
+    public Timer timer() {
+        current();
+        return new EventTimer();
+    }
+
+    @Override
+    public void launch(Object function, PtxKernel kernel, Grid grid, List<Object> arguments, Timer timer) {
+        current();
+        Pointer[] values = new Pointer[arguments.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = switch (arguments.get(i)) {
+                case Long v -> Pointer.to(new long[] {v});
+                case Integer v -> Pointer.to(new int[] {v});
+                case Float v -> Pointer.to(new float[] {v});
+                case Double v -> Pointer.to(new double[] {v});
+                default -> throw new IllegalArgumentException("kernel argument " + i + " of " + kernel.entry() + " is a " + arguments.get(i).getClass().getName());
+            };
+        }
+        EventTimer events = (EventTimer) timer;
+        check(cuEventRecord(events.start, stream), "cuEventRecord");
+        check(cuLaunchKernel((CUfunction) function, Math.toIntExact(grid.groups()), 1, 1, grid.localSize(), 1, 1, 0, stream, Pointer.to(values), null),
+                "cuLaunchKernel(" + kernel.entry() + ", " + grid.groups() + " x " + grid.localSize() + ")");
+        check(cuEventRecord(events.stop, stream), "cuEventRecord");
+    }
+
+    @Override
+    public void synchronize() {
+        current();
+        check(cuStreamSynchronize(stream), "cuStreamSynchronize (a kernel failed if this reports a launch or illegal-address error)");
+    }
+
+    @Override
+    public void close() {
+        current();
+        check(cuStreamDestroy(stream), "cuStreamDestroy");
+        allocations.clear(); // the context's memory goes with it
+        check(cuCtxDestroy(context), "cuCtxDestroy");
+    }
+
+    private void current() { check(cuCtxSetCurrent(context), "cuCtxSetCurrent"); }
+
+    private Allocation allocation(long address) {
+        Allocation a = allocations.get(address);
+        if (a == null) throw new IllegalArgumentException("no allocation at 0x" + Long.toHexString(address));
+        return a;
+    }
+
+    private static int attribute(CUdevice device, int attribute, String what) {
+        int[] value = new int[1];
+        check(cuDeviceGetAttribute(value, attribute, device), "cuDeviceGetAttribute(" + what + ")");
+        return value[0];
+    }
+
+    static void check(int result, String call) {
+        if (result != CUresult.CUDA_SUCCESS) throw new CudaException(call, result, errorName(result));
+    }
+
+    private static String errorName(int result) {
+        String[] text = new String[1];
+        String description = cuGetErrorString(result, text) == CUresult.CUDA_SUCCESS && text[0] != null ? ": " + text[0] : "";
+        return CUresult.stringFor(result) + description;
+    }
+
+    /** JCuda's message holds every attempt with stack traces; the last line naming a missing library says it all. */
+    private static String rootCause(LinkageError e) {
+        String message = String.valueOf(e.getMessage());
+        return message.lines().filter(l -> l.contains("cannot open shared object") || l.contains("wrong ELF class")).reduce((a, b) -> b)
+                .orElse(e.getClass().getSimpleName() + ": " + message.lines().findFirst().orElse(""));
+    }
+
+    private static String cString(byte[] bytes) {
+        int n = 0;
+        while (n < bytes.length && bytes[n] != 0) n++;
+        return new String(bytes, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private static String keep(String ptx) {
+        try {
+            Path file = Files.createTempFile("weightless-rejected-", ".ptx");
+            Files.writeString(file, ptx);
+            return file.toString();
+        } catch (IOException e) {
+            return "nowhere (" + e.getMessage() + ")";
+        }
+    }
+
+    /** A device pointer whose address can be read (JCuda keeps it in a protected field). */
+    private static final class Allocation extends CUdeviceptr {
+        long address() { return getNativePointer(); }
+    }
+
+    /** Two events around a launch on the stream. */
+    private final class EventTimer implements Timer {
+        private final CUevent start = new CUevent();
+        private final CUevent stop = new CUevent();
+
+        EventTimer() {
+            check(cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT), "cuEventCreate");
+            check(cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT), "cuEventCreate");
+        }
+
+        @Override
+        public double millis() {
+            current();
+            float[] ms = new float[1];
+            check(cuEventElapsedTime(ms, start, stop), "cuEventElapsedTime");
+            return ms[0];
+        }
+
+        @Override
+        public void close() {
+            current();
+            check(cuEventDestroy(start), "cuEventDestroy");
+            check(cuEventDestroy(stop), "cuEventDestroy");
+        }
+    }
+}
