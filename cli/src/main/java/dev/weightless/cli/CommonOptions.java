@@ -4,7 +4,6 @@ import dev.weightless.codec.CodecOptions;
 import dev.weightless.io.container.Progress;
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
 
 /** Options every command takes. */
 final class CommonOptions {
@@ -29,6 +28,4 @@ final class CommonOptions {
     Progress progress() {
         return quiet ? Progress.NONE : new ConsoleProgress(System.err);
     }
-
-    static PrintStream err() { return System.err; }
 }
