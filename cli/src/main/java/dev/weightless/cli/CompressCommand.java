@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "compress", description = "Compress a safetensors model (a file, or a sharded model's folder or index) losslessly.")
+@Command(name = "compress", mixinStandardHelpOptions = true, description = "Compress a safetensors model (a file, or a sharded model's folder or index) losslessly.")
 final class CompressCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IN", description = "safetensors file, sharded model folder, or model.safetensors.index.json")
     Path in;

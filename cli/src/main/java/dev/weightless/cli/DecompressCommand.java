@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "decompress", description = "Restore the original safetensors file(s), byte for byte.")
+@Command(name = "decompress", mixinStandardHelpOptions = true, description = "Restore the original safetensors file(s), byte for byte.")
 final class DecompressCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IN", description = "Weightless file, or a compressed sharded model's folder or index")
     Path in;

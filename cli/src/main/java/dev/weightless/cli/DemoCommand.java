@@ -18,7 +18,7 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /** The whole job on real weights: import, compress, inspect, verify, decompress, compare. */
-@Command(name = "demo", description = "Compress the real all-MiniLM-L6-v2 weights (bundled by the build), print the per-tensor table and check bit-exactness.")
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Compress the real all-MiniLM-L6-v2 weights (bundled by the build), print the per-tensor table and check bit-exactness.")
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--work-dir", paramLabel = "DIR", description = "Where to put the demo's files (default: ${DEFAULT-VALUE}).")
     Path work = Path.of(System.getProperty("java.io.tmpdir"), "weightless-demo");

@@ -11,7 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "import", description = "Convert an ONNX model's FP32/FP16/BF16 initializers into a BF16 safetensors file (round to nearest even; NaN stays a quiet NaN).")
+@Command(name = "import", mixinStandardHelpOptions = true, description = "Convert an ONNX model's FP32/FP16/BF16 initializers into a BF16 safetensors file (round to nearest even; NaN stays a quiet NaN).")
 final class ImportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL.onnx")
     Path onnx;

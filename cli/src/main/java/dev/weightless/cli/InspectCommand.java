@@ -11,7 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "inspect", description = "Per tensor: elements, exponent entropy, bits per weight, ratio; totals beside the exponent-only bound (8 + H) / 16.")
+@Command(name = "inspect", mixinStandardHelpOptions = true, description = "Per tensor: elements, exponent entropy, bits per weight, ratio; totals beside the exponent-only bound (8 + H) / 16.")
 final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "Weightless file or model (a plain safetensors file gives a preview)")
     Path file;

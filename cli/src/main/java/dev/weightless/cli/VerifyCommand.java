@@ -10,7 +10,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "verify", description = "Check that COMPRESSED decodes to exactly the tensors of ORIGINAL. Exit 0 only if every tensor is bit-exact.")
+@Command(name = "verify", mixinStandardHelpOptions = true, description = "Check that COMPRESSED decodes to exactly the tensors of ORIGINAL. Exit 0 only if every tensor is bit-exact.")
 final class VerifyCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ORIGINAL")
     Path original;
