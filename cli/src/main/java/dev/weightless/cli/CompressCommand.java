@@ -3,6 +3,7 @@ package dev.weightless.cli;
 import dev.weightless.io.container.Compressor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
@@ -16,12 +17,15 @@ final class CompressCommand implements Callable<Integer> {
     @Mixin
     OutputOptions out;
 
+    @Option(names = "--verify", description = "Decode the output before it takes its name and fail unless it restores the input bit for bit.")
+    boolean verify;
+
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
-        new Compressor(common.codec(), out.force, common.progress()).compress(in, out.path);
+        new Compressor(common.codec(), out.force, common.progress()).verifying(verify).compress(in, out.path);
         return 0;
     }
 }

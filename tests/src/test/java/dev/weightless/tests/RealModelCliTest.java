@@ -34,6 +34,14 @@ class RealModelCliTest {
     }
 
     @Test
+    void compressWithVerifyChecksTheRoundTripBeforeTheOutputAppears() throws Exception {
+        Path checked = dir.resolve("checked.bin");
+        Cli.Result r = Cli.run("compress", original.toString(), "-o", checked.toString(), "--verify", "--quiet");
+        assertEquals(0, r.exit(), r::toString);
+        assertEquals(Files.mismatch(compressed, checked), -1L, "--verify writes the same file");
+    }
+
+    @Test
     void decompressRestoresTheFileByteForByte() throws Exception {
         Path restored = dir.resolve("restored");
         Cli.Result r = Cli.run("decompress", compressed.toString(), "-o", restored.toString(), "--quiet");

@@ -31,11 +31,18 @@ public final class Compressor {
     private final CodecOptions codec;
     private final boolean replace;
     private final Progress progress;
+    private boolean verify;
 
     public Compressor(CodecOptions codec, boolean replace, Progress progress) {
         this.codec = codec;
         this.replace = replace;
         this.progress = progress;
+    }
+
+    /** Also decode every written file before it takes its name, and fail unless it restores the input exactly. */
+    public Compressor verifying(boolean verify) {
+        this.verify = verify;
+        return this;
     }
 
     /** Compresses {@code in} (a file, a sharded model's folder or its index) to {@code out}. */
@@ -105,6 +112,10 @@ public final class Compressor {
                 writer.tensors().forEach(t -> names.add(t.name()));
             }
             progress.end();
+            if (verify) {
+                Verifier.Report check = new Verifier(codec, progress).verify(in, dst.path());
+                if (!check.exact()) throw new IOException(in + ": round-trip check failed: " + String.join("; ", check.problems()));
+            }
             return names;
         }
     }
