@@ -54,8 +54,8 @@ public final class ExecutionPlan implements AutoCloseable {
 
     public ExecutionPlan(Device device, ImmutableTaskGraph... graphs) { this(device, PTX_COMPILER, List.of(graphs)); }
 
-    /** With another compiler: tests use a fake one, the yardstick a CUDA-C kernel in place of the Java one. */
-    ExecutionPlan(Device device, Function<KernelMethod, PtxKernel> compiler, List<ImmutableTaskGraph> graphs) {
+    /** With another compiler: tests use a fake one, the yardsticks a CUDA-C kernel in place of the Java one. */
+    public ExecutionPlan(Device device, Function<KernelMethod, PtxKernel> compiler, List<ImmutableTaskGraph> graphs) {
         this.device = device;
         this.graphs = List.copyOf(graphs);
         checkGraphs(this.graphs);

@@ -1,0 +1,117 @@
+package dev.weightless.tasks.codec;
+
+import dev.weightless.codec.ChunkLayout;
+import dev.weightless.codec.CodeTable;
+import dev.weightless.codec.EncodedTensor;
+import dev.weightless.codec.HuffmanDecoder;
+import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.JvmExecutor;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.LongArray;
+import dev.weightless.jit.kernel.ShortArray;
+
+import dev.weightless.tasks.DataTransferMode;
+import dev.weightless.tasks.ImmutableTaskGraph;
+import dev.weightless.tasks.TaskGraph;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.zip.CRC32C;
+
+/**
+ * An encoded tensor as the arguments of {@link DecodeKernels#decode}: validated on the CPU first
+ * ({@link HuffmanDecoder#open}), the index split into its u64 and u16 parts, the decode table built,
+ * and the plane and output padded to whole words of four values. The payload is used in place.
+ */
+public final class DecodeInput {
+    private final EncodedTensor tensor;
+    private final IntArray payload;
+    private final LongArray groupOffsets;
+    private final ShortArray chunkBits;
+    private final IntArray table;
+    private final int tableBits;
+    private final IntArray plane;
+    private final LongArray out;
+
+    private DecodeInput(EncodedTensor tensor, Arena arena) {
+        this.tensor = tensor;
+        CodeTable code = HuffmanDecoder.open(tensor).code();
+        ChunkLayout layout = tensor.layout();
+        if (layout.elements() == 0) throw new IllegalArgumentException("an empty tensor has nothing to decode");
+        if (layout.groupChunks() != 32 || layout.chunkSymbols() % DecodeKernels.ROUND != 0) {
+            throw new IllegalArgumentException("the GPU decoder needs 32-chunk groups and chunks of a multiple of " + DecodeKernels.ROUND
+                    + " symbols, got " + layout.groupChunks() + " and " + layout.chunkSymbols());
+        }
+        this.payload = new IntArray(tensor.payload().bytes()); // whole 64-bit words by the format
+        MemorySegment index = tensor.index().bytes();
+        long groupBytes = layout.groups() * 8;
+        this.groupOffsets = new LongArray(arena.allocate(groupBytes, 8));
+        MemorySegment.copy(index, 0, groupOffsets.segment(), 0, groupBytes);
+        this.chunkBits = new ShortArray(arena.allocate(layout.chunks() * 2, 8));
+        MemorySegment.copy(index, groupBytes, chunkBits.segment(), 0, layout.chunks() * 2);
+        int[] entries = DecodeTable.of(code);
+        this.tableBits = Integer.numberOfTrailingZeros(entries.length);
+        this.table = new IntArray(arena.allocate(entries.length * 4L, 8));
+        MemorySegment.copy(entries, 0, table.segment(), ValueLayout.JAVA_INT_UNALIGNED, 0, entries.length);
+        long words = Math.ceilDiv(layout.elements(), 4);
+        MemorySegment sm = tensor.plane().bytes();
+        if (sm.byteSize() == words * 4) {
+            this.plane = new IntArray(sm);
+        } else {
+            this.plane = new IntArray(arena.allocate(words * 4, 8));
+            MemorySegment.copy(sm, 0, plane.segment(), 0, sm.byteSize());
+        }
+        this.out = new LongArray(arena.allocate(words * 8, 8));
+    }
+
+    /** Validates {@code tensor} (throwing MalformedInputException as the CPU decoder does) and lays it out for the kernel. */
+    public static DecodeInput of(EncodedTensor tensor, Arena arena) { return new DecodeInput(tensor, arena); }
+
+    public static KernelMethod kernel() { return KernelMethod.of(DecodeKernels.class, "decode"); }
+
+    /** The kernel's arguments, in order. */
+    public Object[] arguments() {
+        return new Object[] {payload, groupOffsets, chunkBits, table, plane, out, tensor.elements(), tensor.chunkSymbols(), tableBits};
+    }
+
+    /** One warp per group of chunks. */
+    public Grid grid() {
+        return new Grid(Math.ceilDiv(groupOffsets.size(), DecodeKernels.WARPS), DecodeKernels.LOCAL_SIZE);
+    }
+
+    /** Where the kernel writes: {@link #decoded()} is its first {@code 2 × elements} bytes. */
+    public LongArray out() { return out; }
+
+    /** The BF16 output, without the padding. */
+    public MemorySegment decoded() { return out.segment().asSlice(0, tensor.elements() * 2); }
+
+    public EncodedTensor tensor() { return tensor; }
+
+    /**
+     * The decoder as a task graph named "decode" with one task, "run": the encoded tensor copied once,
+     * the output copied either way only on demand ({@code plan.transferToDevice/transferToHost(out())}).
+     */
+    public ImmutableTaskGraph graph() {
+        return new TaskGraph("decode")
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, payload, groupOffsets, chunkBits, table, plane)
+                .transferToDevice(DataTransferMode.UNDER_DEMAND, out)
+                .task("run", kernel(), arguments())
+                .transferToHost(DataTransferMode.UNDER_DEMAND, out)
+                .snapshot();
+    }
+
+    /** Runs the kernel on the JVM executor, the reference its GPU runs are compared with. */
+    public void decodeOnJvm() { JvmExecutor.run(kernel(), grid(), arguments()); }
+
+    /** CRC32C of the decoded values against the tensor's; false on a mismatch. */
+    public boolean checksumMatches() {
+        CRC32C crc = new CRC32C();
+        MemorySegment values = decoded();
+        for (long at = 0; at < values.byteSize(); at += 1 << 30) { // a ByteBuffer holds at most 2 GiB
+            crc.update(values.asSlice(at, Math.min(1 << 30, values.byteSize() - at)).asByteBuffer());
+        }
+        return (int) crc.getValue() == tensor.crc32c();
+    }
+}

@@ -1,0 +1,259 @@
+package dev.weightless.tasks.codec;
+
+import dev.weightless.codec.CodecOptions;
+import dev.weightless.codec.EncodedTensor;
+import dev.weightless.codec.HuffmanDecoder;
+import dev.weightless.codec.HuffmanEncoder;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.LongArray;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.ptx.PtxKernel;
+import dev.weightless.jit.ptx.PtxKernel.Kind;
+import dev.weightless.jit.ptx.PtxKernel.Param;
+import dev.weightless.tasks.DataTransferMode;
+import dev.weightless.tasks.Device;
+import dev.weightless.tasks.ExecutionPlan;
+import dev.weightless.tasks.ImmutableTaskGraph;
+import dev.weightless.tasks.check.CheckData;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Checks the GPU decoder on a GPU host: synthetic BF16 weights (≥ 1 GiB, exponent entropy near a real
+ * model's) encoded by the CPU codec, decoded on the GPU by the Java kernel and by its CUDA-C yardstick,
+ * each output compared byte for byte with the input and its CRC32C with the tensor's; then the median
+ * device time of each. Exit code 0 when all matched, 1 on any mismatch or failure, 2 without a CUDA
+ * device, 64 for bad arguments.
+ */
+public final class GpuCodecCheck {
+    private static final String USAGE = """
+            usage: GpuCodecCheck [--gib N] [--runs N] [--yardstick FILE.ptx | --no-yardstick]
+              --gib N          BF16 input in GiB, 1..8 (default 1)
+              --runs N         timed runs after one warm-up, median reported, 20..10000 (default 25)
+              --yardstick FILE.ptx  another build of huffman_decode.cu (entry huffmanDecode) to time
+              --no-yardstick   time the Java kernel alone""";
+    private static final String GRAPH = "decode", TASK = "run";
+
+    private record Options(int gib, int runs, boolean yardstick, Path yardstickPtx) {}
+
+    private record Timing(String label, double median, double min, double max) {}
+
+    private final PrintStream out;
+    private boolean passed = true;
+
+    private GpuCodecCheck(PrintStream out) { this.out = out; }
+
+    public static void main(String[] args) throws IOException {
+        Options options;
+        try {
+            options = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("GpuCodecCheck: " + e.getMessage() + "\n" + USAGE);
+            System.exit(64);
+            return;
+        }
+        Optional<String> absent = Device.whyUnavailable();
+        if (absent.isPresent()) {
+            System.out.println("no CUDA device: " + absent.get());
+            System.exit(2);
+        }
+        GpuCodecCheck check = new GpuCodecCheck(System.out);
+        try {
+            check.run(options);
+        } catch (RuntimeException e) {
+            check.fail("the check stopped: " + e);
+            e.printStackTrace(System.out);
+        }
+        System.out.println(check.passed ? "RESULT: PASS" : "RESULT: FAIL");
+        System.exit(check.passed ? 0 : 1);
+    }
+
+    private void run(Options options) throws IOException {
+        long bytes = (long) options.gib() << 30;
+        try (Arena arena = Arena.ofShared(); Device device = Device.open()) {
+            out.printf("device: %s, compute capability %s, %d SMs, %.1f GiB%n", device.name(), device.computeCapability(), device.multiprocessors(), device.totalMemory() / (double) (1L << 30));
+            MemorySegment bf16 = arena.allocate(bytes, 4096);
+            long start = System.nanoTime();
+            CheckData.fillSynthetic(bf16, 42);
+            double fillMs = millisSince(start);
+            long[] histogram = CheckData.exponentHistogram(bf16);
+            start = System.nanoTime();
+            CodecOptions codec = CodecOptions.defaults();
+            EncodedTensor tensor = HuffmanEncoder.plan(bf16, codec).writeTo(arena);
+            double encodeMs = millisSince(start);
+            out.printf("%d GiB of synthetic BF16 (%,d values, %d distinct exponents, exponent entropy %.3f bits), made in %.0f ms; "
+                            + "CPU encode %.0f ms (%d threads) to %,d bytes (%.2f%% of the input)%n",
+                    options.gib(), bytes / 2, Arrays.stream(histogram).filter(c -> c > 0).count(), CheckData.entropyBits(histogram), fillMs,
+                    encodeMs, codec.threads(), tensor.encodedBytes(), 100.0 * tensor.encodedBytes() / bytes);
+            start = System.nanoTime();
+            HuffmanDecoder decoder = HuffmanDecoder.open(tensor);
+            double validateMs = millisSince(start);
+            MemorySegment cpuOut = arena.allocate(bytes, 4096);
+            start = System.nanoTime();
+            decoder.decode(cpuOut, codec);
+            double cpuMs = millisSince(start);
+            if (cpuOut.mismatch(bf16) >= 0) fail("the CPU decoder's output differs from the input");
+            out.printf("CPU: index validation %.0f ms, HuffmanDecoder.decode %.0f ms (%.1f GB/s, %d threads)%n", validateMs, cpuMs, bytes / (cpuMs * 1e6), codec.threads());
+
+            DecodeInput input = DecodeInput.of(tensor, arena);
+            List<Timing> timings = new ArrayList<>();
+            timings.add(time(device, "Java kernel (jit)", null, input, bf16, options.runs()));
+            if (options.yardstick()) {
+                PtxKernel yardstick = yardstick(options.yardstickPtx());
+                timings.add(time(device, "CUDA C (nvcc) " + yardstick.entry(), method -> yardstick, input, bf16, options.runs()));
+            }
+            out.printf("%ngrid %d x %d (one warp per 32-chunk group), %d timed runs after a warm-up, CUDA events around each launch%n",
+                    input.grid().groups(), input.grid().localSize(), options.runs());
+            out.printf("%-28s %10s %10s %10s %16s%n", "decoder", "median ms", "min ms", "max ms", "GB/s BF16 out");
+            for (Timing t : timings) {
+                out.printf("%-28s %10.3f %10.3f %10.3f %16.1f%n", t.label(), t.median(), t.min(), t.max(), bytes / (t.median() * 1e6));
+            }
+            if (timings.size() == 2 && !Double.isNaN(timings.get(1).median())) {
+                out.printf("Java / CUDA C (medians): %.3fx%n", timings.get(0).median() / timings.get(1).median());
+            }
+            encode(device, bf16, tensor, arena, options.runs());
+        }
+    }
+
+    /**
+     * Times one decoder ({@code compiler} null: the Java kernel through jit). The output buffer is filled
+     * with a pattern first, then checked after the warm-up and again after the timed runs.
+     */
+    private Timing time(Device device, String label, Function<KernelMethod, PtxKernel> compiler, DecodeInput input, MemorySegment expected, int runs) {
+        LongArray output = input.out();
+        ImmutableTaskGraph graph = input.graph();
+        try (ExecutionPlan plan = compiler == null ? new ExecutionPlan(device, graph) : new ExecutionPlan(device, compiler, List.of(graph))) {
+            plan.withGrid(GRAPH + "." + TASK, input.grid());
+            output.segment().fill((byte) 0x5A);
+            plan.transferToDevice(output);
+            plan.execute(); // warm-up, and the copies of the encoded tensor
+            verify(label + ", first run", plan, input, expected);
+            double[] millis = new double[runs];
+            for (int run = 0; run < runs; run++) millis[run] = plan.execute().taskMillis(GRAPH + "." + TASK);
+            verify(label + ", after " + runs + " more runs", plan, input, expected);
+            Arrays.sort(millis);
+            return new Timing(label, millis[runs / 2], millis[0], millis[runs - 1]);
+        } catch (RuntimeException e) {
+            fail(label + ": " + e);
+            return new Timing(label, Double.NaN, Double.NaN, Double.NaN);
+        }
+    }
+
+    /** The GPU encoder (Java kernels; no CUDA-C yardstick yet) against the CPU encoder's parts, and its device time. */
+    private void encode(Device device, MemorySegment bf16, EncodedTensor cpu, Arena arena, int runs) {
+        try {
+            EncodeInput input = EncodeInput.of(bf16, HuffmanEncoder.plan(bf16, CodecOptions.defaults()), arena);
+            List<String> steps = EncodeInput.STEPS;
+            double[][] millis = new double[steps.size() + 1][runs];
+            try (ExecutionPlan plan = new ExecutionPlan(device, input.graph())) {
+                input.withGrids(plan);
+                plan.execute(); // warm-up
+                for (int run = 0; run < runs; run++) {
+                    var result = plan.execute();
+                    for (int t = 0; t < steps.size(); t++) {
+                        millis[t][run] = result.taskMillis("encode." + steps.get(t));
+                        millis[steps.size()][run] += millis[t][run];
+                    }
+                }
+                plan.transferToHost(input.outputs());
+            }
+            boolean index = cpu.index().bytes().mismatch(input.index(arena)) < 0;
+            boolean payload = cpu.payload().bytes().mismatch(input.payloadBytes()) < 0;
+            boolean plane = cpu.plane().bytes().mismatch(input.planeBytes()) < 0;
+            if (index && payload && plane) out.println("\nGPU encoder (Java kernels): index, payload and plane byte-identical to the CPU encoder's");
+            else fail("GPU encoder differs from the CPU encoder: index " + (index ? "equal" : "DIFFERS") + ", payload " + (payload ? "equal" : "DIFFERS") + ", plane " + (plane ? "equal" : "DIFFERS"));
+            out.printf("%-28s %10s %10s %10s %16s%n", "encoder step", "median ms", "min ms", "max ms", "GB/s BF16 in");
+            for (int t = 0; t <= steps.size(); t++) {
+                double[] m = millis[t];
+                Arrays.sort(m);
+                out.printf("%-28s %10.3f %10.3f %10.3f %16.1f%n", t < steps.size() ? steps.get(t) : "total (sum of the steps)", m[runs / 2], m[0], m[runs - 1], bf16.byteSize() / (m[runs / 2] * 1e6));
+            }
+        } catch (RuntimeException e) {
+            fail("GPU encoder: " + e);
+        }
+    }
+
+    private void verify(String what, ExecutionPlan plan, DecodeInput input, MemorySegment expected) {
+        input.out().segment().fill((byte) 0);
+        plan.transferToHost(input.out());
+        long at = expected.mismatch(input.decoded());
+        boolean crc = input.checksumMatches();
+        if (at >= 0) fail(what + ": output differs from the input at byte " + at);
+        else if (!crc) fail(what + ": CRC32C mismatch");
+        else out.println(what + ": byte-identical to the input, CRC32C matches");
+    }
+
+    /** The bundled nvcc build of src/main/cuda/huffman_decode.cu, with the Java kernel's parameters. */
+    static PtxKernel yardstick(Path file) throws IOException {
+        String ptx;
+        if (file != null) {
+            ptx = Files.readString(file);
+        } else {
+            try (InputStream in = GpuCodecCheck.class.getResourceAsStream("/yardstick/huffman_decode.ptx")) {
+                if (in == null) throw new IOException("the bundled yardstick /yardstick/huffman_decode.ptx is missing from the classpath");
+                ptx = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        }
+        return new PtxKernel("huffmanDecode", ptx, List.of(
+                new Param("payload", Kind.ARRAY, IntArray.class),
+                new Param("groupOffsets", Kind.ARRAY, LongArray.class),
+                new Param("chunkBits", Kind.ARRAY, ShortArray.class),
+                new Param("table", Kind.ARRAY, IntArray.class),
+                new Param("plane", Kind.ARRAY, IntArray.class),
+                new Param("out", Kind.ARRAY, LongArray.class),
+                new Param("elements", Kind.LONG, long.class),
+                new Param("chunkSymbols", Kind.INT, int.class),
+                new Param("tableBits", Kind.INT, int.class)));
+    }
+
+    private static double millisSince(long start) { return (System.nanoTime() - start) / 1e6; }
+
+    private void fail(String message) {
+        out.println("FAIL: " + message);
+        passed = false;
+    }
+
+    private static Options parse(String[] args) {
+        int gib = 1, runs = 25;
+        boolean yardstick = true;
+        Path yardstickPtx = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--gib" -> gib = intArgument(args, ++i, 1, 8);
+                case "--runs" -> runs = intArgument(args, ++i, 20, 10_000);
+                case "--no-yardstick" -> yardstick = false;
+                case "--yardstick" -> {
+                    if (++i >= args.length) throw new IllegalArgumentException("--yardstick needs a file");
+                    yardstickPtx = Path.of(args[i]);
+                }
+                case "-h", "--help" -> throw new IllegalArgumentException("help");
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        return new Options(gib, runs, yardstick, yardstickPtx);
+    }
+
+    private static int intArgument(String[] args, int i, int min, int max) {
+        if (i >= args.length) throw new IllegalArgumentException(args[i - 1] + " needs a value");
+        try {
+            int value = Integer.parseInt(args[i]);
+            if (value < min || value > max) throw new IllegalArgumentException(args[i - 1] + " must be in " + min + ".." + max + ", got " + value);
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a number, got " + args[i]);
+        }
+    }
+}
