@@ -38,6 +38,9 @@ final class FakeDriver implements Driver {
         return new PtxKernel(name, "// fake\n" + kernel.method().getDeclaringClass().getName() + "#" + name, params);
     }
 
+    /** The device memory at {@code address}, for tests to read what a plan left there. */
+    MemorySegment memoryAt(long address) { return memory.get(address); }
+
     @Override public String name() { return "fake"; }
 
     @Override public long totalMemory() { return 1L << 30; }

@@ -10,6 +10,7 @@ import dev.weightless.codec.MalformedInputException;
 import dev.weightless.io.json.Json;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsFile;
+import dev.weightless.io.safetensors.ShardedIndex;
 import dev.weightless.io.safetensors.TensorInfo;
 
 import java.io.IOException;
@@ -180,6 +181,21 @@ public final class CompressedFile implements AutoCloseable {
     private List<TensorInfo> parts(TensorRecord r) {
         return List.of(stored(r.name() + ContainerFormat.TABLE), stored(r.name() + ContainerFormat.INDEX),
                 stored(r.name() + ContainerFormat.PAYLOAD), stored(r.name() + ContainerFormat.PLANE));
+    }
+
+    /** The stored bytes of a raw or passthrough tensor, as a slice of the mapped file (CRC32C not checked). */
+    public MemorySegment storedData(TensorRecord r) {
+        if (r.codec() == TensorRecord.Codec.HUFFMAN) throw new IllegalArgumentException(r.name() + " is Huffman-coded: see encoded");
+        return file.data(stored(r.name()));
+    }
+
+    /** The Weightless files of a model: {@code in} itself, or the shards of a sharded model (its folder or its index file). */
+    public static List<Path> modelFiles(Path in) throws IOException {
+        Sources src = Sources.of(in);
+        if (!src.sharded()) return List.of(src.file());
+        List<Path> files = new ArrayList<>();
+        for (String shard : ShardedIndex.parse(Decompressor.originalIndex(src.index())).shards()) files.add(ShardedIndex.shardPath(src.folder(), shard));
+        return List.copyOf(files);
     }
 
     /** The coded parts of a Huffman tensor, as slices of the mapped file. */

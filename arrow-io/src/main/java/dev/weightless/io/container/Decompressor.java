@@ -23,11 +23,24 @@ public final class Decompressor {
     private final CodecOptions codec;
     private final boolean replace;
     private final Progress progress;
+    private final TensorDecoder decoder;
+
+    /** Decodes one tensor into {@code out} (its original byte size), checking its CRC32C, as {@link CompressedFile#decode} does. */
+    @FunctionalInterface
+    public interface TensorDecoder {
+        void decode(CompressedFile file, TensorRecord r, MemorySegment out, CodecOptions options);
+    }
 
     public Decompressor(CodecOptions codec, boolean replace, Progress progress) {
+        this(codec, replace, progress, CompressedFile::decode);
+    }
+
+    /** With another decoder for the tensors (the GPU's); the file around them is written the same way. */
+    public Decompressor(CodecOptions codec, boolean replace, Progress progress, TensorDecoder decoder) {
         this.codec = codec;
         this.replace = replace;
         this.progress = progress;
+        this.decoder = decoder;
     }
 
     public void decompress(Path in, Path out) throws IOException {
@@ -79,7 +92,7 @@ public final class Decompressor {
             for (TensorInfo t : writer.tensors()) {
                 try (Arena arena = Arena.ofShared()) {
                     MemorySegment out = arena.allocate(Math.max(1, t.byteSize())).asSlice(0, t.byteSize());
-                    file.decode(file.tensor(t.name()), out, withProgress);
+                    decoder.decode(file, file.tensor(t.name()), out, withProgress);
                     writer.write(t.name(), out);
                 }
                 TestHooks.afterTensor(++done);

@@ -35,15 +35,12 @@ public final class DecodeInput {
     private final IntArray plane;
     private final LongArray out;
 
-    private DecodeInput(EncodedTensor tensor, Arena arena) {
+    private DecodeInput(EncodedTensor tensor, Arena arena, MemorySegment outOrNull) {
         this.tensor = tensor;
         CodeTable code = HuffmanDecoder.open(tensor).code();
         ChunkLayout layout = tensor.layout();
-        if (layout.elements() == 0) throw new IllegalArgumentException("an empty tensor has nothing to decode");
-        if (layout.groupChunks() != 32 || layout.chunkSymbols() % DecodeKernels.ROUND != 0) {
-            throw new IllegalArgumentException("the GPU decoder needs 32-chunk groups and chunks of a multiple of " + DecodeKernels.ROUND
-                    + " symbols, got " + layout.groupChunks() + " and " + layout.chunkSymbols());
-        }
+        String why = whyNot(tensor, code);
+        if (why != null) throw new IllegalArgumentException(why);
         this.payload = new IntArray(tensor.payload().bytes()); // whole 64-bit words by the format
         MemorySegment index = tensor.index().bytes();
         long groupBytes = layout.groups() * 8;
@@ -63,11 +60,34 @@ public final class DecodeInput {
             this.plane = new IntArray(arena.allocate(words * 4, 8));
             MemorySegment.copy(sm, 0, plane.segment(), 0, sm.byteSize());
         }
-        this.out = new LongArray(arena.allocate(words * 8, 8));
+        if (outOrNull != null && outOrNull.byteSize() != words * 8) {
+            throw new IllegalArgumentException("the output must be " + words * 8 + " bytes (whole words of four values), got " + outOrNull.byteSize());
+        }
+        this.out = new LongArray(outOrNull != null ? outOrNull : arena.allocate(words * 8, 8));
     }
 
+    /** Why the GPU kernel cannot decode {@code tensor} (already validated, with code {@code code}), or null when it can. */
+    public static String whyNot(EncodedTensor tensor, CodeTable code) {
+        ChunkLayout layout = tensor.layout();
+        if (layout.elements() == 0) return "an empty tensor has nothing to decode";
+        if (layout.groupChunks() != 32 || layout.chunkSymbols() % DecodeKernels.ROUND != 0) {
+            return "the GPU decoder needs 32-chunk groups and chunks of a multiple of " + DecodeKernels.ROUND
+                    + " symbols, got " + layout.groupChunks() + " and " + layout.chunkSymbols();
+        }
+        if (!code.isSingleSymbol() && code.maxLength() > DecodeKernels.TABLE_BITS) {
+            return "codes of " + code.maxLength() + " bits do not fit the GPU decoder's " + DecodeKernels.TABLE_BITS + "-bit table";
+        }
+        return null;
+    }
+
+    /** Bytes of the kernel's output for {@code elements} values: whole 8-byte words of four. */
+    public static long outputBytes(long elements) { return Math.ceilDiv(elements, 4) * 8; }
+
+    /** As {@link #of(EncodedTensor, Arena)}, the kernel writing into {@code out} ({@link #outputBytes} bytes, 8-aligned, native). */
+    public static DecodeInput of(EncodedTensor tensor, Arena arena, MemorySegment out) { return new DecodeInput(tensor, arena, out); }
+
     /** Validates {@code tensor} (throwing MalformedInputException as the CPU decoder does) and lays it out for the kernel. */
-    public static DecodeInput of(EncodedTensor tensor, Arena arena) { return new DecodeInput(tensor, arena); }
+    public static DecodeInput of(EncodedTensor tensor, Arena arena) { return new DecodeInput(tensor, arena, null); }
 
     public static KernelMethod kernel() { return KernelMethod.of(DecodeKernels.class, "decode"); }
 

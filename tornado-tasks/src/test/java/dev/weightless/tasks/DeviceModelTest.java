@@ -1,0 +1,135 @@
+package dev.weightless.tasks;
+
+import dev.weightless.codec.CodecOptions;
+import dev.weightless.io.container.CompressedFile;
+import dev.weightless.io.container.Compressor;
+import dev.weightless.io.container.Progress;
+import dev.weightless.io.container.TensorRecord;
+import dev.weightless.io.safetensors.Dtype;
+import dev.weightless.io.safetensors.SafetensorsWriter;
+import dev.weightless.tasks.check.CheckData;
+import dev.weightless.tasks.codec.DeviceModel;
+import dev.weightless.tasks.codec.GpuDecoder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A compressed model loaded through the fake device (kernels on the JVM executor), each device buffer against the CPU decoder. */
+class DeviceModelTest {
+    @TempDir Path dir;
+
+    /** Two BF16 weights (one with a partial last group), random bytes that stay raw, and an F32 tensor passed through. */
+    private Path model() throws IOException {
+        Path in = dir.resolve("model.safetensors");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(2 * 32 * 1024 * 2L, 8), b = arena.allocate((32 * 1024 + 1234) * 2L, 8);
+            CheckData.fillSynthetic(a, 1);
+            CheckData.fillSynthetic(b, 2);
+            byte[] noise = new byte[4000];
+            new SplittableRandom(3).nextBytes(noise);
+            byte[] f32 = new byte[64];
+            new SplittableRandom(4).nextBytes(f32);
+            var builder = SafetensorsWriter.builder().metadata(Map.of())
+                    .tensor("a", Dtype.BF16, new long[] {64, 1024}).tensor("b", Dtype.BF16, new long[] {32 * 1024 + 1234})
+                    .tensor("noise", Dtype.BF16, new long[] {2000}).tensor("f", Dtype.F32, new long[] {16});
+            try (FileChannel c = FileChannel.open(in, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                SafetensorsWriter w = builder.open(c);
+                w.write("a", a);
+                w.write("b", b);
+                w.write("noise", MemorySegment.ofArray(noise));
+                w.write("f", MemorySegment.ofArray(f32));
+                w.finish();
+            }
+        }
+        return in;
+    }
+
+    private Path compressed(CodecOptions options) throws IOException {
+        Path out = dir.resolve("model-" + options.chunkSymbols() + ".weightless");
+        new Compressor(options, false, Progress.NONE).compress(model(), out);
+        return out;
+    }
+
+    /** Each tensor on the device must equal what the CPU decoder gives for it. */
+    private static void assertSameAsCpu(FakeDriver driver, DeviceModel model, Path file) throws IOException {
+        try (CompressedFile f = CompressedFile.open(file); Arena arena = Arena.ofConfined()) {
+            assertEquals(f.tensors().size(), model.tensors().size());
+            for (DeviceModel.Tensor t : model.tensors()) {
+                TensorRecord r = f.tensor(t.name());
+                MemorySegment expected = arena.allocate(r.byteSize());
+                f.decode(r, expected, CodecOptions.defaults());
+                assertEquals(r.byteSize(), t.bytes());
+                assertEquals(-1, expected.mismatch(driver.memoryAt(t.address()).asSlice(0, t.bytes())), t.name());
+            }
+        }
+    }
+
+    @Test
+    void huffmanTensorsAreDecodedOnTheDeviceAndRawOnesCopied() throws IOException {
+        Path file = compressed(CodecOptions.defaults());
+        for (boolean verify : List.of(false, true)) {
+            FakeDriver driver = new FakeDriver();
+            try (Device device = new Device(driver)) {
+                try (DeviceModel model = DeviceModel.load(device, file, CodecOptions.defaults(), verify, FakeDriver::compile)) {
+                    Map<String, DeviceModel.Source> sources = Map.of("a", DeviceModel.Source.GPU_DECODED, "b", DeviceModel.Source.GPU_DECODED,
+                            "noise", DeviceModel.Source.RAW, "f", DeviceModel.Source.RAW);
+                    for (DeviceModel.Tensor t : model.tensors()) {
+                        assertEquals(sources.get(t.name()), t.source(), t.name());
+                        assertEquals(t.source() != DeviceModel.Source.GPU_DECODED || verify, t.crcChecked(), t.name());
+                    }
+                    assertEquals(2, driver.launches);
+                    assertSameAsCpu(driver, model, file);
+                    assertTrue(model.timings().gpuDecodedBytes() == (64 + 32) * 1024 * 2L + 1234 * 2L);
+                    assertTrue(model.timings().toDeviceBytes() > 0);
+                }
+                assertEquals(List.of(), device.liveBuffers());
+            }
+        }
+    }
+
+    @Test
+    void layoutsTheKernelCannotTakeAreDecodedOnTheCpu() throws IOException {
+        Path file = compressed(CodecOptions.defaults().withChunks(512, 16));
+        FakeDriver driver = new FakeDriver();
+        try (Device device = new Device(driver);
+             DeviceModel model = DeviceModel.load(device, file, CodecOptions.defaults(), false, FakeDriver::compile)) {
+            DeviceModel.Tensor a = model.tensors().getFirst();
+            assertEquals(DeviceModel.Source.CPU_DECODED, a.source());
+            assertTrue(a.note().contains("32-chunk groups"), a.note());
+            assertTrue(a.crcChecked());
+            assertEquals(0, driver.launches);
+            assertSameAsCpu(driver, model, file);
+        }
+    }
+
+    @Test
+    void gpuDecoderWritesTheSameBytesAsTheCpu() throws IOException {
+        Path file = compressed(CodecOptions.defaults());
+        try (Device device = new Device(new FakeDriver()); CompressedFile f = CompressedFile.open(file); Arena arena = Arena.ofConfined()) {
+            GpuDecoder gpu = new GpuDecoder(device, FakeDriver::compile);
+            for (TensorRecord r : f.tensors()) {
+                MemorySegment expected = arena.allocate(r.byteSize()), actual = arena.allocate(r.byteSize());
+                f.decode(r, expected, CodecOptions.defaults());
+                gpu.decodeToHost(f, r, actual, CodecOptions.defaults());
+                assertEquals(-1, expected.mismatch(actual), r.name());
+            }
+            assertEquals(2, gpu.gpuTensors());
+            assertEquals(2, gpu.cpuTensors());
+            assertEquals(List.of(), device.liveBuffers());
+        }
+        assertTrue(Files.exists(file));
+    }
+}
