@@ -10,7 +10,7 @@ import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.ExecutionResult.Direction;
 import dev.weightless.tasks.check.CheckData;
-import dev.weightless.tasks.check.CheckKernels;
+import dev.weightless.jit.samples.SampleKernels;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -96,7 +96,7 @@ public final class GpuCheck {
 
     /** Java-to-PTX compile of the histogram kernel: first in the process (class loading included), then again. */
     private long[] compileTimes() {
-        KernelMethod kernel = KernelMethod.of(CheckKernels.class, "exponentHistogram");
+        KernelMethod kernel = KernelMethod.of(SampleKernels.class, "exponentHistogram");
         long[] nanos = new long[2];
         try {
             for (int i = 0; i < 2; i++) {
@@ -144,7 +144,7 @@ public final class GpuCheck {
 
     private void checkSmall(Device device, SmallCase c) {
         String grid = c.grid().groups() + " x " + c.grid().localSize();
-        KernelMethod kernel = KernelMethod.of(CheckKernels.class, c.kernel());
+        KernelMethod kernel = KernelMethod.of(SampleKernels.class, c.kernel());
         try (Arena arena = Arena.ofShared()) {
             Object[] onJvm = c.inputs().apply(arena);
             Object[] onGpu = c.inputs().apply(arena);
@@ -214,7 +214,7 @@ public final class GpuCheck {
         ImmutableTaskGraph graph = new TaskGraph("histogram")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, weights)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, histogram)
-                .task("count", CheckKernels::exponentHistogram, weights, histogram)
+                .task("count", SampleKernels::exponentHistogram, weights, histogram)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, histogram)
                 .snapshot();
         try (ExecutionPlan plan = compiler == null ? new ExecutionPlan(device, graph) : new ExecutionPlan(device, compiler, List.of(graph))) {

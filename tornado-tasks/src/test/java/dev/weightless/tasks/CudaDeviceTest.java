@@ -10,7 +10,7 @@ import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.check.CheckData;
-import dev.weightless.tasks.check.CheckKernels;
+import dev.weightless.jit.samples.SampleKernels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,7 +75,7 @@ class CudaDeviceTest {
             CheckData.fillSynthetic(weights.segment(), 9);
             IntArray histogram = IntArray.allocate(arena, 256);
             ImmutableTaskGraph graph = new TaskGraph("h").transferToDevice(DataTransferMode.FIRST_EXECUTION, weights)
-                    .task("count", CheckKernels::exponentHistogram, weights, histogram)
+                    .task("count", SampleKernels::exponentHistogram, weights, histogram)
                     .transferToHost(DataTransferMode.EVERY_EXECUTION, histogram).snapshot();
             try (ExecutionPlan plan = new ExecutionPlan(device, m -> yardstick, List.of(graph))) {
                 ExecutionResult result = plan.withGrid("h.count", new Grid(device.multiprocessors() * 4L, 256)).execute();
@@ -98,9 +98,9 @@ class CudaDeviceTest {
             }
             LongArray sumJvm = LongArray.allocate(arena, 1), sumGpu = LongArray.allocate(arena, 1);
             Grid grid = new Grid(3, 64);
-            JvmExecutor.run(KernelMethod.of(CheckKernels.class, "sum"), grid, onJvm, sumJvm);
+            JvmExecutor.run(KernelMethod.of(SampleKernels.class, "sum"), grid, onJvm, sumJvm);
             ImmutableTaskGraph graph = new TaskGraph("g").transferToDevice(DataTransferMode.EVERY_EXECUTION, onGpu, sumGpu)
-                    .task("sum", CheckKernels::sum, onGpu, sumGpu).transferToHost(DataTransferMode.EVERY_EXECUTION, sumGpu).snapshot();
+                    .task("sum", SampleKernels::sum, onGpu, sumGpu).transferToHost(DataTransferMode.EVERY_EXECUTION, sumGpu).snapshot();
             try (ExecutionPlan plan = new ExecutionPlan(device, graph); ExecutionPlan again = new ExecutionPlan(device, graph)) {
                 plan.withGrid("g.sum", grid).execute();
                 assertTrue(again.kernelLoads().getFirst().moduleCached(), "the second plan finds the module in the cache");

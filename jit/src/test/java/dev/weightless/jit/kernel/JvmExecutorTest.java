@@ -1,5 +1,7 @@
 package dev.weightless.jit.kernel;
 
+import dev.weightless.jit.samples.SampleKernels;
+
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;

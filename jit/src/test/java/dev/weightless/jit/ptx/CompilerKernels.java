@@ -1,5 +1,7 @@
 package dev.weightless.jit.ptx;
 
+import dev.weightless.jit.samples.SampleKernels;
+
 import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.IntArray;

@@ -1,10 +1,11 @@
 package dev.weightless.jit.ptx;
 
+
 import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.LongArray;
-import dev.weightless.jit.kernel.SampleKernels;
+import dev.weightless.jit.samples.SampleKernels;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,7 +1,8 @@
 package dev.weightless.jit.ptx;
 
+
 import dev.weightless.jit.kernel.KernelMethod;
-import dev.weightless.jit.kernel.SampleKernels;
+import dev.weightless.jit.samples.SampleKernels;
 
 import java.util.List;
 

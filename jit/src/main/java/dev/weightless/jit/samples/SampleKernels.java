@@ -1,17 +1,17 @@
-package dev.weightless.tasks.check;
+package dev.weightless.jit.samples;
 
+import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
 import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.kernel.ShortArray;
 
 /**
- * The kernels GpuCheck runs on the GPU and on the JVM executor (copies of jit's test SampleKernels,
- * kept in main code so the bundle carries them). src/main/cuda/histogram.cu is exponentHistogram in
- * CUDA C, with the same parameters: keep the two in step.
+ * Small kernels that exercise the compiler and the runtime: the jit tests run them on the JVM executor
+ * against CPU references, GpuCheck runs them on a GPU against the JVM executor.
  */
-public final class CheckKernels {
-    private CheckKernels() {}
+public final class SampleKernels {
+    private SampleKernels() {}
 
     /** Exponent histogram of BF16 values, privatised in shared memory (the codec's first kernel). */
     public static void exponentHistogram(KernelContext ctx, ShortArray bf16, IntArray histogram) {
@@ -57,7 +57,7 @@ public final class CheckKernels {
         if (i < data.size()) data.set(i, s[ctx.localIdx]);
     }
 
-    /** Maximum and minimum with atomics, and votes: how many warps saw a negative value, and how many none. */
+    /** Maximum and minimum with atomics, and a vote: how many warps saw a negative value. */
     public static void extremes(KernelContext ctx, IntArray in, IntArray out) {
         long i = ctx.globalIdx;
         boolean negative = false;
@@ -73,4 +73,18 @@ public final class CheckKernels {
         if (ctx.laneId == 0 && votes != 0) ctx.atomicAdd(out, 2, 1);
         if (ctx.laneId == 0 && none) ctx.atomicAdd(out, 3, 1);
     }
+
+    /** Bit operations, casts, float math and a call to a helper (inlined when compiled). */
+    public static void mix(KernelContext ctx, IntArray in, LongArray out, FloatArray f) {
+        long i = ctx.globalIdx;
+        if (i >= in.size()) return;
+        int v = in.get(i);
+        long r = Integer.bitCount(v) + 31L * Integer.numberOfLeadingZeros(v) + 1009L * Integer.numberOfTrailingZeros(v);
+        r ^= Long.reverse((long) v) >>> 3;
+        r += Math.max(v, 7) - Math.min(v >> 3, -5) + (v >>> 29) + rotate(v, 5);
+        out.set(i, r);
+        f.set(i, (float) v * 0.5f + (float) Math.abs(v % 13) / 3f);
+    }
+
+    private static int rotate(int v, int k) { return Integer.rotateLeft(v, k) ^ (k > 3 ? v : -v); }
 }
