@@ -12,8 +12,8 @@ import static dev.weightless.codec.MalformedInputException.verify;
 /**
  * The reference decoder. It validates the whole index against the payload before decoding anything,
  * decodes chunks on several threads (each chunk must consume exactly the bits the index gives it),
- * and checks the CRC32C of the result. Reads never leave the given segments: a chunk whose worst case
- * could run past the payload is decoded from a zero-padded copy.
+ * and checks the CRC32C of the result. Reads never leave the given segments: each chunk's bytes are
+ * copied into a heap buffer sized for the chunk's worst case, and the decoder reads only that buffer.
  */
 public final class HuffmanDecoder {
     private static final long TASK_SYMBOLS = 1 << 20;
