@@ -1,39 +1,45 @@
 // The yardstick for dev.weightless.tasks.codec.DecodeKernels.decode: the same decoder in CUDA C, with
 // the parameters the Java kernel's PTX takes (each array as its address, then its element count), so
 // GpuCodecCheck launches both on the same buffers and grid and compares their speed. One warp per group
-// of 32 chunks, one lane per chunk; a multi-symbol table (DecodeTable: up to three exponents per lookup)
-// in shared memory; each round of 64 symbols per lane is staged in shared memory and written out by the
+// of 32 chunks, one lane per chunk; a multi-symbol table (DecodeTable: up to three exponents per lookup,
+// two lookups per refill check) in shared memory; each round of 64 symbols per lane is staged in shared memory and written out by the
 // whole warp, two chunks at a time. Build with build.sh.
 #define WARPS 8
 #define ROUND 64
 #define TABLE_BITS 12
 #define ROW (ROUND / 4 + 1)
+#define BLOCKS_PER_SM 4 // DecodeInput.BLOCKS_PER_SM: the grid launches at most this many blocks per SM
 
-__device__ __forceinline__ unsigned long long spread(unsigned int x) {
-    unsigned long long v = x;
-    v = (v | v << 16) & 0x0000FFFF0000FFFFull;
-    return (v | v << 8) & 0x00FF00FF00FF00FFull;
+// The two bytes of x (below 2^16) in the low bytes of two 16-bit lanes.
+__device__ __forceinline__ unsigned int spread(unsigned int x) {
+    return (x | x << 8) & 0x00FF00FFu;
 }
 
+// Four values from four exponent and four sign|mantissa bytes, in 32-bit steps: the four high bytes
+// (s & 0x80 | e >> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved.
 __device__ __forceinline__ unsigned long long join(unsigned int exponents, unsigned int signMantissas) {
-    unsigned long long e = spread(exponents), s = spread(signMantissas);
-    return (s & 0x0080008000800080ull) << 8 | e << 7 | (s & 0x007F007F007F007Full);
+    unsigned int high = (signMantissas & 0x80808080u) | (exponents >> 1 & 0x7F7F7F7Fu);
+    unsigned int low = (exponents << 7 & 0x80808080u) | (signMantissas & 0x7F7F7F7Fu);
+    unsigned int first = spread(low & 0xFFFF) | spread(high & 0xFFFF) << 8;
+    unsigned int second = spread(low >> 16) | spread(high >> 16) << 8;
+    return (unsigned long long) second << 32 | first;
 }
 
-// Four values in each of eight chunks `step` symbols apart, plane loads first (out might alias plane,
-// so the compiler keeps each load after the stores before it).
+// Four values in each of eight chunks `step` symbols apart (qs = step / 4 words), from word q on, those
+// below `room` values; plane loads first (out might alias plane, so the compiler keeps each load after
+// the stores before it).
 __device__ __forceinline__ void writeEight(const unsigned int* row, const unsigned int* plane, unsigned long long* out,
-                                           long long at, long long step, long long elements) {
+                                           long long q, int qs, int room, int step) {
     unsigned int p[8];
 #pragma unroll
-    for (int i = 0; i < 8; i++) p[i] = at + i * step < elements ? plane[(at + i * step) >> 2] : 0;
+    for (int i = 0; i < 8; i++) p[i] = room > i * step ? plane[q + i * qs] : 0;
 #pragma unroll
     for (int i = 0; i < 8; i++) {
-        if (at + i * step < elements) out[(at + i * step) >> 2] = join(row[2 * i * ROW], p[i]);
+        if (room > i * step) out[q + i * qs] = join(row[2 * i * ROW], p[i]);
     }
 }
 
-extern "C" __global__ void __launch_bounds__(WARPS * 32)
+extern "C" __global__ void __launch_bounds__(WARPS * 32, BLOCKS_PER_SM)
 huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
               const unsigned long long* groupOffsets, unsigned long long groupCount,
               const unsigned short* chunkBits, unsigned long long chunkCount,
@@ -47,57 +53,80 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
     for (unsigned int i = threadIdx.x; i <= mask; i += blockDim.x) codes[i] = table[i];
     __syncthreads();
 
+    // A grid of fewer blocks than groups / WARPS loops: block b takes groups b * WARPS.., then
+    // b * WARPS + blocks * WARPS.., and so on.
     int lane = threadIdx.x & 31;
     unsigned int* rows = stage + (threadIdx.x >> 5) * 32 * ROW;
-    long long group = (long long) blockIdx.x * WARPS + (threadIdx.x >> 5);
-    long long chunk = group * 32 + lane;
-    bool mine = chunk < (long long) chunkCount;
-    int bits = mine ? chunkBits[chunk] : 0;
-    int before = bits;
-    for (int d = 1; d < 32; d <<= 1) {
-        int up = __shfl_up_sync(0xffffffffu, before, d);
-        if (lane >= d) before += up;
-    }
-    before -= bits;
-    unsigned long long start = mine ? groupOffsets[group] + before : 0;
-    int symbols = mine ? (int) min((long long) chunkSymbols, elements - chunk * chunkSymbols) : 0;
-
-    unsigned long long lastWord = payloadCount - 1;
-    unsigned long long word = start >> 5;
-    unsigned long long buf = payload[word] >> (start & 31);
-    int avail = 32 - (int) (start & 31);
-    unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
-    word += 2;
-    unsigned long long pending = 0; // decoded exponents not yet staged, `held` of them
-    int held = 0;
-    for (int round = 0; round < chunkSymbols; round += ROUND) {
-        int words = (min(ROUND, symbols - round) + 3) >> 2;
-        for (int staged = 0; staged < words;) {
-            if (avail < 32) {
-                buf |= ahead << avail;
-                avail += 32;
-                ahead = payload[min(word, lastWord)];
-                word++;
-            }
-            unsigned int entry = codes[buf & mask];
-            int used = (entry >> 24) & 15;
-            buf >>= used;
-            avail -= used;
-            pending |= (unsigned long long) (entry & 0xFFFFFF) << (held << 3);
-            held += entry >> 28;
-            if (held >= 4) {
-                rows[lane * ROW + staged] = (unsigned int) pending;
-                staged++;
-                pending >>= 32;
-                held -= 4;
-            }
+    for (long long first = (long long) blockIdx.x * WARPS; first < (long long) groupCount; first += (long long) gridDim.x * WARPS) {
+        long long group = first + (threadIdx.x >> 5);
+        long long chunk = group * 32 + lane;
+        bool mine = chunk < (long long) chunkCount;
+        int bits = mine ? chunkBits[chunk] : 0;
+        int before = bits;
+        for (int d = 1; d < 32; d <<= 1) {
+            int up = __shfl_up_sync(0xffffffffu, before, d);
+            if (lane >= d) before += up;
         }
-        __syncthreads();
-        int half = lane >> 4, quarter = lane & 15;
-        long long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
-        const unsigned int* row = rows + half * ROW + quarter;
-        writeEight(row, plane, out, at, 2LL * chunkSymbols, elements);
-        writeEight(row + 16 * ROW, plane, out, at + 16LL * chunkSymbols, 2LL * chunkSymbols, elements);
-        __syncthreads();
+        before -= bits;
+        unsigned long long start = mine ? groupOffsets[group] + before : 0;
+        int symbols = mine ? (int) min((long long) chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+        unsigned long long lastWord = payloadCount - 1;
+        unsigned long long word = start >> 5;
+        unsigned long long buf = payload[word] >> (start & 31);
+        int avail = 32 - (int) (start & 31);
+        unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
+        word += 2;
+        unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
+        int held = 0;
+        for (int round = 0; round < chunkSymbols; round += ROUND) {
+            int words = (min(ROUND, symbols - round) + 3) >> 2;
+            for (int staged = 0; staged < words;) {
+                if (avail < 32) {
+                    buf |= ahead << avail;
+                    avail += 32;
+                    ahead = payload[min(word, lastWord)];
+                    word++;
+                }
+                unsigned int entry = codes[(unsigned int) buf & mask];
+                int used = (entry >> 24) & 15;
+                buf >>= used;
+                avail -= used;
+                unsigned int exponents = entry & 0xFFFFFF, shift = held << 3;
+                pending |= exponents << shift;
+                held += entry >> 28;
+                if (held >= 4) {
+                    rows[lane * ROW + staged] = pending;
+                    staged++;
+                    pending = exponents >> (32 - shift); // those that did not fit: the shift is 8..24
+                    held -= 4;
+                }
+                // A second lookup without a refill check: after a refill at least 32 bits are buffered
+                // and a lookup takes at most 12.
+                if (staged < words) {
+                    unsigned int entry1 = codes[(unsigned int) buf & mask];
+                    int used1 = (entry1 >> 24) & 15;
+                    buf >>= used1;
+                    avail -= used1;
+                    unsigned int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                    pending |= exponents1 << shift1;
+                    held += entry1 >> 28;
+                    if (held >= 4) {
+                        rows[lane * ROW + staged] = pending;
+                        staged++;
+                        pending = exponents1 >> (32 - shift1);
+                        held -= 4;
+                    }
+                }
+            }
+            __syncthreads();
+            int half = lane >> 4, quarter = lane & 15;
+            long long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+            const unsigned int* row = rows + half * ROW + quarter;
+            int room = (int) min(elements - at, 1LL << 30); // only the last group has fewer than 32 full chunks
+            writeEight(row, plane, out, at >> 2, chunkSymbols >> 1, room, 2 * chunkSymbols);
+            writeEight(row + 16 * ROW, plane, out, (at >> 2) + 4LL * chunkSymbols, chunkSymbols >> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+            __syncthreads();
+        }
     }
 }

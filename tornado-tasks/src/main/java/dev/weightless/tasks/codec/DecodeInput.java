@@ -96,9 +96,22 @@ public final class DecodeInput {
         return new Object[] {payload, groupOffsets, chunkBits, table, plane, out, tensor.elements(), tensor.chunkSymbols(), tableBits};
     }
 
-    /** One warp per group of chunks. */
+    /** Blocks per multiprocessor that {@link #grid(int)} launches: more resident warps made the H200 slower (NOTES.md). */
+    public static final int BLOCKS_PER_SM = 4;
+
+    /** One warp per group of chunks, one block per {@link DecodeKernels#WARPS} groups. */
     public Grid grid() {
         return new Grid(Math.ceilDiv(groupOffsets.size(), DecodeKernels.WARPS), DecodeKernels.LOCAL_SIZE);
+    }
+
+    /** As {@link #grid()}, at most {@link #BLOCKS_PER_SM} blocks per multiprocessor, each looping over its groups. */
+    public Grid grid(int multiprocessors) { return grid(multiprocessors, BLOCKS_PER_SM); }
+
+    /** At most {@code blocksPerSm × multiprocessors} blocks (no cap when either is not positive). */
+    public Grid grid(int multiprocessors, int blocksPerSm) {
+        long blocks = Math.ceilDiv(groupOffsets.size(), DecodeKernels.WARPS);
+        if (multiprocessors > 0 && blocksPerSm > 0) blocks = Math.min(blocks, (long) multiprocessors * blocksPerSm);
+        return new Grid(blocks, DecodeKernels.LOCAL_SIZE);
     }
 
     /** Where the kernel writes: {@link #decoded()} is its first {@code 2 × elements} bytes. */

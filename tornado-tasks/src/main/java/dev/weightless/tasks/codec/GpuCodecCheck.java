@@ -4,10 +4,12 @@ import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.HuffmanEncoder;
+import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.jit.ptx.PtxKernel.Kind;
 import dev.weightless.jit.ptx.PtxKernel.Param;
@@ -44,10 +46,12 @@ public final class GpuCodecCheck {
               --gib N          BF16 input in GiB, 1..8 (default 1)
               --runs N         timed runs after one warm-up, median reported, 20..10000 (default 25)
               --yardstick FILE.ptx  another build of huffman_decode.cu (entry huffmanDecode) to time
-              --no-yardstick   time the Java kernel alone""";
+              --no-yardstick   time the Java kernel alone
+              --blocks-per-sm N  grid of at most N blocks per SM, 0 for one block per 8 groups (default 4)
+              --kernel NAME    also time DecodeKernels.NAME (same parameters as decode) through jit""";
     private static final String GRAPH = "decode", TASK = "run";
 
-    private record Options(int gib, int runs, boolean yardstick, Path yardstickPtx) {}
+    private record Options(int gib, int runs, boolean yardstick, Path yardstickPtx, String kernel, int blocksPerSm) {}
 
     private record Timing(String label, double median, double min, double max) {}
 
@@ -109,20 +113,26 @@ public final class GpuCodecCheck {
             out.printf("CPU: index validation %.0f ms, HuffmanDecoder.decode %.0f ms (%.1f GB/s, %d threads)%n", validateMs, cpuMs, bytes / (cpuMs * 1e6), codec.threads());
 
             DecodeInput input = DecodeInput.of(tensor, arena);
+            Grid grid = input.grid(device.multiprocessors(), options.blocksPerSm());
             List<Timing> timings = new ArrayList<>();
-            timings.add(time(device, "Java kernel (jit)", null, input, bf16, options.runs()));
+            timings.add(time(device, "Java kernel (jit)", null, input, grid, bf16, options.runs()));
+            if (options.kernel() != null) {
+                PtxKernel variant = PtxCompiler.compile(KernelMethod.of(DecodeKernels.class, options.kernel()));
+                timings.add(time(device, "Java " + options.kernel() + " (jit)", method -> variant, input, grid, bf16, options.runs()));
+            }
             if (options.yardstick()) {
                 PtxKernel yardstick = yardstick(options.yardstickPtx());
-                timings.add(time(device, "CUDA C (nvcc) " + yardstick.entry(), method -> yardstick, input, bf16, options.runs()));
+                timings.add(time(device, "CUDA C (nvcc) " + yardstick.entry(), method -> yardstick, input, grid, bf16, options.runs()));
             }
-            out.printf("%ngrid %d x %d (one warp per 32-chunk group), %d timed runs after a warm-up, CUDA events around each launch%n",
-                    input.grid().groups(), input.grid().localSize(), options.runs());
+            out.printf("%ngrid %d x %d (%d groups of 32 chunks, one warp each; %s), %d timed runs after a warm-up, CUDA events around each launch%n",
+                    grid.groups(), grid.localSize(), input.grid().groups() * DecodeKernels.WARPS,
+                    options.blocksPerSm() > 0 ? "at most " + options.blocksPerSm() + " blocks per SM" : "one block per " + DecodeKernels.WARPS + " groups", options.runs());
             out.printf("%-28s %10s %10s %10s %16s%n", "decoder", "median ms", "min ms", "max ms", "GB/s BF16 out");
             for (Timing t : timings) {
                 out.printf("%-28s %10.3f %10.3f %10.3f %16.1f%n", t.label(), t.median(), t.min(), t.max(), bytes / (t.median() * 1e6));
             }
-            if (timings.size() == 2 && !Double.isNaN(timings.get(1).median())) {
-                out.printf("Java / CUDA C (medians): %.3fx%n", timings.get(0).median() / timings.get(1).median());
+            if (options.yardstick() && !Double.isNaN(timings.getLast().median())) {
+                out.printf("Java / CUDA C (medians): %.3fx%n", timings.get(0).median() / timings.getLast().median());
             }
             encode(device, bf16, tensor, arena, options.runs());
         }
@@ -132,11 +142,11 @@ public final class GpuCodecCheck {
      * Times one decoder ({@code compiler} null: the Java kernel through jit). The output buffer is filled
      * with a pattern first, then checked after the warm-up and again after the timed runs.
      */
-    private Timing time(Device device, String label, Function<KernelMethod, PtxKernel> compiler, DecodeInput input, MemorySegment expected, int runs) {
+    private Timing time(Device device, String label, Function<KernelMethod, PtxKernel> compiler, DecodeInput input, Grid grid, MemorySegment expected, int runs) {
         LongArray output = input.out();
         ImmutableTaskGraph graph = input.graph();
         try (ExecutionPlan plan = compiler == null ? new ExecutionPlan(device, graph) : new ExecutionPlan(device, compiler, List.of(graph))) {
-            plan.withGrid(GRAPH + "." + TASK, input.grid());
+            plan.withGrid(GRAPH + "." + TASK, grid);
             output.segment().fill((byte) 0x5A);
             plan.transferToDevice(output);
             plan.execute(); // warm-up, and the copies of the encoded tensor
@@ -230,6 +240,8 @@ public final class GpuCodecCheck {
         int gib = 1, runs = 25;
         boolean yardstick = true;
         Path yardstickPtx = null;
+        String kernel = null;
+        int blocksPerSm = DecodeInput.BLOCKS_PER_SM;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--gib" -> gib = intArgument(args, ++i, 1, 8);
@@ -239,11 +251,16 @@ public final class GpuCodecCheck {
                     if (++i >= args.length) throw new IllegalArgumentException("--yardstick needs a file");
                     yardstickPtx = Path.of(args[i]);
                 }
+                case "--blocks-per-sm" -> blocksPerSm = intArgument(args, ++i, 0, 64);
+                case "--kernel" -> {
+                    if (++i >= args.length) throw new IllegalArgumentException("--kernel needs a method name");
+                    kernel = args[i];
+                }
                 case "-h", "--help" -> throw new IllegalArgumentException("help");
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        return new Options(gib, runs, yardstick, yardstickPtx);
+        return new Options(gib, runs, yardstick, yardstickPtx, kernel, blocksPerSm);
     }
 
     private static int intArgument(String[] args, int i, int min, int max) {

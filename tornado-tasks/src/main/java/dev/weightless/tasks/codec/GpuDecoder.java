@@ -48,7 +48,7 @@ public final class GpuDecoder {
     public Decoded decodeOnDevice(DecodeInput input) {
         DeviceBuffer out = device.buffer(input.out()); // our hold keeps it past the plan
         try (ExecutionPlan plan = new ExecutionPlan(device, compiler, List.of(input.graph()))) {
-            ExecutionResult result = plan.withGrid("decode.run", input.grid()).execute();
+            ExecutionResult result = plan.withGrid("decode.run", input.grid(device.multiprocessors())).execute();
             return new Decoded(out, result);
         } catch (RuntimeException | Error e) {
             out.close();

@@ -5,6 +5,7 @@ import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.HuffmanEncoder;
+import dev.weightless.jit.kernel.JvmExecutor;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import org.junit.jupiter.api.Assumptions;
@@ -51,6 +52,10 @@ class DecodeKernelsTest {
             assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte");
             assertEquals(-1, bf16.mismatch(input.decoded()));
             assertTrue(input.checksumMatches());
+            // One block looping over all groups, WARPS at a time, as a capped grid (DecodeInput.grid(int)) has it.
+            input.out().segment().fill((byte) 0x5A);
+            JvmExecutor.run(DecodeInput.kernel(), input.grid(1, 1), input.arguments());
+            assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, one looping block");
             return HuffmanDecoder.open(tensor).code();
         }
     }
@@ -59,6 +64,25 @@ class DecodeKernelsTest {
     void partialLastChunkAndGroup() {
         // 40 full chunks and a 300-symbol one: the second group has 9 of its 32 chunks.
         roundTrip(40 * 1024 + 300, CodecOptions.defaults(), x -> realistic(new SplittableRandom(x)), 1);
+    }
+
+    @Test
+    void moreGroupsThanOneBlockHas() {
+        // 10 groups, the last partial: one looping block decodes 8 groups, then 2 with 6 warps idle.
+        roundTrip(9 * 32 * 1024 + 5000, CodecOptions.defaults(), x -> realistic(new SplittableRandom(x)), 4);
+    }
+
+    @Test
+    void gridCap() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment bf16 = arena.allocate(20 * 32 * 1024 * 2L, 8);
+            EncodedTensor tensor = HuffmanEncoder.plan(bf16, CodecOptions.defaults()).writeTo(arena);
+            DecodeInput input = DecodeInput.of(tensor, arena);
+            assertEquals(3, input.grid().groups());
+            assertEquals(2, input.grid(1, 2).groups());
+            assertEquals(3, input.grid(132).groups());
+            assertEquals(3, input.grid(0).groups());
+        }
     }
 
     @Test
