@@ -12,18 +12,15 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "decompress", mixinStandardHelpOptions = true, description = "Restore the original safetensors file(s), byte for byte.")
 final class DecompressCommand implements Callable<Integer> {
-    enum Where { gpu, cpu, auto }
-
     @Parameters(index = "0", paramLabel = "IN", description = "Weightless file, or a compressed sharded model's folder or index")
     Path in;
 
     @Option(names = "--device", paramLabel = "gpu|cpu|auto", description = "Where to decode: the GPU (CUDA), the CPU, or auto: the GPU when one opens, else the CPU (default: ${DEFAULT-VALUE}).")
-    Where device = Where.auto;
+    DeviceChoice.Where device = DeviceChoice.Where.auto;
 
     @Mixin
     OutputOptions out;
@@ -37,7 +34,7 @@ final class DecompressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        Device gpu = device == Where.cpu ? null : open(err);
+        Device gpu = DeviceChoice.open(device, "decoding", common.quiet, err);
         if (gpu == null) {
             new Decompressor(common.codec(), out.force, common.progress()).decompress(in, out.path);
             return 0;
@@ -50,24 +47,5 @@ final class DecompressCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The GPU, or null for the CPU when auto finds none; --device gpu without one fails with the reason. */
-    private Device open(PrintWriter err) {
-        Optional<String> absent = Device.whyUnavailable();
-        String why = absent.orElse(null);
-        if (why == null) {
-            try {
-                Device d = Device.open();
-                if (!common.quiet) err.println("weightless: decoding on the GPU: " + d);
-                return d;
-            } catch (RuntimeException | LinkageError e) {
-                why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            }
-        }
-        why = why.lines().findFirst().orElse(why);
-        if (device == Where.gpu) throw new IllegalStateException("--device gpu: no usable CUDA device: " + why);
-        if (!common.quiet) err.println("weightless: decoding on the CPU (no GPU: " + why + ")");
-        return null;
     }
 }

@@ -10,6 +10,7 @@ import dev.weightless.io.safetensors.SafetensorsWriter;
 import dev.weightless.tasks.check.CheckData;
 import dev.weightless.tasks.codec.DeviceModel;
 import dev.weightless.tasks.codec.GpuDecoder;
+import dev.weightless.tasks.codec.GpuEncoder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -131,5 +132,24 @@ class DeviceModelTest {
             assertEquals(List.of(), device.liveBuffers());
         }
         assertTrue(Files.exists(file));
+    }
+
+    @Test
+    void gpuEncoderWritesTheSameFileAsTheCpu() throws IOException {
+        for (CodecOptions options : List.of(CodecOptions.defaults(), CodecOptions.defaults().withChunks(512, 16))) {
+            Path cpu = compressed(options), gpuFile = dir.resolve("gpu-" + options.chunkSymbols() + ".weightless");
+            FakeDriver driver = new FakeDriver();
+            try (Device device = new Device(driver)) {
+                GpuEncoder gpu = new GpuEncoder(device, FakeDriver::compile);
+                new Compressor(options, false, Progress.NONE, gpu::write).compress(dir.resolve("model.safetensors"), gpuFile);
+                boolean kernels = options.groupChunks() == 32;
+                assertEquals(kernels ? 2 : 0, gpu.gpuTensors());
+                assertEquals(kernels ? 0 : 2, gpu.cpuTensors());
+                assertEquals(kernels, driver.launches > 0);
+                assertEquals(List.of(), device.liveBuffers());
+            }
+            assertEquals(-1, Files.mismatch(cpu, gpuFile), "chunks " + options.chunkSymbols());
+            Files.delete(dir.resolve("model.safetensors")); // model() writes it afresh
+        }
     }
 }

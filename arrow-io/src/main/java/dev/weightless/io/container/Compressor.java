@@ -1,8 +1,8 @@
 package dev.weightless.io.container;
 
+import dev.weightless.codec.CodeTable;
 import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.Crc32c;
-import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanEncoder;
 import dev.weightless.io.json.Json;
 import dev.weightless.io.safetensors.Dtype;
@@ -13,6 +13,7 @@ import dev.weightless.io.safetensors.TensorInfo;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,12 +32,29 @@ public final class Compressor {
     private final CodecOptions codec;
     private final boolean replace;
     private final Progress progress;
+    private final TensorWriter writer;
     private boolean verify;
 
+    /**
+     * Writes one Huffman tensor's four parts as {@link HuffmanEncoder.Plan#write} does, into segments of exactly
+     * the planned sizes; {@code bf16} is the tensor's values, {@code options} reports progress (2 bytes per value).
+     */
+    @FunctionalInterface
+    public interface TensorWriter {
+        void write(HuffmanEncoder.Plan plan, MemorySegment bf16, MemorySegment table, MemorySegment index,
+                   MemorySegment payload, MemorySegment plane, CodecOptions options);
+    }
+
     public Compressor(CodecOptions codec, boolean replace, Progress progress) {
+        this(codec, replace, progress, (plan, bf16, table, index, payload, plane, options) -> plan.write(table, index, payload, plane));
+    }
+
+    /** With another writer for the Huffman tensors (the GPU's); the file around them is written the same way. */
+    public Compressor(CodecOptions codec, boolean replace, Progress progress, TensorWriter writer) {
         this.codec = codec;
         this.replace = replace;
         this.progress = progress;
+        this.writer = writer;
     }
 
     /** Also decode every written file before it takes its name, and fail unless it restores the input exactly. */
@@ -91,25 +109,28 @@ public final class Compressor {
             progress.begin("compress " + in.getFileName(), planned.stream().mapToLong(p -> p.tensor.byteSize()).sum());
             List<String> names = new ArrayList<>();
             try (FileChannel channel = dst.openChannel()) {
-                SafetensorsWriter writer = builder.open(channel);
+                SafetensorsWriter out = builder.open(channel);
+                CodecOptions withProgress = codec.withProgress(progress::advance);
                 int done = 0;
                 for (Planned p : planned) {
                     if (p.record.codec() == TensorRecord.Codec.HUFFMAN) {
                         try (Arena arena = Arena.ofShared()) {
-                            EncodedTensor e = p.plan.writeTo(arena);
-                            writer.write(p.tensor.name() + ContainerFormat.TABLE, e.table().bytes());
-                            writer.write(p.tensor.name() + ContainerFormat.INDEX, e.index().bytes());
-                            writer.write(p.tensor.name() + ContainerFormat.PAYLOAD, e.payload().bytes());
-                            writer.write(p.tensor.name() + ContainerFormat.PLANE, e.plane().bytes());
+                            MemorySegment table = arena.allocate(CodeTable.SERIALIZED_BYTES), index = arena.allocate(p.plan.indexBytes());
+                            MemorySegment payload = arena.allocate(p.plan.payloadBytes()), plane = arena.allocate(p.plan.planeBytes());
+                            writer.write(p.plan, file.data(p.tensor), table, index, payload, plane, withProgress);
+                            out.write(p.tensor.name() + ContainerFormat.TABLE, table);
+                            out.write(p.tensor.name() + ContainerFormat.INDEX, index);
+                            out.write(p.tensor.name() + ContainerFormat.PAYLOAD, payload);
+                            out.write(p.tensor.name() + ContainerFormat.PLANE, plane);
                         }
                     } else {
-                        writer.write(p.tensor.name(), file.data(p.tensor));
+                        out.write(p.tensor.name(), file.data(p.tensor));
                         progress.advance(p.tensor.byteSize());
                     }
                     TestHooks.afterTensor(++done);
                 }
-                writer.finish();
-                writer.tensors().forEach(t -> names.add(t.name()));
+                out.finish();
+                out.tensors().forEach(t -> names.add(t.name()));
             }
             progress.end();
             if (verify) {
