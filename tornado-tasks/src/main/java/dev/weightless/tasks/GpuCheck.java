@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
@@ -59,29 +58,12 @@ public final class GpuCheck {
         this.out = out;
     }
 
-    public static void main(String[] args) throws IOException {
-        Options options;
-        try {
-            options = parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("GpuCheck: " + e.getMessage() + "\n" + USAGE);
-            System.exit(64);
-            return;
-        }
-        Optional<String> absent = Device.whyUnavailable();
-        if (absent.isPresent()) {
-            System.out.println("no CUDA device: " + absent.get());
-            System.exit(2);
-        }
-        GpuCheck check = new GpuCheck(System.out);
-        try {
+    public static void main(String[] args) {
+        CheckFrame.main("GpuCheck", USAGE, args, GpuCheck::parse, options -> {
+            GpuCheck check = new GpuCheck(System.out);
             check.run(options);
-        } catch (RuntimeException e) {
-            check.fail("the check stopped: " + e);
-            e.printStackTrace(System.out);
-        }
-        System.out.println(check.passed ? "RESULT: PASS" : "RESULT: FAIL");
-        System.exit(check.passed ? 0 : 1);
+            return check.passed;
+        });
     }
 
     private void run(Options options) throws IOException {

@@ -14,6 +14,7 @@ import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.jit.ptx.PtxKernel.Kind;
 import dev.weightless.jit.ptx.PtxKernel.Param;
 import dev.weightless.tasks.DataTransferMode;
+import dev.weightless.tasks.CheckFrame;
 import dev.weightless.tasks.Device;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tasks.ImmutableTaskGraph;
@@ -30,7 +31,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -60,29 +60,12 @@ public final class GpuCodecCheck {
 
     private GpuCodecCheck(PrintStream out) { this.out = out; }
 
-    public static void main(String[] args) throws IOException {
-        Options options;
-        try {
-            options = parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("GpuCodecCheck: " + e.getMessage() + "\n" + USAGE);
-            System.exit(64);
-            return;
-        }
-        Optional<String> absent = Device.whyUnavailable();
-        if (absent.isPresent()) {
-            System.out.println("no CUDA device: " + absent.get());
-            System.exit(2);
-        }
-        GpuCodecCheck check = new GpuCodecCheck(System.out);
-        try {
+    public static void main(String[] args) {
+        CheckFrame.main("GpuCodecCheck", USAGE, args, GpuCodecCheck::parse, options -> {
+            GpuCodecCheck check = new GpuCodecCheck(System.out);
             check.run(options);
-        } catch (RuntimeException e) {
-            check.fail("the check stopped: " + e);
-            e.printStackTrace(System.out);
-        }
-        System.out.println(check.passed ? "RESULT: PASS" : "RESULT: FAIL");
-        System.exit(check.passed ? 0 : 1);
+            return check.passed;
+        });
     }
 
     private void run(Options options) throws IOException {

@@ -7,6 +7,7 @@ import dev.weightless.io.container.Progress;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsWriter;
 import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.tasks.CheckFrame;
 import dev.weightless.tasks.Device;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.check.CheckData;
@@ -22,7 +23,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * End to end on a GPU host: a Weightless model loaded onto the device with {@link DeviceModel} (file read,
@@ -46,47 +46,33 @@ public final class ModelLoadCheck {
 
     private ModelLoadCheck() {}
 
-    public static void main(String[] args) throws IOException {
+    private record Options(Path file, double gib, boolean verify) {}
+
+    public static void main(String[] args) {
+        CheckFrame.main("ModelLoadCheck", USAGE, args, ModelLoadCheck::parse,
+                o -> run(o.file() != null ? o.file() : syntheticLlama(o.gib(), Path.of("/tmp")), o.verify()));
+    }
+
+    private static Options parse(String[] args) {
         Path file = null;
         double gib = 0;
         boolean verify = false;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--verify" -> verify = true;
-                    case "--synthetic-llama" -> {
-                        if (i + 1 >= args.length) throw new IllegalArgumentException("--synthetic-llama needs GIB");
-                        gib = Double.parseDouble(args[++i]);
-                        if (!(gib >= 0.03 && gib <= 64)) throw new IllegalArgumentException("--synthetic-llama GIB must be 0.03..64, got " + args[i]);
-                    }
-                    default -> {
-                        if (args[i].startsWith("-") || file != null) throw new IllegalArgumentException("unexpected argument " + args[i]);
-                        file = Path.of(args[i]);
-                    }
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--verify" -> verify = true;
+                case "--synthetic-llama" -> {
+                    if (i + 1 >= args.length) throw new IllegalArgumentException("--synthetic-llama needs GIB");
+                    gib = Double.parseDouble(args[++i]);
+                    if (!(gib >= 0.03 && gib <= 64)) throw new IllegalArgumentException("--synthetic-llama GIB must be 0.03..64, got " + args[i]);
+                }
+                default -> {
+                    if (args[i].startsWith("-") || file != null) throw new IllegalArgumentException("unexpected argument " + args[i]);
+                    file = Path.of(args[i]);
                 }
             }
-            if ((file == null) == (gib == 0)) throw new IllegalArgumentException("name a file or --synthetic-llama GIB, not both");
-        } catch (IllegalArgumentException e) {
-            System.err.println("ModelLoadCheck: " + e.getMessage() + "\n" + USAGE);
-            System.exit(64);
-            return;
         }
-        Optional<String> absent = Device.whyUnavailable();
-        if (absent.isPresent()) {
-            System.out.println("no CUDA device: " + absent.get());
-            System.exit(2);
-        }
-        boolean passed;
-        try {
-            if (file == null) file = syntheticLlama(gib, Path.of("/tmp"));
-            passed = run(file, verify);
-        } catch (RuntimeException e) {
-            System.out.println("the check stopped: " + e);
-            e.printStackTrace(System.out);
-            passed = false;
-        }
-        System.out.println(passed ? "RESULT: PASS" : "RESULT: FAIL");
-        System.exit(passed ? 0 : 1);
+        if ((file == null) == (gib == 0)) throw new IllegalArgumentException("name a file or --synthetic-llama GIB, not both");
+        return new Options(file, gib, verify);
     }
 
     private static boolean run(Path in, boolean verify) throws IOException {

@@ -1,0 +1,48 @@
+package dev.weightless.tasks;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * What every GPU check program shares: a bad argument exits 64 with the usage, no CUDA device exits 2,
+ * a check that throws has failed, and the last line says PASS or FAIL (exit 0 or 1).
+ */
+public final class CheckFrame {
+    /** Parses the command line; throws IllegalArgumentException for a bad one. */
+    public interface Parser<T> {
+        T parse(String[] args);
+    }
+
+    /** Runs the check; returns whether everything passed. */
+    public interface Check<T> {
+        boolean run(T options) throws IOException;
+    }
+
+    private CheckFrame() {}
+
+    public static <T> void main(String name, String usage, String[] args, Parser<T> parser, Check<T> check) {
+        T options;
+        try {
+            options = parser.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(name + ": " + e.getMessage() + "\n" + usage);
+            System.exit(64);
+            return;
+        }
+        Optional<String> absent = Device.whyUnavailable();
+        if (absent.isPresent()) {
+            System.out.println("no CUDA device: " + absent.get());
+            System.exit(2);
+        }
+        boolean passed;
+        try {
+            passed = check.run(options);
+        } catch (IOException | RuntimeException e) {
+            System.out.println("FAIL: the check stopped: " + e);
+            e.printStackTrace(System.out);
+            passed = false;
+        }
+        System.out.println(passed ? "RESULT: PASS" : "RESULT: FAIL");
+        System.exit(passed ? 0 : 1);
+    }
+}
