@@ -10,7 +10,6 @@ import dev.weightless.codec.MalformedInputException;
 import dev.weightless.io.json.Json;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsFile;
-import dev.weightless.io.safetensors.ShardedIndex;
 import dev.weightless.io.safetensors.TensorInfo;
 
 import java.io.IOException;
@@ -191,11 +190,7 @@ public final class CompressedFile implements AutoCloseable {
 
     /** The Weightless files of a model: {@code in} itself, or the shards of a sharded model (its folder or its index file). */
     public static List<Path> modelFiles(Path in) throws IOException {
-        Sources src = Sources.of(in);
-        if (!src.sharded()) return List.of(src.file());
-        List<Path> files = new ArrayList<>();
-        for (String shard : ShardedIndex.parse(Decompressor.originalIndex(src.index())).shards()) files.add(ShardedIndex.shardPath(src.folder(), shard));
-        return List.copyOf(files);
+        return Sources.of(in).files();
     }
 
     /** The coded parts of a Huffman tensor, as slices of the mapped file. */

@@ -5,7 +5,6 @@ import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.Entropy;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsFile;
-import dev.weightless.io.safetensors.ShardedIndex;
 import dev.weightless.io.safetensors.TensorInfo;
 
 import java.io.IOException;
@@ -54,16 +53,7 @@ public final class Inspector {
     }
 
     public Report inspect(Path in) throws IOException {
-        Sources src = Sources.of(in);
-        List<Path> files = new ArrayList<>();
-        if (src.sharded()) {
-            ShardedIndex index = ShardedIndex.read(src.index());
-            boolean weightless = index.metadata().containsKey(ContainerFormat.FORMAT_KEY);
-            ShardedIndex shards = weightless ? ShardedIndex.parse(Decompressor.originalIndex(src.index())) : index;
-            for (String shard : shards.shards()) files.add(ShardedIndex.shardPath(src.folder(), shard));
-        } else {
-            files.add(src.file());
-        }
+        List<Path> files = Sources.of(in).files();
         List<Row> rows = new ArrayList<>();
         long original = 0, stored = 0;
         boolean compressed = true;
