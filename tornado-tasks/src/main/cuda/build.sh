@@ -6,7 +6,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 module="$(cd "$here/../../.." && pwd)"
 nvcc="${NVCC:-$(command -v nvcc || echo /usr/local/cuda-13.0/bin/nvcc)}"
 mkdir -p "$module/target/yardstick" "$module/src/main/resources/yardstick"
-for name in histogram huffman_decode; do
+for name in histogram huffman_decode huffman_encode; do
     "$nvcc" -arch=sm_90a -ptx "$here/$name.cu" -o "$module/target/yardstick/$name.ptx"
     "$(dirname "$nvcc")/ptxas" -arch=sm_90a -v "$module/target/yardstick/$name.ptx" -o /dev/null
     cp "$module/target/yardstick/$name.ptx" "$module/src/main/resources/yardstick/$name.ptx"

@@ -1,5 +1,6 @@
 package dev.weightless.tasks;
 
+import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.JvmExecutor;
@@ -121,6 +122,20 @@ public final class GpuCheck {
                     result.set(0, Integer.MIN_VALUE);
                     result.set(1, Integer.MAX_VALUE);
                     return new Object[] {in, result};
+                }),
+                new SmallCase("compare", Grid.covering(4096, 128), arena -> {
+                    SplittableRandom random = new SplittableRandom(5);
+                    float[] special = {Float.NaN, -0f, 0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f, -1f, 1.5f, Float.MIN_VALUE};
+                    long[] longs = {Long.MIN_VALUE, Long.MAX_VALUE, -1, 0, 1, 1L << 32, -(1L << 32)};
+                    FloatArray a = FloatArray.allocate(arena, 4096), b = FloatArray.allocate(arena, 4096);
+                    LongArray x = LongArray.allocate(arena, 2 * 4096);
+                    for (long i = 0; i < a.size(); i++) {
+                        a.set(i, random.nextBoolean() ? special[random.nextInt(special.length)] : (float) random.nextGaussian());
+                        b.set(i, random.nextBoolean() ? special[random.nextInt(special.length)] : (float) random.nextGaussian());
+                        x.set(2 * i, random.nextBoolean() ? longs[random.nextInt(longs.length)] : random.nextLong());
+                        x.set(2 * i + 1, random.nextInt(4) == 0 ? x.get(2 * i) : random.nextBoolean() ? longs[random.nextInt(longs.length)] : random.nextLong());
+                    }
+                    return new Object[] {a, b, x, IntArray.allocate(arena, 4096)};
                 }));
     }
 

@@ -137,6 +137,7 @@ final class MethodTranslator {
             case IncrementInstruction i -> arithmetic.increment(i.slot(), i.constant());
             case OperatorInstruction o -> {
                 if (o.opcode() == Opcode.ARRAYLENGTH) memory.arrayLength();
+                else if (compareAndBranch(o.opcode())) return false;
                 else arithmetic.operator(o.opcode());
             }
             case ConvertInstruction c -> arithmetic.convert(c.opcode());
@@ -317,11 +318,59 @@ final class MethodTranslator {
         }
     }
 
+    /**
+     * lcmp, fcmp* or dcmp* directly followed (in the same block) by an if&lt;cond&gt; on its result: one
+     * setp on the operands instead of building the -1/0/1 int and comparing it with zero. For floats the
+     * condition takes NaN the way the bytecode does: fcmpl/dcmpl count an unordered pair as less (-1),
+     * so lt, le and ne become PTX's unordered ltu, leu and neu; fcmpg/dcmpg count it as greater (1), so
+     * gt, ge and ne become gtu, geu and neu. Returns false, emitting nothing, when the pattern does not apply.
+     */
+    private boolean compareAndBranch(Opcode compare) {
+        JavaKind kind = switch (compare) {
+            case LCMP -> JavaKind.LONG;
+            case FCMPL, FCMPG -> JavaKind.FLOAT;
+            case DCMPL, DCMPG -> JavaKind.DOUBLE;
+            default -> null;
+        };
+        if (kind == null || index + 1 >= method.size()) return false;
+        int next = method.bciAt(index + 1);
+        if (method.isBlockStart(next) || !(method.instruction(index + 1) instanceof BranchInstruction b)) return false;
+        String cmp = switch (b.opcode()) {
+            case IFEQ -> "eq";
+            case IFNE -> "ne";
+            case IFLT -> "lt";
+            case IFGE -> "ge";
+            case IFGT -> "gt";
+            case IFLE -> "le";
+            default -> null;
+        };
+        if (cmp == null) return false;
+        if (kind != JavaKind.LONG) {
+            boolean nanIsLess = compare == Opcode.FCMPL || compare == Opcode.DCMPL;
+            cmp = switch (cmp) {
+                case "lt", "le" -> nanIsLess ? cmp + "u" : cmp;
+                case "gt", "ge" -> nanIsLess ? cmp : cmp + "u";
+                case "ne" -> "neu";
+                default -> cmp; // eq: false for NaN either way
+            };
+        }
+        String right = pop(kind), left = pop(kind);
+        index++;
+        bci = next;
+        conditional(cmp, kind.type, left, right, method.bci(b.target()));
+        return true;
+    }
+
     /** A signed int comparison and a predicated branch; the fall-through is the next block. */
     private void conditional(String cmp, String left, String right, int target) {
+        conditional(cmp, "s32", left, right, target);
+    }
+
+    /** A comparison of {@code type} operands and a predicated branch; the fall-through is the next block. */
+    private void conditional(String cmp, String type, String left, String right, int target) {
         materializeStack();
         String p = temp(RegType.PRED);
-        emit("setp." + cmp + ".s32 " + p + ", " + left + ", " + right + ";");
+        emit("setp." + cmp + "." + type + " " + p + ", " + left + ", " + right + ";");
         emit("@" + p + " bra " + label(target) + ";");
         flowTo(target);
         flowTo(method.bciAt(index + 1));

@@ -86,5 +86,42 @@ public final class SampleKernels {
         f.set(i, (float) v * 0.5f + (float) Math.abs(v % 13) / 3f);
     }
 
+    /**
+     * Float, double and long comparisons, one result bit each. Inputs with NaN, signed zeros and
+     * infinities check that the compiled comparisons take NaN the way Java does (every ordered
+     * comparison false, != true), including the negated forms javac compiles differently.
+     */
+    public static void compare(KernelContext ctx, FloatArray a, FloatArray b, LongArray x, IntArray out) {
+        long i = ctx.globalIdx;
+        if (i >= out.size()) return;
+        float p = a.get(i), q = b.get(i);
+        double dp = p, dq = (double) q * 0.75;
+        long u = x.get(2 * i), v = x.get(2 * i + 1);
+        int bits = 0;
+        if (p < q) bits |= 1;
+        if (p <= q) bits |= 1 << 1;
+        if (p > q) bits |= 1 << 2;
+        if (p >= q) bits |= 1 << 3;
+        if (p == q) bits |= 1 << 4;
+        if (p != q) bits |= 1 << 5;
+        if (!(p < q)) bits |= 1 << 6;
+        if (!(p >= q)) bits |= 1 << 7;
+        if (dp < dq) bits |= 1 << 8;
+        if (dp <= dq) bits |= 1 << 9;
+        if (dp > dq) bits |= 1 << 10;
+        if (dp >= dq) bits |= 1 << 11;
+        if (dp == dq) bits |= 1 << 12;
+        if (dp != dq) bits |= 1 << 13;
+        if (u < v) bits |= 1 << 14;
+        if (u <= v) bits |= 1 << 15;
+        if (u > v) bits |= 1 << 16;
+        if (u >= v) bits |= 1 << 17;
+        if (u == v) bits |= 1 << 18;
+        if (u != v) bits |= 1 << 19;
+        if (u < 0) bits |= 1 << 20;
+        if (p < 1.5f && u > v) bits |= 1 << 21;
+        out.set(i, bits);
+    }
+
     private static int rotate(int v, int k) { return Integer.rotateLeft(v, k) ^ (k > 3 ? v : -v); }
 }

@@ -99,10 +99,21 @@ class PtxCompilerTest {
     }
 
     @Test
+    void comparisonsFollowedByABranchAreOneSetp() {
+        String ptx = ptx(SampleKernels.class, "compare");
+        // javac's fcmpg/fcmpl before an if: NaN must take the branch exactly when Java's -1/0/1 result would.
+        assertContains(ptx, "setp\\.geu\\.f32 "); // p < q: fcmpg, ifge skips (NaN gives 1: skips)
+        assertContains(ptx, "setp\\.ltu\\.f32 "); // p >= q: fcmpl, iflt skips (NaN gives -1: skips)
+        assertContains(ptx, "setp\\.neu\\.f64 "); // dp == dq: dcmpl, ifne skips
+        assertContains(ptx, "setp\\.eq\\.f32 ");  // p != q: fcmpl, ifeq skips (NaN is not equal: runs)
+        assertFalse(ptx.contains("selp.s32"), "no -1/0/1 value is built when a branch consumes it at once");
+    }
+
+    @Test
     void longIndexesStayLong() {
         String ptx = ptx(SampleKernels.class, "sum");
         assertContains(ptx, "cvt\\.s64\\.s32 %rd\\d+, %r\\d+;");
-        assertContains(ptx, "setp\\.gt\\.s64 ");
+        assertContains(ptx, "setp\\.ge\\.s64 %p\\d+, %rd\\d+, %rd\\d+;"); // i >= in.size(): lcmp and ifge as one setp
         assertContains(ptx, "mad\\.lo\\.s64 %rd\\d+, %rd\\d+, 4, %rd0;");
         assertContains(ptx, "atom\\.global\\.add\\.u64 %rd\\d+, \\[%rd2\\], %rd\\d+;");
     }

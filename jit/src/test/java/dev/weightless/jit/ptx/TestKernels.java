@@ -17,6 +17,7 @@ final class TestKernels {
                 KernelMethod.of(SampleKernels.class, "blockScan"),
                 KernelMethod.of(SampleKernels.class, "extremes"),
                 KernelMethod.of(SampleKernels.class, "mix"),
+                KernelMethod.of(SampleKernels.class, "compare"),
                 KernelMethod.of(CompilerKernels.class, "controlFlow"),
                 KernelMethod.of(CompilerKernels.class, "longMath"),
                 KernelMethod.of(CompilerKernels.class, "floatMath"),

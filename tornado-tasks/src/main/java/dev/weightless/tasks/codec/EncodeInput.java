@@ -79,7 +79,7 @@ public final class EncodeInput {
 
     public Grid groupOffsetsGrid() { return new Grid(1, EncodeKernels.SCAN_SIZE); }
 
-    public Grid packGrid() { return Grid.covering(layout.chunks(), EncodeKernels.LOCAL_SIZE); }
+    public Grid packGrid() { return new Grid(Math.ceilDiv(layout.chunks(), EncodeKernels.PACK_WARPS), EncodeKernels.PACK_WARPS * 32); }
 
     public Grid planeGrid() { return Grid.covering(plane.size(), EncodeKernels.LOCAL_SIZE); }
 

@@ -8,9 +8,9 @@ import dev.weightless.jit.kernel.ShortArray;
 /**
  * The GPU Huffman encoder for the codec's BF16 format, in three passes with the CPU plan's code:
  * {@link #measure} (bits per chunk and per group, one warp per group), {@link #groupOffsets} (an
- * exclusive scan of the group totals in one block) and {@link #pack} (one lane per chunk writes its
- * codewords; the words a chunk shares with its neighbours are added atomically into a zeroed stream,
- * which is an OR since their bits do not overlap), plus {@link #plane} for the sign|mantissa bytes.
+ * exclusive scan of the group totals in one block) and {@link #pack} (one warp per chunk writes its
+ * codewords through shared memory; the words a chunk shares with its neighbours are added atomically into a
+ * zeroed stream, which is an OR since their bits do not overlap), plus {@link #plane} for the sign|mantissa bytes.
  * {@code codes[s]} is symbol s's bit-reversed code with its cost in bits (0 for a single-symbol code) in bits 16..20.
  */
 public final class EncodeKernels {
@@ -33,10 +33,15 @@ public final class EncodeKernels {
         // The warp reads each chunk side by side (coalesced) and sums it with shuffles; lane j keeps chunk j's.
         for (int j = 0; j < 32; j++) {
             long first = (group * 32 + j) * chunkSymbols;
+            int n = (int) Math.max(0, Math.min(chunkSymbols, elements - first)); // the chunk's symbols
             int sum = 0;
-            for (int i = lane; i < chunkSymbols; i += 32) {
-                if (first + i < elements) sum += cost[(bf16.get(first + i) >>> 7) & 0xFF];
+            int i = lane;
+            // Four loads in flight before their lookups; then the rest one at a time.
+            for (; i + 96 < n; i += 128) {
+                int v0 = bf16.get(first + i), v1 = bf16.get(first + i + 32), v2 = bf16.get(first + i + 64), v3 = bf16.get(first + i + 96);
+                sum += cost[(v0 >>> 7) & 0xFF] + cost[(v1 >>> 7) & 0xFF] + cost[(v2 >>> 7) & 0xFF] + cost[(v3 >>> 7) & 0xFF];
             }
+            for (; i < n; i += 32) sum += cost[(bf16.get(first + i) >>> 7) & 0xFF];
             for (int d = 16; d > 0; d >>= 1) sum += ctx.shuffleXor(sum, d);
             if (lane == j) mine = sum;
         }
@@ -70,38 +75,106 @@ public final class EncodeKernels {
         }
     }
 
-    /** Writes every chunk's codewords into {@code payload} (u32 words, zeroed beforehand). Grid: ceil(chunks / LOCAL_SIZE) blocks of LOCAL_SIZE. */
+    /** Warps per block of {@link #pack}: its shared memory (about 25 KB) stays well inside the static 48 KB. */
+    public static final int PACK_WARPS = 4;
+    /** Symbols a warp packs per round: 32 per lane. */
+    static final int ROUND = 32 * 32;
+    /** Stream words one round can touch: 15-bit codes, plus one word for the unaligned start. */
+    static final int ROUND_WORDS = (ROUND * 15 + 31) / 32 + 1;
+
+    /**
+     * Writes every chunk's codewords into {@code payload} (u32 words, zeroed beforehand), one warp per chunk,
+     * 1024 symbols per round: the warp reads them side by side (coalesced) and leaves each symbol's code in
+     * shared memory where lane j finds symbols 32j..32j+31 (positions XOR-swizzled, so neither side has bank
+     * conflicts); each lane sums its 32 costs, a warp scan gives its bit position, and it adds its codes into
+     * the round's words in shared memory; the warp then stores those words side by side. Only the first and
+     * last word of a round can hold bits of another round or chunk: those are added atomically, which is an
+     * OR since the bits do not overlap. Grid: ceil(chunks / PACK_WARPS) blocks of PACK_WARPS * 32.
+     */
     public static void pack(KernelContext ctx, ShortArray bf16, IntArray codes, LongArray offsets, ShortArray chunkBits, IntArray payload, int chunkSymbols) {
         int[] code = ctx.sharedIntArray(256);
+        int[] staged = ctx.sharedIntArray(PACK_WARPS * ROUND);
+        int[] words = ctx.sharedIntArray(PACK_WARPS * ROUND_WORDS);
+        int lane = ctx.laneId;
+        int warp = ctx.localIdx >>> 5;
         for (int i = ctx.localIdx; i < 256; i += ctx.localSize) code[i] = codes.get(i);
+        for (int i = ctx.localIdx; i < PACK_WARPS * ROUND_WORDS; i += ctx.localSize) words[i] = 0;
         ctx.barrier();
-        long chunk = ctx.globalIdx;
         long chunks = chunkBits.size();
-        if (chunk >= chunks) return;
-        int groupChunks = 32;
-        long group = chunk / groupChunks;
-        long pos = offsets.get(group);
-        for (long c = group * groupChunks; c < chunk; c++) pos += chunkBits.get(c) & 0xFFFF;
-        long first = chunk * chunkSymbols;
-        long end = Math.min(bf16.size(), first + chunkSymbols);
-        long word = pos >>> 5;
-        int fill = (int) (pos & 31);
-        long acc = 0;
-        boolean shared = fill != 0; // the first word also holds the previous chunk's last bits
-        for (long i = first; i < end; i++) {
-            int c = code[(bf16.get(i) >>> 7) & 0xFF];
-            acc |= (long) (c & 0xFFFF) << fill;
-            fill += c >>> 16;
-            if (fill >= 32) {
-                if (shared) ctx.atomicAdd(payload, word, (int) acc);
-                else payload.set(word, (int) acc);
-                shared = false;
-                word++;
-                acc >>>= 32;
-                fill -= 32;
-            }
+        long chunk = (long) ctx.groupIdx * PACK_WARPS + warp;
+        boolean live = chunk < chunks;
+        long elements = bf16.size();
+        // The chunk's first bit: its group's offset plus the lengths of the chunks before it in the group.
+        long pos = 0;
+        if (live) {
+            long group = chunk >>> 5;
+            int before = lane < (int) (chunk & 31) ? chunkBits.get(group * 32 + lane) & 0xFFFF : 0;
+            for (int d = 16; d > 0; d >>= 1) before += ctx.shuffleXor(before, d);
+            pos = offsets.get(group) + before;
         }
-        if (fill > 0) ctx.atomicAdd(payload, word, (int) acc); // the next chunk may start in this word
+        long first = chunk * chunkSymbols;
+        long end = live ? Math.min(elements, first + chunkSymbols) : first;
+        int stage = warp * ROUND;
+        int out = warp * ROUND_WORDS;
+        int rounds = (chunkSymbols + ROUND - 1) / ROUND; // the same for every warp: the barriers stay uniform
+        for (int r = 0; r < rounds; r++) {
+            long base = first + (long) r * ROUND;
+            // The round's symbols: this chunk's, inside the tensor (none for a warp past the last chunk).
+            int limit = (int) Math.max(0, Math.min(Math.min(ROUND, chunkSymbols - r * ROUND), end - base));
+            for (int k = 0; k < 32; k += 4) {
+                // Symbol j goes to lane j / 32's row, position (j % 32) XOR (j / 32); four loads in flight first.
+                int j = k * 32 + lane;
+                int v0 = j < limit ? bf16.get(base + j) : 0;
+                int v1 = j + 32 < limit ? bf16.get(base + j + 32) : 0;
+                int v2 = j + 64 < limit ? bf16.get(base + j + 64) : 0;
+                int v3 = j + 96 < limit ? bf16.get(base + j + 96) : 0;
+                staged[stage + (k << 5) + (lane ^ k)] = j < limit ? code[(v0 >>> 7) & 0xFF] : 0;
+                staged[stage + ((k + 1) << 5) + (lane ^ (k + 1))] = j + 32 < limit ? code[(v1 >>> 7) & 0xFF] : 0;
+                staged[stage + ((k + 2) << 5) + (lane ^ (k + 2))] = j + 64 < limit ? code[(v2 >>> 7) & 0xFF] : 0;
+                staged[stage + ((k + 3) << 5) + (lane ^ (k + 3))] = j + 96 < limit ? code[(v3 >>> 7) & 0xFF] : 0;
+            }
+            ctx.barrier();
+            int bits = 0;
+            for (int p = 0; p < 32; p++) bits += staged[stage + (lane << 5) + (p ^ lane)] >>> 16;
+            int before = bits; // inclusive scan over the lanes, then exclusive
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            int total = ctx.shuffle(before, 31);
+            before -= bits;
+            int start = (int) (pos & 31);
+            int at = start + before;
+            int word = at >>> 5;
+            int fill = at & 31;
+            long acc = 0;
+            for (int p = 0; p < 32; p++) {
+                int c = staged[stage + (lane << 5) + (p ^ lane)];
+                acc |= (long) (c & 0xFFFF) << fill;
+                fill += c >>> 16;
+                if (fill >= 32) {
+                    ctx.atomicAdd(words, out + word, (int) acc);
+                    word++;
+                    acc >>>= 32;
+                    fill -= 32;
+                }
+            }
+            if (fill > 0) ctx.atomicAdd(words, out + word, (int) acc);
+            ctx.barrier();
+            int count = total == 0 ? 0 : (start + total + 31) >>> 5;
+            long firstWord = pos >>> 5;
+            for (int w = lane; w < count; w += 32) {
+                int v = words[out + w];
+                words[out + w] = 0;
+                if (w == 0 || w == count - 1) {
+                    if (v != 0) ctx.atomicAdd(payload, firstWord + w, v);
+                } else {
+                    payload.set(firstWord + w, v);
+                }
+            }
+            pos += total;
+            ctx.barrier();
+        }
     }
 
     /** Zeroes the stream before {@link #pack} adds into it. Grid: covering payload.size() threads. */

@@ -37,7 +37,8 @@ import java.util.function.Function;
  * Checks the GPU decoder on a GPU host: synthetic BF16 weights (≥ 1 GiB, exponent entropy near a real
  * model's) encoded by the CPU codec, decoded on the GPU by the Java kernel and by its CUDA-C yardstick,
  * each output compared byte for byte with the input and its CRC32C with the tensor's; then the median
- * device time of each. Exit code 0 when all matched, 1 on any mismatch or failure, 2 without a CUDA
+ * device time of each. Then the GPU encoder, the Java kernels and their CUDA-C yardstick
+ * (src/main/cuda/huffman_encode.cu), each checked byte for byte against the CPU encoder's parts and timed. Exit code 0 when all matched, 1 on any mismatch or failure, 2 without a CUDA
  * device, 64 for bad arguments.
  */
 public final class GpuCodecCheck {
@@ -46,7 +47,7 @@ public final class GpuCodecCheck {
               --gib N          BF16 input in GiB, 1..8 (default 1)
               --runs N         timed runs after one warm-up, median reported, 20..10000 (default 25)
               --yardstick FILE.ptx  another build of huffman_decode.cu (entry huffmanDecode) to time
-              --no-yardstick   time the Java kernel alone
+              --no-yardstick   time the Java kernels alone (decoder and encoder)
               --blocks-per-sm N  grid of at most N blocks per SM, 0 for one block per 8 groups (default 4)
               --kernel NAME    also time DecodeKernels.NAME (same parameters as decode) through jit""";
     private static final String GRAPH = "decode", TASK = "run";
@@ -117,7 +118,12 @@ public final class GpuCodecCheck {
             if (options.yardstick() && !Double.isNaN(timings.getLast().median())) {
                 out.printf("Java / CUDA C (medians): %.3fx%n", timings.get(0).median() / timings.getLast().median());
             }
-            encode(device, bf16, tensor, arena, options.runs());
+            double java = encode(device, "Java kernels (jit)", null, bf16, tensor, arena, options.runs());
+            if (options.yardstick()) {
+                String ptx = bundled("/yardstick/huffman_encode.ptx");
+                double cuda = encode(device, "CUDA C (nvcc), same algorithm", method -> encodeYardstick(method, ptx), bf16, tensor, arena, options.runs());
+                out.printf("%nencoder total, Java / CUDA C (medians): %.3fx%n", java / cuda);
+            }
         }
     }
 
@@ -145,13 +151,17 @@ public final class GpuCodecCheck {
         }
     }
 
-    /** The GPU encoder (Java kernels; no CUDA-C yardstick yet) against the CPU encoder's parts, and its device time. */
-    private void encode(Device device, MemorySegment bf16, EncodedTensor cpu, Arena arena, int runs) {
+    /**
+     * Times the GPU encoder's steps ({@code compiler} null: the Java kernels through jit) and checks its index,
+     * payload and plane against the CPU encoder's; returns the median of the steps' summed device time.
+     */
+    private double encode(Device device, String label, Function<KernelMethod, PtxKernel> compiler, MemorySegment bf16, EncodedTensor cpu, Arena arena, int runs) {
         try {
             EncodeInput input = EncodeInput.of(bf16, HuffmanEncoder.plan(bf16, CodecOptions.defaults()), arena);
             List<String> steps = EncodeInput.STEPS;
             double[][] millis = new double[steps.size() + 1][runs];
-            try (ExecutionPlan plan = new ExecutionPlan(device, input.graph())) {
+            ImmutableTaskGraph graph = input.graph();
+            try (ExecutionPlan plan = compiler == null ? new ExecutionPlan(device, graph) : new ExecutionPlan(device, compiler, List.of(graph))) {
                 input.withGrids(plan);
                 plan.execute(); // warm-up
                 for (int run = 0; run < runs; run++) {
@@ -161,21 +171,38 @@ public final class GpuCodecCheck {
                         millis[steps.size()][run] += millis[t][run];
                     }
                 }
+                input.payload().segment().fill((byte) 0x5A); // so that stale host bytes cannot pass for the device's
                 plan.transferToHost(input.outputs());
             }
             boolean index = cpu.index().bytes().mismatch(input.index(arena)) < 0;
             boolean payload = cpu.payload().bytes().mismatch(input.payloadBytes()) < 0;
             boolean plane = cpu.plane().bytes().mismatch(input.planeBytes()) < 0;
-            if (index && payload && plane) out.println("\nGPU encoder (Java kernels): index, payload and plane byte-identical to the CPU encoder's");
-            else fail("GPU encoder differs from the CPU encoder: index " + (index ? "equal" : "DIFFERS") + ", payload " + (payload ? "equal" : "DIFFERS") + ", plane " + (plane ? "equal" : "DIFFERS"));
+            if (index && payload && plane) out.println("\nGPU encoder, " + label + ": index, payload and plane byte-identical to the CPU encoder's");
+            else fail("GPU encoder, " + label + ", differs from the CPU encoder: index " + (index ? "equal" : "DIFFERS") + ", payload " + (payload ? "equal" : "DIFFERS") + ", plane " + (plane ? "equal" : "DIFFERS"));
             out.printf("%-28s %10s %10s %10s %16s%n", "encoder step", "median ms", "min ms", "max ms", "GB/s BF16 in");
             for (int t = 0; t <= steps.size(); t++) {
                 double[] m = millis[t];
                 Arrays.sort(m);
                 out.printf("%-28s %10.3f %10.3f %10.3f %16.1f%n", t < steps.size() ? steps.get(t) : "total (sum of the steps)", m[runs / 2], m[0], m[runs - 1], bf16.byteSize() / (m[runs / 2] * 1e6));
             }
+            return millis[steps.size()][runs / 2];
         } catch (RuntimeException e) {
-            fail("GPU encoder: " + e);
+            fail("GPU encoder, " + label + ": " + e);
+            return Double.NaN;
+        }
+    }
+
+    /** The entry of src/main/cuda/huffman_encode.cu that does what {@code method} does, with the Java kernel's parameters. */
+    private static PtxKernel encodeYardstick(KernelMethod method, String ptx) {
+        String step = method.method().getName();
+        String entry = "encode" + Character.toUpperCase(step.charAt(0)) + step.substring(1);
+        return new PtxKernel(entry, ptx, PtxCompiler.compile(method).params());
+    }
+
+    private static String bundled(String resource) throws IOException {
+        try (InputStream in = GpuCodecCheck.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IOException("the bundled yardstick " + resource + " is missing from the classpath");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
@@ -191,15 +218,7 @@ public final class GpuCodecCheck {
 
     /** The bundled nvcc build of src/main/cuda/huffman_decode.cu, with the Java kernel's parameters. */
     static PtxKernel yardstick(Path file) throws IOException {
-        String ptx;
-        if (file != null) {
-            ptx = Files.readString(file);
-        } else {
-            try (InputStream in = GpuCodecCheck.class.getResourceAsStream("/yardstick/huffman_decode.ptx")) {
-                if (in == null) throw new IOException("the bundled yardstick /yardstick/huffman_decode.ptx is missing from the classpath");
-                ptx = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-        }
+        String ptx = file != null ? Files.readString(file) : bundled("/yardstick/huffman_decode.ptx");
         return new PtxKernel("huffmanDecode", ptx, List.of(
                 new Param("payload", Kind.ARRAY, IntArray.class),
                 new Param("groupOffsets", Kind.ARRAY, LongArray.class),
