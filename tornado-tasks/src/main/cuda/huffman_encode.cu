@@ -98,9 +98,10 @@ encodePack(const unsigned short* bf16, u64 elements, const unsigned int* codes, 
             stage[(k << 5) + (lane ^ k)] = j < limit ? code[(bf16[base + j] >> 7) & 0xFF] : 0;
         }
         __syncthreads();
+        const unsigned int* row = stage + (lane << 5);
         int bits = 0;
 #pragma unroll
-        for (int p = 0; p < 32; p++) bits += stage[(lane << 5) + (p ^ lane)] >> 16;
+        for (int p = 0; p < 32; p++) bits += row[p ^ lane] >> 16;
         int before = bits;
         for (int d = 1; d < 32; d <<= 1) {
             int up = __shfl_up_sync(0xFFFFFFFFu, before, d);
@@ -112,11 +113,15 @@ encodePack(const unsigned short* bf16, u64 elements, const unsigned int* codes, 
         int at = start + before;
         int word = at >> 5, fill = at & 31;
         u64 acc = 0;
+        // Two codes per step: fill stays below 32 between steps, so two codes of at most 15 bits leave it
+        // below 62 and at most one word is full.
 #pragma unroll
-        for (int p = 0; p < 32; p++) {
-            unsigned int c = stage[(lane << 5) + (p ^ lane)];
-            acc |= (u64) (c & 0xFFFF) << fill;
-            fill += c >> 16;
+        for (int p = 0; p < 32; p += 2) {
+            unsigned int c0 = row[p ^ lane], c1 = row[(p + 1) ^ lane];
+            acc |= (u64) (c0 & 0xFFFF) << fill;
+            fill += c0 >> 16;
+            acc |= (u64) (c1 & 0xFFFF) << fill;
+            fill += c1 >> 16;
             if (fill >= 32) {
                 atomicAdd(out + word, (unsigned int) acc);
                 word++;

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,6 +19,7 @@ final class Compilation {
     final ClassFiles classes;
     private final Map<String, String> sharedSymbols = new HashMap<>();
     private final List<String> sharedDeclarations = new ArrayList<>();
+    private final Map<String, String> sharedBases = new LinkedHashMap<>();
     private int sharedBytes;
     private final Map<String, Integer> inlineFrames = new HashMap<>();
     private final Deque<String> translating = new ArrayDeque<>();
@@ -47,6 +49,20 @@ final class Compilation {
     }
 
     String sharedDeclarations() { return String.join("", sharedDeclarations); }
+
+    /**
+     * A register holding the address of a shared array, set once at the kernel's entry ({@link #sharedBaseMoves}):
+     * a {@code mov} of the symbol next to each access left ptxas reloading the block's shared window
+     * (S2R of the CTA id) inside loops and branches.
+     */
+    String sharedBase(String symbol) { return sharedBases.computeIfAbsent(symbol, s -> registers.temp(RegType.B32)); }
+
+    /** The moves that set the {@link #sharedBase} registers, for the kernel's prologue. */
+    String sharedBaseMoves() {
+        StringBuilder s = new StringBuilder();
+        sharedBases.forEach((symbol, register) -> s.append("\tmov.u32 ").append(register).append(", ").append(symbol).append(";\n"));
+        return s.toString();
+    }
 
     /** Frame number of the method inlined at this call site (stable across re-visits, so registers and labels are too). */
     int inlineFrame(int callerFrame, int bci) { return inlineFrames.computeIfAbsent(callerFrame + ":" + bci, k -> inlineFrames.size() + 1); }

@@ -107,8 +107,7 @@ final class MemoryEmitter {
             long offset = constant * bytes;
             return new Address("shared", offset == 0 ? "[" + array.symbol() + "]" : "[" + array.symbol() + "+" + offset + "]");
         }
-        String base = t.temp(RegType.B32), address = t.temp(RegType.B32);
-        t.emit("mov.u32 " + base + ", " + array.symbol() + ";");
+        String base = t.compilation.sharedBase(array.symbol()), address = t.temp(RegType.B32);
         if (bytes == 1) t.emit("add.s32 " + address + ", " + base + ", " + index + ";");
         else t.emit("mad.lo.s32 " + address + ", " + index + ", " + bytes + ", " + base + ";");
         return new Address("shared", "[" + address + "]");

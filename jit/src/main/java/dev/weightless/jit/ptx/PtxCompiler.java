@@ -43,6 +43,7 @@ public final class PtxCompiler {
         ptx.append(compilation.sharedDeclarations());
         ptx.append('\n');
         signature.prologue.appendTo(ptx);
+        ptx.append(compilation.sharedBaseMoves());
         body.appendTo(ptx);
         ptx.append("}\n");
         return new PtxKernel(entry, ptx.toString(), signature.params);

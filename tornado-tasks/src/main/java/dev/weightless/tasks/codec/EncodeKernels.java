@@ -121,21 +121,33 @@ public final class EncodeKernels {
             long base = first + (long) r * ROUND;
             // The round's symbols: this chunk's, inside the tensor (none for a warp past the last chunk).
             int limit = (int) Math.max(0, Math.min(Math.min(ROUND, chunkSymbols - r * ROUND), end - base));
-            for (int k = 0; k < 32; k += 4) {
-                // Symbol j goes to lane j / 32's row, position (j % 32) XOR (j / 32); four loads in flight first.
+            for (int k = 0; k < 32; k += 8) {
+                // Symbol j goes to lane j / 32's row, position (j % 32) XOR (j / 32); eight loads in flight first.
                 int j = k * 32 + lane;
                 int v0 = j < limit ? bf16.get(base + j) : 0;
                 int v1 = j + 32 < limit ? bf16.get(base + j + 32) : 0;
                 int v2 = j + 64 < limit ? bf16.get(base + j + 64) : 0;
                 int v3 = j + 96 < limit ? bf16.get(base + j + 96) : 0;
+                int v4 = j + 128 < limit ? bf16.get(base + j + 128) : 0;
+                int v5 = j + 160 < limit ? bf16.get(base + j + 160) : 0;
+                int v6 = j + 192 < limit ? bf16.get(base + j + 192) : 0;
+                int v7 = j + 224 < limit ? bf16.get(base + j + 224) : 0;
                 staged[stage + (k << 5) + (lane ^ k)] = j < limit ? code[(v0 >>> 7) & 0xFF] : 0;
                 staged[stage + ((k + 1) << 5) + (lane ^ (k + 1))] = j + 32 < limit ? code[(v1 >>> 7) & 0xFF] : 0;
                 staged[stage + ((k + 2) << 5) + (lane ^ (k + 2))] = j + 64 < limit ? code[(v2 >>> 7) & 0xFF] : 0;
                 staged[stage + ((k + 3) << 5) + (lane ^ (k + 3))] = j + 96 < limit ? code[(v3 >>> 7) & 0xFF] : 0;
+                staged[stage + ((k + 4) << 5) + (lane ^ (k + 4))] = j + 128 < limit ? code[(v4 >>> 7) & 0xFF] : 0;
+                staged[stage + ((k + 5) << 5) + (lane ^ (k + 5))] = j + 160 < limit ? code[(v5 >>> 7) & 0xFF] : 0;
+                staged[stage + ((k + 6) << 5) + (lane ^ (k + 6))] = j + 192 < limit ? code[(v6 >>> 7) & 0xFF] : 0;
+                staged[stage + ((k + 7) << 5) + (lane ^ (k + 7))] = j + 224 < limit ? code[(v7 >>> 7) & 0xFF] : 0;
             }
             ctx.barrier();
+            int row = stage + (lane << 5);
             int bits = 0;
-            for (int p = 0; p < 32; p++) bits += staged[stage + (lane << 5) + (p ^ lane)] >>> 16;
+            for (int p = 0; p < 32; p += 4) {
+                bits += (staged[row + (p ^ lane)] >>> 16) + (staged[row + ((p + 1) ^ lane)] >>> 16)
+                        + (staged[row + ((p + 2) ^ lane)] >>> 16) + (staged[row + ((p + 3) ^ lane)] >>> 16);
+            }
             int before = bits; // inclusive scan over the lanes, then exclusive
             for (int d = 1; d < 32; d <<= 1) {
                 int up = ctx.shuffleUp(before, d);
@@ -148,10 +160,14 @@ public final class EncodeKernels {
             int word = at >>> 5;
             int fill = at & 31;
             long acc = 0;
-            for (int p = 0; p < 32; p++) {
-                int c = staged[stage + (lane << 5) + (p ^ lane)];
-                acc |= (long) (c & 0xFFFF) << fill;
-                fill += c >>> 16;
+            // Two codes per step: fill stays below 32 between steps, so two codes of at most 15 bits
+            // leave it below 62 and at most one word is full.
+            for (int p = 0; p < 32; p += 2) {
+                int c0 = staged[row + (p ^ lane)], c1 = staged[row + ((p + 1) ^ lane)];
+                acc |= (long) (c0 & 0xFFFF) << fill;
+                fill += c0 >>> 16;
+                acc |= (long) (c1 & 0xFFFF) << fill;
+                fill += c1 >>> 16;
                 if (fill >= 32) {
                     ctx.atomicAdd(words, out + word, (int) acc);
                     word++;
