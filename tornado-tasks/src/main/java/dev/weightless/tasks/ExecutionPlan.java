@@ -24,7 +24,7 @@ import java.util.function.Function;
  * run in the order given, and a later graph may use arrays an earlier one put on the device.
  */
 public final class ExecutionPlan implements AutoCloseable {
-    private static final Function<KernelMethod, PtxKernel> PTX_COMPILER = PtxCompiler::compile;
+    private static final Function<KernelMethod, PtxKernel> PTX_COMPILER = PtxCompiler::compileCached;
 
     /** How one task's kernel was made ready: Java-to-PTX compile time and module load time. */
     public record KernelLoad(String task, String entry, long compileNanos, long loadNanos, boolean moduleCached) {}

@@ -1,5 +1,7 @@
 package dev.weightless.tasks;
 
+import dev.weightless.codec.Crc32c;
+import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.IntArray;
@@ -17,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -202,9 +205,37 @@ public final class GpuCheck {
                 out.printf("%-34s %10.3f %10.3f %14.1f  %s%n", t.label(), t.medianMillis(), t.minMillis(), bytes / (t.medianMillis() * 1e6), verdict);
             }
             Timing copied = timings.stream().filter(t -> !Double.isNaN(t.weightsCopyMillis())).findFirst().orElse(timings.getFirst());
-            out.printf("weights host-to-device copy: %.1f ms (%.1f GB/s from pageable memory)%n", copied.weightsCopyMillis(), bytes / (copied.weightsCopyMillis() * 1e6));
+            out.printf("weights host-to-device copy in the plan: %.1f ms (%.1f GB/s)%n", copied.weightsCopyMillis(), bytes / (copied.weightsCopyMillis() * 1e6));
+            copyRoundTrip(device, weights.segment());
             printJitTimes(compileNanos, timings.getFirst().load());
         }
+    }
+
+    /**
+     * The weights to the device and back into the same host memory (zeroed in between), three times each
+     * way: the CRC32C before and after must match. Large copies go through the driver's pinned staging.
+     */
+    private void copyRoundTrip(Device device, MemorySegment values) {
+        int before = Crc32c.of(values);
+        double[] up = new double[3], down = new double[3];
+        try (DeviceBuffer buffer = device.buffer(new ByteArray(values))) {
+            for (int i = 0; i < 3; i++) {
+                long t0 = System.nanoTime();
+                buffer.copyFromHost();
+                up[i] = (System.nanoTime() - t0) / 1e6;
+                values.fill((byte) 0);
+                t0 = System.nanoTime();
+                buffer.copyToHost();
+                down[i] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        int after = Crc32c.of(values);
+        Arrays.sort(up);
+        Arrays.sort(down);
+        if (after != before) passed = false;
+        out.printf("copy round trip of %,d bytes, median of 3 (wall time): host->device %.1f ms (%.1f GB/s), device->host %.1f ms (%.1f GB/s); CRC32C %s%n",
+                values.byteSize(), up[1], values.byteSize() / (up[1] * 1e6), down[1], values.byteSize() / (down[1] * 1e6),
+                after == before ? "equal before and after" : "DIFFERS: 0x" + Integer.toHexString(before) + " before, 0x" + Integer.toHexString(after) + " after");
     }
 
     private Timing timeHistogram(Device device, String label, Function<KernelMethod, PtxKernel> compiler, ShortArray weights, IntArray histogram, long[] expected, Grid grid, int runs) {

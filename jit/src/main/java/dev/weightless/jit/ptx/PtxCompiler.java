@@ -7,6 +7,8 @@ import java.lang.classfile.MethodModel;
 import java.lang.reflect.AccessFlag;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Compiles a kernel's bytecode to PTX for sm_90: one {@code .visible .entry}, virtual registers
@@ -16,6 +18,21 @@ import java.lang.reflect.Modifier;
  */
 public final class PtxCompiler {
     private PtxCompiler() {}
+
+    private static final Map<Method, PtxKernel> COMPILED = new ConcurrentHashMap<>();
+
+    /**
+     * {@link #compile}, once per kernel method in this process: the PTX depends only on class files, which
+     * do not change while the process runs. Loaders that launch one kernel per tensor use this; compile-time
+     * measurements use {@link #compile}.
+     */
+    public static PtxKernel compileCached(KernelMethod kernel) {
+        PtxKernel known = COMPILED.get(kernel.method());
+        if (known != null) return known;
+        PtxKernel compiled = compile(kernel); // outside the map's lock: a refusal must not poison it
+        PtxKernel raced = COMPILED.putIfAbsent(kernel.method(), compiled);
+        return raced != null ? raced : compiled;
+    }
 
     public static PtxKernel compile(KernelMethod kernel) {
         Method m = kernel.method();

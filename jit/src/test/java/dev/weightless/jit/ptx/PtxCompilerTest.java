@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The PTX's shape and the details that assemble either way but must be right on the GPU. */
@@ -96,6 +97,14 @@ class PtxCompilerTest {
         assertContains(ptx, "cvt\\.rzi\\.s64\\.f64 ");
         assertContains(ptx, "sqrt\\.rn\\.f64 ");
         assertContains(ptx, "fma\\.rn\\.f32 ");
+    }
+
+    @Test
+    void cachedCompileGivesTheSameKernelOnce() {
+        KernelMethod sum = KernelMethod.of(SampleKernels.class, "sum");
+        PtxKernel first = PtxCompiler.compileCached(sum);
+        assertSame(first, PtxCompiler.compileCached(KernelMethod.of(SampleKernels.class, "sum")));
+        assertEquals(PtxCompiler.compile(sum).ptx(), first.ptx());
     }
 
     @Test

@@ -70,11 +70,11 @@ public final class DeviceModel implements AutoCloseable {
 
     /** Loads without checking GPU-decoded values (see the class comment). */
     public static DeviceModel load(Device device, Path weightlessFileOrShardedModel, CodecOptions cpu) throws IOException {
-        return load(device, weightlessFileOrShardedModel, cpu, false, PtxCompiler::compile);
+        return load(device, weightlessFileOrShardedModel, cpu, false, PtxCompiler::compileCached);
     }
 
     public static DeviceModel load(Device device, Path weightlessFileOrShardedModel, CodecOptions cpu, boolean verify) throws IOException {
-        return load(device, weightlessFileOrShardedModel, cpu, verify, PtxCompiler::compile);
+        return load(device, weightlessFileOrShardedModel, cpu, verify, PtxCompiler::compileCached);
     }
 
     /** With another compiler: tests run the kernel on a fake device. */

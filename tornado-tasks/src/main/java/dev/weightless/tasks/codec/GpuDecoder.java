@@ -34,7 +34,7 @@ public final class GpuDecoder {
     /** The output left on the device (held: close it when done) and the plan's transfer and kernel times. */
     public record Decoded(DeviceBuffer out, ExecutionResult result) {}
 
-    public GpuDecoder(Device device) { this(device, PtxCompiler::compile); }
+    public GpuDecoder(Device device) { this(device, PtxCompiler::compileCached); }
 
     /** With another compiler: tests run the kernel on a fake device. */
     public GpuDecoder(Device device, Function<KernelMethod, PtxKernel> compiler) {

@@ -24,7 +24,7 @@ public final class GpuEncoder {
     private final Function<KernelMethod, PtxKernel> compiler;
     private long gpuTensors, cpuTensors;
 
-    public GpuEncoder(Device device) { this(device, PtxCompiler::compile); }
+    public GpuEncoder(Device device) { this(device, PtxCompiler::compileCached); }
 
     /** With another compiler: tests run the kernels on a fake device. */
     public GpuEncoder(Device device, Function<KernelMethod, PtxKernel> compiler) {

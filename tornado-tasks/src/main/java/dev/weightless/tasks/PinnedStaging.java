@@ -1,0 +1,122 @@
+package dev.weightless.tasks;
+
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUstream;
+
+import java.lang.foreign.MemorySegment;
+import java.util.stream.LongStream;
+
+import static dev.weightless.tasks.CudaDriver.check;
+import static jcuda.driver.JCudaDriver.*;
+
+/**
+ * Host-device copies through a ring of pinned (page-locked) buffers on the driver's stream: while the
+ * copy engine moves one piece, the host copies the next into the other buffer, several threads at a
+ * time (one thread's memcpy from the page cache is slower than the link). Used by {@link CudaDriver}
+ * for large copies; the caller holds the context.
+ */
+final class PinnedStaging implements AutoCloseable {
+    private static final int BUFFERS = 2;
+    private static final long PIECE = 64L << 20;
+    /** Host copies are split into slices of this size across the common fork-join pool. */
+    private static final long SLICE = 4L << 20;
+
+    private final CUstream stream;
+    private final Pointer[] host = new Pointer[BUFFERS];
+    private final MemorySegment[] views = new MemorySegment[BUFFERS];
+    private final CUevent[] done = new CUevent[BUFFERS];
+    private final boolean[] busy = new boolean[BUFFERS];
+
+    PinnedStaging(CUstream stream) {
+        this.stream = stream;
+        try {
+            for (int i = 0; i < BUFFERS; i++) {
+                Pointer p = new Pointer();
+                check(cuMemAllocHost(p, PIECE), "cuMemAllocHost(" + PIECE + " bytes)");
+                host[i] = p;
+                views[i] = MemorySegment.ofBuffer(p.getByteBuffer(0, PIECE));
+                done[i] = new CUevent();
+                check(cuEventCreate(done[i], CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Copies all of {@code source} to {@code target}; complete on return. */
+    void toDevice(CUdeviceptr target, MemorySegment source) {
+        long size = source.byteSize();
+        int b = 0;
+        for (long offset = 0; offset < size; offset += PIECE, b = (b + 1) % BUFFERS) {
+            long length = Math.min(PIECE, size - offset);
+            await(b); // the copy engine is done with this buffer
+            parallelCopy(source.asSlice(offset, length), views[b]);
+            check(cuMemcpyHtoDAsync(target.withByteOffset(offset), host[b], length, stream), "cuMemcpyHtoDAsync(" + length + " bytes at offset " + offset + ")");
+            record(b);
+        }
+        check(cuStreamSynchronize(stream), "cuStreamSynchronize after host-to-device copies");
+        clear();
+    }
+
+    /** Fills all of {@code target} from {@code source}; complete on return. */
+    void toHost(MemorySegment target, CUdeviceptr source) {
+        long size = target.byteSize();
+        long pending = -1; // offset of the piece in flight into buffer (b + 1) % BUFFERS, or -1
+        int b = 0;
+        for (long offset = 0; offset < size; offset += PIECE, b = (b + 1) % BUFFERS) {
+            long length = Math.min(PIECE, size - offset);
+            check(cuMemcpyDtoHAsync(host[b], source.withByteOffset(offset), length, stream), "cuMemcpyDtoHAsync(" + length + " bytes at offset " + offset + ")");
+            record(b);
+            if (pending >= 0) drain((b + BUFFERS - 1) % BUFFERS, target, pending);
+            pending = offset;
+        }
+        if (pending >= 0) drain((b + BUFFERS - 1) % BUFFERS, target, pending);
+        clear();
+    }
+
+    /** Waits for the piece in buffer {@code b} and copies it to {@code target} at {@code offset}. */
+    private void drain(int b, MemorySegment target, long offset) {
+        await(b);
+        long length = Math.min(PIECE, target.byteSize() - offset);
+        parallelCopy(views[b].asSlice(0, length), target.asSlice(offset, length));
+    }
+
+    private void record(int b) {
+        check(cuEventRecord(done[b], stream), "cuEventRecord");
+        busy[b] = true;
+    }
+
+    private void await(int b) {
+        if (busy[b]) check(cuEventSynchronize(done[b]), "cuEventSynchronize (a copy failed if this reports an error)");
+        busy[b] = false;
+    }
+
+    private void clear() {
+        for (int b = 0; b < BUFFERS; b++) await(b);
+    }
+
+    private static void parallelCopy(MemorySegment from, MemorySegment to) {
+        long size = from.byteSize();
+        long slices = Math.ceilDiv(size, SLICE);
+        if (slices <= 1) {
+            MemorySegment.copy(from, 0, to, 0, size);
+            return;
+        }
+        LongStream.range(0, slices).parallel().forEach(i -> {
+            long at = i * SLICE, length = Math.min(SLICE, size - at);
+            MemorySegment.copy(from, at, to, at, length);
+        });
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < BUFFERS; i++) {
+            if (done[i] != null) cuEventDestroy(done[i]);
+            if (host[i] != null) cuMemFreeHost(host[i]);
+        }
+    }
+}
