@@ -21,9 +21,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static jcuda.driver.JCudaDriver.*;
 
@@ -44,7 +44,7 @@ final class CudaDriver implements Driver {
 
     private final CUcontext context = new CUcontext();
     private final CUstream stream = new CUstream();
-    private final Map<Long, Allocation> allocations = new HashMap<>();
+    private final TreeMap<Long, Allocation> allocations = new TreeMap<>();
     private PinnedStaging staging; // allocated at the first large copy
     private final String name;
     private final long totalMemory;
@@ -102,8 +102,8 @@ final class CudaDriver implements Driver {
     @Override
     public long allocate(long bytes) {
         current();
-        Allocation a = new Allocation();
-        check(cuMemAlloc(a, Math.max(bytes, 1)), "cuMemAlloc(" + bytes + " bytes)");
+        Allocation a = new Allocation(Math.max(bytes, 1));
+        check(cuMemAlloc(a, a.bytes), "cuMemAlloc(" + bytes + " bytes)");
         // Zeroed, so arrays that are only written on the device start from a known state.
         int zero = cuMemsetD8(a, (byte) 0, Math.max(bytes, 1));
         if (zero != CUresult.CUDA_SUCCESS) {
@@ -125,7 +125,7 @@ final class CudaDriver implements Driver {
     @Override
     public void copyToDevice(long address, MemorySegment source) {
         current();
-        Allocation base = allocation(address);
+        CUdeviceptr base = inside(address, source.byteSize());
         if (source.byteSize() >= STAGED_COPY_MIN) {
             staging().toDevice(base, source);
             return;
@@ -143,7 +143,7 @@ final class CudaDriver implements Driver {
     @Override
     public void copyToHost(MemorySegment target, long address) {
         current();
-        Allocation base = allocation(address);
+        CUdeviceptr base = inside(address, target.byteSize());
         if (target.byteSize() >= STAGED_COPY_MIN) {
             staging().toHost(target, base);
             return;
@@ -229,11 +229,15 @@ final class CudaDriver implements Driver {
 
     private void current() { check(cuCtxSetCurrent(context), "cuCtxSetCurrent"); }
 
-    private Allocation allocation(long address) {
-        Allocation a = allocations.get(address);
-        if (a == null) throw new IllegalArgumentException("no allocation at 0x" + Long.toHexString(address));
-        return a;
+    /** The device pointer at {@code address}, which may lie inside an allocation, checking that {@code bytes} from there fit in it. */
+    private CUdeviceptr inside(long address, long bytes) {
+        Map.Entry<Long, Allocation> entry = allocations.floorEntry(address);
+        if (entry == null || address - entry.getKey() + bytes > entry.getValue().bytes) {
+            throw new IllegalArgumentException(bytes + " bytes at 0x" + Long.toHexString(address) + " are outside every allocation");
+        }
+        return entry.getValue().withByteOffset(address - entry.getKey());
     }
+
 
     private static int attribute(CUdevice device, int attribute, String what) {
         int[] value = new int[1];
@@ -276,6 +280,10 @@ final class CudaDriver implements Driver {
 
     /** A device pointer whose address can be read (JCuda keeps it in a protected field). */
     private static final class Allocation extends CUdeviceptr {
+        final long bytes;
+
+        Allocation(long bytes) { this.bytes = bytes; }
+
         long address() { return getNativePointer(); }
     }
 

@@ -61,6 +61,20 @@ public final class Device implements AutoCloseable {
         return created;
     }
 
+    /**
+     * Device memory with no host array behind it (zero-filled), held once: for data that only ever lives on
+     * the device, filled and read with {@link DeviceBuffer#copyFrom} and {@link DeviceBuffer#copyTo}, and
+     * passed to kernels as {@link DeviceArray}s.
+     */
+    public synchronized DeviceBuffer allocate(long bytes) {
+        ensureOpen();
+        if (bytes < 0) throw new IllegalArgumentException("negative size " + bytes);
+        DeviceBuffer.DeviceOnly key = new DeviceBuffer.DeviceOnly(bytes);
+        DeviceBuffer created = new DeviceBuffer(this, key, driver.allocate(bytes), bytes);
+        buffers.put(key, created);
+        return created;
+    }
+
     /** Buffers still held, for leak checks. */
     public synchronized List<DeviceBuffer> liveBuffers() { return List.copyOf(buffers.values()); }
 
@@ -70,7 +84,7 @@ public final class Device implements AutoCloseable {
             return;
         }
         if (buffer.letGo()) {
-            buffers.remove(buffer.hostArray());
+            buffers.remove(buffer.key());
             driver.free(buffer.address());
         }
     }
@@ -80,6 +94,28 @@ public final class Device implements AutoCloseable {
         long start = System.nanoTime();
         driver.copyToDevice(buffer.address(), HostArrays.segment(buffer.hostArray()));
         return System.nanoTime() - start;
+    }
+
+    synchronized long copyToDevice(DeviceBuffer buffer, long byteOffset, MemorySegment source) {
+        ensureLive(buffer);
+        checkRange(buffer, byteOffset, source.byteSize());
+        long start = System.nanoTime();
+        driver.copyToDevice(buffer.address() + byteOffset, source);
+        return System.nanoTime() - start;
+    }
+
+    synchronized long copyToHost(DeviceBuffer buffer, long byteOffset, MemorySegment target) {
+        ensureLive(buffer);
+        checkRange(buffer, byteOffset, target.byteSize());
+        long start = System.nanoTime();
+        driver.copyToHost(target, buffer.address() + byteOffset);
+        return System.nanoTime() - start;
+    }
+
+    private static void checkRange(DeviceBuffer buffer, long byteOffset, long bytes) {
+        if (byteOffset < 0 || bytes < 0 || byteOffset > buffer.bytes() - bytes) {
+            throw new IndexOutOfBoundsException(bytes + " bytes at offset " + byteOffset + " do not fit " + buffer);
+        }
     }
 
     synchronized long copyToHost(DeviceBuffer buffer) {
@@ -144,7 +180,7 @@ public final class Device implements AutoCloseable {
 
     private void ensureLive(DeviceBuffer buffer) {
         ensureOpen();
-        if (!buffer.isLive() || buffers.get(buffer.hostArray()) != buffer) throw new IllegalStateException(buffer + " was freed");
+        if (!buffer.isLive() || buffers.get(buffer.key()) != buffer) throw new IllegalStateException(buffer + " was freed");
     }
 
     @Override

@@ -1,9 +1,12 @@
 package dev.weightless.tasks;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Device memory holding one host array's copy. It stays allocated across executions and is shared:
  * every plan (and every {@link Device#buffer} call) that uses the same host array object gets this
  * buffer and holds it once; each holder closes it once, and the memory is freed when the last does.
+ * A buffer from {@link Device#allocate} has no host array: it is filled and read by range.
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final Device device;
@@ -24,15 +27,28 @@ public final class DeviceBuffer implements AutoCloseable {
 
     public long bytes() { return bytes; }
 
-    public long elementCount() { return HostArrays.elementCount(hostArray); }
+    public long elementCount() { return HostArrays.elementCount(hostArray()); }
 
-    public Object hostArray() { return hostArray; }
+    /** The host array whose copy this is; fails for a device-only buffer. */
+    public Object hostArray() {
+        if (hostArray instanceof DeviceOnly) throw new IllegalStateException(this + " has no host array: it was made by Device.allocate");
+        return hostArray;
+    }
+
+    /** The key it is known by on its device: its host array, or the marker of a device-only buffer. */
+    Object key() { return hostArray; }
 
     /** Copies the host array to the device now; returns the time it took in nanoseconds. */
     public long copyFromHost() { return device.copyToDevice(this); }
 
     /** Copies the device's contents into the host array now; returns the time it took in nanoseconds. */
     public long copyToHost() { return device.copyToHost(this); }
+
+    /** Copies all of {@code source} into this buffer from byte {@code byteOffset} on; returns nanoseconds. */
+    public long copyFrom(MemorySegment source, long byteOffset) { return device.copyToDevice(this, byteOffset, source); }
+
+    /** Fills all of {@code target} from this buffer's bytes from {@code byteOffset} on; returns nanoseconds. */
+    public long copyTo(MemorySegment target, long byteOffset) { return device.copyToHost(this, byteOffset, target); }
 
     public boolean isLive() { return holders > 0; }
 
@@ -41,6 +57,8 @@ public final class DeviceBuffer implements AutoCloseable {
     public void close() { device.release(this); }
 
     int holders() { return holders; }
+
+    boolean on(Device d) { return device == d; }
 
     void hold() { holders++; }
 
@@ -54,6 +72,17 @@ public final class DeviceBuffer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "DeviceBuffer[" + HostArrays.describe(hostArray) + ", " + bytes + " bytes, " + holders + (holders == 1 ? " holder]" : " holders]");
+        String of = hostArray instanceof DeviceOnly ? "device only" : HostArrays.describe(hostArray);
+        return "DeviceBuffer[" + of + ", " + bytes + " bytes, " + holders + (holders == 1 ? " holder]" : " holders]");
+    }
+
+    /** The key of a device-only buffer: a fresh object per allocation. */
+    static final class DeviceOnly {
+        private final long bytes;
+
+        DeviceOnly(long bytes) { this.bytes = bytes; }
+
+        @Override
+        public String toString() { return "device-only " + bytes + " bytes"; }
     }
 }

@@ -159,7 +159,10 @@ public final class ExecutionPlan implements AutoCloseable {
     }
 
     private void prepare(String name, Task task, Function<KernelMethod, PtxKernel> compiler) {
-        for (Object argument : task.arguments()) if (HostArrays.isArray(argument)) hold(argument);
+        for (Object argument : task.arguments()) {
+            if (HostArrays.isArray(argument)) hold(argument);
+            else if (argument instanceof DeviceArray d && !d.buffer().on(device)) throw new IllegalArgumentException(name + ": " + d.buffer() + " belongs to another device");
+        }
         long start = System.nanoTime();
         PtxKernel kernel = compiler.apply(task.kernel());
         long compileNanos = System.nanoTime() - start;

@@ -21,7 +21,7 @@ final class LaunchArguments {
             Param p = params.get(i);
             Object a = arguments.get(i);
             boolean fits = switch (p.kind()) {
-                case ARRAY -> HostArrays.isArray(a) && a.getClass() == p.javaType();
+                case ARRAY -> (HostArrays.isArray(a) && a.getClass() == p.javaType()) || (a instanceof DeviceArray d && d.arrayType() == p.javaType());
                 case INT -> a instanceof Integer || a instanceof Short || a instanceof Byte || a instanceof Character || a instanceof Boolean;
                 case LONG -> a instanceof Long;
                 case FLOAT -> a instanceof Float;
@@ -34,15 +34,20 @@ final class LaunchArguments {
         }
     }
 
-    /** Values in PTX parameter order: an array is its buffer's address and its element count. */
+    /** Values in PTX parameter order: an array (or a {@link DeviceArray}) is its address on the device and its element count. */
     static List<Object> marshal(PtxKernel kernel, List<Object> arguments, Function<Object, DeviceBuffer> buffers) {
         List<Object> values = new ArrayList<>(arguments.size() + 4);
         for (int i = 0; i < arguments.size(); i++) {
             Object a = arguments.get(i);
             switch (kernel.params().get(i).kind()) {
                 case ARRAY -> {
-                    values.add(buffers.apply(a).address());
-                    values.add(HostArrays.elementCount(a));
+                    if (a instanceof DeviceArray d) {
+                        values.add(d.address());
+                        values.add(d.elements());
+                    } else {
+                        values.add(buffers.apply(a).address());
+                        values.add(HostArrays.elementCount(a));
+                    }
                 }
                 case INT -> values.add(switch (a) {
                     case Boolean b -> b ? 1 : 0;

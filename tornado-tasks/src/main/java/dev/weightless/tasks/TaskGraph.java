@@ -99,7 +99,9 @@ public final class TaskGraph {
             Object value = arguments[i];
             String position = where + ": argument " + (i + 1) + " of " + kernel;
             if (value == null) throw new IllegalArgumentException(position + " is null");
-            if (HostArrays.isArrayType(type)) {
+            if (HostArrays.isArrayType(type) && value instanceof DeviceArray d) {
+                if (d.arrayType() != type) throw new IllegalArgumentException(position + " must be a " + type.getSimpleName() + ", got a DeviceArray of " + d.arrayType().getSimpleName());
+            } else if (HostArrays.isArrayType(type)) {
                 if (value.getClass() != type) throw new IllegalArgumentException(position + " must be a " + type.getSimpleName() + ", got " + HostArrays.describe(value));
                 HostArrays.requireCopyable(value, position);
             } else if (!type.isPrimitive()) {

@@ -92,6 +92,9 @@ class DeviceModelTest {
                         assertEquals(t.source() != DeviceModel.Source.GPU_DECODED || verify, t.crcChecked(), t.name());
                     }
                     assertEquals(2, driver.launches);
+                    assertEquals(1, driver.modulesLoaded);
+                    // One input and one output allocation for both Huffman tensors (one batch), one per raw tensor.
+                    assertEquals(4, driver.allocations);
                     assertSameAsCpu(driver, model, file);
                     assertTrue(model.timings().gpuDecodedBytes() == (64 + 32) * 1024 * 2L + 1234 * 2L);
                     assertTrue(model.timings().toDeviceBytes() > 0);

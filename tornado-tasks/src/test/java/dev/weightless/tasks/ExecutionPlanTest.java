@@ -195,6 +195,41 @@ class ExecutionPlanTest {
         assertEquals(1, driver.launches);
     }
 
+    @Test
+    void deviceArraysPassRangesOfADeviceOnlyBufferWithoutCopies() {
+        IntArray host = ints(5, 6, 7, 8);
+        try (DeviceBuffer buffer = device.allocate(64)) {
+            buffer.copyFrom(host.segment(), 16); // ints 4..7
+            int copies = driver.copiesToDevice;
+            DeviceArray middle = new DeviceArray(buffer, 16, 4, IntArray.class);
+            ImmutableTaskGraph graph = new TaskGraph("g").task("inc", KernelMethod.of(TestKernels.class, "addOne"), middle).snapshot();
+            try (ExecutionPlan plan = plan(graph).withGrid("g.inc", GRID)) {
+                plan.execute();
+                plan.execute();
+            }
+            assertEquals(copies, driver.copiesToDevice, "a plan copies nothing for a DeviceArray");
+            IntArray back = IntArray.allocate(arena, 16);
+            buffer.copyTo(back.segment(), 0);
+            assertArrayEquals(new int[] {0, 0, 0, 0, 7, 8, 9, 10, 0, 0, 0, 0, 0, 0, 0, 0}, values(back));
+        }
+        assertEquals(List.of(), device.liveBuffers());
+    }
+
+    @Test
+    void deviceArraysAndDeviceOnlyBuffersRefuseWhatDoesNotFit() {
+        try (DeviceBuffer buffer = device.allocate(64)) {
+            assertThrows(IndexOutOfBoundsException.class, () -> new DeviceArray(buffer, 48, 5, IntArray.class));
+            assertThrows(IllegalArgumentException.class, () -> new DeviceArray(buffer, 2, 1, IntArray.class)); // misaligned
+            assertThrows(IllegalArgumentException.class, () -> new DeviceArray(buffer, 0, 1, String.class));
+            DeviceArray longs = new DeviceArray(buffer, 0, 8, dev.weightless.jit.kernel.LongArray.class);
+            assertContains(assertThrows(IllegalArgumentException.class,
+                    () -> new TaskGraph("g").task("inc", KernelMethod.of(TestKernels.class, "addOne"), longs)), "DeviceArray of LongArray");
+            assertThrows(IndexOutOfBoundsException.class, () -> buffer.copyFrom(ints(1, 2).segment(), 60));
+            assertThrows(IndexOutOfBoundsException.class, () -> buffer.copyTo(IntArray.allocate(arena, 2).segment(), -4));
+            assertContains(assertThrows(IllegalStateException.class, buffer::copyFromHost), "no host array");
+        }
+    }
+
     private static void assertArrayEquals(int[] expected, int[] actual) { org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual); }
 
     private static void assertArrayEquals(int[] expected, int[] actual, String message) { org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, message); }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A device in host memory: buffers are segments at made-up addresses, and a "module" names a Java
@@ -18,9 +19,9 @@ import java.util.Map;
  */
 final class FakeDriver implements Driver {
     private final Arena arena = Arena.ofShared();
-    private final Map<Long, MemorySegment> memory = new HashMap<>();
+    private final TreeMap<Long, MemorySegment> memory = new TreeMap<>();
     private long nextAddress = 0x7000_0000L;
-    int modulesLoaded, copiesToDevice, copiesToHost, launches, frees;
+    int modulesLoaded, copiesToDevice, copiesToHost, launches, frees, allocations;
     boolean closed;
 
     /** The compiler's stand-in: the "PTX" names the kernel, the parameters follow its Java signature. */
@@ -38,8 +39,21 @@ final class FakeDriver implements Driver {
         return new PtxKernel(name, "// fake\n" + kernel.method().getDeclaringClass().getName() + "#" + name, params);
     }
 
-    /** The device memory at {@code address}, for tests to read what a plan left there. */
-    MemorySegment memoryAt(long address) { return memory.get(address); }
+    /** The device memory from {@code address} (an allocation's start or inside one) to its allocation's end, for tests to read what a plan left there. */
+    MemorySegment memoryAt(long address) {
+        var entry = memory.floorEntry(address);
+        if (entry == null || address - entry.getKey() >= entry.getValue().byteSize()) throw new IllegalStateException("no allocation holds " + address);
+        return entry.getValue().asSlice(address - entry.getKey());
+    }
+
+    /** The memory from {@code address} on, inside the allocation that holds it (a plan may pass an interior address). */
+    private MemorySegment at(long address, long bytes) {
+        var entry = memory.floorEntry(address);
+        if (entry == null || address - entry.getKey() + bytes > entry.getValue().byteSize()) {
+            throw new IllegalStateException(bytes + " bytes at " + address + " are outside every allocation");
+        }
+        return entry.getValue().asSlice(address - entry.getKey(), bytes);
+    }
 
     @Override public String name() { return "fake"; }
 
@@ -52,6 +66,7 @@ final class FakeDriver implements Driver {
     @Override
     public long allocate(long bytes) {
         ensureOpen();
+        allocations++;
         long address = nextAddress;
         nextAddress += (bytes + 0xFFF) & ~0xFFFL;
         memory.put(address, arena.allocate(Math.max(bytes, 1), 8));
@@ -68,14 +83,14 @@ final class FakeDriver implements Driver {
     @Override
     public void copyToDevice(long address, MemorySegment source) {
         ensureOpen();
-        MemorySegment.copy(source, 0, memory.get(address), 0, source.byteSize());
+        MemorySegment.copy(source, 0, at(address, source.byteSize()), 0, source.byteSize());
         copiesToDevice++;
     }
 
     @Override
     public void copyToHost(MemorySegment target, long address) {
         ensureOpen();
-        MemorySegment.copy(memory.get(address), 0, target, 0, target.byteSize());
+        MemorySegment.copy(at(address, target.byteSize()), 0, target, 0, target.byteSize());
         copiesToHost++;
     }
 
@@ -115,7 +130,7 @@ final class FakeDriver implements Driver {
         for (PtxKernel.Param p : kernel.params()) {
             if (p.kind() == PtxKernel.Kind.ARRAY) {
                 long address = (Long) arguments.get(next++), count = (Long) arguments.get(next++);
-                MemorySegment segment = memory.get(address).asSlice(0, count * HostArrays.elementBytes(p.javaType()));
+                MemorySegment segment = at(address, count * HostArrays.elementBytes(p.javaType()));
                 try {
                     javaArguments.add(p.javaType().getConstructor(MemorySegment.class).newInstance(segment));
                 } catch (ReflectiveOperationException e) {

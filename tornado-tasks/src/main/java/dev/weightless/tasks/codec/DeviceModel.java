@@ -11,11 +11,17 @@ import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.TensorRecord;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.LongArray;
+import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.Device;
+import dev.weightless.tasks.DeviceArray;
 import dev.weightless.tasks.DeviceBuffer;
+import dev.weightless.tasks.ExecutionPlan;
+import dev.weightless.tasks.TaskGraph;
 import dev.weightless.tasks.ExecutionResult;
 
 import java.io.IOException;
@@ -28,11 +34,14 @@ import java.util.function.Function;
 
 /**
  * A whole Weightless model (one file or a sharded one) loaded onto a device as BF16 (or raw) tensors.
- * Huffman tensors' coded parts go from the mapped file to the device without a heap copy and are decoded
- * there by {@link DecodeKernels#decode}; tensors the kernel cannot take are decoded on the CPU and copied
- * up, raw ones copied up as stored. CRC32C: raw and CPU-decoded tensors are always checked on the host;
- * a GPU-decoded tensor only with {@code verify}, which copies it back once (otherwise the kernel's output
- * is trusted: the index was validated on the CPU, but the values themselves are not checked).
+ * Huffman tensors are validated on the CPU, their coded parts copied to the device (large ones through
+ * pinned staging) and decoded there by {@link DecodeKernels#decode}, in batches: one input allocation,
+ * one output allocation and one plan with a launch per tensor for each batch of up to 1 GiB of input.
+ * Tensors the kernel cannot take are decoded on the CPU and copied up, raw ones copied up as stored.
+ * CRC32C: raw and CPU-decoded tensors are always checked on the host; a GPU-decoded tensor only with
+ * {@code verify}, which copies it back once (otherwise the kernel's output is trusted: the index was
+ * validated on the CPU, but the values themselves are not checked). GPU-decoded tensors of one batch share
+ * one device allocation; each {@link Tensor} gives its address inside it.
  */
 public final class DeviceModel implements AutoCloseable {
     /** Where a tensor's values came from. */
@@ -128,7 +137,7 @@ public final class DeviceModel implements AutoCloseable {
                                 .mapToLong(r -> r.codec() == TensorRecord.Codec.HUFFMAN ? DecodeInput.outputBytes(r.elements()) : 0).max().orElse(0);
                         try (Arena arena = Arena.ofShared()) {
                             MemorySegment host = arena.allocate(Math.max(8, staging), 8);
-                            for (TensorRecord r : file.tensors()) tensors.add(load(file, r, host));
+                            loadFile(file, host, arena);
                         }
                     }
                 }
@@ -140,6 +149,141 @@ public final class DeviceModel implements AutoCloseable {
                     verifyNanos, System.nanoTime() - start));
         }
 
+        /**
+         * The file's tensors in record order. GPU-decodable ones go in batches of up to {@link #BATCH_INPUT_BYTES}
+         * of kernel input: one device allocation for the batch's inputs (freed after), one for its outputs
+         * (kept), one plan with a task per tensor, so a model of hundreds of tensors pays for set-up a few times,
+         * not once per tensor.
+         */
+        private void loadFile(CompressedFile file, MemorySegment host, Arena arena) {
+            List<TensorRecord> records = file.tensors();
+            Tensor[] loaded = new Tensor[records.size()];
+            List<Pending> batch = new ArrayList<>();
+            long batchBytes = 0;
+            for (int i = 0; i < records.size(); i++) {
+                TensorRecord r = records.get(i);
+                DecodeInput input = gpuInput(file, r, host, arena);
+                if (input == null) {
+                    loaded[i] = load(file, r, host);
+                    continue;
+                }
+                long bytes = inputBytes(input);
+                if (!batch.isEmpty() && batchBytes + bytes > BATCH_INPUT_BYTES) {
+                    decode(file, batch, loaded, host);
+                    batch.clear();
+                    batchBytes = 0;
+                }
+                batch.add(new Pending(i, r, input));
+                batchBytes += bytes;
+            }
+            if (!batch.isEmpty()) decode(file, batch, loaded, host);
+            tensors.addAll(List.of(loaded));
+        }
+
+        /** Kernel input bytes of one batch before a new one starts (a larger tensor goes alone). */
+        private static final long BATCH_INPUT_BYTES = 1L << 30;
+        /** Alignment of each array inside a batch's device allocations. */
+        private static final long ALIGN = 256;
+
+        private record Pending(int position, TensorRecord record, DecodeInput input) {}
+
+        /** The kernel's input for {@code r} (validated), or null when {@code r} is not for the GPU kernel. */
+        private DecodeInput gpuInput(CompressedFile file, TensorRecord r, MemorySegment host, Arena arena) {
+            if (r.byteSize() == 0 || r.codec() != TensorRecord.Codec.HUFFMAN) return null;
+            EncodedTensor encoded = file.encoded(r);
+            CodeTable code;
+            try {
+                code = HuffmanDecoder.open(encoded).code(); // validates the index before the kernel trusts it
+            } catch (MalformedInputException e) {
+                throw e.source() == null ? e.in(file.source(), 0) : e;
+            }
+            if (DecodeInput.whyNot(encoded, code) != null) return null;
+            return DecodeInput.of(encoded, arena, host.asSlice(0, DecodeInput.outputBytes(r.elements())));
+        }
+
+        private static long inputBytes(DecodeInput input) {
+            long bytes = 0;
+            for (Object a : input.arguments()) {
+                MemorySegment values = segmentOf(a);
+                if (a != input.out() && values != null) bytes += align(values.byteSize());
+            }
+            return bytes;
+        }
+
+        private void decode(CompressedFile file, List<Pending> batch, Tensor[] loaded, MemorySegment host) {
+            long inBytes = 0, outBytes = 0;
+            for (Pending p : batch) {
+                inBytes += inputBytes(p.input());
+                outBytes += align(DecodeInput.outputBytes(p.record().elements()));
+            }
+            DeviceBuffer out = gpu.device().allocate(outBytes);
+            buffers.add(out);
+            long[] outAt = new long[batch.size()];
+            try (DeviceBuffer in = gpu.device().allocate(inBytes)) {
+                TaskGraph graph = new TaskGraph("model");
+                long inAt = 0, nextOut = 0;
+                for (int t = 0; t < batch.size(); t++) {
+                    DecodeInput input = batch.get(t).input();
+                    Object[] arguments = input.arguments();
+                    for (int k = 0; k < arguments.length; k++) {
+                        if (arguments[k] == input.out()) {
+                            outAt[t] = nextOut;
+                            arguments[k] = new DeviceArray(out, nextOut, input.out().size(), LongArray.class);
+                            nextOut += align(input.out().segment().byteSize());
+                        } else if (segmentOf(arguments[k]) != null) {
+                            MemorySegment values = segmentOf(arguments[k]);
+                            toDeviceNanos += in.copyFrom(values, inAt);
+                            toDeviceBytes += values.byteSize();
+                            arguments[k] = new DeviceArray(in, inAt, values.byteSize() / elementBytes(arguments[k]), arguments[k].getClass());
+                            inAt += align(values.byteSize());
+                        }
+                    }
+                    graph.task("t" + t, DecodeInput.kernel(), arguments);
+                }
+                try (ExecutionPlan plan = new ExecutionPlan(gpu.device(), gpu.compiler(), List.of(graph.snapshot()))) {
+                    for (int t = 0; t < batch.size(); t++) plan.withGrid("model.t" + t, batch.get(t).input().grid(gpu.device().multiprocessors()));
+                    ExecutionResult result = plan.execute();
+                    for (int t = 0; t < batch.size(); t++) gpuNanos += Math.round(result.taskMillis("model.t" + t) * 1e6);
+                }
+            }
+            for (int t = 0; t < batch.size(); t++) {
+                Pending p = batch.get(t);
+                TensorRecord r = p.record();
+                gpuBytes += r.byteSize();
+                if (verify) {
+                    long t0 = System.nanoTime();
+                    MemorySegment values = host.asSlice(0, r.byteSize());
+                    out.copyTo(values, outAt[t]);
+                    checkCrc(file, r, values);
+                    verifyNanos += System.nanoTime() - t0;
+                }
+                loaded[p.position()] = new Tensor(r.name(), r.dtype(), r.shape(), out.address() + outAt[t], r.byteSize(), Source.GPU_DECODED, verify, "decoded on the GPU");
+            }
+        }
+
+        private static long align(long bytes) { return Math.ceilDiv(bytes, ALIGN) * ALIGN; }
+
+        /** The host memory of a kernel-API array argument, or null for a scalar. */
+        private static MemorySegment segmentOf(Object argument) {
+            return switch (argument) {
+                case LongArray a -> a.segment();
+                case IntArray a -> a.segment();
+                case ShortArray a -> a.segment();
+                case ByteArray a -> a.segment();
+                default -> null;
+            };
+        }
+
+        private static int elementBytes(Object array) {
+            return switch (array) {
+                case LongArray a -> 8;
+                case IntArray a -> 4;
+                case ShortArray a -> 2;
+                default -> 1;
+            };
+        }
+
+        /** An empty, raw or CPU-decoded tensor (everything the batches do not take). */
         private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host) {
             long bytes = r.byteSize();
             if (bytes == 0) return new Tensor(r.name(), r.dtype(), r.shape(), 0, 0, Source.RAW, true, "empty: nothing on the device");
@@ -151,38 +295,12 @@ public final class DeviceModel implements AutoCloseable {
                 return upload(r, stored, Source.RAW, "copied as stored from the mapped file");
             }
             EncodedTensor encoded = file.encoded(r);
-            CodeTable code;
-            try {
-                code = HuffmanDecoder.open(encoded).code(); // validates the index before the kernel trusts it
-            } catch (MalformedInputException e) {
-                throw e.source() == null ? e.in(file.source(), 0) : e;
-            }
-            String why = DecodeInput.whyNot(encoded, code);
-            if (why != null) {
-                long t0 = System.nanoTime();
-                MemorySegment out = host.asSlice(0, bytes);
-                file.decode(r, out, cpu); // checks the CRC32C
-                cpuNanos += System.nanoTime() - t0;
-                return upload(r, out, Source.CPU_DECODED, "decoded on the CPU: " + why);
-            }
-            try (Arena arena = Arena.ofShared()) {
-                DecodeInput input = DecodeInput.of(encoded, arena, host.asSlice(0, DecodeInput.outputBytes(r.elements())));
-                GpuDecoder.Decoded decoded = gpu.decodeOnDevice(input);
-                buffers.add(decoded.out());
-                for (ExecutionResult.TransferTime t : decoded.result().transfers()) {
-                    toDeviceBytes += t.bytes();
-                    toDeviceNanos += Math.round(t.millis() * 1e6);
-                }
-                gpuBytes += bytes;
-                gpuNanos += Math.round(decoded.result().taskMillis("decode.run") * 1e6);
-                if (verify) {
-                    long t0 = System.nanoTime();
-                    decoded.out().copyToHost();
-                    checkCrc(file, r, input.decoded());
-                    verifyNanos += System.nanoTime() - t0;
-                }
-                return new Tensor(r.name(), r.dtype(), r.shape(), decoded.out().address(), bytes, Source.GPU_DECODED, verify, "decoded on the GPU");
-            }
+            String why = DecodeInput.whyNot(encoded, HuffmanDecoder.open(encoded).code());
+            long t0 = System.nanoTime();
+            MemorySegment out = host.asSlice(0, bytes);
+            file.decode(r, out, cpu); // checks the CRC32C
+            cpuNanos += System.nanoTime() - t0;
+            return upload(r, out, Source.CPU_DECODED, "decoded on the CPU: " + why);
         }
 
         /** Copies {@code values} to a new device buffer straight from where they are (the mapped file or the staging segment). */

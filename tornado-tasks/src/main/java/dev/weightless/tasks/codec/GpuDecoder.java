@@ -44,6 +44,9 @@ public final class GpuDecoder {
 
     public Device device() { return device; }
 
+    /** The compiler its plans use. */
+    public Function<KernelMethod, PtxKernel> compiler() { return compiler; }
+
     /** Runs the kernel for {@code input}; its inputs are freed, its output stays on the device. */
     public Decoded decodeOnDevice(DecodeInput input) {
         DeviceBuffer out = device.buffer(input.out()); // our hold keeps it past the plan
