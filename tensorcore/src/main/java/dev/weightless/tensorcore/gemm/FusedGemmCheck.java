@@ -1,6 +1,11 @@
 package dev.weightless.tensorcore.gemm;
 
+import dev.weightless.jit.kernel.FloatArray;
+import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.tasks.DataTransferMode;
+import dev.weightless.tasks.TaskGraph;
 import dev.weightless.tasks.Device;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
@@ -19,7 +24,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -28,8 +35,9 @@ import java.util.stream.LongStream;
 /**
  * On a GPU host: for each weight shape and batch size, the fused kernel on palette-coded weights and the
  * same kernel on BF16 weights, launched through the task-graph runtime. Checks that both write every
- * element of a poisoned Y, that they agree bit for bit, and times them (CUDA events, warm-up, median of
- * several runs, rotating over enough weight copies that L2 cannot hold them). Writes W, X and Y files
+ * element of a poisoned Y, that they agree bit for bit, and times them (CUDA events per launch, launches
+ * queued behind a spin kernel, warm-up, median of several runs, rotating over enough weight copies that L2
+ * cannot hold them). Writes W, X and Y files
  * for bench/tensorcore/torch_compare.py (error against cuBLAS, cuBLAS timing, table and plot) and
  * results.jsonl. {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N]}
  */
@@ -37,6 +45,7 @@ public final class FusedGemmCheck {
     private static final short POISON = (short) 0xFFFF; // a NaN: never a result of finite inputs
     private static final long ROTATION_BYTES = 192L << 20; // over three times the H200's 60 MB L2
     private static final long MAX_CHECK_FILE = 256L << 20;
+    private static final long SPIN_CYCLES = 10_000_000L; // about 5 ms at 1.98 GHz
 
     private FusedGemmCheck() {}
 
@@ -126,24 +135,33 @@ public final class FusedGemmCheck {
         String json() { return String.format(Locale.ROOT, "{\"median\":%.6f,\"min\":%.6f,\"max\":%.6f,\"p10\":%.6f,\"p90\":%.6f,\"runs\":%d}", median, min, max, p10, p90, runs); }
     }
 
-    /** Poisons y, runs once per copy to warm up, then {@code reps} timed runs rotating over the copies; y is copied back. */
+    /**
+     * Poisons y, then runs twice (the first run warms up) one graph that queues a spin of about 5 ms and then
+     * {@code reps} products rotating over the copies of W: the host enqueues every launch while the GPU spins,
+     * so each product's CUDA events time the kernel, not the host's launch path. y is copied back.
+     */
     private static Timing time(Device device, String name, List<FusedLinear> copies, ShortArray x, ShortArray y, int m, FusedLinear.Schedule s, int reps, Arena arena) {
-        List<ExecutionPlan> plans = new ArrayList<>();
-        try {
-            for (int i = 0; i < copies.size(); i++) plans.add(copies.get(i).bind(name + i, x, y, m, s, arena).plan(device));
+        FloatArray partial = FloatArray.allocate(arena, copies.getFirst().partialSize(m, s));
+        TaskGraph g = new TaskGraph(name).transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial).transferToHost(DataTransferMode.UNDER_DEMAND, y);
+        for (FusedLinear c : copies) g.transferToDevice(DataTransferMode.UNDER_DEMAND, c.weightArrays());
+        Map<String, Grid> grids = new LinkedHashMap<>();
+        g.task("spin", KernelMethod.of(FusedKernels.class, "spin"), SPIN_CYCLES);
+        grids.put(name + ".spin", new Grid(1, 32));
+        for (int r = 0; r < reps; r++) copies.get(r % copies.size()).addTo(g, "gemm" + r, x, y, partial, m, s, grids);
+        try (ExecutionPlan plan = FusedLinear.Bound.plan(device, g.snapshot(), grids)) {
             y.segment().fill((byte) 0xFF);
-            plans.getFirst().transferToDevice(x, y);
-            for (ExecutionPlan plan : plans) plan.execute();
+            plan.transferToDevice(x, y);
+            plan.execute();
+            ExecutionResult result = plan.execute();
             double[] ms = new double[reps];
-            for (int r = 0; r < reps; r++) {
-                ExecutionResult result = plans.get(r % plans.size()).execute();
-                ms[r] = result.tasks().stream().mapToDouble(ExecutionResult.TaskTime::millis).sum();
+            for (ExecutionResult.TaskTime t : result.tasks()) {
+                String task = t.task().substring(t.task().indexOf('.') + 1);
+                if (task.equals("spin")) continue;
+                ms[Integer.parseInt(task.replace("gemm", "").replace("Reduce", ""))] += t.millis();
             }
-            plans.getFirst().transferToHost(y);
+            plan.transferToHost(y);
             Arrays.sort(ms);
             return new Timing(ms[reps / 2], ms[0], ms[reps - 1], ms[reps / 10], ms[reps - 1 - reps / 10], reps);
-        } finally {
-            plans.forEach(ExecutionPlan::close);
         }
     }
 

@@ -49,6 +49,9 @@ public final class FusedKernels {
 
     public static void splitkReduce(KernelContext c, FloatArray partial, ShortArray y, int m, int n, int splits) { throw nvccOnly(); }
 
+    /** Busy for {@code cycles} clock cycles (one thread): queued ahead of timed launches so that the host cannot starve them. */
+    public static void spin(KernelContext c, long cycles) { throw nvccOnly(); }
+
     /** The nvcc PTX entry for a method of this class; anything else is refused. */
     public static Function<KernelMethod, PtxKernel> compiler() {
         return method -> {
@@ -57,7 +60,7 @@ public final class FusedKernels {
             List<PtxKernel.Param> params = new ArrayList<>();
             Class<?>[] types = m.getParameterTypes();
             for (int i = 1; i < types.length; i++) {
-                PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : PtxKernel.Kind.ARRAY;
+                PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : types[i] == long.class ? PtxKernel.Kind.LONG : PtxKernel.Kind.ARRAY;
                 params.add(new PtxKernel.Param(m.getName() + "_param_" + i, kind, types[i]));
             }
             return new PtxKernel(m.getName(), ptx(), params);

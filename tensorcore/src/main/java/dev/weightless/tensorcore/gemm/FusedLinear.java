@@ -22,7 +22,9 @@ import dev.weightless.tensorcore.layout.PaletteTensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code Y[m x n] = X[m x k] . W^T} as a task of the task-graph runtime, W [n x k] in the palette layout
@@ -48,11 +50,14 @@ public final class FusedLinear {
     }
 
     /** A graph for one batch size and the grid of each of its tasks. */
-    public record Bound(ImmutableTaskGraph graph, List<String> tasks, List<Grid> grids, FloatArray partial) {
+    public record Bound(ImmutableTaskGraph graph, Map<String, Grid> grids, FloatArray partial) {
         /** A plan for this graph with its grids set. */
-        public ExecutionPlan plan(Device device) {
+        public ExecutionPlan plan(Device device) { return plan(device, graph, grids); }
+
+        /** A plan for any graph of these kernels, with the grids {@link #addTo} recorded. */
+        public static ExecutionPlan plan(Device device, ImmutableTaskGraph graph, Map<String, Grid> grids) {
             ExecutionPlan plan = new ExecutionPlan(device, FusedKernels.compiler(), List.of(graph));
-            for (int i = 0; i < tasks.size(); i++) plan.withGrid(graph.name() + "." + tasks.get(i), grids.get(i));
+            grids.forEach(plan::withGrid);
             return plan;
         }
     }
@@ -141,30 +146,47 @@ public final class FusedLinear {
         return new Schedule(splits, rows);
     }
 
-    /** The graph {@code name} computing {@code y} (m x n BF16) from {@code x} (m x k BF16); arrays must be native. */
-    public Bound bind(String name, ShortArray x, ShortArray y, int m, Schedule s, Arena arena) {
+    /** FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty). */
+    public long partialSize(int m, Schedule s) {
+        return s.splits() == 1 ? 1 : Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n);
+    }
+
+    /** The arrays holding W, for a graph's {@code transferToDevice(UNDER_DEMAND, ...)} (they are uploaded by {@link #upload}). */
+    public Object[] weightArrays() { return weights.toArray(); }
+
+    /**
+     * Adds to {@code g} the task {@code task} computing {@code y} (m x n BF16) from {@code x} (m x k BF16), and
+     * {@code task + "Reduce"} when split; puts each task's grid in {@code grids}. The caller names x, partial,
+     * y and {@link #weightArrays()} in the graph's transfers, once each, however many products it adds.
+     */
+    public void addTo(TaskGraph g, String task, ShortArray x, ShortArray y, FloatArray partial, int m, Schedule s, Map<String, Grid> grids) {
         if (m < 1) throw new IllegalArgumentException("m must be >= 1, got " + m);
         if (x.size() != Math.multiplyExact((long) m, k)) throw new IllegalArgumentException("x has " + x.size() + " values, " + m + " x " + k + " expected");
         if (y.size() != Math.multiplyExact((long) m, n)) throw new IllegalArgumentException("y has " + y.size() + " values, " + m + " x " + n + " expected");
         if (s.splits() > k / 64) throw new IllegalArgumentException("splits " + s.splits() + " exceeds the " + k / 64 + " tiles along k");
-        FloatArray partial = FloatArray.allocate(arena, s.splits() == 1 ? 1 : Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n));
+        if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
         long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
         String kernel = (variant == Variant.PALETTE ? "paletteGemm" : "bf16Gemm") + s.rowsPerCta();
+        List<Object> args = new ArrayList<>(weights);
+        args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
+        g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());
+        grids.put(g.name() + "." + task, new Grid(ctas, WARPS * 32));
+        if (s.splits() > 1) {
+            g.task(task + "Reduce", KernelMethod.of(FusedKernels.class, "splitkReduce"), partial, y, m, (int) n, s.splits());
+            grids.put(g.name() + "." + task + "Reduce", new Grid(Math.min(Math.ceilDiv((long) m * n, 256L), 132L * 16), 256));
+        }
+    }
+
+    /** A graph {@code name} of this one product, with its workspace; x, y and the workspace are {@code UNDER_DEMAND}. */
+    public Bound bind(String name, ShortArray x, ShortArray y, int m, Schedule s, Arena arena) {
+        FloatArray partial = FloatArray.allocate(arena, partialSize(m, s));
         TaskGraph g = new TaskGraph(name)
                 .transferToDevice(DataTransferMode.UNDER_DEMAND, weights.toArray())
                 .transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y);
-        List<Object> args = new ArrayList<>(weights);
-        args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
-        g.task("gemm", KernelMethod.of(FusedKernels.class, kernel), args.toArray());
-        List<String> tasks = new ArrayList<>(List.of("gemm"));
-        List<Grid> grids = new ArrayList<>(List.of(new Grid(ctas, WARPS * 32)));
-        if (s.splits() > 1) {
-            g.task("reduce", KernelMethod.of(FusedKernels.class, "splitkReduce"), partial, y, m, (int) n, s.splits());
-            tasks.add("reduce");
-            grids.add(new Grid(Math.min(Math.ceilDiv((long) m * n, 256L), 132L * 16), 256));
-        }
-        return new Bound(g.snapshot(), tasks, grids, partial);
+        Map<String, Grid> grids = new LinkedHashMap<>();
+        addTo(g, "gemm", x, y, partial, m, s, grids);
+        return new Bound(g.snapshot(), grids, partial);
     }
 }
