@@ -22,6 +22,7 @@ struct PaletteTile {
     uint4 s0, s1;          // 32 sign|mantissa bytes: rows g and g + 8
     uint2 palette;         // 8 exponent bytes
     uint32_t escape;       // index of the tile's first escaped exponent
+    uint32_t window;       // escape-list bytes 4 lane .. 4 lane + 3 counted from escape & ~3
 };
 
 struct Bf16Tile {
@@ -44,14 +45,6 @@ __device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t select
     uint32_t d;
     asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(selector));
     return d;
-}
-
-// 8 codes of 3 bits (bits 0..23) into 8 nibbles, one per code, bit 3 clear: prmt selectors.
-__device__ __forceinline__ uint32_t spread(uint32_t x) {
-    x = (x & 0xFFFu) | ((x << 4) & 0x0FFF0000u);
-    x = (x & 0x003F003Fu) | ((x << 2) & 0x3F003F00u);
-    x = (x & 0x07070707u) | ((x << 1) & 0x70707070u);
-    return x;
 }
 
 // Two BF16 values from exponent and stored plane bytes: [plane0, exp0, plane1, exp1] rotated right by one
@@ -84,7 +77,7 @@ __device__ __forceinline__ void multiply(float (&acc)[MT][4], const uint32_t (&a
     }
 }
 
-__device__ __forceinline__ PaletteTile loadPalette(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, size_t tile, int lane) {
+__device__ __forceinline__ PaletteTile loadPalette(const uint8_t* tiles, const uint2* palettes, const uint8_t* escapes, size_t tile, uint32_t escape, int lane) {
     const uint8_t* base = tiles + tile * TILE_BYTES;
     PaletteTile t;
     t.w0 = load4(base + 4 * lane);
@@ -93,13 +86,16 @@ __device__ __forceinline__ PaletteTile loadPalette(const uint8_t* tiles, const u
     t.s0 = load16(base + PLANE_OFFSET + 16 * lane);
     t.s1 = load16(base + PLANE_OFFSET + 512 + 16 * lane);
     t.palette = __ldg(palettes + tile);
-    t.escape = __ldg(escapeStarts + tile);
+    t.escape = escape;
+    t.window = load4(escapes + (escape & ~3u) + 4 * lane);   // the list is padded by 128 bytes
     return t;
 }
 
-__device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_t* __restrict__ escapes, int lane, uint32_t (&a)[4][4]) {
-    uint32_t group3 = prmt(prmt(t.w0, t.w1, 0x0073u), t.w2, 0x0710u);
-    uint32_t sel[4] = {spread(t.w0 & 0xFFFFFFu), spread(t.w1 & 0xFFFFFFu), spread(t.w2 & 0xFFFFFFu), spread(group3 & 0xFFFFFFu)};
+// The warp's 16 x 64 tile as A fragments. `window` is this warp's 128 bytes of shared memory.
+__device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_t* __restrict__ escapes, uint8_t* window, int lane, uint32_t (&a)[4][4]) {
+    // Groups 0..2: one nibble per code already; group 3: the nibbles' spare top bits.
+    uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
+                       ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
     uint32_t e[4][2];
     uint32_t escapeMask[4];
     int count = 0;
@@ -107,7 +103,7 @@ __device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_
     for (int G = 0; G < 4; G++) {
         e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);
         e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
-        escapeMask[G] = sel[G] & (sel[G] >> 1) & (sel[G] >> 2) & 0x11111111u;   // nibbles equal to 7
+        escapeMask[G] = (sel[G] + 0x11111111u) & 0x88888888u;   // bit 3 of each nibble that holds 7
         count += __popc(escapeMask[G]);
     }
     if (__any_sync(0xFFFFFFFFu, count != 0)) {
@@ -118,7 +114,12 @@ __device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_
             int v = __shfl_up_sync(0xFFFFFFFFu, inclusive, d);
             if (lane >= d) inclusive += v;
         }
-        const uint8_t* next = escapes + t.escape + (inclusive - count);
+        int total = __shfl_sync(0xFFFFFFFFu, inclusive, 31);
+        int offset = t.escape & 3;
+        // The prefetched 128-byte window holds the tile's escapes unless there are more than 128 - offset.
+        reinterpret_cast<uint32_t*>(window)[lane] = t.window;
+        __syncwarp();
+        const uint8_t* next = offset + total <= 128 ? window + offset + (inclusive - count) : escapes + t.escape + (inclusive - count);
 #pragma unroll
         for (int G = 0; G < 4; G++) {
             uint32_t mask = escapeMask[G];
@@ -132,6 +133,7 @@ __device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_
                 else e[G][1] = (e[G][1] & keep) | (value << shift);
             }
         }
+        __syncwarp();
     }
     const uint32_t plane[4][2] = {{t.s0.x, t.s0.y}, {t.s0.z, t.s0.w}, {t.s1.x, t.s1.y}, {t.s1.z, t.s1.w}};
 #pragma unroll
@@ -194,17 +196,25 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
 template <int MT>
 __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes,
                             const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+    __shared__ uint32_t windows[WARPS][32];
     Work w = work(N, K, M, splits);
     int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    uint8_t* window = reinterpret_cast<uint8_t*>(windows[threadIdx.x >> 5]);
     float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
     if (w.kBegin < w.kEnd) {
-        PaletteTile next = loadPalette(tiles, palettes, escapeStarts, tileRow + w.kBegin, lane);
+        // Escape starts of 32 tiles at a time, one per lane, so a tile's escape window loads with the tile.
+        uint32_t starts = w.kBegin + lane < w.kEnd ? __ldg(escapeStarts + tileRow + w.kBegin + lane) : 0;
+        PaletteTile next = loadPalette(tiles, palettes, escapes, tileRow + w.kBegin, __shfl_sync(0xFFFFFFFFu, starts, 0), lane);
         for (int kt = w.kBegin; kt < w.kEnd; kt++) {
             PaletteTile cur = next;
-            if (kt + 1 < w.kEnd) next = loadPalette(tiles, palettes, escapeStarts, tileRow + kt + 1, lane);
+            int ahead = kt + 1 - w.kBegin;
+            if (kt + 1 < w.kEnd) {
+                if ((ahead & 31) == 0) starts = kt + 1 + lane < w.kEnd ? __ldg(escapeStarts + tileRow + kt + 1 + lane) : 0;
+                next = loadPalette(tiles, palettes, escapes, tileRow + kt + 1, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31), lane);
+            }
             uint32_t a[4][4];
-            decodePalette(cur, escapes, lane, a);
+            decodePalette(cur, escapes, window, lane, a);
             multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * t, g);
         }
     }

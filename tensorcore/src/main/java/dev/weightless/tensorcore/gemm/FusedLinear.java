@@ -37,6 +37,7 @@ import java.util.Map;
 public final class FusedLinear {
     /** Warps per CTA in palette_gemm.cu. */
     static final int WARPS = 8;
+    static final int ESCAPE_PADDING = 128;
 
     /** Which kernel reads W. */
     public enum Variant { PALETTE, BF16 }
@@ -77,8 +78,10 @@ public final class FusedLinear {
     /** W in the palette layout; its escape offsets are validated here, since the kernel trusts them. Segments must be native. */
     public static FusedLinear palette(PaletteTensor w, Arena arena) {
         PaletteDecoder.validate(w);
-        MemorySegment escapes = w.escapes();
-        if (escapes.byteSize() == 0) escapes = arena.allocate(1); // device buffers are never empty
+        // The kernel loads each tile's escapes as one 128-byte window from the tile's first escape (rounded
+        // down to 4 bytes), so the list on the device carries 128 bytes of padding.
+        MemorySegment escapes = arena.allocate(w.escapes().byteSize() + ESCAPE_PADDING, 4);
+        MemorySegment.copy(w.escapes(), 0, escapes, 0, w.escapes().byteSize());
         return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(),
                 List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()), new ByteArray(escapes)));
     }

@@ -34,13 +34,14 @@ public final class PaletteLayout {
     public static int codeWordOffset(int lane, int word) { return 4 * (LANES * word + lane); }
 
     /**
-     * Bit {@code b} (0..2) of weight {@code j}'s code as (word, bit in word). Groups 0..2 use the low 24
-     * bits of words 0..2; group 3's 24 bits are spread over the top bytes of the three words, byte i in word i.
+     * Bit {@code b} (0..2) of weight {@code j}'s code, as 32 * word + bit. Weights 0..23 have a nibble each in
+     * words 0..2 (weight 8w + e in bits 4e..4e+2 of word w), so three of the four groups of eight codes are
+     * prmt selectors after one AND; the codes of weights 24..31 fill the nibbles' spare top bits (bit b of
+     * weight 24 + e is bit 4e + 3 of word b).
      */
     public static int codeBit(int j, int b) {
-        int group = j >>> 3, bitInGroup = 3 * (j & 7) + b;
-        if (group < 3) return group * 32 + bitInGroup;
-        return (bitInGroup >>> 3) * 32 + 24 + (bitInGroup & 7);
+        int e = j & 7;
+        return j < 24 ? (j >>> 3) * 32 + 4 * e + b : b * 32 + 4 * e + 3;
     }
 
     /** Byte offset in the tile of lane {@code lane}'s sign|mantissa byte {@code j}. */

@@ -20,7 +20,7 @@ class FusedLinearTest {
             LayoutSurvey.fillLlamaLike(w, 9);
             PaletteTensor p = PaletteEncoder.encode(w, 64, 512, PaletteEncoder.Scope.TILE, arena);
             FusedLinear op = FusedLinear.palette(p, arena);
-            assertEquals(p.byteSize() + (p.escapeCount() == 0 ? 1 : 0), op.weightBytes());
+            assertEquals(p.byteSize() + FusedLinear.ESCAPE_PADDING, op.weightBytes());
             ShortArray x = ShortArray.allocate(arena, 3 * 512), y = ShortArray.allocate(arena, 3 * 64);
             FusedLinear.Bound one = op.bind("g1", x, y, 3, new FusedLinear.Schedule(1, 8), arena);
             assertEquals(1, one.grids().size());
