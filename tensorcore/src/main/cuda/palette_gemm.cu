@@ -91,21 +91,42 @@ __device__ __forceinline__ PaletteTile loadPalette(const uint8_t* tiles, const u
     return t;
 }
 
-// The warp's 16 x 64 tile as A fragments. `window` is this warp's 128 bytes of shared memory.
-__device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_t* __restrict__ escapes, uint8_t* window, int lane, uint32_t (&a)[4][4]) {
+// Exponents of escaped weights, for a lane with at most 8 escapes: its escape bytes sit in two registers
+// (lo, hi), and each escaped weight's rank among the lane's escapes is a prmt selector nibble. The rank
+// nibbles are a prefix count of the escape flags, one multiply; a last prmt takes, byte by byte, the
+// palette exponent or the escape exponent. Branch-free: about 15 operations per 8 weights.
+__device__ __forceinline__ void patchEscapes(uint32_t (&e)[4][2], const uint32_t (&flags)[4], uint32_t lo, uint32_t hi) {
+    uint32_t base = 0;
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        uint32_t ones = flags[G] >> 3;                      // 1 in each nibble that escapes
+        uint32_t inclusive = ones * 0x11111111u;            // nibble i: escapes among nibbles 0..i (at most 8)
+        uint32_t rank = inclusive - ones + base * 0x11111111u;
+        base += inclusive >> 28;
+        uint32_t low = prmt(lo, hi, rank), high = prmt(lo, hi, rank >> 16);
+        e[G][0] = prmt(e[G][0], low, 0x3210u | (flags[G] >> 1));    // +4 selects the escape byte
+        e[G][1] = prmt(e[G][1], high, 0x3210u | (flags[G] >> 17));
+    }
+}
+
+// The warp's 16 x 64 tile as A fragments.
+__device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_t* __restrict__ escapes, int lane, uint32_t (&a)[4][4]) {
     // Groups 0..2: one nibble per code already; group 3: the nibbles' spare top bits.
     uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
                        ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
     uint32_t e[4][2];
-    uint32_t escapeMask[4];
+    uint32_t flags[4];
     int count = 0;
 #pragma unroll
     for (int G = 0; G < 4; G++) {
         e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);
         e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
-        escapeMask[G] = (sel[G] + 0x11111111u) & 0x88888888u;   // bit 3 of each nibble that holds 7
-        count += __popc(escapeMask[G]);
+        flags[G] = (sel[G] + 0x11111111u) & 0x88888888u;   // bit 3 of each nibble that holds 7
+        count += __popc(flags[G]);
     }
+#ifdef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
+    count = 0;
+#endif
     if (__any_sync(0xFFFFFFFFu, count != 0)) {
         // This lane's escapes follow those of the lanes before it: an exclusive scan of the counts.
         int inclusive = count;
@@ -115,25 +136,31 @@ __device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_
             if (lane >= d) inclusive += v;
         }
         int total = __shfl_sync(0xFFFFFFFFu, inclusive, 31);
-        int offset = t.escape & 3;
-        // The prefetched 128-byte window holds the tile's escapes unless there are more than 128 - offset.
-        reinterpret_cast<uint32_t*>(window)[lane] = t.window;
-        __syncwarp();
-        const uint8_t* next = offset + total <= 128 ? window + offset + (inclusive - count) : escapes + t.escape + (inclusive - count);
+        int first = (t.escape & 3) + inclusive - count;   // this lane's first escape in the prefetched window
+        bool inWindow = (t.escape & 3) + total <= 128;
+        if (__all_sync(0xFFFFFFFFu, inWindow && count <= 8)) {
+            int q = first >> 2, shift = 8 * (first & 3);
+            uint32_t w0 = __shfl_sync(0xFFFFFFFFu, t.window, q & 31);
+            uint32_t w1 = __shfl_sync(0xFFFFFFFFu, t.window, (q + 1) & 31);
+            uint32_t w2 = __shfl_sync(0xFFFFFFFFu, t.window, (q + 2) & 31);
+            patchEscapes(e, flags, __funnelshift_r(w0, w1, shift), __funnelshift_r(w1, w2, shift));
+        } else {
+            // Rare: over 8 escapes in a lane or over 124 in the tile. One byte at a time from the list.
+            const uint8_t* next = escapes + t.escape + (inclusive - count);
 #pragma unroll
-        for (int G = 0; G < 4; G++) {
-            uint32_t mask = escapeMask[G];
-            while (mask) {
-                int nibble = (__ffs(mask) - 1) >> 2;
-                mask &= mask - 1;
-                uint32_t value = *next++;
-                int shift = 8 * (nibble & 3);
-                uint32_t keep = ~(0xFFu << shift);
-                if (nibble < 4) e[G][0] = (e[G][0] & keep) | (value << shift);
-                else e[G][1] = (e[G][1] & keep) | (value << shift);
+            for (int G = 0; G < 4; G++) {
+                uint32_t mask = flags[G];
+                while (mask) {
+                    int nibble = (__ffs(mask) - 1) >> 2;
+                    mask &= mask - 1;
+                    uint32_t value = *next++;
+                    int shift = 8 * (nibble & 3);
+                    uint32_t keep = ~(0xFFu << shift);
+                    if (nibble < 4) e[G][0] = (e[G][0] & keep) | (value << shift);
+                    else e[G][1] = (e[G][1] & keep) | (value << shift);
+                }
             }
         }
-        __syncwarp();
     }
     const uint32_t plane[4][2] = {{t.s0.x, t.s0.y}, {t.s0.z, t.s0.w}, {t.s1.x, t.s1.y}, {t.s1.z, t.s1.w}};
 #pragma unroll
@@ -194,28 +221,36 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
 }
 
 template <int MT>
+__device__ __forceinline__ void paletteStep(float (&acc)[MT][4], const PaletteTile& tile, const uint8_t* escapes, const uint16_t* x,
+                                            const Work& w, int M, int K, int kt, int lane) {
+    uint32_t a[4][4];
+    decodePalette(tile, escapes, lane, a);
+    multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
+}
+
+template <int MT>
 __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes,
                             const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
-    __shared__ uint32_t windows[WARPS][32];
     Work w = work(N, K, M, splits);
-    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    uint8_t* window = reinterpret_cast<uint8_t*>(windows[threadIdx.x >> 5]);
+    int lane = threadIdx.x & 31;
     float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
     if (w.kBegin < w.kEnd) {
         // Escape starts of 32 tiles at a time, one per lane, so a tile's escape window loads with the tile.
         uint32_t starts = w.kBegin + lane < w.kEnd ? __ldg(escapeStarts + tileRow + w.kBegin + lane) : 0;
-        PaletteTile next = loadPalette(tiles, palettes, escapes, tileRow + w.kBegin, __shfl_sync(0xFFFFFFFFu, starts, 0), lane);
-        for (int kt = w.kBegin; kt < w.kEnd; kt++) {
-            PaletteTile cur = next;
-            int ahead = kt + 1 - w.kBegin;
-            if (kt + 1 < w.kEnd) {
-                if ((ahead & 31) == 0) starts = kt + 1 + lane < w.kEnd ? __ldg(escapeStarts + tileRow + kt + 1 + lane) : 0;
-                next = loadPalette(tiles, palettes, escapes, tileRow + kt + 1, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31), lane);
-            }
-            uint32_t a[4][4];
-            decodePalette(cur, escapes, window, lane, a);
-            multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * t, g);
+        auto load = [&](int kt) {
+            int ahead = kt - w.kBegin;
+            if (ahead != 0 && (ahead & 31) == 0) starts = kt + lane < w.kEnd ? __ldg(escapeStarts + tileRow + kt + lane) : 0;
+            return loadPalette(tiles, palettes, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31), lane);
+        };
+        // Two tiles in flight, in two sets of registers used in turn (no copies between them).
+        PaletteTile even = load(w.kBegin), odd;
+        for (int kt = w.kBegin; kt < w.kEnd; kt += 2) {
+            if (kt + 1 < w.kEnd) odd = load(kt + 1);
+            paletteStep<MT>(acc, even, escapes, x, w, M, K, kt, lane);
+            if (kt + 1 >= w.kEnd) break;
+            if (kt + 2 < w.kEnd) even = load(kt + 2);
+            paletteStep<MT>(acc, odd, escapes, x, w, M, K, kt + 1, lane);
         }
     }
     finish<MT>(acc, w, M, N, splits, y, partial);

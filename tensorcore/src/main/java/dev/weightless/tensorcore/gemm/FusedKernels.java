@@ -27,6 +27,7 @@ import java.util.function.Function;
  */
 public final class FusedKernels {
     public static final String PTX_RESOURCE = "/tensorcore/palette_gemm.ptx";
+    public static final String PTX_OVERRIDE = "tensorcore.ptx";
     private static volatile String ptx;
 
     private FusedKernels() {}
@@ -67,10 +68,24 @@ public final class FusedKernels {
         };
     }
 
-    /** The checked-in PTX text. */
+    /**
+     * The checked-in PTX text, or for timing experiments the file named by the system property
+     * {@value #PTX_OVERRIDE} (another build of palette_gemm.cu, say with a {@code TC_EXPERIMENT_*} macro).
+     */
     public static String ptx() {
         String text = ptx;
         if (text != null) return text;
+        String override = System.getProperty(PTX_OVERRIDE);
+        if (override != null) {
+            try {
+                text = java.nio.file.Files.readString(java.nio.file.Path.of(override));
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading -D" + PTX_OVERRIDE + "=" + override, e);
+            }
+            System.err.println("tensorcore: kernels from " + override + " (-D" + PTX_OVERRIDE + "), not the checked-in PTX");
+            ptx = text;
+            return text;
+        }
         try (InputStream in = FusedKernels.class.getResourceAsStream(PTX_RESOURCE)) {
             if (in == null) throw new IllegalStateException(PTX_RESOURCE + " is missing from the classpath (tensorcore jar not built?)");
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
