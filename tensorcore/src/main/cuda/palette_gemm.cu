@@ -91,21 +91,21 @@ __device__ __forceinline__ PaletteTile loadPalette(const uint8_t* tiles, const u
     return t;
 }
 
-// Exponents of escaped weights, for a lane with at most 8 escapes: its escape bytes sit in two registers
-// (lo, hi), and each escaped weight's rank among the lane's escapes is a prmt selector nibble. The rank
-// nibbles are a prefix count of the escape flags, one multiply; a last prmt takes, byte by byte, the
-// palette exponent or the escape exponent. Branch-free: about 15 operations per 8 weights.
-__device__ __forceinline__ void patchEscapes(uint32_t (&e)[4][2], const uint32_t (&flags)[4], uint32_t lo, uint32_t hi) {
-    uint32_t base = 0;
+// Exponents of escaped weights, for a lane with at most 4 escapes, whose bytes are in `first4`: each
+// escaped weight's rank among the lane's escapes is a prefix count of the escape flags (one multiply),
+// and one prmt per 4 weights takes, byte by byte, the palette exponent (selector i) or escape byte
+// `rank` (selector 4 + rank). Branch-free: about 12 operations per 8 weights.
+__device__ __forceinline__ void patchEscapes(uint32_t (&e)[4][2], const uint32_t (&flags)[4], uint32_t first4) {
+    uint32_t base = 0x44444444u;   // 4 + escapes in earlier groups, in every nibble
 #pragma unroll
     for (int G = 0; G < 4; G++) {
         uint32_t ones = flags[G] >> 3;                      // 1 in each nibble that escapes
-        uint32_t inclusive = ones * 0x11111111u;            // nibble i: escapes among nibbles 0..i (at most 8)
-        uint32_t rank = inclusive - ones + base * 0x11111111u;
-        base += inclusive >> 28;
-        uint32_t low = prmt(lo, hi, rank), high = prmt(lo, hi, rank >> 16);
-        e[G][0] = prmt(e[G][0], low, 0x3210u | (flags[G] >> 1));    // +4 selects the escape byte
-        e[G][1] = prmt(e[G][1], high, 0x3210u | (flags[G] >> 17));
+        uint32_t inclusive = ones * 0x11111111u;            // nibble i: escapes among nibbles 0..i (at most 4)
+        uint32_t select = inclusive - ones + base;          // 4 + rank, in the escaping nibbles
+        uint32_t mask = ones * 0xFu;
+        base += (inclusive >> 28) * 0x11111111u;
+        e[G][0] = prmt(e[G][0], first4, (0x3210u & ~mask) | (select & mask));
+        e[G][1] = prmt(e[G][1], first4, (0x3210u & ~(mask >> 16)) | ((select >> 16) & (mask >> 16)));
     }
 }
 
@@ -127,25 +127,29 @@ __device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_
 #ifdef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
     count = 0;
 #endif
-    if (__any_sync(0xFFFFFFFFu, count != 0)) {
-        // This lane's escapes follow those of the lanes before it: an exclusive scan of the counts.
-        int inclusive = count;
-#pragma unroll
-        for (int d = 1; d < 32; d <<= 1) {
-            int v = __shfl_up_sync(0xFFFFFFFFu, inclusive, d);
-            if (lane >= d) inclusive += v;
-        }
-        int total = __shfl_sync(0xFFFFFFFFu, inclusive, 31);
-        int first = (t.escape & 3) + inclusive - count;   // this lane's first escape in the prefetched window
-        bool inWindow = (t.escape & 3) + total <= 128;
-        if (__all_sync(0xFFFFFFFFu, inWindow && count <= 8)) {
-            int q = first >> 2, shift = 8 * (first & 3);
+    // This lane's escapes follow those of the lanes before it. With at most 4 escapes per lane (nearly
+    // always) the prefix is three ballots; the tile's escapes come from the prefetched 128-byte window.
+    uint32_t b0 = __ballot_sync(0xFFFFFFFFu, count & 1), b1 = __ballot_sync(0xFFFFFFFFu, count & 2), b2 = __ballot_sync(0xFFFFFFFFu, count & 4);
+    bool crowded = __any_sync(0xFFFFFFFFu, count > 4);
+    if ((b0 | b1 | b2) != 0 || crowded) {
+        uint32_t before;
+        asm("mov.u32 %0, %%lanemask_lt;" : "=r"(before));
+        int prefix = __popc(b0 & before) + 2 * __popc(b1 & before) + 4 * __popc(b2 & before);
+        int total = __popc(b0) + 2 * __popc(b1) + 4 * __popc(b2);
+        int offset = t.escape & 3;
+        if (!crowded && offset + total <= 128) {
+            int first = offset + prefix, q = first >> 2;
             uint32_t w0 = __shfl_sync(0xFFFFFFFFu, t.window, q & 31);
             uint32_t w1 = __shfl_sync(0xFFFFFFFFu, t.window, (q + 1) & 31);
-            uint32_t w2 = __shfl_sync(0xFFFFFFFFu, t.window, (q + 2) & 31);
-            patchEscapes(e, flags, __funnelshift_r(w0, w1, shift), __funnelshift_r(w1, w2, shift));
+            patchEscapes(e, flags, __funnelshift_r(w0, w1, 8 * (first & 3)));
         } else {
-            // Rare: over 8 escapes in a lane or over 124 in the tile. One byte at a time from the list.
+            // Rare: over 4 escapes in a lane or over 124 in the tile. Exact prefix, then one byte at a time.
+            int inclusive = count;
+#pragma unroll
+            for (int d = 1; d < 32; d <<= 1) {
+                int v = __shfl_up_sync(0xFFFFFFFFu, inclusive, d);
+                if (lane >= d) inclusive += v;
+            }
             const uint8_t* next = escapes + t.escape + (inclusive - count);
 #pragma unroll
             for (int G = 0; G < 4; G++) {
@@ -284,8 +288,10 @@ __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat
 
 }  // namespace
 
+// The palette kernels hold two tiles in registers; capping registers keeps 3 CTAs (M chunks of 8 or
+// 16) or 2 CTAs (32, 64) on a multiprocessor, which measured faster than fewer CTAs without spills.
 #define PALETTE_ENTRY(MT, NAME)                                                                                            \
-    extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32, MT <= 2 ? 3 : 2) NAME(                                                      \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
         const uint8_t* escapes, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial,   \
         long long, int M, int N, int K, int splits) {                                                                    \
