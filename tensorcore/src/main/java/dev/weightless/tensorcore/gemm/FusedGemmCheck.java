@@ -39,7 +39,8 @@ import java.util.stream.LongStream;
  * queued behind a spin kernel, warm-up, median of several runs, rotating over enough weight copies that L2
  * cannot hold them). Writes W, X and Y files
  * for bench/tensorcore/torch_compare.py (error against cuBLAS, cuBLAS timing, table and plot) and
- * results.jsonl. {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N]}
+ * results.jsonl. {@code --small} first runs {@link SmallProductCheck}'s edge cases.
+ * {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small]}
  */
 public final class FusedGemmCheck {
     private static final short POISON = (short) 0xFFFF; // a NaN: never a result of finite inputs
@@ -49,7 +50,7 @@ public final class FusedGemmCheck {
 
     private FusedGemmCheck() {}
 
-    record Options(Path out, List<long[]> shapes, int[] ms, int reps, boolean allSplits) {}
+    record Options(Path out, List<long[]> shapes, int[] ms, int reps, boolean allSplits, boolean small) {}
 
     public static void main(String[] args) throws IOException {
         Options o = parse(args);
@@ -62,6 +63,7 @@ public final class FusedGemmCheck {
         int failures = 0;
         try (Device device = Device.open(); PrintWriter results = new PrintWriter(Files.newBufferedWriter(o.out().resolve("results.jsonl")))) {
             System.out.println(device);
+            if (o.small()) for (int[] c : SmallProductCheck.CASES) failures += SmallProductCheck.run(device, c[0], c[1], c[2], c[3], 77).size();
             for (long[] shape : o.shapes()) failures += runShape(device, shape[0], shape[1], o, results);
         }
         System.out.println(failures == 0 ? "PASS: every Y fully written, palette == BF16 kernel bit for bit" : "FAIL: " + failures + " checks failed");
@@ -203,19 +205,20 @@ public final class FusedGemmCheck {
         List<long[]> shapes = LLAMA_SHAPES;
         int[] ms = {1, 4, 16, 64, 256, 1024, 4096};
         int reps = 30;
-        boolean allSplits = true;
+        boolean allSplits = true, small = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
-                case "--shapes" -> shapes = Arrays.stream(args[++i].split(",")).map(s -> Arrays.stream(s.split("x")).mapToLong(Long::parseLong).toArray()).toList();
+                case "--shapes" -> shapes = args[i + 1].equals("none") && ++i > 0 ? List.of() : Arrays.stream(args[++i].split(",")).map(s -> Arrays.stream(s.split("x")).mapToLong(Long::parseLong).toArray()).toList();
                 case "--ms" -> ms = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--default-splits-only" -> allSplits = false;
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: FusedGemmCheck --out DIR [--shapes NxK,...] [--ms 1,4,...] [--reps N] [--default-splits-only]");
+                case "--small" -> small = true;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: FusedGemmCheck --out DIR [--shapes NxK,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small]");
             }
         }
         if (out == null) throw new IllegalArgumentException("--out DIR is required");
         for (long[] s : shapes) PaletteTensor.checkShape(s[0], s[1]);
-        return new Options(out, shapes, ms, reps, allSplits);
+        return new Options(out, shapes, ms, reps, allSplits, small);
     }
 }
