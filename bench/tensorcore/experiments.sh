@@ -8,7 +8,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${OUT:-$PWD/tc-out}"
 mkdir -p "$out"
-tar xzf "$here/weightless-bundle.tgz" -C /tmp && cp "$here/weightless-tensorcore.jar" /tmp/weightless/lib/
+tar xzf "$here/weightless-bundle.tgz" -C /tmp && if [ -f "$here/weightless-tensorcore.jar" ]; then rm -f /tmp/weightless/lib/weightless-tensorcore-*.jar; cp "$here/weightless-tensorcore.jar" /tmp/weightless/lib/; fi
 bench=/tmp/weightless/bin/weightless-bench
 main=dev.weightless.tensorcore.gemm.FusedGemmCheck
 nvcc -cubin -gencode=arch=compute_90a,code=sm_90a "$here/palette_gemm.cu" -o /tmp/pg.cubin && cuobjdump -sass /tmp/pg.cubin > "$out/palette_gemm.sass"

@@ -7,7 +7,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${OUT:-$PWD/tc-out}"
 mkdir -p "$out"
-tar xzf "$here/weightless-bundle.tgz" -C /tmp && cp "$here/weightless-tensorcore.jar" /tmp/weightless/lib/
+tar xzf "$here/weightless-bundle.tgz" -C /tmp && if [ -f "$here/weightless-tensorcore.jar" ]; then rm -f /tmp/weightless/lib/weightless-tensorcore-*.jar; cp "$here/weightless-tensorcore.jar" /tmp/weightless/lib/; fi
 /tmp/weightless/bin/weightless-bench dev.weightless.tensorcore.gemm.FusedGemmCheck --out /tmp/quick --small --shapes 128256x4096 --ms 1,16 --reps 20 --default-splits-only 2>&1 | tee "$out/quick.txt"
 for ptx in ${COMPARE_PTX:-}; do   # earlier builds on the same product, for the notes
     echo "== $ptx" | tee -a "$out/quick.txt"
