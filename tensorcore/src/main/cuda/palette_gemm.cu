@@ -3,7 +3,7 @@
 // tile straight into mma.sync.m16n8k16 A fragments (W rows are the MMA's M side, X rows its N side:
 // "swap AB", so M = 1..8 wastes no tensor-core rows of W). A CTA of 8 warps owns one 16-row strip and
 // one of `splits` slices of K; the warps' partial sums meet in shared memory in warp order, and with
-// splits > 1 go to an FP32 workspace that splitk_reduce adds in split order: every sum has a fixed
+// splits > 1 go to an FP32 workspace that splitkReduce adds in split order: every sum has a fixed
 // order, so the palette and BF16 kernels give bit-identical Y.
 //
 // Parameters follow the task-graph runtime's convention (tornado-tasks LaunchArguments): each array is
