@@ -90,7 +90,7 @@ public final class PaletteEncoder {
     /** Index of the first weight of tile (strip, kt) in the row-major matrix. */
     static long origin(long cols, long strip, long kt) { return strip * TILE_ROWS * cols + kt * TILE_COLS; }
 
-    static long[] histogram(MemorySegment bf16) {
+    public static long[] histogram(MemorySegment bf16) {
         long[] counts = new long[256];
         long n = bf16.byteSize() / 2;
         for (long i = 0; i < n; i++) counts[(bf16.getAtIndex(BF16, i) >>> 7) & 0xFF]++;
@@ -107,7 +107,7 @@ public final class PaletteEncoder {
     }
 
     /** The 7 most frequent exponents (ties: the smaller exponent first), padded with unused values; entry 7 is 0. */
-    static byte[] palette(long[] counts) {
+    public static byte[] palette(long[] counts) {
         byte[] palette = new byte[PALETTE_SIZE];
         boolean[] taken = new boolean[256];
         for (int slot = 0; slot < ESCAPE_CODE; slot++) {
