@@ -140,6 +140,18 @@ public final class FusedLinear {
         return held;
     }
 
+    /**
+     * The cut for batch size m on {@code device}: on an H200 the measured best splits for this shape
+     * ({@link ScheduleTable#h200()}) when it was measured, otherwise {@link #schedule(int, int)}'s rule.
+     */
+    public Schedule schedule(int m, Device device) {
+        Schedule rule = schedule(m, device.multiprocessors());
+        if (!device.name().contains("H200")) return rule;
+        return H200_TABLE.splits(n, k, m).filter(s -> s <= k / 64).map(s -> new Schedule(s, rule.rowsPerCta())).orElse(rule);
+    }
+
+    private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
+
     /** The default cut: one split when the strips alone give every multiprocessor a CTA, else enough splits to give two. */
     public Schedule schedule(int m, int multiprocessors) {
         int rows = m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : 64;
