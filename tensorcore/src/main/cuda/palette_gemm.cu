@@ -1,0 +1,332 @@
+// Y[M x N] = X[M x K] . W^T with W [N x K] held in the palette layout (tensorcore/LAYOUT.md), and the same
+// kernel reading W as plain row-major BF16, for the bit-exactness comparison. One warp decodes a 16 x 64
+// tile straight into mma.sync.m16n8k16 A fragments (W rows are the MMA's M side, X rows its N side:
+// "swap AB", so M = 1..8 wastes no tensor-core rows of W). A CTA of 8 warps owns one 16-row strip and
+// one of `splits` slices of K; the warps' partial sums meet in shared memory in warp order, and with
+// splits > 1 go to an FP32 workspace that splitkReduce adds in split order: every sum has a fixed
+// order, so the palette and BF16 kernels give bit-identical Y.
+//
+// Parameters follow the task-graph runtime's convention (tornado-tasks LaunchArguments): each array is
+// its device address followed by its element count.
+#include <cstdint>
+#include <cuda_bf16.h>
+
+namespace {
+
+constexpr int WARPS = 8;
+constexpr int TILE_BYTES = 1408;   // 384 bytes of codes (3 words x 32 lanes) + 1024 sign|mantissa bytes
+constexpr int PLANE_OFFSET = 384;
+
+struct PaletteTile {
+    uint32_t w0, w1, w2;   // 32 codes of 3 bits
+    uint4 s0, s1;          // 32 sign|mantissa bytes: rows g and g + 8
+    uint2 palette;         // 8 exponent bytes
+    uint32_t escape;       // index of the tile's first escaped exponent
+    uint32_t window;       // escape-list bytes 4 lane .. 4 lane + 3 counted from escape & ~3
+};
+
+struct Bf16Tile {
+    uint4 r[4];            // row g chunk 0, row g chunk 1, row g+8 chunk 0, row g+8 chunk 1
+};
+
+__device__ __forceinline__ uint4 load16(const void* p) {
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
+    return v;
+}
+
+__device__ __forceinline__ uint32_t load4(const void* p) {
+    uint32_t v;
+    asm volatile("ld.global.nc.L1::no_allocate.u32 %0, [%1];" : "=r"(v) : "l"(p));
+    return v;
+}
+
+__device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t selector) {
+    uint32_t d;
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(selector));
+    return d;
+}
+
+// Two BF16 values from exponent and stored plane bytes: [plane0, exp0, plane1, exp1] rotated right by one
+// bit puts each mantissa under its exponent and moves the partner-stored sign bits into place.
+__device__ __forceinline__ uint32_t join(uint32_t plane, uint32_t exps, uint32_t selector) {
+    uint32_t w = prmt(plane, exps, selector);
+    return __funnelshift_r(w, w, 1);
+}
+
+__device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+// The tile's 16 A registers: a[G][p], G = 2 * (row half) + chunk, p = pair of k (8t + 2p, 8t + 2p + 1).
+// Both kernels feed them to the same products in the same order.
+template <int MT>
+__device__ __forceinline__ void multiply(float (&acc)[MT][4], const uint32_t (&a)[4][4], const uint16_t* __restrict__ x,
+                                         int mBase, int M, int K, int kCol, int g) {
+#pragma unroll
+    for (int c = 0; c < 2; c++) {
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) {
+            int m = min(mBase + mt * 8 + g, M - 1);   // rows past M read a real row; their columns are never stored
+            uint4 b = __ldg(reinterpret_cast<const uint4*>(x + (size_t)m * K + kCol + 32 * c));
+            mma(acc[mt], a[c][0], a[2 + c][0], a[c][1], a[2 + c][1], b.x, b.y);
+            mma(acc[mt], a[c][2], a[2 + c][2], a[c][3], a[2 + c][3], b.z, b.w);
+        }
+    }
+}
+
+__device__ __forceinline__ PaletteTile loadPalette(const uint8_t* tiles, const uint2* palettes, const uint8_t* escapes, size_t tile, uint32_t escape, int lane) {
+    const uint8_t* base = tiles + tile * TILE_BYTES;
+    PaletteTile t;
+    t.w0 = load4(base + 4 * lane);
+    t.w1 = load4(base + 128 + 4 * lane);
+    t.w2 = load4(base + 256 + 4 * lane);
+    t.s0 = load16(base + PLANE_OFFSET + 16 * lane);
+    t.s1 = load16(base + PLANE_OFFSET + 512 + 16 * lane);
+    t.palette = __ldg(palettes + tile);
+    t.escape = escape;
+    t.window = load4(escapes + (escape & ~3u) + 4 * lane);   // the list is padded by 128 bytes
+    return t;
+}
+
+// Exponents of escaped weights, for a lane with at most 4 escapes, whose bytes are in `first4`: each
+// escaped weight's rank among the lane's escapes is a prefix count of the escape flags (one multiply),
+// and one prmt per 4 weights takes, byte by byte, the palette exponent (selector i) or escape byte
+// `rank` (selector 4 + rank). Branch-free: about 12 operations per 8 weights.
+__device__ __forceinline__ void patchEscapes(uint32_t (&e)[4][2], const uint32_t (&flags)[4], uint32_t first4) {
+    uint32_t base = 0x44444444u;   // 4 + escapes in earlier groups, in every nibble
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        uint32_t ones = flags[G] >> 3;                      // 1 in each nibble that escapes
+        uint32_t inclusive = ones * 0x11111111u;            // nibble i: escapes among nibbles 0..i (at most 4)
+        uint32_t select = inclusive - ones + base;          // 4 + rank, in the escaping nibbles
+        uint32_t mask = ones * 0xFu;
+        base += (inclusive >> 28) * 0x11111111u;
+        e[G][0] = prmt(e[G][0], first4, (0x3210u & ~mask) | (select & mask));
+        e[G][1] = prmt(e[G][1], first4, (0x3210u & ~(mask >> 16)) | ((select >> 16) & (mask >> 16)));
+    }
+}
+
+// The warp's 16 x 64 tile as A fragments.
+__device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_t* __restrict__ escapes, int lane, uint32_t (&a)[4][4]) {
+    // Groups 0..2: one nibble per code already; group 3: the nibbles' spare top bits.
+    uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
+                       ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
+    uint32_t e[4][2];
+    uint32_t flags[4];
+    int count = 0;
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);
+        e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
+        flags[G] = (sel[G] + 0x11111111u) & 0x88888888u;   // bit 3 of each nibble that holds 7
+        count += __popc(flags[G]);
+    }
+#ifdef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
+    count = 0;
+#endif
+    // This lane's escapes follow those of the lanes before it. With at most 4 escapes per lane (nearly
+    // always) the prefix is three ballots; the tile's escapes come from the prefetched 128-byte window.
+    uint32_t b0 = __ballot_sync(0xFFFFFFFFu, count & 1), b1 = __ballot_sync(0xFFFFFFFFu, count & 2), b2 = __ballot_sync(0xFFFFFFFFu, count & 4);
+    bool crowded = __any_sync(0xFFFFFFFFu, count > 4);
+    if ((b0 | b1 | b2) != 0 || crowded) {
+        uint32_t before;
+        asm("mov.u32 %0, %%lanemask_lt;" : "=r"(before));
+        int prefix = __popc(b0 & before) + 2 * __popc(b1 & before) + 4 * __popc(b2 & before);
+        int total = __popc(b0) + 2 * __popc(b1) + 4 * __popc(b2);
+        int offset = t.escape & 3;
+        if (!crowded && offset + total <= 128) {
+            int first = offset + prefix, q = first >> 2;
+            uint32_t w0 = __shfl_sync(0xFFFFFFFFu, t.window, q & 31);
+            uint32_t w1 = __shfl_sync(0xFFFFFFFFu, t.window, (q + 1) & 31);
+            patchEscapes(e, flags, __funnelshift_r(w0, w1, 8 * (first & 3)));
+        } else {
+            // Rare: over 4 escapes in a lane or over 124 in the tile. Exact prefix, then one byte at a time.
+            int inclusive = count;
+#pragma unroll
+            for (int d = 1; d < 32; d <<= 1) {
+                int v = __shfl_up_sync(0xFFFFFFFFu, inclusive, d);
+                if (lane >= d) inclusive += v;
+            }
+            const uint8_t* next = escapes + t.escape + (inclusive - count);
+#pragma unroll
+            for (int G = 0; G < 4; G++) {
+                uint32_t mask = flags[G];
+                while (mask) {
+                    int nibble = (__ffs(mask) - 1) >> 2;
+                    mask &= mask - 1;
+                    uint32_t value = *next++;
+                    int shift = 8 * (nibble & 3);
+                    uint32_t keep = ~(0xFFu << shift);
+                    if (nibble < 4) e[G][0] = (e[G][0] & keep) | (value << shift);
+                    else e[G][1] = (e[G][1] & keep) | (value << shift);
+                }
+            }
+        }
+    }
+    const uint32_t plane[4][2] = {{t.s0.x, t.s0.y}, {t.s0.z, t.s0.w}, {t.s1.x, t.s1.y}, {t.s1.z, t.s1.w}};
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        a[G][0] = join(plane[G][0], e[G][0], 0x5140u);
+        a[G][1] = join(plane[G][0], e[G][0], 0x7362u);
+        a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
+        a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
+    }
+}
+
+// The CTA's (strip, split, M chunk), its K tiles for this warp, and the shared-memory sum at the end.
+struct Work {
+    int strip, split, mBase, kBegin, kEnd;
+};
+
+__device__ __forceinline__ Work work(int N, int K, int M, int splits) {
+    int strips = N / 16, kTiles = K / 64;
+    int b = blockIdx.x;
+    Work w;
+    w.strip = b % strips;
+    b /= strips;
+    w.split = b % splits;
+    w.mBase = (b / splits) * 64;
+    int perSplit = (kTiles + splits - 1) / splits;
+    int splitBegin = min(kTiles, w.split * perSplit), splitEnd = min(kTiles, splitBegin + perSplit);
+    int perWarp = (splitEnd - splitBegin + WARPS - 1) / WARPS;
+    int warp = threadIdx.x >> 5;
+    w.kBegin = min(splitEnd, splitBegin + warp * perWarp);
+    w.kEnd = min(splitEnd, w.kBegin + perWarp);
+    return w;
+}
+
+template <int MT>
+__device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M, int N, int splits, __nv_bfloat16* __restrict__ y, float* __restrict__ partial) {
+    __shared__ float sums[WARPS][MT * 8][16];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+        sums[warp][mt * 8 + 2 * t][g] = acc[mt][0];
+        sums[warp][mt * 8 + 2 * t + 1][g] = acc[mt][1];
+        sums[warp][mt * 8 + 2 * t][g + 8] = acc[mt][2];
+        sums[warp][mt * 8 + 2 * t + 1][g + 8] = acc[mt][3];
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < MT * 8 * 16; i += blockDim.x) {
+        int m = i >> 4, r = i & 15;
+        float s = sums[0][m][r];
+#pragma unroll
+        for (int k = 1; k < WARPS; k++) s += sums[k][m][r];
+        int row = w.mBase + m;
+        if (row < M) {
+            size_t n = (size_t)w.strip * 16 + r;
+            if (splits == 1) y[(size_t)row * N + n] = __float2bfloat16_rn(s);
+            else partial[((size_t)w.split * M + row) * N + n] = s;
+        }
+    }
+}
+
+template <int MT>
+__device__ __forceinline__ void paletteStep(float (&acc)[MT][4], const PaletteTile& tile, const uint8_t* escapes, const uint16_t* x,
+                                            const Work& w, int M, int K, int kt, int lane) {
+    uint32_t a[4][4];
+    decodePalette(tile, escapes, lane, a);
+    multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
+}
+
+template <int MT>
+__device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes,
+                            const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+    Work w = work(N, K, M, splits);
+    int lane = threadIdx.x & 31;
+    float acc[MT][4] = {};
+    size_t tileRow = (size_t)w.strip * (K / 64);
+    if (w.kBegin < w.kEnd) {
+        // Escape starts of 32 tiles at a time, one per lane, so a tile's escape window loads with the tile.
+        uint32_t starts = w.kBegin + lane < w.kEnd ? __ldg(escapeStarts + tileRow + w.kBegin + lane) : 0;
+        auto load = [&](int kt) {
+            int ahead = kt - w.kBegin;
+            if (ahead != 0 && (ahead & 31) == 0) starts = kt + lane < w.kEnd ? __ldg(escapeStarts + tileRow + kt + lane) : 0;
+            return loadPalette(tiles, palettes, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31), lane);
+        };
+        // Two tiles in flight, in two sets of registers used in turn (no copies between them).
+        PaletteTile even = load(w.kBegin), odd;
+        for (int kt = w.kBegin; kt < w.kEnd; kt += 2) {
+            if (kt + 1 < w.kEnd) odd = load(kt + 1);
+            paletteStep<MT>(acc, even, escapes, x, w, M, K, kt, lane);
+            if (kt + 1 >= w.kEnd) break;
+            if (kt + 2 < w.kEnd) even = load(kt + 2);
+            paletteStep<MT>(acc, odd, escapes, x, w, M, K, kt + 1, lane);
+        }
+    }
+    finish<MT>(acc, w, M, N, splits, y, partial);
+}
+
+template <int MT>
+__device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+    Work w = work(N, K, M, splits);
+    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    float acc[MT][4] = {};
+    const uint16_t* row0 = weights + ((size_t)w.strip * 16 + g) * K + 8 * t;
+    const uint16_t* row8 = row0 + (size_t)8 * K;
+    if (w.kBegin < w.kEnd) {
+        Bf16Tile next;
+        int k = w.kBegin * 64;
+        next.r[0] = load16(row0 + k); next.r[1] = load16(row0 + k + 32); next.r[2] = load16(row8 + k); next.r[3] = load16(row8 + k + 32);
+        for (int kt = w.kBegin; kt < w.kEnd; kt++) {
+            Bf16Tile cur = next;
+            if (kt + 1 < w.kEnd) {
+                k = (kt + 1) * 64;
+                next.r[0] = load16(row0 + k); next.r[1] = load16(row0 + k + 32); next.r[2] = load16(row8 + k); next.r[3] = load16(row8 + k + 32);
+            }
+            uint32_t a[4][4];
+#pragma unroll
+            for (int G = 0; G < 4; G++) { a[G][0] = cur.r[G].x; a[G][1] = cur.r[G].y; a[G][2] = cur.r[G].z; a[G][3] = cur.r[G].w; }
+            multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * t, g);
+        }
+    }
+    finish<MT>(acc, w, M, N, splits, y, partial);
+}
+
+}  // namespace
+
+// The palette kernels hold two tiles in registers; capping registers keeps 3 CTAs (M chunks of 8 or
+// 16) or 2 CTAs (32, 64) on a multiprocessor, which measured faster than fewer CTAs without spills.
+#define PALETTE_ENTRY(MT, NAME)                                                                                            \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32, MT <= 2 ? 3 : 2) NAME(                                                      \
+        const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
+        const uint8_t* escapes, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial,   \
+        long long, int M, int N, int K, int splits) {                                                                    \
+        paletteGemm<MT>(tiles, palettes, escapeStarts, escapes, x, y, partial, M, N, K, splits);                         \
+    }
+#define BF16_ENTRY(MT, NAME)                                                                                               \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \
+        const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial,  \
+        long long, int M, int N, int K, int splits) {                                                                    \
+        bf16Gemm<MT>(weights, x, y, partial, M, N, K, splits);                                                           \
+    }
+
+PALETTE_ENTRY(1, paletteGemm8)
+PALETTE_ENTRY(2, paletteGemm16)
+PALETTE_ENTRY(4, paletteGemm32)
+PALETTE_ENTRY(8, paletteGemm64)
+BF16_ENTRY(1, bf16Gemm8)
+BF16_ENTRY(2, bf16Gemm16)
+BF16_ENTRY(4, bf16Gemm32)
+BF16_ENTRY(8, bf16Gemm64)
+
+// Keeps one thread busy for `cycles` clock cycles: a benchmark queues it first, so that the launches it
+// times are all enqueued before the GPU reaches them and their events measure the kernels, not the host.
+extern "C" __global__ void spin(long long cycles) {
+    long long start = clock64();
+    while (clock64() - start < cycles) {
+    }
+}
+
+// Adds the splits' FP32 partial sums in split order and rounds to BF16: Y[m][n], m < M, n < N.
+extern "C" __global__ void splitkReduce(const float* partial, long long, __nv_bfloat16* y, long long, int M, int N, int splits) {
+    size_t total = (size_t)M * N;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+        float s = partial[i];
+        for (int k = 1; k < splits; k++) s += partial[(size_t)k * total + i];
+        y[i] = __float2bfloat16_rn(s);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.FloatArray;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.KernelContext;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.ptx.PtxKernel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The fused kernels as tasks of the task-graph runtime. Each method below is the signature a task names;
+ * the code that runs is the nvcc-built PTX entry of the same name ({@code src/main/cuda/palette_gemm.cu},
+ * checked in as {@code /tensorcore/palette_gemm.ptx}), supplied by {@link #compiler()} in place of the
+ * Java-to-PTX compiler. The method bodies never run: the JVM executor cannot model tensor-core
+ * instructions, so on a device without CUDA these tasks fail loudly instead of computing something else.
+ * The {@code 8/16/32/64} suffix is how many rows of X one CTA covers (M chunk); {@code m} may be any size.
+ */
+public final class FusedKernels {
+    public static final String PTX_RESOURCE = "/tensorcore/palette_gemm.ptx";
+    public static final String PTX_OVERRIDE = "tensorcore.ptx";
+    private static volatile String ptx;
+
+    private FusedKernels() {}
+
+    public static void paletteGemm8(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void paletteGemm16(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void paletteGemm32(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void paletteGemm64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void bf16Gemm8(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void bf16Gemm16(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void bf16Gemm32(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void bf16Gemm64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void splitkReduce(KernelContext c, FloatArray partial, ShortArray y, int m, int n, int splits) { throw nvccOnly(); }
+
+    /** Busy for {@code cycles} clock cycles (one thread): queued ahead of timed launches so that the host cannot starve them. */
+    public static void spin(KernelContext c, long cycles) { throw nvccOnly(); }
+
+    /** The nvcc PTX entry for a method of this class; anything else is refused. */
+    public static Function<KernelMethod, PtxKernel> compiler() {
+        return method -> {
+            Method m = method.method();
+            if (m.getDeclaringClass() != FusedKernels.class) throw new IllegalArgumentException(method + " is not a tensorcore kernel");
+            List<PtxKernel.Param> params = new ArrayList<>();
+            Class<?>[] types = m.getParameterTypes();
+            for (int i = 1; i < types.length; i++) {
+                PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : types[i] == long.class ? PtxKernel.Kind.LONG : PtxKernel.Kind.ARRAY;
+                params.add(new PtxKernel.Param(m.getName() + "_param_" + i, kind, types[i]));
+            }
+            return new PtxKernel(m.getName(), ptx(), params);
+        };
+    }
+
+    /**
+     * The checked-in PTX text, or for timing experiments the file named by the system property
+     * {@value #PTX_OVERRIDE} (another build of palette_gemm.cu, say with a {@code TC_EXPERIMENT_*} macro).
+     */
+    public static String ptx() {
+        String text = ptx;
+        if (text != null) return text;
+        String override = System.getProperty(PTX_OVERRIDE);
+        if (override != null) {
+            try {
+                text = java.nio.file.Files.readString(java.nio.file.Path.of(override));
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading -D" + PTX_OVERRIDE + "=" + override, e);
+            }
+            System.err.println("tensorcore: kernels from " + override + " (-D" + PTX_OVERRIDE + "), not the checked-in PTX");
+            ptx = text;
+            return text;
+        }
+        try (InputStream in = FusedKernels.class.getResourceAsStream(PTX_RESOURCE)) {
+            if (in == null) throw new IllegalStateException(PTX_RESOURCE + " is missing from the classpath (tensorcore jar not built?)");
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + PTX_RESOURCE, e);
+        }
+        ptx = text;
+        return text;
+    }
+
+    private static UnsupportedOperationException nvccOnly() {
+        return new UnsupportedOperationException("tensorcore kernels run only as their nvcc PTX on a CUDA device (FusedKernels.compiler()); the JVM executor cannot run tensor-core instructions");
+    }
+}

@@ -1,0 +1,207 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.codec.CodecOptions;
+import dev.weightless.io.container.CompressedFile;
+import dev.weightless.io.container.TensorRecord;
+import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.FloatArray;
+import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.tasks.DataTransferMode;
+import dev.weightless.tasks.Device;
+import dev.weightless.tasks.DeviceBuffer;
+import dev.weightless.tasks.ExecutionPlan;
+import dev.weightless.tasks.ImmutableTaskGraph;
+import dev.weightless.tasks.TaskGraph;
+import dev.weightless.tensorcore.layout.PaletteDecoder;
+import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code Y[m x n] = X[m x k] . W^T} as a task of the task-graph runtime, W [n x k] in the palette layout
+ * ({@link #palette}) or as plain row-major BF16 ({@link #bf16}, the same kernel reading uncompressed
+ * weights: the bit-exactness reference and the speed yardstick). {@link #upload} makes W device-resident
+ * once; {@link #bind} then gives, for a batch size, a graph (and its grids) that any number of plans can run.
+ * X and Y are BF16; Y, X and the split-K workspace are {@code UNDER_DEMAND}: copy them with the plan's
+ * {@code transferToDevice/transferToHost} when they change.
+ */
+public final class FusedLinear {
+    /** Warps per CTA in palette_gemm.cu. */
+    static final int WARPS = 8;
+    static final int ESCAPE_PADDING = 128;
+
+    /** Which kernel reads W. */
+    public enum Variant { PALETTE, BF16 }
+
+    /** How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second kernel. */
+    public record Schedule(int splits, int rowsPerCta) {
+        public Schedule {
+            if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
+            if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
+        }
+    }
+
+    /** A graph for one batch size and the grid of each of its tasks. */
+    public record Bound(ImmutableTaskGraph graph, Map<String, Grid> grids, FloatArray partial) {
+        /** A plan for this graph with its grids set. */
+        public ExecutionPlan plan(Device device) { return plan(device, graph, grids); }
+
+        /** A plan for any graph of these kernels, with the grids {@link #addTo} recorded. */
+        public static ExecutionPlan plan(Device device, ImmutableTaskGraph graph, Map<String, Grid> grids) {
+            ExecutionPlan plan = new ExecutionPlan(device, FusedKernels.compiler(), List.of(graph));
+            grids.forEach(plan::withGrid);
+            return plan;
+        }
+    }
+
+    private final Variant variant;
+    private final long n, k;
+    private final List<Object> weights;
+
+    private FusedLinear(Variant variant, long n, long k, List<Object> weights) {
+        this.variant = variant;
+        this.n = n;
+        this.k = k;
+        this.weights = List.copyOf(weights);
+        if (n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) throw new IllegalArgumentException("n and k must fit an int: " + n + " x " + k);
+    }
+
+    /** W in the palette layout; its escape offsets are validated here, since the kernel trusts them. Segments must be native. */
+    public static FusedLinear palette(PaletteTensor w, Arena arena) {
+        PaletteDecoder.validate(w);
+        // The kernel loads each tile's escapes as one 128-byte window from the tile's first escape (rounded
+        // down to 4 bytes), so the list on the device carries 128 bytes of padding.
+        MemorySegment escapes = arena.allocate(w.escapes().byteSize() + ESCAPE_PADDING, 4);
+        MemorySegment.copy(w.escapes(), 0, escapes, 0, w.escapes().byteSize());
+        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(),
+                List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()), new ByteArray(escapes)));
+    }
+
+    /** W as row-major BF16 [n x k]: n a multiple of 16, k of 64. */
+    public static FusedLinear bf16(MemorySegment w, long n, long k) {
+        PaletteTensor.checkShape(n, k);
+        if (w.byteSize() != Math.multiplyExact(Math.multiplyExact(n, k), 2L)) throw new IllegalArgumentException("W has " + w.byteSize() + " bytes, " + n + " x " + k + " BF16 needs " + n * k * 2);
+        return new FusedLinear(Variant.BF16, n, k, List.of(new ShortArray(w)));
+    }
+
+    /**
+     * A 2-D BF16 tensor of a Weightless file, decoded and transcoded to the palette layout on the CPU
+     * (a GPU transcoder is still to come): its CRC32C is checked by the decode.
+     */
+    public static FusedLinear fromWeightless(CompressedFile file, TensorRecord tensor, Arena arena) {
+        long[] shape = tensor.shape();
+        if (shape.length != 2) throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " has shape " + java.util.Arrays.toString(shape) + ", a linear layer needs 2 dimensions");
+        if (tensor.dtype() != dev.weightless.io.safetensors.Dtype.BF16) throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " is " + tensor.dtype() + ", not BF16");
+        MemorySegment bf16 = arena.allocate(tensor.byteSize(), 2);
+        file.decode(tensor, bf16, CodecOptions.defaults());
+        return palette(PaletteEncoder.encode(bf16, shape[0], shape[1], PaletteEncoder.Scope.TILE, arena), arena);
+    }
+
+    public Variant variant() { return variant; }
+
+    public long n() { return n; }
+
+    public long k() { return k; }
+
+    /** Bytes of W the kernel reads once per M chunk: the layout's size, or 2 n k. */
+    public long weightBytes() {
+        long total = 0;
+        for (Object w : weights) total += switch (w) {
+            case ByteArray b -> b.size();
+            case IntArray i -> i.size() * 4;
+            case ShortArray s -> s.size() * 2;
+            default -> throw new IllegalStateException();
+        };
+        return total;
+    }
+
+    /** Copies W to the device once; the returned buffers keep it there (close them to free it). */
+    public List<DeviceBuffer> upload(Device device) {
+        List<DeviceBuffer> held = new ArrayList<>();
+        try {
+            for (Object w : weights) {
+                DeviceBuffer b = device.buffer(w);
+                held.add(b);
+                b.copyFromHost();
+            }
+        } catch (RuntimeException | Error e) {
+            held.forEach(DeviceBuffer::close);
+            throw e;
+        }
+        return held;
+    }
+
+    /**
+     * The cut for batch size m on {@code device}: on an H200 the measured best splits for this shape
+     * ({@link ScheduleTable#h200()}) when it was measured, otherwise {@link #schedule(int, int)}'s rule.
+     */
+    public Schedule schedule(int m, Device device) {
+        Schedule rule = schedule(m, device.multiprocessors());
+        if (!device.name().contains("H200")) return rule;
+        return H200_TABLE.splits(n, k, m).filter(s -> s <= k / 64).map(s -> new Schedule(s, rule.rowsPerCta())).orElse(rule);
+    }
+
+    private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
+
+    /** The default cut: one split when the strips alone give every multiprocessor a CTA, else enough splits to give two. */
+    public Schedule schedule(int m, int multiprocessors) {
+        int rows = m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : 64;
+        long ctas = (n / 16) * Math.ceilDiv(m, rows);
+        long kTiles = k / 64;
+        int splits = ctas >= multiprocessors ? 1 : (int) Math.min(Math.max(1, kTiles / WARPS), Math.ceilDiv(2L * multiprocessors, ctas));
+        return new Schedule(splits, rows);
+    }
+
+    /** FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty). */
+    public long partialSize(int m, Schedule s) {
+        return s.splits() == 1 ? 1 : Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n);
+    }
+
+    /** The arrays holding W, for a graph's {@code transferToDevice(UNDER_DEMAND, ...)} (they are uploaded by {@link #upload}). */
+    public Object[] weightArrays() { return weights.toArray(); }
+
+    /**
+     * Adds to {@code g} the task {@code task} computing {@code y} (m x n BF16) from {@code x} (m x k BF16), and
+     * {@code task + "Reduce"} when split; puts each task's grid in {@code grids}. The caller names x, partial,
+     * y and {@link #weightArrays()} in the graph's transfers, once each, however many products it adds.
+     */
+    public void addTo(TaskGraph g, String task, ShortArray x, ShortArray y, FloatArray partial, int m, Schedule s, Map<String, Grid> grids) {
+        if (m < 1) throw new IllegalArgumentException("m must be >= 1, got " + m);
+        if (x.size() != Math.multiplyExact((long) m, k)) throw new IllegalArgumentException("x has " + x.size() + " values, " + m + " x " + k + " expected");
+        if (y.size() != Math.multiplyExact((long) m, n)) throw new IllegalArgumentException("y has " + y.size() + " values, " + m + " x " + n + " expected");
+        if (s.splits() > k / 64) throw new IllegalArgumentException("splits " + s.splits() + " exceeds the " + k / 64 + " tiles along k");
+        if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
+        long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
+        if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
+        String kernel = (variant == Variant.PALETTE ? "paletteGemm" : "bf16Gemm") + s.rowsPerCta();
+        List<Object> args = new ArrayList<>(weights);
+        args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
+        g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());
+        grids.put(g.name() + "." + task, new Grid(ctas, WARPS * 32));
+        if (s.splits() > 1) {
+            g.task(task + "Reduce", KernelMethod.of(FusedKernels.class, "splitkReduce"), partial, y, m, (int) n, s.splits());
+            grids.put(g.name() + "." + task + "Reduce", new Grid(Math.min(Math.ceilDiv((long) m * n, 256L), 132L * 16), 256));
+        }
+    }
+
+    /** A graph {@code name} of this one product, with its workspace; x, y and the workspace are {@code UNDER_DEMAND}. */
+    public Bound bind(String name, ShortArray x, ShortArray y, int m, Schedule s, Arena arena) {
+        FloatArray partial = FloatArray.allocate(arena, partialSize(m, s));
+        TaskGraph g = new TaskGraph(name)
+                .transferToDevice(DataTransferMode.UNDER_DEMAND, weights.toArray())
+                .transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial)
+                .transferToHost(DataTransferMode.UNDER_DEMAND, y);
+        Map<String, Grid> grids = new LinkedHashMap<>();
+        addTo(g, "gemm", x, y, partial, m, s, grids);
+        return new Bound(g.snapshot(), grids, partial);
+    }
+}

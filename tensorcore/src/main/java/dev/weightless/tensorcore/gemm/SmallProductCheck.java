@@ -1,0 +1,83 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.tasks.Device;
+import dev.weightless.tasks.DeviceBuffer;
+import dev.weightless.tasks.ExecutionPlan;
+import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One small product on a device, checked every way the kernels promise: Y poisoned first and every
+ * element written, the palette kernel equal bit for bit to the BF16 kernel, no NaN, and relative
+ * Frobenius error under 1e-2 against a float64 product on the CPU. Shapes off the common path (M not
+ * a multiple of 8, M over one 64-row chunk, warps left without tiles, split K) are the point. Used by
+ * {@code FusedLinearGpuTest} and by {@code FusedGemmCheck --small} on GPU hosts.
+ */
+public final class SmallProductCheck {
+    /** The cases both callers run: (n, k, m, splits). */
+    public static final int[][] CASES = {{48, 192, 1, 1}, {48, 192, 5, 1}, {64, 512, 3, 2}, {64, 512, 70, 1}, {32, 1024, 17, 4}, {128, 256, 130, 2}};
+
+    private SmallProductCheck() {}
+
+    /** What went wrong with the case, or an empty list. */
+    public static List<String> run(Device device, int n, int k, int m, int splits, long seed) {
+        List<String> problems = new ArrayList<>();
+        String name = n + "x" + k + " m=" + m + " splits=" + splits;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate((long) n * k * 2, 16);
+            FusedGemmCheck.fillNormal(w, 0.02, seed);
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
+            ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
+            FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
+            FusedLinear palette = FusedLinear.palette(p, arena), bf16 = FusedLinear.bf16(w, n, k);
+            FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.schedule(m, device.multiprocessors()).rowsPerCta());
+            ShortArray[] ys = new ShortArray[2];
+            FusedLinear[] ops = {palette, bf16};
+            for (int v = 0; v < 2; v++) {
+                ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
+                ys[v].segment().fill((byte) 0xFF);
+                List<DeviceBuffer> held = ops[v].upload(device);
+                try (ExecutionPlan plan = ops[v].bind("small" + v, x, ys[v], m, schedule, arena).plan(device)) {
+                    plan.transferToDevice(x, ys[v]);
+                    plan.execute();
+                    plan.transferToHost(ys[v]);
+                } finally {
+                    held.forEach(DeviceBuffer::close);
+                }
+            }
+            double diff = 0, norm = 0;
+            long unwritten = 0, nan = 0;
+            for (int r = 0; r < m; r++) {
+                for (int c = 0; c < n; c++) {
+                    short got = ys[0].get((long) r * n + c);
+                    if (got == (short) 0xFFFF) unwritten++;
+                    float value = Float.intBitsToFloat((got & 0xFFFF) << 16);
+                    if (Float.isNaN(value)) nan++;
+                    double exact = 0;
+                    for (int i = 0; i < k; i++) exact += bf16(x.segment(), (long) r * k + i) * bf16(w, (long) c * k + i);
+                    diff += (value - exact) * (value - exact);
+                    norm += exact * exact;
+                }
+            }
+            double error = Math.sqrt(diff / norm);
+            if (unwritten > 0) problems.add(name + ": " + unwritten + " elements of Y not written");
+            if (nan > 0) problems.add(name + ": " + nan + " NaN in Y");
+            long mismatch = ys[0].segment().mismatch(ys[1].segment());
+            if (mismatch >= 0) problems.add(name + ": palette and BF16 kernels differ first at byte " + mismatch);
+            if (!(error < 1e-2)) problems.add(name + ": relative Frobenius error " + error + " against float64");
+            System.out.printf("small product %-28s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED");
+        }
+        return problems;
+    }
+
+    private static double bf16(MemorySegment s, long i) {
+        return Float.intBitsToFloat((s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xFFFF) << 16);
+    }
+}

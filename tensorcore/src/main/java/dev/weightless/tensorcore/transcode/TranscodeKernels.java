@@ -1,0 +1,123 @@
+package dev.weightless.tensorcore.transcode;
+
+import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.KernelContext;
+import dev.weightless.jit.kernel.ShortArray;
+
+/**
+ * BF16 weights already in device memory (the GPU decoder's output for a Weightless tensor) into the palette
+ * layout (LAYOUT.md), as plain-Java kernels compiled by jit: one warp per 16 x 64 tile, lane l making the
+ * codes and sign|mantissa bytes of its own 32 weights. Every tile gets the same palette (the tensor's 7 most
+ * frequent exponents), so the result equals {@code PaletteEncoder} with {@code Scope.TENSOR} byte for byte.
+ * Three passes: {@link #codeTiles} (tiles, palettes, escape count of tile t into {@code escapeStarts[t + 1]}),
+ * {@link #scanStarts} (turns the counts into offsets, in one block), {@link #writeEscapes}.
+ */
+public final class TranscodeKernels {
+    public static final int WARPS = 8;
+    public static final int LOCAL_SIZE = WARPS * KernelContext.WARP_SIZE;
+    /** Threads of the one block that scans the escape counts. */
+    public static final int SCAN_SIZE = 1024;
+    static final int TILE_BYTES = 1408, CODE_BYTES = 384;
+
+    private TranscodeKernels() {}
+
+    /** Code of {@code exponent}: its slot among palette entries 0..6, or 7. */
+    private static int code(ByteArray palette, int exponent) {
+        int code = 7;
+        for (int slot = 6; slot >= 0; slot--) if ((palette.get(slot) & 0xFF) == exponent) code = slot;
+        return code;
+    }
+
+    /** Index in W of lane {@code lane}'s weight {@code j} of tile (strip, kt). */
+    private static long at(long strip, long kt, int lane, int j, int k) {
+        long row = strip * 16 + (lane >>> 2) + 8 * (j >>> 4);
+        long col = kt * 64 + 32 * ((j >>> 3) & 1) + 8 * (lane & 3) + (j & 7);
+        return row * k + col;
+    }
+
+    /** Grid: ceil(tiles / WARPS) blocks of LOCAL_SIZE. {@code palette}: 8 bytes, entry 7 zero. */
+    public static void codeTiles(KernelContext ctx, ShortArray w, ByteArray palette, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, int n, int k) {
+        long tilesPerStrip = k / 64;
+        long tileCount = (n / 16) * tilesPerStrip;
+        long tile = (long) ctx.groupIdx * WARPS + (ctx.localIdx >>> 5);
+        if (tile >= tileCount) return; // whole warps leave together
+        int lane = ctx.laneId;
+        long strip = tile / tilesPerStrip, kt = tile % tilesPerStrip;
+        long base = tile * TILE_BYTES;
+        int w0 = 0, w1 = 0, w2 = 0, escapes = 0;
+        for (int j = 0; j < 32; j += 2) {
+            int a = w.get(at(strip, kt, lane, j, k)) & 0xFFFF, b = w.get(at(strip, kt, lane, j + 1, k)) & 0xFFFF;
+            for (int h = 0; h < 2; h++) {
+                int v = h == 0 ? a : b, partner = h == 0 ? b : a, jj = j + h;
+                int c = code(palette, (v >>> 7) & 0xFF);
+                if (c == 7) escapes++;
+                int e = jj & 7;
+                if (jj < 8) w0 |= c << (4 * e);
+                else if (jj < 16) w1 |= c << (4 * e);
+                else if (jj < 24) w2 |= c << (4 * e);
+                else {
+                    w0 |= (c & 1) << (4 * e + 3);
+                    w1 |= ((c >>> 1) & 1) << (4 * e + 3);
+                    w2 |= ((c >>> 2) & 1) << (4 * e + 3);
+                }
+                long plane = base + CODE_BYTES + 16 * (32 * (jj >>> 4) + lane) + (jj & 15);
+                tiles.set(plane, (byte) (((v & 0x7F) << 1) | ((partner >>> 15) & 1)));
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            tiles.set(base + 4 * lane + i, (byte) (w0 >>> (8 * i)));
+            tiles.set(base + 128 + 4 * lane + i, (byte) (w1 >>> (8 * i)));
+            tiles.set(base + 256 + 4 * lane + i, (byte) (w2 >>> (8 * i)));
+        }
+        if (lane < 8) palettes.set(tile * 8 + lane, palette.get(lane));
+        for (int d = 16; d > 0; d >>= 1) escapes += ctx.shuffleXor(escapes, d);
+        if (lane == 0) escapeStarts.set(tile + 1, escapes);
+    }
+
+    /** Entry 0 becomes 0 and entries 1..tiles their running sum: escape counts into offsets. One block of SCAN_SIZE threads. */
+    public static void scanStarts(KernelContext ctx, IntArray escapeStarts) {
+        int[] sums = ctx.sharedIntArray(SCAN_SIZE);
+        long tiles = escapeStarts.size() - 1;
+        long per = (tiles + SCAN_SIZE - 1) / SCAN_SIZE;
+        long from = Math.min(tiles, ctx.localIdx * per), to = Math.min(tiles, from + per);
+        int sum = 0;
+        for (long t = from; t < to; t++) sum += escapeStarts.get(t + 1);
+        sums[ctx.localIdx] = sum;
+        ctx.barrier();
+        for (int d = 1; d < SCAN_SIZE; d <<= 1) {
+            int add = ctx.localIdx >= d ? sums[ctx.localIdx - d] : 0;
+            ctx.barrier();
+            sums[ctx.localIdx] += add;
+            ctx.barrier();
+        }
+        int at = sums[ctx.localIdx] - sum;
+        for (long t = from; t < to; t++) {
+            at += escapeStarts.get(t + 1);
+            escapeStarts.set(t + 1, at);
+        }
+        if (ctx.localIdx == 0) escapeStarts.set(0, 0);
+    }
+
+    /** The escaped exponents, in tile, lane, weight order. Grid as {@link #codeTiles}. */
+    public static void writeEscapes(KernelContext ctx, ShortArray w, ByteArray palette, IntArray escapeStarts, ByteArray escapes, int n, int k) {
+        long tilesPerStrip = k / 64;
+        long tileCount = (n / 16) * tilesPerStrip;
+        long tile = (long) ctx.groupIdx * WARPS + (ctx.localIdx >>> 5);
+        if (tile >= tileCount) return;
+        int lane = ctx.laneId;
+        long strip = tile / tilesPerStrip, kt = tile % tilesPerStrip;
+        int count = 0;
+        for (int j = 0; j < 32; j++) if (code(palette, (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF) == 7) count++;
+        int inclusive = count;
+        for (int d = 1; d < 32; d <<= 1) {
+            int v = ctx.shuffleUp(inclusive, d);
+            if (lane >= d) inclusive += v;
+        }
+        long next = escapeStarts.get(tile) + (inclusive - count);
+        for (int j = 0; j < 32; j++) {
+            int exponent = (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF;
+            if (code(palette, exponent) == 7) escapes.set(next++, (byte) exponent);
+        }
+    }
+}

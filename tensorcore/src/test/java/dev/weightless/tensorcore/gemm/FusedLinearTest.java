@@ -1,0 +1,60 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.tensorcore.layout.LayoutSurvey;
+import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteTensor;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The operator's graphs, grids and argument checks (no GPU needed). */
+class FusedLinearTest {
+    @Test
+    void bindsAGraphWithOneTaskOrTwoWhenSplit() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(64L * 512 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 9);
+            PaletteTensor p = PaletteEncoder.encode(w, 64, 512, PaletteEncoder.Scope.TILE, arena);
+            FusedLinear op = FusedLinear.palette(p, arena);
+            assertEquals(p.byteSize() + FusedLinear.ESCAPE_PADDING, op.weightBytes());
+            ShortArray x = ShortArray.allocate(arena, 3 * 512), y = ShortArray.allocate(arena, 3 * 64);
+            FusedLinear.Bound one = op.bind("g1", x, y, 3, new FusedLinear.Schedule(1, 8), arena);
+            assertEquals(1, one.grids().size());
+            assertEquals(4, one.grids().get("g1.gemm").groups(), "4 strips of 16 rows, one M chunk, one split");
+            FusedLinear.Bound split = op.bind("g2", x, y, 3, new FusedLinear.Schedule(8, 8), arena);
+            assertEquals(2, split.grids().size());
+            assertEquals(32, split.grids().get("g2.gemm").groups());
+            assertEquals(256, split.grids().get("g2.gemmReduce").localSize());
+            assertEquals(8L * 3 * 64, split.partial().size());
+            FusedLinear.Bound chunks = FusedLinear.bf16(w, 64, 512).bind("g3", ShortArray.allocate(arena, 100 * 512), ShortArray.allocate(arena, 100 * 64), 100, new FusedLinear.Schedule(1, 64), arena);
+            assertEquals(4 * 2, chunks.grids().get("g3.gemm").groups(), "100 rows of X: two chunks of 64");
+        }
+    }
+
+    @Test
+    void scheduleSplitsOnlyWhenTheStripsLeaveMultiprocessorsIdle() {
+        try (Arena arena = Arena.ofShared()) {
+            FusedLinear big = FusedLinear.bf16(arena.allocate(4096L * 1024 * 2, 2), 4096, 1024);
+            assertEquals(new FusedLinear.Schedule(1, 8), big.schedule(1, 132));
+            assertEquals(new FusedLinear.Schedule(1, 64), big.schedule(4096, 132));
+            FusedLinear narrow = FusedLinear.bf16(arena.allocate(1024L * 4096 * 2, 2), 1024, 4096);
+            assertEquals(new FusedLinear.Schedule(5, 16), narrow.schedule(16, 132), "64 strips: ceil(264 / 64) = 5 splits");
+        }
+    }
+
+    @Test
+    void wrongSizesAreRefusedWithTheReason() {
+        try (Arena arena = Arena.ofShared()) {
+            FusedLinear op = FusedLinear.bf16(arena.allocate(16L * 128 * 2, 2), 16, 128);
+            ShortArray x = ShortArray.allocate(arena, 2 * 128), y = ShortArray.allocate(arena, 2 * 16);
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> op.bind("g", x, y, 3, new FusedLinear.Schedule(1, 8), arena)).getMessage().contains("x has"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> op.bind("g", x, y, 2, new FusedLinear.Schedule(3, 8), arena)).getMessage().contains("splits 3"));
+            assertThrows(IllegalArgumentException.class, () -> FusedLinear.bf16(arena.allocate(16L * 96 * 2, 2), 16, 96));
+            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 12));
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.weightless.tensorcore.gemm;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The checked-in PTX is what nvcc makes of the checked-in source (src/main/cuda/build.sh regenerates it). */
+class PtxRegenerationTest {
+    @Test
+    void checkedInPtxMatchesTheSource() throws IOException, InterruptedException {
+        Optional<Path> nvcc = nvcc();
+        if (nvcc.isEmpty()) System.err.println("SKIPPING PtxRegenerationTest: no nvcc on PATH or under /usr/local/cuda*/bin: the checked-in PTX is not compared with its source");
+        Assumptions.assumeTrue(nvcc.isPresent(), "no nvcc on PATH or under /usr/local/cuda*/bin");
+        Path module = Path.of(System.getProperty("basedir", "."));
+        Path out = Files.createTempFile("palette_gemm", ".ptx");
+        try {
+            Process p = new ProcessBuilder(nvcc.get().toString(), "-ptx", "-arch=compute_90a", module.resolve("src/main/cuda/palette_gemm.cu").toString(), "-o", out.toString())
+                    .redirectErrorStream(true).start();
+            String log = new String(p.getInputStream().readAllBytes());
+            assertEquals(0, p.waitFor(), "nvcc failed:\n" + log);
+            String checkedIn = Files.readString(module.resolve("src/main/resources/tensorcore/palette_gemm.ptx"));
+            assertEquals(checkedIn, Files.readString(out), "src/main/resources/tensorcore/palette_gemm.ptx is stale: run src/main/cuda/build.sh (with the same nvcc) and commit the result");
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    static Optional<Path> nvcc() throws IOException {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, "nvcc");
+            if (Files.isExecutable(p)) return Optional.of(p);
+        }
+        Path local = Path.of("/usr/local");
+        if (!Files.isDirectory(local)) return Optional.empty();
+        try (Stream<Path> s = Files.list(local)) {
+            return s.filter(d -> d.getFileName().toString().startsWith("cuda")).map(d -> d.resolve("bin/nvcc")).filter(Files::isExecutable).sorted().findFirst();
+        }
+    }
+}
