@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <cuda_bf16.h>
 
-namespace {
+// A named namespace: an anonymous one gets a hash of the source path in its symbols, and the checked-in PTX
+// must not depend on where the repository is cloned.
+namespace palette_gemm {
 
 constexpr int WARPS = 8;
 constexpr int TILE_BYTES = 1408;   // 384 bytes of codes (3 words x 32 lanes) + 1024 sign|mantissa bytes
@@ -286,7 +288,9 @@ __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat
     finish<MT>(acc, w, M, N, splits, y, partial);
 }
 
-}  // namespace
+}  // namespace palette_gemm
+
+using namespace palette_gemm;
 
 // The palette kernels hold two tiles in registers; capping registers keeps 3 CTAs (M chunks of 8 or
 // 16) or 2 CTAs (32, 64) on a multiprocessor, which measured faster than fewer CTAs without spills.
