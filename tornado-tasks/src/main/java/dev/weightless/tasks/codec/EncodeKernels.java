@@ -212,4 +212,49 @@ public final class EncodeKernels {
         }
         plane.set(w, s);
     }
+
+    /**
+     * Adds the exponent counts of {@code bf16} into {@code histogram} (256 longs, zeroed beforehand): per-block
+     * counts in shared memory, then one atomic add per block and exponent. Grid: any number of blocks of
+     * LOCAL_SIZE; each thread strides over the values.
+     */
+    public static void histogram(KernelContext ctx, ShortArray bf16, LongArray histogram) {
+        int[] counts = ctx.sharedIntArray(256);
+        for (int i = ctx.localIdx; i < 256; i += ctx.localSize) counts[i] = 0;
+        ctx.barrier();
+        long n = bf16.size();
+        for (long i = ctx.globalIdx; i < n; i += ctx.globalSize) ctx.atomicAdd(counts, (bf16.get(i) >>> 7) & 0xFF, 1);
+        ctx.barrier();
+        for (int i = ctx.localIdx; i < 256; i += ctx.localSize) {
+            if (counts[i] != 0) ctx.atomicAdd(histogram, i, counts[i]);
+        }
+    }
+
+    /**
+     * {@code crcs[g]} = the CRC32C of the bytes of values {@code g * groupSymbols ..} (a whole group of chunks,
+     * the last one possibly shorter), one thread per group, four bytes per step with the slicing tables
+     * {@code tables} (4 × 256 ints, {@link ResidentEncoder#crcTables}). The host combines them in order.
+     * Grid: covering crcs.size() threads of LOCAL_SIZE.
+     */
+    public static void groupCrc(KernelContext ctx, ShortArray bf16, IntArray tables, IntArray crcs, int groupSymbols) {
+        int[] t = ctx.sharedIntArray(1024);
+        for (int i = ctx.localIdx; i < 1024; i += ctx.localSize) t[i] = tables.get(i);
+        ctx.barrier();
+        long g = ctx.globalIdx;
+        if (g >= crcs.size()) return;
+        long first = g * groupSymbols;
+        long end = Math.min(bf16.size(), first + groupSymbols);
+        int crc = -1;
+        long i = first;
+        for (; i + 1 < end; i += 2) {
+            crc ^= (bf16.get(i) & 0xFFFF) | bf16.get(i + 1) << 16; // the four bytes in memory order
+            crc = t[768 + (crc & 0xFF)] ^ t[512 + ((crc >>> 8) & 0xFF)] ^ t[256 + ((crc >>> 16) & 0xFF)] ^ t[crc >>> 24];
+        }
+        if (i < end) {
+            int v = bf16.get(i) & 0xFFFF;
+            crc = (crc >>> 8) ^ t[(crc ^ v) & 0xFF];
+            crc = (crc >>> 8) ^ t[(crc ^ (v >>> 8)) & 0xFF];
+        }
+        crcs.set(g, ~crc);
+    }
 }

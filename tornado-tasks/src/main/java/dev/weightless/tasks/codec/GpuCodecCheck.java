@@ -16,6 +16,8 @@ import dev.weightless.jit.ptx.PtxKernel.Param;
 import dev.weightless.tasks.DataTransferMode;
 import dev.weightless.tasks.CheckFrame;
 import dev.weightless.tasks.Device;
+import dev.weightless.tasks.DeviceArray;
+import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tasks.ImmutableTaskGraph;
 import dev.weightless.tasks.check.CheckData;
@@ -118,6 +120,7 @@ public final class GpuCodecCheck {
             if (options.yardstick() && !Double.isNaN(timings.getLast().median())) {
                 out.printf("Java / CUDA C (medians): %.3fx%n", timings.get(0).median() / timings.getLast().median());
             }
+            residentEncode(device, bf16, tensor, arena);
             double java = encode(device, "Java kernels (jit)", null, bf16, tensor, arena, options.runs());
             if (options.yardstick()) {
                 String ptx = bundled("/yardstick/huffman_encode.ptx");
@@ -189,6 +192,37 @@ public final class GpuCodecCheck {
         } catch (RuntimeException e) {
             fail("GPU encoder, " + label + ": " + e);
             return Double.NaN;
+        }
+    }
+
+    /**
+     * The values put on the device once, then encoded there by {@link ResidentEncoder} (histogram and CRC32C on
+     * the device too): its parts and CRC must equal the CPU encoder's. Three runs; the last one's times are printed.
+     */
+    private void residentEncode(Device device, MemorySegment bf16, EncodedTensor cpu, Arena arena) {
+        try (DeviceBuffer values = device.allocate(bf16.byteSize())) {
+            values.copyFrom(bf16, 0);
+            ResidentEncoder encoder = new ResidentEncoder(device);
+            ResidentEncoder.Result result = null;
+            double wallMillis = 0;
+            for (int run = 0; run < 3; run++) {
+                try (Arena parts = Arena.ofConfined()) {
+                    long start = System.nanoTime();
+                    result = encoder.encode(new DeviceArray(values, 0, bf16.byteSize() / 2, ShortArray.class), CodecOptions.defaults(), parts);
+                    wallMillis = millisSince(start);
+                    EncodedTensor t = result.tensor();
+                    boolean same = t.crc32c() == cpu.crc32c() && cpu.table().bytes().mismatch(t.table().bytes()) < 0
+                            && cpu.index().bytes().mismatch(t.index().bytes()) < 0 && cpu.payload().bytes().mismatch(t.payload().bytes()) < 0
+                            && cpu.plane().bytes().mismatch(t.plane().bytes()) < 0;
+                    if (!same) fail("encoding device-resident values, run " + (run + 1) + ": parts or CRC32C differ from the CPU encoder's");
+                }
+            }
+            out.printf("%nencoding device-resident values (ResidentEncoder: histogram and CRC32C on the device too), parts and CRC32C equal to the CPU encoder's in 3 runs; last run:%n");
+            result.stepMillis().forEach((step, ms) -> out.printf("  %-14s %8.3f ms%n", step, ms));
+            out.printf("  device time %.3f ms (%.1f GB/s of BF16), wall time with plans, copies back and host steps %.1f ms (%.1f GB/s)%n",
+                    result.deviceMillis(), bf16.byteSize() / (result.deviceMillis() * 1e6), wallMillis, bf16.byteSize() / (wallMillis * 1e6));
+        } catch (RuntimeException e) {
+            fail("encoding device-resident values: " + e);
         }
     }
 
