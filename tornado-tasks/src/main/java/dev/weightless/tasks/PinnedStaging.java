@@ -99,10 +99,14 @@ final class PinnedStaging implements AutoCloseable {
         for (int b = 0; b < BUFFERS; b++) await(b);
     }
 
+    /** Never started: only asked whether a segment is open to threads other than its owner. */
+    private static final Thread OTHER_THREAD = new Thread(() -> {});
+
     private static void parallelCopy(MemorySegment from, MemorySegment to) {
         long size = from.byteSize();
         long slices = Math.ceilDiv(size, SLICE);
-        if (slices <= 1) {
+        // A segment of a confined arena may only be touched by its owner: copy it on this thread.
+        if (slices <= 1 || !from.isAccessibleBy(OTHER_THREAD) || !to.isAccessibleBy(OTHER_THREAD)) {
             MemorySegment.copy(from, 0, to, 0, size);
             return;
         }
