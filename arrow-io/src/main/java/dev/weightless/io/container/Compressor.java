@@ -4,6 +4,7 @@ import dev.weightless.codec.CodeTable;
 import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.HuffmanEncoder;
+import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.json.Json;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsFile;
@@ -11,8 +12,10 @@ import dev.weightless.io.safetensors.SafetensorsWriter;
 import dev.weightless.io.safetensors.ShardedIndex;
 import dev.weightless.io.safetensors.TensorInfo;
 
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -108,16 +111,23 @@ public final class Compressor {
             }
             progress.begin("compress " + in.getFileName(), planned.stream().mapToLong(p -> p.tensor.byteSize()).sum());
             List<String> names = new ArrayList<>();
-            try (FileChannel channel = dst.openChannel()) {
+            try (BufferAllocator job = ArrowMemory.job(); FileChannel channel = dst.openChannel()) {
                 SafetensorsWriter out = builder.open(channel);
                 CodecOptions withProgress = codec.withProgress(progress::advance);
                 int done = 0;
                 for (Planned p : planned) {
                     if (p.record.codec() == TensorRecord.Codec.HUFFMAN) {
-                        try (Arena arena = Arena.ofShared()) {
-                            MemorySegment table = arena.allocate(CodeTable.SERIALIZED_BYTES), index = arena.allocate(p.plan.indexBytes());
-                            MemorySegment payload = arena.allocate(p.plan.payloadBytes()), plane = arena.allocate(p.plan.planeBytes());
-                            writer.write(p.plan, file.data(p.tensor), table, index, payload, plane, withProgress);
+                        // Stage hand-off in Arrow buffers: the mapped input wrapped (not copied), the four parts from the job's allocator.
+                        try (ArrowBuf input = ArrowMemory.wrap(file.data(p.tensor), job);
+                             ArrowBuf tableBuf = ArrowMemory.allocate(job, CodeTable.SERIALIZED_BYTES);
+                             ArrowBuf indexBuf = ArrowMemory.allocate(job, p.plan.indexBytes());
+                             ArrowBuf payloadBuf = ArrowMemory.allocate(job, p.plan.payloadBytes());
+                             ArrowBuf planeBuf = ArrowMemory.allocate(job, p.plan.planeBytes())) {
+                            MemorySegment table = ArrowMemory.segment(tableBuf, 0, CodeTable.SERIALIZED_BYTES);
+                            MemorySegment index = ArrowMemory.segment(indexBuf, 0, p.plan.indexBytes());
+                            MemorySegment payload = ArrowMemory.segment(payloadBuf, 0, p.plan.payloadBytes());
+                            MemorySegment plane = ArrowMemory.segment(planeBuf, 0, p.plan.planeBytes());
+                            writer.write(p.plan, ArrowMemory.segment(input), table, index, payload, plane, withProgress);
                             out.write(p.tensor.name() + ContainerFormat.TABLE, table);
                             out.write(p.tensor.name() + ContainerFormat.INDEX, index);
                             out.write(p.tensor.name() + ContainerFormat.PAYLOAD, payload);
