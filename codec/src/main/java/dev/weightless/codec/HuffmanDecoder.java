@@ -3,6 +3,7 @@ package dev.weightless.codec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
@@ -71,6 +72,8 @@ public final class HuffmanDecoder {
             long symbols = Math.min(layout.elements(), (t + 1) * chunksPerTask * layout.chunkSymbols()) - t * chunksPerTask * layout.chunkSymbols();
             crc = Crc32c.combine(crc, crcs[(int) t], 2 * symbols);
         }
+        Reference.reachabilityFence(out); // the plain views do not hold the segments' arenas
+        Reference.reachabilityFence(tensor);
         if (crc != tensor.crc32c()) throw new ChecksumMismatchException("decoded tensor", tensor.crc32c(), crc);
     }
 
@@ -91,6 +94,7 @@ public final class HuffmanDecoder {
                 for (int s = 0; s < local.length; s++) histogram[s] += local[s];
             }
         });
+        Reference.reachabilityFence(tensor);
         return histogram;
     }
 

@@ -3,6 +3,7 @@ package dev.weightless.codec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,6 +32,7 @@ public final class HuffmanEncoder {
     }
 
     public static final class Plan {
+        private final MemorySegment input; // as given: holds its arena while the plain view below is in use
         private final MemorySegment bf16;
         private final CodecOptions options;
         private final ChunkLayout layout;
@@ -43,6 +45,7 @@ public final class HuffmanEncoder {
         private final long totalBits;
 
         private Plan(MemorySegment bf16, CodecOptions options, ChunkLayout layout) {
+            this.input = bf16;
             this.bf16 = Segments.plain(bf16);
             this.options = options;
             this.layout = layout;
@@ -51,9 +54,10 @@ public final class HuffmanEncoder {
             this.crc32c = histogramAndChecksum();
             this.code = CodeTable.forHistogram(histogram, options.maxCodeLength());
             // Off-heap, released with the plan: the index is the one part sized by the input that the plan holds.
-            this.index = Segments.plain(Arena.ofAuto().allocate(Math.max(1, layout.indexBytes()))).asSlice(0, layout.indexBytes());
+            this.index = Arena.ofAuto().allocate(Math.max(1, layout.indexBytes())).asSlice(0, layout.indexBytes());
             this.groupBits = new long[Math.toIntExact(layout.groups())];
             this.totalBits = measureChunks();
+            Reference.reachabilityFence(input);
         }
 
         public ChunkLayout layout() { return layout; }
@@ -201,6 +205,7 @@ public final class HuffmanEncoder {
             merged.forEach((at, value) -> payload.set(ValueLayout.JAVA_BYTE, at, (byte) (long) value));
             long written = ChunkLayout.ceilDiv(totalBits, 8);
             payload.asSlice(written).fill((byte) 0);
+            Reference.reachabilityFence(input);
         }
 
         /**

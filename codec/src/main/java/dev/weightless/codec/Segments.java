@@ -11,7 +11,9 @@ final class Segments {
      * An off-heap segment as a plain native segment over the same memory and bytes (no copy), so that the
      * hot loops see one segment class whether the caller passed a mapped file or allocated memory:
      * C2 compiles segment access far worse when a call site sees several classes (codec/NOTES.md).
-     * Liveness is checked here, once; the caller keeps the memory alive while the view is used.
+     * Liveness is checked here, once. The view does not keep {@code s}'s arena reachable: the caller holds
+     * {@code s} while the view is in use (and fences it, {@link java.lang.ref.Reference#reachabilityFence},
+     * where an automatic arena could otherwise be collected).
      * A heap segment is returned as it is.
      */
     static MemorySegment plain(MemorySegment s) {
