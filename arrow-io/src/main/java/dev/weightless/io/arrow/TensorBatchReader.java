@@ -2,7 +2,9 @@ package dev.weightless.io.arrow;
 
 import dev.weightless.codec.MalformedInputException;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BoundsChecking;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.LargeVarBinaryVector;
@@ -33,14 +35,19 @@ import java.util.Map;
  * {@link TensorBatch} are views of it, valid until the next {@link #read} or {@link #close}.
  */
 public final class TensorBatchReader implements AutoCloseable {
+    /** Memory Arrow may take beyond the file's size while loading a batch (validity bitmaps and such). */
+    private static final long SLACK = 16L << 20;
+
     private final String source;
+    private final BufferAllocator memory;
     private final FileChannel channel;
     private final ArrowFileReader reader;
     private final List<ArrowBlock> blocks;
     private final Map<String, String> metadata;
 
-    private TensorBatchReader(Path path, FileChannel channel, ArrowFileReader reader) throws IOException {
+    private TensorBatchReader(Path path, BufferAllocator memory, FileChannel channel, ArrowFileReader reader) throws IOException {
         this.source = path.toString();
+        this.memory = memory;
         this.channel = channel;
         this.reader = reader;
         Schema schema;
@@ -72,13 +79,22 @@ public final class TensorBatchReader implements AutoCloseable {
 
     /** Opens {@code path} and checks its schema and the extent of every record batch. */
     public static TensorBatchReader open(Path path, BufferAllocator allocator) throws IOException {
+        if (!BoundsChecking.BOUNDS_CHECKING_ENABLED) {
+            throw new IllegalStateException("Arrow bounds checking is off (arrow.enable_unsafe_memory_access or "
+                    + "ARROW_ENABLE_UNSAFE_MEMORY_ACCESS): files from elsewhere cannot be read safely");
+        }
         FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+        // A batch's metadata can claim any row count, and Arrow sizes buffers by it: a limit bounds what a
+        // damaged file can make it allocate (it fails with Arrow's OutOfMemoryException, reported as malformed).
+        BufferAllocator memory = null;
         ArrowFileReader reader = null;
         try {
-            reader = new ArrowFileReader(channel, allocator);
-            return new TensorBatchReader(path, channel, reader);
+            memory = allocator.newChildAllocator("read " + path, 0, Math.addExact(channel.size(), SLACK));
+            reader = new ArrowFileReader(channel, memory);
+            return new TensorBatchReader(path, memory, channel, reader);
         } catch (RuntimeException | IOException e) {
             if (reader != null) closeQuietly(reader, e);
+            if (memory != null) memory.close();
             channel.close();
             throw e;
         }
@@ -112,34 +128,56 @@ public final class TensorBatchReader implements AutoCloseable {
         } catch (RuntimeException | IOException e) {
             throw new MalformedInputException(source, at, "record batch " + i + " cannot be read: " + e.getMessage());
         }
-        MalformedInputException.verify(root.getRowCount() == 1, at, "record batch " + i + " has " + root.getRowCount() + " rows, not 1");
         try {
+            MalformedInputException.verify(root.getRowCount() == 1, at, "record batch " + i + " has " + root.getRowCount() + " rows, not 1");
             for (FieldVector v : root.getFieldVectors()) {
                 boolean nullable = TensorBatchSchema.BINARY.contains(v.getName());
                 MalformedInputException.verify(v.getValueCount() == 1 && (nullable || !v.isNull(0)), at,
                         "record batch " + i + ": column " + v.getName() + " is missing");
             }
-            ListVector shapeVector = (ListVector) root.getVector(TensorBatchSchema.SHAPE);
-            List<?> dims = shapeVector.getObject(0);
-            long[] shape = new long[dims.size()];
-            for (int d = 0; d < shape.length; d++) {
-                MalformedInputException.verify(dims.get(d) instanceof Long, at, "record batch " + i + ": shape has a null dimension");
-                shape[d] = (Long) dims.get(d);
-            }
-            return new TensorBatch(string(root, TensorBatchSchema.NAME), string(root, TensorBatchSchema.DTYPE), shape,
-                    string(root, TensorBatchSchema.CODEC), ((UInt4Vector) root.getVector(TensorBatchSchema.CRC32C)).get(0),
+            return new TensorBatch(string(root, TensorBatchSchema.NAME, i, at), string(root, TensorBatchSchema.DTYPE, i, at),
+                    shape(root, i, at), string(root, TensorBatchSchema.CODEC, i, at), ((UInt4Vector) root.getVector(TensorBatchSchema.CRC32C)).get(0),
                     ((IntVector) root.getVector(TensorBatchSchema.CHUNK_SYMBOLS)).get(0),
                     ((IntVector) root.getVector(TensorBatchSchema.GROUP_CHUNKS)).get(0),
                     binary(root, TensorBatchSchema.CODE, i, at), binary(root, TensorBatchSchema.INDEX, i, at),
                     binary(root, TensorBatchSchema.EXP, i, at), binary(root, TensorBatchSchema.SM, i, at),
                     binary(root, TensorBatchSchema.DATA, i, at));
-        } catch (IndexOutOfBoundsException | IllegalArgumentException | IllegalStateException e) {
-            throw new MalformedInputException(source, at, "record batch " + i + " is inconsistent: " + e.getMessage());
+        } catch (MalformedInputException e) {
+            throw e.source() == null ? e.in(source, 0) : e; // offsets here are already the file's
+        } catch (RuntimeException e) {
+            // Arrow's own accessors trust the offsets they read; any failure of theirs on this batch is bad input.
+            throw new MalformedInputException(source, at, "record batch " + i + " is inconsistent: " + e);
         }
     }
 
-    private static String string(VectorSchemaRoot root, String column) {
-        return new String(((VarCharVector) root.getVector(column)).get(0), StandardCharsets.UTF_8);
+    /**
+     * Row 0 of a UTF-8 column, its offsets checked against its buffer first: Arrow's own {@code get}
+     * would allocate whatever length the offsets claim before reading.
+     */
+    private static String string(VectorSchemaRoot root, String column, int i, long at) {
+        VarCharVector v = (VarCharVector) root.getVector(column);
+        ArrowBuf offsets = v.getOffsetBuffer(), data = v.getDataBuffer();
+        MalformedInputException.verify(offsets.capacity() >= 8, at, "record batch " + i + ": column " + column + " has no offsets");
+        int start = offsets.getInt(0), end = offsets.getInt(4);
+        MalformedInputException.verify(start >= 0 && start <= end && end <= data.capacity(), at,
+                "record batch " + i + ": column " + column + " claims bytes [" + start + ", " + end + ") of a " + data.capacity() + "-byte buffer");
+        byte[] bytes = new byte[end - start];
+        data.getBytes(start, bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Row 0 of the shape column, its offsets checked against the values actually present. */
+    private static long[] shape(VectorSchemaRoot root, int i, long at) {
+        ListVector v = (ListVector) root.getVector(TensorBatchSchema.SHAPE);
+        ArrowBuf offsets = v.getOffsetBuffer();
+        ArrowBuf values = ((BigIntVector) v.getDataVector()).getDataBuffer();
+        MalformedInputException.verify(offsets.capacity() >= 8, at, "record batch " + i + ": shape has no offsets");
+        int start = offsets.getInt(0), end = offsets.getInt(4);
+        MalformedInputException.verify(start >= 0 && start <= end && (long) end * 8 <= values.capacity(), at,
+                "record batch " + i + ": shape claims dimensions [" + start + ", " + end + ") of " + values.capacity() / 8);
+        long[] shape = new long[end - start];
+        for (int d = 0; d < shape.length; d++) shape[d] = values.getLong(8L * (start + d));
+        return shape;
     }
 
     /** Row 0 of a large-binary column as a view of the batch's buffer, its offsets checked first; null for a null value. */
@@ -162,7 +200,11 @@ public final class TensorBatchReader implements AutoCloseable {
         try {
             reader.close();
         } finally {
-            channel.close();
+            try {
+                memory.close(); // throws if a buffer of this reader leaked
+            } finally {
+                channel.close();
+            }
         }
     }
 }
