@@ -109,7 +109,7 @@ class TensorBatchFileTest {
         }
         byte[] all = Files.readAllBytes(file);
         int rejected = 0;
-        for (int at = 0; at < all.length; at += 5) {
+        for (int at = 0; at < all.length; at += 7) {
             byte[] copy = all.clone();
             copy[at] ^= (byte) 0x5A;
             Path bad = dir.resolve("flip.arrow");
