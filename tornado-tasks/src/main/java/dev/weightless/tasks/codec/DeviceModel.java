@@ -7,6 +7,7 @@ import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.MalformedInputException;
+import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.TensorRecord;
 import dev.weightless.io.safetensors.Dtype;
@@ -18,6 +19,8 @@ import dev.weightless.tasks.Device;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionResult;
 
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -126,9 +129,11 @@ public final class DeviceModel implements AutoCloseable {
                         // One host segment, as large as the largest tensor, for CPU decodes and verification: never the whole model.
                         long staging = file.tensors().stream()
                                 .mapToLong(r -> r.codec() == TensorRecord.Codec.HUFFMAN ? DecodeInput.outputBytes(r.elements()) : 0).max().orElse(0);
-                        try (Arena arena = Arena.ofShared()) {
-                            MemorySegment host = arena.allocate(Math.max(8, staging), 8);
-                            for (TensorRecord r : file.tensors()) tensors.add(load(file, r, host));
+                        // Host memory in Arrow buffers of one job (its allocator checks for leaks on close);
+                        // copies to the device take their addresses straight, as direct buffers, never via the heap.
+                        try (BufferAllocator job = ArrowMemory.job(); ArrowBuf staged = ArrowMemory.allocate(job, Math.max(8, staging))) {
+                            MemorySegment host = ArrowMemory.segment(staged, 0, Math.max(8, staging));
+                            for (TensorRecord r : file.tensors()) tensors.add(load(file, r, host, job));
                         }
                     }
                 }
@@ -140,15 +145,18 @@ public final class DeviceModel implements AutoCloseable {
                     verifyNanos, System.nanoTime() - start));
         }
 
-        private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host) {
+        private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host, BufferAllocator job) {
             long bytes = r.byteSize();
             if (bytes == 0) return new Tensor(r.name(), r.dtype(), r.shape(), 0, 0, Source.RAW, true, "empty: nothing on the device");
             if (r.codec() != TensorRecord.Codec.HUFFMAN) {
                 long t0 = System.nanoTime();
-                MemorySegment stored = file.storedData(r);
-                checkCrc(file, r, stored);
-                readNanos += System.nanoTime() - t0;
-                return upload(r, stored, Source.RAW, "copied as stored from the mapped file");
+                // The mapped bytes wrapped as an Arrow buffer (no copy) and uploaded from there.
+                try (ArrowBuf stored = ArrowMemory.wrap(file.storedData(r), job)) {
+                    MemorySegment bytesIn = ArrowMemory.segment(stored);
+                    checkCrc(file, r, bytesIn);
+                    readNanos += System.nanoTime() - t0;
+                    return upload(r, bytesIn, Source.RAW, "copied as stored from the mapped file");
+                }
             }
             EncodedTensor encoded = file.encoded(r);
             CodeTable code;
