@@ -4,6 +4,7 @@ import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.HuffmanEncoder;
+import dev.weightless.io.container.ArrowTransfer;
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.Compressor;
 import dev.weightless.io.container.Decompressor;
@@ -59,6 +60,7 @@ public final class HeapTraffic {
         Path model = BundledModel.bf16(BenchData.WORK);
         Path dir = Files.createTempDirectory("weightless-heap");
         Path compressed = dir.resolve("model.wl"), restored = dir.resolve("model.restored");
+        Path arrow = dir.resolve("model.arrow"), imported = dir.resolve("imported.wl");
         CodecOptions options = CodecOptions.defaults().withThreads(threads);
         long bf16Bytes;
         try (SafetensorsFile f = SafetensorsFile.open(model)) {
@@ -108,11 +110,15 @@ public final class HeapTraffic {
             rows.add(measure("decompress (whole file, Decompressor)", decompress, runs, warmup, bf16Bytes));
             rows.add(measure("  open + validate the container", open, runs, warmup, bf16Bytes));
             rows.add(measure("  decoder: decode + CRC32C, all Huffman tensors", decode, runs, warmup, bf16Bytes));
+            rows.add(measure("export-arrow (Weightless file to Arrow IPC)", () -> ArrowTransfer.export(compressed, arrow, true, options, Progress.NONE),
+                    runs, warmup, bf16Bytes));
+            rows.add(measure("import-arrow (Arrow IPC to Weightless file)", () -> ArrowTransfer.importFile(arrow, imported, true),
+                    runs, warmup, bf16Bytes));
+            if (Files.mismatch(compressed, imported) != -1) throw new IllegalStateException("import-arrow did not rebuild the file");
             System.out.printf("%-56s %16s %12s %12s%n", "stage", "heap bytes", "per BF16 B", "wall ms");
             for (String[] r : rows) System.out.printf("%-56s %16s %12s %12s%n", (Object[]) r);
         } finally {
-            Files.deleteIfExists(compressed);
-            Files.deleteIfExists(restored);
+            for (Path p : new Path[] {compressed, restored, arrow, imported}) Files.deleteIfExists(p);
             Files.deleteIfExists(dir);
         }
     }

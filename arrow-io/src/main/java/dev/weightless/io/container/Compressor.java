@@ -111,22 +111,24 @@ public final class Compressor {
             }
             progress.begin("compress " + in.getFileName(), planned.stream().mapToLong(p -> p.tensor.byteSize()).sum());
             List<String> names = new ArrayList<>();
-            try (BufferAllocator job = ArrowMemory.job(); FileChannel channel = dst.openChannel()) {
+            // The coded parts of each tensor go to the writer in one Arrow buffer of the job's allocator, as large
+            // as the largest tensor's parts (each 8-aligned) and reused: its pages are faulted in once per file.
+            long largest = planned.stream().filter(p -> p.plan != null).mapToLong(p -> partsBytes(p.plan)).max().orElse(0);
+            try (BufferAllocator job = ArrowMemory.job(); ArrowBuf stage = ArrowMemory.allocate(job, largest);
+                 FileChannel channel = dst.openChannel()) {
                 SafetensorsWriter out = builder.open(channel);
                 CodecOptions withProgress = codec.withProgress(progress::advance);
                 int done = 0;
                 for (Planned p : planned) {
                     if (p.record.codec() == TensorRecord.Codec.HUFFMAN) {
-                        // Stage hand-off in Arrow buffers: the mapped input wrapped (not copied), the four parts from the job's allocator.
-                        try (ArrowBuf input = ArrowMemory.wrap(file.data(p.tensor), job);
-                             ArrowBuf tableBuf = ArrowMemory.allocate(job, CodeTable.SERIALIZED_BYTES);
-                             ArrowBuf indexBuf = ArrowMemory.allocate(job, p.plan.indexBytes());
-                             ArrowBuf payloadBuf = ArrowMemory.allocate(job, p.plan.payloadBytes());
-                             ArrowBuf planeBuf = ArrowMemory.allocate(job, p.plan.planeBytes())) {
-                            MemorySegment table = ArrowMemory.segment(tableBuf, 0, CodeTable.SERIALIZED_BYTES);
-                            MemorySegment index = ArrowMemory.segment(indexBuf, 0, p.plan.indexBytes());
-                            MemorySegment payload = ArrowMemory.segment(payloadBuf, 0, p.plan.payloadBytes());
-                            MemorySegment plane = ArrowMemory.segment(planeBuf, 0, p.plan.planeBytes());
+                        // Stage hand-off in Arrow buffers: the mapped input wrapped (not copied), the parts in the stage buffer.
+                        try (ArrowBuf input = ArrowMemory.wrap(file.data(p.tensor), job)) {
+                            long indexAt = align8(CodeTable.SERIALIZED_BYTES), payloadAt = align8(indexAt + p.plan.indexBytes());
+                            long planeAt = align8(payloadAt + p.plan.payloadBytes());
+                            MemorySegment table = ArrowMemory.segment(stage, 0, CodeTable.SERIALIZED_BYTES);
+                            MemorySegment index = ArrowMemory.segment(stage, indexAt, p.plan.indexBytes());
+                            MemorySegment payload = ArrowMemory.segment(stage, payloadAt, p.plan.payloadBytes());
+                            MemorySegment plane = ArrowMemory.segment(stage, planeAt, p.plan.planeBytes());
                             writer.write(p.plan, ArrowMemory.segment(input), table, index, payload, plane, withProgress);
                             out.write(p.tensor.name() + ContainerFormat.TABLE, table);
                             out.write(p.tensor.name() + ContainerFormat.INDEX, index);
@@ -152,6 +154,13 @@ public final class Compressor {
     }
 
     private record Planned(TensorInfo tensor, TensorRecord record, HuffmanEncoder.Plan plan) {}
+
+    private static long align8(long n) { return Math.addExact(n, 7) & ~7L; }
+
+    /** Bytes the four parts of {@code plan} take in the stage buffer, each starting 8-aligned. */
+    private static long partsBytes(HuffmanEncoder.Plan plan) {
+        return align8(align8(align8(CodeTable.SERIALIZED_BYTES) + plan.indexBytes()) + plan.payloadBytes()) + plan.planeBytes();
+    }
 
     /** First two passes over every BF16 tensor: sizes, checksums and codes, so the header can be written first. */
     private List<Planned> plan(SafetensorsFile file) {

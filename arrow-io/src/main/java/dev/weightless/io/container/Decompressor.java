@@ -92,14 +92,16 @@ public final class Decompressor {
             CodecOptions withProgress = codec.withProgress(progress::advance);
             SafetensorsWriter writer = SafetensorsWriter.withRawHeader(file.originalHeader(), channel);
             int done = 0;
-            for (TensorInfo t : writer.tensors()) {
-                // The decoded tensor is handed to the writer in an Arrow buffer of the job's allocator.
-                try (ArrowBuf buffer = ArrowMemory.allocate(job, t.byteSize())) {
-                    MemorySegment out = ArrowMemory.segment(buffer, 0, t.byteSize());
+            // Each decoded tensor is handed to the writer in one Arrow buffer of the job's allocator, as large
+            // as the largest tensor and reused: its pages are faulted in once per file, not once per tensor.
+            long largest = writer.tensors().stream().mapToLong(TensorInfo::byteSize).max().orElse(0);
+            try (ArrowBuf stage = ArrowMemory.allocate(job, largest)) {
+                for (TensorInfo t : writer.tensors()) {
+                    MemorySegment out = ArrowMemory.segment(stage, 0, t.byteSize());
                     decoder.decode(file, file.tensor(t.name()), out, withProgress);
                     writer.write(t.name(), out);
+                    TestHooks.afterTensor(++done);
                 }
-                TestHooks.afterTensor(++done);
             }
             writer.finish();
             progress.end();
