@@ -5,6 +5,7 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,7 +30,7 @@ public final class TensorBatchSchema {
 
     /** The fields, in order; {@code metadata} becomes the schema's custom metadata (plus {@link #LAYOUT_KEY}). */
     public static Schema schema(Map<String, String> metadata) {
-        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        Map<String, String> m = new LinkedHashMap<>();
         m.put(LAYOUT_KEY, LAYOUT_VERSION);
         m.putAll(metadata);
         return new Schema(fields(), m);

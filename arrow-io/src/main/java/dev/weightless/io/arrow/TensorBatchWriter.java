@@ -105,11 +105,12 @@ public final class TensorBatchWriter implements AutoCloseable {
         return b;
     }
 
-    /** Writes the footer; the channel stays the caller's. */
+    /** Writes the footer. */
     public void finish() throws IOException {
         writer.end();
     }
 
+    /** Releases the vectors; Arrow's writer also closes the channel (after writing a footer if {@link #finish} was not called). */
     @Override
     public void close() {
         writer.close();
