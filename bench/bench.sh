@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark) or `bench/bench.sh fuzz [args]`.
+# Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark) or `bench/bench.sh fuzz [args]`
+# or `bench/bench.sh heap [args]` (heap bytes allocated by one compress and decompress of MiniLM).
 # Build first: mvn -B package -DskipTests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,7 +12,11 @@ if [ ! -f "$cp_file" ]; then
   exit 2
 fi
 cp="bench/target/classes:$(cat "$cp_file")"
-flags=(--enable-native-access=ALL-UNNAMED -Dweightless.bench.dir=bench/target/real-model)
+flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow --add-opens=java.base/java.nio=ALL-UNNAMED -Dweightless.bench.dir=bench/target/real-model)
+if [ "${1:-}" = "heap" ]; then
+  shift
+  exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.HeapTraffic "$@"
+fi
 if [ "${1:-}" = "fuzz" ]; then
   shift
   exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.FuzzRun "$@"

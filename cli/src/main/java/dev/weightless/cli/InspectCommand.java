@@ -1,6 +1,7 @@
 package dev.weightless.cli;
 
 import dev.weightless.io.container.Inspector;
+import dev.weightless.io.container.StatisticsExport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,6 +20,12 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object; total.ratio is compressed bytes / original bytes.")
     boolean json;
 
+    @Option(names = "--arrow", paramLabel = "OUT.arrow", description = "Also write the per-tensor table as an Arrow IPC file (totals in its schema metadata).")
+    Path arrow;
+
+    @Option(names = "--force", description = "Replace OUT.arrow if it exists.")
+    boolean force;
+
     @Mixin
     CommonOptions common;
 
@@ -28,6 +35,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Inspector.Report report = new Inspector(common.codec(), common.progress()).inspect(file);
+        if (arrow != null) StatisticsExport.write(report, arrow, force, file);
         spec.commandLine().getOut().print(json ? InspectFormat.json(file, report) : InspectFormat.table(report));
         spec.commandLine().getOut().flush();
         return 0;

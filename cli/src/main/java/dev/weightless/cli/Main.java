@@ -15,7 +15,7 @@ import java.nio.file.NoSuchFileException;
 @Command(name = "weightless", mixinStandardHelpOptions = true, version = "weightless 0.1.0",
         description = "Lossless compression of BF16 model weights.",
         subcommands = {CompressCommand.class, DecompressCommand.class, VerifyCommand.class, InspectCommand.class,
-                ImportCommand.class, DemoCommand.class})
+                ImportCommand.class, ExportArrowCommand.class, ImportArrowCommand.class, DemoCommand.class})
 public final class Main implements Runnable {
     /** Exit code for input that is malformed or fails its checksum. */
     static final int EXIT_BAD_INPUT = 3;
@@ -24,7 +24,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "name a command: compress, decompress, verify, inspect, import or demo");
+        throw new CommandLine.ParameterException(new CommandLine(this), "name a command: compress, decompress, verify, inspect, import, export-arrow, import-arrow or demo");
     }
 
     public static void main(String[] args) {

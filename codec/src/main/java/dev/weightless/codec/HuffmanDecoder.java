@@ -1,19 +1,19 @@
 package dev.weightless.codec;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
-import static dev.weightless.codec.Bf16.INT_IN_BYTES;
-import static dev.weightless.codec.Bf16.LONG_IN_BYTES;
-import static dev.weightless.codec.Bf16.SHORT_IN_BYTES;
 import static dev.weightless.codec.MalformedInputException.verify;
 
 /**
  * The reference decoder. It validates the whole index against the payload before decoding anything,
  * decodes chunks on several threads (each chunk must consume exactly the bits the index gives it),
- * and checks the CRC32C of the result. Reads never leave the given segments: each chunk's bytes are
- * copied into a heap buffer sized for the chunk's worst case, and the decoder reads only that buffer.
+ * and checks the CRC32C of the result. It reads the stored parts and writes the output in place, with
+ * no copy through the heap; reads never leave the given segments (each access is bounds-checked).
  */
 public final class HuffmanDecoder {
     private static final long TASK_SYMBOLS = 1 << 20;
@@ -45,16 +45,23 @@ public final class HuffmanDecoder {
         if (out.byteSize() != Math.multiplyExact(layout.elements(), 2)) {
             throw new IllegalArgumentException("output must be " + layout.elements() * 2 + " bytes, got " + out.byteSize());
         }
+        if (out.isReadOnly()) throw new IllegalArgumentException("output segment is read-only");
+        MemorySegment target = Segments.plain(out);
         long tasks = ChunkLayout.ceilDiv(layout.chunks(), chunksPerTask);
         int[] crcs = new int[Math.toIntExact(tasks)];
         Parallel.forEach(options.threads(), tasks, task -> {
-            Worker w = new Worker(true);
+            Worker w = new Worker();
             CRC32C crc = new CRC32C();
+            long first = task * chunksPerTask, end = Math.min(layout.chunks(), first + chunksPerTask);
+            long base = 2 * first * layout.chunkSymbols();
+            // One view of the task's output for the checksum; each chunk is summed just after it is written, while in cache.
+            ByteBuffer view = target.asSlice(base, 2 * (Math.min(layout.elements(), end * layout.chunkSymbols()) - first * layout.chunkSymbols())).asByteBuffer();
             long bytes = 0;
-            for (long c = task * chunksPerTask, end = Math.min(layout.chunks(), c + chunksPerTask); c < end; c++) {
-                int n = w.decode(c);
-                crc.update(w.values, 0, 2 * n);
-                MemorySegment.copy(w.values, 0, out, ValueLayout.JAVA_BYTE, 2 * c * layout.chunkSymbols(), 2 * n);
+            for (long c = first; c < end; c++) {
+                long at = 2 * c * layout.chunkSymbols();
+                int n = w.decode(c, target, at);
+                view.limit((int) (at - base) + 2 * n).position((int) (at - base));
+                crc.update(view);
                 bytes += 2L * n;
             }
             crcs[(int) task] = (int) crc.getValue();
@@ -65,23 +72,29 @@ public final class HuffmanDecoder {
             long symbols = Math.min(layout.elements(), (t + 1) * chunksPerTask * layout.chunkSymbols()) - t * chunksPerTask * layout.chunkSymbols();
             crc = Crc32c.combine(crc, crcs[(int) t], 2 * symbols);
         }
+        Reference.reachabilityFence(out); // the plain views do not hold the segments' arenas
+        Reference.reachabilityFence(tensor);
         if (crc != tensor.crc32c()) throw new ChecksumMismatchException("decoded tensor", tensor.crc32c(), crc);
     }
 
-    /** The exponent histogram, decoding only the exponent stream (for statistics; no checksum). */
+    /** The exponent histogram, decoding each chunk into a small off-heap scratch (for statistics; no checksum). */
     public long[] exponentHistogram(CodecOptions options) {
         long[] histogram = new long[CodeTable.SYMBOLS];
         long tasks = ChunkLayout.ceilDiv(layout.chunks(), chunksPerTask);
         Parallel.forEach(options.threads(), tasks, task -> {
-            Worker w = new Worker(false);
+            Worker w = new Worker();
             long[] local = new long[CodeTable.SYMBOLS];
-            for (long c = task * chunksPerTask, end = Math.min(layout.chunks(), c + chunksPerTask); c < end; c++) {
-                for (int i = 0, n = w.decode(c); i < n; i++) local[Bf16.exponent((short) SHORT_IN_BYTES.get(w.values, 2 * i))]++;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment scratch = Segments.plain(arena.allocate(2L * layout.chunkSymbols()));
+                for (long c = task * chunksPerTask, end = Math.min(layout.chunks(), c + chunksPerTask); c < end; c++) {
+                    for (int i = 0, n = w.decode(c, scratch, 0); i < n; i++) local[Bf16.exponent(scratch.get(Bf16.SHORT_LE, 2L * i))]++;
+                }
             }
             synchronized (histogram) {
                 for (int s = 0; s < local.length; s++) histogram[s] += local[s];
             }
         });
+        Reference.reachabilityFence(tensor);
         return histogram;
     }
 
@@ -144,33 +157,31 @@ public final class HuffmanDecoder {
     }
 
     /**
-     * Per-thread decode state. Each chunk's bytes are first copied into heap arrays: the hot loop then
-     * indexes arrays, which the JIT compiles far better than access to segments of varying classes.
+     * Per-thread decode state. Chunks are read from the stored parts and written to the output where they
+     * are, with no copy through the heap: every read is bounds-checked by its segment, and a chunk whose
+     * codewords run past the end of the stream (a hostile index) is rejected like one of the wrong length.
      */
     private final class Worker {
-        /** The decoded chunk: BF16 values, little-endian. */
-        final byte[] values = new byte[2 * (layout.chunkSymbols() + PER_LOOKUP)];
-        private final byte[] signMantissas = new byte[layout.chunkSymbols() + PER_LOOKUP];
-        // A chunk's worst case is chunkSymbols × maxLength bits after a start bit in 0..7, plus one 8-byte load.
-        private final byte[] bits = new byte[layout.chunkSymbols() * Math.max(1, code.maxLength()) / 8 + 17];
-        private final boolean withPlane;
+        private final MemorySegment payload = Segments.plain(tensor.payload().bytes());
+        private final MemorySegment plane = Segments.plain(tensor.plane().bytes());
         private long chunk = -1, chunkStart;
 
-        /** @param withPlane false to decode exponents alone (the sign|mantissa bits of the values are then zero) */
-        Worker(boolean withPlane) { this.withPlane = withPlane; }
-
-        /** Decodes chunk {@code c} into {@link #values}; returns its symbol count. */
-        int decode(long c) {
+        /** Decodes chunk {@code c} into {@code out} from byte {@code at} (2 bytes per value); returns its symbol count. */
+        int decode(long c, MemorySegment out, long at) {
             long start = startOf(c);
             int n = layout.symbolsIn(c);
-            if (withPlane) MemorySegment.copy(tensor.plane().bytes(), ValueLayout.JAVA_BYTE, c * layout.chunkSymbols(), signMantissas, 0, n);
+            long sm = c * layout.chunkSymbols();
             long used = 0;
             if (code.isSingleSymbol()) {
                 int e = code.singleSymbol();
-                for (int i = 0; i < n; i++) SHORT_IN_BYTES.set(values, 2 * i, Bf16.join(e, signMantissas[i]));
+                for (int i = 0; i < n; i++) out.set(Bf16.SHORT_LE, at + 2L * i, Bf16.join(e, plane.get(ValueLayout.JAVA_BYTE, sm + i)));
             } else {
-                fetch(c, start);
-                used = table.decode(bits, start & 7, n, signMantissas, values);
+                try {
+                    used = table.decode(payload, start, n, plane, sm, out, at);
+                } catch (IndexOutOfBoundsException e) {
+                    throw new MalformedInputException(tensor.payload().fileOffset() + (start >>> 3),
+                            "chunk " + c + " runs past the end of the exponent stream");
+                }
             }
             int expected = layout.chunkBits(tensor.index().bytes(), c);
             if (used != expected) {
@@ -178,17 +189,6 @@ public final class HuffmanDecoder {
                         "chunk " + c + " decodes with " + used + " bits but the index gives it " + expected);
             }
             return n;
-        }
-
-        /**
-         * Copies the bytes of chunk {@code c}'s bits, as the index gives them, to the start of {@link #bits}.
-         * A chunk that decodes within its stated length reads nothing else; one that does not is rejected.
-         */
-        private void fetch(long c, long start) {
-            MemorySegment src = tensor.payload().bytes();
-            long from = start >>> 3;
-            int length = (int) Math.min(src.byteSize() - from, ((start & 7) + layout.chunkBits(tensor.index().bytes(), c) + 7) / 8 + 8);
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, from, bits, 0, length);
         }
 
         private long startOf(long c) {
@@ -236,32 +236,33 @@ public final class HuffmanDecoder {
 
         /**
          * Decodes {@code n} symbols starting at bit {@code pos} of {@code src}, joins each with its
-         * sign|mantissa byte and writes the BF16 values to {@code out}; returns the bits used.
+         * sign|mantissa byte ({@code sm} from byte {@code smAt}) and writes the BF16 values to {@code out}
+         * from byte {@code outAt}; returns the bits used.
          */
-        long decode(byte[] src, long pos, int n, byte[] signMantissas, byte[] out) {
+        long decode(MemorySegment src, long pos, int n, MemorySegment sm, long smAt, MemorySegment out, long outAt) {
             long start = pos;
             int i = 0;
             // Three lookups of at most 15 bits each fit the 57 valid bits of one unaligned load.
             while (i + 3 * PER_LOOKUP <= n) {
-                long w = (long) LONG_IN_BYTES.get(src, (int) (pos >>> 3)) >>> (pos & 7);
+                long w = src.get(Bf16.LONG_LE, pos >>> 3) >>> (pos & 7);
                 long e0 = multi[(int) w & mask];
-                LONG_IN_BYTES.set(out, 2 * i, (e0 & EXPONENTS) | Bf16.signMantissaLanes((int) INT_IN_BYTES.get(signMantissas, i)));
+                out.set(Bf16.LONG_LE, outAt + 2L * i, (e0 & EXPONENTS) | Bf16.signMantissaLanes(sm.get(Bf16.INT_LE, smAt + i)));
                 i += (int) (e0 >>> 4) & 7;
                 w >>>= (int) e0 & 0xF;
                 long e1 = multi[(int) w & mask];
-                LONG_IN_BYTES.set(out, 2 * i, (e1 & EXPONENTS) | Bf16.signMantissaLanes((int) INT_IN_BYTES.get(signMantissas, i)));
+                out.set(Bf16.LONG_LE, outAt + 2L * i, (e1 & EXPONENTS) | Bf16.signMantissaLanes(sm.get(Bf16.INT_LE, smAt + i)));
                 i += (int) (e1 >>> 4) & 7;
                 w >>>= (int) e1 & 0xF;
                 long e2 = multi[(int) w & mask];
-                LONG_IN_BYTES.set(out, 2 * i, (e2 & EXPONENTS) | Bf16.signMantissaLanes((int) INT_IN_BYTES.get(signMantissas, i)));
+                out.set(Bf16.LONG_LE, outAt + 2L * i, (e2 & EXPONENTS) | Bf16.signMantissaLanes(sm.get(Bf16.INT_LE, smAt + i)));
                 i += (int) (e2 >>> 4) & 7;
                 pos += ((int) e0 & 0xF) + ((int) e1 & 0xF) + ((int) e2 & 0xF);
             }
             // The last symbols one lookup each, so that no lookup runs past the chunk.
             while (i < n) {
-                long w = (long) LONG_IN_BYTES.get(src, (int) (pos >>> 3)) >>> (pos & 7);
+                long w = src.get(Bf16.LONG_LE, pos >>> 3) >>> (pos & 7);
                 int entry = single[(int) w & singleMask];
-                SHORT_IN_BYTES.set(out, 2 * i, Bf16.join(entry & 0xFF, signMantissas[i]));
+                out.set(Bf16.SHORT_LE, outAt + 2L * i, Bf16.join(entry & 0xFF, sm.get(ValueLayout.JAVA_BYTE, smAt + i)));
                 i++;
                 pos += entry >>> 8;
             }

@@ -3,6 +3,7 @@ package dev.weightless.codec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -10,9 +11,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
-import static dev.weightless.codec.Bf16.INT_IN_BYTES;
-import static dev.weightless.codec.Bf16.LONG_IN_BYTES;
-import static dev.weightless.codec.Bf16.SHORT_IN_BYTES;
 
 /**
  * Encodes a BF16 tensor in two steps so the caller can size its output before writing it:
@@ -34,6 +32,7 @@ public final class HuffmanEncoder {
     }
 
     public static final class Plan {
+        private final MemorySegment input; // as given: holds its arena while the plain view below is in use
         private final MemorySegment bf16;
         private final CodecOptions options;
         private final ChunkLayout layout;
@@ -46,16 +45,19 @@ public final class HuffmanEncoder {
         private final long totalBits;
 
         private Plan(MemorySegment bf16, CodecOptions options, ChunkLayout layout) {
-            this.bf16 = bf16;
+            this.input = bf16;
+            this.bf16 = Segments.plain(bf16);
             this.options = options;
             this.layout = layout;
             long groupSymbols = (long) layout.chunkSymbols() * layout.groupChunks();
             this.groupsPerTask = Math.max(1, TASK_SYMBOLS / groupSymbols);
             this.crc32c = histogramAndChecksum();
             this.code = CodeTable.forHistogram(histogram, options.maxCodeLength());
-            this.index = MemorySegment.ofArray(new byte[Math.toIntExact(layout.indexBytes())]);
+            // Off-heap, released with the plan: the index is the one part sized by the input that the plan holds.
+            this.index = Arena.ofAuto().allocate(Math.max(1, layout.indexBytes())).asSlice(0, layout.indexBytes());
             this.groupBits = new long[Math.toIntExact(layout.groups())];
             this.totalBits = measureChunks();
+            Reference.reachabilityFence(input);
         }
 
         public ChunkLayout layout() { return layout; }
@@ -89,28 +91,20 @@ public final class HuffmanEncoder {
         /** Chunks [first, end) of a task: tasks are whole groups. */
         private long firstChunk(long task) { return Math.min(layout.chunks(), task * groupsPerTask * layout.groupChunks()); }
 
-        /**
-         * Copies chunk {@code c}'s values into {@code in}; returns their count. Hot loops then run over a
-         * heap array: access to a segment whose class varies (mapped, native, heap) does not inline well.
-         */
-        private int load(long c, byte[] in) {
-            int n = layout.symbolsIn(c);
-            MemorySegment.copy(bf16, ValueLayout.JAVA_BYTE, c * layout.chunkSymbols() * 2, in, 0, 2 * n);
-            return n;
-        }
+        /** Byte offset of chunk {@code c}'s first value in the input. */
+        private long at(long c) { return 2 * c * layout.chunkSymbols(); }
 
         private int histogramAndChecksum() {
             long tasks = tasks();
             int[] crcs = new int[Math.toIntExact(tasks)];
             Parallel.forEach(options.threads(), tasks, task -> {
-                byte[] in = new byte[2 * layout.chunkSymbols()];
                 // Four sub-histograms so that runs of one exponent do not serialise on one counter.
                 int[][] h = new int[4][256];
                 CRC32C crc = new CRC32C();
+                long from = 2 * firstElement(task), to = 2 * firstElement(task + 1);
+                crc.update(bf16.asSlice(from, to - from).asByteBuffer()); // the input in place, no heap copy
                 for (long c = firstChunk(task), end = firstChunk(task + 1); c < end; c++) {
-                    int n = load(c, in);
-                    crc.update(in, 0, 2 * n);
-                    countExponents(in, n, h);
+                    countExponents(bf16, at(c), layout.symbolsIn(c), h);
                 }
                 crcs[(int) task] = (int) crc.getValue();
                 synchronized (histogram) {
@@ -125,28 +119,27 @@ public final class HuffmanEncoder {
             return crc;
         }
 
-        private static void countExponents(byte[] in, int n, int[][] h) {
+        private static void countExponents(MemorySegment in, long at, int n, int[][] h) {
             int[] h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3];
             int i = 0;
             for (; i + 4 <= n; i += 4) {
-                long v = (long) LONG_IN_BYTES.get(in, 2 * i);
+                long v = in.get(Bf16.LONG_LE, at + 2L * i);
                 h0[(int) (v >>> 7) & 0xFF]++;
                 h1[(int) (v >>> 23) & 0xFF]++;
                 h2[(int) (v >>> 39) & 0xFF]++;
                 h3[(int) (v >>> 55) & 0xFF]++;
             }
-            for (; i < n; i++) h0[Bf16.exponent((short) SHORT_IN_BYTES.get(in, 2 * i))]++;
+            for (; i < n; i++) h0[Bf16.exponent(in.get(Bf16.SHORT_LE, at + 2L * i))]++;
         }
 
         private long measureChunks() {
             int[] cost = code.bitCosts();
             Parallel.forEach(options.threads(), tasks(), task -> {
-                byte[] in = new byte[2 * layout.chunkSymbols()];
                 long g0 = task * groupsPerTask, g1 = Math.min(layout.groups(), g0 + groupsPerTask);
                 for (long g = g0; g < g1; g++) {
                     long sum = 0;
                     for (long c = g * layout.groupChunks(), end = Math.min(layout.chunks(), c + layout.groupChunks()); c < end; c++) {
-                        int bits = chunkCost(in, load(c, in), cost);
+                        int bits = chunkCost(bf16, at(c), layout.symbolsIn(c), cost);
                         layout.chunkBits(index, c, bits);
                         sum += bits;
                     }
@@ -162,14 +155,14 @@ public final class HuffmanEncoder {
             return offset;
         }
 
-        private static int chunkCost(byte[] in, int n, int[] cost) {
+        private static int chunkCost(MemorySegment in, long at, int n, int[] cost) {
             int bits = 0, i = 0;
             for (; i + 4 <= n; i += 4) {
-                long v = (long) LONG_IN_BYTES.get(in, 2 * i);
+                long v = in.get(Bf16.LONG_LE, at + 2L * i);
                 bits += cost[(int) (v >>> 7) & 0xFF] + cost[(int) (v >>> 23) & 0xFF]
                         + cost[(int) (v >>> 39) & 0xFF] + cost[(int) (v >>> 55) & 0xFF];
             }
-            for (; i < n; i++) bits += cost[Bf16.exponent((short) SHORT_IN_BYTES.get(in, 2 * i))];
+            for (; i < n; i++) bits += cost[Bf16.exponent(in.get(Bf16.SHORT_LE, at + 2L * i))];
             return bits;
         }
 
@@ -191,15 +184,17 @@ public final class HuffmanEncoder {
             requireSize("index", indexOut, indexBytes());
             requireSize("payload", payload, payloadBytes());
             requireSize("sign|mantissa plane", plane, planeBytes());
+            if (payload.isReadOnly() || plane.isReadOnly()) throw new IllegalArgumentException("output segments must be writable");
             code.write(table);
             MemorySegment.copy(index, 0, indexOut, 0, index.byteSize());
             int[] codes = new int[CodeTable.SYMBOLS];
             int[] cost = code.bitCosts();
             for (int s = 0; s < codes.length; s++) codes[s] = code.reversedCode(s) | cost[s] << 16;
+            MemorySegment outPayload = Segments.plain(payload), outPlane = Segments.plain(plane);
             long tasks = tasks();
             List<long[]> edges = new ArrayList<>(); // {byte, value} of the first and last byte of each task, which neighbours share
             Parallel.forEach(options.threads(), tasks, task -> {
-                long[][] own = pack(task, codes, payload, plane);
+                long[][] own = pack(task, codes, outPayload, outPlane);
                 synchronized (edges) {
                     edges.addAll(Arrays.asList(own));
                 }
@@ -210,30 +205,34 @@ public final class HuffmanEncoder {
             merged.forEach((at, value) -> payload.set(ValueLayout.JAVA_BYTE, at, (byte) (long) value));
             long written = ChunkLayout.ceilDiv(totalBits, 8);
             payload.asSlice(written).fill((byte) 0);
+            Reference.reachabilityFence(input);
         }
 
         /**
-         * Packs the chunks of one task into a buffer and copies its sign|mantissa bytes. The buffer's
-         * interior goes to {@code payload}; its first and last bytes are returned, since the tasks on either
-         * side may have bits in them. Codes are added four at a time (at most 4 × 14 bits on at most 7
-         * pending bits fit the accumulator), then whole bytes are flushed with one unaligned store.
+         * Packs the chunks of one task straight into {@code payload} and writes their sign|mantissa bytes to
+         * {@code plane}, reading the input in place: no heap buffer holds tensor data. The task's first and
+         * last payload bytes are returned instead of written, since the tasks on either side may have bits
+         * in them. Codes are added four at a time (at most 4 × 14 bits on at most 7 pending bits fit the
+         * accumulator), then whole bytes are flushed with one unaligned 8-byte store, which may also write
+         * bytes not yet complete (later stores overwrite them); stores that would touch a shared edge byte
+         * or the next task's bytes go a byte at a time instead.
          */
         private long[][] pack(long task, int[] codes, MemorySegment payload, MemorySegment plane) {
             long g0 = task * groupsPerTask, g1 = g0 + groupsPerTask;
             long startBit = layout.groupOffset(index, g0);
             long endBit = g1 < layout.groups() ? layout.groupOffset(index, g1) : totalBits;
             long firstByte = startBit >>> 3, endByte = ChunkLayout.ceilDiv(endBit, 8);
-            byte[] out = new byte[Math.toIntExact(endByte - firstByte) + 8];
-            byte[] in = new byte[2 * layout.chunkSymbols()];
-            byte[] planeOut = new byte[layout.chunkSymbols()];
-            int at = 0;                           // byte of out that holds bit 0 of acc
+            Edges edges = new Edges(payload, firstByte, endByte - firstByte);
+            long at = 0;                          // byte of the task (from firstByte) that holds bit 0 of acc
             int pending = (int) (startBit & 7);   // bits in acc; those before startBit are zero
             long acc = 0;
+            long fastEnd = endByte - firstByte - 9; // an 8-byte store at or before this stays inside the interior
             for (long c = firstChunk(task), end = firstChunk(task + 1); c < end; c++) {
-                int n = load(c, in), i = 0;
+                int n = layout.symbolsIn(c), i = 0;
+                long in = at(c), sm = c * layout.chunkSymbols();
                 for (; i + 4 <= n; i += 4) {
-                    long v = (long) LONG_IN_BYTES.get(in, 2 * i);
-                    INT_IN_BYTES.set(planeOut, i, Bf16.signMantissas4(v));
+                    long v = bf16.get(Bf16.LONG_LE, in + 2L * i);
+                    plane.set(Bf16.INT_LE, sm + i, Bf16.signMantissas4(v));
                     int c0 = codes[(int) (v >>> 7) & 0xFF], c1 = codes[(int) (v >>> 23) & 0xFF];
                     int c2 = codes[(int) (v >>> 39) & 0xFF], c3 = codes[(int) (v >>> 55) & 0xFF];
                     acc |= (long) (c0 & 0xFFFF) << pending;
@@ -244,34 +243,55 @@ public final class HuffmanEncoder {
                     pending += c2 >>> 16;
                     acc |= (long) (c3 & 0xFFFF) << pending;
                     pending += c3 >>> 16;
-                    LONG_IN_BYTES.set(out, at, acc);
                     int bytes = pending >>> 3;
+                    if (at >= 1 && at <= fastEnd) payload.set(Bf16.LONG_LE, firstByte + at, acc);
+                    else edges.put(at, acc, bytes);
                     at += bytes;
                     acc >>>= bytes << 3;
                     pending &= 7;
                 }
                 for (; i < n; i++) {
-                    short v = (short) SHORT_IN_BYTES.get(in, 2 * i);
-                    planeOut[i] = (byte) Bf16.signMantissa(v);
+                    short v = bf16.get(Bf16.SHORT_LE, in + 2L * i);
+                    plane.set(ValueLayout.JAVA_BYTE, sm + i, (byte) Bf16.signMantissa(v));
                     int c0 = codes[Bf16.exponent(v)];
                     acc |= (long) (c0 & 0xFFFF) << pending;
                     pending += c0 >>> 16;
-                    LONG_IN_BYTES.set(out, at, acc);
                     int bytes = pending >>> 3;
+                    if (at >= 1 && at <= fastEnd) payload.set(Bf16.LONG_LE, firstByte + at, acc);
+                    else edges.put(at, acc, bytes);
                     at += bytes;
                     acc >>>= bytes << 3;
                     pending &= 7;
                 }
-                MemorySegment.copy(planeOut, 0, plane, ValueLayout.JAVA_BYTE, c * layout.chunkSymbols(), n);
             }
-            LONG_IN_BYTES.set(out, at, acc);
-            if (firstByte * 8 + at * 8L + pending != endBit) {
-                throw new IllegalStateException("packed " + (at * 8L + pending) + " bits where the index planned " + (endBit - firstByte * 8));
+            if (pending > 0) edges.put(at, acc, 1); // the last, partial byte
+            if (firstByte * 8 + at * 8 + pending != endBit) {
+                throw new IllegalStateException("packed " + (at * 8 + pending) + " bits where the index planned " + (endBit - firstByte * 8));
             }
-            int length = (int) (endByte - firstByte);
-            if (length == 0) return new long[0][]; // a single-symbol code spends no bits
-            if (length > 2) MemorySegment.copy(out, 1, payload, ValueLayout.JAVA_BYTE, firstByte + 1, length - 2);
-            return new long[][] {{firstByte, out[0] & 0xFF}, {endByte - 1, out[length - 1] & 0xFF}};
+            if (endByte == firstByte) return new long[0][]; // a single-symbol code spends no bits
+            return new long[][] {{firstByte, edges.first & 0xFF}, {endByte - 1, edges.last & 0xFF}};
+        }
+
+        /** Byte-at-a-time stores near a task's ends: its first and last bytes are kept aside, the rest written. */
+        private static final class Edges {
+            private final MemorySegment payload;
+            private final long firstByte, length;
+            int first, last;
+
+            Edges(MemorySegment payload, long firstByte, long length) {
+                this.payload = payload;
+                this.firstByte = firstByte;
+                this.length = length;
+            }
+
+            /** Stores the low {@code bytes} bytes of {@code acc} at task byte {@code at} onwards. */
+            void put(long at, long acc, int bytes) {
+                for (int k = 0; k < bytes; k++, at++, acc >>>= 8) {
+                    if (at == 0) first = (int) acc & 0xFF;
+                    else if (at == length - 1) last = (int) acc & 0xFF;
+                    else payload.set(ValueLayout.JAVA_BYTE, firstByte + at, (byte) acc);
+                }
+            }
         }
 
         private static void requireSize(String what, MemorySegment s, long size) {

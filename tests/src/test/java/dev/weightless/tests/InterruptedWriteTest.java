@@ -111,7 +111,7 @@ class InterruptedWriteTest {
     private static void assertKilledCleanly(String command, Path in, Path out) throws Exception {
         Map<String, String> before = Fixtures.hashes(in);
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-D" + HOOK + "=pause:5",
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-D" + HOOK + "=pause:5",
                 "-cp", System.getProperty("java.class.path"), "dev.weightless.cli.Main",
                 command, in.toString(), "-o", out.toString(), "--quiet", "--threads", "1"));
         Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

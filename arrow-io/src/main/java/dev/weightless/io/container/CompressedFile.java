@@ -91,7 +91,8 @@ public final class CompressedFile implements AutoCloseable {
         return file.metadata().containsKey(ContainerFormat.FORMAT_KEY);
     }
 
-    private static List<TensorRecord> parseRecords(String json) {
+    /** Parses the {@code weightless.tensors} list (offsets in errors are 0: the caller places them). */
+    static List<TensorRecord> parseRecords(String json) {
         Object list = Json.parse(json.getBytes(StandardCharsets.UTF_8));
         MalformedInputException.verify(list instanceof List, 0, ContainerFormat.TENSORS_KEY + " is not a list");
         List<TensorRecord> out = new ArrayList<>();
@@ -162,6 +163,9 @@ public final class CompressedFile implements AutoCloseable {
         for (TensorRecord r : records) if (r.name().equals(name)) return r;
         throw new IllegalArgumentException(source() + ": no tensor \"" + name + "\"");
     }
+
+    /** The container's own metadata entries (FORMAT.md), as stored. */
+    Map<String, String> metadata() { return file.metadata(); }
 
     /** The original file's header, byte for byte. */
     public byte[] originalHeader() { return originalHeader.clone(); }

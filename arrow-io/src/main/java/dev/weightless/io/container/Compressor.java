@@ -4,6 +4,7 @@ import dev.weightless.codec.CodeTable;
 import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.HuffmanEncoder;
+import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.json.Json;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsFile;
@@ -11,8 +12,10 @@ import dev.weightless.io.safetensors.SafetensorsWriter;
 import dev.weightless.io.safetensors.ShardedIndex;
 import dev.weightless.io.safetensors.TensorInfo;
 
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -108,16 +111,25 @@ public final class Compressor {
             }
             progress.begin("compress " + in.getFileName(), planned.stream().mapToLong(p -> p.tensor.byteSize()).sum());
             List<String> names = new ArrayList<>();
-            try (FileChannel channel = dst.openChannel()) {
+            // The coded parts of each tensor go to the writer in one Arrow buffer of the job's allocator, as large
+            // as the largest tensor's parts (each 8-aligned) and reused: its pages are faulted in once per file.
+            long largest = planned.stream().filter(p -> p.plan != null).mapToLong(p -> partsBytes(p.plan)).max().orElse(0);
+            try (BufferAllocator job = ArrowMemory.job(); ArrowBuf stage = ArrowMemory.allocate(job, largest);
+                 FileChannel channel = dst.openChannel()) {
                 SafetensorsWriter out = builder.open(channel);
                 CodecOptions withProgress = codec.withProgress(progress::advance);
                 int done = 0;
                 for (Planned p : planned) {
                     if (p.record.codec() == TensorRecord.Codec.HUFFMAN) {
-                        try (Arena arena = Arena.ofShared()) {
-                            MemorySegment table = arena.allocate(CodeTable.SERIALIZED_BYTES), index = arena.allocate(p.plan.indexBytes());
-                            MemorySegment payload = arena.allocate(p.plan.payloadBytes()), plane = arena.allocate(p.plan.planeBytes());
-                            writer.write(p.plan, file.data(p.tensor), table, index, payload, plane, withProgress);
+                        // Stage hand-off in Arrow buffers: the mapped input wrapped (not copied), the parts in the stage buffer.
+                        try (ArrowBuf input = ArrowMemory.wrap(file.data(p.tensor), job)) {
+                            long indexAt = align8(CodeTable.SERIALIZED_BYTES), payloadAt = align8(indexAt + p.plan.indexBytes());
+                            long planeAt = align8(payloadAt + p.plan.payloadBytes());
+                            MemorySegment table = ArrowMemory.segment(stage, 0, CodeTable.SERIALIZED_BYTES);
+                            MemorySegment index = ArrowMemory.segment(stage, indexAt, p.plan.indexBytes());
+                            MemorySegment payload = ArrowMemory.segment(stage, payloadAt, p.plan.payloadBytes());
+                            MemorySegment plane = ArrowMemory.segment(stage, planeAt, p.plan.planeBytes());
+                            writer.write(p.plan, ArrowMemory.segment(input), table, index, payload, plane, withProgress);
                             out.write(p.tensor.name() + ContainerFormat.TABLE, table);
                             out.write(p.tensor.name() + ContainerFormat.INDEX, index);
                             out.write(p.tensor.name() + ContainerFormat.PAYLOAD, payload);
@@ -142,6 +154,13 @@ public final class Compressor {
     }
 
     private record Planned(TensorInfo tensor, TensorRecord record, HuffmanEncoder.Plan plan) {}
+
+    private static long align8(long n) { return Math.addExact(n, 7) & ~7L; }
+
+    /** Bytes the four parts of {@code plan} take in the stage buffer, each starting 8-aligned. */
+    private static long partsBytes(HuffmanEncoder.Plan plan) {
+        return align8(align8(align8(CodeTable.SERIALIZED_BYTES) + plan.indexBytes()) + plan.payloadBytes()) + plan.planeBytes();
+    }
 
     /** First two passes over every BF16 tensor: sizes, checksums and codes, so the header can be written first. */
     private List<Planned> plan(SafetensorsFile file) {

@@ -2,12 +2,15 @@ package dev.weightless.io.container;
 
 import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.MalformedInputException;
+import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.safetensors.SafetensorsWriter;
 import dev.weightless.io.safetensors.ShardedIndex;
 import dev.weightless.io.safetensors.TensorInfo;
 
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -84,18 +87,21 @@ public final class Decompressor {
     }
 
     private Void decompressFile(Path in, AtomicOutput dst) throws IOException {
-        try (CompressedFile file = CompressedFile.open(in); FileChannel channel = dst.openChannel()) {
+        try (CompressedFile file = CompressedFile.open(in); BufferAllocator job = ArrowMemory.job(); FileChannel channel = dst.openChannel()) {
             progress.begin("decompress " + in.getFileName(), file.originalFileSize());
             CodecOptions withProgress = codec.withProgress(progress::advance);
             SafetensorsWriter writer = SafetensorsWriter.withRawHeader(file.originalHeader(), channel);
             int done = 0;
-            for (TensorInfo t : writer.tensors()) {
-                try (Arena arena = Arena.ofShared()) {
-                    MemorySegment out = arena.allocate(Math.max(1, t.byteSize())).asSlice(0, t.byteSize());
+            // Each decoded tensor is handed to the writer in one Arrow buffer of the job's allocator, as large
+            // as the largest tensor and reused: its pages are faulted in once per file, not once per tensor.
+            long largest = writer.tensors().stream().mapToLong(TensorInfo::byteSize).max().orElse(0);
+            try (ArrowBuf stage = ArrowMemory.allocate(job, largest)) {
+                for (TensorInfo t : writer.tensors()) {
+                    MemorySegment out = ArrowMemory.segment(stage, 0, t.byteSize());
                     decoder.decode(file, file.tensor(t.name()), out, withProgress);
                     writer.write(t.name(), out);
+                    TestHooks.afterTensor(++done);
                 }
-                TestHooks.afterTensor(++done);
             }
             writer.finish();
             progress.end();

@@ -7,6 +7,7 @@ import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.MalformedInputException;
+import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.TensorRecord;
 import dev.weightless.io.safetensors.Dtype;
@@ -24,6 +25,8 @@ import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tasks.TaskGraph;
 import dev.weightless.tasks.ExecutionResult;
 
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -135,9 +138,12 @@ public final class DeviceModel implements AutoCloseable {
                         // One host segment, as large as the largest tensor, for CPU decodes and verification: never the whole model.
                         long staging = file.tensors().stream()
                                 .mapToLong(r -> r.codec() == TensorRecord.Codec.HUFFMAN ? DecodeInput.outputBytes(r.elements()) : 0).max().orElse(0);
-                        try (Arena arena = Arena.ofShared()) {
-                            MemorySegment host = arena.allocate(Math.max(8, staging), 8);
-                            loadFile(file, host, arena);
+                        // Host memory in Arrow buffers of one job (its allocator checks for leaks on close);
+                        // copies to the device take their addresses straight, never via the heap.
+                        try (BufferAllocator job = ArrowMemory.job(); ArrowBuf staged = ArrowMemory.allocate(job, Math.max(8, staging));
+                             Arena arena = Arena.ofShared()) {
+                            MemorySegment host = ArrowMemory.segment(staged, 0, Math.max(8, staging));
+                            loadFile(file, host, arena, job);
                         }
                     }
                 }
@@ -155,7 +161,7 @@ public final class DeviceModel implements AutoCloseable {
          * (kept), one plan with a task per tensor, so a model of hundreds of tensors pays for set-up a few times,
          * not once per tensor.
          */
-        private void loadFile(CompressedFile file, MemorySegment host, Arena arena) {
+        private void loadFile(CompressedFile file, MemorySegment host, Arena arena, BufferAllocator job) {
             List<TensorRecord> records = file.tensors();
             Tensor[] loaded = new Tensor[records.size()];
             List<Pending> batch = new ArrayList<>();
@@ -164,7 +170,7 @@ public final class DeviceModel implements AutoCloseable {
                 TensorRecord r = records.get(i);
                 DecodeInput input = gpuInput(file, r, host, arena);
                 if (input == null) {
-                    loaded[i] = load(file, r, host);
+                    loaded[i] = load(file, r, host, job);
                     continue;
                 }
                 long bytes = inputBytes(input);
@@ -284,15 +290,18 @@ public final class DeviceModel implements AutoCloseable {
         }
 
         /** An empty, raw or CPU-decoded tensor (everything the batches do not take). */
-        private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host) {
+        private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host, BufferAllocator job) {
             long bytes = r.byteSize();
             if (bytes == 0) return new Tensor(r.name(), r.dtype(), r.shape(), 0, 0, Source.RAW, true, "empty: nothing on the device");
             if (r.codec() != TensorRecord.Codec.HUFFMAN) {
                 long t0 = System.nanoTime();
-                MemorySegment stored = file.storedData(r);
-                checkCrc(file, r, stored);
-                readNanos += System.nanoTime() - t0;
-                return upload(r, stored, Source.RAW, "copied as stored from the mapped file");
+                // The mapped bytes wrapped as an Arrow buffer (no copy) and uploaded from there.
+                try (ArrowBuf stored = ArrowMemory.wrap(file.storedData(r), job)) {
+                    MemorySegment bytesIn = ArrowMemory.segment(stored);
+                    checkCrc(file, r, bytesIn);
+                    readNanos += System.nanoTime() - t0;
+                    return upload(r, bytesIn, Source.RAW, "copied as stored from the mapped file");
+                }
             }
             EncodedTensor encoded = file.encoded(r);
             String why = DecodeInput.whyNot(encoded, HuffmanDecoder.open(encoded).code());
