@@ -1,6 +1,8 @@
 package dev.weightless.tasks;
 
 import dev.weightless.codec.CodecOptions;
+import dev.weightless.codec.EncodedTensor;
+import dev.weightless.codec.MalformedInputException;
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.Compressor;
 import dev.weightless.io.container.Progress;
@@ -26,6 +28,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A compressed model loaded through the fake device (kernels on the JVM executor), each device buffer against the CPU decoder. */
@@ -101,6 +104,25 @@ class DeviceModelTest {
                 }
                 assertEquals(List.of(), device.liveBuffers());
             }
+        }
+    }
+
+    @Test
+    void aDamagedIndexIsReportedWithItsFileAndNothingLeaks() throws IOException {
+        Path file = compressed(CodecOptions.defaults());
+        long at;
+        try (CompressedFile f = CompressedFile.open(file)) {
+            EncodedTensor b = f.encoded(f.tensor("b"));
+            at = b.index().fileOffset() + b.index().bytes().byteSize() - 2; // a chunk's bit length
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[Math.toIntExact(at)] ^= 0x40;
+        Files.write(file, bytes);
+        try (Device device = new Device(new FakeDriver())) {
+            MalformedInputException e = assertThrows(MalformedInputException.class,
+                    () -> DeviceModel.load(device, file, CodecOptions.defaults(), false, FakeDriver::compile));
+            assertTrue(e.getMessage().contains(file.getFileName().toString()), e.getMessage());
+            assertEquals(List.of(), device.liveBuffers());
         }
     }
 

@@ -35,9 +35,8 @@ public final class DecodeInput {
     private final IntArray plane;
     private final LongArray out;
 
-    private DecodeInput(EncodedTensor tensor, Arena arena, MemorySegment outOrNull) {
+    private DecodeInput(EncodedTensor tensor, CodeTable code, Arena arena, MemorySegment outOrNull) {
         this.tensor = tensor;
-        CodeTable code = HuffmanDecoder.open(tensor).code();
         ChunkLayout layout = tensor.layout();
         String why = whyNot(tensor, code);
         if (why != null) throw new IllegalArgumentException(why);
@@ -84,10 +83,13 @@ public final class DecodeInput {
     public static long outputBytes(long elements) { return Math.ceilDiv(elements, 4) * 8; }
 
     /** As {@link #of(EncodedTensor, Arena)}, the kernel writing into {@code out} ({@link #outputBytes} bytes, 8-aligned, native). */
-    public static DecodeInput of(EncodedTensor tensor, Arena arena, MemorySegment out) { return new DecodeInput(tensor, arena, out); }
+    public static DecodeInput of(EncodedTensor tensor, Arena arena, MemorySegment out) { return new DecodeInput(tensor, HuffmanDecoder.open(tensor).code(), arena, out); }
+
+    /** As {@link #of(EncodedTensor, Arena, MemorySegment)} for a tensor already validated by {@link HuffmanDecoder#open}, which gave {@code code}. */
+    static DecodeInput of(EncodedTensor tensor, CodeTable code, Arena arena, MemorySegment out) { return new DecodeInput(tensor, code, arena, out); }
 
     /** Validates {@code tensor} (throwing MalformedInputException as the CPU decoder does) and lays it out for the kernel. */
-    public static DecodeInput of(EncodedTensor tensor, Arena arena) { return new DecodeInput(tensor, arena, null); }
+    public static DecodeInput of(EncodedTensor tensor, Arena arena) { return new DecodeInput(tensor, HuffmanDecoder.open(tensor).code(), arena, null); }
 
     public static KernelMethod kernel() { return KernelMethod.of(DecodeKernels.class, "decode"); }
 

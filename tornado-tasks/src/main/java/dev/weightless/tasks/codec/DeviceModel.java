@@ -33,6 +33,10 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Function;
 
 /**
@@ -166,9 +170,10 @@ public final class DeviceModel implements AutoCloseable {
             Tensor[] loaded = new Tensor[records.size()];
             List<Pending> batch = new ArrayList<>();
             long batchBytes = 0;
+            DecodeInput[] inputs = gpuInputs(file, records, host, arena);
             for (int i = 0; i < records.size(); i++) {
                 TensorRecord r = records.get(i);
-                DecodeInput input = gpuInput(file, r, host, arena);
+                DecodeInput input = inputs[i];
                 if (input == null) {
                     loaded[i] = load(file, r, host, job);
                     continue;
@@ -193,6 +198,31 @@ public final class DeviceModel implements AutoCloseable {
 
         private record Pending(int position, TensorRecord record, DecodeInput input) {}
 
+        /** {@link #gpuInput} of every record, on the CPU options' threads: validating indexes and building tables is per-tensor CPU work. */
+        private DecodeInput[] gpuInputs(CompressedFile file, List<TensorRecord> records, MemorySegment host, Arena arena) {
+            DecodeInput[] inputs = new DecodeInput[records.size()];
+            try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(cpu.threads(), records.size())))) {
+                List<Future<?>> done = new ArrayList<>();
+                for (int i = 0; i < records.size(); i++) {
+                    int k = i;
+                    done.add(pool.submit(() -> inputs[k] = gpuInput(file, records.get(k), host, arena)));
+                }
+                for (Future<?> f : done) {
+                    try {
+                        f.get();
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof RuntimeException r) throw r; // MalformedInputException among them
+                        if (e.getCause() instanceof Error error) throw error;
+                        throw new IllegalStateException(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while validating " + file.source(), e);
+                    }
+                }
+            }
+            return inputs;
+        }
+
         /** The kernel's input for {@code r} (validated), or null when {@code r} is not for the GPU kernel. */
         private DecodeInput gpuInput(CompressedFile file, TensorRecord r, MemorySegment host, Arena arena) {
             if (r.byteSize() == 0 || r.codec() != TensorRecord.Codec.HUFFMAN) return null;
@@ -204,7 +234,7 @@ public final class DeviceModel implements AutoCloseable {
                 throw e.source() == null ? e.in(file.source(), 0) : e;
             }
             if (DecodeInput.whyNot(encoded, code) != null) return null;
-            return DecodeInput.of(encoded, arena, host.asSlice(0, DecodeInput.outputBytes(r.elements())));
+            return DecodeInput.of(encoded, code, arena, host.asSlice(0, DecodeInput.outputBytes(r.elements())));
         }
 
         private static long inputBytes(DecodeInput input) {
