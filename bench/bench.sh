@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark) or `bench/bench.sh fuzz [args]`.
+# Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark), `bench/bench.sh fuzz [args]`
+# or `bench/bench.sh entropy [model.safetensors]` (context entropies, codec/NOTES.md).
 # Build first: mvn -B package -DskipTests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,6 +13,10 @@ if [ ! -f "$cp_file" ]; then
 fi
 cp="bench/target/classes:$(cat "$cp_file")"
 flags=(--enable-native-access=ALL-UNNAMED -Dweightless.bench.dir=bench/target/real-model)
+if [ "${1:-}" = "entropy" ]; then
+  shift
+  exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.ContextEntropy "$@"
+fi
 if [ "${1:-}" = "fuzz" ]; then
   shift
   exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.FuzzRun "$@"
