@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark), `bench/bench.sh fuzz [args]`
-# or `bench/bench.sh entropy [model.safetensors]` (context entropies, codec/NOTES.md).
+# `bench/bench.sh entropy [model.safetensors]` (context entropies, codec/NOTES.md) or
+# `bench/bench.sh ratios [model.safetensors [coder]]` (coded size per coder).
 # Build first: mvn -B package -DskipTests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +17,10 @@ flags=(--enable-native-access=ALL-UNNAMED -Dweightless.bench.dir=bench/target/re
 if [ "${1:-}" = "entropy" ]; then
   shift
   exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.ContextEntropy "$@"
+fi
+if [ "${1:-}" = "ratios" ]; then
+  shift
+  exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.CoderRatios "$@"
 fi
 if [ "${1:-}" = "fuzz" ]; then
   shift

@@ -1,0 +1,328 @@
+package dev.weightless.codec.rans;
+
+import dev.weightless.codec.ChecksumMismatchException;
+import dev.weightless.codec.MalformedInputException;
+import dev.weightless.codec.coder.Coder;
+import dev.weightless.codec.coder.CodedTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+import static dev.weightless.codec.MalformedInputException.verify;
+
+/**
+ * Interleaved rANS over a per-tensor frequency table. Each weight is one symbol: its exponent and its top
+ * {@code k} mantissa bits (k = 0: the exponent alone; k = 2: the context coder, H(e) + H(m2 | e) in one
+ * step); the sign and the other 7 − k mantissa bits are stored raw, bit-packed. The tensor is cut into
+ * chunks of {@code chunkSymbols}; in a chunk, symbol j belongs to lane j mod {@code lanes} (32 for all but
+ * tiny tensors: one warp decodes a chunk, one lane per state, sharing one word stream through a ballot).
+ * States are 32 bits in [2^16, 2^32), renormalised by 16-bit words.
+ *
+ * <p>Parts: {@code table} (version, k, scale bits, lanes, chunk symbols, CRC32C, gamma-coded frequencies),
+ * {@code index} (u32 word count of each chunk), {@code stream} (per chunk: the lanes' final states as
+ * two u16 words each, then the renormalisation words in decode order), {@code raw} (LSB-first fields of
+ * 8 − k bits: sign above the low mantissa bits). Every byte of them counts in the coded size.
+ */
+public final class RansCoder implements Coder {
+    static final int VERSION = 1;
+    static final int HEADER_BYTES = 12;
+    static final int STATE_LOW = 1 << 16;
+    static final int DEFAULT_SCALE_BITS = 12;
+    static final int DEFAULT_CHUNK_SYMBOLS = 1 << 17;
+    static final int MAX_LANES = 32;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final String name;
+    private final int k;
+    private final int scaleBits;
+    private final int chunkSymbols;
+
+    public RansCoder(String name, int mantissaBits, int scaleBits, int chunkSymbols) {
+        if (mantissaBits < 0 || mantissaBits > 3) throw new IllegalArgumentException("mantissa bits in the symbol: 0..3, got " + mantissaBits);
+        if (scaleBits < 8 + mantissaBits || scaleBits > 15) throw new IllegalArgumentException("scale bits: " + (8 + mantissaBits) + "..15, got " + scaleBits);
+        if (Integer.bitCount(chunkSymbols) != 1 || chunkSymbols < 256 || chunkSymbols > 1 << 24) {
+            throw new IllegalArgumentException("chunk symbols: a power of two in 256..2^24, got " + chunkSymbols);
+        }
+        this.name = name;
+        this.k = mantissaBits;
+        this.scaleBits = scaleBits;
+        this.chunkSymbols = chunkSymbols;
+    }
+
+    /** "rans": the exponent alone, sign|mantissa raw (the exponent-only bound, without Huffman's whole bits). */
+    public static RansCoder exponentOnly() { return new RansCoder("rans", 0, DEFAULT_SCALE_BITS, DEFAULT_CHUNK_SYMBOLS); }
+
+    /** "rans-ctx": exponent and the top two mantissa bits in one symbol, i.e. the mantissa bits coded given the exponent. */
+    public static RansCoder withMantissaContext() { return new RansCoder("rans-ctx", 2, DEFAULT_SCALE_BITS, DEFAULT_CHUNK_SYMBOLS); }
+
+    @Override
+    public String name() { return name; }
+
+    @Override
+    public List<String> partNames() { return List.of("table", "index", "stream", "raw"); }
+
+    /** Lanes for a tensor of n weights: 32, fewer for tiny tensors where 32 flushed states would not pay. */
+    static int lanesFor(long n) {
+        return (int) Math.max(1, Math.min(MAX_LANES, Long.highestOneBit(Math.max(1, n / 512))));
+    }
+
+    private int rawBits() { return 8 - k; }
+
+    private int symbolOf(int v) { return ((v >>> 7) & 0xFF) << k | (v & 0x7F) >>> (7 - k); }
+
+    private int rawOf(int v) { return (v >>> 15 & 1) << (7 - k) | v & ((1 << (7 - k)) - 1); }
+
+    /** BF16 bits of each symbol (exponent and top mantissa bits in place). */
+    private int[] symbolValues() {
+        int[] value = new int[256 << k];
+        for (int s = 0; s < value.length; s++) value[s] = (s >>> k) << 7 | (s & ((1 << k) - 1)) << (7 - k);
+        return value;
+    }
+
+    /** BF16 bits of each raw field (sign and low mantissa bits in place). */
+    private short[] rawValues() {
+        short[] value = new short[1 << rawBits()];
+        for (int r = 0; r < value.length; r++) value[r] = (short) ((r >>> (7 - k)) << 15 | r & ((1 << (7 - k)) - 1));
+        return value;
+    }
+
+    @Override
+    public CodedTensor encode(MemorySegment bf16, Arena arena) {
+        if ((bf16.byteSize() & 1) != 0) throw new IllegalArgumentException("BF16 data must have an even byte count, got " + bf16.byteSize());
+        long n = bf16.byteSize() / 2;
+        int lanes = lanesFor(n);
+        long chunks = Math.ceilDiv(n, chunkSymbols);
+        short[] v = new short[(int) Math.min(n, chunkSymbols)];
+
+        // Pass 1: symbol counts and checksum.
+        long[] counts = new long[256 << k];
+        CRC32C crc = new CRC32C();
+        for (long c = 0; c < chunks; c++) {
+            int m = load(bf16, c, n, v);
+            crc.update(bf16.asSlice(c * chunkSymbols * 2, 2L * m).asByteBuffer());
+            for (int j = 0; j < m; j++) counts[symbolOf(v[j])]++;
+        }
+        GammaWriter tableBits = new GammaWriter();
+        FrequencyTable table = n == 0 ? null : FrequencyTable.quantize(counts, scaleBits);
+        if (table != null) table.write(tableBits);
+        byte[] freqBytes = tableBits.toByteArray();
+        MemorySegment header = arena.allocate(HEADER_BYTES + (n == 0 ? 0 : freqBytes.length));
+        header.set(ValueLayout.JAVA_BYTE, 0, (byte) VERSION);
+        header.set(ValueLayout.JAVA_BYTE, 1, (byte) k);
+        header.set(ValueLayout.JAVA_BYTE, 2, (byte) scaleBits);
+        header.set(ValueLayout.JAVA_BYTE, 3, (byte) lanes);
+        header.set(U32, 4, chunkSymbols);
+        header.set(U32, 8, (int) crc.getValue());
+        if (n > 0) MemorySegment.copy(freqBytes, 0, header, ValueLayout.JAVA_BYTE, HEADER_BYTES, freqBytes.length);
+
+        // Pass 2: each chunk's words, coded last symbol first into the end of a buffer.
+        MemorySegment index = arena.allocate(4 * chunks);
+        SymbolEncoder enc = table == null ? null : new SymbolEncoder(table);
+        char[] chunkWords = new char[2 * lanes + v.length];
+        long[] state = new long[lanes];
+        MemorySegment raw = arena.allocate(Math.ceilDiv(Math.multiplyExact(n, rawBits()), 8));
+        RawPacker packer = new RawPacker(raw, rawBits());
+        // Words of all chunks: at most one per symbol plus the states, so n + 2 × lanes × chunks.
+        char[] all = new char[Math.toIntExact(Math.addExact(n, 2L * lanes * chunks))];
+        int used = 0;
+        for (long c = 0; c < chunks; c++) {
+            int m = load(bf16, c, n, v);
+            java.util.Arrays.fill(state, STATE_LOW);
+            int p = chunkWords.length;
+            for (int j = m - 1; j >= 0; j--) {
+                int lane = j & (lanes - 1);
+                int s = symbolOf(v[j]);
+                long x = state[lane];
+                if (x >= enc.limit[s]) {
+                    chunkWords[--p] = (char) x;
+                    x >>>= 16;
+                }
+                state[lane] = enc.step(x, s);
+            }
+            for (int lane = lanes - 1; lane >= 0; lane--) {
+                chunkWords[--p] = (char) (state[lane] >>> 16);
+                chunkWords[--p] = (char) state[lane];
+            }
+            int count = chunkWords.length - p;
+            System.arraycopy(chunkWords, p, all, used, count);
+            used += count;
+            index.set(U32, 4 * c, count);
+            for (int j = 0; j < m; j++) packer.put(rawOf(v[j]));
+        }
+        packer.flush();
+        MemorySegment stream = arena.allocate(2L * used);
+        MemorySegment.copy(all, 0, stream, C16, 0, used);
+        return new CodedTensor(name, n, List.of(header, index, stream, raw));
+    }
+
+    /** Copies chunk c's values into v; returns their count. */
+    private int load(MemorySegment bf16, long c, long n, short[] v) {
+        int m = (int) Math.min(chunkSymbols, n - c * chunkSymbols);
+        MemorySegment.copy(bf16, U16, c * chunkSymbols * 2, v, 0, m);
+        return m;
+    }
+
+    /** The encoder's per-symbol constants: the renormalisation limit and an inverse for the division. */
+    private static final class SymbolEncoder {
+        final long[] limit;
+        final int[] freq, cum;
+        final double[] inverse;
+        final int scaleBits;
+
+        SymbolEncoder(FrequencyTable t) {
+            scaleBits = t.scaleBits;
+            freq = t.freq;
+            cum = t.cum;
+            limit = new long[freq.length];
+            inverse = new double[freq.length];
+            for (int s = 0; s < freq.length; s++) {
+                limit[s] = ((long) (STATE_LOW >>> scaleBits) << 16) * freq[s];
+                inverse[s] = freq[s] == 0 ? 0 : 1.0 / freq[s];
+            }
+        }
+
+        /** x → (x / f) · 2^scale + x mod f + cum, with the quotient from a double product, corrected by one if it rounded wrong. */
+        long step(long x, int s) {
+            int f = freq[s];
+            long q = (long) (x * inverse[s]);
+            long r = x - q * f;
+            if (r < 0) { q--; r += f; } else if (r >= f) { q++; r -= f; }
+            return (q << scaleBits) + r + cum[s];
+        }
+    }
+
+    /** Packs fields of {@code bits} bits, least significant first, into a segment. */
+    private static final class RawPacker {
+        private final MemorySegment out;
+        private final int bits;
+        private long buffer, at;
+        private int used;
+
+        RawPacker(MemorySegment out, int bits) {
+            this.out = out;
+            this.bits = bits;
+        }
+
+        void put(int field) {
+            buffer |= (long) field << used;
+            used += bits;
+            if (used >= 32) {
+                out.set(U32, at, (int) buffer);
+                at += 4;
+                buffer >>>= 32;
+                used -= 32;
+            }
+        }
+
+        void flush() {
+            for (; used > 0; used -= 8, buffer >>>= 8) out.set(ValueLayout.JAVA_BYTE, at++, (byte) buffer);
+        }
+    }
+
+    @Override
+    public void decode(CodedTensor coded, MemorySegment out) {
+        verify(coded.parts().size() == 4, 0, name + ": expected 4 parts (table, index, stream, raw), got " + coded.parts().size());
+        long n = coded.elements();
+        if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
+        MemorySegment header = coded.part(0), index = coded.part(1), stream = coded.part(2), raw = coded.part(3);
+        verify(header.byteSize() >= HEADER_BYTES, 0, "table part: " + header.byteSize() + " bytes, shorter than the " + HEADER_BYTES + "-byte header");
+        verify(header.get(ValueLayout.JAVA_BYTE, 0) == VERSION, 0, "table part: version " + header.get(ValueLayout.JAVA_BYTE, 0) + ", expected " + VERSION);
+        verify(header.get(ValueLayout.JAVA_BYTE, 1) == k, 1, "table part: " + header.get(ValueLayout.JAVA_BYTE, 1) + " mantissa bits, coder " + name + " codes " + k);
+        int scale = header.get(ValueLayout.JAVA_BYTE, 2);
+        verify(scale >= 8 + k && scale <= 15, 2, "table part: scale bits " + scale + " outside " + (8 + k) + "..15");
+        int lanes = header.get(ValueLayout.JAVA_BYTE, 3);
+        verify(lanes == lanesFor(n), 3, "table part: " + lanes + " lanes, a tensor of " + n + " weights has " + lanesFor(n));
+        int chunk = header.get(U32, 4);
+        verify(Integer.bitCount(chunk) == 1 && chunk >= 256 && chunk <= 1 << 24, 4, "table part: chunk symbols " + Integer.toUnsignedString(chunk) + " is not a power of two in 256..2^24");
+        int expectedCrc = header.get(U32, 8);
+        long chunks = Math.ceilDiv(n, chunk);
+        verify(index.byteSize() == 4 * chunks, 0, "index part: " + index.byteSize() + " bytes, " + chunks + " chunks need " + 4 * chunks);
+        long rawBytes = Math.ceilDiv(Math.multiplyExact(n, rawBits()), 8);
+        verify(raw.byteSize() == rawBytes, 0, "raw part: " + raw.byteSize() + " bytes, expected " + rawBytes);
+        verify((stream.byteSize() & 1) == 0, 0, "stream part: odd byte count " + stream.byteSize());
+        if (n == 0) {
+            verify(header.byteSize() == HEADER_BYTES, HEADER_BYTES, "table part: an empty tensor has no frequency table");
+            verify(stream.byteSize() == 0, 0, "stream part: an empty tensor has no stream");
+            verify(expectedCrc == 0, 8, "table part: an empty tensor's CRC32C is 0");
+            return;
+        }
+        GammaReader bits = new GammaReader(header, HEADER_BYTES, header.byteSize());
+        FrequencyTable table = FrequencyTable.read(bits, 256 << k, scale);
+        verify(HEADER_BYTES + bits.bytesRead() == header.byteSize() && bits.paddingIsZero(), bits.position(), "table part: bytes after the frequency table");
+        // Word offsets of the chunks, validated against the stream before decoding anything.
+        long[] start = new long[Math.toIntExact(chunks + 1)];
+        for (long c = 0; c < chunks; c++) {
+            long count = Integer.toUnsignedLong(index.get(U32, 4 * c));
+            int m = (int) Math.min(chunk, n - c * chunk);
+            verify(count >= 2L * lanes && count <= 2L * lanes + m, 4 * c, "index part: chunk " + c + " has " + count + " words, outside " + 2 * lanes + ".." + (2L * lanes + m));
+            start[(int) c + 1] = start[(int) c] + count;
+        }
+        verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
+
+        long[] dt = table.decodeTable(symbolValues());
+        short[] rawValue = rawValues();
+        int w = rawBits();
+        char[] words = new char[2 * lanes + (int) Math.min(n, chunk) + lanes + 1];
+        byte[] rawIn = new byte[(int) (Math.min(n, chunk) * w / 8) + 16];
+        short[] values = new short[(int) Math.min(n, chunk)];
+        int[] state = new int[lanes];
+        CRC32C crc = new CRC32C();
+        for (long c = 0; c < chunks; c++) {
+            int m = (int) Math.min(chunk, n - c * chunk);
+            int count = (int) (start[(int) c + 1] - start[(int) c]);
+            MemorySegment.copy(stream, C16, 2 * start[(int) c], words, 0, count);
+            java.util.Arrays.fill(words, count, count + lanes + 1, (char) 0);
+            long rawStart = c * chunk * w / 8; // chunks are a multiple of 8 symbols, so they start on a byte
+            int rawCount = (int) Math.min(rawBytes - rawStart, (long) m * w / 8 + 1);
+            MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
+            for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
+            int p = decodeChunk(dt, scale, state, lanes, words, count, rawIn, w, rawValue, values, m);
+            if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
+            for (int lane = 0; lane < lanes; lane++) {
+                if (state[lane] != STATE_LOW) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(state[lane]) + ", not " + STATE_LOW);
+            }
+            MemorySegment dst = out.asSlice(c * chunk * 2, 2L * m);
+            MemorySegment.copy(values, 0, dst, U16, 0, m);
+            crc.update(dst.asByteBuffer());
+        }
+        int actual = (int) crc.getValue();
+        if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
+    }
+
+    /**
+     * Decodes one chunk of m symbols; returns the words consumed (count + up to lanes more when the
+     * stream is corrupt: the caller's array has that much zero guard, and overruns are caught per row).
+     */
+    private static int decodeChunk(long[] dt, int scale, int[] state, int lanes, char[] words, int count,
+                                   byte[] rawIn, int w, short[] rawValue, short[] values, int m) {
+        int mask = (1 << scale) - 1, rawMask = (1 << w) - 1;
+        int p = 2 * lanes;
+        int j = 0;
+        while (j < m) {
+            int rowEnd = Math.min(m, j + lanes);
+            for (int lane = 0; j < rowEnd; lane++, j++) {
+                int x = state[lane];
+                long e = dt[x & mask];
+                x = ((int) e & 0xFFFF) * (x >>> scale) + (x & mask) - ((int) (e >>> 16) & 0xFFFF);
+                int need = ((x >>> 16) - 1) >>> 31;
+                x = x << (need << 4) | (words[p] & -need);
+                p += need;
+                state[lane] = x;
+                long bit = (long) j * w;
+                int r = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7)) & rawMask;
+                values[j] = (short) ((int) (e >>> 32) | rawValue[r]);
+            }
+            if (p > count) return p;
+        }
+        return p;
+    }
+}
