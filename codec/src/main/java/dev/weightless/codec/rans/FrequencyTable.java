@@ -35,9 +35,11 @@ final class FrequencyTable {
         if (n == 0) throw new IllegalArgumentException("no symbols to count");
         if (present > total) throw new IllegalArgumentException(present + " symbols do not fit a scale of " + total);
         int[] f = new int[counts.length];
+        int[] symbols = new int[present];
         long sum = 0;
-        for (int s = 0; s < counts.length; s++) {
+        for (int s = 0, i = 0; s < counts.length; s++) {
             if (counts[s] == 0) continue;
+            symbols[i++] = s;
             f[s] = (int) Math.max(1, Math.min(total, Math.round((double) counts[s] * total / n)));
             sum += f[s];
         }
@@ -45,8 +47,8 @@ final class FrequencyTable {
             int best = -1;
             double bestCost = Double.POSITIVE_INFINITY;
             boolean grow = sum < total;
-            for (int s = 0; s < counts.length; s++) {
-                if (counts[s] == 0 || (!grow && f[s] == 1)) continue;
+            for (int s : symbols) {
+                if (!grow && f[s] == 1) continue;
                 // Bits the symbol's occurrences gain (grow: negative) or lose by the change.
                 double cost = grow ? -counts[s] * Math.log((f[s] + 1.0) / f[s]) : counts[s] * Math.log(f[s] / (f[s] - 1.0));
                 if (cost < bestCost) {
@@ -93,14 +95,14 @@ final class FrequencyTable {
     }
 
     /**
-     * The decoder's table, one entry per slot of the scale: frequency (bits 0..15, up to 2^15), start
-     * (bits 16..31) and the symbol's BF16 bits from {@code value} (bits 32..47).
+     * The decoder's table, one entry per slot of the scale: the slot's offset within its symbol's range
+     * (bits 0..15), the symbol's frequency (bits 16..31; the next state is freq × (x >> scale) + offset)
+     * and its BF16 bits from {@code value} (bits 32..47).
      */
     long[] decodeTable(int[] value) {
         long[] t = new long[1 << scaleBits];
         for (int s = 0; s < freq.length; s++) {
-            long entry = freq[s] | (long) cum[s] << 16 | (long) (value[s] & 0xFFFF) << 32;
-            for (int i = cum[s], end = cum[s] + freq[s]; i < end; i++) t[i] = entry;
+            for (int i = 0; i < freq[s]; i++) t[cum[s] + i] = i | (long) freq[s] << 16 | (long) (value[s] & 0xFFFF) << 32;
         }
         return t;
     }

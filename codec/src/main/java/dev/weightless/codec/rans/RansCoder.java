@@ -33,13 +33,14 @@ public final class RansCoder implements Coder {
     static final int VERSION = 1;
     static final int HEADER_BYTES = 12;
     static final int STATE_LOW = 1 << 16;
-    static final int DEFAULT_SCALE_BITS = 12;
-    static final int DEFAULT_CHUNK_SYMBOLS = 1 << 17;
+    static final int DEFAULT_SCALE_BITS = 14;
+    static final int DEFAULT_CHUNK_SYMBOLS = 1 << 18;
     static final int MAX_LANES = 32;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final String name;
     private final int k;
@@ -88,13 +89,6 @@ public final class RansCoder implements Coder {
         return value;
     }
 
-    /** BF16 bits of each raw field (sign and low mantissa bits in place). */
-    private short[] rawValues() {
-        short[] value = new short[1 << rawBits()];
-        for (int r = 0; r < value.length; r++) value[r] = (short) ((r >>> (7 - k)) << 15 | r & ((1 << (7 - k)) - 1));
-        return value;
-    }
-
     @Override
     public CodedTensor encode(MemorySegment bf16, Arena arena) {
         if ((bf16.byteSize() & 1) != 0) throw new IllegalArgumentException("BF16 data must have an even byte count, got " + bf16.byteSize());
@@ -109,7 +103,7 @@ public final class RansCoder implements Coder {
         for (long c = 0; c < chunks; c++) {
             int m = load(bf16, c, n, v);
             crc.update(bf16.asSlice(c * chunkSymbols * 2, 2L * m).asByteBuffer());
-            for (int j = 0; j < m; j++) counts[symbolOf(v[j])]++;
+            for (int j = 0; j < m; j++) counts[symbolOf(v[j])]++; // the bulk of encode time is pass 2
         }
         GammaWriter tableBits = new GammaWriter();
         FrequencyTable table = n == 0 ? null : FrequencyTable.quantize(counts, scaleBits);
@@ -142,11 +136,11 @@ public final class RansCoder implements Coder {
                 int lane = j & (lanes - 1);
                 int s = symbolOf(v[j]);
                 long x = state[lane];
-                if (x >= enc.limit[s]) {
-                    chunkWords[--p] = (char) x;
-                    x >>>= 16;
-                }
-                state[lane] = enc.step(x, s);
+                // Branch-free renormalisation: the word is always stored, and kept only when x reached the limit.
+                int emit = (int) ((enc.limit[s] - 1 - x) >>> 63);
+                chunkWords[p - 1] = (char) x;
+                p -= emit;
+                state[lane] = enc.step(x >>> (emit << 4), s);
             }
             for (int lane = lanes - 1; lane >= 0; lane--) {
                 chunkWords[--p] = (char) (state[lane] >>> 16);
@@ -269,11 +263,11 @@ public final class RansCoder implements Coder {
         verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
 
         long[] dt = table.decodeTable(symbolValues());
-        short[] rawValue = rawValues();
         int w = rawBits();
-        char[] words = new char[2 * lanes + (int) Math.min(n, chunk) + lanes + 1];
-        byte[] rawIn = new byte[(int) (Math.min(n, chunk) * w / 8) + 16];
-        short[] values = new short[(int) Math.min(n, chunk)];
+        int most = (int) Math.min(n, chunk);
+        char[] words = new char[2 * lanes + most + lanes + 1];
+        byte[] rawIn = new byte[most * w / 8 + 16];
+        byte[] values = new byte[2 * most + 8];
         int[] state = new int[lanes];
         CRC32C crc = new CRC32C();
         for (long c = 0; c < chunks; c++) {
@@ -285,44 +279,79 @@ public final class RansCoder implements Coder {
             int rawCount = (int) Math.min(rawBytes - rawStart, (long) m * w / 8 + 1);
             MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
             for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
-            int p = decodeChunk(dt, scale, state, lanes, words, count, rawIn, w, rawValue, values, m);
+            int p = decodeSymbols(dt, scale, state, lanes, words, count, values, m);
             if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
             for (int lane = 0; lane < lanes; lane++) {
                 if (state[lane] != STATE_LOW) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(state[lane]) + ", not " + STATE_LOW);
             }
-            MemorySegment dst = out.asSlice(c * chunk * 2, 2L * m);
-            MemorySegment.copy(values, 0, dst, U16, 0, m);
-            crc.update(dst.asByteBuffer());
+            joinRaw(rawIn, w, values, m);
+            crc.update(values, 0, 2 * m);
+            MemorySegment.copy(values, 0, out, ValueLayout.JAVA_BYTE, c * chunk * 2, 2 * m);
         }
         int actual = (int) crc.getValue();
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
     }
 
     /**
-     * Decodes one chunk of m symbols; returns the words consumed (count + up to lanes more when the
-     * stream is corrupt: the caller's array has that much zero guard, and overruns are caught per row).
+     * Decodes one chunk's m symbols into the exponent and top-mantissa bits of {@code values}; returns
+     * the words consumed (up to lanes more than count when the stream is corrupt: the caller's array has
+     * that much zero guard, and overruns are caught after each row).
      */
-    private static int decodeChunk(long[] dt, int scale, int[] state, int lanes, char[] words, int count,
-                                   byte[] rawIn, int w, short[] rawValue, short[] values, int m) {
-        int mask = (1 << scale) - 1, rawMask = (1 << w) - 1;
+    private static int decodeSymbols(long[] dt, int scale, int[] state, int lanes, char[] words, int count, byte[] values, int m) {
+        int mask = (1 << scale) - 1;
         int p = 2 * lanes;
         int j = 0;
-        while (j < m) {
-            int rowEnd = Math.min(m, j + lanes);
-            for (int lane = 0; j < rowEnd; lane++, j++) {
+        for (int full = m - m % lanes; j < full; j += lanes) {
+            for (int lane = 0; lane < lanes; lane++) {
                 int x = state[lane];
                 long e = dt[x & mask];
-                x = ((int) e & 0xFFFF) * (x >>> scale) + (x & mask) - ((int) (e >>> 16) & 0xFFFF);
+                int fb = (int) e;
+                x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+                // Branch-free refill (a branch here mispredicts on a quarter of the symbols): need = 1 when x < 2^16.
                 int need = ((x >>> 16) - 1) >>> 31;
                 x = x << (need << 4) | (words[p] & -need);
                 p += need;
                 state[lane] = x;
-                long bit = (long) j * w;
-                int r = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7)) & rawMask;
-                values[j] = (short) ((int) (e >>> 32) | rawValue[r]);
+                SHORT_IN_BYTES.set(values, 2 * (j + lane), (short) (e >>> 32));
             }
             if (p > count) return p;
         }
+        for (int lane = 0; j < m; lane++, j++) {
+            int x = state[lane];
+            long e = dt[x & mask];
+            int fb = (int) e;
+            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+            if (x >>> 16 == 0) x = x << 16 | words[p++];
+            state[lane] = x;
+            SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 32));
+        }
         return p;
+    }
+
+    /**
+     * ORs the raw fields (w bits: sign above 7 − (8 − w) low mantissa bits) into the m values, eight at a
+     * time: one 64-bit load holds eight fields, spread into two words of four 16-bit lanes.
+     */
+    private static void joinRaw(byte[] rawIn, int w, byte[] values, int m) {
+        int low = w - 1;
+        long fieldMask = (1L << w) - 1;
+        long lowLanes = ((1L << low) - 1) * 0x0001000100010001L;
+        int j = 0;
+        for (; j + 8 <= m; j += 8) {
+            long r = (long) LONG_IN_BYTES.get(rawIn, j * w >>> 3);
+            long a = (r & fieldMask) | (r >>> w & fieldMask) << 16 | (r >>> 2 * w & fieldMask) << 32 | (r >>> 3 * w & fieldMask) << 48;
+            long b = r >>> 4 * w;
+            b = (b & fieldMask) | (b >>> w & fieldMask) << 16 | (b >>> 2 * w & fieldMask) << 32 | (b >>> 3 * w & fieldMask) << 48;
+            a = (a >>> low & 0x0001000100010001L) << 15 | a & lowLanes;
+            b = (b >>> low & 0x0001000100010001L) << 15 | b & lowLanes;
+            LONG_IN_BYTES.set(values, 2 * j, (long) LONG_IN_BYTES.get(values, 2 * j) | a);
+            LONG_IN_BYTES.set(values, 2 * j + 8, (long) LONG_IN_BYTES.get(values, 2 * j + 8) | b);
+        }
+        for (; j < m; j++) {
+            long bit = (long) j * w;
+            int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
+            short v = (short) SHORT_IN_BYTES.get(values, 2 * j);
+            SHORT_IN_BYTES.set(values, 2 * j, (short) (v | (f >>> low) << 15 | f & ((1 << low) - 1)));
+        }
     }
 }
