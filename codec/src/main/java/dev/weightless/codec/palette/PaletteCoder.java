@@ -36,6 +36,11 @@ public final class PaletteCoder implements Coder {
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Marks the escape code's lane in the decode tables (bit 15: no exponent sets it). */
+    private static final int ESCAPE_MARK = 0x8000;
+    private static final long ESCAPES = 0x8000800080008000L;
     /** BF16 bits of each sign|mantissa byte. */
     private static final short[] SIGN_MANTISSA = new short[256];
 
@@ -155,15 +160,19 @@ public final class PaletteCoder implements Coder {
         verify(codes.byteSize() == codeBytes, 0, "codes part: " + codes.byteSize() + " bytes, expected " + codeBytes);
         verify(sm.byteSize() == n, 0, "sm part: " + sm.byteSize() + " bytes, expected " + n);
         verify(bits > 0 || escapes.byteSize() == 0, 0, "escapes part: a palette of width 0 has no escapes");
-        short[] exponentBits = new short[1 << Math.max(bits, 0)];
-        for (int i = 0; i < entries; i++) exponentBits[i] = (short) ((table.get(ValueLayout.JAVA_BYTE, HEADER_BYTES + i) & 0xFF) << 7);
+        // BF16 bits of each code; the escape code is marked by bit 15 (the sign's place, filled from sm later).
+        int[] exponentBits = new int[1 << bits];
+        for (int i = 0; i < entries; i++) exponentBits[i] = (table.get(ValueLayout.JAVA_BYTE, HEADER_BYTES + i) & 0xFF) << 7;
         int escapeCode = bits == 0 ? -1 : (1 << bits) - 1;
+        if (bits > 0) exponentBits[escapeCode] = ESCAPE_MARK;
+        // Two codes per lookup: their BF16 bits in two 16-bit lanes.
+        int[] pairs = new int[1 << 2 * bits];
+        for (int i = 0; i < pairs.length; i++) pairs[i] = exponentBits[i & ((1 << bits) - 1)] | exponentBits[i >>> bits] << 16;
 
         byte[] codeIn = new byte[(int) Math.min(n, CHUNK_SYMBOLS) * bits / 8 + 16];
         byte[] smIn = new byte[(int) Math.min(n, CHUNK_SYMBOLS)];
         byte[] escIn = new byte[smIn.length];
-        short[] values = new short[smIn.length];
-        int mask = (1 << bits) - 1;
+        byte[] values = new byte[2 * smIn.length + 8];
         CRC32C crc = new CRC32C();
         for (long c = 0; c < chunks; c++) {
             int m = (int) Math.min(CHUNK_SYMBOLS, n - c * CHUNK_SYMBOLS);
@@ -176,45 +185,51 @@ public final class PaletteCoder implements Coder {
             MemorySegment.copy(codes, ValueLayout.JAVA_BYTE, codeStart, codeIn, 0, (int) Math.min(codeBytes - codeStart, m * bits / 8 + 1));
             MemorySegment.copy(sm, ValueLayout.JAVA_BYTE, c * CHUNK_SYMBOLS, smIn, 0, m);
             MemorySegment.copy(escapes, ValueLayout.JAVA_BYTE, first, escIn, 0, esc);
-            int used = bits == 0 ? decodeSingle(exponentBits[0], smIn, values, m) : decodeChunk(codeIn, bits, mask, escapeCode, exponentBits, escIn, esc, smIn, values, m);
+            int used = decodeChunk(codeIn, bits, pairs, escIn, smIn, values, m);
             if (used != esc) throw new MalformedInputException(8 * c, "index part: chunk " + c + " has " + used + " escape codes, the index gives " + esc);
-            MemorySegment dst = out.asSlice(c * CHUNK_SYMBOLS * 2, 2L * m);
-            MemorySegment.copy(values, 0, dst, U16, 0, m);
-            crc.update(dst.asByteBuffer());
+            crc.update(values, 0, 2 * m);
+            MemorySegment.copy(values, 0, out, ValueLayout.JAVA_BYTE, c * CHUNK_SYMBOLS * 2, 2 * m);
         }
         int actual = (int) crc.getValue();
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
     }
 
-    private static int decodeSingle(short exponent, byte[] smIn, short[] values, int m) {
-        for (int j = 0; j < m; j++) values[j] = (short) (exponent | SIGN_MANTISSA[smIn[j] & 0xFF]);
-        return 0;
-    }
-
-    /** Decodes m weights; returns the escape codes met (the caller checks them against the index; reads past esc see zeros). */
-    private static int decodeChunk(byte[] codeIn, int bits, int mask, int escapeCode, short[] exponentBits,
-                                   byte[] escIn, int esc, byte[] smIn, short[] values, int m) {
+    /**
+     * Decodes m weights, four at a time: two pair lookups give four exponents in 16-bit lanes, a SWAR
+     * spread gives four sign|mantissa lanes; a group holding an escape takes the slow path. Returns the
+     * escape codes met (the caller checks them against the index; escIn is as long as a chunk, so a wrong
+     * count can read stale bytes but never outside it).
+     */
+    private static int decodeChunk(byte[] codeIn, int bits, int[] pairs, byte[] escIn, byte[] smIn, byte[] values, int m) {
         int used = 0;
-        // Codes per 64-bit load: a whole number of bytes of codes (56, 24, 16 or 8), so every load starts on a byte.
-        int perLong = 8 * (7 / bits);
+        int pairMask = (1 << 2 * bits) - 1;
         int j = 0;
-        for (; j + perLong <= m; j += perLong) {
-            long word = (long) LONG_IN_BYTES.get(codeIn, j * bits >>> 3);
-            for (int i = 0; i < perLong; i++, word >>>= bits) {
-                int code = (int) word & mask;
-                int e = exponentBits[code];
-                // used < m ≤ escIn.length: a weight has at most one escape; a count that disagrees with the index is rejected by the caller
-                if (code == escapeCode) e = (escIn[used++] & 0xFF) << 7;
-                values[j + i] = (short) (e | SIGN_MANTISSA[smIn[j + i] & 0xFF]);
+        for (; j + 4 <= m; j += 4) {
+            int bit = j * bits;
+            long codes = (long) LONG_IN_BYTES.get(codeIn, bit >>> 3) >>> (bit & 7);
+            long lanes = pairs[(int) codes & pairMask] & 0xFFFFFFFFL | (long) pairs[(int) (codes >>> 2 * bits) & pairMask] << 32;
+            if ((lanes & ESCAPES) != 0) {
+                for (int i = 0; i < 4; i++) {
+                    if ((lanes >>> 16 * i & ESCAPE_MARK) != 0) lanes ^= (long) (ESCAPE_MARK | (escIn[used++] & 0xFF) << 7) << 16 * i;
+                }
             }
+            LONG_IN_BYTES.set(values, 2 * j, lanes | signMantissaLanes((int) INT_IN_BYTES.get(smIn, j)));
         }
         for (; j < m; j++) {
             int bit = j * bits;
-            int code = (int) ((long) LONG_IN_BYTES.get(codeIn, bit >>> 3) >>> (bit & 7)) & mask;
-            int e = exponentBits[code];
-            if (code == escapeCode) e = (escIn[used++] & 0xFF) << 7;
-            values[j] = (short) (e | SIGN_MANTISSA[smIn[j] & 0xFF]);
+            int code = (int) ((long) LONG_IN_BYTES.get(codeIn, bit >>> 3) >>> (bit & 7)) & ((1 << bits) - 1);
+            int e = pairs[code] & 0xFFFF;
+            if (e == ESCAPE_MARK) e = (escIn[used++] & 0xFF) << 7;
+            SHORT_IN_BYTES.set(values, 2 * j, (short) (e | SIGN_MANTISSA[smIn[j] & 0xFF]));
         }
         return used;
+    }
+
+    /** Four sign|mantissa bytes placed where they go in four BF16 values (bit 15 and bits 0..6 of each lane). */
+    private static long signMantissaLanes(int four) {
+        long x = four & 0xFFFFFFFFL;
+        x = (x | x << 16) & 0x0000FFFF0000FFFFL;
+        x = (x | x << 8) & 0x00FF00FF00FF00FFL;
+        return (x & 0x0080008000800080L) << 8 | x & 0x007F007F007F007FL;
     }
 }

@@ -301,8 +301,10 @@ public final class RansCoder implements Coder {
         int mask = (1 << scale) - 1;
         int p = 2 * lanes;
         int j = 0;
-        for (int full = m - m % lanes; j < full; j += lanes) {
-            for (int lane = 0; lane < lanes; lane++) {
+        int laneMask = lanes - 1;
+        // One flat loop over whole rows (symbol j is lane j mod lanes), checked for overruns once per row.
+        for (int full = m - m % lanes; j < full; j++) {
+                int lane = j & laneMask;
                 int x = state[lane];
                 long e = dt[x & mask];
                 int fb = (int) e;
@@ -312,9 +314,8 @@ public final class RansCoder implements Coder {
                 x = x << (need << 4) | (words[p] & -need);
                 p += need;
                 state[lane] = x;
-                SHORT_IN_BYTES.set(values, 2 * (j + lane), (short) (e >>> 32));
-            }
-            if (p > count) return p;
+                SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 32));
+                if (lane == laneMask && p > count) return p;
         }
         for (int lane = 0; j < m; lane++, j++) {
             int x = state[lane];
