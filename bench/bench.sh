@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark), `bench/bench.sh fuzz [args]`
 # `bench/bench.sh entropy [model.safetensors]` (context entropies, codec/NOTES.md) or
-# `bench/bench.sh ratios [model.safetensors [coder]]` (coded size per coder).
+# `bench/bench.sh ratios [model.safetensors [coder]]` (coded size per coder) or
+# `bench/bench.sh chart JMH_RESULT.json OUT.png` (ratio against decode speed, from a CoderBenchmark run with -rf json).
 # Build first: mvn -B package -DskipTests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +22,10 @@ fi
 if [ "${1:-}" = "ratios" ]; then
   shift
   exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.CoderRatios "$@"
+fi
+if [ "${1:-}" = "chart" ]; then
+  shift
+  exec "$java_bin" "${flags[@]}" -Djava.awt.headless=true -Xmx4g -cp "$cp" dev.weightless.bench.CoderChart "$@"
 fi
 if [ "${1:-}" = "fuzz" ]; then
   shift
