@@ -125,9 +125,9 @@ public final class RansCoder implements Coder {
         long[] state = new long[lanes];
         MemorySegment raw = arena.allocate(Math.ceilDiv(Math.multiplyExact(n, rawBits()), 8));
         RawPacker packer = new RawPacker(raw, rawBits());
-        // Words of all chunks: at most one per symbol plus the states, so n + 2 × lanes × chunks.
-        char[] all = new char[Math.toIntExact(Math.addExact(n, 2L * lanes * chunks))];
-        int used = 0;
+        // Each chunk's words, kept until the stream's size is known (a tensor may exceed 2^31 symbols; a chunk never does).
+        java.util.List<char[]> chunkStreams = new java.util.ArrayList<>();
+        long used = 0;
         for (long c = 0; c < chunks; c++) {
             int m = load(bf16, c, n, v);
             java.util.Arrays.fill(state, STATE_LOW);
@@ -147,14 +147,18 @@ public final class RansCoder implements Coder {
                 chunkWords[--p] = (char) state[lane];
             }
             int count = chunkWords.length - p;
-            System.arraycopy(chunkWords, p, all, used, count);
+            chunkStreams.add(java.util.Arrays.copyOfRange(chunkWords, p, chunkWords.length));
             used += count;
             index.set(U32, 4 * c, count);
             for (int j = 0; j < m; j++) packer.put(rawOf(v[j]));
         }
         packer.flush();
-        MemorySegment stream = arena.allocate(2L * used);
-        MemorySegment.copy(all, 0, stream, C16, 0, used);
+        MemorySegment stream = arena.allocate(Math.multiplyExact(2L, used));
+        long at = 0;
+        for (char[] words : chunkStreams) {
+            MemorySegment.copy(words, 0, stream, C16, at, words.length);
+            at += 2L * words.length;
+        }
         return new CodedTensor(name, n, List.of(header, index, stream, raw));
     }
 
