@@ -27,7 +27,9 @@ import static dev.weightless.codec.MalformedInputException.verify;
  * <p>Parts: {@code table} (version, k, scale bits, lanes, chunk symbols, CRC32C, gamma-coded frequencies),
  * {@code index} (u32 word count of each chunk), {@code stream} (per chunk: the lanes' final states as
  * two u16 words each, then the renormalisation words in decode order), {@code raw} (LSB-first fields of
- * 8 − k bits: sign above the low mantissa bits). Every byte of them counts in the coded size.
+ * 8 − k bits: sign above the low mantissa bits, for every weight except the last ⌊31 / (8 − k)⌋ rows of
+ * each 32-lane chunk, whose fields are the low bits of the lanes' initial states 2^31 + fields: see
+ * {@link #backRows}). Every byte of them counts in the coded size.
  */
 public final class RansCoder implements Coder {
     static final int VERSION = 1;
@@ -78,6 +80,28 @@ public final class RansCoder implements Coder {
 
     private int rawBits() { return 8 - k; }
 
+    /**
+     * Rows at the end of a chunk whose raw fields ride in the lanes' initial encoder states instead of the
+     * raw part ("bits back"): a lane's state starts at 2^31 plus up to 31 bits of fields and the decoder
+     * ends with exactly that state, so the 32 flushed states cost about 1 bit each instead of 32. Only
+     * 32-lane chunks that are long enough, so that chunks stay byte-aligned in the raw part.
+     */
+    private int backRows(int lanes, int m) {
+        int rows = 31 / rawBits();
+        return lanes == MAX_LANES && m >= rows * lanes ? rows : 0;
+    }
+
+    /** Size of the raw part: every weight's field except those carried in initial states. */
+    private long rawBytes(long n, int lanes, int chunk) {
+        long chunks = Math.ceilDiv(n, chunk);
+        long fields = n;
+        if (chunks > 0) {
+            fields -= (chunks - 1) * backRows(lanes, chunk) * lanes;
+            fields -= (long) backRows(lanes, (int) (n - (chunks - 1) * chunk)) * lanes;
+        }
+        return Math.ceilDiv(Math.multiplyExact(fields, rawBits()), 8);
+    }
+
     private int symbolOf(int v) { return ((v >>> 7) & 0xFF) << k | (v & 0x7F) >>> (7 - k); }
 
     private int rawOf(int v) { return (v >>> 15 & 1) << (7 - k) | v & ((1 << (7 - k)) - 1); }
@@ -123,14 +147,20 @@ public final class RansCoder implements Coder {
         SymbolEncoder enc = table == null ? null : new SymbolEncoder(table);
         char[] chunkWords = new char[2 * lanes + v.length];
         long[] state = new long[lanes];
-        MemorySegment raw = arena.allocate(Math.ceilDiv(Math.multiplyExact(n, rawBits()), 8));
+        MemorySegment raw = arena.allocate(rawBytes(n, lanes, chunkSymbols));
         RawPacker packer = new RawPacker(raw, rawBits());
         // Each chunk's words, kept until the stream's size is known (a tensor may exceed 2^31 symbols; a chunk never does).
         java.util.List<char[]> chunkStreams = new java.util.ArrayList<>();
         long used = 0;
         for (long c = 0; c < chunks; c++) {
             int m = load(bf16, c, n, v);
-            java.util.Arrays.fill(state, STATE_LOW);
+            int back = backRows(lanes, m);
+            int kept = m - back * lanes;
+            for (int lane = 0; lane < lanes; lane++) {
+                long payload = 0;
+                for (int r = 0; r < back; r++) payload |= (long) rawOf(v[kept + r * lanes + lane]) << (r * rawBits());
+                state[lane] = back == 0 ? STATE_LOW : 1L << 31 | payload;
+            }
             int p = chunkWords.length;
             for (int j = m - 1; j >= 0; j--) {
                 int lane = j & (lanes - 1);
@@ -150,7 +180,7 @@ public final class RansCoder implements Coder {
             chunkStreams.add(java.util.Arrays.copyOfRange(chunkWords, p, chunkWords.length));
             used += count;
             index.set(U32, 4 * c, count);
-            for (int j = 0; j < m; j++) packer.put(rawOf(v[j]));
+            for (int j = 0; j < kept; j++) packer.put(rawOf(v[j]));
         }
         packer.flush();
         MemorySegment stream = arena.allocate(Math.multiplyExact(2L, used));
@@ -244,7 +274,7 @@ public final class RansCoder implements Coder {
         int expectedCrc = header.get(U32, 8);
         long chunks = Math.ceilDiv(n, chunk);
         verify(index.byteSize() == 4 * chunks, 0, "index part: " + index.byteSize() + " bytes, " + chunks + " chunks need " + 4 * chunks);
-        long rawBytes = Math.ceilDiv(Math.multiplyExact(n, rawBits()), 8);
+        long rawBytes = rawBytes(n, lanes, chunk);
         verify(raw.byteSize() == rawBytes, 0, "raw part: " + raw.byteSize() + " bytes, expected " + rawBytes);
         verify((stream.byteSize() & 1) == 0, 0, "stream part: odd byte count " + stream.byteSize());
         if (n == 0) {
@@ -279,16 +309,26 @@ public final class RansCoder implements Coder {
             int count = (int) (start[(int) c + 1] - start[(int) c]);
             MemorySegment.copy(stream, C16, 2 * start[(int) c], words, 0, count);
             java.util.Arrays.fill(words, count, count + lanes + 1, (char) 0);
-            long rawStart = c * chunk * w / 8; // chunks are a multiple of 8 symbols, so they start on a byte
-            int rawCount = (int) Math.min(rawBytes - rawStart, (long) m * w / 8 + 1);
+            int back = backRows(lanes, m);
+            int kept = m - back * lanes;
+            // Earlier chunks are whole; whole chunks hold a multiple of 8 raw fields, so each starts on a byte.
+            long rawStart = c * (chunk - (long) backRows(lanes, chunk) * lanes) * w / 8;
+            int rawCount = (int) Math.min(rawBytes - rawStart, (long) kept * w / 8 + 1);
             MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
             for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
             int p = decodeSymbols(dt, scale, state, lanes, words, count, values, m);
             if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
             for (int lane = 0; lane < lanes; lane++) {
-                if (state[lane] != STATE_LOW) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(state[lane]) + ", not " + STATE_LOW);
+                int x = state[lane];
+                boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
+                if (!valid) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
+                for (int r = 0; r < back; r++) {
+                    int f = x >>> (r * w) & ((1 << w) - 1);
+                    int at = 2 * (kept + r * lanes + lane);
+                    SHORT_IN_BYTES.set(values, at, (short) ((short) SHORT_IN_BYTES.get(values, at) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
+                }
             }
-            joinRaw(rawIn, w, values, m);
+            joinRaw(rawIn, w, values, kept);
             crc.update(values, 0, 2 * m);
             MemorySegment.copy(values, 0, out, ValueLayout.JAVA_BYTE, c * chunk * 2, 2 * m);
         }

@@ -77,7 +77,10 @@ class CoderRoundTripTest {
             for (int scale : new int[] {8 + k, 12, 15}) {
                 dev.weightless.codec.rans.RansCoder c = new dev.weightless.codec.rans.RansCoder("rans-test", k, scale, 256);
                 try (Arena arena = Arena.ofConfined()) {
-                    for (MemorySegment in : List.of(Samples.gaussian(arena, 10_007, 0.02, k), Samples.geometric(arena, 3_001, scale))) {
+                    // 10,007 weights: 16 lanes; 18,020 and 18,120: 32 lanes with raw fields carried in the initial states of
+                    // every whole chunk, and a last chunk too short for that (100 weights) or long enough (200).
+                    for (MemorySegment in : List.of(Samples.gaussian(arena, 10_007, 0.02, k), Samples.geometric(arena, 3_001, scale),
+                            Samples.gaussian(arena, 18_020, 0.02, scale), Samples.uniform(arena, 18_120, k))) {
                         CodedTensor coded = c.encode(in, arena);
                         MemorySegment out = arena.allocate(in.byteSize());
                         c.decode(coded, out);
