@@ -82,9 +82,10 @@ public final class RansCoder implements Coder {
 
     /**
      * Rows at the end of a chunk whose raw fields ride in the lanes' initial encoder states instead of the
-     * raw part ("bits back"): a lane's state starts at 2^31 plus up to 31 bits of fields and the decoder
-     * ends with exactly that state, so the 32 flushed states cost about 1 bit each instead of 32. Only
-     * 32-lane chunks that are long enough, so that chunks stay byte-aligned in the raw part.
+     * raw part ("bits back"): a lane's state starts at 2^31 plus up to 30 bits of fields and the decoder
+     * ends with exactly that state. A full initial state emits one more word than one at 2^16, so this
+     * saves about 14 of the 32 bits each flushed state costs (codec/NOTES.md). Only 32-lane chunks that
+     * are long enough, so that every whole chunk's raw fields start on a byte.
      */
     private int backRows(int lanes, int m) {
         int rows = 31 / rawBits();
