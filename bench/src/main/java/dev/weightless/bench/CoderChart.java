@@ -92,7 +92,7 @@ public final class CoderChart {
     }
 
     private static void draw(Map<String, Double> gbps, Map<String, Double> ratio, double bound, Path out) throws IOException {
-        int w = 960, h = 600, left = 80, right = 300, top = 50, bottom = 70;
+        int w = 960, h = 620, left = 80, right = 300, top = 70, bottom = 70;
         double xMax = Math.ceil(gbps.values().stream().mapToDouble(Double::doubleValue).max().orElse(1) * 1.15 * 10) / 10;
         double yMin = 64, yMax = Math.max(80, Math.ceil(100 * ratio.values().stream().mapToDouble(Double::doubleValue).max().orElse(0.8) + 1));
         BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
@@ -123,9 +123,9 @@ public final class CoderChart {
         g.setColor(Color.BLACK);
         g.drawRect(left, top, pw, ph);
         g.drawString("single-thread CPU decode, GB/s of BF16 (JMH)", left + pw / 2 - 130, h - 25);
-        g.drawString("size, % of BF16 bytes (lower is better)", 10, top - 20);
+        g.drawString("size, % of BF16 bytes (lower is better)", 10, top - 12);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        g.drawString("all-MiniLM-L6-v2 in BF16: ratio against decode speed", left, 25);
+        g.drawString("all-MiniLM-L6-v2 in BF16: ratio against decode speed", left, 24);
         // Reference lines: the bound measured here, peers' reported ratios (other models, speeds not measured here).
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         Map<String, Double> lines = new LinkedHashMap<>();
@@ -135,8 +135,9 @@ public final class CoderChart {
         lines.put("BigSmall, self-reported (65.6%)", 65.6);
         lines.put("zstd -9, reported (~77%)", 77.0);
         g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
-        int labelY = top + 10;
-        for (var e : lines.entrySet()) {
+        int labelY = top - 20;
+        List<Map.Entry<String, Double>> byHeight = lines.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).toList();
+        for (var e : byHeight) {
             int Y = (int) py.applyAsDouble(e.getValue());
             g.setColor(e.getKey().startsWith("exponent") ? new Color(200, 60, 60) : new Color(120, 120, 200));
             g.drawLine(left, Y, left + pw, Y);
@@ -144,12 +145,17 @@ public final class CoderChart {
             labelY = Math.max(labelY, Y + 4) + 16;
         }
         g.setStroke(new BasicStroke(1f));
+        List<java.awt.Rectangle> taken = new java.util.ArrayList<>();
         for (String name : gbps.keySet()) {
             int X = (int) px.applyAsDouble(gbps.get(name)), Y = (int) py.applyAsDouble(100 * ratio.get(name));
             g.setColor(name.startsWith("zstd") ? new Color(110, 110, 110) : new Color(20, 110, 60));
             g.fillOval(X - 5, Y - 5, 10, 10);
             g.setColor(Color.BLACK);
-            g.drawString(String.format(Locale.ROOT, "%s %.2f%%", name, 100 * ratio.get(name)), X + 8, Y - 6);
+            String label = String.format(Locale.ROOT, "%s %.2f%%", name, 100 * ratio.get(name));
+            java.awt.Rectangle box = new java.awt.Rectangle(X + 8, Y - 18, g.getFontMetrics().stringWidth(label), 14);
+            while (taken.stream().anyMatch(box::intersects)) box.translate(0, 15); // labels of nearby points step down
+            taken.add(box);
+            g.drawString(label, box.x, box.y + 12);
         }
         g.dispose();
         ImageIO.write(image, "png", out.toFile());
