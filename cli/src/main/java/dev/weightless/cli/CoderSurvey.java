@@ -158,8 +158,12 @@ final class CoderSurvey {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "%s: %d BF16 tensors, %,d weights, %,d bytes of BF16%n", file, r.tensors(), r.weights(), r.bf16Bytes()));
         s.append(String.format(Locale.ROOT, "%-10s %15s %9s %12s %12s %12s%n", "coder", "bytes", "ratio", "bits/weight", "encode GB/s", "decode GB/s"));
+        if (r.bf16Bytes() == 0) {
+            s.append("no BF16 data: nothing to code\n");
+            return s.toString();
+        }
         for (Row row : r.rows()) {
-            double ratio = r.bf16Bytes() == 0 ? 1 : (double) row.bytes() / r.bf16Bytes();
+            double ratio = (double) row.bytes() / r.bf16Bytes();
             s.append(String.format(Locale.ROOT, "%-10s %,15d %8.3f%% %12.4f %12.3g %12.3g%n", row.name(), row.bytes(), 100 * ratio, 16 * ratio,
                     r.bf16Bytes() / row.encodeSeconds() / 1e9, r.bf16Bytes() / row.decodeSeconds() / 1e9));
         }
