@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark), `bench/bench.sh fuzz [args]`
-# `bench/bench.sh entropy [model.safetensors]` (context entropies, codec/NOTES.md) or
-# `bench/bench.sh ratios [model.safetensors [coder]]` (coded size per coder) or
+# Runs the benchmarks. JMH: `bench/bench.sh [JMH args]` (e.g. CodecBenchmark, CoderBenchmark). Others:
+# `bench/bench.sh fuzz [args]` (mutation fuzz run), `bench/bench.sh entropy [model.safetensors]` (context
+# entropies, codec/NOTES.md), `bench/bench.sh ratios [model.safetensors [coder]]` (coded size per coder),
 # `bench/bench.sh chart JMH_RESULT.json OUT.png` (ratio against decode speed, from a CoderBenchmark run with -rf json).
 # Build first: mvn -B package -DskipTests
 set -euo pipefail

@@ -96,22 +96,23 @@ public final class ContextEntropy {
 
     private static int above(short[] v, int i, int row) { return i < row ? 256 : e(v[i - row]); }
 
+    /** A context that needs the row length. */
     private interface Ctx { int of(short[] v, int i, int row); }
 
-    private static double[] measure(List<short[]> tensors, List<Integer> rows, Ctx ctx, IntBinaryOperatorOnShorts sym) {
+    private static double[] measure(List<short[]> tensors, List<Integer> rows, Ctx ctx, Feature sym) {
         return measure(tensors, rows, ctx, sym, 0);
     }
 
-    private static double[] measure(List<short[]> tensors, List<Integer> rows, IntBinaryOperatorOnShorts ctx0, IntBinaryOperatorOnShorts sym) {
+    private static double[] measure(List<short[]> tensors, List<Integer> rows, Feature ctx0, Feature sym) {
         return measure(tensors, rows, (v, i, r) -> ctx0.of(v, i), sym, 0);
     }
 
-    private static double[] measure(List<short[]> tensors, List<Integer> rows, IntBinaryOperatorOnShorts ctx0, IntBinaryOperatorOnShorts sym, int positionBuckets) {
+    private static double[] measure(List<short[]> tensors, List<Integer> rows, Feature ctx0, Feature sym, int positionBuckets) {
         return measure(tensors, rows, (v, i, r) -> ctx0.of(v, i), sym, positionBuckets);
     }
 
     /** Sum over tensors of n × H(symbol | context) with the tensor's own counts; contexts optionally split by position in the row. */
-    private static double[] measure(List<short[]> tensors, List<Integer> rows, Ctx ctx, IntBinaryOperatorOnShorts sym, int positionBuckets) {
+    private static double[] measure(List<short[]> tensors, List<Integer> rows, Ctx ctx, Feature sym, int positionBuckets) {
         double bits = 0;
         long cells = 0;
         for (int t = 0; t < tensors.size(); t++) {
@@ -132,7 +133,7 @@ public final class ContextEntropy {
     }
 
     /** The same with one table for all tensors. */
-    private static double[] global(List<short[]> tensors, IntBinaryOperatorOnShorts sym) {
+    private static double[] global(List<short[]> tensors, Feature sym) {
         long[] h = new long[65536];
         for (short[] v : tensors) for (int i = 0; i < v.length; i++) h[sym.of(v, i)]++;
         long cells = 0;
@@ -167,7 +168,8 @@ public final class ContextEntropy {
         return new double[] {bits, cells};
     }
 
-    private interface IntBinaryOperatorOnShorts { int of(short[] v, int i); }
+    /** A small int read from a tensor at a position: a symbol, or a context that needs no row length. */
+    private interface Feature { int of(short[] v, int i); }
 
     /** n × H(h) in bits. */
     private static double conditionalBits(long[] h) {
