@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs the benchmarks: `bench/bench.sh [JMH args]` (JMH, e.g. CodecBenchmark) or `bench/bench.sh fuzz [args]`
-# or `bench/bench.sh heap [args]` (heap bytes allocated by one compress and decompress of MiniLM).
+# Runs the benchmarks. JMH: `bench/bench.sh [JMH args]` (e.g. CodecBenchmark, CoderBenchmark, ModelBenchmark). Others:
+# `bench/bench.sh fuzz [args]` (mutation fuzz run), `bench/bench.sh heap [args]` (heap bytes allocated by one compress
+# and decompress of MiniLM), `bench/bench.sh entropy [model.safetensors]` (context entropies, codec/NOTES.md),
+# `bench/bench.sh ratios [model.safetensors [coder]]` (coded size per coder),
+# `bench/bench.sh chart JMH_RESULT.json OUT.png` (ratio against decode speed, from a CoderBenchmark run with -rf json).
 # Build first: mvn -B package -DskipTests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +19,18 @@ flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow 
 if [ "${1:-}" = "heap" ]; then
   shift
   exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.HeapTraffic "$@"
+fi
+if [ "${1:-}" = "entropy" ]; then
+  shift
+  exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.ContextEntropy "$@"
+fi
+if [ "${1:-}" = "ratios" ]; then
+  shift
+  exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.CoderRatios "$@"
+fi
+if [ "${1:-}" = "chart" ]; then
+  shift
+  exec "$java_bin" "${flags[@]}" -Djava.awt.headless=true -Xmx4g -cp "$cp" dev.weightless.bench.CoderChart "$@"
 fi
 if [ "${1:-}" = "fuzz" ]; then
   shift

@@ -39,6 +39,20 @@ final class BenchData {
         }
     }
 
+    /** The real model's BF16 tensors, each in its own segment. */
+    static java.util.List<MemorySegment> minilmTensors(Arena arena) throws IOException {
+        java.util.List<MemorySegment> list = new java.util.ArrayList<>();
+        try (SafetensorsFile f = SafetensorsFile.open(BundledModel.bf16(WORK))) {
+            for (TensorInfo t : f.tensors()) {
+                if (t.dtype() != dev.weightless.io.safetensors.Dtype.BF16) continue;
+                MemorySegment s = arena.allocate(t.byteSize());
+                MemorySegment.copy(f.data(t), 0, s, 0, t.byteSize());
+                list.add(s);
+            }
+        }
+        return list;
+    }
+
     static MemorySegment gaussian(Arena arena, long n, double sigma, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         MemorySegment s = arena.allocate(n * 2);

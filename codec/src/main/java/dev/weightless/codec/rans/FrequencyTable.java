@@ -1,0 +1,116 @@
+package dev.weightless.codec.rans;
+
+import dev.weightless.codec.MalformedInputException;
+
+/**
+ * Symbol frequencies quantized to sum to {@code 2^scaleBits}, every occurring symbol at least 1, and the
+ * cumulative starts. Stored as the number of occurring symbols, then for each (in symbol order) the gap
+ * from the previous one and its frequency, all Elias-gamma coded: runs of adjacent symbols and small
+ * frequencies cost a few bits, so a 35-exponent table takes about 60 bytes.
+ */
+final class FrequencyTable {
+    final int scaleBits;
+    final int[] freq;
+    final int[] cum;
+
+    private FrequencyTable(int scaleBits, int[] freq) {
+        this.scaleBits = scaleBits;
+        this.freq = freq;
+        this.cum = new int[freq.length];
+        for (int s = 1; s < freq.length; s++) cum[s] = cum[s - 1] + freq[s - 1];
+    }
+
+    /**
+     * Rounds counts to frequencies summing to {@code 2^scaleBits}: proportional first, then one unit at a
+     * time where it costs the fewest coded bits (greedy on count × log ratio), never below 1.
+     */
+    static FrequencyTable quantize(long[] counts, int scaleBits) {
+        int total = 1 << scaleBits;
+        long n = 0;
+        int present = 0;
+        for (long c : counts) {
+            n += c;
+            if (c > 0) present++;
+        }
+        if (n == 0) throw new IllegalArgumentException("no symbols to count");
+        if (present > total) throw new IllegalArgumentException(present + " symbols do not fit a scale of " + total);
+        int[] f = new int[counts.length];
+        int[] symbols = new int[present];
+        long sum = 0;
+        for (int s = 0, i = 0; s < counts.length; s++) {
+            if (counts[s] == 0) continue;
+            symbols[i++] = s;
+            f[s] = (int) Math.max(1, Math.min(total, Math.round((double) counts[s] * total / n)));
+            sum += f[s];
+        }
+        while (sum != total) {
+            int best = -1;
+            double bestCost = Double.POSITIVE_INFINITY;
+            boolean grow = sum < total;
+            for (int s : symbols) {
+                if (!grow && f[s] == 1) continue;
+                // Bits the symbol's occurrences gain (grow: negative) or lose by the change.
+                double cost = grow ? -counts[s] * Math.log((f[s] + 1.0) / f[s]) : counts[s] * Math.log(f[s] / (f[s] - 1.0));
+                if (cost < bestCost) {
+                    bestCost = cost;
+                    best = s;
+                }
+            }
+            f[best] += grow ? 1 : -1;
+            sum += grow ? 1 : -1;
+        }
+        return new FrequencyTable(scaleBits, f);
+    }
+
+    void write(GammaWriter out) {
+        int present = 0;
+        for (int x : freq) if (x > 0) present++;
+        out.write(present);
+        int previous = -1;
+        for (int s = 0; s < freq.length; s++) {
+            if (freq[s] == 0) continue;
+            out.write(s - previous);
+            out.write(freq[s]);
+            previous = s;
+        }
+    }
+
+    /** Reads a table of {@code alphabet} symbols; anything but a valid table is malformed input. */
+    static FrequencyTable read(GammaReader in, int alphabet, int scaleBits) {
+        int total = 1 << scaleBits;
+        int present = (int) in.read(Math.min(alphabet, total), "symbol count");
+        int[] f = new int[alphabet];
+        int previous = -1;
+        long sum = 0;
+        for (int i = 0; i < present; i++) {
+            long at = in.position();
+            int s = previous + (int) in.read(alphabet, "symbol gap");
+            if (s >= alphabet) throw new MalformedInputException(at, "symbol " + s + " outside the alphabet of " + alphabet);
+            f[s] = (int) in.read(total, "frequency");
+            sum += f[s];
+            previous = s;
+        }
+        if (sum != total) throw new MalformedInputException(in.position(), "frequencies sum to " + sum + ", expected " + total);
+        return new FrequencyTable(scaleBits, f);
+    }
+
+    /**
+     * The decoder's table, one entry per slot of the scale: the slot's offset within its symbol's range
+     * (bits 0..15), the symbol's frequency (bits 16..31; the next state is freq × (x >> scale) + offset)
+     * and its BF16 bits from {@code value} (bits 32..47).
+     */
+    long[] decodeTable(int[] value) {
+        long[] t = new long[1 << scaleBits];
+        for (int s = 0; s < freq.length; s++) {
+            for (int i = 0; i < freq[s]; i++) t[cum[s] + i] = i | (long) freq[s] << 16 | (long) (value[s] & 0xFFFF) << 32;
+        }
+        return t;
+    }
+
+    /** Bits the counts cost with these frequencies (the rANS stream's size, renormalisation aside). */
+    double codedBits(long[] counts) {
+        double bits = 0;
+        for (int s = 0; s < counts.length; s++) if (counts[s] > 0) bits += counts[s] * (scaleBits - Math.log(freq[s]) / Math.log(2));
+        return bits;
+    }
+}

@@ -1,0 +1,403 @@
+package dev.weightless.codec.rans;
+
+import dev.weightless.codec.ChecksumMismatchException;
+import dev.weightless.codec.MalformedInputException;
+import dev.weightless.codec.coder.Coder;
+import dev.weightless.codec.coder.CodedTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+import static dev.weightless.codec.MalformedInputException.verify;
+
+/**
+ * Interleaved rANS over a per-tensor frequency table. Each weight is one symbol: its exponent and its top
+ * {@code k} mantissa bits (k = 0: the exponent alone; k = 2: the context coder, H(e) + H(m2 | e) in one
+ * step); the sign and the other 7 − k mantissa bits are stored raw, bit-packed. The tensor is cut into
+ * chunks of {@code chunkSymbols}; in a chunk, symbol j belongs to lane j mod {@code lanes} (32 for all but
+ * tiny tensors: one warp decodes a chunk, one lane per state, sharing one word stream through a ballot).
+ * States are 32 bits in [2^16, 2^32), renormalised by 16-bit words.
+ *
+ * <p>Parts: {@code table} (version, k, scale bits, lanes, chunk symbols, CRC32C, gamma-coded frequencies),
+ * {@code index} (u32 word count of each chunk), {@code stream} (per chunk: the lanes' final states as
+ * two u16 words each, then the renormalisation words in decode order), {@code raw} (LSB-first fields of
+ * 8 − k bits: sign above the low mantissa bits, for every weight except the last ⌊31 / (8 − k)⌋ rows of
+ * each 32-lane chunk, whose fields are the low bits of the lanes' initial states 2^31 + fields: see
+ * {@link #backRows}). Every byte of them counts in the coded size.
+ */
+public final class RansCoder implements Coder {
+    static final int VERSION = 1;
+    static final int HEADER_BYTES = 12;
+    static final int STATE_LOW = 1 << 16;
+    static final int DEFAULT_SCALE_BITS = 14;
+    static final int DEFAULT_CHUNK_SYMBOLS = 1 << 18;
+    static final int MAX_LANES = 32;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final String name;
+    private final int k;
+    private final int scaleBits;
+    private final int chunkSymbols;
+
+    public RansCoder(String name, int mantissaBits, int scaleBits, int chunkSymbols) {
+        if (mantissaBits < 0 || mantissaBits > 3) throw new IllegalArgumentException("mantissa bits in the symbol: 0..3, got " + mantissaBits);
+        if (scaleBits < 8 + mantissaBits || scaleBits > 15) throw new IllegalArgumentException("scale bits: " + (8 + mantissaBits) + "..15, got " + scaleBits);
+        if (Integer.bitCount(chunkSymbols) != 1 || chunkSymbols < 256 || chunkSymbols > 1 << 24) {
+            throw new IllegalArgumentException("chunk symbols: a power of two in 256..2^24, got " + chunkSymbols);
+        }
+        this.name = name;
+        this.k = mantissaBits;
+        this.scaleBits = scaleBits;
+        this.chunkSymbols = chunkSymbols;
+    }
+
+    /** "rans": the exponent alone, sign|mantissa raw (the exponent-only bound, without Huffman's whole bits). */
+    public static RansCoder exponentOnly() { return new RansCoder("rans", 0, DEFAULT_SCALE_BITS, DEFAULT_CHUNK_SYMBOLS); }
+
+    /** "rans-ctx": exponent and the top two mantissa bits in one symbol, i.e. the mantissa bits coded given the exponent. */
+    public static RansCoder withMantissaContext() { return new RansCoder("rans-ctx", 2, DEFAULT_SCALE_BITS, DEFAULT_CHUNK_SYMBOLS); }
+
+    @Override
+    public String name() { return name; }
+
+    @Override
+    public List<String> partNames() { return List.of("table", "index", "stream", "raw"); }
+
+    /** Lanes for a tensor of n weights: 32, fewer for tiny tensors where 32 flushed states would not pay. */
+    static int lanesFor(long n) {
+        return (int) Math.max(1, Math.min(MAX_LANES, Long.highestOneBit(Math.max(1, n / 512))));
+    }
+
+    private int rawBits() { return 8 - k; }
+
+    /**
+     * Rows at the end of a chunk whose raw fields ride in the lanes' initial encoder states instead of the
+     * raw part ("bits back"): a lane's state starts at 2^31 plus up to 30 bits of fields and the decoder
+     * ends with exactly that state. A full initial state emits one more word than one at 2^16, so this
+     * saves about 14 of the 32 bits each flushed state costs (codec/NOTES.md). Only 32-lane chunks that
+     * are long enough, so that every whole chunk's raw fields start on a byte.
+     */
+    private int backRows(int lanes, int m) {
+        int rows = 31 / rawBits();
+        return lanes == MAX_LANES && m >= rows * lanes ? rows : 0;
+    }
+
+    /** Size of the raw part: every weight's field except those carried in initial states. */
+    private long rawBytes(long n, int lanes, int chunk) {
+        long chunks = Math.ceilDiv(n, chunk);
+        long fields = n;
+        if (chunks > 0) {
+            fields -= (chunks - 1) * backRows(lanes, chunk) * lanes;
+            fields -= (long) backRows(lanes, (int) (n - (chunks - 1) * chunk)) * lanes;
+        }
+        return Math.ceilDiv(Math.multiplyExact(fields, rawBits()), 8);
+    }
+
+    private int symbolOf(int v) { return ((v >>> 7) & 0xFF) << k | (v & 0x7F) >>> (7 - k); }
+
+    private int rawOf(int v) { return (v >>> 15 & 1) << (7 - k) | v & ((1 << (7 - k)) - 1); }
+
+    /** BF16 bits of each symbol (exponent and top mantissa bits in place). */
+    private int[] symbolValues() {
+        int[] value = new int[256 << k];
+        for (int s = 0; s < value.length; s++) value[s] = (s >>> k) << 7 | (s & ((1 << k) - 1)) << (7 - k);
+        return value;
+    }
+
+    @Override
+    public CodedTensor encode(MemorySegment bf16, Arena arena) {
+        if ((bf16.byteSize() & 1) != 0) throw new IllegalArgumentException("BF16 data must have an even byte count, got " + bf16.byteSize());
+        long n = bf16.byteSize() / 2;
+        int lanes = lanesFor(n);
+        long chunks = Math.ceilDiv(n, chunkSymbols);
+        short[] v = new short[(int) Math.min(n, chunkSymbols)];
+
+        // Pass 1: symbol counts and checksum.
+        long[] counts = new long[256 << k];
+        CRC32C crc = new CRC32C();
+        for (long c = 0; c < chunks; c++) {
+            int m = load(bf16, c, n, v);
+            crc.update(bf16.asSlice(c * chunkSymbols * 2, 2L * m).asByteBuffer());
+            for (int j = 0; j < m; j++) counts[symbolOf(v[j])]++; // the bulk of encode time is pass 2
+        }
+        GammaWriter tableBits = new GammaWriter();
+        FrequencyTable table = n == 0 ? null : FrequencyTable.quantize(counts, scaleBits);
+        if (table != null) table.write(tableBits);
+        byte[] freqBytes = tableBits.toByteArray();
+        MemorySegment header = arena.allocate(HEADER_BYTES + (n == 0 ? 0 : freqBytes.length));
+        header.set(ValueLayout.JAVA_BYTE, 0, (byte) VERSION);
+        header.set(ValueLayout.JAVA_BYTE, 1, (byte) k);
+        header.set(ValueLayout.JAVA_BYTE, 2, (byte) scaleBits);
+        header.set(ValueLayout.JAVA_BYTE, 3, (byte) lanes);
+        header.set(U32, 4, chunkSymbols);
+        header.set(U32, 8, (int) crc.getValue());
+        if (n > 0) MemorySegment.copy(freqBytes, 0, header, ValueLayout.JAVA_BYTE, HEADER_BYTES, freqBytes.length);
+
+        // Pass 2: each chunk's words, coded last symbol first into the end of a buffer.
+        MemorySegment index = arena.allocate(4 * chunks);
+        SymbolEncoder enc = table == null ? null : new SymbolEncoder(table);
+        char[] chunkWords = new char[2 * lanes + v.length];
+        long[] state = new long[lanes];
+        MemorySegment raw = arena.allocate(rawBytes(n, lanes, chunkSymbols));
+        RawPacker packer = new RawPacker(raw, rawBits());
+        // Each chunk's words, kept until the stream's size is known (a tensor may exceed 2^31 symbols; a chunk never does).
+        java.util.List<char[]> chunkStreams = new java.util.ArrayList<>();
+        long used = 0;
+        for (long c = 0; c < chunks; c++) {
+            int m = load(bf16, c, n, v);
+            int back = backRows(lanes, m);
+            int kept = m - back * lanes;
+            for (int lane = 0; lane < lanes; lane++) {
+                long payload = 0;
+                for (int r = 0; r < back; r++) payload |= (long) rawOf(v[kept + r * lanes + lane]) << (r * rawBits());
+                state[lane] = back == 0 ? STATE_LOW : 1L << 31 | payload;
+            }
+            int p = chunkWords.length;
+            for (int j = m - 1; j >= 0; j--) {
+                int lane = j & (lanes - 1);
+                int s = symbolOf(v[j]);
+                long x = state[lane];
+                // Branch-free renormalisation: the word is always stored, and kept only when x reached the limit.
+                int emit = (int) ((enc.limit[s] - 1 - x) >>> 63);
+                chunkWords[p - 1] = (char) x;
+                p -= emit;
+                state[lane] = enc.step(x >>> (emit << 4), s);
+            }
+            for (int lane = lanes - 1; lane >= 0; lane--) {
+                chunkWords[--p] = (char) (state[lane] >>> 16);
+                chunkWords[--p] = (char) state[lane];
+            }
+            int count = chunkWords.length - p;
+            chunkStreams.add(java.util.Arrays.copyOfRange(chunkWords, p, chunkWords.length));
+            used += count;
+            index.set(U32, 4 * c, count);
+            for (int j = 0; j < kept; j++) packer.put(rawOf(v[j]));
+        }
+        packer.flush();
+        MemorySegment stream = arena.allocate(Math.multiplyExact(2L, used));
+        long at = 0;
+        for (char[] words : chunkStreams) {
+            MemorySegment.copy(words, 0, stream, C16, at, words.length);
+            at += 2L * words.length;
+        }
+        return new CodedTensor(name, n, List.of(header, index, stream, raw));
+    }
+
+    /** Copies chunk c's values into v; returns their count. */
+    private int load(MemorySegment bf16, long c, long n, short[] v) {
+        int m = (int) Math.min(chunkSymbols, n - c * chunkSymbols);
+        MemorySegment.copy(bf16, U16, c * chunkSymbols * 2, v, 0, m);
+        return m;
+    }
+
+    /** The encoder's per-symbol constants: the renormalisation limit and an inverse for the division. */
+    private static final class SymbolEncoder {
+        final long[] limit;
+        final int[] freq, cum;
+        final double[] inverse;
+        final int scaleBits;
+
+        SymbolEncoder(FrequencyTable t) {
+            scaleBits = t.scaleBits;
+            freq = t.freq;
+            cum = t.cum;
+            limit = new long[freq.length];
+            inverse = new double[freq.length];
+            for (int s = 0; s < freq.length; s++) {
+                limit[s] = ((long) (STATE_LOW >>> scaleBits) << 16) * freq[s];
+                inverse[s] = freq[s] == 0 ? 0 : 1.0 / freq[s];
+            }
+        }
+
+        /** x → (x / f) · 2^scale + x mod f + cum, with the quotient from a double product, corrected by one if it rounded wrong. */
+        long step(long x, int s) {
+            int f = freq[s];
+            long q = (long) (x * inverse[s]);
+            long r = x - q * f;
+            if (r < 0) { q--; r += f; } else if (r >= f) { q++; r -= f; }
+            return (q << scaleBits) + r + cum[s];
+        }
+    }
+
+    /** Packs fields of {@code bits} bits, least significant first, into a segment. */
+    private static final class RawPacker {
+        private final MemorySegment out;
+        private final int bits;
+        private long buffer, at;
+        private int used;
+
+        RawPacker(MemorySegment out, int bits) {
+            this.out = out;
+            this.bits = bits;
+        }
+
+        void put(int field) {
+            buffer |= (long) field << used;
+            used += bits;
+            if (used >= 32) {
+                out.set(U32, at, (int) buffer);
+                at += 4;
+                buffer >>>= 32;
+                used -= 32;
+            }
+        }
+
+        void flush() {
+            for (; used > 0; used -= 8, buffer >>>= 8) out.set(ValueLayout.JAVA_BYTE, at++, (byte) buffer);
+        }
+    }
+
+    @Override
+    public void decode(CodedTensor coded, MemorySegment out) {
+        verify(coded.parts().size() == 4, 0, name + ": expected 4 parts (table, index, stream, raw), got " + coded.parts().size());
+        long n = coded.elements();
+        if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
+        MemorySegment header = coded.part(0), index = coded.part(1), stream = coded.part(2), raw = coded.part(3);
+        verify(header.byteSize() >= HEADER_BYTES, 0, "table part: " + header.byteSize() + " bytes, shorter than the " + HEADER_BYTES + "-byte header");
+        verify(header.get(ValueLayout.JAVA_BYTE, 0) == VERSION, 0, "table part: version " + header.get(ValueLayout.JAVA_BYTE, 0) + ", expected " + VERSION);
+        verify(header.get(ValueLayout.JAVA_BYTE, 1) == k, 1, "table part: " + header.get(ValueLayout.JAVA_BYTE, 1) + " mantissa bits, coder " + name + " codes " + k);
+        int scale = header.get(ValueLayout.JAVA_BYTE, 2);
+        verify(scale >= 8 + k && scale <= 15, 2, "table part: scale bits " + scale + " outside " + (8 + k) + "..15");
+        int lanes = header.get(ValueLayout.JAVA_BYTE, 3);
+        verify(lanes == lanesFor(n), 3, "table part: " + lanes + " lanes, a tensor of " + n + " weights has " + lanesFor(n));
+        int chunk = header.get(U32, 4);
+        verify(Integer.bitCount(chunk) == 1 && chunk >= 256 && chunk <= 1 << 24, 4, "table part: chunk symbols " + Integer.toUnsignedString(chunk) + " is not a power of two in 256..2^24");
+        int expectedCrc = header.get(U32, 8);
+        long chunks = Math.ceilDiv(n, chunk);
+        verify(index.byteSize() == 4 * chunks, 0, "index part: " + index.byteSize() + " bytes, " + chunks + " chunks need " + 4 * chunks);
+        long rawBytes = rawBytes(n, lanes, chunk);
+        verify(raw.byteSize() == rawBytes, 0, "raw part: " + raw.byteSize() + " bytes, expected " + rawBytes);
+        verify((stream.byteSize() & 1) == 0, 0, "stream part: odd byte count " + stream.byteSize());
+        if (n == 0) {
+            verify(header.byteSize() == HEADER_BYTES, HEADER_BYTES, "table part: an empty tensor has no frequency table");
+            verify(stream.byteSize() == 0, 0, "stream part: an empty tensor has no stream");
+            verify(expectedCrc == 0, 8, "table part: an empty tensor's CRC32C is 0");
+            return;
+        }
+        GammaReader bits = new GammaReader(header, HEADER_BYTES, header.byteSize());
+        FrequencyTable table = FrequencyTable.read(bits, 256 << k, scale);
+        verify(HEADER_BYTES + bits.bytesRead() == header.byteSize() && bits.paddingIsZero(), bits.position(), "table part: bytes after the frequency table");
+        // Word offsets of the chunks, validated against the stream before decoding anything.
+        long[] start = new long[Math.toIntExact(chunks + 1)];
+        for (long c = 0; c < chunks; c++) {
+            long count = Integer.toUnsignedLong(index.get(U32, 4 * c));
+            int m = (int) Math.min(chunk, n - c * chunk);
+            verify(count >= 2L * lanes && count <= 2L * lanes + m, 4 * c, "index part: chunk " + c + " has " + count + " words, outside " + 2 * lanes + ".." + (2L * lanes + m));
+            start[(int) c + 1] = start[(int) c] + count;
+        }
+        verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
+
+        long[] dt = table.decodeTable(symbolValues());
+        int w = rawBits();
+        int most = (int) Math.min(n, chunk);
+        char[] words = new char[2 * lanes + most + lanes + 1];
+        byte[] rawIn = new byte[most * w / 8 + 16];
+        byte[] values = new byte[2 * most + 8];
+        int[] state = new int[lanes];
+        CRC32C crc = new CRC32C();
+        for (long c = 0; c < chunks; c++) {
+            int m = (int) Math.min(chunk, n - c * chunk);
+            int count = (int) (start[(int) c + 1] - start[(int) c]);
+            MemorySegment.copy(stream, C16, 2 * start[(int) c], words, 0, count);
+            java.util.Arrays.fill(words, count, count + lanes + 1, (char) 0);
+            int back = backRows(lanes, m);
+            int kept = m - back * lanes;
+            // Earlier chunks are whole; whole chunks hold a multiple of 8 raw fields, so each starts on a byte.
+            long rawStart = c * (chunk - (long) backRows(lanes, chunk) * lanes) * w / 8;
+            int rawCount = (int) Math.min(rawBytes - rawStart, (long) kept * w / 8 + 1);
+            MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
+            for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
+            int p = decodeSymbols(dt, scale, state, lanes, words, count, values, m);
+            if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
+            for (int lane = 0; lane < lanes; lane++) {
+                int x = state[lane];
+                boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
+                if (!valid) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
+                for (int r = 0; r < back; r++) {
+                    int f = x >>> (r * w) & ((1 << w) - 1);
+                    int at = 2 * (kept + r * lanes + lane);
+                    SHORT_IN_BYTES.set(values, at, (short) ((short) SHORT_IN_BYTES.get(values, at) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
+                }
+            }
+            joinRaw(rawIn, w, values, kept);
+            crc.update(values, 0, 2 * m);
+            MemorySegment.copy(values, 0, out, ValueLayout.JAVA_BYTE, c * chunk * 2, 2 * m);
+        }
+        int actual = (int) crc.getValue();
+        if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
+    }
+
+    /**
+     * Decodes one chunk's m symbols into the exponent and top-mantissa bits of {@code values}; returns
+     * the words consumed (up to lanes more than count when the stream is corrupt: the caller's array has
+     * that much zero guard, and overruns are caught after each row).
+     */
+    private static int decodeSymbols(long[] dt, int scale, int[] state, int lanes, char[] words, int count, byte[] values, int m) {
+        int mask = (1 << scale) - 1;
+        int p = 2 * lanes;
+        int j = 0;
+        int laneMask = lanes - 1;
+        // One flat loop over whole rows (symbol j is lane j mod lanes), checked for overruns once per row.
+        for (int full = m - m % lanes; j < full; j++) {
+                int lane = j & laneMask;
+                int x = state[lane];
+                long e = dt[x & mask];
+                int fb = (int) e;
+                x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+                // Branch-free refill (a branch here mispredicts on a quarter of the symbols): need = 1 when x < 2^16.
+                int need = ((x >>> 16) - 1) >>> 31;
+                x = x << (need << 4) | (words[p] & -need);
+                p += need;
+                state[lane] = x;
+                SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 32));
+                if (lane == laneMask && p > count) return p;
+        }
+        for (int lane = 0; j < m; lane++, j++) {
+            int x = state[lane];
+            long e = dt[x & mask];
+            int fb = (int) e;
+            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+            if (x >>> 16 == 0) x = x << 16 | words[p++];
+            state[lane] = x;
+            SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 32));
+        }
+        return p;
+    }
+
+    /**
+     * ORs the raw fields (w bits: sign above 7 − (8 − w) low mantissa bits) into the m values, eight at a
+     * time: one 64-bit load holds eight fields, spread into two words of four 16-bit lanes.
+     */
+    private static void joinRaw(byte[] rawIn, int w, byte[] values, int m) {
+        int low = w - 1;
+        long fieldMask = (1L << w) - 1;
+        long lowLanes = ((1L << low) - 1) * 0x0001000100010001L;
+        int j = 0;
+        for (; j + 8 <= m; j += 8) {
+            long r = (long) LONG_IN_BYTES.get(rawIn, j * w >>> 3);
+            long a = (r & fieldMask) | (r >>> w & fieldMask) << 16 | (r >>> 2 * w & fieldMask) << 32 | (r >>> 3 * w & fieldMask) << 48;
+            long b = r >>> 4 * w;
+            b = (b & fieldMask) | (b >>> w & fieldMask) << 16 | (b >>> 2 * w & fieldMask) << 32 | (b >>> 3 * w & fieldMask) << 48;
+            a = (a >>> low & 0x0001000100010001L) << 15 | a & lowLanes;
+            b = (b >>> low & 0x0001000100010001L) << 15 | b & lowLanes;
+            LONG_IN_BYTES.set(values, 2 * j, (long) LONG_IN_BYTES.get(values, 2 * j) | a);
+            LONG_IN_BYTES.set(values, 2 * j + 8, (long) LONG_IN_BYTES.get(values, 2 * j + 8) | b);
+        }
+        for (; j < m; j++) {
+            long bit = (long) j * w;
+            int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
+            short v = (short) SHORT_IN_BYTES.get(values, 2 * j);
+            SHORT_IN_BYTES.set(values, 2 * j, (short) (v | (f >>> low) << 15 | f & ((1 << low) - 1)));
+        }
+    }
+}
