@@ -231,19 +231,19 @@ public final class EncodeKernels {
     }
 
     /**
-     * {@code crcs[g]} = the CRC32C of the bytes of values {@code g * groupSymbols ..} (a whole group of chunks,
-     * the last one possibly shorter), one thread per group, four bytes per step with the slicing tables
-     * {@code tables} (4 × 256 ints, {@link ResidentEncoder#crcTables}). The host combines them in order.
+     * {@code crcs[c]} = the CRC32C of chunk {@code c}'s bytes (values {@code c * chunkSymbols ..}, the last chunk
+     * possibly shorter), one thread per chunk, four bytes per step with the slicing tables {@code tables}
+     * (4 × 256 ints, {@link ResidentEncoder#crcTables}). The host combines them in order.
      * Grid: covering crcs.size() threads of LOCAL_SIZE.
      */
-    public static void groupCrc(KernelContext ctx, ShortArray bf16, IntArray tables, IntArray crcs, int groupSymbols) {
+    public static void chunkCrc(KernelContext ctx, ShortArray bf16, IntArray tables, IntArray crcs, int chunkSymbols) {
         int[] t = ctx.sharedIntArray(1024);
         for (int i = ctx.localIdx; i < 1024; i += ctx.localSize) t[i] = tables.get(i);
         ctx.barrier();
-        long g = ctx.globalIdx;
-        if (g >= crcs.size()) return;
-        long first = g * groupSymbols;
-        long end = Math.min(bf16.size(), first + groupSymbols);
+        long c = ctx.globalIdx;
+        if (c >= crcs.size()) return;
+        long first = c * chunkSymbols;
+        long end = Math.min(bf16.size(), first + chunkSymbols);
         int crc = -1;
         long i = first;
         for (; i + 1 < end; i += 2) {
@@ -255,6 +255,6 @@ public final class EncodeKernels {
             crc = (crc >>> 8) ^ t[(crc ^ v) & 0xFF];
             crc = (crc >>> 8) ^ t[(crc ^ (v >>> 8)) & 0xFF];
         }
-        crcs.set(g, ~crc);
+        crcs.set(c, ~crc);
     }
 }

@@ -31,7 +31,7 @@ import java.util.function.Function;
 
 /**
  * Encodes BF16 tensors that already live on the device into the codec's format without copying their values
- * to the host: the exponent histogram and the CRC32C (per group of chunks, combined on the host) are computed
+ * to the host: the exponent histogram and the CRC32C (per chunk, combined on the host) are computed
  * on the device, the code on the CPU from the 256 counts, then {@link EncodeKernels} measure, scan, pack and
  * split off the sign|mantissa plane there; only the coded parts come back. The result is byte-identical to
  * {@link HuffmanEncoder}'s for the same values and options.
@@ -65,26 +65,25 @@ public final class ResidentEncoder {
         if (layout.elements() == 0) return new Result(HuffmanEncoder.plan(arena.allocate(0), options).writeTo(arena), millis);
         long groups = layout.groups(), chunks = layout.chunks();
         long[] at = new long[6];
-        long[] sizes = {256 * 8, groups * 4, chunks * 2, groups * 8, groups * 8};
+        long[] sizes = {256 * 8, chunks * 4, chunks * 2, groups * 8, groups * 8};
         for (int i = 0; i < sizes.length; i++) at[i + 1] = at[i] + Math.ceilDiv(sizes[i], ALIGN) * ALIGN;
         try (DeviceBuffer work = device.allocate(at[5])) {
             DeviceArray histogram = new DeviceArray(work, at[0], 256, LongArray.class);
-            DeviceArray groupCrcs = new DeviceArray(work, at[1], groups, IntArray.class);
+            DeviceArray chunkCrcs = new DeviceArray(work, at[1], chunks, IntArray.class);
             DeviceArray chunkBits = new DeviceArray(work, at[2], chunks, ShortArray.class);
             DeviceArray groupBits = new DeviceArray(work, at[3], groups, LongArray.class);
             DeviceArray offsets = new DeviceArray(work, at[4], groups, LongArray.class);
 
-            // 1. Exponent counts and group CRCs.
+            // 1. Exponent counts and chunk CRCs.
             IntArray tables = crcTables(arena);
-            int groupSymbols = layout.chunkSymbols() * layout.groupChunks();
             run("stats", new TaskGraph("stats").transferToDevice(DataTransferMode.FIRST_EXECUTION, tables)
                     .task("histogram", kernel("histogram"), bf16, histogram)
-                    .task("crc", kernel("groupCrc"), bf16, tables, groupCrcs, groupSymbols),
+                    .task("crc", kernel("chunkCrc"), bf16, tables, chunkCrcs, layout.chunkSymbols()),
                     List.of(Map.entry("histogram", new Grid(Math.max(1, Math.min(Math.ceilDiv(layout.elements(), EncodeKernels.LOCAL_SIZE), 8L * device.multiprocessors())), EncodeKernels.LOCAL_SIZE)),
-                            Map.entry("crc", Grid.covering(groups, EncodeKernels.LOCAL_SIZE))), millis);
+                            Map.entry("crc", Grid.covering(chunks, EncodeKernels.LOCAL_SIZE))), millis);
             long[] counts = new long[256];
             MemorySegment.copy(read(work, at[0], 256 * 8, arena), ValueLayout.JAVA_LONG, 0, counts, 0, 256);
-            int crc = combine(read(work, at[1], groups * 4, arena), layout, groupSymbols);
+            int crc = combine(read(work, at[1], chunks * 4, arena), layout);
             CodeTable code = CodeTable.forHistogram(counts, options.maxCodeLength());
             IntArray codes = IntArray.allocate(arena, CodeTable.SYMBOLS);
             int[] cost = code.bitCosts();
@@ -127,7 +126,7 @@ public final class ResidentEncoder {
         }
     }
 
-    /** The four slicing tables of the reflected CRC32C polynomial, 256 ints each, for {@link EncodeKernels#groupCrc}. */
+    /** The four slicing tables of the reflected CRC32C polynomial, 256 ints each, for {@link EncodeKernels#chunkCrc}. */
     static IntArray crcTables(Arena arena) {
         IntArray t = IntArray.allocate(arena, 1024);
         for (int i = 0; i < 256; i++) {
@@ -161,13 +160,26 @@ public final class ResidentEncoder {
         return host;
     }
 
-    /** The tensor's CRC32C from those of its groups, in order (the last group may be shorter). */
-    private static int combine(MemorySegment crcs, ChunkLayout layout, int groupSymbols) {
-        long groups = layout.groups();
+    /**
+     * The tensor's CRC32C from those of its chunks, in order. Every chunk but the last has the same length,
+     * so appending one is a fixed linear map of the running CRC (times x^(8 × chunk bytes) mod P) applied
+     * with four byte tables, then an XOR; the last, possibly shorter chunk goes through {@link Crc32c#combine}.
+     */
+    private static int combine(MemorySegment crcs, ChunkLayout layout) {
+        long chunks = layout.chunks();
+        long chunkBytes = 2L * layout.chunkSymbols();
+        int[][] shift = new int[4][256];
+        for (int k = 0; k < 4; k++) {
+            for (int b = 0; b < 256; b++) shift[k][b] = Crc32c.combine(b << (8 * k), 0, chunkBytes);
+        }
         int crc = crcs.getAtIndex(ValueLayout.JAVA_INT, 0);
-        for (long g = 1; g < groups; g++) {
-            long bytes = 2 * (Math.min(layout.elements(), (g + 1) * groupSymbols) - g * groupSymbols);
-            crc = Crc32c.combine(crc, crcs.getAtIndex(ValueLayout.JAVA_INT, g), bytes);
+        for (long c = 1; c < chunks; c++) {
+            int next = crcs.getAtIndex(ValueLayout.JAVA_INT, c);
+            if (c < chunks - 1 || layout.symbolsIn(c) == layout.chunkSymbols()) {
+                crc = shift[0][crc & 0xFF] ^ shift[1][(crc >>> 8) & 0xFF] ^ shift[2][(crc >>> 16) & 0xFF] ^ shift[3][crc >>> 24] ^ next;
+            } else {
+                crc = Crc32c.combine(crc, next, 2L * layout.symbolsIn(c));
+            }
         }
         return crc;
     }
