@@ -56,6 +56,15 @@ public final class ArrowTransfer {
                 source = temporary;
             }
             Path from = source;
+            try (CompressedFile check = CompressedFile.open(source)) {
+                for (TensorRecord r : check.tensors()) {
+                    if (r.codec() == TensorRecord.Codec.CODED) {
+                        throw new IOException(source + ": tensor \"" + r.name() + "\" is coded by " + r.coder() + " (format version "
+                                + ContainerFormat.VERSION_CODED + "); the Arrow layout carries Huffman, raw and passthrough tensors only: "
+                                + "compress with --coder huffman to export");
+                    }
+                }
+            }
             return AtomicOutput.writeFile(out, replace, dst -> {
                 // Closed in reverse: the writer (and its channel), then the job's allocator (leak check), then the mapping.
                 try (CompressedFile file = CompressedFile.open(from); BufferAllocator job = ArrowMemory.job();
@@ -98,9 +107,10 @@ public final class ArrowTransfer {
                     if (v == null) throw new MalformedInputException(source, 0, "schema metadata lacks " + k);
                     meta.put(k, v);
                 }
+                // Version 2 (coded tensors) has no Arrow layout yet: export refuses it, so an import of one is bad input.
                 if (!meta.get(ContainerFormat.FORMAT_KEY).equals(Integer.toString(ContainerFormat.VERSION))) {
                     throw new MalformedInputException(source, 0, "format version " + meta.get(ContainerFormat.FORMAT_KEY)
-                            + " is not supported; this build reads version " + ContainerFormat.VERSION);
+                            + " is not supported by the Arrow layout; it carries version " + ContainerFormat.VERSION + " only");
                 }
                 ContainerFormat.checkCrc(source, 0, meta.get(ContainerFormat.CRC_KEY), meta.get(ContainerFormat.ORIGINAL_HEADER_KEY),
                         meta.get(ContainerFormat.TENSORS_KEY));

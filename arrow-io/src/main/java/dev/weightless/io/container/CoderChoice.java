@@ -1,0 +1,119 @@
+package dev.weightless.io.container;
+
+import dev.weightless.codec.coder.CodedTensor;
+import dev.weightless.codec.coder.Coder;
+import dev.weightless.codec.coder.Coders;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Which coder the Compressor gives each BF16 tensor: always the same one ({@link #of}), or per tensor
+ * the smallest among those that decode fast enough ({@link #auto}). "huffman" means the container's own
+ * Huffman codec (format version 1); any other registered coder makes the file version 2.
+ */
+public final class CoderChoice {
+    /** Largest sample, in weights, on which auto measures decode speed. */
+    static final long SPEED_SAMPLE_WEIGHTS = 1L << 20;
+    /** Auto times decodes of the sample until this much time has passed (and at least 3 runs), so short tensors are not timer noise. */
+    private static final long MIN_TIMED_NANOS = 2_000_000;
+
+    private final String coder;
+    private final double minDecodeGbps;
+
+    private CoderChoice(String coder, double minDecodeGbps) {
+        this.coder = coder;
+        this.minDecodeGbps = minDecodeGbps;
+    }
+
+    /** Today's behaviour: the container's Huffman codec for every BF16 tensor. */
+    public static CoderChoice huffman() { return new CoderChoice("huffman", 0); }
+
+    /** Every BF16 tensor coded by {@code name}; an unknown name is an {@link IllegalArgumentException} listing the known ones. */
+    public static CoderChoice of(String name) {
+        return new CoderChoice(Coders.byName(name).name(), 0);
+    }
+
+    /**
+     * Per tensor, the coder with the smallest coded size among those whose single-thread decode speed,
+     * measured here on the tensor's first at most 2^20 weights, is at least {@code minDecodeGbps} GB/s
+     * of BF16. When none is that fast the tensor is kept raw (a copy is always fast enough). The choice
+     * depends on timings, so two runs on a busy machine may choose differently; every choice is lossless.
+     */
+    public static CoderChoice auto(double minDecodeGbps) {
+        if (!(minDecodeGbps >= 0) || Double.isInfinite(minDecodeGbps)) throw new IllegalArgumentException("--min-decode-gbps must be a finite number >= 0, got " + minDecodeGbps);
+        return new CoderChoice(null, minDecodeGbps);
+    }
+
+    public boolean isAuto() { return coder == null; }
+
+    /** The fixed coder's name, or "auto". */
+    public String describe() { return isAuto() ? "auto (decode >= " + minDecodeGbps + " GB/s)" : coder; }
+
+    /** What one tensor gets: "huffman", another coder's name with its part sizes, or null coder for raw. */
+    record Decision(String coder, long[] partBytes) {
+        long codedBytes() {
+            long sum = 0;
+            for (long b : partBytes) sum = Math.addExact(sum, b);
+            return sum;
+        }
+    }
+
+    /**
+     * Chooses for {@code bf16}; {@code huffmanBytes} is what the container's Huffman codec would store.
+     * Raw (coder null) when the choice would not shrink the tensor.
+     */
+    Decision choose(MemorySegment bf16, long huffmanBytes) {
+        long original = bf16.byteSize();
+        if (!isAuto()) {
+            if (coder.equals("huffman")) return huffmanBytes < original ? new Decision("huffman", null) : new Decision(null, null);
+            Decision d = new Decision(coder, partSizes(Coders.byName(coder), bf16));
+            return d.codedBytes() < original ? d : new Decision(null, null);
+        }
+        Decision best = new Decision(null, null);
+        long bestBytes = original;
+        for (Coder c : Coders.all()) {
+            boolean huffman = c.name().equals("huffman");
+            long bytes;
+            long[] parts = null;
+            if (huffman) {
+                bytes = huffmanBytes;
+            } else {
+                parts = partSizes(c, bf16);
+                bytes = new Decision(c.name(), parts).codedBytes();
+            }
+            if (bytes >= bestBytes) continue;
+            if (decodeGbps(c, bf16) < minDecodeGbps) continue;
+            best = new Decision(c.name(), parts);
+            bestBytes = bytes;
+        }
+        return best;
+    }
+
+    /** Sizes of the parts {@code c} makes of {@code bf16}. */
+    static long[] partSizes(Coder c, MemorySegment bf16) {
+        try (Arena arena = Arena.ofConfined()) {
+            CodedTensor t = c.encode(bf16, arena);
+            return t.parts().stream().mapToLong(MemorySegment::byteSize).toArray();
+        }
+    }
+
+    /** Single-thread decode speed of {@code c} on a sample of {@code bf16}, in GB/s of BF16. */
+    static double decodeGbps(Coder c, MemorySegment bf16) {
+        long weights = Math.min(bf16.byteSize() / 2, SPEED_SAMPLE_WEIGHTS);
+        if (weights == 0) return Double.POSITIVE_INFINITY;
+        MemorySegment sample = bf16.asSlice(0, 2 * weights);
+        try (Arena arena = Arena.ofConfined()) {
+            CodedTensor coded = c.encode(sample, arena);
+            MemorySegment out = arena.allocate(sample.byteSize(), 8);
+            c.decode(coded, out); // untimed: first touch of the output, and the decoder's code warmed on this data
+            long runs = 0, start = System.nanoTime(), elapsed;
+            do {
+                c.decode(coded, out);
+                runs++;
+                elapsed = System.nanoTime() - start;
+            } while (runs < 3 || elapsed < MIN_TIMED_NANOS);
+            return (double) Math.multiplyExact(runs, sample.byteSize()) / Math.max(1, elapsed);
+        }
+    }
+}
