@@ -33,8 +33,8 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--coder", paramLabel = "NAME|auto", description = {
             "How BF16 tensors are coded (default: ${DEFAULT-VALUE}): huffman (format version 1, decodable on the GPU), rans, rans-ctx or palette "
                     + "(format version 2; decoded on the CPU, one thread per tensor), or auto.",
-            "auto: per tensor, the smallest of all coders among those whose single-thread decode speed, measured now on the tensor's first "
-                    + "at most 2^20 weights, reaches --min-decode-gbps; raw when none does. Speeds are timed, so a busy machine may choose differently; "
+            "auto: per tensor, the smallest of all coders among those whose single-thread decode speed, measured now on the tensor "
+                    + "(on 2^20 of its weights, in 16 evenly spaced runs, when larger), reaches --min-decode-gbps; raw when none does. Speeds are timed, so a busy machine may choose differently; "
                     + "inspect shows each tensor's coder.",
             "A tensor that would not shrink is kept raw, whatever the coder."})
     String coder = "huffman";
