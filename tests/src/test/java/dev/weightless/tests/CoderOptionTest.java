@@ -31,7 +31,6 @@ import java.util.zip.CRC32C;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -180,11 +179,23 @@ class CoderOptionTest {
         assertRefused(edited(coded, "v1.wl", "1", "rans-ctx", "rans-ctx"), "format version 1 does not match");
         // Another registered coder's name over rans-ctx's parts: their names differ, so the file does not open.
         assertRefused(edited(coded, "other.wl", "2", "\"coder\":\"rans-ctx\"", "\"coder\":\"palette\""), "missing");
-        // Arrow export has no layout for coded tensors yet: a clear refusal, nothing written.
-        Cli.Result r = Cli.run("export-arrow", coded.toString(), "-o", dir.resolve("x.arrow").toString(), "-q");
-        assertNotEquals(0, r.exit(), r::toString);
-        assertTrue(r.err().contains("Arrow layout carries Huffman, raw and passthrough tensors only"), r::toString);
-        assertFalse(Files.exists(dir.resolve("x.arrow")));
+    }
+
+    @Test
+    void aVersion2FileTravelsThroughArrowByteForByte() throws IOException {
+        Path coded = compress(Fixtures.sample(dir), "sample.wl", "--coder", "palette");
+        Path arrow = dir.resolve("sample.arrow"), back = dir.resolve("back.wl");
+        Cli.Result r = Cli.run("export-arrow", coded.toString(), "-o", arrow.toString(), "-q");
+        assertEquals(0, r.exit(), r::toString);
+        Cli.Result i = Cli.run("import-arrow", arrow.toString(), "-o", back.toString(), "-q");
+        assertEquals(0, i.exit(), i::toString);
+        assertArrayEquals(Files.readAllBytes(coded), Files.readAllBytes(back));
+        // Beside it, a Huffman-only file of the same tensors: version 1, layout 1, also the same bytes after the trip.
+        Path huffman = compress(dir.resolve("sample.safetensors"), "sample-huffman.wl");
+        Path arrow1 = dir.resolve("sample1.arrow"), back1 = dir.resolve("back1.wl");
+        assertEquals(0, Cli.run("export-arrow", huffman.toString(), "-o", arrow1.toString(), "-q").exit());
+        assertEquals(0, Cli.run("import-arrow", arrow1.toString(), "-o", back1.toString(), "-q").exit());
+        assertArrayEquals(Files.readAllBytes(huffman), Files.readAllBytes(back1), "a version-1 file still exports in layout 1 and comes back the same");
     }
 
     @Test
