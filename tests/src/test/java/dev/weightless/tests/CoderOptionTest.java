@@ -163,6 +163,54 @@ class CoderOptionTest {
         return Fixtures.write(dir.resolve(name), meta, Fixtures.tensors(file));
     }
 
+    /**
+     * {@code file} with its first coded tensor claiming 2^33 weights (16 GiB) in both the kept original header and
+     * its record, every later tensor's offsets moved to match, the metadata CRC recomputed: its parts stay small.
+     */
+    private Path hugeClaim(Path file) throws IOException {
+        Map<String, String> meta;
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            meta = new java.util.LinkedHashMap<>(f.metadata());
+        }
+        long weights = 1L << 33;
+        List<Object> records = new java.util.ArrayList<>((List<?>) Json.parse(meta.get(ContainerFormat.TENSORS_KEY).getBytes(StandardCharsets.UTF_8)));
+        String target = null;
+        for (int i = 0; i < records.size() && target == null; i++) {
+            Map<String, Object> r = new java.util.LinkedHashMap<>(castMap(records.get(i)));
+            if (!"coded".equals(r.get("codec"))) continue;
+            target = (String) r.get("name");
+            r.put("shape", List.of(weights));
+            records.set(i, r);
+        }
+        assertTrue(target != null, "no coded tensor");
+        Map<String, Object> header = new java.util.LinkedHashMap<>(castMap(Json.parse(meta.get(ContainerFormat.ORIGINAL_HEADER_KEY).getBytes(StandardCharsets.UTF_8))));
+        List<?> old = (List<?>) castMap(header.get(target)).get("data_offsets");
+        long begin = (Long) old.get(0), end = (Long) old.get(1), delta = 2 * weights - (end - begin);
+        for (Map.Entry<String, Object> e : header.entrySet()) {
+            if (e.getKey().equals("__metadata__")) continue;
+            Map<String, Object> t = new java.util.LinkedHashMap<>(castMap(e.getValue()));
+            List<?> at = (List<?>) t.get("data_offsets");
+            if (e.getKey().equals(target)) {
+                t.put("shape", List.of(weights));
+                t.put("data_offsets", List.of(begin, begin + 2 * weights));
+            } else if ((Long) at.get(0) >= end) {
+                t.put("data_offsets", List.of((Long) at.get(0) + delta, (Long) at.get(1) + delta));
+            }
+            e.setValue(t);
+        }
+        String headerText = Json.write(header), tensors = Json.write(records);
+        CRC32C crc = new CRC32C();
+        crc.update(headerText.getBytes(StandardCharsets.UTF_8));
+        crc.update(tensors.getBytes(StandardCharsets.UTF_8));
+        meta.put(ContainerFormat.ORIGINAL_HEADER_KEY, headerText);
+        meta.put(ContainerFormat.TENSORS_KEY, tensors);
+        meta.put(ContainerFormat.CRC_KEY, String.format("%08x", crc.getValue()));
+        return Fixtures.write(dir.resolve("huge.wl"), meta, Fixtures.tensors(file));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object o) { return (Map<String, Object>) o; }
+
     private static void assertRefused(Path file, String... words) {
         Cli.Result r = Cli.run("decompress", file.toString(), "-o", file + ".out", "--device", "cpu", "-q");
         assertEquals(3, r.exit(), r::toString);
@@ -177,6 +225,7 @@ class CoderOptionTest {
         assertRefused(edited(coded, "v3.wl", "3", "rans-ctx", "rans-ctx"), "format version 3 is not supported", "versions 1 and 2");
         assertRefused(edited(coded, "zzz.wl", "2", "\"coder\":\"rans-ctx\"", "\"coder\":\"zzz\""), "unknown coder 'zzz'");
         assertRefused(edited(coded, "v1.wl", "1", "rans-ctx", "rans-ctx"), "format version 1 does not match");
+        assertRefused(hugeClaim(coded), "claims 8589934592 weights from");
         // Another registered coder's name over rans-ctx's parts: their names differ, so the file does not open.
         assertRefused(edited(coded, "other.wl", "2", "\"coder\":\"rans-ctx\"", "\"coder\":\"palette\""), "missing");
     }

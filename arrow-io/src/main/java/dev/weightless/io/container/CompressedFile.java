@@ -125,10 +125,16 @@ public final class CompressedFile implements AutoCloseable {
                             r.name() + ContainerFormat.PAYLOAD, r.name() + ContainerFormat.PLANE));
                 }
                 case CODED -> {
+                    long partBytes = 0;
                     for (String part : r.codedPartNames()) {
                         expectU8(part, -1);
                         MalformedInputException.verify(expected.add(part), 0, "part \"" + part + "\" is claimed twice");
+                        partBytes += stored(part).byteSize();
                     }
+                    // Every coder stores at least 1 bit per weight (all store >= 6 raw): so a record cannot make a
+                    // reader allocate more than 16 output bytes per stored byte, as the sm part bounds Huffman's.
+                    MalformedInputException.verify(r.elements() <= partBytes * 8, 0, "tensor record \"" + r.name() + "\" claims "
+                            + r.elements() + " weights from " + partBytes + " bytes of parts (under 1 bit per weight)");
                 }
                 case RAW, PASSTHROUGH -> {
                     TensorInfo t = stored(r.name());
