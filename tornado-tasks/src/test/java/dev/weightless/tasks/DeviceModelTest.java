@@ -4,10 +4,12 @@ import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.MalformedInputException;
 import dev.weightless.io.container.CompressedFile;
+import dev.weightless.io.container.CoderChoice;
 import dev.weightless.io.container.Compressor;
 import dev.weightless.io.container.Progress;
 import dev.weightless.io.container.TensorRecord;
 import dev.weightless.io.safetensors.Dtype;
+import dev.weightless.io.safetensors.SafetensorsFile;
 import dev.weightless.io.safetensors.SafetensorsWriter;
 import dev.weightless.tasks.check.CheckData;
 import dev.weightless.tasks.codec.DeviceModel;
@@ -138,6 +140,32 @@ class DeviceModelTest {
             assertTrue(a.crcChecked());
             assertEquals(0, driver.launches);
             assertSameAsCpu(driver, model, file);
+        }
+    }
+
+    @Test
+    void tensorsOfOtherCodersAreDecodedOnTheCpuNeverUploadedAsStored() throws IOException {
+        Path file = dir.resolve("model-rans.weightless");
+        new Compressor(CodecOptions.defaults(), false, Progress.NONE).coding(CoderChoice.of("rans")).compress(model(), file);
+        FakeDriver driver = new FakeDriver();
+        try (Device device = new Device(driver);
+             DeviceModel model = DeviceModel.load(device, file, CodecOptions.defaults(), false, FakeDriver::compile)) {
+            Map<String, DeviceModel.Source> sources = Map.of("a", DeviceModel.Source.CPU_DECODED, "b", DeviceModel.Source.CPU_DECODED,
+                    "noise", DeviceModel.Source.RAW, "f", DeviceModel.Source.RAW);
+            for (DeviceModel.Tensor t : model.tensors()) {
+                assertEquals(sources.get(t.name()), t.source(), t.name());
+                assertTrue(t.crcChecked(), t.name());
+            }
+            assertTrue(model.tensors().getFirst().note().contains("coder rans"), model.tensors().getFirst().note());
+            assertEquals(0, driver.launches);
+            // Each device buffer equals the original bytes (the CPU decode of the coded parts, CRC32C checked).
+            assertSameAsCpu(driver, model, file);
+            try (SafetensorsFile original = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
+                for (DeviceModel.Tensor t : model.tensors()) {
+                    MemorySegment values = original.data(original.find(t.name()).orElseThrow());
+                    assertEquals(-1, values.mismatch(driver.memoryAt(t.address()).asSlice(0, t.bytes())), t.name());
+                }
+            }
         }
     }
 

@@ -23,6 +23,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -44,6 +45,7 @@ public final class TensorBatchReader implements AutoCloseable {
     private final ArrowFileReader reader;
     private final List<ArrowBlock> blocks;
     private final Map<String, String> metadata;
+    private final boolean coded;
 
     private TensorBatchReader(Path path, BufferAllocator memory, FileChannel channel, ArrowFileReader reader) throws IOException {
         this.source = path.toString();
@@ -57,14 +59,15 @@ public final class TensorBatchReader implements AutoCloseable {
         } catch (RuntimeException | IOException e) {
             throw new MalformedInputException(source, 0, "not a readable Arrow IPC file: " + e.getMessage());
         }
-        List<Field> expected = TensorBatchSchema.fields();
-        if (!schema.getFields().equals(expected)) {
+        this.coded = schema.getFields().equals(TensorBatchSchema.codedFields());
+        if (!coded && !schema.getFields().equals(TensorBatchSchema.fields())) {
             throw new MalformedInputException(source, 0, "Arrow schema is not the Weightless tensor layout: " + schema.getFields());
         }
         Map<String, String> m = schema.getCustomMetadata();
-        if (m == null || !TensorBatchSchema.LAYOUT_VERSION.equals(m.get(TensorBatchSchema.LAYOUT_KEY))) {
-            throw new MalformedInputException(source, 0, "schema metadata lacks " + TensorBatchSchema.LAYOUT_KEY + "="
-                    + TensorBatchSchema.LAYOUT_VERSION);
+        String layout = coded ? TensorBatchSchema.LAYOUT_VERSION_CODED : TensorBatchSchema.LAYOUT_VERSION;
+        if (m == null || !layout.equals(m.get(TensorBatchSchema.LAYOUT_KEY))) {
+            throw new MalformedInputException(source, 0, "schema metadata lacks " + TensorBatchSchema.LAYOUT_KEY + "=" + layout
+                    + " (the layout its columns are)");
         }
         this.metadata = Map.copyOf(m);
         long size = channel.size();
@@ -131,7 +134,7 @@ public final class TensorBatchReader implements AutoCloseable {
         try {
             MalformedInputException.verify(root.getRowCount() == 1, at, "record batch " + i + " has " + root.getRowCount() + " rows, not 1");
             for (FieldVector v : root.getFieldVectors()) {
-                boolean nullable = TensorBatchSchema.BINARY.contains(v.getName());
+                boolean nullable = TensorBatchSchema.NULLABLE.contains(v.getName());
                 MalformedInputException.verify(v.getValueCount() == 1 && (nullable || !v.isNull(0)), at,
                         "record batch " + i + ": column " + v.getName() + " is missing");
             }
@@ -141,7 +144,7 @@ public final class TensorBatchReader implements AutoCloseable {
                     ((IntVector) root.getVector(TensorBatchSchema.GROUP_CHUNKS)).get(0),
                     binary(root, TensorBatchSchema.CODE, i, at), binary(root, TensorBatchSchema.INDEX, i, at),
                     binary(root, TensorBatchSchema.EXP, i, at), binary(root, TensorBatchSchema.SM, i, at),
-                    binary(root, TensorBatchSchema.DATA, i, at));
+                    binary(root, TensorBatchSchema.DATA, i, at), coder(root, i, at), parts(root, i, at));
         } catch (MalformedInputException e) {
             throw e.source() == null ? e.in(source, 0) : e; // offsets here are already the file's
         } catch (RuntimeException e) {
@@ -165,6 +168,29 @@ public final class TensorBatchReader implements AutoCloseable {
         data.getBytes(start, bytes);
         return new String(bytes, StandardCharsets.UTF_8);
     }
+
+    /** Layout 2's coder column (null when absent or null). */
+    private String coder(VectorSchemaRoot root, int i, long at) {
+        if (!coded || root.getVector(TensorBatchSchema.CODER).isNull(0)) return null;
+        return string(root, TensorBatchSchema.CODER, i, at);
+    }
+
+    /** Layout 2's part columns up to the first null one; a part after a null one is malformed. */
+    private List<MemorySegment> parts(VectorSchemaRoot root, int i, long at) {
+        if (!coded) return List.of();
+        List<MemorySegment> parts = new ArrayList<>();
+        boolean ended = false;
+        for (String column : TensorBatchSchema.PARTS) {
+            MemorySegment p = binary(root, column, i, at);
+            MalformedInputException.verify(p == null || !ended, at, "record batch " + i + ": column " + column + " follows a null part");
+            if (p == null) ended = true;
+            else parts.add(p);
+        }
+        return parts;
+    }
+
+    /** Whether the file is in layout 2 (it may hold coded tensors). */
+    public boolean coded() { return coded; }
 
     /** Row 0 of the shape column, its offsets checked against the values actually present. */
     private static long[] shape(VectorSchemaRoot root, int i, long at) {

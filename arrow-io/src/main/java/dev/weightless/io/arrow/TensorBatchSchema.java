@@ -5,6 +5,7 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,22 +19,40 @@ public final class TensorBatchSchema {
     /** Schema metadata key: the version of this layout. */
     public static final String LAYOUT_KEY = "weightless.arrow.layout";
     public static final String LAYOUT_VERSION = "1";
+    /** The layout of a file with coded tensors (Weightless format version 2): layout 1's columns plus {@link #CODER} and {@link #PARTS}. */
+    public static final String LAYOUT_VERSION_CODED = "2";
 
     public static final String NAME = "name", DTYPE = "dtype", SHAPE = "shape", CODEC = "codec", CRC32C = "crc32c";
     public static final String CHUNK_SYMBOLS = "chunk_symbols", GROUP_CHUNKS = "group_chunks";
     public static final String CODE = "code", INDEX = "index", EXP = "exp", SM = "sm", DATA = "data";
+    /** Layout 2: a coded tensor's coder name. */
+    public static final String CODER = "coder";
+    /** Layout 2: a coded tensor's parts in its coder's order, the unused ones null (as many as the coder with the most parts has). */
+    public static final List<String> PARTS = List.of("part_1", "part_2", "part_3", "part_4", "part_5");
 
-    /** The binary columns, in schema order. */
-    static final List<String> BINARY = List.of(CODE, INDEX, EXP, SM, DATA);
+    /** The nullable columns of either layout. */
+    static final List<String> NULLABLE = List.of(CODE, INDEX, EXP, SM, DATA, CODER, "part_1", "part_2", "part_3", "part_4", "part_5");
 
     private TensorBatchSchema() {}
 
     /** The fields, in order; {@code metadata} becomes the schema's custom metadata (plus {@link #LAYOUT_KEY}). */
     public static Schema schema(Map<String, String> metadata) {
+        return schema(metadata, false);
+    }
+
+    /** Layout 2 when {@code coded}, else layout 1. */
+    public static Schema schema(Map<String, String> metadata, boolean coded) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put(LAYOUT_KEY, LAYOUT_VERSION);
+        m.put(LAYOUT_KEY, coded ? LAYOUT_VERSION_CODED : LAYOUT_VERSION);
         m.putAll(metadata);
-        return new Schema(fields(), m);
+        return new Schema(coded ? codedFields() : fields(), m);
+    }
+
+    static List<Field> codedFields() {
+        List<Field> f = new ArrayList<>(fields());
+        f.add(Field.nullable(CODER, ArrowType.Utf8.INSTANCE));
+        for (String p : PARTS) f.add(Field.nullable(p, ArrowType.LargeBinary.INSTANCE));
+        return List.copyOf(f);
     }
 
     static List<Field> fields() {

@@ -31,17 +31,26 @@ public final class TensorBatchWriter implements AutoCloseable {
     private final VectorSchemaRoot root;
     private final ArrowFileWriter writer;
     private final List<ArrowBuf> held = new ArrayList<>();
+    private final boolean coded;
 
-    /** Starts the file on {@code out}; {@code metadata} goes into the schema. */
+    /** Starts the file on {@code out} in layout 1; {@code metadata} goes into the schema. */
     public TensorBatchWriter(BufferAllocator allocator, Map<String, String> metadata, WritableByteChannel out) throws IOException {
+        this(allocator, metadata, out, false);
+    }
+
+    /** Starts the file on {@code out}, in layout 2 when {@code coded} (a file with coded tensors), else layout 1. */
+    public TensorBatchWriter(BufferAllocator allocator, Map<String, String> metadata, WritableByteChannel out, boolean coded) throws IOException {
         this.allocator = allocator;
-        this.root = VectorSchemaRoot.create(TensorBatchSchema.schema(metadata), allocator);
+        this.coded = coded;
+        this.root = VectorSchemaRoot.create(TensorBatchSchema.schema(metadata, coded), allocator);
         this.writer = new ArrowFileWriter(root, null, out);
         writer.start();
     }
 
     /** Writes one tensor as one record batch; the segments need only stay alive during the call. */
     public void write(TensorBatch t) throws IOException {
+        if (!coded && (t.coder() != null || !t.parts().isEmpty())) throw new IllegalArgumentException(t.name() + ": coded tensors need layout 2");
+        if (t.parts().size() > TensorBatchSchema.PARTS.size()) throw new IllegalArgumentException(t.name() + ": " + t.parts().size() + " parts, the layout has columns for " + TensorBatchSchema.PARTS.size());
         root.clear();
         setString(TensorBatchSchema.NAME, t.name());
         setString(TensorBatchSchema.DTYPE, t.dtype());
@@ -65,6 +74,16 @@ public final class TensorBatchWriter implements AutoCloseable {
             loadBinary(TensorBatchSchema.EXP, t.exp());
             loadBinary(TensorBatchSchema.SM, t.sm());
             loadBinary(TensorBatchSchema.DATA, t.data());
+            if (coded) {
+                VarCharVector coder = (VarCharVector) root.getVector(TensorBatchSchema.CODER);
+                coder.allocateNew();
+                if (t.coder() == null) coder.setNull(0);
+                else coder.setSafe(0, t.coder().getBytes(StandardCharsets.UTF_8));
+                coder.setValueCount(1);
+                for (int k = 0; k < TensorBatchSchema.PARTS.size(); k++) {
+                    loadBinary(TensorBatchSchema.PARTS.get(k), k < t.parts().size() ? t.parts().get(k) : null);
+                }
+            }
             root.setRowCount(1);
             writer.writeBatch();
         } finally {

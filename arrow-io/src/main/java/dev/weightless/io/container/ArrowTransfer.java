@@ -6,6 +6,7 @@ import dev.weightless.codec.MalformedInputException;
 import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.arrow.TensorBatch;
 import dev.weightless.io.arrow.TensorBatchReader;
+import dev.weightless.io.arrow.TensorBatchSchema;
 import dev.weightless.io.arrow.TensorBatchWriter;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsFile;
@@ -21,6 +22,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A Weightless file to an Arrow IPC file (one record batch per tensor, arrow-io/ARROW.md) and back.
@@ -59,7 +61,8 @@ public final class ArrowTransfer {
             return AtomicOutput.writeFile(out, replace, dst -> {
                 // Closed in reverse: the writer (and its channel), then the job's allocator (leak check), then the mapping.
                 try (CompressedFile file = CompressedFile.open(from); BufferAllocator job = ArrowMemory.job();
-                     FileChannel channel = dst.openChannel(); TensorBatchWriter writer = new TensorBatchWriter(job, metadata(file), channel)) {
+                     FileChannel channel = dst.openChannel();
+                     TensorBatchWriter writer = new TensorBatchWriter(job, metadata(file), channel, ContainerFormat.versionFor(file.tensors()) == ContainerFormat.VERSION_CODED)) {
                     for (TensorRecord r : file.tensors()) writer.write(batch(file, r));
                     writer.finish();
                     return file.tensors().size();
@@ -83,6 +86,9 @@ public final class ArrowTransfer {
             return new TensorBatch(r.name(), dtype, r.shape(), codec, r.crc32c(), r.chunkSymbols(), r.groupChunks(),
                     e.table().bytes(), e.index().bytes(), e.payload().bytes(), e.plane().bytes(), null);
         }
+        if (r.codec() == TensorRecord.Codec.CODED) {
+            return new TensorBatch(r.name(), dtype, r.shape(), codec, r.crc32c(), 0, 0, null, null, null, null, null, r.coder(), file.coded(r).parts());
+        }
         return new TensorBatch(r.name(), dtype, r.shape(), codec, r.crc32c(), 0, 0, null, null, null, null, file.storedData(r));
     }
 
@@ -98,9 +104,11 @@ public final class ArrowTransfer {
                     if (v == null) throw new MalformedInputException(source, 0, "schema metadata lacks " + k);
                     meta.put(k, v);
                 }
-                if (!meta.get(ContainerFormat.FORMAT_KEY).equals(Integer.toString(ContainerFormat.VERSION))) {
-                    throw new MalformedInputException(source, 0, "format version " + meta.get(ContainerFormat.FORMAT_KEY)
-                            + " is not supported; this build reads version " + ContainerFormat.VERSION);
+                int version = ContainerFormat.checkVersion(source, 0, meta.get(ContainerFormat.FORMAT_KEY));
+                // Layout 2 carries coded tensors, and only version 2 files have them: each goes with the other.
+                if ((version == ContainerFormat.VERSION_CODED) != reader.coded()) {
+                    throw new MalformedInputException(source, 0, "format version " + version + " in Arrow layout "
+                            + reader.metadata().get(TensorBatchSchema.LAYOUT_KEY) + ": version 2 files are exported in layout 2, version 1 in layout 1");
                 }
                 ContainerFormat.checkCrc(source, 0, meta.get(ContainerFormat.CRC_KEY), meta.get(ContainerFormat.ORIGINAL_HEADER_KEY),
                         meta.get(ContainerFormat.TENSORS_KEY));
@@ -122,6 +130,9 @@ public final class ArrowTransfer {
                                 .tensor(r.name() + ContainerFormat.INDEX, Dtype.U8, t.index().byteSize())
                                 .tensor(r.name() + ContainerFormat.PAYLOAD, Dtype.U8, t.exp().byteSize())
                                 .tensor(r.name() + ContainerFormat.PLANE, Dtype.U8, t.sm().byteSize());
+                    } else if (r.codec() == TensorRecord.Codec.CODED) {
+                        List<String> names = r.codedPartNames();
+                        for (int k = 0; k < names.size(); k++) builder.tensor(names.get(k), Dtype.U8, t.parts().get(k).byteSize());
                     } else {
                         MalformedInputException.verify(t.data().byteSize() == r.byteSize(), reader.offset(i),
                                 "tensor \"" + r.name() + "\" has " + t.data().byteSize() + " bytes, its shape needs " + r.byteSize());
@@ -138,6 +149,9 @@ public final class ArrowTransfer {
                             writer.write(r.name() + ContainerFormat.INDEX, t.index());
                             writer.write(r.name() + ContainerFormat.PAYLOAD, t.exp());
                             writer.write(r.name() + ContainerFormat.PLANE, t.sm());
+                        } else if (r.codec() == TensorRecord.Codec.CODED) {
+                            List<String> names = r.codedPartNames();
+                            for (int k = 0; k < names.size(); k++) writer.write(names.get(k), t.parts().get(k));
                         } else {
                             writer.write(r.name(), t.data());
                         }
@@ -163,14 +177,17 @@ public final class ArrowTransfer {
     /** Batch {@code i}, which must describe record {@code r} and carry exactly the parts its codec stores. */
     private static TensorBatch checked(TensorBatchReader reader, int i, TensorRecord r) {
         TensorBatch t = reader.read(i);
-        boolean huffman = r.codec() == TensorRecord.Codec.HUFFMAN;
+        boolean huffman = r.codec() == TensorRecord.Codec.HUFFMAN, coded = r.codec() == TensorRecord.Codec.CODED;
         boolean same = t.name().equals(r.name()) && t.dtype().equals(r.dtype().name()) && Arrays.equals(t.shape(), r.shape())
                 && t.codec().equals(r.codec().id()) && t.crc32c() == r.crc32c()
-                && t.chunkSymbols() == r.chunkSymbols() && t.groupChunks() == r.groupChunks();
+                && t.chunkSymbols() == r.chunkSymbols() && t.groupChunks() == r.groupChunks() && Objects.equals(t.coder(), r.coder());
         if (!same) throw new MalformedInputException(reader.offset(i), "record batch " + i + " (\"" + t.name() + "\") does not match tensor record \"" + r.name() + "\"");
+        boolean noLayout1Parts = t.code() == null && t.index() == null && t.exp() == null && t.sm() == null;
         boolean parts = huffman
-                ? t.code() != null && t.index() != null && t.exp() != null && t.sm() != null && t.data() == null
-                : t.code() == null && t.index() == null && t.exp() == null && t.sm() == null && t.data() != null;
+                ? t.code() != null && t.index() != null && t.exp() != null && t.sm() != null && t.data() == null && t.parts().isEmpty()
+                : coded
+                ? noLayout1Parts && t.data() == null && t.parts().size() == r.codedPartNames().size()
+                : noLayout1Parts && t.data() != null && t.parts().isEmpty();
         if (!parts) throw new MalformedInputException(reader.offset(i), "record batch " + i + " (\"" + r.name() + "\") does not hold the parts codec " + r.codec().id() + " stores");
         return t;
     }

@@ -7,12 +7,15 @@ import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.MalformedInputException;
+import dev.weightless.codec.coder.CodedTensor;
+import dev.weightless.codec.coder.Coders;
 import dev.weightless.io.json.Json;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsFile;
 import dev.weightless.io.safetensors.TensorInfo;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -38,11 +41,7 @@ public final class CompressedFile implements AutoCloseable {
         this.file = file;
         String source = file.source();
         Map<String, String> meta = file.metadata();
-        String version = meta.get(ContainerFormat.FORMAT_KEY);
-        if (version == null) throw new MalformedInputException(source, 8, "not a Weightless file (no " + ContainerFormat.FORMAT_KEY + " in its metadata)");
-        if (!version.equals(Integer.toString(ContainerFormat.VERSION))) {
-            throw new MalformedInputException(source, 8, "format version " + version + " is not supported; this build reads version " + ContainerFormat.VERSION);
-        }
+        int version = ContainerFormat.checkVersion(source, 8, meta.get(ContainerFormat.FORMAT_KEY));
         String header = meta.get(ContainerFormat.ORIGINAL_HEADER_KEY);
         String tensors = meta.get(ContainerFormat.TENSORS_KEY);
         if (header == null || tensors == null) throw new MalformedInputException(source, 8, "Weightless metadata is incomplete");
@@ -51,6 +50,9 @@ public final class CompressedFile implements AutoCloseable {
         try {
             this.original = SafetensorsFile.parseHeader(originalHeader, "original header kept in " + source);
             this.records = parseRecords(tensors);
+            MalformedInputException.verify(version == ContainerFormat.versionFor(records), 0,
+                    "format version " + version + " does not match its tensor records (coded tensors need version " + ContainerFormat.VERSION_CODED
+                            + ", files without them are version " + ContainerFormat.VERSION + ")");
             checkConsistency();
         } catch (MalformedInputException e) {
             // Offsets inside the metadata are not file offsets: point at the header, which holds it.
@@ -122,6 +124,18 @@ public final class CompressedFile implements AutoCloseable {
                     expected.addAll(List.of(r.name() + ContainerFormat.TABLE, r.name() + ContainerFormat.INDEX,
                             r.name() + ContainerFormat.PAYLOAD, r.name() + ContainerFormat.PLANE));
                 }
+                case CODED -> {
+                    long partBytes = 0;
+                    for (String part : r.codedPartNames()) {
+                        expectU8(part, -1);
+                        MalformedInputException.verify(expected.add(part), 0, "part \"" + part + "\" is claimed twice");
+                        partBytes += stored(part).byteSize();
+                    }
+                    // Every coder stores at least 1 bit per weight (all store >= 6 raw): so a record cannot make a
+                    // reader allocate more than 16 output bytes per stored byte, as the sm part bounds Huffman's.
+                    MalformedInputException.verify(r.elements() <= partBytes * 8, 0, "tensor record \"" + r.name() + "\" claims "
+                            + r.elements() + " weights from " + partBytes + " bytes of parts (under 1 bit per weight)");
+                }
                 case RAW, PASSTHROUGH -> {
                     TensorInfo t = stored(r.name());
                     MalformedInputException.verify(t.dtype() == r.dtype() && Arrays.equals(t.shape(), r.shape()), t.begin() + file.dataStart(),
@@ -177,8 +191,34 @@ public final class CompressedFile implements AutoCloseable {
 
     /** Bytes {@code r} takes in this file (all its parts). */
     public long storedBytes(TensorRecord r) {
-        if (r.codec() != TensorRecord.Codec.HUFFMAN) return stored(r.name()).byteSize();
-        return parts(r).stream().mapToLong(TensorInfo::byteSize).sum();
+        return switch (r.codec()) {
+            case HUFFMAN -> parts(r).stream().mapToLong(TensorInfo::byteSize).sum();
+            case CODED -> r.codedPartNames().stream().mapToLong(p -> stored(p).byteSize()).sum();
+            case RAW, PASSTHROUGH -> stored(r.name()).byteSize();
+        };
+    }
+
+    /** The coder that decodes {@code r}: its registered coder's name, "huffman", or null for raw and passthrough tensors. */
+    public static String coderOf(TensorRecord r) {
+        return switch (r.codec()) {
+            case HUFFMAN -> "huffman";
+            case CODED -> r.coder();
+            case RAW, PASSTHROUGH -> null;
+        };
+    }
+
+    /** The parts of a tensor of a registered coder, as slices of the mapped file, in the coder's order. */
+    public CodedTensor coded(TensorRecord r) {
+        if (r.codec() != TensorRecord.Codec.CODED) throw new IllegalArgumentException(r.name() + " is not coded by a registered coder");
+        List<MemorySegment> parts = new ArrayList<>();
+        for (String p : r.codedPartNames()) parts.add(file.data(stored(p)));
+        return new CodedTensor(r.coder(), r.elements(), parts);
+    }
+
+    /** File offset of the first part of a coded tensor, for errors. */
+    private long codedOffset(TensorRecord r) {
+        TensorInfo first = stored(r.codedPartNames().getFirst());
+        return file.dataStart() + first.begin();
     }
 
     private List<TensorInfo> parts(TensorRecord r) {
@@ -189,6 +229,7 @@ public final class CompressedFile implements AutoCloseable {
     /** The stored bytes of a raw or passthrough tensor, as a slice of the mapped file (CRC32C not checked). */
     public MemorySegment storedData(TensorRecord r) {
         if (r.codec() == TensorRecord.Codec.HUFFMAN) throw new IllegalArgumentException(r.name() + " is Huffman-coded: see encoded");
+        if (r.codec() == TensorRecord.Codec.CODED) throw new IllegalArgumentException(r.name() + " is coded by " + r.coder() + ": see coded");
         return file.data(stored(r.name()));
     }
 
@@ -214,6 +255,9 @@ public final class CompressedFile implements AutoCloseable {
         try {
             if (r.codec() == TensorRecord.Codec.HUFFMAN) {
                 HuffmanDecoder.open(encoded(r)).decode(out, options);
+            } else if (r.codec() == TensorRecord.Codec.CODED) {
+                decodeCoded(r, out);
+                options.progress().accept(out.byteSize());
             } else {
                 MemorySegment stored = file.data(stored(r.name()));
                 out.copyFrom(stored);
@@ -228,13 +272,38 @@ public final class CompressedFile implements AutoCloseable {
         }
     }
 
+    /** A coded tensor: the coder decodes (one thread; its own checks), then the record's CRC32C of the original bytes is checked too. */
+    private void decodeCoded(TensorRecord r, MemorySegment out) {
+        MalformedInputException.verify(out.byteSize() == r.byteSize(), 0, "output of " + out.byteSize() + " bytes for tensor \"" + r.name() + "\"");
+        try {
+            Coders.byName(r.coder()).decode(coded(r), out);
+        } catch (MalformedInputException e) {
+            // The coder's offset is within one of its parts: name the tensor and where its parts begin.
+            throw new MalformedInputException(source(), codedOffset(r), "tensor \"" + r.name() + "\" (coder " + r.coder() + "): " + e.getMessage());
+        } catch (IndexOutOfBoundsException | IllegalArgumentException | ArithmeticException e) {
+            // A coder must report bad parts as MalformedInputException; should one slip through, it is still bad input, never a crash.
+            throw new MalformedInputException(source(), codedOffset(r), "tensor \"" + r.name() + "\" (coder " + r.coder() + "): " + e);
+        }
+        int crc = Crc32c.of(out);
+        if (crc != r.crc32c()) throw new ChecksumMismatchException("tensor \"" + r.name() + "\"", r.crc32c(), crc);
+    }
+
     /** The exponent histogram of a BF16 tensor, from the coded stream or the stored bytes. */
     public long[] exponentHistogram(TensorRecord r, CodecOptions options) {
         if (r.dtype() != Dtype.BF16) throw new IllegalArgumentException(r.name() + " is not BF16");
         try {
             if (r.codec() == TensorRecord.Codec.HUFFMAN) return HuffmanDecoder.open(encoded(r)).exponentHistogram(options);
+            if (r.codec() == TensorRecord.Codec.CODED) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment values = arena.allocate(Math.max(1, r.byteSize())).asSlice(0, r.byteSize());
+                    decodeCoded(r, values);
+                    return Bf16.exponentHistogram(values);
+                }
+            }
         } catch (MalformedInputException e) {
             throw e.source() == null ? e.in(source(), 0) : e;
+        } catch (ChecksumMismatchException e) {
+            throw new ChecksumMismatchException(source() + ": tensor \"" + r.name() + "\"", e.expected(), e.actual());
         }
         return Bf16.exponentHistogram(file.data(stored(r.name())));
     }

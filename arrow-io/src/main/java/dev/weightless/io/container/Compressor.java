@@ -4,6 +4,8 @@ import dev.weightless.codec.CodeTable;
 import dev.weightless.codec.CodecOptions;
 import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.HuffmanEncoder;
+import dev.weightless.codec.coder.CodedTensor;
+import dev.weightless.codec.coder.Coders;
 import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.json.Json;
 import dev.weightless.io.safetensors.Dtype;
@@ -16,6 +18,7 @@ import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +31,7 @@ import java.util.Map;
 
 /**
  * Compresses a safetensors model, single file or sharded, into Weightless files. Every BF16 tensor
- * that shrinks is Huffman-coded; other tensors are kept as they are. The input is only read (mapped
+ * that shrinks is coded (Huffman unless {@link #coding} says otherwise); other tensors are kept as they are. The input is only read (mapped
  * read-only); the output appears under its name only once complete.
  */
 public final class Compressor {
@@ -37,6 +40,7 @@ public final class Compressor {
     private final Progress progress;
     private final TensorWriter writer;
     private boolean verify;
+    private CoderChoice coders = CoderChoice.huffman();
 
     /**
      * Writes one Huffman tensor's four parts as {@link HuffmanEncoder.Plan#write} does, into segments of exactly
@@ -66,6 +70,12 @@ public final class Compressor {
         return this;
     }
 
+    /** Which coder each BF16 tensor gets (default: the container's Huffman codec, format version 1). */
+    public Compressor coding(CoderChoice coders) {
+        this.coders = coders;
+        return this;
+    }
+
     /** Compresses {@code in} (a file, a sharded model's folder or its index) to {@code out}. */
     public void compress(Path in, Path out) throws IOException {
         Sources src = Sources.of(in);
@@ -78,13 +88,16 @@ public final class Compressor {
         ShardedIndex index = ShardedIndex.read(src.index());
         try (AtomicOutput dst = AtomicOutput.directory(out, replace)) {
             Map<String, String> weightMap = new LinkedHashMap<>();
+            int version = ContainerFormat.VERSION;
             for (String shard : index.shards()) {
-                List<String> names = AtomicOutput.writeFile(dst.path().resolve(shard), false,
+                Written w = AtomicOutput.writeFile(dst.path().resolve(shard), false,
                         file -> compressFile(ShardedIndex.shardPath(src.folder(), shard), file));
-                for (String name : names) weightMap.put(name, shard);
+                for (String name : w.names()) weightMap.put(name, shard);
+                version = Math.max(version, w.version());
             }
             Map<String, Object> metadata = new LinkedHashMap<>();
-            metadata.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.VERSION));
+            // The index says the highest version among its shards: 1 when none has a coded tensor, as before coders.
+            metadata.put(ContainerFormat.FORMAT_KEY, Integer.toString(version));
             String text = new String(indexText, StandardCharsets.UTF_8);
             metadata.put(ContainerFormat.ORIGINAL_INDEX_KEY, text);
             metadata.put(ContainerFormat.CRC_KEY, ContainerFormat.crc(text));
@@ -93,8 +106,11 @@ public final class Compressor {
         }
     }
 
-    /** Writes one compressed file into {@code dst}; returns the names of the tensors it stores. */
-    private List<String> compressFile(Path in, AtomicOutput dst) throws IOException {
+    /** What one written file stores: its tensors' names and its format version. */
+    private record Written(List<String> names, int version) {}
+
+    /** Writes one compressed file into {@code dst}. */
+    private Written compressFile(Path in, AtomicOutput dst) throws IOException {
         try (SafetensorsFile file = SafetensorsFile.open(in)) {
             List<Planned> planned = plan(file);
             SafetensorsWriter.Builder builder = SafetensorsWriter.builder().metadata(metadata(file, planned));
@@ -105,6 +121,9 @@ public final class Compressor {
                             .tensor(t.name() + ContainerFormat.INDEX, Dtype.U8, p.plan.indexBytes())
                             .tensor(t.name() + ContainerFormat.PAYLOAD, Dtype.U8, p.plan.payloadBytes())
                             .tensor(t.name() + ContainerFormat.PLANE, Dtype.U8, p.plan.planeBytes());
+                } else if (p.record.codec() == TensorRecord.Codec.CODED) {
+                    List<String> parts = p.record.codedPartNames();
+                    for (int i = 0; i < parts.size(); i++) builder.tensor(parts.get(i), Dtype.U8, p.codedParts[i]);
                 } else {
                     builder.tensor(t.name(), t.dtype(), t.shape());
                 }
@@ -135,6 +154,9 @@ public final class Compressor {
                             out.write(p.tensor.name() + ContainerFormat.PAYLOAD, payload);
                             out.write(p.tensor.name() + ContainerFormat.PLANE, plane);
                         }
+                    } else if (p.record.codec() == TensorRecord.Codec.CODED) {
+                        writeCoded(p, file.data(p.tensor), out);
+                        progress.advance(p.tensor.byteSize());
                     } else {
                         out.write(p.tensor.name(), file.data(p.tensor));
                         progress.advance(p.tensor.byteSize());
@@ -149,11 +171,33 @@ public final class Compressor {
                 Verifier.Report check = new Verifier(codec, progress).verify(in, dst.path());
                 if (!check.exact()) throw new IOException(in + ": round-trip check failed: " + String.join("; ", check.problems()));
             }
-            return names;
+            return new Written(names, ContainerFormat.versionFor(planned.stream().map(Planned::record).toList()));
         }
     }
 
-    private record Planned(TensorInfo tensor, TensorRecord record, HuffmanEncoder.Plan plan) {}
+    /**
+     * Codes a tensor again (planning kept only its part sizes, so memory stays one tensor's worth) and
+     * writes its parts; a coder that gives other sizes the second time is a bug, reported as such.
+     */
+    private static void writeCoded(Planned p, MemorySegment bf16, SafetensorsWriter out) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            CodedTensor coded = Coders.byName(p.record.coder()).encode(bf16, arena);
+            List<String> names = p.record.codedPartNames();
+            if (coded.parts().size() != names.size()) throw new IllegalStateException("coder " + p.record.coder() + " gave " + coded.parts().size() + " parts for " + names.size() + " names");
+            for (int i = 0; i < names.size(); i++) {
+                if (coded.part(i).byteSize() != p.codedParts[i]) {
+                    throw new IllegalStateException("coder " + p.record.coder() + " is not deterministic: part " + names.get(i) + " was "
+                            + p.codedParts[i] + " bytes when planned, " + coded.part(i).byteSize() + " now");
+                }
+                out.write(names.get(i), coded.part(i));
+            }
+        }
+    }
+
+    /** One tensor as planned: its Huffman plan when Huffman-coded, its part sizes when coded by another coder. */
+    private record Planned(TensorInfo tensor, TensorRecord record, HuffmanEncoder.Plan plan, long[] codedParts) {
+        Planned(TensorInfo tensor, TensorRecord record, HuffmanEncoder.Plan plan) { this(tensor, record, plan, null); }
+    }
 
     private static long align8(long n) { return Math.addExact(n, 7) & ~7L; }
 
@@ -174,9 +218,15 @@ public final class Compressor {
                 continue;
             }
             HuffmanEncoder.Plan plan = HuffmanEncoder.plan(file.data(t), withProgress);
-            boolean shrinks = plan.encodedBytes() < t.byteSize();
-            out.add(new Planned(t, record(t, shrinks ? TensorRecord.Codec.HUFFMAN : TensorRecord.Codec.RAW, plan.crc32c(), plan),
-                    shrinks ? plan : null));
+            CoderChoice.Decision d = coders.choose(file.data(t), plan.encodedBytes());
+            if (d.coder() == null) {
+                out.add(new Planned(t, record(t, TensorRecord.Codec.RAW, plan.crc32c(), null), null));
+            } else if (d.coder().equals("huffman")) {
+                out.add(new Planned(t, record(t, TensorRecord.Codec.HUFFMAN, plan.crc32c(), plan), plan));
+            } else {
+                TensorRecord r = new TensorRecord(t.name(), t.dtype(), t.shape(), TensorRecord.Codec.CODED, plan.crc32c(), 0, 0, d.coder());
+                out.add(new Planned(t, r, null, d.partBytes()));
+            }
         }
         progress.end();
         return out;
@@ -190,7 +240,7 @@ public final class Compressor {
 
     private static Map<String, String> metadata(SafetensorsFile file, List<Planned> planned) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.VERSION));
+        m.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.versionFor(planned.stream().map(Planned::record).toList())));
         String header = new String(file.header(), StandardCharsets.UTF_8);
         String tensors = Json.write(planned.stream().map(p -> p.record.toJson()).toList());
         m.put(ContainerFormat.ORIGINAL_HEADER_KEY, header);

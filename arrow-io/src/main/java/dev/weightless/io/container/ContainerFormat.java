@@ -12,7 +12,10 @@ import java.nio.charset.StandardCharsets;
  * A Huffman-coded tensor NAME becomes four U8 tensors NAME + one of the part suffixes.
  */
 public final class ContainerFormat {
+    /** The version of files whose tensors are all huffman, raw or passthrough: what builds before coders wrote, byte for byte. */
     public static final int VERSION = 1;
+    /** The version of files with at least one tensor of a registered coder ({@link TensorRecord.Codec#CODED}). */
+    public static final int VERSION_CODED = 2;
     /** Metadata key holding the format version; its presence marks a Weightless file. */
     public static final String FORMAT_KEY = "weightless.format";
     /** The original file's header, byte for byte, so decompress restores the file exactly. */
@@ -33,6 +36,21 @@ public final class ContainerFormat {
     public static final String PLANE = ".wl.sm";
 
     private ContainerFormat() {}
+
+    /** The version to write for these records: 1 unless one is coded, so files older readers can read stay readable by them. */
+    static int versionFor(Iterable<TensorRecord> records) {
+        for (TensorRecord r : records) if (r.codec() == TensorRecord.Codec.CODED) return VERSION_CODED;
+        return VERSION;
+    }
+
+    /** Checks a kept {@link #FORMAT_KEY} value (1 or 2) and returns it. */
+    static int checkVersion(String source, long offset, Object version) {
+        if (version == null) throw new MalformedInputException(source, offset, "not a Weightless file (no " + FORMAT_KEY + " in its metadata)");
+        if (Integer.toString(VERSION).equals(version)) return VERSION;
+        if (Integer.toString(VERSION_CODED).equals(version)) return VERSION_CODED;
+        throw new MalformedInputException(source, offset, "format version " + version + " is not supported; this build reads versions "
+                + VERSION + " and " + VERSION_CODED);
+    }
 
     /** The {@link #CRC_KEY} value for {@code texts}, in order. */
     static String crc(String... texts) {

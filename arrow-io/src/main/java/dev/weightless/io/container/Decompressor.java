@@ -70,9 +70,7 @@ public final class Decompressor {
         Map<String, Object> meta = compressed.metadata();
         Object version = meta.get(ContainerFormat.FORMAT_KEY);
         if (version == null) throw new MalformedInputException(index.toString(), 0, "not a Weightless index (no " + ContainerFormat.FORMAT_KEY + ")");
-        if (!Integer.toString(ContainerFormat.VERSION).equals(version)) {
-            throw new MalformedInputException(index.toString(), 0, "format version " + version + " is not supported; this build reads version " + ContainerFormat.VERSION);
-        }
+        ContainerFormat.checkVersion(index.toString(), 0, version);
         if (!(meta.get(ContainerFormat.ORIGINAL_INDEX_KEY) instanceof String text)) {
             throw new MalformedInputException(index.toString(), 0, "the original index is missing");
         }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Statistics of a Weightless file or model (or of a plain safetensors one, as a preview): per tensor
@@ -20,10 +21,11 @@ import java.util.List;
  */
 public final class Inspector {
     /**
-     * One tensor. {@code entropy} is H(exponent) in bits, NaN for other dtypes; {@code storedBytes} is
-     * all the bytes its parts take.
+     * One tensor. {@code coder} is the coder that decodes it ("huffman" or a registered coder's name;
+     * "-" for raw, passthrough and uncompressed tensors); {@code entropy} is H(exponent) in bits, NaN for
+     * other dtypes; {@code storedBytes} is all the bytes its parts take.
      */
-    public record Row(String file, String name, Dtype dtype, long elements, String codec, long originalBytes,
+    public record Row(String file, String name, Dtype dtype, long elements, String codec, String coder, long originalBytes,
                       long storedBytes, double entropy) {
         public double bitsPerWeight() { return elements == 0 ? 0 : storedBytes * 8.0 / elements; }
 
@@ -98,7 +100,8 @@ public final class Inspector {
                 h = entropy(c.exponentHistogram(r, codec));
                 progress.advance(r.byteSize());
             }
-            rows.add(new Row(name, r.name(), r.dtype(), r.elements(), r.codec().id(), r.byteSize(), c.storedBytes(r), h));
+            rows.add(new Row(name, r.name(), r.dtype(), r.elements(), r.codec().id(),
+                    Objects.requireNonNullElse(CompressedFile.coderOf(r), "-"), r.byteSize(), c.storedBytes(r), h));
         }
         progress.end();
         return rows;
@@ -115,7 +118,7 @@ public final class Inspector {
         List<Row> rows = new ArrayList<>();
         for (TensorInfo t : file.tensors()) {
             double h = t.dtype() == Dtype.BF16 ? entropy(Bf16.exponentHistogram(file.data(t))) : Double.NaN;
-            rows.add(new Row(name, t.name(), t.dtype(), t.elementCount(), "none", t.byteSize(), t.byteSize(), h));
+            rows.add(new Row(name, t.name(), t.dtype(), t.elementCount(), "none", "-", t.byteSize(), t.byteSize(), h));
         }
         return rows;
     }

@@ -30,10 +30,14 @@ public final class StatisticsExport {
 
     private StatisticsExport() {}
 
-    /** The columns, in order. {@code entropy} (H of the exponent, bits) is null for tensors that are not BF16. */
+    /**
+     * The columns, in order. {@code coder} (the coder that decodes the tensor) is null for raw, passthrough and
+     * uncompressed tensors; {@code entropy} (H of the exponent, bits) is null for tensors that are not BF16.
+     */
     public static Schema schema(Map<String, String> metadata) {
         return new Schema(List.of(Field.notNullable("file", UTF8), Field.notNullable("name", UTF8), Field.notNullable("dtype", UTF8),
-                Field.notNullable("elements", I64), Field.notNullable("codec", UTF8), Field.notNullable("original_bytes", I64),
+                Field.notNullable("elements", I64), Field.notNullable("codec", UTF8), Field.nullable("coder", UTF8),
+                Field.notNullable("original_bytes", I64),
                 Field.notNullable("stored_bytes", I64), Field.nullable("entropy", F64), Field.notNullable("bits_per_weight", F64),
                 Field.notNullable("ratio", F64)), metadata);
     }
@@ -64,6 +68,8 @@ public final class StatisticsExport {
                     text(root, "dtype", i, r.dtype().name());
                     ((BigIntVector) root.getVector("elements")).setSafe(i, r.elements());
                     text(root, "codec", i, r.codec());
+                    if (r.coder().equals("-")) ((VarCharVector) root.getVector("coder")).setNull(i);
+                    else text(root, "coder", i, r.coder());
                     ((BigIntVector) root.getVector("original_bytes")).setSafe(i, r.originalBytes());
                     ((BigIntVector) root.getVector("stored_bytes")).setSafe(i, r.storedBytes());
                     Float8Vector entropy = (Float8Vector) root.getVector("entropy");

@@ -2,6 +2,7 @@ package dev.weightless.io.container;
 
 import dev.weightless.codec.ChecksumMismatchException;
 import dev.weightless.codec.MalformedInputException;
+import dev.weightless.codec.coder.Coders;
 import dev.weightless.io.safetensors.Dtype;
 
 import java.util.Arrays;
@@ -13,7 +14,15 @@ import java.util.Map;
  * What the container says of one original tensor: its name, dtype and shape, how it is stored, and
  * the CRC32C of its original bytes. Serialized as one JSON object of the {@code weightless.tensors} list.
  */
-public record TensorRecord(String name, Dtype dtype, long[] shape, Codec codec, int crc32c, int chunkSymbols, int groupChunks) {
+public record TensorRecord(String name, Dtype dtype, long[] shape, Codec codec, int crc32c, int chunkSymbols, int groupChunks, String coder) {
+    public TensorRecord {
+        if ((codec == Codec.CODED) != (coder != null)) throw new IllegalArgumentException(name + ": a coder name goes with the coded codec, and only with it");
+    }
+
+    /** A record of a codec other than {@link Codec#CODED}. */
+    public TensorRecord(String name, Dtype dtype, long[] shape, Codec codec, int crc32c, int chunkSymbols, int groupChunks) {
+        this(name, dtype, shape, codec, crc32c, chunkSymbols, groupChunks, null);
+    }
 
     /** How a tensor's bytes are kept. */
     public enum Codec {
@@ -22,7 +31,9 @@ public record TensorRecord(String name, Dtype dtype, long[] shape, Codec codec, 
         /** A BF16 tensor that would not shrink, kept as it was under its own name. */
         RAW("raw"),
         /** A tensor of another dtype, kept as it was under its own name. */
-        PASSTHROUGH("passthrough");
+        PASSTHROUGH("passthrough"),
+        /** A BF16 tensor coded by a registered coder ({@code coder}): one U8 tensor per part of that coder (format version 2). */
+        CODED("coded");
 
         final String id;
 
@@ -34,6 +45,12 @@ public record TensorRecord(String name, Dtype dtype, long[] shape, Codec codec, 
         }
 
         public String id() { return id; }
+    }
+
+    /** Stored tensor names of a coded tensor's parts: NAME.wl.PART, in the coder's part order. */
+    public List<String> codedPartNames() {
+        if (codec != Codec.CODED) throw new IllegalArgumentException(name + " is not coded by a registered coder");
+        return Coders.byName(coder).partNames().stream().map(p -> name + ".wl." + p).toList();
     }
 
     public long elements() { return Arrays.stream(shape).reduce(1, Math::multiplyExact); }
@@ -54,6 +71,7 @@ public record TensorRecord(String name, Dtype dtype, long[] shape, Codec codec, 
             m.put("chunk_symbols", (long) chunkSymbols);
             m.put("group_chunks", (long) groupChunks);
         }
+        if (codec == Codec.CODED) m.put("coder", coder);
         return m;
     }
 
@@ -86,8 +104,19 @@ public record TensorRecord(String name, Dtype dtype, long[] shape, Codec codec, 
             chunk = smallInt(m, "chunk_symbols", offset);
             group = smallInt(m, "group_chunks", offset);
         }
+        String coder = null;
+        if (codec == Codec.CODED) {
+            MalformedInputException.verify(dtype == Dtype.BF16, offset, what + "coded tensors must be BF16");
+            coder = string(m, "coder", offset);
+            try {
+                Coders.byName(coder);
+            } catch (IllegalArgumentException e) {
+                throw new MalformedInputException(offset, what + e.getMessage());
+            }
+            MalformedInputException.verify(!coder.equals(Codec.HUFFMAN.id), offset, what + "Huffman-coded tensors use the huffman codec, not coder \"huffman\"");
+        }
         MalformedInputException.verify(codec != Codec.RAW || dtype == Dtype.BF16, offset, what + "raw codec is for BF16");
-        return new TensorRecord(name, dtype, shape, codec, Integer.parseUnsignedInt(crc, 16), chunk, group);
+        return new TensorRecord(name, dtype, shape, codec, Integer.parseUnsignedInt(crc, 16), chunk, group, coder);
     }
 
     private static String string(Map<?, ?> m, String key, long offset) {

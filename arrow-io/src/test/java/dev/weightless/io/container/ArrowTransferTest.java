@@ -6,6 +6,7 @@ import dev.weightless.io.RealModel;
 import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.arrow.TensorBatch;
 import dev.weightless.io.arrow.TensorBatchReader;
+import dev.weightless.io.arrow.TensorBatchSchema;
 import dev.weightless.io.arrow.TensorBatchWriter;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.Float8Vector;
@@ -79,6 +80,38 @@ class ArrowTransferTest {
             assertEquals(Long.toString(report.compressedBytes()), root.getSchema().getCustomMetadata().get("compressed_bytes"));
             assertFalse(reader.loadNextBatch());
         }
+    }
+
+    @Test
+    void aFileWithCodedTensorsTravelsInLayout2ByteForByte() throws IOException {
+        Path coded = dir.resolve("model-rans.wl"), arrow = dir.resolve("rans.arrow"), back = dir.resolve("rans-back.wl");
+        new Compressor(OPTIONS, false, Progress.NONE).coding(CoderChoice.of("rans")).compress(RealModel.bf16(), coded);
+        assertEquals(101, ArrowTransfer.export(coded, arrow, false, OPTIONS, Progress.NONE));
+        try (BufferAllocator job = ArrowMemory.job(); TensorBatchReader r = TensorBatchReader.open(arrow, job)) {
+            assertTrue(r.coded());
+            assertEquals("2", r.metadata().get(TensorBatchSchema.LAYOUT_KEY));
+            int codedBatches = 0;
+            for (int i = 0; i < r.count(); i++) {
+                TensorBatch t = r.read(i);
+                if (!t.codec().equals("coded")) continue;
+                codedBatches++;
+                assertEquals("rans", t.coder());
+                assertEquals(4, t.parts().size());
+                assertTrue(t.code() == null && t.data() == null);
+            }
+            assertTrue(codedBatches > 90, codedBatches + " coded tensors");
+        }
+        assertEquals(101, ArrowTransfer.importFile(arrow, back, false));
+        assertEquals(-1, Files.mismatch(coded, back));
+        // A version-2 file's metadata in a layout-1 schema is refused: the two go together.
+        Path mixed = dir.resolve("mixed.arrow");
+        try (CompressedFile file = CompressedFile.open(coded); BufferAllocator job = ArrowMemory.job();
+             FileChannel ch = FileChannel.open(mixed, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+             TensorBatchWriter w = new TensorBatchWriter(job, new LinkedHashMap<>(file.metadata()), ch)) {
+            w.finish();
+        }
+        MalformedInputException e = assertThrows(MalformedInputException.class, () -> ArrowTransfer.importFile(mixed, dir.resolve("mixed.wl"), false));
+        assertTrue(e.getMessage().contains("format version 2 in Arrow layout 1"), e.getMessage());
     }
 
     @Test

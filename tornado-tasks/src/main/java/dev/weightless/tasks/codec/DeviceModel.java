@@ -44,7 +44,8 @@ import java.util.function.Function;
  * Huffman tensors are validated on the CPU, their coded parts copied to the device (large ones through
  * pinned staging) and decoded there by {@link DecodeKernels#decode}, in batches: one input allocation,
  * one output allocation and one plan with a launch per tensor for each batch of up to 1 GiB of input.
- * Tensors the kernel cannot take are decoded on the CPU and copied up, raw ones copied up as stored.
+ * Tensors the kernel cannot take, and those of the other coders (format version 2), are decoded on the CPU
+ * and copied up, raw ones copied up as stored.
  * CRC32C: raw and CPU-decoded tensors are always checked on the host; a GPU-decoded tensor only with
  * {@code verify}, which copies it back once (otherwise the kernel's output is trusted: the index was
  * validated on the CPU, but the values themselves are not checked). GPU-decoded tensors of one batch share
@@ -141,7 +142,11 @@ public final class DeviceModel implements AutoCloseable {
                         readNanos += System.nanoTime() - t0;
                         // One host segment, as large as the largest tensor, for CPU decodes and verification: never the whole model.
                         long staging = file.tensors().stream()
-                                .mapToLong(r -> r.codec() == TensorRecord.Codec.HUFFMAN ? DecodeInput.outputBytes(r.elements()) : 0).max().orElse(0);
+                                .mapToLong(r -> switch (r.codec()) {
+                                    case HUFFMAN -> DecodeInput.outputBytes(r.elements());
+                                    case CODED -> r.byteSize();
+                                    case RAW, PASSTHROUGH -> 0;
+                                }).max().orElse(0);
                         // Host memory in Arrow buffers of one job (its allocator checks for leaks on close);
                         // copies to the device take their addresses straight, never via the heap.
                         try (BufferAllocator job = ArrowMemory.job(); ArrowBuf staged = ArrowMemory.allocate(job, Math.max(8, staging));
@@ -323,6 +328,14 @@ public final class DeviceModel implements AutoCloseable {
         private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host, BufferAllocator job) {
             long bytes = r.byteSize();
             if (bytes == 0) return new Tensor(r.name(), r.dtype(), r.shape(), 0, 0, Source.RAW, true, "empty: nothing on the device");
+            if (r.codec() == TensorRecord.Codec.CODED) {
+                // No GPU kernel for registered coders: decoded on the CPU (CRC32C checked), then the values uploaded.
+                long t0 = System.nanoTime();
+                MemorySegment out = host.asSlice(0, bytes);
+                file.decode(r, out, cpu);
+                cpuNanos += System.nanoTime() - t0;
+                return upload(r, out, Source.CPU_DECODED, "decoded on the CPU: coder " + r.coder() + " has no GPU decoder");
+            }
             if (r.codec() != TensorRecord.Codec.HUFFMAN) {
                 long t0 = System.nanoTime();
                 // The mapped bytes wrapped as an Arrow buffer (no copy) and uploaded from there.
