@@ -1,6 +1,7 @@
 package dev.weightless.bench;
 
 import dev.weightless.codec.CodecOptions;
+import dev.weightless.io.container.CoderChoice;
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.Compressor;
 import dev.weightless.io.container.ContainerFormat;
@@ -47,24 +48,30 @@ final class FuzzInput {
         int size() { return to - from; }
     }
 
+    /** The coder the BF16 tensors were compressed with ("huffman": a version-1 file; another: version 2). */
+    final String coder;
     final byte[] compressed;
     final byte[] originalHeader;
     /** Original tensor bytes by name, in header order. */
     final Map<String, byte[]> originals;
     final List<Region> regions;
 
-    private FuzzInput(byte[] compressed, byte[] originalHeader, Map<String, byte[]> originals, List<Region> regions) {
+    private FuzzInput(String coder, byte[] compressed, byte[] originalHeader, Map<String, byte[]> originals, List<Region> regions) {
+        this.coder = coder;
         this.compressed = compressed;
         this.originalHeader = originalHeader;
         this.originals = originals;
         this.regions = regions;
     }
 
-    static FuzzInput build(Path dir) throws IOException {
+    /** The input for {@code coder}: "huffman" (the default, a version-1 file) or a coder of the coder lab (version 2). */
+    static FuzzInput build(Path dir, String coder) throws IOException {
         Files.createDirectories(dir);
-        Path subset = dir.resolve("subset.safetensors"), packed = dir.resolve("subset.wl.safetensors");
+        Path subset = dir.resolve("subset.safetensors"), packed = dir.resolve("subset-" + coder + ".wl.safetensors");
         writeSubset(BundledModel.bf16(BenchData.WORK), subset);
-        new Compressor(CodecOptions.defaults().withThreads(1), true, Progress.NONE).compress(subset, packed);
+        Compressor compressor = new Compressor(CodecOptions.defaults().withThreads(1), true, Progress.NONE);
+        if (!coder.equals("huffman")) compressor.coding(CoderChoice.of(coder));
+        compressor.compress(subset, packed);
 
         byte[] header;
         Map<String, byte[]> originals = new LinkedHashMap<>();
@@ -73,7 +80,7 @@ final class FuzzInput {
             for (TensorInfo t : f.tensors()) originals.put(t.name(), f.data(t).toArray(ValueLayout.JAVA_BYTE));
         }
         byte[] bytes = Files.readAllBytes(packed);
-        return new FuzzInput(bytes, header, originals, regions(bytes));
+        return new FuzzInput(coder, bytes, header, originals, regions(bytes, coder));
     }
 
     private static void writeSubset(Path model, Path out) throws IOException {
@@ -96,7 +103,7 @@ final class FuzzInput {
     }
 
     /** Maps the compressed file; fails unless it has the mix of codecs the run is meant to cover. */
-    private static List<Region> regions(byte[] bytes) {
+    private static List<Region> regions(byte[] bytes, String coder) {
         List<Region> out = new ArrayList<>();
         try (CompressedFile c = CompressedFile.of(MemorySegment.ofArray(bytes), "fuzz input");
              SafetensorsFile f = SafetensorsFile.of(MemorySegment.ofArray(bytes), "fuzz input")) {
@@ -104,12 +111,13 @@ final class FuzzInput {
             out.add(new Region("header", "", 8, (int) f.dataStart()));
             Map<TensorRecord.Codec, Integer> codecs = new LinkedHashMap<>();
             for (TensorRecord r : c.tensors()) codecs.merge(r.codec(), 1, Integer::sum);
-            if (codecs.getOrDefault(TensorRecord.Codec.HUFFMAN, 0) < 2 || !codecs.containsKey(TensorRecord.Codec.RAW)
+            TensorRecord.Codec coded = coder.equals("huffman") ? TensorRecord.Codec.HUFFMAN : TensorRecord.Codec.CODED;
+            if (codecs.getOrDefault(coded, 0) < 2 || !codecs.containsKey(TensorRecord.Codec.RAW)
                     || !codecs.containsKey(TensorRecord.Codec.PASSTHROUGH)) {
                 throw new IllegalStateException("fuzz input lacks a codec: " + codecs);
             }
             for (TensorInfo t : f.tensors()) {
-                String kind = partKind(t.name());
+                String kind = partKind(t.name(), c);
                 if (kind == null) kind = c.tensor(t.name()).codec() == TensorRecord.Codec.RAW ? "raw" : "passthrough";
                 int from = Math.toIntExact(f.dataStart() + t.begin());
                 out.add(new Region(kind, t.name(), from, from + Math.toIntExact(t.byteSize())));
@@ -118,12 +126,19 @@ final class FuzzInput {
         return List.copyOf(out);
     }
 
-    private static String partKind(String name) {
+    /** A Huffman part's suffix, "coded" for a part of another coder, null for a tensor stored as it was. */
+    private static String partKind(String name, CompressedFile file) {
+        int cut = name.indexOf(".wl.");
+        if (cut < 0) return null;
+        if (file.tensor(name.substring(0, cut)).codec() == TensorRecord.Codec.CODED) return "coded"; // its part names are the coder's
         for (String s : List.of(ContainerFormat.TABLE, ContainerFormat.INDEX, ContainerFormat.PAYLOAD, ContainerFormat.PLANE)) {
             if (name.endsWith(s)) return s;
         }
-        return null;
+        throw new IllegalStateException("unexpected stored tensor " + name);
     }
+
+    /** Whether the file has a region of {@code kind} with at least one byte. */
+    boolean has(String kind) { return regions.stream().anyMatch(r -> r.kind().equals(kind) && r.size() > 0); }
 
     /** The region holding byte {@code at}, for describing a mutation. */
     String locate(long at) {

@@ -25,9 +25,10 @@ enum FuzzMutation {
     INSERT_BYTE("insert a byte", null),
     DELETE_BYTE("delete a byte", null),
     DUPLICATE_INSERT("duplicate a range, inserted", null),
-    DUPLICATE_OVERWRITE("duplicate a range, over other bytes", null);
+    DUPLICATE_OVERWRITE("duplicate a range, over other bytes", null),
+    FLIP_CODED("bit flip, part of another coder", "coded");
 
-    private static final List<String> KINDS = List.of("prefix", "header", ".wl.code", ".wl.index", ".wl.exp", ".wl.sm", "raw", "passthrough");
+    private static final List<String> KINDS = List.of("prefix", "header", ".wl.code", ".wl.index", ".wl.exp", ".wl.sm", "raw", "passthrough", "coded");
     private static final byte[] BOUNDARY = {0x00, (byte) 0xFF, 0x7F, (byte) 0x80};
 
     final String label;
@@ -43,14 +44,17 @@ enum FuzzMutation {
     /** Variant {@code v} of the run seeded {@code seed}: a kind and its corruption of {@code in}'s file. */
     static Mutant of(FuzzInput in, long seed, long v) {
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + v);
-        FuzzMutation kind = values()[r.nextInt(values().length)];
+        // Only kinds whose region the file has: a Huffman file draws exactly the sequence it drew before coded parts existed.
+        List<FuzzMutation> kinds = Arrays.stream(values()).filter(k -> k.region == null || in.has(k.region)).toList();
+        List<String> regions = KINDS.stream().filter(in::has).toList();
+        FuzzMutation kind = kinds.get(r.nextInt(kinds.size()));
         byte[] b = in.compressed.clone();
         StringBuilder what = new StringBuilder();
         switch (kind) {
             case FLIP_ANY -> flips(in, b, r, 0, b.length, what);
             case OVERWRITE_RANDOM, OVERWRITE_BOUNDARY -> {
                 // Half anywhere, half aimed at one kind of region, so small parts get hit too.
-                FuzzInput.Region target = r.nextBoolean() ? null : pick(in, KINDS.get(r.nextInt(KINDS.size())), r);
+                FuzzInput.Region target = r.nextBoolean() ? null : pick(in, regions.get(r.nextInt(regions.size())), r);
                 int from = target == null ? 0 : target.from(), to = target == null ? b.length : target.to();
                 int at = from + r.nextInt(to - from), n = Math.min(1 + r.nextInt(8), b.length - at);
                 byte boundary = BOUNDARY[r.nextInt(BOUNDARY.length)];

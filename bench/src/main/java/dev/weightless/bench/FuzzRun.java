@@ -25,8 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the dedicated exceptions or decode bit-exact. Anything else (another exception, silently wrong
  * data, a variant running past 10 s) is counted as OTHER and fails the run.
  *
- * <p>Usage: {@code FuzzRun [--variants N] [--seed S] [--threads T] [--variant V]}; {@code --variant}
- * reruns a single variant and prints what happened to it.
+ * <p>Usage: {@code FuzzRun [--variants N] [--seed S] [--threads T] [--variant V] [--coder NAME]}; {@code --variant}
+ * reruns a single variant and prints what happened to it; {@code --coder} compresses the input with another coder
+ * of the coder lab (a format-version-2 file) instead of Huffman.
  */
 public final class FuzzRun {
     private static final Path DIR = Path.of(System.getProperty("weightless.fuzz.dir", "bench/target/fuzz"));
@@ -53,6 +54,7 @@ public final class FuzzRun {
 
     public static void main(String[] args) throws Exception {
         long variants = 100_000, seed = 1, only = -1;
+        String coder = "huffman";
         int threads = Runtime.getRuntime().availableProcessors();
         for (int i = 0; i < args.length; i += 2) {
             if (i + 1 >= args.length) throw new IllegalArgumentException("missing value after " + args[i]);
@@ -61,10 +63,11 @@ public final class FuzzRun {
                 case "--seed" -> seed = Long.parseLong(args[i + 1]);
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--variant" -> only = Long.parseLong(args[i + 1]);
+                case "--coder" -> coder = args[i + 1];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        FuzzInput input = FuzzInput.build(DIR);
+        FuzzInput input = FuzzInput.build(DIR, coder);
         FuzzRun run = new FuzzRun(input, seed, variants);
         if (only >= 0) {
             FuzzMutation.Mutant m = FuzzMutation.of(input, seed, only);
@@ -77,7 +80,7 @@ public final class FuzzRun {
         run.runAll(threads);
         String summary = run.summary(threads, (System.nanoTime() - start) / 1e9);
         System.out.print(summary);
-        Files.writeString(DIR.resolve("summary.txt"), summary, StandardCharsets.UTF_8);
+        Files.writeString(DIR.resolve("summary-" + coder + ".txt"), summary, StandardCharsets.UTF_8);
         // Stuck workers may still hold threads; they must not keep the JVM or hide the result.
         System.exit(run.total(Outcome.OTHER) > 0 ? 1 : 0);
     }
@@ -193,9 +196,10 @@ public final class FuzzRun {
 
     private synchronized String summary(int threads, double seconds) {
         StringBuilder s = new StringBuilder();
-        long huffman = input.regions.stream().filter(r -> r.kind().equals(".wl.sm")).count();
-        s.append(String.format("fuzz input: %d bytes compressed (%d original tensors: %d Huffman-coded, raw %s, passthrough %s); seed %d, %d threads%n",
-                input.compressed.length, input.originals.size(), huffman, FuzzInput.RANDOM, FuzzInput.POSITION_IDS, seed, threads));
+        long coded = input.coder.equals("huffman") ? input.regions.stream().filter(r -> r.kind().equals(".wl.sm")).count()
+                : input.regions.stream().filter(r -> r.kind().equals("coded")).map(r -> r.name().substring(0, r.name().indexOf(".wl."))).distinct().count();
+        s.append(String.format("fuzz input: %d bytes compressed (%d original tensors: %d coded by %s, raw %s, passthrough %s); seed %d, %d threads%n",
+                input.compressed.length, input.originals.size(), coded, input.coder, FuzzInput.RANDOM, FuzzInput.POSITION_IDS, seed, threads));
         for (Map.Entry<String, Long> e : regionSizes().entrySet()) s.append(String.format("  region %-12s %8d bytes%n", e.getKey(), e.getValue()));
         s.append(String.format("%-38s %9s %9s %9s %9s %7s%n", "mutation", "variants", "malformed", "checksum", "EXACT", "OTHER"));
         long[] sum = new long[Outcome.values().length];
