@@ -256,7 +256,7 @@ public final class CompressedFile implements AutoCloseable {
             if (r.codec() == TensorRecord.Codec.HUFFMAN) {
                 HuffmanDecoder.open(encoded(r)).decode(out, options);
             } else if (r.codec() == TensorRecord.Codec.CODED) {
-                decodeCoded(r, out);
+                decodeCoded(r, out, options.threads());
                 options.progress().accept(out.byteSize());
             } else {
                 MemorySegment stored = file.data(stored(r.name()));
@@ -272,11 +272,11 @@ public final class CompressedFile implements AutoCloseable {
         }
     }
 
-    /** A coded tensor: the coder decodes (one thread; its own checks), then the record's CRC32C of the original bytes is checked too. */
-    private void decodeCoded(TensorRecord r, MemorySegment out) {
+    /** A coded tensor: the coder decodes (on the options' threads where it can split the work; its own checks), then the record's CRC32C of the original bytes is checked too. */
+    private void decodeCoded(TensorRecord r, MemorySegment out, int threads) {
         MalformedInputException.verify(out.byteSize() == r.byteSize(), 0, "output of " + out.byteSize() + " bytes for tensor \"" + r.name() + "\"");
         try {
-            Coders.byName(r.coder()).decode(coded(r), out);
+            Coders.byName(r.coder()).decode(coded(r), out, threads);
         } catch (MalformedInputException e) {
             // The coder's offset is within one of its parts: name the tensor and where its parts begin.
             throw new MalformedInputException(source(), codedOffset(r), "tensor \"" + r.name() + "\" (coder " + r.coder() + "): " + e.getMessage());
@@ -296,7 +296,7 @@ public final class CompressedFile implements AutoCloseable {
             if (r.codec() == TensorRecord.Codec.CODED) {
                 try (Arena arena = Arena.ofConfined()) {
                     MemorySegment values = arena.allocate(Math.max(1, r.byteSize())).asSlice(0, r.byteSize());
-                    decodeCoded(r, values);
+                    decodeCoded(r, values, 1); // a confined segment: one thread
                     return Bf16.exponentHistogram(values);
                 }
             }

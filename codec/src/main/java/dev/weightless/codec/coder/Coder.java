@@ -27,4 +27,7 @@ public interface Coder {
      * never reads outside the parts and always terminates.
      */
     void decode(CodedTensor coded, MemorySegment out);
+
+    /** As {@link #decode(CodedTensor, MemorySegment)}, on up to {@code threads} threads where the coder can split the work (by default it does not). */
+    default void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out); }
 }

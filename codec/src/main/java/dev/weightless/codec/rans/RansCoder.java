@@ -2,6 +2,8 @@ package dev.weightless.codec.rans;
 
 import dev.weightless.codec.ChecksumMismatchException;
 import dev.weightless.codec.MalformedInputException;
+import dev.weightless.codec.Crc32c;
+import dev.weightless.codec.Parallel;
 import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.CodedTensor;
 
@@ -258,7 +260,11 @@ public final class RansCoder implements Coder {
     }
 
     @Override
-    public void decode(CodedTensor coded, MemorySegment out) {
+    public void decode(CodedTensor coded, MemorySegment out) { decode(coded, out, 1); }
+
+    /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
+    @Override
+    public void decode(CodedTensor coded, MemorySegment out, int threads) {
         verify(coded.parts().size() == 4, 0, name + ": expected 4 parts (table, index, stream, raw), got " + coded.parts().size());
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
@@ -300,40 +306,48 @@ public final class RansCoder implements Coder {
         long[] dt = table.decodeTable(symbolValues());
         int w = rawBits();
         int most = (int) Math.min(n, chunk);
-        char[] words = new char[2 * lanes + most + lanes + 1];
-        byte[] rawIn = new byte[most * w / 8 + 16];
-        byte[] values = new byte[2 * most + 8];
-        int[] state = new int[lanes];
-        CRC32C crc = new CRC32C();
-        for (long c = 0; c < chunks; c++) {
-            int m = (int) Math.min(chunk, n - c * chunk);
-            int count = (int) (start[(int) c + 1] - start[(int) c]);
-            MemorySegment.copy(stream, C16, 2 * start[(int) c], words, 0, count);
-            java.util.Arrays.fill(words, count, count + lanes + 1, (char) 0);
-            int back = backRows(lanes, m);
-            int kept = m - back * lanes;
-            // Earlier chunks are whole; whole chunks hold a multiple of 8 raw fields, so each starts on a byte.
-            long rawStart = c * (chunk - (long) backRows(lanes, chunk) * lanes) * w / 8;
-            int rawCount = (int) Math.min(rawBytes - rawStart, (long) kept * w / 8 + 1);
-            MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
-            for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
-            int p = decodeSymbols(dt, scale, state, lanes, words, count, values, m);
-            if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
-            for (int lane = 0; lane < lanes; lane++) {
-                int x = state[lane];
-                boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
-                if (!valid) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
-                for (int r = 0; r < back; r++) {
-                    int f = x >>> (r * w) & ((1 << w) - 1);
-                    int at = 2 * (kept + r * lanes + lane);
-                    SHORT_IN_BYTES.set(values, at, (short) ((short) SHORT_IN_BYTES.get(values, at) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
+        int[] chunkCrcs = new int[Math.toIntExact(chunks)];
+        int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
+        // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
+        long tasks = Math.min(workers, chunks);
+        Parallel.forEach(workers, tasks, task -> {
+            char[] words = new char[2 * lanes + most + lanes + 1];
+            byte[] rawIn = new byte[most * w / 8 + 16];
+            byte[] values = new byte[2 * most + 8];
+            int[] state = new int[lanes];
+            for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; c++) {
+                int m = (int) Math.min(chunk, n - c * chunk);
+                int count = (int) (start[(int) c + 1] - start[(int) c]);
+                MemorySegment.copy(stream, C16, 2 * start[(int) c], words, 0, count);
+                java.util.Arrays.fill(words, count, count + lanes + 1, (char) 0);
+                int back = backRows(lanes, m);
+                int kept = m - back * lanes;
+                // Earlier chunks are whole; whole chunks hold a multiple of 8 raw fields, so each starts on a byte.
+                long rawStart = c * (chunk - (long) backRows(lanes, chunk) * lanes) * w / 8;
+                int rawCount = (int) Math.min(rawBytes - rawStart, (long) kept * w / 8 + 1);
+                MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
+                for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
+                int p = decodeSymbols(dt, scale, state, lanes, words, count, values, m);
+                if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
+                for (int lane = 0; lane < lanes; lane++) {
+                    int x = state[lane];
+                    boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
+                    if (!valid) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
+                    for (int r = 0; r < back; r++) {
+                        int f = x >>> (r * w) & ((1 << w) - 1);
+                        int at = 2 * (kept + r * lanes + lane);
+                        SHORT_IN_BYTES.set(values, at, (short) ((short) SHORT_IN_BYTES.get(values, at) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
+                    }
                 }
+                joinRaw(rawIn, w, values, kept);
+                CRC32C crc = new CRC32C();
+                crc.update(values, 0, 2 * m);
+                chunkCrcs[(int) c] = (int) crc.getValue();
+                MemorySegment.copy(values, 0, out, ValueLayout.JAVA_BYTE, c * chunk * 2, 2 * m);
             }
-            joinRaw(rawIn, w, values, kept);
-            crc.update(values, 0, 2 * m);
-            MemorySegment.copy(values, 0, out, ValueLayout.JAVA_BYTE, c * chunk * 2, 2 * m);
-        }
-        int actual = (int) crc.getValue();
+        });
+        int actual = chunkCrcs[0];
+        for (long c = 1; c < chunks; c++) actual = Crc32c.combine(actual, chunkCrcs[(int) c], 2 * Math.min(chunk, n - c * chunk));
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
     }
 

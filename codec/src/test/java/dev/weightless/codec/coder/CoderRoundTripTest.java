@@ -92,6 +92,24 @@ class CoderRoundTripTest {
     }
 
     @Test
+    void decodesChunksOnSeveralThreads() {
+        // 256-symbol chunks: 235 of them, decoded on 3 threads into shared memory, must equal the one-thread decode;
+        // a damaged stream must still be refused, whichever thread meets it.
+        dev.weightless.codec.rans.RansCoder c = new dev.weightless.codec.rans.RansCoder("rans-test", 2, 14, 256);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment in = Samples.gaussian(arena, 60_013, 0.02, 11);
+            CodedTensor coded = c.encode(in, arena);
+            MemorySegment out = arena.allocate(in.byteSize());
+            c.decode(coded, out, 3);
+            assertEquals(-1, out.mismatch(in));
+            MemorySegment stream = coded.part(2);
+            stream.set(java.lang.foreign.ValueLayout.JAVA_BYTE, stream.byteSize() / 2, (byte) (stream.get(java.lang.foreign.ValueLayout.JAVA_BYTE, stream.byteSize() / 2) ^ 0x10));
+            RuntimeException e = assertThrows(RuntimeException.class, () -> c.decode(coded, arena.allocate(in.byteSize()), 3));
+            assertTrue(e instanceof dev.weightless.codec.MalformedInputException || e instanceof dev.weightless.codec.ChecksumMismatchException, e.toString());
+        }
+    }
+
+    @Test
     void compressesBellShapedWeights() {
         // Gaussian weights: exponent ≈ 2.6 bits, so every coder lands near (8 + 2.6) / 16, and rans-ctx lower than rans.
         try (Arena arena = Arena.ofConfined()) {
