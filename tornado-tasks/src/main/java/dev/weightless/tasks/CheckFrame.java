@@ -1,6 +1,8 @@
 package dev.weightless.tasks;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
@@ -44,5 +46,13 @@ public final class CheckFrame {
         }
         System.out.println(passed ? "RESULT: PASS" : "RESULT: FAIL");
         System.exit(passed ? 0 : 1);
+    }
+
+    /** A PTX file bundled on the classpath (the checked-in nvcc builds under /yardstick/), as text. */
+    public static String bundledPtx(String resource) throws IOException {
+        try (InputStream in = CheckFrame.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IOException("the bundled yardstick " + resource + " is missing from the classpath");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 }

@@ -16,11 +16,9 @@ import dev.weightless.tasks.check.CheckData;
 import dev.weightless.jit.samples.SampleKernels;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -300,15 +298,7 @@ public final class GpuCheck {
 
     /** The CUDA-C histogram from {@code ptxFile} (null: the bundled build) as a kernel for the histogram task. */
     static PtxKernel yardstick(Path ptxFile, String entryName) throws IOException {
-        String ptx;
-        if (ptxFile != null) {
-            ptx = Files.readString(ptxFile);
-        } else {
-            try (InputStream in = GpuCheck.class.getResourceAsStream("/yardstick/histogram.ptx")) {
-                if (in == null) throw new IOException("the bundled yardstick /yardstick/histogram.ptx is missing from the classpath");
-                ptx = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-        }
+        String ptx = ptxFile != null ? Files.readString(ptxFile) : CheckFrame.bundledPtx("/yardstick/histogram.ptx");
         String entry = entryName != null ? entryName : "exponentHistogram";
         // The CUDA-C signature mirrors the Java kernel's: (bf16 address, count, histogram address, count).
         return new PtxKernel(entry, ptx, List.of(

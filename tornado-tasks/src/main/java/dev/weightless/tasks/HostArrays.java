@@ -9,16 +9,16 @@ import dev.weightless.jit.kernel.ShortArray;
 import java.lang.foreign.MemorySegment;
 
 /** The off-heap arrays a task can take, seen as the native memory that host-device copies read and write. */
-final class HostArrays {
+public final class HostArrays {
     private HostArrays() {}
 
     static boolean isArrayType(Class<?> type) {
         return type == IntArray.class || type == ShortArray.class || type == ByteArray.class || type == LongArray.class || type == FloatArray.class;
     }
 
-    static boolean isArray(Object value) { return value != null && isArrayType(value.getClass()); }
+    public static boolean isArray(Object value) { return value != null && isArrayType(value.getClass()); }
 
-    static MemorySegment segment(Object array) {
+    public static MemorySegment segment(Object array) {
         return switch (array) {
             case IntArray a -> a.segment();
             case ShortArray a -> a.segment();
@@ -37,7 +37,7 @@ final class HostArrays {
         throw new IllegalArgumentException(type.getName() + " is not an off-heap kernel array");
     }
 
-    static long elementCount(Object array) { return segment(array).byteSize() / elementBytes(array.getClass()); }
+    public static long elementCount(Object array) { return segment(array).byteSize() / elementBytes(array.getClass()); }
 
     /** Checks an array can be copied straight from its native address (heap segments cannot). */
     static Object requireCopyable(Object array, String where) {

@@ -1,5 +1,6 @@
 package dev.weightless.tasks;
 
+import dev.weightless.codec.Parallel;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
@@ -99,14 +100,11 @@ final class PinnedStaging implements AutoCloseable {
         for (int b = 0; b < BUFFERS; b++) await(b);
     }
 
-    /** Never started: only asked whether a segment is open to threads other than its owner. */
-    private static final Thread OTHER_THREAD = new Thread(() -> {});
-
     private static void parallelCopy(MemorySegment from, MemorySegment to) {
         long size = from.byteSize();
         long slices = Math.ceilDiv(size, SLICE);
         // A segment of a confined arena may only be touched by its owner: copy it on this thread.
-        if (slices <= 1 || !from.isAccessibleBy(OTHER_THREAD) || !to.isAccessibleBy(OTHER_THREAD)) {
+        if (slices <= 1 || !Parallel.shareable(from, to)) {
             MemorySegment.copy(from, 0, to, 0, size);
             return;
         }

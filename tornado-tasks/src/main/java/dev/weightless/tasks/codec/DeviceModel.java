@@ -12,18 +12,17 @@ import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.TensorRecord;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.jit.kernel.ByteArray;
-import dev.weightless.jit.kernel.IntArray;
-import dev.weightless.jit.kernel.LongArray;
-import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.Device;
 import dev.weightless.tasks.DeviceArray;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
-import dev.weightless.tasks.TaskGraph;
 import dev.weightless.tasks.ExecutionResult;
+import dev.weightless.tasks.HostArrays;
+import dev.weightless.tasks.TaskGraph;
 
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
@@ -245,8 +244,7 @@ public final class DeviceModel implements AutoCloseable {
         private static long inputBytes(DecodeInput input) {
             long bytes = 0;
             for (Object a : input.arguments()) {
-                MemorySegment values = segmentOf(a);
-                if (a != input.out() && values != null) bytes += align(values.byteSize());
+                if (a != input.out() && HostArrays.isArray(a)) bytes += align(HostArrays.segment(a).byteSize());
             }
             return bytes;
         }
@@ -271,11 +269,11 @@ public final class DeviceModel implements AutoCloseable {
                             outAt[t] = nextOut;
                             arguments[k] = new DeviceArray(out, nextOut, input.out().size(), LongArray.class);
                             nextOut += align(input.out().segment().byteSize());
-                        } else if (segmentOf(arguments[k]) != null) {
-                            MemorySegment values = segmentOf(arguments[k]);
+                        } else if (HostArrays.isArray(arguments[k])) {
+                            MemorySegment values = HostArrays.segment(arguments[k]);
                             toDeviceNanos += in.copyFrom(values, inAt);
                             toDeviceBytes += values.byteSize();
-                            arguments[k] = new DeviceArray(in, inAt, values.byteSize() / elementBytes(arguments[k]), arguments[k].getClass());
+                            arguments[k] = new DeviceArray(in, inAt, HostArrays.elementCount(arguments[k]), arguments[k].getClass());
                             inAt += align(values.byteSize());
                         }
                     }
@@ -303,26 +301,6 @@ public final class DeviceModel implements AutoCloseable {
         }
 
         private static long align(long bytes) { return Math.ceilDiv(bytes, ALIGN) * ALIGN; }
-
-        /** The host memory of a kernel-API array argument, or null for a scalar. */
-        private static MemorySegment segmentOf(Object argument) {
-            return switch (argument) {
-                case LongArray a -> a.segment();
-                case IntArray a -> a.segment();
-                case ShortArray a -> a.segment();
-                case ByteArray a -> a.segment();
-                default -> null;
-            };
-        }
-
-        private static int elementBytes(Object array) {
-            return switch (array) {
-                case LongArray a -> 8;
-                case IntArray a -> 4;
-                case ShortArray a -> 2;
-                default -> 1;
-            };
-        }
 
         /** An empty, raw or CPU-decoded tensor (everything the batches do not take). */
         private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host, BufferAllocator job) {

@@ -73,15 +73,24 @@ public final class EncodeInput {
 
     public Object[] planeArguments() { return new Object[] {bf16, plane}; }
 
-    public Grid clearGrid() { return Grid.covering(payload.size(), EncodeKernels.LOCAL_SIZE); }
+    public Grid clearGrid() { return clearGrid(payload.size()); }
 
-    public Grid measureGrid() { return new Grid(Math.ceilDiv(layout.groups(), EncodeKernels.WARPS), EncodeKernels.LOCAL_SIZE); }
+    public Grid measureGrid() { return measureGrid(layout); }
 
-    public Grid groupOffsetsGrid() { return new Grid(1, EncodeKernels.SCAN_SIZE); }
+    public static Grid groupOffsetsGrid() { return new Grid(1, EncodeKernels.SCAN_SIZE); }
 
-    public Grid packGrid() { return new Grid(Math.ceilDiv(layout.chunks(), EncodeKernels.PACK_WARPS), EncodeKernels.PACK_WARPS * 32); }
+    public Grid packGrid() { return packGrid(layout); }
 
-    public Grid planeGrid() { return Grid.covering(plane.size(), EncodeKernels.LOCAL_SIZE); }
+    public Grid planeGrid() { return planeGrid(plane.size()); }
+
+    /** The grids of the steps for any arrays of this layout (also {@link ResidentEncoder}'s). */
+    static Grid clearGrid(long payloadWords) { return Grid.covering(payloadWords, EncodeKernels.LOCAL_SIZE); }
+
+    static Grid measureGrid(ChunkLayout layout) { return new Grid(Math.ceilDiv(layout.groups(), EncodeKernels.WARPS), EncodeKernels.LOCAL_SIZE); }
+
+    static Grid packGrid(ChunkLayout layout) { return new Grid(Math.ceilDiv(layout.chunks(), EncodeKernels.PACK_WARPS), EncodeKernels.PACK_WARPS * 32); }
+
+    static Grid planeGrid(long planeWords) { return Grid.covering(planeWords, EncodeKernels.LOCAL_SIZE); }
 
     public ShortArray bf16() { return bf16; }
 

@@ -23,11 +23,9 @@ import dev.weightless.tasks.ImmutableTaskGraph;
 import dev.weightless.tasks.check.CheckData;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -123,7 +121,7 @@ public final class GpuCodecCheck {
             residentEncode(device, bf16, tensor, arena);
             double java = encode(device, "Java kernels (jit)", null, bf16, tensor, arena, options.runs());
             if (options.yardstick()) {
-                String ptx = bundled("/yardstick/huffman_encode.ptx");
+                String ptx = CheckFrame.bundledPtx("/yardstick/huffman_encode.ptx");
                 double cuda = encode(device, "CUDA C (nvcc), same algorithm", method -> encodeYardstick(method, ptx), bf16, tensor, arena, options.runs());
                 out.printf("%nencoder total, Java / CUDA C (medians): %.3fx%n", java / cuda);
             }
@@ -233,13 +231,6 @@ public final class GpuCodecCheck {
         return new PtxKernel(entry, ptx, PtxCompiler.compile(method).params());
     }
 
-    private static String bundled(String resource) throws IOException {
-        try (InputStream in = GpuCodecCheck.class.getResourceAsStream(resource)) {
-            if (in == null) throw new IOException("the bundled yardstick " + resource + " is missing from the classpath");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
     private void verify(String what, ExecutionPlan plan, DecodeInput input, MemorySegment expected) {
         input.out().segment().fill((byte) 0);
         plan.transferToHost(input.out());
@@ -252,7 +243,7 @@ public final class GpuCodecCheck {
 
     /** The bundled nvcc build of src/main/cuda/huffman_decode.cu, with the Java kernel's parameters. */
     static PtxKernel yardstick(Path file) throws IOException {
-        String ptx = file != null ? Files.readString(file) : bundled("/yardstick/huffman_decode.ptx");
+        String ptx = file != null ? Files.readString(file) : CheckFrame.bundledPtx("/yardstick/huffman_decode.ptx");
         return new PtxKernel("huffmanDecode", ptx, List.of(
                 new Param("payload", Kind.ARRAY, IntArray.class),
                 new Param("groupOffsets", Kind.ARRAY, LongArray.class),

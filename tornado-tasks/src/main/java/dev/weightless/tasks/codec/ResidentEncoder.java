@@ -93,8 +93,8 @@ public final class ResidentEncoder {
             run("measure", new TaskGraph("measure").transferToDevice(DataTransferMode.FIRST_EXECUTION, codes)
                     .task("measure", EncodeInput.measure(), bf16, codes, chunkBits, groupBits, layout.chunkSymbols())
                     .task("groupOffsets", EncodeInput.groupOffsets(), groupBits, offsets),
-                    List.of(Map.entry("measure", new Grid(Math.ceilDiv(groups, EncodeKernels.WARPS), EncodeKernels.LOCAL_SIZE)),
-                            Map.entry("groupOffsets", new Grid(1, EncodeKernels.SCAN_SIZE))), millis);
+                    List.of(Map.entry("measure", EncodeInput.measureGrid(layout)),
+                            Map.entry("groupOffsets", EncodeInput.groupOffsetsGrid())), millis);
             MemorySegment index = arena.allocate(layout.indexBytes(), 8);
             work.copyTo(index.asSlice(0, groups * 8), at[4]);
             work.copyTo(index.asSlice(groups * 8, chunks * 2), at[2]);
@@ -112,9 +112,9 @@ public final class ResidentEncoder {
                         .task("clear", EncodeInput.clear(), stream)
                         .task("pack", EncodeInput.pack(), bf16, codes, offsets, chunkBits, stream, layout.chunkSymbols())
                         .task("plane", EncodeInput.plane(), bf16, planeWordsOut),
-                        List.of(Map.entry("clear", Grid.covering(payloadBytes / 4, EncodeKernels.LOCAL_SIZE)),
-                                Map.entry("pack", new Grid(Math.ceilDiv(chunks, EncodeKernels.PACK_WARPS), EncodeKernels.PACK_WARPS * 32)),
-                                Map.entry("plane", Grid.covering(planeWords, EncodeKernels.LOCAL_SIZE))), millis);
+                        List.of(Map.entry("clear", EncodeInput.clearGrid(payloadBytes / 4)),
+                                Map.entry("pack", EncodeInput.packGrid(layout)),
+                                Map.entry("plane", EncodeInput.planeGrid(planeWords))), millis);
                 out.copyTo(payload, 0);
                 out.copyTo(plane, planeAt);
             }
