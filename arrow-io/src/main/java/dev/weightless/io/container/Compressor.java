@@ -7,7 +7,6 @@ import dev.weightless.codec.HuffmanEncoder;
 import dev.weightless.codec.coder.CodedTensor;
 import dev.weightless.codec.coder.Coders;
 import dev.weightless.io.arrow.ArrowMemory;
-import dev.weightless.io.json.Json;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsFile;
 import dev.weightless.io.safetensors.SafetensorsWriter;
@@ -113,21 +112,9 @@ public final class Compressor {
     private Written compressFile(Path in, AtomicOutput dst) throws IOException {
         try (SafetensorsFile file = SafetensorsFile.open(in)) {
             List<Planned> planned = plan(file);
-            SafetensorsWriter.Builder builder = SafetensorsWriter.builder().metadata(metadata(file, planned));
-            for (Planned p : planned) {
-                TensorInfo t = p.tensor;
-                if (p.record.codec() == TensorRecord.Codec.HUFFMAN) {
-                    builder.tensor(t.name() + ContainerFormat.TABLE, Dtype.U8, 128)
-                            .tensor(t.name() + ContainerFormat.INDEX, Dtype.U8, p.plan.indexBytes())
-                            .tensor(t.name() + ContainerFormat.PAYLOAD, Dtype.U8, p.plan.payloadBytes())
-                            .tensor(t.name() + ContainerFormat.PLANE, Dtype.U8, p.plan.planeBytes());
-                } else if (p.record.codec() == TensorRecord.Codec.CODED) {
-                    List<String> parts = p.record.codedPartNames();
-                    for (int i = 0; i < parts.size(); i++) builder.tensor(parts.get(i), Dtype.U8, p.codedParts[i]);
-                } else {
-                    builder.tensor(t.name(), t.dtype(), t.shape());
-                }
-            }
+            SafetensorsWriter.Builder builder = SafetensorsWriter.builder().metadata(
+                    ContainerFormat.metadata(new String(file.header(), StandardCharsets.UTF_8), planned.stream().map(Planned::record).toList()));
+            for (Planned p : planned) ContainerFormat.declareParts(builder, p.record, p.partBytes());
             progress.begin("compress " + in.getFileName(), planned.stream().mapToLong(p -> p.tensor.byteSize()).sum());
             List<String> names = new ArrayList<>();
             // The coded parts of each tensor go to the writer in one Arrow buffer of the job's allocator, as large
@@ -197,6 +184,15 @@ public final class Compressor {
     /** One tensor as planned: its Huffman plan when Huffman-coded, its part sizes when coded by another coder. */
     private record Planned(TensorInfo tensor, TensorRecord record, HuffmanEncoder.Plan plan, long[] codedParts) {
         Planned(TensorInfo tensor, TensorRecord record, HuffmanEncoder.Plan plan) { this(tensor, record, plan, null); }
+
+        /** Sizes of the stored tensors, in {@link ContainerFormat#partNames} order. */
+        long[] partBytes() {
+            return switch (record.codec()) {
+                case HUFFMAN -> new long[] {CodeTable.SERIALIZED_BYTES, plan.indexBytes(), plan.payloadBytes(), plan.planeBytes()};
+                case CODED -> codedParts;
+                case RAW, PASSTHROUGH -> new long[] {tensor.byteSize()};
+            };
+        }
     }
 
     private static long align8(long n) { return Math.addExact(n, 7) & ~7L; }
@@ -236,16 +232,5 @@ public final class Compressor {
         int chunk = codec == TensorRecord.Codec.HUFFMAN ? plan.layout().chunkSymbols() : 0;
         int group = codec == TensorRecord.Codec.HUFFMAN ? plan.layout().groupChunks() : 0;
         return new TensorRecord(t.name(), t.dtype(), t.shape(), codec, crc, chunk, group);
-    }
-
-    private static Map<String, String> metadata(SafetensorsFile file, List<Planned> planned) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(ContainerFormat.FORMAT_KEY, Integer.toString(ContainerFormat.versionFor(planned.stream().map(Planned::record).toList())));
-        String header = new String(file.header(), StandardCharsets.UTF_8);
-        String tensors = Json.write(planned.stream().map(p -> p.record.toJson()).toList());
-        m.put(ContainerFormat.ORIGINAL_HEADER_KEY, header);
-        m.put(ContainerFormat.TENSORS_KEY, tensors);
-        m.put(ContainerFormat.CRC_KEY, ContainerFormat.crc(header, tensors));
-        return m;
     }
 }

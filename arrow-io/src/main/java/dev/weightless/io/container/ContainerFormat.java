@@ -4,8 +4,15 @@ import dev.weightless.codec.ChecksumMismatchException;
 import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.MalformedInputException;
 
+import dev.weightless.io.json.Json;
+import dev.weightless.io.safetensors.Dtype;
+import dev.weightless.io.safetensors.SafetensorsWriter;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Names the container uses inside a safetensors file (FORMAT.md has the whole specification).
@@ -41,6 +48,43 @@ public final class ContainerFormat {
     static int versionFor(Iterable<TensorRecord> records) {
         for (TensorRecord r : records) if (r.codec() == TensorRecord.Codec.CODED) return VERSION_CODED;
         return VERSION;
+    }
+
+    /**
+     * The Weightless entries of a file's {@code __metadata__}: format version, the original header, the
+     * tensor records and the CRC32C over both.
+     */
+    static Map<String, String> metadata(String originalHeader, List<TensorRecord> records) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(FORMAT_KEY, Integer.toString(versionFor(records)));
+        String tensors = Json.write(records.stream().map(TensorRecord::toJson).toList());
+        m.put(ORIGINAL_HEADER_KEY, originalHeader);
+        m.put(TENSORS_KEY, tensors);
+        m.put(CRC_KEY, crc(originalHeader, tensors));
+        return m;
+    }
+
+    /**
+     * Names of the stored tensors that hold {@code r} in a file, in data order: the four Huffman parts, a
+     * coder's parts, or the tensor itself when stored as it is.
+     */
+    static List<String> partNames(TensorRecord r) {
+        return switch (r.codec()) {
+            case HUFFMAN -> List.of(r.name() + TABLE, r.name() + INDEX, r.name() + PAYLOAD, r.name() + PLANE);
+            case CODED -> r.codedPartNames();
+            case RAW, PASSTHROUGH -> List.of(r.name());
+        };
+    }
+
+    /** Declares the stored tensors of {@code r} (sizes in {@link #partNames} order; raw and passthrough ones keep the record's dtype and shape). */
+    static void declareParts(SafetensorsWriter.Builder builder, TensorRecord r, long[] partBytes) {
+        List<String> names = partNames(r);
+        if (names.size() != partBytes.length) throw new IllegalArgumentException(r.name() + ": " + names.size() + " parts, " + partBytes.length + " sizes");
+        if (r.codec() == TensorRecord.Codec.RAW || r.codec() == TensorRecord.Codec.PASSTHROUGH) {
+            builder.tensor(r.name(), r.dtype(), r.shape());
+            return;
+        }
+        for (int i = 0; i < names.size(); i++) builder.tensor(names.get(i), Dtype.U8, partBytes[i]);
     }
 
     /** Checks a kept {@link #FORMAT_KEY} value (1 or 2) and returns it. */

@@ -56,13 +56,68 @@ public final class ResidentEncoder {
         this.compiler = compiler;
     }
 
+    /**
+     * What the first device passes found: the code, the CRC32C, the index and the payload's size, so a
+     * file's header can be written before any tensor is packed. Holds only host memory (the index, about
+     * 0.2% of the tensor); {@link #write} packs the values again from the device.
+     */
+    public static final class Plan {
+        private final ChunkLayout layout;
+        private final CodeTable code;
+        private final int crc32c;
+        private final MemorySegment index;
+        private final long payloadBits;
+
+        private Plan(ChunkLayout layout, CodeTable code, int crc32c, MemorySegment index, long payloadBits) {
+            this.layout = layout;
+            this.code = code;
+            this.crc32c = crc32c;
+            this.index = index;
+            this.payloadBits = payloadBits;
+        }
+
+        public ChunkLayout layout() { return layout; }
+
+        public CodeTable code() { return code; }
+
+        public int crc32c() { return crc32c; }
+
+        public long indexBytes() { return layout.indexBytes(); }
+
+        public long payloadBytes() { return ChunkLayout.payloadBytes(payloadBits); }
+
+        public long planeBytes() { return layout.elements(); }
+
+        /** Bytes of the four parts together, as {@link HuffmanEncoder.Plan#encodedBytes} counts them. */
+        public long encodedBytes() { return Math.addExact(Math.addExact(CodeTable.SERIALIZED_BYTES, indexBytes()), Math.addExact(payloadBytes(), planeBytes())); }
+    }
+
     /** Encodes the values of {@code bf16} (a range of ShortArray type on this encoder's device); parts are allocated in {@code arena}. */
     public Result encode(DeviceArray bf16, CodecOptions options, Arena arena) {
+        Map<String, Double> millis = new LinkedHashMap<>();
+        Plan plan = plan(bf16, options, arena, millis);
+        if (plan.layout().elements() == 0) return new Result(HuffmanEncoder.plan(arena.allocate(0), options).writeTo(arena), millis);
+        MemorySegment table = arena.allocate(CodeTable.SERIALIZED_BYTES), index = arena.allocate(plan.indexBytes(), 8);
+        MemorySegment payload = arena.allocate(plan.payloadBytes(), 8), plane = arena.allocate(plan.planeBytes(), 8);
+        write(plan, bf16, table, index, payload, plane, millis);
+        EncodedTensor tensor = new EncodedTensor(plan.layout().elements(), plan.layout().chunkSymbols(), plan.layout().groupChunks(), plan.crc32c(),
+                EncodedTensor.Part.of(table), EncodedTensor.Part.of(index), EncodedTensor.Part.of(payload), EncodedTensor.Part.of(plane));
+        return new Result(tensor, millis);
+    }
+
+    /**
+     * The first passes over {@code bf16} on the device: exponent counts and chunk CRC32Cs, then the code, the
+     * bits of every chunk and the group offsets. The plan's index is allocated in {@code arena}; each step's
+     * device time goes into {@code millis}.
+     */
+    public Plan plan(DeviceArray bf16, CodecOptions options, Arena arena, Map<String, Double> millis) {
         if (bf16.arrayType() != ShortArray.class) throw new IllegalArgumentException("BF16 values must be a DeviceArray of ShortArray, got " + bf16.arrayType().getSimpleName());
         ChunkLayout layout = new ChunkLayout(bf16.elements(), options.chunkSymbols(), options.groupChunks());
         if (layout.groupChunks() != 32) throw new IllegalArgumentException("the GPU encoder needs 32-chunk groups, got " + layout.groupChunks());
-        Map<String, Double> millis = new LinkedHashMap<>();
-        if (layout.elements() == 0) return new Result(HuffmanEncoder.plan(arena.allocate(0), options).writeTo(arena), millis);
+        if (layout.elements() == 0) {
+            HuffmanEncoder.Plan empty = HuffmanEncoder.plan(arena.allocate(0), options);
+            return new Plan(layout, empty.code(), empty.crc32c(), arena.allocate(0), 0);
+        }
         long groups = layout.groups(), chunks = layout.chunks();
         long[] at = new long[6];
         long[] sizes = {256 * 8, chunks * 4, chunks * 2, groups * 8, groups * 8};
@@ -85,9 +140,7 @@ public final class ResidentEncoder {
             MemorySegment.copy(read(work, at[0], 256 * 8, arena), ValueLayout.JAVA_LONG, 0, counts, 0, 256);
             int crc = combine(read(work, at[1], chunks * 4, arena), layout);
             CodeTable code = CodeTable.forHistogram(counts, options.maxCodeLength());
-            IntArray codes = IntArray.allocate(arena, CodeTable.SYMBOLS);
-            int[] cost = code.bitCosts();
-            for (int s = 0; s < CodeTable.SYMBOLS; s++) codes.set(s, code.reversedCode(s) | cost[s] << 16);
+            IntArray codes = codes(code, arena);
 
             // 2. Bits per chunk and group, and the group offsets: the index, and the payload's size.
             run("measure", new TaskGraph("measure").transferToDevice(DataTransferMode.FIRST_EXECUTION, codes)
@@ -100,30 +153,59 @@ public final class ResidentEncoder {
             work.copyTo(index.asSlice(groups * 8, chunks * 2), at[2]);
             MemorySegment lastGroupBits = read(work, at[3] + (groups - 1) * 8, 8, arena);
             long bits = index.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, groups - 1) + lastGroupBits.get(ValueLayout.JAVA_LONG, 0);
-
-            // 3. The stream and the plane.
-            long payloadBytes = ChunkLayout.payloadBytes(bits), planeWords = Math.ceilDiv(layout.elements(), 4);
-            long planeAt = Math.ceilDiv(payloadBytes, ALIGN) * ALIGN;
-            MemorySegment payload = arena.allocate(payloadBytes, 8), plane = arena.allocate(layout.elements(), 8);
-            try (DeviceBuffer out = device.allocate(planeAt + planeWords * 4)) {
-                DeviceArray stream = new DeviceArray(out, 0, payloadBytes / 4, IntArray.class);
-                DeviceArray planeWordsOut = new DeviceArray(out, planeAt, planeWords, IntArray.class);
-                run("pack", new TaskGraph("pack").transferToDevice(DataTransferMode.FIRST_EXECUTION, codes)
-                        .task("clear", EncodeInput.clear(), stream)
-                        .task("pack", EncodeInput.pack(), bf16, codes, offsets, chunkBits, stream, layout.chunkSymbols())
-                        .task("plane", EncodeInput.plane(), bf16, planeWordsOut),
-                        List.of(Map.entry("clear", EncodeInput.clearGrid(payloadBytes / 4)),
-                                Map.entry("pack", EncodeInput.packGrid(layout)),
-                                Map.entry("plane", EncodeInput.planeGrid(planeWords))), millis);
-                out.copyTo(payload, 0);
-                out.copyTo(plane, planeAt);
-            }
-            MemorySegment table = arena.allocate(CodeTable.SERIALIZED_BYTES);
-            code.write(table);
-            EncodedTensor tensor = new EncodedTensor(layout.elements(), layout.chunkSymbols(), layout.groupChunks(), crc,
-                    EncodedTensor.Part.of(table), EncodedTensor.Part.of(index), EncodedTensor.Part.of(payload), EncodedTensor.Part.of(plane));
-            return new Result(tensor, millis);
+            return new Plan(layout, code, crc, index, bits);
         }
+    }
+
+    /**
+     * Packs the values of {@code bf16} as {@code plan} (made from the same values) says and fills the four
+     * parts, each exactly its planned size (as {@link HuffmanEncoder.Plan#write} does on the CPU): the index
+     * goes back up, the stream and the plane are made on the device and copied down.
+     */
+    public void write(Plan plan, DeviceArray bf16, MemorySegment table, MemorySegment index, MemorySegment payload, MemorySegment plane,
+                      Map<String, Double> millis) {
+        ChunkLayout layout = plan.layout();
+        if (bf16.elements() != layout.elements()) throw new IllegalArgumentException("planned " + layout.elements() + " values, got " + bf16.elements());
+        long[] sizes = {CodeTable.SERIALIZED_BYTES, plan.indexBytes(), plan.payloadBytes(), plan.planeBytes()};
+        MemorySegment[] parts = {table, index, payload, plane};
+        String[] names = {"table", "index", "payload", "plane"};
+        for (int i = 0; i < 4; i++) {
+            if (parts[i].byteSize() != sizes[i]) throw new IllegalArgumentException(names[i] + " takes " + sizes[i] + " bytes, got a segment of " + parts[i].byteSize());
+        }
+        plan.code().write(table);
+        MemorySegment.copy(plan.index, 0, index, 0, plan.indexBytes());
+        if (layout.elements() == 0) return;
+        long groups = layout.groups(), chunks = layout.chunks();
+        long payloadBytes = plan.payloadBytes(), planeWords = Math.ceilDiv(layout.elements(), 4);
+        long chunkBitsAt = Math.ceilDiv(groups * 8, ALIGN) * ALIGN, streamAt = chunkBitsAt + Math.ceilDiv(chunks * 2, ALIGN) * ALIGN;
+        long planeAt = streamAt + Math.ceilDiv(payloadBytes, ALIGN) * ALIGN;
+        try (Arena local = Arena.ofConfined(); DeviceBuffer out = device.allocate(planeAt + planeWords * 4)) {
+            out.copyFrom(plan.index.asSlice(0, groups * 8), 0);
+            out.copyFrom(plan.index.asSlice(groups * 8, chunks * 2), chunkBitsAt);
+            DeviceArray offsets = new DeviceArray(out, 0, groups, LongArray.class);
+            DeviceArray chunkBits = new DeviceArray(out, chunkBitsAt, chunks, ShortArray.class);
+            DeviceArray stream = new DeviceArray(out, streamAt, payloadBytes / 4, IntArray.class);
+            DeviceArray planeWordsOut = new DeviceArray(out, planeAt, planeWords, IntArray.class);
+            IntArray codes = codes(plan.code(), local);
+            run("pack", new TaskGraph("pack").transferToDevice(DataTransferMode.FIRST_EXECUTION, codes)
+                    .task("clear", EncodeInput.clear(), stream)
+                    .task("pack", EncodeInput.pack(), bf16, codes, offsets, chunkBits, stream, layout.chunkSymbols())
+                    .task("plane", EncodeInput.plane(), bf16, planeWordsOut),
+                    List.of(Map.entry("clear", EncodeInput.clearGrid(payloadBytes / 4)),
+                            Map.entry("pack", EncodeInput.packGrid(layout)),
+                            Map.entry("plane", EncodeInput.planeGrid(planeWords))), millis);
+            // Each copy moves the target's size: the plane's last word may hold fewer than four values.
+            out.copyTo(payload, streamAt);
+            out.copyTo(plane, planeAt);
+        }
+    }
+
+    /** Each symbol's reversed code with its length above bit 16, as the encoder kernels take them. */
+    private static IntArray codes(CodeTable code, Arena arena) {
+        IntArray codes = IntArray.allocate(arena, CodeTable.SYMBOLS);
+        int[] cost = code.bitCosts();
+        for (int s = 0; s < CodeTable.SYMBOLS; s++) codes.set(s, code.reversedCode(s) | cost[s] << 16);
+        return codes;
     }
 
     /** The four slicing tables of the reflected CRC32C polynomial, 256 ints each, for {@link EncodeKernels#chunkCrc}. */
