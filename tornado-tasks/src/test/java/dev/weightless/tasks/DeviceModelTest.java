@@ -15,6 +15,8 @@ import dev.weightless.tasks.check.CheckData;
 import dev.weightless.tasks.codec.DeviceModel;
 import dev.weightless.tasks.codec.GpuDecoder;
 import dev.weightless.tasks.codec.GpuEncoder;
+import dev.weightless.tasks.codec.ResidentModelWriter;
+import dev.weightless.tasks.codec.ResidentTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,6 +108,36 @@ class DeviceModelTest {
                 }
                 assertEquals(List.of(), device.liveBuffers());
             }
+        }
+    }
+
+    @Test
+    void aLoadedModelWrittenBackFromTheDeviceIsTheFileItCameFrom() throws IOException {
+        Path file = compressed(CodecOptions.defaults());
+        FakeDriver driver = new FakeDriver();
+        try (Device device = new Device(driver)) {
+            Path back = dir.resolve("back.weightless");
+            try (DeviceModel model = DeviceModel.load(device, file, CodecOptions.defaults(), false, FakeDriver::compile)) {
+                List<ResidentTensor> tensors = model.tensors().stream().map(DeviceModel.Tensor::resident).toList();
+                ResidentModelWriter.Report report = new ResidentModelWriter(device, FakeDriver::compile)
+                        .write(tensors, Map.of(), back, false, CodecOptions.defaults(), Progress.NONE);
+                assertEquals(Files.size(file), report.fileBytes());
+                assertEquals(model.tensors().stream().mapToLong(DeviceModel.Tensor::bytes).sum(), report.originalBytes());
+            }
+            assertEquals(-1, Files.mismatch(file, back), "byte for byte");
+            assertEquals(List.of(), device.liveBuffers());
+        }
+    }
+
+    @Test
+    void aTensorWhoseDeviceRangeDoesNotMatchItsShapeIsRefused() {
+        FakeDriver driver = new FakeDriver();
+        try (Device device = new Device(driver); DeviceBuffer buffer = device.allocate(64)) {
+            DeviceArray values = new DeviceArray(buffer, 0, 16, dev.weightless.jit.kernel.ShortArray.class);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ResidentTensor("w", Dtype.BF16, new long[] {4, 5}, values));
+            assertEquals("w: BF16 [4, 5] takes 40 bytes, the device range holds 32", e.getMessage());
+            DeviceArray bytes = new DeviceArray(buffer, 0, 32, dev.weightless.jit.kernel.ByteArray.class);
+            assertThrows(IllegalArgumentException.class, () -> new ResidentTensor("w", Dtype.BF16, new long[] {16}, bytes));
         }
     }
 

@@ -14,6 +14,7 @@ import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.LongArray;
+import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.Device;
@@ -54,12 +55,21 @@ public final class DeviceModel implements AutoCloseable {
     /** Where a tensor's values came from. */
     public enum Source { GPU_DECODED, CPU_DECODED, RAW }
 
-    /** One tensor on the device: {@code bytes} of values at {@code address} (the buffer may be padded to 8 bytes). */
-    public record Tensor(String name, Dtype dtype, long[] shape, long address, long bytes, Source source, boolean crcChecked, String note) {
+    /** One tensor on the device: its {@code values} (BF16 as ShortArray, others as ByteArray; null when empty), freed with the model. */
+    public record Tensor(String name, Dtype dtype, long[] shape, DeviceArray values, Source source, boolean crcChecked, String note) {
         public Tensor { shape = shape.clone(); }
 
         @Override
         public long[] shape() { return shape.clone(); }
+
+        /** The device address of the first value (0 when empty). */
+        public long address() { return values == null ? 0 : values.address(); }
+
+        /** Bytes of values at {@link #address} (the buffer behind them may be padded). */
+        public long bytes() { return values == null ? 0 : values.bytes(); }
+
+        /** This tensor as {@link ResidentModelWriter} takes it, to write the model (or part of it) to a file again. */
+        public ResidentTensor resident() { return new ResidentTensor(name, dtype, shape, values); }
     }
 
     /**
@@ -296,7 +306,8 @@ public final class DeviceModel implements AutoCloseable {
                     checkCrc(file, r, values);
                     verifyNanos += System.nanoTime() - t0;
                 }
-                loaded[p.position()] = new Tensor(r.name(), r.dtype(), r.shape(), out.address() + outAt[t], r.byteSize(), Source.GPU_DECODED, verify, "decoded on the GPU");
+                loaded[p.position()] = new Tensor(r.name(), r.dtype(), r.shape(), new DeviceArray(out, outAt[t], r.elements(), ShortArray.class),
+                        Source.GPU_DECODED, verify, "decoded on the GPU");
             }
         }
 
@@ -305,7 +316,7 @@ public final class DeviceModel implements AutoCloseable {
         /** An empty, raw or CPU-decoded tensor (everything the batches do not take). */
         private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host, BufferAllocator job) {
             long bytes = r.byteSize();
-            if (bytes == 0) return new Tensor(r.name(), r.dtype(), r.shape(), 0, 0, Source.RAW, true, "empty: nothing on the device");
+            if (bytes == 0) return new Tensor(r.name(), r.dtype(), r.shape(), null, Source.RAW, true, "empty: nothing on the device");
             if (r.codec() == TensorRecord.Codec.CODED) {
                 // No GPU kernel for registered coders: decoded on the CPU (CRC32C checked), then the values uploaded.
                 long t0 = System.nanoTime();
@@ -339,7 +350,9 @@ public final class DeviceModel implements AutoCloseable {
             buffers.add(buffer);
             toDeviceNanos += buffer.copyFromHost();
             toDeviceBytes += values.byteSize();
-            return new Tensor(r.name(), r.dtype(), r.shape(), buffer.address(), values.byteSize(), source, true, note);
+            DeviceArray array = r.dtype() == Dtype.BF16 ? new DeviceArray(buffer, 0, r.elements(), ShortArray.class)
+                    : new DeviceArray(buffer, 0, values.byteSize(), ByteArray.class);
+            return new Tensor(r.name(), r.dtype(), r.shape(), array, source, true, note);
         }
 
         private static void checkCrc(CompressedFile file, TensorRecord r, MemorySegment values) {
