@@ -19,8 +19,9 @@ if ls "$root/lib" | grep -q langchain4j; then
   exit 1
 fi
 
-# The modules the task asks for, plus whatever jdeps finds the jars using.
-modules="java.base,jdk.unsupported,java.logging,jdk.incubator.vector,java.management,jdk.zipfs"
+# The modules the task asks for, jdk.jfr (so JAVA_OPTS=-XX:StartFlightRecording=... can profile a run on the GPU host),
+# plus whatever jdeps finds the jars using.
+modules="java.base,jdk.unsupported,java.logging,jdk.incubator.vector,java.management,jdk.zipfs,jdk.jfr"
 # --module-path: Arrow's jars are modules that require their dependencies by module name.
 used="$("$java_home/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 --module-path "$root/lib" "$root"/lib/*.jar | grep -v '^Warning' | tail -1)"
 if ! [[ "$used" =~ ^[a-z][a-z0-9.,]*$ ]]; then

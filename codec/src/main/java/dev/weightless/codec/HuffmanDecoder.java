@@ -26,17 +26,23 @@ public final class HuffmanDecoder {
     private final long chunksPerTask;
     private final MultiSymbolTable table; // null for codes of fewer than two symbols
 
-    private HuffmanDecoder(EncodedTensor tensor) {
+    private HuffmanDecoder(EncodedTensor tensor, boolean forDecoding) {
         this.tensor = tensor;
         this.layout = layout(tensor);
         this.code = readTable(tensor.table());
         validateIndex();
         this.chunksPerTask = Math.max(1, TASK_SYMBOLS / layout.chunkSymbols());
-        this.table = code.symbolCount() > 1 ? MultiSymbolTable.of(code) : null;
+        this.table = forDecoding && code.symbolCount() > 1 ? MultiSymbolTable.of(code) : null;
     }
 
     /** Validates {@code tensor} completely, or throws {@link MalformedInputException}. */
-    public static HuffmanDecoder open(EncodedTensor tensor) { return new HuffmanDecoder(tensor); }
+    public static HuffmanDecoder open(EncodedTensor tensor) { return new HuffmanDecoder(tensor, true); }
+
+    /**
+     * Validates {@code tensor} as {@link #open} does and returns its code, without building the CPU decode
+     * tables: for decoders elsewhere (the GPU's), which need only to know the input is sound.
+     */
+    public static CodeTable validate(EncodedTensor tensor) { return new HuffmanDecoder(tensor, false).code; }
 
     public CodeTable code() { return code; }
 
@@ -129,15 +135,27 @@ public final class HuffmanDecoder {
         if (code.isSingleSymbol()) minLength = 0;
         long bits = 0;
         MemorySegment idx = index.bytes();
+        long chunks = layout.chunks(), bitsAt = layout.chunkBitsOffset(0);
+        long fullMin = (long) layout.chunkSymbols() * minLength, fullMax = (long) layout.chunkSymbols() * maxLength;
+        // A group's chunk lengths are read in one bulk copy and checked in a plain loop: segment reads one by one
+        // are slow until the JIT has compiled them, and a model load validates hundreds of tensors before it has.
+        short[] lengths = new short[layout.groupChunks()];
         for (long g = 0; g < layout.groups(); g++) {
-            verify(layout.groupOffset(idx, g) == bits, index.fileOffset() + g * 8,
-                    "group " + g + " starts at bit " + layout.groupOffset(idx, g) + " but its chunks put it at " + bits);
-            long c1 = Math.min(layout.chunks(), (g + 1) * layout.groupChunks());
-            for (long c = g * layout.groupChunks(); c < c1; c++) {
-                int n = layout.symbolsIn(c), len = layout.chunkBits(idx, c);
-                if (len < (long) n * minLength || len > (long) n * maxLength) {
+            long start = layout.groupOffset(idx, g);
+            if (start != bits) {
+                // The message is built only here: once per group it dominated a model load's validation (NOTES.md).
+                throw new MalformedInputException(index.fileOffset() + g * 8, "group " + g + " starts at bit " + start + " but its chunks put it at " + bits);
+            }
+            long c0 = g * layout.groupChunks();
+            int count = (int) (Math.min(chunks, c0 + layout.groupChunks()) - c0);
+            MemorySegment.copy(idx, ChunkLayout.U16, bitsAt + c0 * 2, lengths, 0, count);
+            for (int i = 0; i < count; i++) {
+                long c = c0 + i;
+                int len = Short.toUnsignedInt(lengths[i]);
+                boolean full = c < chunks - 1;
+                if (full ? len < fullMin || len > fullMax : len < (long) layout.symbolsIn(c) * minLength || len > (long) layout.symbolsIn(c) * maxLength) {
                     throw new MalformedInputException(index.fileOffset() + layout.chunkBitsOffset(c),
-                            "chunk " + c + " claims " + len + " bits for " + n + " symbols of " + minLength + ".." + maxLength + " bits");
+                            "chunk " + c + " claims " + len + " bits for " + layout.symbolsIn(c) + " symbols of " + minLength + ".." + maxLength + " bits");
                 }
                 bits += len;
             }

@@ -21,6 +21,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -153,6 +154,22 @@ final class CudaDriver implements Driver {
             Pointer host = Pointer.to(target.asSlice(offset, length).asByteBuffer());
             check(cuMemcpyDtoH(host, base.withByteOffset(offset), length), "cuMemcpyDtoH(" + length + " bytes at offset " + offset + ")");
         }
+    }
+
+    @Override
+    public void copyToDevice(List<Transfer> transfers) {
+        current();
+        long total = 0;
+        List<PinnedStaging.Transfer> staged = new ArrayList<>(transfers.size());
+        for (Transfer t : transfers) {
+            staged.add(new PinnedStaging.Transfer(inside(t.address(), t.source().byteSize()), t.source()));
+            total += t.source().byteSize();
+        }
+        if (total < STAGED_COPY_MIN) {
+            for (Transfer t : transfers) copyToDevice(t.address(), t.source());
+            return;
+        }
+        staging().toDevice(staged);
     }
 
     private PinnedStaging staging() {

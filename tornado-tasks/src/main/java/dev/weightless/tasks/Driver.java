@@ -29,6 +29,17 @@ interface Driver {
     /** Copies all of {@code source} to {@code address}; complete on return. */
     void copyToDevice(long address, MemorySegment source);
 
+    /** One host range bound for a device address. */
+    record Transfer(long address, MemorySegment source) {}
+
+    /**
+     * Copies every transfer; complete on return. A driver may overlap them (the CUDA one streams them all
+     * through its pinned buffers with one wait at the end); by default they go one by one.
+     */
+    default void copyToDevice(List<Transfer> transfers) {
+        for (Transfer t : transfers) copyToDevice(t.address(), t.source());
+    }
+
     /** Fills all of {@code target} from {@code address}; complete on return. */
     void copyToHost(MemorySegment target, long address);
 

@@ -234,6 +234,35 @@ public final class GpuCheck {
         out.printf("copy round trip of %,d bytes, median of 3 (wall time): host->device %.1f ms (%.1f GB/s), device->host %.1f ms (%.1f GB/s); CRC32C %s%n",
                 values.byteSize(), up[1], values.byteSize() / (up[1] * 1e6), down[1], values.byteSize() / (down[1] * 1e6),
                 after == before ? "equal before and after" : "DIFFERS: 0x" + Integer.toHexString(before) + " before, 0x" + Integer.toHexString(after) + " after");
+        batchedCopies(device, values, before);
+    }
+
+    /**
+     * The same bytes cut into pieces of random sizes (1 byte to 40 MiB, so pieces share and straddle the
+     * staging buffers) and copied up as one batch ({@link Device#copyToDevice(List)}), in reverse order, then
+     * brought back whole: the CRC32C must match.
+     */
+    private void batchedCopies(Device device, MemorySegment values, int crc) {
+        SplittableRandom random = new SplittableRandom(11);
+        List<long[]> pieces = new ArrayList<>();
+        for (long at = 0; at < values.byteSize(); ) {
+            long length = Math.min(values.byteSize() - at, random.nextInt(8) == 0 ? 1 + random.nextInt(4096) : 1 + random.nextLong(40L << 20));
+            pieces.add(new long[] {at, length});
+            at += length;
+        }
+        java.util.Collections.reverse(pieces);
+        double millis;
+        try (DeviceBuffer buffer = device.allocate(values.byteSize())) {
+            List<Device.Copy> copies = new ArrayList<>();
+            for (long[] p : pieces) copies.add(new Device.Copy(buffer, p[0], values.asSlice(p[0], p[1])));
+            millis = device.copyToDevice(copies) / 1e6;
+            values.fill((byte) 0);
+            buffer.copyTo(values, 0);
+        }
+        int after = Crc32c.of(values);
+        if (after != crc) passed = false;
+        out.printf("batched copy of the same bytes in %d pieces (1 B to 40 MiB, reverse order): host->device %.1f ms (%.1f GB/s); CRC32C after copying back %s%n",
+                pieces.size(), millis, values.byteSize() / (millis * 1e6), after == crc ? "equal" : "DIFFERS");
     }
 
     private Timing timeHistogram(Device device, String label, Function<KernelMethod, PtxKernel> compiler, ShortArray weights, IntArray histogram, long[] expected, Grid grid, int runs) {

@@ -8,7 +8,8 @@ import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUstream;
 
 import java.lang.foreign.MemorySegment;
-import java.util.stream.LongStream;
+import java.util.ArrayList;
+import java.util.List;
 
 import static dev.weightless.tasks.CudaDriver.check;
 import static jcuda.driver.JCudaDriver.*;
@@ -48,19 +49,54 @@ final class PinnedStaging implements AutoCloseable {
         }
     }
 
+    /** One host range bound for a device address. */
+    record Transfer(CUdeviceptr target, MemorySegment source) {}
+
+    /** A part of one piece: {@code length} bytes at {@code offset} of the pinned buffer, from {@code source}, to {@code target}. */
+    private record Part(MemorySegment source, long offset, CUdeviceptr target) {}
+
     /** Copies all of {@code source} to {@code target}; complete on return. */
-    void toDevice(CUdeviceptr target, MemorySegment source) {
-        long size = source.byteSize();
+    void toDevice(CUdeviceptr target, MemorySegment source) { toDevice(List.of(new Transfer(target, source))); }
+
+    /**
+     * Copies every transfer; complete on return. They are streamed as one sequence of pieces, so small
+     * ones share a piece and the host copy of each piece overlaps the DMA of the one before, across
+     * transfers too; one wait at the end.
+     */
+    void toDevice(List<Transfer> transfers) {
+        List<Part> parts = new ArrayList<>();
         int b = 0;
-        for (long offset = 0; offset < size; offset += PIECE, b = (b + 1) % BUFFERS) {
-            long length = Math.min(PIECE, size - offset);
-            await(b); // the copy engine is done with this buffer
-            parallelCopy(source.asSlice(offset, length), views[b]);
-            check(cuMemcpyHtoDAsync(target.withByteOffset(offset), host[b], length, stream), "cuMemcpyHtoDAsync(" + length + " bytes at offset " + offset + ")");
-            record(b);
+        long fill = 0;
+        for (Transfer t : transfers) {
+            long size = t.source().byteSize();
+            for (long at = 0; at < size; ) {
+                long length = Math.min(PIECE - fill, size - at);
+                parts.add(new Part(t.source().asSlice(at, length), fill, t.target().withByteOffset(at)));
+                fill += length;
+                at += length;
+                if (fill == PIECE) {
+                    send(b, parts);
+                    b = (b + 1) % BUFFERS;
+                    fill = 0;
+                }
+            }
         }
+        if (fill > 0) send(b, parts);
         check(cuStreamSynchronize(stream), "cuStreamSynchronize after host-to-device copies");
         clear();
+    }
+
+    /** Fills buffer {@code b} with {@code parts} (once the copy engine is done with it), queues their DMA and clears the list. */
+    private void send(int b, List<Part> parts) {
+        await(b);
+        parallelCopy(parts, views[b]);
+        for (Part p : parts) {
+            long length = p.source().byteSize();
+            check(cuMemcpyHtoDAsync(p.target(), host[b].withByteOffset(p.offset()), length, stream),
+                    "cuMemcpyHtoDAsync(" + length + " bytes)");
+        }
+        record(b);
+        parts.clear();
     }
 
     /** Fills all of {@code target} from {@code source}; complete on return. */
@@ -101,17 +137,27 @@ final class PinnedStaging implements AutoCloseable {
     }
 
     private static void parallelCopy(MemorySegment from, MemorySegment to) {
-        long size = from.byteSize();
-        long slices = Math.ceilDiv(size, SLICE);
-        // A segment of a confined arena may only be touched by its owner: copy it on this thread.
-        if (slices <= 1 || !Parallel.shareable(from, to)) {
-            MemorySegment.copy(from, 0, to, 0, size);
+        parallelCopy(List.of(new Part(from, 0, null)), to);
+    }
+
+    /** Copies each part's source to {@code to} at its offset, in slices of {@link #SLICE} over the common pool. */
+    private static void parallelCopy(List<Part> parts, MemorySegment to) {
+        List<Part> slices = new ArrayList<>();
+        for (Part p : parts) {
+            // A segment of a confined arena may only be touched by its owner: copy it on this thread.
+            if (!Parallel.shareable(p.source(), to)) {
+                MemorySegment.copy(p.source(), 0, to, p.offset(), p.source().byteSize());
+                continue;
+            }
+            for (long at = 0; at < p.source().byteSize(); at += SLICE) {
+                slices.add(new Part(p.source().asSlice(at, Math.min(SLICE, p.source().byteSize() - at)), p.offset() + at, null));
+            }
+        }
+        if (slices.size() <= 1) {
+            for (Part s : slices) MemorySegment.copy(s.source(), 0, to, s.offset(), s.source().byteSize());
             return;
         }
-        LongStream.range(0, slices).parallel().forEach(i -> {
-            long at = i * SLICE, length = Math.min(SLICE, size - at);
-            MemorySegment.copy(from, at, to, at, length);
-        });
+        slices.parallelStream().forEach(s -> MemorySegment.copy(s.source(), 0, to, s.offset(), s.source().byteSize()));
     }
 
     @Override

@@ -83,13 +83,13 @@ public final class DecodeInput {
     public static long outputBytes(long elements) { return Math.ceilDiv(elements, 4) * 8; }
 
     /** As {@link #of(EncodedTensor, Arena)}, the kernel writing into {@code out} ({@link #outputBytes} bytes, 8-aligned, native). */
-    public static DecodeInput of(EncodedTensor tensor, Arena arena, MemorySegment out) { return new DecodeInput(tensor, HuffmanDecoder.open(tensor).code(), arena, out); }
+    public static DecodeInput of(EncodedTensor tensor, Arena arena, MemorySegment out) { return new DecodeInput(tensor, HuffmanDecoder.validate(tensor), arena, out); }
 
     /** As {@link #of(EncodedTensor, Arena, MemorySegment)} for a tensor already validated by {@link HuffmanDecoder#open}, which gave {@code code}. */
     static DecodeInput of(EncodedTensor tensor, CodeTable code, Arena arena, MemorySegment out) { return new DecodeInput(tensor, code, arena, out); }
 
     /** Validates {@code tensor} (throwing MalformedInputException as the CPU decoder does) and lays it out for the kernel. */
-    public static DecodeInput of(EncodedTensor tensor, Arena arena) { return new DecodeInput(tensor, HuffmanDecoder.open(tensor).code(), arena, null); }
+    public static DecodeInput of(EncodedTensor tensor, Arena arena) { return new DecodeInput(tensor, HuffmanDecoder.validate(tensor), arena, null); }
 
     public static KernelMethod kernel() { return KernelMethod.of(DecodeKernels.class, "decode"); }
 

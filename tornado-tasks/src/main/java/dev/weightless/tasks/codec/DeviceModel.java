@@ -74,10 +74,11 @@ public final class DeviceModel implements AutoCloseable {
 
     /**
      * Where the time went, in nanoseconds: opening and validating files and CRCs of raw tensors on the host
-     * ({@code readNanos}, page faults of the mapped file land in the copies), host-to-device copies
+     * ({@code readNanos}, page faults of the mapped file land in the copies), checking every Huffman tensor's index and
+     * building its decode table ({@code validateNanos}, on the CPU options' threads), host-to-device copies
      * ({@code toDeviceBytes} in {@code toDeviceNanos}), the GPU kernels (device time), CPU decodes, and verification.
      */
-    public record Timings(long readNanos, long toDeviceBytes, long toDeviceNanos, long gpuDecodedBytes, long gpuDecodeNanos,
+    public record Timings(long readNanos, long validateNanos, long toDeviceBytes, long toDeviceNanos, long gpuDecodedBytes, long gpuDecodeNanos,
                           long cpuDecodeNanos, long verifyNanos, long totalNanos) {
         public double toDeviceGBps() { return toDeviceNanos == 0 ? Double.NaN : toDeviceBytes / (double) toDeviceNanos; }
 
@@ -134,7 +135,7 @@ public final class DeviceModel implements AutoCloseable {
         private final boolean verify;
         private final List<Tensor> tensors = new ArrayList<>();
         private final List<DeviceBuffer> buffers = new ArrayList<>();
-        private long readNanos, toDeviceBytes, toDeviceNanos, gpuBytes, gpuNanos, cpuNanos, verifyNanos;
+        private long readNanos, validateNanos, toDeviceBytes, toDeviceNanos, gpuBytes, gpuNanos, cpuNanos, verifyNanos;
 
         Loader(GpuDecoder gpu, CodecOptions cpu, boolean verify) {
             this.gpu = gpu;
@@ -169,7 +170,7 @@ public final class DeviceModel implements AutoCloseable {
                 for (DeviceBuffer b : buffers) b.close();
                 throw e;
             }
-            return new DeviceModel(tensors, buffers, new Timings(readNanos, toDeviceBytes, toDeviceNanos, gpuBytes, gpuNanos, cpuNanos,
+            return new DeviceModel(tensors, buffers, new Timings(readNanos, validateNanos, toDeviceBytes, toDeviceNanos, gpuBytes, gpuNanos, cpuNanos,
                     verifyNanos, System.nanoTime() - start));
         }
 
@@ -184,24 +185,38 @@ public final class DeviceModel implements AutoCloseable {
             Tensor[] loaded = new Tensor[records.size()];
             List<Pending> batch = new ArrayList<>();
             long batchBytes = 0;
-            DecodeInput[] inputs = gpuInputs(file, records, host, arena);
-            for (int i = 0; i < records.size(); i++) {
-                TensorRecord r = records.get(i);
-                DecodeInput input = inputs[i];
-                if (input == null) {
-                    loaded[i] = load(file, r, host, job);
-                    continue;
+            // Validation runs ahead on the CPU options' threads, in record order, while the batches before are copied
+            // and decoded: only the time spent waiting for it counts as validateNanos.
+            try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(cpu.threads(), records.size())))) {
+                // The kernel's Java-to-PTX compile (cached per process) starts now, off the copy path; a failure there
+                // comes back when the first batch compiles it again.
+                pool.submit(() -> gpu.compiler().apply(DecodeInput.kernel()));
+                List<Future<DecodeInput>> inputs = new ArrayList<>(records.size());
+                for (TensorRecord r : records) inputs.add(pool.submit(() -> gpuInput(file, r, host, arena)));
+                try {
+                    for (int i = 0; i < records.size(); i++) {
+                        TensorRecord r = records.get(i);
+                        long t0 = System.nanoTime();
+                        DecodeInput input = await(inputs.get(i), file);
+                        validateNanos += System.nanoTime() - t0;
+                        if (input == null) {
+                            loaded[i] = load(file, r, host, job);
+                            continue;
+                        }
+                        long bytes = inputBytes(input);
+                        if (!batch.isEmpty() && batchBytes + bytes > BATCH_INPUT_BYTES) {
+                            decode(file, batch, loaded, host);
+                            batch.clear();
+                            batchBytes = 0;
+                        }
+                        batch.add(new Pending(i, r, input));
+                        batchBytes += bytes;
+                    }
+                    if (!batch.isEmpty()) decode(file, batch, loaded, host);
+                } finally {
+                    inputs.forEach(f -> f.cancel(true)); // after a failure: validate nothing more (no-op on finished ones)
                 }
-                long bytes = inputBytes(input);
-                if (!batch.isEmpty() && batchBytes + bytes > BATCH_INPUT_BYTES) {
-                    decode(file, batch, loaded, host);
-                    batch.clear();
-                    batchBytes = 0;
-                }
-                batch.add(new Pending(i, r, input));
-                batchBytes += bytes;
             }
-            if (!batch.isEmpty()) decode(file, batch, loaded, host);
             tensors.addAll(List.of(loaded));
         }
 
@@ -212,29 +227,18 @@ public final class DeviceModel implements AutoCloseable {
 
         private record Pending(int position, TensorRecord record, DecodeInput input) {}
 
-        /** {@link #gpuInput} of every record, on the CPU options' threads: validating indexes and building tables is per-tensor CPU work. */
-        private DecodeInput[] gpuInputs(CompressedFile file, List<TensorRecord> records, MemorySegment host, Arena arena) {
-            DecodeInput[] inputs = new DecodeInput[records.size()];
-            try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(cpu.threads(), records.size())))) {
-                List<Future<?>> done = new ArrayList<>();
-                for (int i = 0; i < records.size(); i++) {
-                    int k = i;
-                    done.add(pool.submit(() -> inputs[k] = gpuInput(file, records.get(k), host, arena)));
-                }
-                for (Future<?> f : done) {
-                    try {
-                        f.get();
-                    } catch (ExecutionException e) {
-                        if (e.getCause() instanceof RuntimeException r) throw r; // MalformedInputException among them
-                        if (e.getCause() instanceof Error error) throw error;
-                        throw new IllegalStateException(e.getCause());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException("interrupted while validating " + file.source(), e);
-                    }
-                }
+        /** The result of one validation task: its MalformedInputException (or other failure) rethrown as it was. */
+        private static DecodeInput await(Future<DecodeInput> input, CompressedFile file) {
+            try {
+                return input.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r; // MalformedInputException among them
+                if (e.getCause() instanceof Error error) throw error;
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while validating " + file.source(), e);
             }
-            return inputs;
         }
 
         /** The kernel's input for {@code r} (validated), or null when {@code r} is not for the GPU kernel. */
@@ -243,7 +247,7 @@ public final class DeviceModel implements AutoCloseable {
             EncodedTensor encoded = file.encoded(r);
             CodeTable code;
             try {
-                code = HuffmanDecoder.open(encoded).code(); // validates the index before the kernel trusts it
+                code = HuffmanDecoder.validate(encoded); // validates the index before the kernel trusts it
             } catch (MalformedInputException e) {
                 throw e.source() == null ? e.in(file.source(), 0) : e;
             }
@@ -270,6 +274,7 @@ public final class DeviceModel implements AutoCloseable {
             long[] outAt = new long[batch.size()];
             try (DeviceBuffer in = gpu.device().allocate(inBytes)) {
                 TaskGraph graph = new TaskGraph("model");
+                List<Device.Copy> copies = new ArrayList<>();
                 long inAt = 0, nextOut = 0;
                 for (int t = 0; t < batch.size(); t++) {
                     DecodeInput input = batch.get(t).input();
@@ -281,7 +286,7 @@ public final class DeviceModel implements AutoCloseable {
                             nextOut += align(input.out().segment().byteSize());
                         } else if (HostArrays.isArray(arguments[k])) {
                             MemorySegment values = HostArrays.segment(arguments[k]);
-                            toDeviceNanos += in.copyFrom(values, inAt);
+                            copies.add(new Device.Copy(in, inAt, values));
                             toDeviceBytes += values.byteSize();
                             arguments[k] = new DeviceArray(in, inAt, HostArrays.elementCount(arguments[k]), arguments[k].getClass());
                             inAt += align(values.byteSize());
@@ -289,6 +294,8 @@ public final class DeviceModel implements AutoCloseable {
                     }
                     graph.task("t" + t, DecodeInput.kernel(), arguments);
                 }
+                // The batch's inputs in one stream through the pinned buffers: host copies overlap the DMA across tensors.
+                toDeviceNanos += gpu.device().copyToDevice(copies);
                 try (ExecutionPlan plan = new ExecutionPlan(gpu.device(), gpu.compiler(), List.of(graph.snapshot()))) {
                     for (int t = 0; t < batch.size(); t++) plan.withGrid("model.t" + t, batch.get(t).input().grid(gpu.device().multiprocessors()));
                     ExecutionResult result = plan.execute();
@@ -336,7 +343,7 @@ public final class DeviceModel implements AutoCloseable {
                 }
             }
             EncodedTensor encoded = file.encoded(r);
-            String why = DecodeInput.whyNot(encoded, HuffmanDecoder.open(encoded).code());
+            String why = DecodeInput.whyNot(encoded, HuffmanDecoder.validate(encoded));
             long t0 = System.nanoTime();
             MemorySegment out = host.asSlice(0, bytes);
             file.decode(r, out, cpu); // checks the CRC32C

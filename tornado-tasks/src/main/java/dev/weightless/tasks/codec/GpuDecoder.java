@@ -70,7 +70,7 @@ public final class GpuDecoder {
         try (Arena arena = Arena.ofShared()) {
             DecodeInput input;
             try {
-                String why = DecodeInput.whyNot(tensor, HuffmanDecoder.open(tensor).code());
+                String why = DecodeInput.whyNot(tensor, HuffmanDecoder.validate(tensor));
                 if (why != null) {
                     cpuTensors++;
                     file.decode(r, out, cpu);

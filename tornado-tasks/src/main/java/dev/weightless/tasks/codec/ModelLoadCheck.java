@@ -5,6 +5,7 @@ import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.Compressor;
 import dev.weightless.io.container.Progress;
 import dev.weightless.io.safetensors.Dtype;
+import dev.weightless.io.safetensors.SafetensorsFile;
 import dev.weightless.io.safetensors.SafetensorsWriter;
 import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.tasks.CheckFrame;
@@ -33,10 +34,16 @@ import java.util.Map;
  */
 public final class ModelLoadCheck {
     private static final String USAGE = """
-            usage: ModelLoadCheck (FILE.weightless | SHARDED_MODEL_FOLDER | --synthetic-llama GIB) [--verify]
+            usage: ModelLoadCheck (FILE.weightless | SHARDED_MODEL_FOLDER | --synthetic-llama GIB) [--verify] [--no-read] [--write-back]
+                   ModelLoadCheck --plain FILE     the yardstick: a file's bytes copied as they are into device memory
               --synthetic-llama GIB  build a model of Llama-3.1-8B projection shapes, about GIB GiB of BF16 (0.03..64),
-                                     compress it with the CPU codec on all cores into /tmp, and load that
-              --verify               copy every GPU-decoded tensor back once and check its CRC32C""";
+                                     compress it with the CPU codec on all cores into /tmp, and load that (the
+                                     uncompressed file stays beside it, for --plain)
+              --verify               copy every GPU-decoded tensor back once and check its CRC32C
+              --no-read              skip the read of every page before the load (for a load from a cold page cache:
+                                     evict the file's pages first, e.g. with posix_fadvise DONTNEED)
+              --write-back           then compress the loaded tensors on the device (ResidentModelWriter) into a new
+                                     file beside the input and compare it with the input byte for byte (one file only)""";
     /** Llama-3.1-8B's per-layer projections (out × in): q, k, v, o, gate, up, down. */
     static final long[][] LLAMA_8B_LAYER = {{4096, 4096}, {1024, 4096}, {1024, 4096}, {4096, 4096}, {14336, 4096}, {14336, 4096}, {4096, 14336}};
     private static final String[] LLAMA_NAMES = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -46,20 +53,23 @@ public final class ModelLoadCheck {
 
     private ModelLoadCheck() {}
 
-    private record Options(Path file, double gib, boolean verify) {}
+    private record Options(Path file, double gib, boolean verify, boolean read, boolean writeBack, boolean plain) {}
 
     public static void main(String[] args) {
         CheckFrame.main("ModelLoadCheck", USAGE, args, ModelLoadCheck::parse,
-                o -> run(o.file() != null ? o.file() : syntheticLlama(o.gib(), Path.of("/tmp")), o.verify()));
+                o -> o.plain() ? plain(o.file()) : run(o.file() != null ? o.file() : syntheticLlama(o.gib(), Path.of("/tmp")), o));
     }
 
     private static Options parse(String[] args) {
         Path file = null;
         double gib = 0;
-        boolean verify = false;
+        boolean verify = false, read = true, writeBack = false, plain = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--verify" -> verify = true;
+                case "--no-read" -> read = false;
+                case "--write-back" -> writeBack = true;
+                case "--plain" -> plain = true;
                 case "--synthetic-llama" -> {
                     if (i + 1 >= args.length) throw new IllegalArgumentException("--synthetic-llama needs GIB");
                     gib = Double.parseDouble(args[++i]);
@@ -72,19 +82,26 @@ public final class ModelLoadCheck {
             }
         }
         if ((file == null) == (gib == 0)) throw new IllegalArgumentException("name a file or --synthetic-llama GIB, not both");
-        return new Options(file, gib, verify);
+        if (plain && file == null) throw new IllegalArgumentException("--plain needs a FILE");
+        return new Options(file, gib, verify, read, writeBack, plain);
     }
 
-    private static boolean run(Path in, boolean verify) throws IOException {
+    private static boolean run(Path in, Options o) throws IOException {
         CodecOptions cpu = CodecOptions.defaults();
+        boolean verify = o.verify();
         List<Path> files = CompressedFile.modelFiles(in);
         long fileBytes = 0;
         for (Path f : files) fileBytes += Files.size(f);
         long start = System.nanoTime();
-        for (Path f : files) touch(f);
-        double readS = (System.nanoTime() - start) / 1e9;
-        System.out.printf("model: %s, %d file(s), %,d bytes; read (every page of the mapped files) %.3f s, %.2f GB/s (page cache as found)%n",
-                in, files.size(), fileBytes, readS, fileBytes / readS / 1e9);
+        if (o.read()) {
+            for (Path f : files) touch(f);
+            double readS = (System.nanoTime() - start) / 1e9;
+            System.out.printf("model: %s, %d file(s), %,d bytes; read (every page of the mapped files) %.3f s, %.2f GB/s (page cache as found)%n",
+                    in, files.size(), fileBytes, readS, fileBytes / readS / 1e9);
+        } else {
+            System.out.printf("model: %s, %d file(s), %,d bytes; not read before the load (page cache as the caller left it)%n", in, files.size(), fileBytes);
+        }
+        boolean same = true;
         try (Device device = Device.open()) {
             System.out.printf("device: %s, %.1f GiB%n", device, device.totalMemory() / (double) (1L << 30));
             long decodedBytes;
@@ -97,13 +114,14 @@ public final class ModelLoadCheck {
                 long cpuDecoded = model.tensors().stream().filter(x -> x.source() == DeviceModel.Source.CPU_DECODED).count();
                 System.out.printf("DeviceModel.load: %d tensors (%d GPU-decoded, %d CPU-decoded, %d raw), %,d bytes on the device, %.3f s total, %.2f GB/s of model%n",
                         model.tensors().size(), gpu, cpuDecoded, model.tensors().size() - gpu - cpuDecoded, decodedBytes, totalS, decodedBytes / totalS / 1e9);
-                System.out.printf("  open + raw CRCs %.3f s; host->device %,d bytes in %.3f s, %.2f GB/s; GPU decode %,d bytes in %.3f s (device time), %.1f GB/s;"
+                System.out.printf("  open + raw CRCs %.3f s; validate indexes + build tables %.3f s; host->device %,d bytes in %.3f s, %.2f GB/s; GPU decode %,d bytes in %.3f s (device time), %.1f GB/s;"
                                 + " CPU decode %.3f s; verify %.3f s%s%n",
-                        t.readNanos() / 1e9, t.toDeviceBytes(), t.toDeviceNanos() / 1e9, t.toDeviceGBps(), t.gpuDecodedBytes(), t.gpuDecodeNanos() / 1e9,
+                        t.readNanos() / 1e9, t.validateNanos() / 1e9, t.toDeviceBytes(), t.toDeviceNanos() / 1e9, t.toDeviceGBps(), t.gpuDecodedBytes(), t.gpuDecodeNanos() / 1e9,
                         t.gpuDecodeGBps(), t.cpuDecodeNanos() / 1e9, t.verifyNanos() / 1e9, verify ? "" : " (not asked: GPU-decoded CRCs unchecked)");
                 for (DeviceModel.Tensor x : model.tensors()) {
                     if (x.source() == DeviceModel.Source.CPU_DECODED) System.out.println("  " + x.name() + ": " + x.note());
                 }
+                if (o.writeBack()) same = writeBack(device, model, in, files);
             }
             // The yardstick: the same number of bytes, uncompressed, copied up from host memory (1 GiB reused).
             try (Arena arena = Arena.ofShared()) {
@@ -118,8 +136,55 @@ public final class ModelLoadCheck {
                 long copied = Math.ceilDiv(decodedBytes, block) * block;
                 System.out.printf("plain copy: %,d bytes host->device in %.3f s, %.2f GB/s (one 1 GiB host block copied again and again, the same path as the model's copies, the same run)%n", copied, nanos / 1e9, copied / (nanos / 1e9) / 1e9);
             }
+            return same;
+        }
+    }
+
+    /**
+     * Compresses the loaded tensors on the device into a file beside {@code in} and compares it with {@code in}:
+     * the same tensors in the same order with the same metadata must give the same bytes.
+     */
+    private static boolean writeBack(Device device, DeviceModel model, Path in, List<Path> files) throws IOException {
+        if (files.size() != 1) {
+            System.out.println("write-back: skipped, a sharded model has " + files.size() + " files (the check takes one)");
             return true;
         }
+        Map<String, String> metadata;
+        try (CompressedFile f = CompressedFile.open(in)) {
+            metadata = SafetensorsFile.parseHeader(f.originalHeader(), "original header of " + in).metadata();
+        }
+        Path out = in.resolveSibling(in.getFileName() + ".written-back");
+        List<ResidentTensor> tensors = model.tensors().stream().map(DeviceModel.Tensor::resident).toList();
+        ResidentModelWriter.Report r = new ResidentModelWriter(device).write(tensors, metadata, out, true, CodecOptions.defaults(), Progress.NONE);
+        long mismatch = Files.mismatch(in, out);
+        System.out.printf("write-back: %,d bytes of device-resident BF16 compressed on the device to %s (%,d bytes): plan %.3f s, pack + write %.3f s,"
+                        + " %.2f GB/s of model in all; encoder kernels %.3f s (device time), %.1f GB/s; %s%n",
+                r.originalBytes(), out, r.fileBytes(), r.planNanos() / 1e9, r.writeNanos() / 1e9,
+                r.originalBytes() / ((r.planNanos() + r.writeNanos()) / 1e9) / 1e9, r.deviceMillis() / 1e3,
+                r.originalBytes() / (r.deviceMillis() / 1e3) / 1e9,
+                mismatch == -1 ? "byte-identical to the input" : "DIFFERS from the input at byte " + mismatch);
+        Files.delete(out);
+        return mismatch == -1;
+    }
+
+    /**
+     * The yardstick for a load: {@code file}'s bytes (an uncompressed model, say) copied as they are from
+     * its mapping into one device allocation, the same path the model's copies take, timed from the open.
+     */
+    private static boolean plain(Path file) throws IOException {
+        try (Device device = Device.open(); FileChannel c = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
+            long start = System.nanoTime();
+            MemorySegment m = c.map(FileChannel.MapMode.READ_ONLY, 0, c.size(), arena);
+            try (DeviceBuffer b = device.allocate(Math.max(8, m.byteSize()))) {
+                List<Device.Copy> copies = new ArrayList<>();
+                for (long at = 0; at < m.byteSize(); at += 1L << 30) copies.add(new Device.Copy(b, at, m.asSlice(at, Math.min(1L << 30, m.byteSize() - at))));
+                long copyNanos = device.copyToDevice(copies);
+                double s = (System.nanoTime() - start) / 1e9;
+                System.out.printf("plain file load: %s, %,d bytes into device memory in %.3f s, %.2f GB/s (copies %.3f s; page cache as the caller left it)%n",
+                        file, m.byteSize(), s, m.byteSize() / s / 1e9, copyNanos / 1e9);
+            }
+        }
+        return true;
     }
 
     /** Reads every page of {@code file} through a mapping, the way {@link CompressedFile} reads it. */
@@ -134,8 +199,8 @@ public final class ModelLoadCheck {
 
     /**
      * Writes about {@code gib} GiB of BF16 weights in Llama-3.1-8B projection shapes (whole tensors, at least
-     * one) to {@code dir}, compresses it with the CPU codec on all cores, deletes the original and returns
-     * the Weightless file.
+     * one) to {@code dir}, compresses it with the CPU codec on all cores and returns the Weightless file; the
+     * original stays beside it ({@code .safetensors}), the yardstick for {@code --plain}.
      */
     static Path syntheticLlama(double gib, Path dir) throws IOException {
         long target = (long) (gib * (1L << 30));
@@ -173,7 +238,6 @@ public final class ModelLoadCheck {
         double compressS = (System.nanoTime() - start) / 1e9;
         System.out.printf("synthetic Llama-3.1-8B-shaped model: %d tensors, %,d bytes of BF16, written in %.1f s; compressed (%d threads) in %.1f s to %s, %,d bytes (%.2f%%)%n",
                 names.size(), total, writeS, codec.threads(), compressS, compressed, Files.size(compressed), 100.0 * Files.size(compressed) / total);
-        Files.delete(original);
         return compressed;
     }
 }

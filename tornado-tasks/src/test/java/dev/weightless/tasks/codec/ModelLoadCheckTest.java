@@ -2,6 +2,7 @@ package dev.weightless.tasks.codec;
 
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.TensorRecord;
+import dev.weightless.io.safetensors.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,14 +14,20 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The synthetic model ModelLoadCheck loads on a GPU host: Llama shapes, Huffman-coded, the original removed. */
+/** The synthetic model ModelLoadCheck loads on a GPU host: Llama shapes, Huffman-coded, the original kept beside it for --plain. */
 class ModelLoadCheckTest {
     @TempDir Path dir;
 
     @Test
     void smallestSyntheticLlamaIsOneQProjection() throws IOException {
         Path file = ModelLoadCheck.syntheticLlama(0.03, dir);
-        assertEquals(List.of(file), Files.list(dir).toList());
+        Path original = dir.resolve(file.getFileName().toString().replace(".weightless", ".safetensors"));
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.Set.of(file, original), java.util.Set.copyOf(files.toList()));
+        }
+        try (SafetensorsFile o = SafetensorsFile.open(original)) {
+            assertEquals(4096L * 4096 * 2, o.tensors().getFirst().byteSize());
+        }
         try (CompressedFile f = CompressedFile.open(file)) {
             TensorRecord r = f.tensors().getFirst();
             assertEquals(1, f.tensors().size());
