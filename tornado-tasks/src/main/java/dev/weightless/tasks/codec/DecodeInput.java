@@ -110,8 +110,13 @@ public final class DecodeInput {
     public Grid grid(int multiprocessors) { return grid(multiprocessors, BLOCKS_PER_SM); }
 
     /** At most {@code blocksPerSm × multiprocessors} blocks (no cap when either is not positive). */
-    public Grid grid(int multiprocessors, int blocksPerSm) {
-        long blocks = Math.ceilDiv(groupOffsets.size(), DecodeKernels.WARPS);
+    public Grid grid(int multiprocessors, int blocksPerSm) { return grid(groupOffsets.size(), multiprocessors, blocksPerSm); }
+
+    /** The grid of {@link #grid(int)} for a tensor of {@code groups} chunk groups. */
+    public static Grid grid(long groups, int multiprocessors) { return grid(groups, multiprocessors, BLOCKS_PER_SM); }
+
+    private static Grid grid(long groups, int multiprocessors, int blocksPerSm) {
+        long blocks = Math.ceilDiv(groups, DecodeKernels.WARPS);
         if (multiprocessors > 0 && blocksPerSm > 0) blocks = Math.min(blocks, (long) multiprocessors * blocksPerSm);
         return new Grid(blocks, DecodeKernels.LOCAL_SIZE);
     }

@@ -12,6 +12,7 @@ import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.TensorRecord;
 import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.kernel.ShortArray;
@@ -22,7 +23,6 @@ import dev.weightless.tasks.DeviceArray;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tasks.ExecutionResult;
-import dev.weightless.tasks.HostArrays;
 import dev.weightless.tasks.TaskGraph;
 
 import org.apache.arrow.memory.ArrowBuf;
@@ -30,6 +30,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,9 +42,11 @@ import java.util.function.Function;
 
 /**
  * A whole Weightless model (one file or a sharded one) loaded onto a device as BF16 (or raw) tensors.
- * Huffman tensors are validated on the CPU, their coded parts copied to the device (large ones through
- * pinned staging) and decoded there by {@link DecodeKernels#decode}, in batches: one input allocation,
- * one output allocation and one plan with a launch per tensor for each batch of up to 1 GiB of input.
+ * Huffman tensors are validated on the CPU (on the CPU options' threads, overlapping the copies), their
+ * coded parts copied to the device (each batch streamed through the pinned buffers as one transfer) and
+ * decoded there by {@link DecodeKernels#decode}, in batches: one input allocation, one output allocation
+ * and one plan with a launch per tensor for each batch of up to 1 GiB of input; no kernel is launched on
+ * a tensor before its validation has passed.
  * Tensors the kernel cannot take, and those of the other coders (format version 2), are decoded on the CPU
  * and copied up, raw ones copied up as stored.
  * CRC32C: raw and CPU-decoded tensors are always checked on the host; a GPU-decoded tensor only with
@@ -175,46 +178,44 @@ public final class DeviceModel implements AutoCloseable {
         }
 
         /**
-         * The file's tensors in record order. GPU-decodable ones go in batches of up to {@link #BATCH_INPUT_BYTES}
-         * of kernel input: one device allocation for the batch's inputs (freed after), one for its outputs
-         * (kept), one plan with a task per tensor, so a model of hundreds of tensors pays for set-up a few times,
-         * not once per tensor.
+         * The file's tensors in record order. Huffman ones go in batches of up to {@link #BATCH_INPUT_BYTES} of
+         * kernel input: one device allocation for the batch's inputs (freed after), one for its outputs (kept),
+         * one plan with a task per tensor, so a model of hundreds of tensors pays for set-up a few times, not once
+         * per tensor. Validation (index checks and decode tables) runs ahead on the CPU options' threads while
+         * each batch's streams and planes are copied up, which needs no validation; a batch's kernels are
+         * launched only once all its tensors have passed. Only the time spent waiting for validation counts
+         * as validateNanos.
          */
         private void loadFile(CompressedFile file, MemorySegment host, Arena arena, BufferAllocator job) {
             List<TensorRecord> records = file.tensors();
             Tensor[] loaded = new Tensor[records.size()];
             List<Pending> batch = new ArrayList<>();
             long batchBytes = 0;
-            // Validation runs ahead on the CPU options' threads, in record order, while the batches before are copied
-            // and decoded: only the time spent waiting for it counts as validateNanos.
             try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(cpu.threads(), records.size())))) {
                 // The kernel's Java-to-PTX compile (cached per process) starts now, off the copy path; a failure there
                 // comes back when the first batch compiles it again.
                 pool.submit(() -> gpu.compiler().apply(DecodeInput.kernel()));
-                List<Future<DecodeInput>> inputs = new ArrayList<>(records.size());
-                for (TensorRecord r : records) inputs.add(pool.submit(() -> gpuInput(file, r, host, arena)));
+                List<Future<Validated>> checks = new ArrayList<>(records.size());
+                for (TensorRecord r : records) checks.add(isHuffman(r) ? pool.submit(() -> validate(file, r, arena)) : null);
                 try {
                     for (int i = 0; i < records.size(); i++) {
                         TensorRecord r = records.get(i);
-                        long t0 = System.nanoTime();
-                        DecodeInput input = await(inputs.get(i), file);
-                        validateNanos += System.nanoTime() - t0;
-                        if (input == null) {
+                        if (!isHuffman(r)) {
                             loaded[i] = load(file, r, host, job);
                             continue;
                         }
-                        long bytes = inputBytes(input);
-                        if (!batch.isEmpty() && batchBytes + bytes > BATCH_INPUT_BYTES) {
-                            decode(file, batch, loaded, host);
+                        Pending p = new Pending(i, r, file.encoded(r), checks.get(i));
+                        if (!batch.isEmpty() && batchBytes + p.inputBytes() > BATCH_INPUT_BYTES) {
+                            decode(file, batch, loaded, host, job);
                             batch.clear();
                             batchBytes = 0;
                         }
-                        batch.add(new Pending(i, r, input));
-                        batchBytes += bytes;
+                        batch.add(p);
+                        batchBytes += p.inputBytes();
                     }
-                    if (!batch.isEmpty()) decode(file, batch, loaded, host);
+                    if (!batch.isEmpty()) decode(file, batch, loaded, host, job);
                 } finally {
-                    inputs.forEach(f -> f.cancel(true)); // after a failure: validate nothing more (no-op on finished ones)
+                    for (Future<Validated> f : checks) if (f != null) f.cancel(true); // after a failure: validate nothing more
                 }
             }
             tensors.addAll(List.of(loaded));
@@ -225,12 +226,49 @@ public final class DeviceModel implements AutoCloseable {
         /** Alignment of each array inside a batch's device allocations. */
         private static final long ALIGN = 256;
 
-        private record Pending(int position, TensorRecord record, DecodeInput input) {}
+        private static boolean isHuffman(TensorRecord r) { return r.byteSize() > 0 && r.codec() == TensorRecord.Codec.HUFFMAN; }
+
+        /** What validation found: the code, and the kernel's decode table, or why the kernel cannot take the tensor. */
+        private record Validated(CodeTable code, MemorySegment table, String whyNot) {}
+
+        /** A Huffman tensor in a batch, its validation under way. */
+        private record Pending(int position, TensorRecord record, EncodedTensor encoded, Future<Validated> check) {
+            long groups() { return encoded.layout().groups(); }
+
+            long chunks() { return encoded.layout().chunks(); }
+
+            /** The plane padded to whole words of four values, as the kernel reads it. */
+            long planeBytes() { return Math.ceilDiv(record.elements(), 4) * 4; }
+
+            /** Device bytes of its inputs: stream, plane, group offsets, chunk lengths and a table, each aligned. */
+            long inputBytes() {
+                return align(encoded.payload().bytes().byteSize()) + align(planeBytes()) + align(groups() * 8) + align(chunks() * 2)
+                        + align(4L << DecodeKernels.TABLE_BITS);
+            }
+        }
+
+        /** Validates {@code r} (throwing MalformedInputException naming the file) and builds the kernel's table when it can take it. */
+        private static Validated validate(CompressedFile file, TensorRecord r, Arena arena) {
+            EncodedTensor encoded = file.encoded(r);
+            CodeTable code;
+            try {
+                code = HuffmanDecoder.validate(encoded); // the kernel trusts the index only after this
+            } catch (MalformedInputException e) {
+                throw e.source() == null ? e.in(file.source(), 0) : e;
+            }
+            String why = DecodeInput.whyNot(encoded, code);
+            if (why != null) return new Validated(code, null, why);
+            int[] entries = DecodeTable.of(code);
+            MemorySegment table = arena.allocate(entries.length * 4L, 8);
+            MemorySegment.copy(entries, 0, table, ValueLayout.JAVA_INT_UNALIGNED, 0, entries.length);
+            return new Validated(code, table, null);
+        }
 
         /** The result of one validation task: its MalformedInputException (or other failure) rethrown as it was. */
-        private static DecodeInput await(Future<DecodeInput> input, CompressedFile file) {
+        private Validated await(Future<Validated> check, CompressedFile file) {
+            long t0 = System.nanoTime();
             try {
-                return input.get();
+                return check.get();
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof RuntimeException r) throw r; // MalformedInputException among them
                 if (e.getCause() instanceof Error error) throw error;
@@ -238,73 +276,85 @@ public final class DeviceModel implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while validating " + file.source(), e);
+            } finally {
+                validateNanos += System.nanoTime() - t0;
             }
         }
 
-        /** The kernel's input for {@code r} (validated), or null when {@code r} is not for the GPU kernel. */
-        private DecodeInput gpuInput(CompressedFile file, TensorRecord r, MemorySegment host, Arena arena) {
-            if (r.byteSize() == 0 || r.codec() != TensorRecord.Codec.HUFFMAN) return null;
-            EncodedTensor encoded = file.encoded(r);
-            CodeTable code;
-            try {
-                code = HuffmanDecoder.validate(encoded); // validates the index before the kernel trusts it
-            } catch (MalformedInputException e) {
-                throw e.source() == null ? e.in(file.source(), 0) : e;
-            }
-            if (DecodeInput.whyNot(encoded, code) != null) return null;
-            return DecodeInput.of(encoded, code, arena, host.asSlice(0, DecodeInput.outputBytes(r.elements())));
-        }
-
-        private static long inputBytes(DecodeInput input) {
-            long bytes = 0;
-            for (Object a : input.arguments()) {
-                if (a != input.out() && HostArrays.isArray(a)) bytes += align(HostArrays.segment(a).byteSize());
-            }
-            return bytes;
-        }
-
-        private void decode(CompressedFile file, List<Pending> batch, Tensor[] loaded, MemorySegment host) {
+        private void decode(CompressedFile file, List<Pending> batch, Tensor[] loaded, MemorySegment host, BufferAllocator job) {
             long inBytes = 0, outBytes = 0;
             for (Pending p : batch) {
-                inBytes += inputBytes(p.input());
+                inBytes += p.inputBytes();
                 outBytes += align(DecodeInput.outputBytes(p.record().elements()));
             }
             DeviceBuffer out = gpu.device().allocate(outBytes);
             buffers.add(out);
             long[] outAt = new long[batch.size()];
+            boolean[] onGpu = new boolean[batch.size()];
             try (DeviceBuffer in = gpu.device().allocate(inBytes)) {
-                TaskGraph graph = new TaskGraph("model");
-                List<Device.Copy> copies = new ArrayList<>();
-                long inAt = 0, nextOut = 0;
+                // 1. Streams and planes, before validation ends: copying is safe, launching is not. The planes' padding
+                //    to whole words stays zero (allocations are zero-filled).
+                long[] at = new long[batch.size()];
+                List<Device.Copy> bulk = new ArrayList<>();
+                long inAt = 0;
                 for (int t = 0; t < batch.size(); t++) {
-                    DecodeInput input = batch.get(t).input();
-                    Object[] arguments = input.arguments();
-                    for (int k = 0; k < arguments.length; k++) {
-                        if (arguments[k] == input.out()) {
-                            outAt[t] = nextOut;
-                            arguments[k] = new DeviceArray(out, nextOut, input.out().size(), LongArray.class);
-                            nextOut += align(input.out().segment().byteSize());
-                        } else if (HostArrays.isArray(arguments[k])) {
-                            MemorySegment values = HostArrays.segment(arguments[k]);
-                            copies.add(new Device.Copy(in, inAt, values));
-                            toDeviceBytes += values.byteSize();
-                            arguments[k] = new DeviceArray(in, inAt, HostArrays.elementCount(arguments[k]), arguments[k].getClass());
-                            inAt += align(values.byteSize());
-                        }
-                    }
-                    graph.task("t" + t, DecodeInput.kernel(), arguments);
+                    Pending p = batch.get(t);
+                    at[t] = inAt;
+                    bulk.add(new Device.Copy(in, inAt, p.encoded().payload().bytes()));
+                    bulk.add(new Device.Copy(in, inAt + align(p.encoded().payload().bytes().byteSize()), p.encoded().plane().bytes()));
+                    inAt += p.inputBytes();
                 }
-                // The batch's inputs in one stream through the pinned buffers: host copies overlap the DMA across tensors.
-                toDeviceNanos += gpu.device().copyToDevice(copies);
-                try (ExecutionPlan plan = new ExecutionPlan(gpu.device(), gpu.compiler(), List.of(graph.snapshot()))) {
-                    for (int t = 0; t < batch.size(); t++) plan.withGrid("model.t" + t, batch.get(t).input().grid(gpu.device().multiprocessors()));
-                    ExecutionResult result = plan.execute();
-                    for (int t = 0; t < batch.size(); t++) gpuNanos += Math.round(result.taskMillis("model.t" + t) * 1e6);
+                toDeviceNanos += gpu.device().copyToDevice(bulk);
+                for (Device.Copy c : bulk) toDeviceBytes += c.source().byteSize();
+
+                // 2. Once validated: the index and table of each tensor the kernel takes, and its task.
+                TaskGraph graph = new TaskGraph("model");
+                List<Device.Copy> small = new ArrayList<>();
+                long nextOut = 0;
+                int tasks = 0;
+                for (int t = 0; t < batch.size(); t++) {
+                    Pending p = batch.get(t);
+                    Validated v = await(p.check(), file);
+                    if (v.whyNot() != null) continue; // decoded on the CPU below
+                    onGpu[t] = true;
+                    long payloadAt = at[t], planeAt = payloadAt + align(p.encoded().payload().bytes().byteSize());
+                    long groupsAt = planeAt + align(p.planeBytes()), chunksAt = groupsAt + align(p.groups() * 8), tableAt = chunksAt + align(p.chunks() * 2);
+                    MemorySegment index = p.encoded().index().bytes();
+                    small.add(new Device.Copy(in, groupsAt, index.asSlice(0, p.groups() * 8)));
+                    small.add(new Device.Copy(in, chunksAt, index.asSlice(p.groups() * 8, p.chunks() * 2)));
+                    small.add(new Device.Copy(in, tableAt, v.table()));
+                    outAt[t] = nextOut;
+                    long words = Math.ceilDiv(p.record().elements(), 4);
+                    nextOut += align(DecodeInput.outputBytes(p.record().elements()));
+                    graph.task("t" + t, DecodeInput.kernel(),
+                            new DeviceArray(in, payloadAt, p.encoded().payload().bytes().byteSize() / 4, IntArray.class),
+                            new DeviceArray(in, groupsAt, p.groups(), LongArray.class),
+                            new DeviceArray(in, chunksAt, p.chunks(), ShortArray.class),
+                            new DeviceArray(in, tableAt, v.table().byteSize() / 4, IntArray.class),
+                            new DeviceArray(in, planeAt, words, IntArray.class),
+                            new DeviceArray(out, outAt[t], words, LongArray.class),
+                            p.record().elements(), p.encoded().layout().chunkSymbols(), Integer.numberOfTrailingZeros((int) (v.table().byteSize() / 4)));
+                    tasks++;
+                }
+                toDeviceNanos += gpu.device().copyToDevice(small);
+                for (Device.Copy c : small) toDeviceBytes += c.source().byteSize();
+                if (tasks > 0) {
+                    try (ExecutionPlan plan = new ExecutionPlan(gpu.device(), gpu.compiler(), List.of(graph.snapshot()))) {
+                        for (int t = 0; t < batch.size(); t++) {
+                            if (onGpu[t]) plan.withGrid("model.t" + t, DecodeInput.grid(batch.get(t).groups(), gpu.device().multiprocessors()));
+                        }
+                        ExecutionResult result = plan.execute();
+                        for (int t = 0; t < batch.size(); t++) if (onGpu[t]) gpuNanos += Math.round(result.taskMillis("model.t" + t) * 1e6);
+                    }
                 }
             }
             for (int t = 0; t < batch.size(); t++) {
                 Pending p = batch.get(t);
                 TensorRecord r = p.record();
+                if (!onGpu[t]) {
+                    loaded[p.position()] = load(file, r, host, job);
+                    continue;
+                }
                 gpuBytes += r.byteSize();
                 if (verify) {
                     long t0 = System.nanoTime();
