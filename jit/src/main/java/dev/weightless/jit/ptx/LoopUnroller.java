@@ -345,10 +345,25 @@ final class LoopUnroller {
 
     private static final ClassFile CLASS_FILE = ClassFile.of(ClassFile.StackMapsOption.DROP_STACK_MAPS);
 
-    private static Unrolled build(MethodModel method, List<Item> items) {
-        byte[] bytes = CLASS_FILE.build(ClassDesc.of("dev.weightless.jit.ptx.Unrolled"), cb -> cb.withMethod(
+    /**
+     * The method after unrolling as the only method of a class named {@code className}, with stack maps so that
+     * a JVM can load it: tests run the rewritten bytecode against the original. Null when nothing unrolls.
+     */
+    static byte[] loadableClass(MethodModel method, CodeAttribute code, String className) {
+        if (unroll(method, code) == null) return null;
+        List<Item> items = items(code);
+        for (List<Item> next = unrollOne(items); next != null; next = unrollOne(items)) items = next;
+        return classBytes(ClassFile.of(), method, items, className);
+    }
+
+    private static byte[] classBytes(ClassFile classFile, MethodModel method, List<Item> items, String className) {
+        return classFile.build(ClassDesc.of(className), cb -> cb.withMethod(
                 method.methodName().stringValue(), method.methodTypeSymbol(), method.flags().flagsMask(),
                 mb -> mb.withCode(b -> emit(b, items))));
+    }
+
+    private static Unrolled build(MethodModel method, List<Item> items) {
+        byte[] bytes = classBytes(CLASS_FILE, method, items, "dev.weightless.jit.ptx.Unrolled");
         ClassModel unrolled = CLASS_FILE.parse(bytes);
         CodeAttribute code = unrolled.methods().getFirst().findAttribute(java.lang.classfile.Attributes.code()).orElseThrow();
         List<Integer> origins = new ArrayList<>();
