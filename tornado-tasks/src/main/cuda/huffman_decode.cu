@@ -20,8 +20,13 @@ __device__ __forceinline__ unsigned int spread(unsigned int x) {
 __device__ __forceinline__ unsigned long long join(unsigned int exponents, unsigned int signMantissas) {
     unsigned int high = (signMantissas & 0x80808080u) | (exponents >> 1 & 0x7F7F7F7Fu);
     unsigned int low = (exponents << 7 & 0x80808080u) | (signMantissas & 0x7F7F7F7Fu);
+#ifdef DECODE_PERMUTE // DecodeKernels.joinPermute: the interleave as two byte permutes
+    unsigned int first = __byte_perm(low, high, 0x5140);
+    unsigned int second = __byte_perm(low, high, 0x7362);
+#else
     unsigned int first = spread(low & 0xFFFF) | spread(high & 0xFFFF) << 8;
     unsigned int second = spread(low >> 16) | spread(high >> 16) << 8;
+#endif
     return (unsigned long long) second << 32 | first;
 }
 
@@ -73,14 +78,57 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
 
         unsigned long long lastWord = payloadCount - 1;
         unsigned long long word = start >> 5;
+#ifdef DECODE_FUNNEL // DecodeKernels.decodeFunnel: the window lo:hi:ahead read by funnel shifts from bit pos
+        unsigned int pos = (unsigned int) (start & 31);
+        unsigned int lo = payload[word], hi = payload[word + 1];
+        unsigned int ahead = payload[min(word + 2, lastWord)];
+        word += 3;
+#else
         unsigned long long buf = payload[word] >> (start & 31);
         int avail = 32 - (int) (start & 31);
         unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
         word += 2;
+#endif
         unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
         int held = 0;
         for (int round = 0; round < chunkSymbols; round += ROUND) {
             int words = (min(ROUND, symbols - round) + 3) >> 2;
+#ifdef DECODE_FUNNEL
+            for (int staged = 0; staged < words;) {
+                unsigned int entry = codes[__funnelshift_r(lo, hi, pos) & mask];
+                pos += (entry >> 24) & 15;
+                unsigned int exponents = entry & 0xFFFFFF, shift = held << 3;
+                pending |= exponents << shift;
+                held += entry >> 28;
+                if (held >= 4) {
+                    rows[lane * ROW + staged] = pending;
+                    staged++;
+                    pending = exponents >> (32 - shift);
+                    held -= 4;
+                }
+                if (staged < words) {
+                    bool far = pos >= 32;
+                    unsigned int entry1 = codes[__funnelshift_r(far ? hi : lo, far ? ahead : hi, pos) & mask];
+                    pos += (entry1 >> 24) & 15;
+                    unsigned int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                    pending |= exponents1 << shift1;
+                    held += entry1 >> 28;
+                    if (held >= 4) {
+                        rows[lane * ROW + staged] = pending;
+                        staged++;
+                        pending = exponents1 >> (32 - shift1);
+                        held -= 4;
+                    }
+                }
+                if (pos >= 32) {
+                    lo = hi;
+                    hi = ahead;
+                    ahead = payload[min(word, lastWord)];
+                    word++;
+                    pos -= 32;
+                }
+            }
+#else
             for (int staged = 0; staged < words;) {
                 if (avail < 32) {
                     buf |= ahead << avail;
@@ -119,6 +167,7 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                     }
                 }
             }
+#endif
             __syncthreads();
             int half = lane >> 4, quarter = lane & 15;
             long long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;

@@ -46,6 +46,8 @@ import java.util.Set;
  * same program for the JVM (which runs the original), so the JVM executor stays the reference.
  */
 final class LoopUnroller {
+    /** {@code -Dweightless.jit.unroll=false} turns unrolling off, to measure what it does (GPU benchmarks). */
+    static final boolean ENABLED = !"false".equals(System.getProperty("weightless.jit.unroll"));
     /** Iterations a fully unrolled loop may have. */
     static final int MAX_TRIPS = 32;
     /** Instructions one unrolled loop may grow to. */
@@ -60,7 +62,7 @@ final class LoopUnroller {
 
     /** Unrolled code, or null when nothing was unrolled (or the method has exception handlers, which are refused later). */
     static Unrolled unroll(MethodModel method, CodeAttribute code) {
-        if (!code.exceptionHandlers().isEmpty()) return null;
+        if (!ENABLED || !code.exceptionHandlers().isEmpty()) return null;
         List<Item> items = items(code);
         boolean changed = false;
         while (true) {

@@ -6,6 +6,7 @@ import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.HuffmanEncoder;
 import dev.weightless.jit.kernel.JvmExecutor;
+import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import org.junit.jupiter.api.Assumptions;
@@ -56,6 +57,11 @@ class DecodeKernelsTest {
             input.out().segment().fill((byte) 0x5A);
             JvmExecutor.run(DecodeInput.kernel(), input.grid(1, 1), input.arguments());
             assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, one looping block");
+            for (String variant : DecodeKernels.VARIANTS) {
+                input.out().segment().fill((byte) 0x5A);
+                JvmExecutor.run(KernelMethod.of(DecodeKernels.class, variant), input.grid(), input.arguments());
+                assertEquals(-1, expected.mismatch(input.decoded()), () -> "first differing byte, " + variant);
+            }
             return HuffmanDecoder.open(tensor).code();
         }
     }
@@ -136,8 +142,21 @@ class DecodeKernelsTest {
     }
 
     @Test
+    void joinPermuteIsJoin() {
+        SplittableRandom random = new SplittableRandom(12);
+        for (int i = 0; i < 100_000; i++) {
+            int e = i < 256 ? i * 0x01010101 : random.nextInt(), s = i < 256 ? ~i * 0x01010101 : random.nextInt();
+            assertEquals(DecodeKernels.join(e, s), DecodeKernels.joinPermute(e, s));
+        }
+    }
+
+    @Test
     void ptxAssembles() throws IOException, InterruptedException {
-        PtxKernel kernel = PtxCompiler.compile(DecodeInput.kernel());
+        for (String variant : DecodeKernels.VARIANTS) assemble(PtxCompiler.compile(KernelMethod.of(DecodeKernels.class, variant)));
+        assemble(PtxCompiler.compile(DecodeInput.kernel()));
+    }
+
+    private static void assemble(PtxKernel kernel) throws IOException, InterruptedException {
         Optional<Path> ptxas = ptxas();
         Assumptions.assumeTrue(ptxas.isPresent(), "no ptxas on PATH or under /usr/local/cuda*: PTX not assembled");
         Path file = Files.createTempFile("decode", ".ptx");
