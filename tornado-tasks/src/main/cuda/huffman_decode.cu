@@ -10,23 +10,14 @@
 #define ROW (ROUND / 4 + 1)
 #define BLOCKS_PER_SM 4 // DecodeInput.BLOCKS_PER_SM: the grid launches at most this many blocks per SM
 
-// The two bytes of x (below 2^16) in the low bytes of two 16-bit lanes.
-__device__ __forceinline__ unsigned int spread(unsigned int x) {
-    return (x | x << 8) & 0x00FF00FFu;
-}
-
 // Four values from four exponent and four sign|mantissa bytes, in 32-bit steps: the four high bytes
-// (s & 0x80 | e >> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved.
+// (s & 0x80 | e >> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved by two
+// byte permutes: (low0, high0, low1, high1) and (low2, high2, low3, high3).
 __device__ __forceinline__ unsigned long long join(unsigned int exponents, unsigned int signMantissas) {
     unsigned int high = (signMantissas & 0x80808080u) | (exponents >> 1 & 0x7F7F7F7Fu);
     unsigned int low = (exponents << 7 & 0x80808080u) | (signMantissas & 0x7F7F7F7Fu);
-#ifdef DECODE_PERMUTE // DecodeKernels.joinPermute: the interleave as two byte permutes
     unsigned int first = __byte_perm(low, high, 0x5140);
     unsigned int second = __byte_perm(low, high, 0x7362);
-#else
-    unsigned int first = spread(low & 0xFFFF) | spread(high & 0xFFFF) << 8;
-    unsigned int second = spread(low >> 16) | spread(high >> 16) << 8;
-#endif
     return (unsigned long long) second << 32 | first;
 }
 
@@ -62,6 +53,7 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
     // b * WARPS + blocks * WARPS.., and so on.
     int lane = threadIdx.x & 31;
     unsigned int* rows = stage + (threadIdx.x >> 5) * 32 * ROW;
+    unsigned int* row0 = rows + lane * ROW; // this lane's staging row
     for (long long first = (long long) blockIdx.x * WARPS; first < (long long) groupCount; first += (long long) gridDim.x * WARPS) {
         long long group = first + (threadIdx.x >> 5);
         long long chunk = group * 32 + lane;
@@ -78,58 +70,16 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
 
         unsigned long long lastWord = payloadCount - 1;
         unsigned long long word = start >> 5;
-#ifdef DECODE_FUNNEL // DecodeKernels.decodeFunnel: the window lo:hi:ahead read by funnel shifts from bit pos
-        unsigned int pos = (unsigned int) (start & 31);
-        unsigned int lo = payload[word], hi = payload[word + 1];
-        unsigned int ahead = payload[min(word + 2, lastWord)];
-        word += 3;
-#else
         unsigned long long buf = payload[word] >> (start & 31);
         int avail = 32 - (int) (start & 31);
         unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
         word += 2;
-#endif
         unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
         int held = 0;
         for (int round = 0; round < chunkSymbols; round += ROUND) {
-            int words = (min(ROUND, symbols - round) + 3) >> 2;
-#ifdef DECODE_FUNNEL
-            for (int staged = 0; staged < words;) {
-                unsigned int entry = codes[__funnelshift_r(lo, hi, pos) & mask];
-                pos += (entry >> 24) & 15;
-                unsigned int exponents = entry & 0xFFFFFF, shift = held << 3;
-                pending |= exponents << shift;
-                held += entry >> 28;
-                if (held >= 4) {
-                    rows[lane * ROW + staged] = pending;
-                    staged++;
-                    pending = exponents >> (32 - shift);
-                    held -= 4;
-                }
-                if (staged < words) {
-                    bool far = pos >= 32;
-                    unsigned int entry1 = codes[__funnelshift_r(far ? hi : lo, far ? ahead : hi, pos) & mask];
-                    pos += (entry1 >> 24) & 15;
-                    unsigned int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
-                    pending |= exponents1 << shift1;
-                    held += entry1 >> 28;
-                    if (held >= 4) {
-                        rows[lane * ROW + staged] = pending;
-                        staged++;
-                        pending = exponents1 >> (32 - shift1);
-                        held -= 4;
-                    }
-                }
-                if (pos >= 32) {
-                    lo = hi;
-                    hi = ahead;
-                    ahead = payload[min(word, lastWord)];
-                    word++;
-                    pos -= 32;
-                }
-            }
-#else
-            for (int staged = 0; staged < words;) {
+            // The ints of four exponents this lane stages go to row0[0 ..< end - row0]; `slot` is the next.
+            unsigned int* end = row0 + ((min(ROUND, symbols - round) + 3) >> 2);
+            for (unsigned int* slot = row0; slot < end;) {
                 if (avail < 32) {
                     buf |= ahead << avail;
                     avail += 32;
@@ -144,14 +94,13 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                 pending |= exponents << shift;
                 held += entry >> 28;
                 if (held >= 4) {
-                    rows[lane * ROW + staged] = pending;
-                    staged++;
+                    *slot++ = pending;
                     pending = exponents >> (32 - shift); // those that did not fit: the shift is 8..24
                     held -= 4;
                 }
                 // A second lookup without a refill check: after a refill at least 32 bits are buffered
                 // and a lookup takes at most 12.
-                if (staged < words) {
+                if (slot < end) {
                     unsigned int entry1 = codes[(unsigned int) buf & mask];
                     int used1 = (entry1 >> 24) & 15;
                     buf >>= used1;
@@ -160,14 +109,12 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                     pending |= exponents1 << shift1;
                     held += entry1 >> 28;
                     if (held >= 4) {
-                        rows[lane * ROW + staged] = pending;
-                        staged++;
+                        *slot++ = pending;
                         pending = exponents1 >> (32 - shift1);
                         held -= 4;
                     }
                 }
             }
-#endif
             __syncthreads();
             int half = lane >> 4, quarter = lane & 15;
             long long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;

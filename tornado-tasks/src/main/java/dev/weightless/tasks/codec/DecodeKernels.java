@@ -46,6 +46,7 @@ public final class DecodeKernels {
         // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
         int lane = ctx.laneId;
         int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        int row0 = rows + lane * ROW; // this lane's staging row
         long groups = groupOffsets.size();
         for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
             long group = first + (ctx.localIdx >>> 5);
@@ -74,8 +75,9 @@ public final class DecodeKernels {
             int pending = 0;
             int held = 0;
             for (int round = 0; round < chunkSymbols; round += ROUND) {
-                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
-                for (int staged = 0; staged < words; ) {
+                // The ints of four exponents this lane stages go to stage[row0 ..< end]; `slot` is the next.
+                int end = row0 + ((Math.min(ROUND, symbols - round) + 3) >> 2);
+                for (int slot = row0; slot < end; ) {
                     if (avail < 32) {
                         buf |= ahead << avail;
                         avail += 32;
@@ -91,15 +93,14 @@ public final class DecodeKernels {
                     pending |= exponents << shift;
                     held += entry >>> 28;
                     if (held >= 4) {
-                        stage[rows + lane * ROW + staged] = pending;
-                        staged++;
+                        stage[slot++] = pending;
                         // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
                         pending = exponents >>> (32 - shift);
                         held -= 4;
                     }
                     // A second lookup without a refill check: after a refill at least 32 bits are
                     // buffered and a lookup takes at most 12.
-                    if (staged < words) {
+                    if (slot < end) {
                         int entry1 = codes[(int) buf & mask];
                         int used1 = (entry1 >>> 24) & 15;
                         buf >>>= used1;
@@ -108,8 +109,7 @@ public final class DecodeKernels {
                         pending |= exponents1 << shift1;
                         held += entry1 >>> 28;
                         if (held >= 4) {
-                            stage[rows + lane * ROW + staged] = pending;
-                            staged++;
+                            stage[slot++] = pending;
                                 pending = exponents1 >>> (32 - shift1);
                             held -= 4;
                         }
@@ -132,10 +132,10 @@ public final class DecodeKernels {
     /**
      * Variants of {@link #decode} that GpuCodecCheck times beside it ({@code --kernel NAME}); each decodes exactly
      * what decode does (DecodeKernelsTest runs them all on the JVM executor against the CPU decoder).
-     * decodePermute: the write-out's byte interleave as two byte permutes ({@code prmt}) per four values.
-     * decodeFunnel: decodePermute, reading the stream through a funnel shift over 32-bit words instead of a 64-bit buffer.
+     * decodePermute: decode with each staged int's position computed from the lane and a count, as before the
+     * running slot (tornado-tasks/NOTES.md compares them).
      */
-    public static final java.util.List<String> VARIANTS = java.util.List.of("decodePermute", "decodeFunnel");
+    public static final java.util.List<String> VARIANTS = java.util.List.of("decodePermute");
 
     public static void decodePermute(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
                               IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
@@ -224,100 +224,8 @@ public final class DecodeKernels {
                 int row = rows + half * ROW + quarter;
                 // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
                 int room = (int) Math.min(elements - at, 1 << 30);
-                writeEightPermute(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
-                writeEightPermute(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
-                ctx.barrier();
-            }
-        }
-    }
-
-    public static void decodeFunnel(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
-                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
-        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
-        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
-        int mask = (1 << tableBits) - 1;
-        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
-        ctx.barrier();
-
-        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
-        int lane = ctx.laneId;
-        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
-        long groups = groupOffsets.size();
-        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
-            long group = first + (ctx.localIdx >>> 5);
-            long chunks = chunkBits.size();
-            long chunk = group * 32 + lane;
-            // Every lane takes part in the scan, past the last chunk too (with zero bits).
-            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
-            int before = bits;
-            for (int d = 1; d < 32; d <<= 1) {
-                int up = ctx.shuffleUp(before, d);
-                if (lane >= d) before += up;
-            }
-            before -= bits;
-            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
-            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
-
-            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
-            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
-            long lastWord = payload.size() - 1;
-            long word = start >>> 5;
-            // The window lo:hi:ahead holds the next 65..96 bits, the next one from bit `pos` (below 32 between pairs of lookups).
-            int pos = (int) (start & 31);
-            int lo = payload.get(word), hi = payload.get(word + 1); // the stream ends with a zero 64-bit guard word
-            int ahead = payload.get(Math.min(word + 2, lastWord));
-            word += 3;
-            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
-            int pending = 0;
-            int held = 0;
-            for (int round = 0; round < chunkSymbols; round += ROUND) {
-                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
-                for (int staged = 0; staged < words; ) {
-                    int entry = codes[KernelContext.funnelShiftRight(lo, hi, pos) & mask];
-                    pos += (entry >>> 24) & 15;
-                    int exponents = entry & 0xFFFFFF, shift = held << 3;
-                    pending |= exponents << shift;
-                    held += entry >>> 28;
-                    if (held >= 4) {
-                        stage[rows + lane * ROW + staged] = pending;
-                        staged++;
-                        pending = exponents >>> (32 - shift);
-                        held -= 4;
-                    }
-                    // The second lookup reads at most bit 31 + 12 + 12 of the window: lo:hi, or hi:ahead once pos
-                    // passed 32 (the funnel shift takes pos modulo 32).
-                    if (staged < words) {
-                        boolean far = pos >= 32;
-                        int entry1 = codes[KernelContext.funnelShiftRight(far ? hi : lo, far ? ahead : hi, pos) & mask];
-                        pos += (entry1 >>> 24) & 15;
-                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
-                        pending |= exponents1 << shift1;
-                        held += entry1 >>> 28;
-                        if (held >= 4) {
-                            stage[rows + lane * ROW + staged] = pending;
-                            staged++;
-                            pending = exponents1 >>> (32 - shift1);
-                            held -= 4;
-                        }
-                    }
-                    if (pos >= 32) {
-                        lo = hi;
-                        hi = ahead;
-                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
-                        ahead = payload.get(Math.min(word, lastWord));
-                        word++;
-                        pos -= 32;
-                    }
-                }
-                ctx.barrier();
-                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
-                int half = lane >>> 4, quarter = lane & 15;
-                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
-                int row = rows + half * ROW + quarter;
-                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
-                int room = (int) Math.min(elements - at, 1 << 30);
-                writeEightPermute(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
-                writeEightPermute(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
                 ctx.barrier();
             }
         }
@@ -348,48 +256,15 @@ public final class DecodeKernels {
         if (room > 7 * step) out.set(q + 7 * qs, join(stage[row + 14 * ROW], p7));
     }
 
-    /** {@link #writeEight} through {@link #joinPermute}. */
-    private static void writeEightPermute(int[] stage, int row, IntArray plane, LongArray out, long q, int qs, int room, int step) {
-        int p0 = room > 0 ? plane.get(q) : 0;
-        int p1 = room > step ? plane.get(q + qs) : 0;
-        int p2 = room > 2 * step ? plane.get(q + 2 * qs) : 0;
-        int p3 = room > 3 * step ? plane.get(q + 3 * qs) : 0;
-        int p4 = room > 4 * step ? plane.get(q + 4 * qs) : 0;
-        int p5 = room > 5 * step ? plane.get(q + 5 * qs) : 0;
-        int p6 = room > 6 * step ? plane.get(q + 6 * qs) : 0;
-        int p7 = room > 7 * step ? plane.get(q + 7 * qs) : 0;
-        if (room > 0) out.set(q, joinPermute(stage[row], p0));
-        if (room > step) out.set(q + qs, joinPermute(stage[row + 2 * ROW], p1));
-        if (room > 2 * step) out.set(q + 2 * qs, joinPermute(stage[row + 4 * ROW], p2));
-        if (room > 3 * step) out.set(q + 3 * qs, joinPermute(stage[row + 6 * ROW], p3));
-        if (room > 4 * step) out.set(q + 4 * qs, joinPermute(stage[row + 8 * ROW], p4));
-        if (room > 5 * step) out.set(q + 5 * qs, joinPermute(stage[row + 10 * ROW], p5));
-        if (room > 6 * step) out.set(q + 6 * qs, joinPermute(stage[row + 12 * ROW], p6));
-        if (room > 7 * step) out.set(q + 7 * qs, joinPermute(stage[row + 14 * ROW], p7));
-    }
-
-    /** {@link #join} with the interleave of the low and high bytes as two byte permutes: (low0, high0, low1, high1) and (low2, high2, low3, high3). */
-    static long joinPermute(int exponents, int signMantissas) {
-        int high = (signMantissas & 0x8080_8080) | (exponents >>> 1 & 0x7F7F_7F7F);
-        int low = (exponents << 7 & 0x8080_8080) | (signMantissas & 0x7F7F_7F7F);
-        int first = KernelContext.bytePermute(low, high, 0x5140), second = KernelContext.bytePermute(low, high, 0x7362);
-        return (long) second << 32 | (first & 0xFFFF_FFFFL);
-    }
-
     /**
      * Four BF16 values from four exponent bytes and four sign|mantissa bytes, v = (s & 0x80) << 8 | e << 7 | (s & 0x7F),
-     * in 32-bit steps: the four high bytes (s & 0x80 | e >>> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved.
+     * in 32-bit steps: the four high bytes (s & 0x80 | e >>> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once,
+     * then interleaved by two byte permutes (prmt): (low0, high0, low1, high1) and (low2, high2, low3, high3).
      */
     static long join(int exponents, int signMantissas) {
         int high = (signMantissas & 0x8080_8080) | (exponents >>> 1 & 0x7F7F_7F7F);
         int low = (exponents << 7 & 0x8080_8080) | (signMantissas & 0x7F7F_7F7F);
-        int first = spread(low & 0xFFFF) | spread(high & 0xFFFF) << 8;
-        int second = spread(low >>> 16) | spread(high >>> 16) << 8;
+        int first = KernelContext.bytePermute(low, high, 0x5140), second = KernelContext.bytePermute(low, high, 0x7362);
         return (long) second << 32 | (first & 0xFFFF_FFFFL);
-    }
-
-    /** The two bytes of {@code x} (below 2^16) in the low bytes of two 16-bit lanes. */
-    private static int spread(int x) {
-        return (x | x << 8) & 0x00FF_00FF;
     }
 }

@@ -142,11 +142,16 @@ class DecodeKernelsTest {
     }
 
     @Test
-    void joinPermuteIsJoin() {
+    void joinBuildsTheFourValues() {
         SplittableRandom random = new SplittableRandom(12);
         for (int i = 0; i < 100_000; i++) {
             int e = i < 256 ? i * 0x01010101 : random.nextInt(), s = i < 256 ? ~i * 0x01010101 : random.nextInt();
-            assertEquals(DecodeKernels.join(e, s), DecodeKernels.joinPermute(e, s));
+            long expected = 0;
+            for (int k = 0; k < 4; k++) {
+                int ek = e >>> 8 * k & 0xFF, sk = s >>> 8 * k & 0xFF;
+                expected |= (long) ((sk & 0x80) << 8 | ek << 7 | (sk & 0x7F)) << 16 * k;
+            }
+            assertEquals(expected, DecodeKernels.join(e, s));
         }
     }
 
