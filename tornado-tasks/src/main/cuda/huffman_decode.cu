@@ -53,7 +53,6 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
     // b * WARPS + blocks * WARPS.., and so on.
     int lane = threadIdx.x & 31;
     unsigned int* rows = stage + (threadIdx.x >> 5) * 32 * ROW;
-    unsigned int* row0 = rows + lane * ROW; // this lane's staging row
     for (long long first = (long long) blockIdx.x * WARPS; first < (long long) groupCount; first += (long long) gridDim.x * WARPS) {
         long long group = first + (threadIdx.x >> 5);
         long long chunk = group * 32 + lane;
@@ -77,9 +76,8 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
         unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
         int held = 0;
         for (int round = 0; round < chunkSymbols; round += ROUND) {
-            // The ints of four exponents this lane stages go to row0[0 ..< end - row0]; `slot` is the next.
-            unsigned int* end = row0 + ((min(ROUND, symbols - round) + 3) >> 2);
-            for (unsigned int* slot = row0; slot < end;) {
+            int words = (min(ROUND, symbols - round) + 3) >> 2;
+            for (int staged = 0; staged < words;) {
                 if (avail < 32) {
                     buf |= ahead << avail;
                     avail += 32;
@@ -94,13 +92,14 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                 pending |= exponents << shift;
                 held += entry >> 28;
                 if (held >= 4) {
-                    *slot++ = pending;
+                    rows[lane * ROW + staged] = pending;
+                    staged++;
                     pending = exponents >> (32 - shift); // those that did not fit: the shift is 8..24
                     held -= 4;
                 }
                 // A second lookup without a refill check: after a refill at least 32 bits are buffered
                 // and a lookup takes at most 12.
-                if (slot < end) {
+                if (staged < words) {
                     unsigned int entry1 = codes[(unsigned int) buf & mask];
                     int used1 = (entry1 >> 24) & 15;
                     buf >>= used1;
@@ -109,7 +108,8 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                     pending |= exponents1 << shift1;
                     held += entry1 >> 28;
                     if (held >= 4) {
-                        *slot++ = pending;
+                        rows[lane * ROW + staged] = pending;
+                    staged++;
                         pending = exponents1 >> (32 - shift1);
                         held -= 4;
                     }

@@ -6,7 +6,6 @@ import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.HuffmanEncoder;
 import dev.weightless.jit.kernel.JvmExecutor;
-import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import org.junit.jupiter.api.Assumptions;
@@ -57,11 +56,6 @@ class DecodeKernelsTest {
             input.out().segment().fill((byte) 0x5A);
             JvmExecutor.run(DecodeInput.kernel(), input.grid(1, 1), input.arguments());
             assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, one looping block");
-            for (String variant : DecodeKernels.VARIANTS) {
-                input.out().segment().fill((byte) 0x5A);
-                JvmExecutor.run(KernelMethod.of(DecodeKernels.class, variant), input.grid(), input.arguments());
-                assertEquals(-1, expected.mismatch(input.decoded()), () -> "first differing byte, " + variant);
-            }
             return HuffmanDecoder.open(tensor).code();
         }
     }
@@ -157,11 +151,7 @@ class DecodeKernelsTest {
 
     @Test
     void ptxAssembles() throws IOException, InterruptedException {
-        for (String variant : DecodeKernels.VARIANTS) assemble(PtxCompiler.compile(KernelMethod.of(DecodeKernels.class, variant)));
-        assemble(PtxCompiler.compile(DecodeInput.kernel()));
-    }
-
-    private static void assemble(PtxKernel kernel) throws IOException, InterruptedException {
+        PtxKernel kernel = PtxCompiler.compile(DecodeInput.kernel());
         Optional<Path> ptxas = ptxas();
         Assumptions.assumeTrue(ptxas.isPresent(), "no ptxas on PATH or under /usr/local/cuda*: PTX not assembled");
         Path file = Files.createTempFile("decode", ".ptx");
