@@ -10,18 +10,14 @@
 #define ROW (ROUND / 4 + 1)
 #define BLOCKS_PER_SM 4 // DecodeInput.BLOCKS_PER_SM: the grid launches at most this many blocks per SM
 
-// The two bytes of x (below 2^16) in the low bytes of two 16-bit lanes.
-__device__ __forceinline__ unsigned int spread(unsigned int x) {
-    return (x | x << 8) & 0x00FF00FFu;
-}
-
 // Four values from four exponent and four sign|mantissa bytes, in 32-bit steps: the four high bytes
-// (s & 0x80 | e >> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved.
+// (s & 0x80 | e >> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved by two
+// byte permutes: (low0, high0, low1, high1) and (low2, high2, low3, high3).
 __device__ __forceinline__ unsigned long long join(unsigned int exponents, unsigned int signMantissas) {
     unsigned int high = (signMantissas & 0x80808080u) | (exponents >> 1 & 0x7F7F7F7Fu);
     unsigned int low = (exponents << 7 & 0x80808080u) | (signMantissas & 0x7F7F7F7Fu);
-    unsigned int first = spread(low & 0xFFFF) | spread(high & 0xFFFF) << 8;
-    unsigned int second = spread(low >> 16) | spread(high >> 16) << 8;
+    unsigned int first = __byte_perm(low, high, 0x5140);
+    unsigned int second = __byte_perm(low, high, 0x7362);
     return (unsigned long long) second << 32 | first;
 }
 
@@ -113,7 +109,7 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                     held += entry1 >> 28;
                     if (held >= 4) {
                         rows[lane * ROW + staged] = pending;
-                        staged++;
+                    staged++;
                         pending = exponents1 >> (32 - shift1);
                         held -= 4;
                     }

@@ -137,6 +137,14 @@ public final class GpuCheck {
                         x.set(2 * i + 1, random.nextInt(4) == 0 ? x.get(2 * i) : random.nextBoolean() ? longs[random.nextInt(longs.length)] : random.nextLong());
                     }
                     return new Object[] {a, b, x, IntArray.allocate(arena, 4096)};
+                }),
+                // Funnel shifts and byte permutes with every count and selector pattern, in unrolled loops.
+                new SmallCase("bitsAndLoops", Grid.covering(6000, 128), arena -> {
+                    SplittableRandom random = new SplittableRandom(6);
+                    int[] edges = {0, -1, 1, 31, 32, 33, 63, 64, Integer.MIN_VALUE, Integer.MAX_VALUE, 0x80808080, 0x7F7F7F7F};
+                    IntArray in = IntArray.allocate(arena, 2 * 5000);
+                    for (long i = 0; i < in.size(); i++) in.set(i, i < edges.length * 2 ? edges[(int) (i % edges.length)] : random.nextInt());
+                    return new Object[] {in, IntArray.allocate(arena, 5000)};
                 }));
     }
 

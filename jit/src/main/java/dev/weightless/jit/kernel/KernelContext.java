@@ -99,6 +99,48 @@ public final class KernelContext {
 
     public int atomicExchange(IntArray global, long index, int value) { return global.getAndSet(index, value); }
 
+    // Bit intrinsics: static, so helpers can use them without the context; each is one PTX instruction.
+
+    /**
+     * The low 32 bits of the 64-bit value {@code hi:lo} shifted right by {@code shift & 31}: a funnel shift,
+     * for reading a bit stream out of two 32-bit words (PTX {@code shf.r.wrap.b32}, CUDA {@code __funnelshift_r}).
+     */
+    public static int funnelShiftRight(int lo, int hi, int shift) {
+        return (int) ((((long) hi << 32) | (lo & 0xFFFF_FFFFL)) >>> (shift & 31));
+    }
+
+    /**
+     * As {@link #funnelShiftRight}, with the shift clamped to 32 instead of taken modulo 32 (counts are
+     * unsigned: any count of 32 or more, negative ints included, gives {@code hi}). PTX {@code shf.r.clamp.b32}.
+     */
+    public static int funnelShiftRightClamped(int lo, int hi, int shift) {
+        long n = Math.min(Integer.toUnsignedLong(shift), 32);
+        return (int) ((((long) hi << 32) | (lo & 0xFFFF_FFFFL)) >>> n);
+    }
+
+    /** The high 32 bits of the 64-bit value {@code hi:lo} shifted left by {@code shift & 31}. PTX {@code shf.l.wrap.b32}. */
+    public static int funnelShiftLeft(int lo, int hi, int shift) {
+        return (int) (((((long) hi << 32) | (lo & 0xFFFF_FFFFL)) << (shift & 31)) >>> 32);
+    }
+
+    /**
+     * Picks four bytes out of the eight of {@code b:a} (a's bytes are 0..3, b's 4..7): result byte i is chosen
+     * by nibble i of {@code selector} (its low three bits name the byte; with its high bit set, the chosen
+     * byte's sign bit is repeated over all eight bits instead). Bits 16..31 of the selector are ignored.
+     * PTX {@code prmt.b32} (CUDA {@code __byte_perm}, whose selector nibbles are below 8).
+     */
+    public static int bytePermute(int a, int b, int selector) {
+        long bytes = (a & 0xFFFF_FFFFL) | ((long) b << 32);
+        int result = 0;
+        for (int i = 0; i < 4; i++) {
+            int nibble = selector >>> (4 * i) & 0xF;
+            int v = (int) (bytes >>> (8 * (nibble & 7))) & 0xFF;
+            if ((nibble & 8) != 0) v = (v & 0x80) != 0 ? 0xFF : 0;
+            result |= v << (8 * i);
+        }
+        return result;
+    }
+
     // Warp operations: every lane of the warp must call them together, as with CUDA's *_sync forms on a full mask.
 
     /** The value of lane {@code laneId + delta} (own value if that lane is out of the warp). */

@@ -67,6 +67,7 @@ final class ArithmeticEmitter {
     }
 
     private void binary(JavaKind kind, String op) {
+        if (fold(kind, op)) return;
         String right = t.pop(kind), left = t.pop(kind);
         t.emit(op + " " + t.push(kind) + ", " + left + ", " + right + ";");
     }
@@ -76,8 +77,61 @@ final class ArithmeticEmitter {
         t.emit(op + " " + t.push(kind) + ", " + a + ";");
     }
 
+    /**
+     * Integer arithmetic on two constants is done here, with Java's wrap-around, so that the result stays a
+     * constant (an immediate operand, an address offset, a shift count): unrolled loops leave many such
+     * expressions. Division and remainder are left to the GPU (a zero divisor is the program's, not ours, to keep).
+     */
+    private boolean fold(JavaKind kind, String op) {
+        if (kind != INT && kind != LONG) return false;
+        Value.Const right = t.constantAt(0), left = t.constantAt(1);
+        if (right == null || left == null || right.kind() != kind || left.kind() != kind) return false;
+        long a = left.bits(), b = right.bits();
+        Long r = switch (op.substring(0, op.indexOf('.'))) {
+            case "add" -> a + b;
+            case "sub" -> a - b;
+            case "mul" -> a * b;
+            case "and" -> a & b;
+            case "or" -> a | b;
+            case "xor" -> a ^ b;
+            default -> null;
+        };
+        if (r == null) return false;
+        t.pop(kind);
+        t.pop(kind);
+        t.pushValue(new Value.Const(kind, kind == INT ? (long) (int) (long) r : r));
+        return true;
+    }
+
+    /** A shift of a constant by a constant, with Java's count masking (the int count is the top entry). */
+    private boolean foldShift(JavaKind kind, String op) {
+        Value.Const count = t.constantAt(0), value = t.constantAt(1);
+        if (count == null || value == null || value.kind() != kind) return false;
+        int n = (int) count.bits();
+        long v = value.bits(), r;
+        if (kind == INT) {
+            int x = (int) v;
+            r = switch (op) {
+                case "shl.b32" -> x << n;
+                case "shr.s32" -> x >> n;
+                default -> x >>> n;
+            };
+        } else {
+            r = switch (op) {
+                case "shl.b64" -> v << n;
+                case "shr.s64" -> v >> n;
+                default -> v >>> n;
+            };
+        }
+        t.pop(INT);
+        t.pop(kind);
+        t.pushValue(new Value.Const(kind, r));
+        return true;
+    }
+
     /** PTX shifts saturate at the register width; Java uses the count modulo 32 or 64. */
     private void shift(JavaKind kind, String op) {
+        if (foldShift(kind, op)) return;
         int mask = kind == LONG ? 63 : 31;
         String count;
         Long constant = t.constantOnTop();
@@ -144,8 +198,26 @@ final class ArithmeticEmitter {
     }
 
     private void conversion(JavaKind from, JavaKind to, String op) {
+        Value.Const c = t.constantAt(0);
+        if (c != null && c.kind() == from && (from == INT || from == LONG) && (to == INT || to == LONG)) {
+            t.pop(from);
+            t.pushValue(new Value.Const(to, convertConstant(op, c.bits())));
+            return;
+        }
         String a = t.pop(from);
         t.emit(op + " " + t.push(to) + ", " + a + ";");
+    }
+
+    /** Integer conversions of a constant, with the JVM's results (constants are held sign-extended). */
+    private static long convertConstant(String op, long v) {
+        return switch (op) {
+            case "cvt.s64.s32" -> (int) v;
+            case "cvt.u32.u64" -> (int) v;
+            case "cvt.s32.s8" -> (byte) v;
+            case "cvt.s32.s16" -> (short) v;
+            case "cvt.u32.u16" -> (char) v;
+            default -> throw new IllegalStateException("no constant form of " + op);
+        };
     }
 
     private void nanToZero(JavaKind from, JavaKind to, String op) {

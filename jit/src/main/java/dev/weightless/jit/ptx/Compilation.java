@@ -28,7 +28,8 @@ final class Compilation {
 
     MethodBytecode bytecode(String owner, MethodModel method) {
         CodeAttribute code = (CodeAttribute) method.code().orElseThrow(() -> new IllegalStateException("no code in " + owner + "." + method.methodName()));
-        return new MethodBytecode(owner, method, code);
+        LoopUnroller.Unrolled unrolled = LoopUnroller.unroll(method, code);
+        return unrolled == null ? new MethodBytecode(owner, method, code) : new MethodBytecode(owner, method, unrolled.code(), unrolled.originBci());
     }
 
     /**

@@ -78,6 +78,18 @@ final class IntrinsicEmitter {
         add("java/lang/Double.doubleToLongBits(D)J", () -> canonicalBits(DOUBLE));
         add("java/lang/Float.isNaN(F)Z", () -> isNaN(FLOAT));
         add("java/lang/Double.isNaN(D)Z", () -> isNaN(DOUBLE));
+
+        String context = MethodTranslator.KERNEL_CONTEXT + ".";
+        add(context + "funnelShiftRight(III)I", () -> ternary("shf.r.wrap.b32"));
+        add(context + "funnelShiftRightClamped(III)I", () -> ternary("shf.r.clamp.b32"));
+        add(context + "funnelShiftLeft(III)I", () -> ternary("shf.l.wrap.b32"));
+        add(context + "bytePermute(III)I", () -> ternary("prmt.b32"));
+    }
+
+    /** Three int operands in order, one int result: the funnel shifts and the byte permute. */
+    private void ternary(String op) {
+        String c = t.pop(INT), b = t.pop(INT), a = t.pop(INT);
+        t.emit(op + " " + t.push(INT) + ", " + a + ", " + b + ", " + c + ";");
     }
 
     private void add(String method, Runnable emitter) { intrinsics.put(method, emitter); }

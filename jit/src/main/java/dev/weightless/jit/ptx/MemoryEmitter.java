@@ -96,7 +96,11 @@ final class MemoryEmitter {
         }
         String address = t.temp(RegType.B64);
         if (bytes == 1) t.emit("add.s64 " + address + ", " + array.base() + ", " + index + ";");
-        else t.emit("mad.lo.s64 " + address + ", " + index + ", " + bytes + ", " + array.base() + ";");
+        else {
+            String scaled = t.temp(RegType.B64);
+            t.emit("shl.b64 " + scaled + ", " + index + ", " + array.element().shift() + ";");
+            t.emit("add.s64 " + address + ", " + array.base() + ", " + scaled + ";");
+        }
         return new Address("global", "[" + address + "]");
     }
 
@@ -109,7 +113,11 @@ final class MemoryEmitter {
         }
         String base = t.compilation.sharedBase(array.symbol()), address = t.temp(RegType.B32);
         if (bytes == 1) t.emit("add.s32 " + address + ", " + base + ", " + index + ";");
-        else t.emit("mad.lo.s32 " + address + ", " + index + ", " + bytes + ", " + base + ";");
+        else {
+            String scaled = t.temp(RegType.B32);
+            t.emit("shl.b32 " + scaled + ", " + index + ", " + array.element().shift() + ";");
+            t.emit("add.s32 " + address + ", " + base + ", " + scaled + ";");
+        }
         return new Address("shared", "[" + address + "]");
     }
 

@@ -36,7 +36,13 @@ final class MethodBytecode {
     private final Set<Integer> jumpTargets = new HashSet<>();
     private final Set<Integer> loopBlocks = new HashSet<>();
 
-    MethodBytecode(String owner, MethodModel model, CodeAttribute code) {
+    /** For code the loop unroller rewrote: each instruction's bytecode index in the original method (null: this is the original). */
+    private final int[] originBci;
+
+    MethodBytecode(String owner, MethodModel model, CodeAttribute code) { this(owner, model, code, null); }
+
+    MethodBytecode(String owner, MethodModel model, CodeAttribute code, int[] originBci) {
+        this.originBci = originBci;
         this.owner = owner;
         this.name = model.methodName().stringValue();
         this.descriptor = model.methodType().stringValue();
@@ -68,6 +74,13 @@ final class MethodBytecode {
     }
 
     int bci(Label label) { return code.labelToBci(label); }
+
+    /** The bytecode index in the method as javac wrote it, for messages: unrolled copies name their original. */
+    int originBci(int bci) {
+        if (originBci == null) return bci;
+        Integer i = indexAt.get(bci);
+        return i == null ? bci : originBci[i];
+    }
 
     NavigableSet<Integer> blockStarts() { return blockStarts; }
 

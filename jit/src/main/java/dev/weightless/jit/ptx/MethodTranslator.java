@@ -217,6 +217,12 @@ final class MethodTranslator {
     /** The value on top of the stack when it is a constant (raw bits), else null. */
     Long constantOnTop() { return state.stack.getLast() instanceof Value.Const c ? c.bits() : null; }
 
+    /** The constant {@code below} entries under the top of the stack (0: the top), or null when that entry is not a constant. */
+    Value.Const constantAt(int below) {
+        int i = state.stack.size() - 1 - below;
+        return i >= 0 && state.stack.get(i) instanceof Value.Const c ? c : null;
+    }
+
     String local(int slot, JavaKind kind) { return compilation.registers.local(frame, slot, kind); }
 
     String temp(RegType type) { return compilation.registers.temp(type); }
@@ -233,9 +239,9 @@ final class MethodTranslator {
 
     boolean inLoop() { return inLoop || method.inLoop(bci); }
 
-    UnsupportedConstructException refuse(String construct) { return new UnsupportedConstructException(construct, method.display(), bci); }
+    UnsupportedConstructException refuse(String construct) { return new UnsupportedConstructException(construct, method.display(), method.originBci(bci)); }
 
-    private String where() { return method.display() + " bytecode index " + bci; }
+    private String where() { return method.display() + " bytecode index " + method.originBci(bci); }
 
     private void load(LoadInstruction l) {
         Value v = state.locals[l.slot()];

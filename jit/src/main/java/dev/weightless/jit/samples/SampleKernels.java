@@ -123,5 +123,35 @@ public final class SampleKernels {
         out.set(i, bits);
     }
 
+    /**
+     * Funnel shifts and byte permutes with any counts and selectors, inside counted loops of the shapes the
+     * compiler unrolls (a shuffle loop halving its offset, a loop variable read after the loop, a falling
+     * count, a continue, a count growing by shifts), next to a loop it keeps (its bound is not a constant).
+     * Thread i reads in[2i] and in[2i + 1] and writes out[i]; every lane takes part in the shuffles.
+     */
+    public static void bitsAndLoops(KernelContext ctx, IntArray in, IntArray out) {
+        long i = ctx.globalIdx;
+        boolean live = i < out.size();
+        int a = live ? in.get(2 * i) : 0, b = live ? in.get(2 * i + 1) : 0;
+        int acc = 0;
+        for (int d = 16; d > 0; d >>= 1) acc += ctx.shuffleXor(a, d) * d;
+        if (live) out.set(i, bitsAndLoopsOf(a, b, acc));
+    }
+
+    /** The per-thread part of {@link #bitsAndLoops} after the shuffles ({@code acc} their sum). */
+    public static int bitsAndLoopsOf(int a, int b, int acc) {
+        int n;
+        for (n = 0; n < 5; n++) acc ^= KernelContext.funnelShiftRight(a, b, n * 13 + b);
+        acc += n;
+        for (int k = 7; k >= 0; k -= 3) acc += KernelContext.bytePermute(a, b, (b >>> k) ^ k * 0x1111);
+        for (int p = 0; p <= 12; p += 4) {
+            if ((a >>> p & 1) == 0) continue;
+            acc = Integer.rotateLeft(acc, p) ^ KernelContext.funnelShiftLeft(b, a, a >>> p);
+        }
+        for (int s = 1; s < 200; s <<= 2) acc += KernelContext.funnelShiftRightClamped(a, b, s + (b & 63) - 20);
+        for (int m = 0; m < (b & 3); m++) acc = acc * 31 + KernelContext.bytePermute(acc, a, b >>> 8 * m);
+        return acc;
+    }
+
     private static int rotate(int v, int k) { return Integer.rotateLeft(v, k) ^ (k > 3 ? v : -v); }
 }

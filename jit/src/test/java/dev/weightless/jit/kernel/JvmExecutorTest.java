@@ -31,6 +31,43 @@ class JvmExecutorTest {
     }
 
     @Test
+    void bitIntrinsicsHaveThePtxResults() {
+        // Known answers, worked out by hand from the PTX ISA's definitions of shf and prmt.
+        assertEquals(0x6789ABCD, KernelContext.funnelShiftRight(0x89ABCDEF, 0x01234567, 8));
+        assertEquals(0x6789ABCD, KernelContext.funnelShiftRight(0x89ABCDEF, 0x01234567, 40)); // wrap: 40 & 31
+        assertEquals(0x89ABCDEF, KernelContext.funnelShiftRight(0x89ABCDEF, 0x01234567, 32));
+        assertEquals(0x01234567, KernelContext.funnelShiftRightClamped(0x89ABCDEF, 0x01234567, 32));
+        assertEquals(0x01234567, KernelContext.funnelShiftRightClamped(0x89ABCDEF, 0x01234567, -1)); // unsigned count
+        assertEquals(0x6789ABCD, KernelContext.funnelShiftRightClamped(0x89ABCDEF, 0x01234567, 8));
+        assertEquals(0x23456789, KernelContext.funnelShiftLeft(0x89ABCDEF, 0x01234567, 8));
+        assertEquals(0x01234567, KernelContext.funnelShiftLeft(0x89ABCDEF, 0x01234567, 32));
+        assertEquals(0x03020100, KernelContext.bytePermute(0x03020100, 0x07060504, 0x3210));
+        assertEquals(0x07060504, KernelContext.bytePermute(0x03020100, 0x07060504, 0x7654));
+        assertEquals(0x00010203, KernelContext.bytePermute(0x03020100, 0x07060504, 0xFFFF_0123)); // high selector bits ignored
+        assertEquals(0x808080FF, KernelContext.bytePermute(0x00000080, 0, 0x0008)); // nibble 8: byte 0's sign repeated
+        assertEquals(0x7F7F7F00, KernelContext.bytePermute(0x0000007F, 0, 0x0008));
+    }
+
+    @Test
+    void bitsAndLoopsMatchesItsReference() {
+        try (Arena arena = Arena.ofShared()) {
+            int n = 1000, threads = 1024; // full warps: lanes past n take part in the shuffles with zeros
+            int[] edges = {0, -1, 1, 31, 32, 33, 63, 64, Integer.MIN_VALUE, Integer.MAX_VALUE, 0x80808080, 0x7F7F7F7F};
+            IntArray in = IntArray.allocate(arena, 2L * n), out = IntArray.allocate(arena, n);
+            for (int i = 0; i < 2 * n; i++) in.set(i, i < edges.length ? edges[i] : RANDOM.nextInt());
+            JvmExecutor.run(KernelMethod.of(SampleKernels.class, "bitsAndLoops"), Grid.covering(threads, 128), in, out);
+            for (int i = 0; i < n; i++) {
+                int acc = 0;
+                for (int d = 16; d > 0; d >>= 1) {
+                    int other = i ^ d;
+                    acc += (other < n ? in.get(2L * other) : 0) * d;
+                }
+                assertEquals(SampleKernels.bitsAndLoopsOf(in.get(2L * i), in.get(2L * i + 1), acc), out.get(i), "thread " + i);
+            }
+        }
+    }
+
+    @Test
     void warpShuffleSum() {
         try (Arena arena = Arena.ofShared()) {
             IntArray in = IntArray.allocate(arena, 50_000);

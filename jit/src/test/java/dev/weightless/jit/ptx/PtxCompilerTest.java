@@ -65,7 +65,8 @@ class PtxCompilerTest {
 
     @Test
     void shufflesUseCudaClampsAndTheFullWarp() {
-        assertContains(ptx(SampleKernels.class, "sum"), "shfl\\.sync\\.down\\.b32 %r\\d+, %r\\d+, %r\\d+, 0x1f, 0xffffffff;");
+        // sum's loop (d = 16, 8, .., 1) is unrolled: the offsets are immediates.
+        assertContains(ptx(SampleKernels.class, "sum"), "shfl\\.sync\\.down\\.b32 %r\\d+, %r\\d+, 8, 0x1f, 0xffffffff;");
         String ptx = ptx(CompilerKernels.class, "sharedAndWarp");
         assertContains(ptx, "shfl\\.sync\\.up\\.b32 %r\\d+, %r\\d+, 1, 0x0, 0xffffffff;");
         assertContains(ptx, "shfl\\.sync\\.bfly\\.b32 %r\\d+, %r\\d+, 16, 0x1f, 0xffffffff;");
@@ -123,8 +124,53 @@ class PtxCompilerTest {
         String ptx = ptx(SampleKernels.class, "sum");
         assertContains(ptx, "cvt\\.s64\\.s32 %rd\\d+, %r\\d+;");
         assertContains(ptx, "setp\\.ge\\.s64 %p\\d+, %rd\\d+, %rd\\d+;"); // i >= in.size(): lcmp and ifge as one setp
-        assertContains(ptx, "mad\\.lo\\.s64 %rd\\d+, %rd\\d+, 4, %rd0;");
+        // The element address is a shift and an add (ptxas makes them one LEA pair), not a 64-bit multiply-add.
+        assertContains(ptx, "shl\\.b64 (%rd\\d+), %rd\\d+, 2;\\n\\tadd\\.s64 %rd\\d+, %rd0, \\1;");
+        assertFalse(ptx.contains("mad.lo.s64"), "no 64-bit multiply for an element address");
         assertContains(ptx, "atom\\.global\\.add\\.u64 %rd\\d+, \\[%rd2\\], %rd\\d+;");
+    }
+
+    @Test
+    void sharedElementAddressesAreShiftAndAdd() {
+        String ptx = ptx(SampleKernels.class, "blockScan");
+        assertContains(ptx, "shl\\.b32 (%r\\d+), %r\\d+, 2;\\n\\tadd\\.s32 (%r\\d+), %r\\d+, \\1;\\n\\t(ld|st)\\.shared\\.b32 .*\\[\\2\\]");
+        assertFalse(Pattern.compile("mad\\.lo\\.s32 %r\\d+, %r\\d+, 4,").matcher(ptx).find(), "no multiply for a shared element address");
+    }
+
+    @Test
+    void countedLoopsAreUnrolledAndOthersKept() {
+        String ptx = ptx(SampleKernels.class, "bitsAndLoops");
+        // The shuffle loop's offsets became immediates: 16, 8, 4, 2, 1, in order.
+        assertContains(ptx, "(?s)shfl\\.sync\\.bfly\\.b32 %r\\d+, %r\\d+, 16,.*, 8,.*, 4,.*, 2,.*, 1, 0x1f");
+        assertEquals(5, count(ptx, "shfl.sync.bfly.b32"));
+        assertEquals(5, count(ptx, "shf.r.wrap.b32"));
+        assertEquals(8, count(ptx, "shf.l.wrap.b32")); // four funnelShiftLeft, four Integer.rotateLeft
+        assertEquals(4, count(ptx, "shf.r.clamp.b32"));
+        assertEquals(4, count(ptx, "prmt.b32")); // three unrolled, one in the kept loop
+        // k * 0x1111 for k = 7 folded into an immediate after unrolling.
+        assertContains(ptx, ", 30583;");
+        // Only the loop with a run-time bound still branches backwards.
+        assertEquals(1, backwardBranches(ptx));
+        // branchy's loop has 64 trips and a break: kept.
+        assertTrue(backwardBranches(ptx(CompilerKernels.class, "controlFlow")) >= 1);
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) n++;
+        return n;
+    }
+
+    /** Branches to a label that appears earlier in the text. */
+    private static int backwardBranches(String ptx) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        int n = 0;
+        for (String line : ptx.lines().toList()) {
+            if (line.endsWith(":")) seen.add(line.substring(0, line.length() - 1));
+            var m = Pattern.compile("bra (\\S+);").matcher(line);
+            if (m.find() && seen.contains(m.group(1))) n++;
+        }
+        return n;
     }
 
     @Test

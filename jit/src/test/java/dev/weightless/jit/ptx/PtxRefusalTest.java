@@ -40,6 +40,7 @@ class PtxRefusalTest {
             testsType                | instanceof                                      | testsType         | INSTANCEOF
             castsType                | checkcast                                       | castsType         | CHECKCAST
             readsStaticField         | static field read dev.weightless.jit.ptx.RefusedKernels.counter  | readsStaticField  | GETSTATIC
+            readsStaticFieldInUnrolledLoop | static field read dev.weightless.jit.ptx.RefusedKernels.counter | readsStaticFieldInUnrolledLoop | GETSTATIC
             writesStaticField        | static field write dev.weightless.jit.ptx.RefusedKernels.counter | writesStaticField | PUTSTATIC
             callsHostMethod          | call to dev.weightless.jit.kernel.IntArray.segment()             | callsHostMethod   | INVOKEVIRTUAL
             callsObjectMethod        | call to java.lang.Object.hashCode()I (invokevirtual)              | callsObjectMethod | INVOKEVIRTUAL

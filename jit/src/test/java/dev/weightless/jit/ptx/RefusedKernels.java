@@ -72,6 +72,13 @@ final class RefusedKernels {
         out.set(0, counter);
     }
 
+    /** The refused read sits in a counted loop the compiler unrolls: the report must name the original index. */
+    static void readsStaticFieldInUnrolledLoop(KernelContext ctx, IntArray out) {
+        int sum = 0;
+        for (int k = 0; k < 4; k++) sum += k * counter;
+        out.set(0, sum);
+    }
+
     static void writesStaticField(KernelContext ctx, IntArray out) {
         counter = ctx.localIdx;
     }

@@ -18,6 +18,7 @@ final class TestKernels {
                 KernelMethod.of(SampleKernels.class, "extremes"),
                 KernelMethod.of(SampleKernels.class, "mix"),
                 KernelMethod.of(SampleKernels.class, "compare"),
+                KernelMethod.of(SampleKernels.class, "bitsAndLoops"),
                 KernelMethod.of(CompilerKernels.class, "controlFlow"),
                 KernelMethod.of(CompilerKernels.class, "longMath"),
                 KernelMethod.of(CompilerKernels.class, "floatMath"),

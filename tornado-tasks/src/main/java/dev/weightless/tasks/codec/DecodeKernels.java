@@ -156,18 +156,13 @@ public final class DecodeKernels {
 
     /**
      * Four BF16 values from four exponent bytes and four sign|mantissa bytes, v = (s & 0x80) << 8 | e << 7 | (s & 0x7F),
-     * in 32-bit steps: the four high bytes (s & 0x80 | e >>> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved.
+     * in 32-bit steps: the four high bytes (s & 0x80 | e >>> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once,
+     * then interleaved by two byte permutes (prmt): (low0, high0, low1, high1) and (low2, high2, low3, high3).
      */
     static long join(int exponents, int signMantissas) {
         int high = (signMantissas & 0x8080_8080) | (exponents >>> 1 & 0x7F7F_7F7F);
         int low = (exponents << 7 & 0x8080_8080) | (signMantissas & 0x7F7F_7F7F);
-        int first = spread(low & 0xFFFF) | spread(high & 0xFFFF) << 8;
-        int second = spread(low >>> 16) | spread(high >>> 16) << 8;
+        int first = KernelContext.bytePermute(low, high, 0x5140), second = KernelContext.bytePermute(low, high, 0x7362);
         return (long) second << 32 | (first & 0xFFFF_FFFFL);
-    }
-
-    /** The two bytes of {@code x} (below 2^16) in the low bytes of two 16-bit lanes. */
-    private static int spread(int x) {
-        return (x | x << 8) & 0x00FF_00FF;
     }
 }

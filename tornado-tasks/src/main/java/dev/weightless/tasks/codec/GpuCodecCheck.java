@@ -43,16 +43,17 @@ import java.util.function.Function;
  */
 public final class GpuCodecCheck {
     private static final String USAGE = """
-            usage: GpuCodecCheck [--gib N] [--runs N] [--yardstick FILE.ptx | --no-yardstick]
+            usage: GpuCodecCheck [--gib N] [--runs N] [--yardstick FILE.ptx[,FILE.ptx..] | --no-yardstick] [--kernel NAME[,NAME..]] [--no-encoder]
               --gib N          BF16 input in GiB, 1..8 (default 1)
               --runs N         timed runs after one warm-up, median reported, 20..10000 (default 25)
-              --yardstick FILE.ptx  another build of huffman_decode.cu (entry huffmanDecode) to time
+              --yardstick FILES  other builds of huffman_decode.cu (entry huffmanDecode) to time, comma-separated
               --no-yardstick   time the Java kernels alone (decoder and encoder)
               --blocks-per-sm N  grid of at most N blocks per SM, 0 for one block per 8 groups (default 4)
-              --kernel NAME    also time DecodeKernels.NAME (same parameters as decode) through jit""";
+              --kernel NAMES   also time DecodeKernels.NAME (same parameters as decode) through jit, comma-separated
+              --no-encoder     time the decoders alone""";
     private static final String GRAPH = "decode", TASK = "run";
 
-    private record Options(int gib, int runs, boolean yardstick, Path yardstickPtx, String kernel, int blocksPerSm) {}
+    private record Options(int gib, int runs, boolean yardstick, List<Path> yardstickPtx, List<String> kernels, int blocksPerSm, boolean encoder) {}
 
     private record Timing(String label, double median, double min, double max) {}
 
@@ -100,24 +101,29 @@ public final class GpuCodecCheck {
             Grid grid = input.grid(device.multiprocessors(), options.blocksPerSm());
             List<Timing> timings = new ArrayList<>();
             timings.add(time(device, "Java kernel (jit)", null, input, grid, bf16, options.runs()));
-            if (options.kernel() != null) {
-                PtxKernel variant = PtxCompiler.compile(KernelMethod.of(DecodeKernels.class, options.kernel()));
-                timings.add(time(device, "Java " + options.kernel() + " (jit)", method -> variant, input, grid, bf16, options.runs()));
+            for (String name : options.kernels()) {
+                PtxKernel variant = PtxCompiler.compile(KernelMethod.of(DecodeKernels.class, name));
+                timings.add(time(device, "Java " + name + " (jit)", method -> variant, input, grid, bf16, options.runs()));
             }
             if (options.yardstick()) {
-                PtxKernel yardstick = yardstick(options.yardstickPtx());
-                timings.add(time(device, "CUDA C (nvcc) " + yardstick.entry(), method -> yardstick, input, grid, bf16, options.runs()));
+                List<Path> files = new ArrayList<>(options.yardstickPtx());
+                if (files.isEmpty()) files.add(null);
+                for (Path file : files) {
+                    PtxKernel yardstick = yardstick(file);
+                    timings.add(time(device, "CUDA C (nvcc) " + (file == null ? yardstick.entry() : file.getFileName()), method -> yardstick, input, grid, bf16, options.runs()));
+                }
             }
             out.printf("%ngrid %d x %d (%d groups of 32 chunks, one warp each; %s), %d timed runs after a warm-up, CUDA events around each launch%n",
                     grid.groups(), grid.localSize(), input.grid().groups() * DecodeKernels.WARPS,
                     options.blocksPerSm() > 0 ? "at most " + options.blocksPerSm() + " blocks per SM" : "one block per " + DecodeKernels.WARPS + " groups", options.runs());
-            out.printf("%-28s %10s %10s %10s %16s%n", "decoder", "median ms", "min ms", "max ms", "GB/s BF16 out");
+            out.printf("%-40s %10s %10s %10s %16s%n", "decoder", "median ms", "min ms", "max ms", "GB/s BF16 out");
             for (Timing t : timings) {
-                out.printf("%-28s %10.3f %10.3f %10.3f %16.1f%n", t.label(), t.median(), t.min(), t.max(), bytes / (t.median() * 1e6));
+                out.printf("%-40s %10.3f %10.3f %10.3f %16.1f%n", t.label(), t.median(), t.min(), t.max(), bytes / (t.median() * 1e6));
             }
             if (options.yardstick() && !Double.isNaN(timings.getLast().median())) {
                 out.printf("Java / CUDA C (medians): %.3fx%n", timings.get(0).median() / timings.getLast().median());
             }
+            if (!options.encoder()) return;
             residentEncode(device, bf16, tensor, arena);
             double java = encode(device, "Java kernels (jit)", null, bf16, tensor, arena, options.runs());
             if (options.yardstick()) {
@@ -266,8 +272,9 @@ public final class GpuCodecCheck {
     private static Options parse(String[] args) {
         int gib = 1, runs = 25;
         boolean yardstick = true;
-        Path yardstickPtx = null;
-        String kernel = null;
+        List<Path> yardstickPtx = new ArrayList<>();
+        List<String> kernels = new ArrayList<>();
+        boolean encoder = true;
         int blocksPerSm = DecodeInput.BLOCKS_PER_SM;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -276,18 +283,19 @@ public final class GpuCodecCheck {
                 case "--no-yardstick" -> yardstick = false;
                 case "--yardstick" -> {
                     if (++i >= args.length) throw new IllegalArgumentException("--yardstick needs a file");
-                    yardstickPtx = Path.of(args[i]);
+                    for (String f : args[i].split(",")) yardstickPtx.add(Path.of(f));
                 }
                 case "--blocks-per-sm" -> blocksPerSm = intArgument(args, ++i, 0, 64);
                 case "--kernel" -> {
                     if (++i >= args.length) throw new IllegalArgumentException("--kernel needs a method name");
-                    kernel = args[i];
+                    kernels.addAll(List.of(args[i].split(",")));
                 }
+                case "--no-encoder" -> encoder = false;
                 case "-h", "--help" -> throw new IllegalArgumentException("help");
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        return new Options(gib, runs, yardstick, yardstickPtx, kernel, blocksPerSm);
+        return new Options(gib, runs, yardstick, yardstickPtx, kernels, blocksPerSm, encoder);
     }
 
     private static int intArgument(String[] args, int i, int min, int max) {

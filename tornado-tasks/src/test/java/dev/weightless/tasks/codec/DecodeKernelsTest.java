@@ -136,6 +136,20 @@ class DecodeKernelsTest {
     }
 
     @Test
+    void joinBuildsTheFourValues() {
+        SplittableRandom random = new SplittableRandom(12);
+        for (int i = 0; i < 100_000; i++) {
+            int e = i < 256 ? i * 0x01010101 : random.nextInt(), s = i < 256 ? ~i * 0x01010101 : random.nextInt();
+            long expected = 0;
+            for (int k = 0; k < 4; k++) {
+                int ek = e >>> 8 * k & 0xFF, sk = s >>> 8 * k & 0xFF;
+                expected |= (long) ((sk & 0x80) << 8 | ek << 7 | (sk & 0x7F)) << 16 * k;
+            }
+            assertEquals(expected, DecodeKernels.join(e, s));
+        }
+    }
+
+    @Test
     void ptxAssembles() throws IOException, InterruptedException {
         PtxKernel kernel = PtxCompiler.compile(DecodeInput.kernel());
         Optional<Path> ptxas = ptxas();
