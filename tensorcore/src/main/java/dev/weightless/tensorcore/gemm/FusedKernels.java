@@ -40,6 +40,14 @@ public final class FusedKernels {
 
     public static void paletteGemm64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
+    public static void patchGemm8(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void patchGemm16(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void patchGemm32(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void patchGemm64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
     public static void bf16Gemm8(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     public static void bf16Gemm16(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }

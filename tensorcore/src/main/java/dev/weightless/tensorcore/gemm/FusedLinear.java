@@ -11,6 +11,7 @@ import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.tasks.DataTransferMode;
 import dev.weightless.tasks.Device;
+import dev.weightless.tasks.DeviceArray;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tasks.ImmutableTaskGraph;
@@ -18,6 +19,9 @@ import dev.weightless.tasks.TaskGraph;
 import dev.weightless.tensorcore.layout.PaletteDecoder;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
 import dev.weightless.tensorcore.layout.PaletteTensor;
+import dev.weightless.tensorcore.transcode.DevicePalette;
+import dev.weightless.tensorcore.transcode.DeviceLoader;
+import dev.weightless.tensorcore.transcode.GpuTranscoder;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,9 +32,11 @@ import java.util.Map;
 
 /**
  * {@code Y[m x n] = X[m x k] . W^T} as a task of the task-graph runtime, W [n x k] in the palette layout
- * ({@link #palette}) or as plain row-major BF16 ({@link #bf16}, the same kernel reading uncompressed
- * weights: the bit-exactness reference and the speed yardstick). {@link #upload} makes W device-resident
- * once; {@link #bind} then gives, for a batch size, a graph (and its grids) that any number of plans can run.
+ * ({@link #patched}: escapes patched through shared memory, variant 5; {@link #palette}: escapes ranked by
+ * ballots, variant 4), already on the device ({@link #resident}, the GPU transcoder's output) or as plain
+ * row-major BF16 ({@link #bf16}, the same kernel reading uncompressed weights: the bit-exactness reference
+ * and the speed yardstick). {@link #upload} makes host-side W device-resident once (resident W is there
+ * already); {@link #bind} then gives, for a batch size, a graph (and its grids) that any number of plans can run.
  * X and Y are BF16; Y, X and the split-K workspace are {@code UNDER_DEMAND}: copy them with the plan's
  * {@code transferToDevice/transferToHost} when they change.
  */
@@ -39,8 +45,8 @@ public final class FusedLinear {
     static final int WARPS = 8;
     static final int ESCAPE_PADDING = 128;
 
-    /** Which kernel reads W. */
-    public enum Variant { PALETTE, BF16 }
+    /** Which kernel reads W: patchGemm (variant 5), paletteGemm (variant 4) or bf16Gemm. */
+    public enum Variant { PATCH, PALETTE, BF16 }
 
     /** How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second kernel. */
     public record Schedule(int splits, int rowsPerCta) {
@@ -86,6 +92,24 @@ public final class FusedLinear {
                 List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()), new ByteArray(escapes)));
     }
 
+    /** W in the palette layout, read by the patching kernel (escape positions; no padding needed); validated here. Segments must be native. */
+    public static FusedLinear patched(PaletteTensor w, Arena arena) {
+        PaletteDecoder.validate(w);
+        return new FusedLinear(Variant.PATCH, w.rows(), w.cols(), List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()),
+                new ByteArray(nonEmpty(w.escapes(), arena)), new ShortArray(nonEmpty(w.escapePositions(), arena))));
+    }
+
+    /**
+     * W transcoded on the device ({@link GpuTranscoder}), read by the
+     * patching kernel in place: nothing is uploaded, and {@code w} must stay open while plans use it.
+     */
+    public static FusedLinear resident(DevicePalette w) {
+        return new FusedLinear(Variant.PATCH, w.rows(), w.cols(), List.of(w.tiles(), w.palettes(), w.escapeStarts(), w.escapes(), w.escapePositions()));
+    }
+
+    /** A device buffer is never empty: an empty part becomes a zeroed one of 16 bytes (the kernel reads none of it). */
+    private static MemorySegment nonEmpty(MemorySegment s, Arena arena) { return s.byteSize() > 0 ? s : arena.allocate(16, 16); }
+
     /** W as row-major BF16 [n x k]: n a multiple of 16, k of 64. */
     public static FusedLinear bf16(MemorySegment w, long n, long k) {
         PaletteTensor.checkShape(n, k);
@@ -93,17 +117,52 @@ public final class FusedLinear {
         return new FusedLinear(Variant.BF16, n, k, List.of(new ShortArray(w)));
     }
 
+    /** An operator whose W lives only on the device, and the hold on W: close it when done with the operator. */
+    public record OnDevice(FusedLinear linear, DeviceLoader.Loaded weights) implements AutoCloseable {
+        @Override public void close() { weights.close(); }
+    }
+
+    /**
+     * A 2-D BF16 tensor of a Weightless file, on the GPU path: decoded on {@code device} by the GPU Huffman
+     * decoder where it takes the tensor, and transcoded there by {@link GpuTranscoder} (one palette per
+     * tensor); the BF16 never returns to the host ({@link DeviceLoader} says what falls back to a CPU decode,
+     * and when the CRC32C is checked: {@code verify}).
+     */
+    public static OnDevice fromWeightless(CompressedFile file, TensorRecord tensor, Device device, boolean verify) {
+        return fromWeightless(file, tensor, new DeviceLoader(device), verify);
+    }
+
+    /** As {@link #fromWeightless(CompressedFile, TensorRecord, Device, boolean)} through {@code loader} (tests: a fake device's compiler). */
+    public static OnDevice fromWeightless(CompressedFile file, TensorRecord tensor, DeviceLoader loader, boolean verify) {
+        checkLinear(file, tensor);
+        DeviceLoader.Loaded loaded = loader.load(file, tensor, verify);
+        return new OnDevice(resident(loaded.palette()), loaded);
+    }
+
     /**
      * A 2-D BF16 tensor of a Weightless file, decoded and transcoded to the palette layout on the CPU
-     * (a GPU transcoder is still to come): its CRC32C is checked by the decode.
+     * (per-tile palettes), for the patching kernel: its CRC32C is checked by the decode. This is the path
+     * without a device; with one, {@link #fromWeightless(CompressedFile, TensorRecord, Device, boolean)}
+     * does both steps on the GPU.
      */
     public static FusedLinear fromWeightless(CompressedFile file, TensorRecord tensor, Arena arena) {
+        long[] shape = checkLinear(file, tensor);
+        MemorySegment bf16 = arena.allocate(tensor.byteSize(), 2);
+        file.decode(tensor, bf16, CodecOptions.defaults());
+        return patched(PaletteEncoder.encode(bf16, shape[0], shape[1], PaletteEncoder.Scope.TILE, arena), arena);
+    }
+
+    /** The shape of {@code tensor} if it can be W: two dimensions, BF16, n a multiple of 16, k of 64. */
+    public static long[] checkLinear(CompressedFile file, TensorRecord tensor) {
         long[] shape = tensor.shape();
         if (shape.length != 2) throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " has shape " + java.util.Arrays.toString(shape) + ", a linear layer needs 2 dimensions");
         if (tensor.dtype() != dev.weightless.io.safetensors.Dtype.BF16) throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " is " + tensor.dtype() + ", not BF16");
-        MemorySegment bf16 = arena.allocate(tensor.byteSize(), 2);
-        file.decode(tensor, bf16, CodecOptions.defaults());
-        return palette(PaletteEncoder.encode(bf16, shape[0], shape[1], PaletteEncoder.Scope.TILE, arena), arena);
+        try {
+            PaletteTensor.checkShape(shape[0], shape[1]);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + ": " + e.getMessage(), e);
+        }
+        return shape;
     }
 
     public Variant variant() { return variant; }
@@ -116,6 +175,7 @@ public final class FusedLinear {
     public long weightBytes() {
         long total = 0;
         for (Object w : weights) total += switch (w) {
+            case DeviceArray d -> d.bytes();
             case ByteArray b -> b.size();
             case IntArray i -> i.size() * 4;
             case ShortArray s -> s.size() * 2;
@@ -124,11 +184,11 @@ public final class FusedLinear {
         return total;
     }
 
-    /** Copies W to the device once; the returned buffers keep it there (close them to free it). */
+    /** Copies W to the device once; the returned buffers keep it there (close them to free it). Resident W: nothing to copy, an empty list. */
     public List<DeviceBuffer> upload(Device device) {
         List<DeviceBuffer> held = new ArrayList<>();
         try {
-            for (Object w : weights) {
+            for (Object w : hostWeights()) {
                 DeviceBuffer b = device.buffer(w);
                 held.add(b);
                 b.copyFromHost();
@@ -166,8 +226,13 @@ public final class FusedLinear {
         return s.splits() == 1 ? 1 : Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n);
     }
 
-    /** The arrays holding W, for a graph's {@code transferToDevice(UNDER_DEMAND, ...)} (they are uploaded by {@link #upload}). */
-    public Object[] weightArrays() { return weights.toArray(); }
+    /** The host arrays holding W, for a graph's {@code transferToDevice(UNDER_DEMAND, ...)} (they are uploaded by {@link #upload}); none for resident W. */
+    public Object[] weightArrays() { return hostWeights().toArray(); }
+
+    /** Whether W lives only on the device ({@link #resident}). */
+    public boolean isResident() { return weights.getFirst() instanceof DeviceArray; }
+
+    private List<Object> hostWeights() { return weights.stream().filter(w -> !(w instanceof DeviceArray)).toList(); }
 
     /**
      * Adds to {@code g} the task {@code task} computing {@code y} (m x n BF16) from {@code x} (m x k BF16), and
@@ -182,7 +247,11 @@ public final class FusedLinear {
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
         long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-        String kernel = (variant == Variant.PALETTE ? "paletteGemm" : "bf16Gemm") + s.rowsPerCta();
+        String kernel = switch (variant) {
+            case PATCH -> "patchGemm";
+            case PALETTE -> "paletteGemm";
+            case BF16 -> "bf16Gemm";
+        } + s.rowsPerCta();
         List<Object> args = new ArrayList<>(weights);
         args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
         g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());
@@ -196,9 +265,9 @@ public final class FusedLinear {
     /** A graph {@code name} of this one product, with its workspace; x, y and the workspace are {@code UNDER_DEMAND}. */
     public Bound bind(String name, ShortArray x, ShortArray y, int m, Schedule s, Arena arena) {
         FloatArray partial = FloatArray.allocate(arena, partialSize(m, s));
-        TaskGraph g = new TaskGraph(name)
-                .transferToDevice(DataTransferMode.UNDER_DEMAND, weights.toArray())
-                .transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial)
+        TaskGraph g = new TaskGraph(name);
+        if (!isResident()) g.transferToDevice(DataTransferMode.UNDER_DEMAND, weightArrays());
+        g.transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y);
         Map<String, Grid> grids = new LinkedHashMap<>();
         addTo(g, "gemm", x, y, partial, m, s, grids);

@@ -20,7 +20,10 @@ class FusedLinearTest {
             LayoutSurvey.fillLlamaLike(w, 9);
             PaletteTensor p = PaletteEncoder.encode(w, 64, 512, PaletteEncoder.Scope.TILE, arena);
             FusedLinear op = FusedLinear.palette(p, arena);
-            assertEquals(p.byteSize() + FusedLinear.ESCAPE_PADDING, op.weightBytes());
+            assertEquals(p.byteSizeWithoutPositions() + FusedLinear.ESCAPE_PADDING, op.weightBytes());
+            FusedLinear patched = FusedLinear.patched(p, arena);
+            assertEquals(p.byteSize(), patched.weightBytes(), "the patching kernel reads the positions too, and needs no padding");
+            assertEquals(5, patched.weightArrays().length);
             ShortArray x = ShortArray.allocate(arena, 3 * 512), y = ShortArray.allocate(arena, 3 * 64);
             FusedLinear.Bound one = op.bind("g1", x, y, 3, new FusedLinear.Schedule(1, 8), arena);
             assertEquals(1, one.grids().size());
