@@ -270,7 +270,7 @@ __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const u
 // per tile and lane whatever the escapes, and no per-lane prefix, ballot or rank.
 
 #ifndef PATCH_SLOTS
-#define PATCH_SLOTS 2   // escapes per lane loaded with the tile; the rest (rare) in a loop
+#define PATCH_SLOTS 1   // escapes per lane loaded with the tile; the rest in a loop (2 measured slower: NOTES.md)
 #endif
 
 struct PatchTile {

@@ -87,15 +87,14 @@ public final class FusedGemmCheck {
             write(o.out().resolve("w_" + n + "x" + k + ".bf16"), w);
             System.out.printf(Locale.ROOT, "W %d x %d: palette layout %,d bytes = %.2f%% of BF16 (%.2f%% without escape positions), escapes %.3f%% (%.1f s to make)%n",
                     n, k, p.byteSize(), 100.0 * p.byteSize() / w.byteSize(), 100.0 * p.byteSizeWithoutPositions() / w.byteSize(), 100.0 * p.escapeCount() / p.elements(), (System.nanoTime() - start) / 1e9);
-            List<FusedLinear> pal = new ArrayList<>(), patch = new ArrayList<>(), raw = new ArrayList<>();
+            List<FusedLinear> pal = new ArrayList<>(), raw = new ArrayList<>();
             List<DeviceBuffer> held = new ArrayList<>();
             int palCopies = (int) Math.max(1, Math.ceilDiv(ROTATION_BYTES, p.byteSize()));
             int rawCopies = (int) Math.max(1, Math.ceilDiv(ROTATION_BYTES, w.byteSize()));
             try {
                 for (int i = 0; i < palCopies; i++) { pal.add(FusedLinear.palette(p, arena)); held.addAll(pal.getLast().upload(device)); }
-                for (int i = 0; i < palCopies; i++) { patch.add(FusedLinear.patched(p, arena)); held.addAll(patch.getLast().upload(device)); }
                 for (int i = 0; i < rawCopies; i++) { raw.add(FusedLinear.bf16(w, n, k)); held.addAll(raw.getLast().upload(device)); }
-                for (int m : o.ms()) failures += runBatch(device, n, k, m, pal, patch, raw, o, results, arena);
+                for (int m : o.ms()) failures += runBatch(device, n, k, m, p, pal, raw, o, results, arena);
             } finally {
                 held.forEach(DeviceBuffer::close);
             }
@@ -103,7 +102,7 @@ public final class FusedGemmCheck {
         return failures;
     }
 
-    private static int runBatch(Device device, long n, long k, int m, List<FusedLinear> pal, List<FusedLinear> patch, List<FusedLinear> raw, Options o, PrintWriter results, Arena shapeArena) throws IOException {
+    private static int runBatch(Device device, long n, long k, int m, PaletteTensor p, List<FusedLinear> pal, List<FusedLinear> raw, Options o, PrintWriter results, Arena shapeArena) throws IOException {
         int failures = 0;
         try (Arena arena = Arena.ofShared()) {
             ShortArray x = new ShortArray(arena.allocate(m * k * 2, 16));
@@ -112,11 +111,11 @@ public final class FusedGemmCheck {
             FusedLinear.Schedule chosen = pal.getFirst().schedule(m, device.multiprocessors());
             LinkedHashSet<FusedLinear.Schedule> schedules = new LinkedHashSet<>();
             schedules.add(chosen);
-            if (o.allSplits() && m <= 64) for (int s : new int[] {1, 2, 4, 8}) if (s <= k / 64) schedules.add(new FusedLinear.Schedule(s, chosen.rowsPerCta()));
+            if (o.allSplits() && m <= 64) for (int s : new int[] {1, 2, 4, 8}) if (s <= k / 64) schedules.add(new FusedLinear.Schedule(s, chosen.rowsPerCta(), chosen.kernel()));
             boolean wroteFiles = false;
             for (FusedLinear.Schedule s : schedules) {
-                Timing tp = time(device, FusedKernels.compiler(), "pal", pal, x, yPal, m, s, o.reps(), arena);
-                Timing tq = time(device, FusedKernels.compiler(), "patch", patch, x, yPatch, m, s, o.reps(), arena);
+                Timing tp = time(device, FusedKernels.compiler(), "pal", pal, x, yPal, m, s.with(FusedLinear.Kernel.BALLOT), o.reps(), arena);
+                Timing tq = time(device, FusedKernels.compiler(), "patch", pal, x, yPatch, m, s.with(FusedLinear.Kernel.PATCH), o.reps(), arena);
                 Timing tr = time(device, FusedKernels.compiler(), "raw", raw, x, yRaw, m, s, o.reps(), arena);
                 long unwritten = count(yPal, POISON) + count(yPatch, POISON) + count(yRaw, POISON);
                 long nan = countNaN(yPal) + countNaN(yPatch);
@@ -126,7 +125,7 @@ public final class FusedGemmCheck {
                 StringBuilder extras = new StringBuilder();
                 if (s.equals(chosen) && m <= EXTRA_MAX_M) {
                     for (Extra e : o.extras()) {
-                        Timing te = time(device, FusedKernels.compiler(e.ptx()), "x" + e.name().replaceAll("[^A-Za-z0-9]", ""), patch, x, yPatch, m, s, o.reps(), arena);
+                        Timing te = time(device, FusedKernels.compiler(e.ptx()), "x" + e.name().replaceAll("[^A-Za-z0-9]", ""), pal, x, yPatch, m, s.with(FusedLinear.Kernel.PATCH), o.reps(), arena);
                         long bad = yPatch.segment().mismatch(yRaw.segment());
                         extras.append(String.format(Locale.ROOT, ",\"%s\":%s,\"%s_bit_exact\":%b", e.name(), te.json(), e.name(), bad < 0));
                         System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: build %-12s patch %8.4f ms [%.4f..%.4f]  %s%n", n, k, m, s.splits(), e.name(), te.median(), te.min(), te.max(), bad < 0 ? "bit-exact" : "differs (expected for timing experiments)");
@@ -135,7 +134,7 @@ public final class FusedGemmCheck {
                 long flops = 2L * m * n * k;
                 long ioBytes = 2L * m * k + 2L * m * n;
                 results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"splits\":%d,\"rowsPerCta\":%d,\"default\":%b,\"palette_ms\":%s,\"patch_ms\":%s,\"bf16_ms\":%s,\"palette_weight_bytes\":%d,\"patch_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b%s}%n",
-                        n, k, m, s.splits(), s.rowsPerCta(), s.equals(chosen), tp.json(), tq.json(), tr.json(), pal.getFirst().weightBytes(), patch.getFirst().weightBytes(), raw.getFirst().weightBytes(), ioBytes, flops,
+                        n, k, m, s.splits(), s.rowsPerCta(), s.equals(chosen), tp.json(), tq.json(), tr.json(), p.byteSizeWithoutPositions(), p.byteSize(), raw.getFirst().weightBytes(), ioBytes, flops,
                         unwritten, nan, mismatch < 0 && mismatchPatch < 0, extras);
                 results.flush();
                 System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: patch %8.4f ms [%.4f..%.4f]  palette %8.4f ms [%.4f..%.4f]  bf16 %8.4f ms [%.4f..%.4f]  bf16/patch %.3f  %s%n",

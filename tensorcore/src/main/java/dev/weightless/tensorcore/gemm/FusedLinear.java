@@ -32,10 +32,12 @@ import java.util.Map;
 
 /**
  * {@code Y[m x n] = X[m x k] . W^T} as a task of the task-graph runtime, W [n x k] in the palette layout
- * ({@link #patched}: escapes patched through shared memory, variant 5; {@link #palette}: escapes ranked by
- * ballots, variant 4), already on the device ({@link #resident}, the GPU transcoder's output) or as plain
+ * ({@link #palette}), already on the device ({@link #resident}, the GPU transcoder's output) or as plain
  * row-major BF16 ({@link #bf16}, the same kernel reading uncompressed weights: the bit-exactness reference
- * and the speed yardstick). {@link #upload} makes host-side W device-resident once (resident W is there
+ * and the speed yardstick). Palette-layout W is read by one of two kernels, chosen per launch by the
+ * {@link Schedule}: {@link Kernel#PATCH} (escapes patched through shared memory, variant 5) or
+ * {@link Kernel#BALLOT} (escapes ranked by ballots, variant 4); {@link #schedule(int, Device)} picks the
+ * one measured faster for the shape and batch size. {@link #upload} makes host-side W device-resident once (resident W is there
  * already); {@link #bind} then gives, for a batch size, a graph (and its grids) that any number of plans can run.
  * X and Y are BF16; Y, X and the split-K workspace are {@code UNDER_DEMAND}: copy them with the plan's
  * {@code transferToDevice/transferToHost} when they change.
@@ -45,15 +47,26 @@ public final class FusedLinear {
     static final int WARPS = 8;
     static final int ESCAPE_PADDING = 128;
 
-    /** Which kernel reads W: patchGemm (variant 5), paletteGemm (variant 4) or bf16Gemm. */
-    public enum Variant { PATCH, PALETTE, BF16 }
+    /** How W is held: the palette layout (either palette kernel reads it) or plain BF16 (bf16Gemm). */
+    public enum Variant { PALETTE, BF16 }
 
-    /** How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second kernel. */
-    public record Schedule(int splits, int rowsPerCta) {
+    /** The kernel that decodes palette-layout W: patchGemm (variant 5) or paletteGemm (variant 4). BF16 W ignores it. */
+    public enum Kernel { PATCH, BALLOT }
+
+    /**
+     * How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second
+     * kernel; {@code rowsPerCta} rows of X per CTA; which palette kernel runs.
+     */
+    public record Schedule(int splits, int rowsPerCta, Kernel kernel) {
         public Schedule {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
+            if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
         }
+
+        public Schedule(int splits, int rowsPerCta) { this(splits, rowsPerCta, Kernel.PATCH); }
+
+        public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k); }
     }
 
     /** A graph for one batch size and the grid of each of its tasks. */
@@ -81,30 +94,26 @@ public final class FusedLinear {
         if (n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) throw new IllegalArgumentException("n and k must fit an int: " + n + " x " + k);
     }
 
-    /** W in the palette layout; its escape offsets are validated here, since the kernel trusts them. Segments must be native. */
+    /**
+     * W in the palette layout, all five parts; its escape offsets and positions are validated here, since the
+     * kernels trust them. Segments must be native.
+     */
     public static FusedLinear palette(PaletteTensor w, Arena arena) {
         PaletteDecoder.validate(w);
-        // The kernel loads each tile's escapes as one 128-byte window from the tile's first escape (rounded
-        // down to 4 bytes), so the list on the device carries 128 bytes of padding.
+        // The ballot kernel loads each tile's escapes as one 128-byte window from the tile's first escape
+        // (rounded down to 4 bytes), so the list on the device carries 128 bytes of padding.
         MemorySegment escapes = arena.allocate(w.escapes().byteSize() + ESCAPE_PADDING, 4);
         MemorySegment.copy(w.escapes(), 0, escapes, 0, w.escapes().byteSize());
-        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(),
-                List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()), new ByteArray(escapes)));
-    }
-
-    /** W in the palette layout, read by the patching kernel (escape positions; no padding needed); validated here. Segments must be native. */
-    public static FusedLinear patched(PaletteTensor w, Arena arena) {
-        PaletteDecoder.validate(w);
-        return new FusedLinear(Variant.PATCH, w.rows(), w.cols(), List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()),
-                new ByteArray(nonEmpty(w.escapes(), arena)), new ShortArray(nonEmpty(w.escapePositions(), arena))));
+        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(), List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()),
+                new ByteArray(escapes), new ShortArray(nonEmpty(w.escapePositions(), arena))));
     }
 
     /**
-     * W transcoded on the device ({@link GpuTranscoder}), read by the
-     * patching kernel in place: nothing is uploaded, and {@code w} must stay open while plans use it.
+     * W transcoded on the device ({@link GpuTranscoder}), read by the palette kernels in place: nothing is
+     * uploaded, and {@code w} must stay open while plans use it.
      */
     public static FusedLinear resident(DevicePalette w) {
-        return new FusedLinear(Variant.PATCH, w.rows(), w.cols(), List.of(w.tiles(), w.palettes(), w.escapeStarts(), w.escapes(), w.escapePositions()));
+        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(), List.of(w.tiles(), w.palettes(), w.escapeStarts(), w.escapes(), w.escapePositions()));
     }
 
     /** A device buffer is never empty: an empty part becomes a zeroed one of 16 bytes (the kernel reads none of it). */
@@ -149,7 +158,7 @@ public final class FusedLinear {
         long[] shape = checkLinear(file, tensor);
         MemorySegment bf16 = arena.allocate(tensor.byteSize(), 2);
         file.decode(tensor, bf16, CodecOptions.defaults());
-        return patched(PaletteEncoder.encode(bf16, shape[0], shape[1], PaletteEncoder.Scope.TILE, arena), arena);
+        return palette(PaletteEncoder.encode(bf16, shape[0], shape[1], PaletteEncoder.Scope.TILE, arena), arena);
     }
 
     /** The shape of {@code tensor} if it can be W: two dimensions, BF16, n a multiple of 16, k of 64. */
@@ -207,18 +216,22 @@ public final class FusedLinear {
     public Schedule schedule(int m, Device device) {
         Schedule rule = schedule(m, device.multiprocessors());
         if (!device.name().contains("H200")) return rule;
-        return H200_TABLE.splits(n, k, m).filter(s -> s <= k / 64).map(s -> new Schedule(s, rule.rowsPerCta())).orElse(rule);
+        return H200_TABLE.choice(n, k, m).filter(c -> c.splits() <= k / 64).map(c -> new Schedule(c.splits(), rule.rowsPerCta(), c.kernel())).orElse(rule);
     }
 
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
 
-    /** The default cut: one split when the strips alone give every multiprocessor a CTA, else enough splits to give two. */
+    /**
+     * The default cut: one split when the strips alone give every multiprocessor a CTA, else enough splits to
+     * give two; the patching kernel for M chunks of 8, the ballot kernel above (on the H200 the patching
+     * kernel spills at 16 rows and up under the 3-CTA register cap: NOTES.md).
+     */
     public Schedule schedule(int m, int multiprocessors) {
         int rows = m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : 64;
         long ctas = (n / 16) * Math.ceilDiv(m, rows);
         long kTiles = k / 64;
         int splits = ctas >= multiprocessors ? 1 : (int) Math.min(Math.max(1, kTiles / WARPS), Math.ceilDiv(2L * multiprocessors, ctas));
-        return new Schedule(splits, rows);
+        return new Schedule(splits, rows, rows == 8 ? Kernel.PATCH : Kernel.BALLOT);
     }
 
     /** FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty). */
@@ -247,12 +260,9 @@ public final class FusedLinear {
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
         long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-        String kernel = switch (variant) {
-            case PATCH -> "patchGemm";
-            case PALETTE -> "paletteGemm";
-            case BF16 -> "bf16Gemm";
-        } + s.rowsPerCta();
-        List<Object> args = new ArrayList<>(weights);
+        String kernel = (variant == Variant.BF16 ? "bf16Gemm" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm") + s.rowsPerCta();
+        // The ballot kernel reads four parts (no escape positions), the patching kernel all five.
+        List<Object> args = new ArrayList<>(variant == Variant.PALETTE && s.kernel() == Kernel.BALLOT ? weights.subList(0, 4) : weights);
         args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
         g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());
         grids.put(g.name() + "." + task, new Grid(ctas, WARPS * 32));

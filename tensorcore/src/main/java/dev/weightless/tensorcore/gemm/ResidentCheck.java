@@ -144,7 +144,7 @@ public final class ResidentCheck {
         return problems;
     }
 
-    /** The resident operator's Y against the BF16 kernel's for one M: every element written, bit for bit. */
+    /** The resident operator's Y, with each palette kernel, against the BF16 kernel's for one M: every element written, bit for bit. */
     static List<String> productMatches(Device device, FusedLinear resident, MemorySegment w, long n, long k, int m, String name, boolean print) {
         List<String> problems = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
@@ -152,27 +152,30 @@ public final class ResidentCheck {
             FusedGemmCheck.fillNormal(x.segment(), 1.0, 5000 + m);
             FusedLinear bf16 = FusedLinear.bf16(w, n, k);
             FusedLinear.Schedule schedule = resident.schedule(m, device);
-            ShortArray[] ys = new ShortArray[2];
-            double[] ms = new double[2];
-            FusedLinear[] ops = {resident, bf16};
-            for (int v = 0; v < 2; v++) {
+            FusedLinear[] ops = {bf16, resident, resident};
+            FusedLinear.Schedule[] schedules = {schedule, schedule.with(FusedLinear.Kernel.PATCH), schedule.with(FusedLinear.Kernel.BALLOT)};
+            ShortArray[] ys = new ShortArray[ops.length];
+            for (int v = 0; v < ops.length; v++) {
                 ys[v] = new ShortArray(arena.allocate(m * n * 2, 16));
                 ys[v].segment().fill((byte) 0xFF);
                 List<DeviceBuffer> held = ops[v].upload(device);
-                try (ExecutionPlan plan = ops[v].bind("resident" + v, x, ys[v], m, schedule, arena).plan(device)) {
+                try (ExecutionPlan plan = ops[v].bind("resident" + v, x, ys[v], m, schedules[v], arena).plan(device)) {
                     plan.transferToDevice(x, ys[v]);
-                    ms[v] = plan.execute().tasks().stream().mapToDouble(t -> t.millis()).sum();
+                    plan.execute();
                     plan.transferToHost(ys[v]);
                 } finally {
                     held.forEach(DeviceBuffer::close);
                 }
             }
-            long unwritten = 0;
-            for (long i = 0; i < ys[0].size(); i++) if (ys[0].get(i) == (short) 0xFFFF) unwritten++;
-            long mismatch = ys[0].segment().mismatch(ys[1].segment());
-            if (unwritten > 0) problems.add(name + " m=" + m + ": " + unwritten + " elements of Y not written");
-            if (mismatch >= 0) problems.add(name + " m=" + m + ": resident and BF16 kernels differ first at byte " + mismatch);
-            if (print) System.out.printf(Locale.ROOT, "  %s M=%d: resident product %s (one launch each, no warm-up: %.4f ms, BF16 kernel %.4f ms)%n", name, m, problems.isEmpty() ? "== BF16 kernel bit for bit, all written" : "FAILED", ms[0], ms[1]);
+            for (int v = 1; v < ops.length; v++) {
+                long unwritten = 0;
+                for (long i = 0; i < ys[v].size(); i++) if (ys[v].get(i) == (short) 0xFFFF) unwritten++;
+                long mismatch = ys[v].segment().mismatch(ys[0].segment());
+                String which = name + " m=" + m + " " + schedules[v].kernel().name().toLowerCase(Locale.ROOT) + " kernel";
+                if (unwritten > 0) problems.add(which + ": " + unwritten + " elements of Y not written");
+                if (mismatch >= 0) problems.add(which + ": differs from the BF16 kernel first at byte " + mismatch);
+            }
+            if (print) System.out.printf(Locale.ROOT, "  %s M=%d: resident products (patching and ballot kernels) %s%n", name, m, problems.isEmpty() ? "== BF16 kernel bit for bit, all written" : "FAILED " + problems);
         }
         return problems;
     }

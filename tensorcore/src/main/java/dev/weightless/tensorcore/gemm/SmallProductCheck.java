@@ -49,15 +49,16 @@ public final class SmallProductCheck {
             PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
-            FusedLinear palette = FusedLinear.palette(p, arena), patched = FusedLinear.patched(p, arena), bf16 = FusedLinear.bf16(w, n, k);
+            FusedLinear palette = FusedLinear.palette(p, arena), bf16 = FusedLinear.bf16(w, n, k);
             FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.schedule(m, device.multiprocessors()).rowsPerCta());
             ShortArray[] ys = new ShortArray[3];
-            FusedLinear[] ops = {palette, bf16, patched};
+            FusedLinear[] ops = {palette, bf16, palette};
+            FusedLinear.Schedule[] schedules = {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)};
             for (int v = 0; v < ops.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
                 ys[v].segment().fill((byte) 0xFF);
                 List<DeviceBuffer> held = ops[v].upload(device);
-                try (ExecutionPlan plan = ops[v].bind("small" + v, x, ys[v], m, schedule, arena).plan(device)) {
+                try (ExecutionPlan plan = ops[v].bind("small" + v, x, ys[v], m, schedules[v], arena).plan(device)) {
                     plan.transferToDevice(x, ys[v]);
                     plan.execute();
                     plan.transferToHost(ys[v]);

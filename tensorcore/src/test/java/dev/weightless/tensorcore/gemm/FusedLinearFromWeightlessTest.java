@@ -40,10 +40,10 @@ class FusedLinearFromWeightlessTest {
             new Compressor(CodecOptions.defaults(), false, Progress.NONE).compress(original, compressed);
             try (CompressedFile file = CompressedFile.open(compressed)) {
                 FusedLinear op = FusedLinear.fromWeightless(file, file.tensor("proj.weight"), arena);
-                assertEquals(FusedLinear.Variant.PATCH, op.variant());
+                assertEquals(FusedLinear.Variant.PALETTE, op.variant());
                 assertEquals(32, op.n());
                 assertEquals(256, op.k());
-                long expected = PaletteEncoder.encode(w, 32, 256, PaletteEncoder.Scope.TILE, arena).byteSize();
+                long expected = PaletteEncoder.encode(w, 32, 256, PaletteEncoder.Scope.TILE, arena).byteSize() + FusedLinear.ESCAPE_PADDING;
                 assertEquals(expected, op.weightBytes());
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FusedLinear.fromWeightless(file, file.tensor("proj.bias"), arena));
                 assertTrue(e.getMessage().contains("proj.bias") && e.getMessage().contains("2 dimensions"), e.getMessage());

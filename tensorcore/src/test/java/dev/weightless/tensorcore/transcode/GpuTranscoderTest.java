@@ -91,7 +91,7 @@ class GpuTranscoderTest {
                     try (FusedLinear.OnDevice op = FusedLinear.fromWeightless(file, file.tensor("proj.weight"), new DeviceLoader(device, FakeDevices.compiler()), verify)) {
                         assertTrue(op.weights().gpuDecoded(), "a Huffman tensor with 12-bit codes is decoded on the device");
                         assertTrue(op.linear().isResident());
-                        assertEquals(FusedLinear.Variant.PATCH, op.linear().variant());
+                        assertEquals(FusedLinear.Variant.PALETTE, op.linear().variant());
                         assertEquals(0, op.linear().weightArrays().length, "nothing to upload");
                         assertSameLayout(cpu, op.weights().palette().toHost(arena));
                         assertTrue(op.weights().stepMillis().containsKey("decode"), op.weights().stepMillis().toString());
