@@ -1,5 +1,7 @@
-// Y[M x N] = X[M x K] . W^T with W [N x K] held in the palette layout (tensorcore/LAYOUT.md), and the same
-// kernel reading W as plain row-major BF16, for the bit-exactness comparison. One warp decodes a 16 x 64
+// Y[M x N] = X[M x K] . W^T with W [N x K] held in the palette layout (tensorcore/LAYOUT.md) by two kernels
+// that differ only in how escaped exponents reach their lanes (paletteGemm*: ballots and ranks, variant 4;
+// patchGemm*: a shared-memory patch by position, variant 5), and the same product reading W as plain
+// row-major BF16, for the bit-exactness comparison. One warp decodes a 16 x 64
 // tile straight into mma.sync.m16n8k16 A fragments (W rows are the MMA's M side, X rows its N side:
 // "swap AB", so M = 1..8 wastes no tensor-core rows of W). A CTA of 8 warps owns one 16-row strip and
 // one of `splits` slices of K; the warps' partial sums meet in shared memory in warp order, and with
@@ -428,7 +430,7 @@ using namespace palette_gemm;
         paletteGemm<MT>(tiles, palettes, escapeStarts, escapes, x, y, partial, M, N, K, splits);                         \
     }
 #ifndef PATCH_CTAS
-#define PATCH_CTAS 3
+#define PATCH_CTAS 3    // CTAs per SM for M chunks of 8 and 16 (2 measured slower despite no spills: NOTES.md)
 #endif
 #define PATCH_ENTRY(MT, NAME)                                                                                              \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MT <= 2 ? PATCH_CTAS : 2) NAME(                                                      \
