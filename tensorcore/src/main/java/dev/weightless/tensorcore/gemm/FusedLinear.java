@@ -150,7 +150,7 @@ public final class FusedLinear {
 
     /**
      * A 2-D BF16 tensor of a Weightless file, decoded and transcoded to the palette layout on the CPU
-     * (per-tile palettes), for the patching kernel: its CRC32C is checked by the decode. This is the path
+     * (per-tile palettes), for either palette kernel: its CRC32C is checked by the decode. This is the path
      * without a device; with one, {@link #fromWeightless(CompressedFile, TensorRecord, Device, boolean)}
      * does both steps on the GPU.
      */
@@ -180,7 +180,7 @@ public final class FusedLinear {
 
     public long k() { return k; }
 
-    /** Bytes of W the kernel reads once per M chunk: the layout's size, or 2 n k. */
+    /** Bytes of W held on the device: the layout's five parts with the escape list's padding, or 2 n k. */
     public long weightBytes() {
         long total = 0;
         for (Object w : weights) total += switch (w) {
