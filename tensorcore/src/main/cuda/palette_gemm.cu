@@ -1,5 +1,7 @@
-// Y[M x N] = X[M x K] . W^T with W [N x K] held in the palette layout (tensorcore/LAYOUT.md), and the same
-// kernel reading W as plain row-major BF16, for the bit-exactness comparison. One warp decodes a 16 x 64
+// Y[M x N] = X[M x K] . W^T with W [N x K] held in the palette layout (tensorcore/LAYOUT.md) by two kernels
+// that differ only in how escaped exponents reach their lanes (paletteGemm*: ballots and ranks, variant 4;
+// patchGemm*: a shared-memory patch by position, variant 5), and the same product reading W as plain
+// row-major BF16, for the bit-exactness comparison. One warp decodes a 16 x 64
 // tile straight into mma.sync.m16n8k16 A fragments (W rows are the MMA's M side, X rows its N side:
 // "swap AB", so M = 1..8 wastes no tensor-core rows of W). A CTA of 8 warps owns one 16-row strip and
 // one of `splits` slices of K; the warps' partial sums meet in shared memory in warp order, and with
@@ -262,6 +264,132 @@ __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const u
     finish<MT>(acc, w, M, N, splits, y, partial);
 }
 
+// ---- Variant 5: escapes patched through shared memory (LAYOUT.md, "Escape positions") ----
+// The same tile, palette and escape list, plus each escape's position in the tile (its plane index,
+// 16 (32 q + lane) + j % 16). The warp writes the palette exponents of its tile to shared memory in that
+// order, every lane stores up to two of the tile's escapes at their positions (escape `lane` and
+// `lane + 32`, loaded with the tile), and each lane reads its 32 exponents back: about 20 instructions
+// per tile and lane whatever the escapes, and no per-lane prefix, ballot or rank.
+
+#ifndef PATCH_SLOTS
+#define PATCH_SLOTS 1   // escapes per lane loaded with the tile; the rest in a loop (2 measured slower: NOTES.md)
+#endif
+
+struct PatchTile {
+    uint32_t w0, w1, w2;   // 32 codes of 3 bits
+    uint4 s0, s1;          // 32 sign|mantissa bytes
+    uint2 palette;         // 8 exponent bytes
+    uint32_t start, count; // the tile's escapes: list index of the first, and how many
+    uint32_t at0, at1;     // positions of escapes start + lane and start + 32 + lane (when they exist)
+    uint32_t e0, e1;       // and their exponents
+};
+
+__device__ __forceinline__ uint32_t load2(const void* p) {
+    unsigned short v;
+    asm volatile("ld.global.nc.L1::no_allocate.u16 %0, [%1];" : "=h"(v) : "l"(p));
+    return v;
+}
+
+__device__ __forceinline__ uint32_t load1(const void* p) {
+    unsigned short v;
+    asm volatile("ld.global.nc.L1::no_allocate.u8 %0, [%1];" : "=h"(v) : "l"(p));
+    return v;
+}
+
+__device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2* palettes, const uint16_t* positions, const uint8_t* escapes,
+                                               size_t tile, uint32_t start, uint32_t end, int lane) {
+    const uint8_t* base = tiles + tile * TILE_BYTES;
+    PatchTile t;
+    t.w0 = load4(base + 4 * lane);
+    t.w1 = load4(base + 128 + 4 * lane);
+    t.w2 = load4(base + 256 + 4 * lane);
+    t.s0 = load16(base + PLANE_OFFSET + 16 * lane);
+    t.s1 = load16(base + PLANE_OFFSET + 512 + 16 * lane);
+    t.palette = __ldg(palettes + tile);
+    t.start = start;
+    t.count = end - start;
+    t.at0 = t.at1 = t.e0 = t.e1 = 0;
+    if (lane < t.count) { t.at0 = load2(positions + start + lane); t.e0 = load1(escapes + start + lane); }
+#if PATCH_SLOTS > 1
+    if (lane + 32 < t.count) { t.at1 = load2(positions + start + 32 + lane); t.e1 = load1(escapes + start + 32 + lane); }
+#endif
+    return t;
+}
+
+__device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* __restrict__ positions, const uint8_t* __restrict__ escapes,
+                                            uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
+    uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
+                       ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
+    uint32_t e[4][2];
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);   // code 7 reads entry 7 (0): patched below
+        e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
+    }
+#ifndef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
+    uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
+    mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);    // weights 0..15: plane index 16 lane + j
+    mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);   // weights 16..31: 512 + 16 lane + j - 16
+    __syncwarp();
+    if (lane < t.count) buffer[t.at0 & 1023] = (uint8_t)t.e0;
+#if PATCH_SLOTS > 1
+    if (lane + 32 < t.count) buffer[t.at1 & 1023] = (uint8_t)t.e1;
+#endif
+    for (uint32_t i = 32 * PATCH_SLOTS + lane; i < t.count; i += 32) buffer[positions[t.start + i] & 1023] = escapes[t.start + i];   // rare: over 64 escapes
+    __syncwarp();
+    uint4 lo = mine[0], hi = mine[32];
+    e[0][0] = lo.x; e[0][1] = lo.y; e[1][0] = lo.z; e[1][1] = lo.w;
+    e[2][0] = hi.x; e[2][1] = hi.y; e[3][0] = hi.z; e[3][1] = hi.w;
+#endif
+    const uint32_t plane[4][2] = {{t.s0.x, t.s0.y}, {t.s0.z, t.s0.w}, {t.s1.x, t.s1.y}, {t.s1.z, t.s1.w}};
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        a[G][0] = join(plane[G][0], e[G][0], 0x5140u);
+        a[G][1] = join(plane[G][0], e[G][0], 0x7362u);
+        a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
+        a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
+    }
+}
+
+template <int MT>
+__device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
+                          const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+    // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
+    // the warp's first __syncwarp of tile i + 1, which every lane reaches only after reading back tile i.
+    __shared__ __align__(16) uint8_t buffers[WARPS][2][1024];
+    Work w = work(N, K, M, splits);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    float acc[MT][4] = {};
+    size_t tileRow = (size_t)w.strip * (K / 64);
+    if (w.kBegin < w.kEnd) {
+        // Escape starts and ends of 32 tiles at a time, one per lane.
+        uint32_t starts = 0, ends = 0;
+        auto load = [&](int kt) {
+            int ahead = kt - w.kBegin;
+            if ((ahead & 31) == 0 && kt + lane < w.kEnd) {
+                starts = __ldg(escapeStarts + tileRow + kt + lane);
+                ends = __ldg(escapeStarts + tileRow + kt + lane + 1);
+            }
+            return loadPatch(tiles, palettes, positions, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31),
+                             __shfl_sync(0xFFFFFFFFu, ends, ahead & 31), lane);
+        };
+        auto step = [&](const PatchTile& t, int kt, int parity) {
+            uint32_t a[4][4];
+            decodePatch(t, positions, escapes, buffers[warp][parity], lane, a);
+            multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
+        };
+        PatchTile even = load(w.kBegin), odd;
+        for (int kt = w.kBegin; kt < w.kEnd; kt += 2) {
+            if (kt + 1 < w.kEnd) odd = load(kt + 1);
+            step(even, kt, 0);
+            if (kt + 1 >= w.kEnd) break;
+            if (kt + 2 < w.kEnd) even = load(kt + 2);
+            step(odd, kt + 1, 1);
+        }
+    }
+    finish<MT>(acc, w, M, N, splits, y, partial);
+}
+
 template <int MT>
 __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     Work w = work(N, K, M, splits);
@@ -301,6 +429,16 @@ using namespace palette_gemm;
         long long, int M, int N, int K, int splits) {                                                                    \
         paletteGemm<MT>(tiles, palettes, escapeStarts, escapes, x, y, partial, M, N, K, splits);                         \
     }
+#ifndef PATCH_CTAS
+#define PATCH_CTAS 3    // CTAs per SM for M chunks of 8 and 16 (2 measured slower despite no spills: NOTES.md)
+#endif
+#define PATCH_ENTRY(MT, NAME)                                                                                              \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32, MT <= 2 ? PATCH_CTAS : 2) NAME(                                                      \
+        const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
+        const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
+        patchGemm<MT>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits);                \
+    }
 #define BF16_ENTRY(MT, NAME)                                                                                               \
     extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \
         const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial,  \
@@ -312,6 +450,10 @@ PALETTE_ENTRY(1, paletteGemm8)
 PALETTE_ENTRY(2, paletteGemm16)
 PALETTE_ENTRY(4, paletteGemm32)
 PALETTE_ENTRY(8, paletteGemm64)
+PATCH_ENTRY(1, patchGemm8)
+PATCH_ENTRY(2, patchGemm16)
+PATCH_ENTRY(4, patchGemm32)
+PATCH_ENTRY(8, patchGemm64)
 BF16_ENTRY(1, bf16Gemm8)
 BF16_ENTRY(2, bf16Gemm16)
 BF16_ENTRY(4, bf16Gemm32)

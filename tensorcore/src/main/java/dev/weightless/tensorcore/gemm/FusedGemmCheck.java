@@ -39,8 +39,10 @@ import java.util.stream.LongStream;
  * queued behind a spin kernel, warm-up, median of several runs, rotating over enough weight copies that L2
  * cannot hold them). Writes W, X and Y files
  * for bench/tensorcore/torch_compare.py (error against cuBLAS, cuBLAS timing, table and plot) and
- * results.jsonl. {@code --small} first runs {@link SmallProductCheck}'s edge cases.
- * {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small]}
+ * results.jsonl. Three kernels side by side: patching (variant 5), ballot (variant 4), BF16. {@code --small} first
+ * runs {@link SmallProductCheck}'s edge cases; {@code --extra-ptx NAME=FILE} also times the patching kernel of
+ * other builds of palette_gemm.cu (M up to 16, default schedule) in the same process.
+ * {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...]}
  */
 public final class FusedGemmCheck {
     private static final short POISON = (short) 0xFFFF; // a NaN: never a result of finite inputs
@@ -50,7 +52,12 @@ public final class FusedGemmCheck {
 
     private FusedGemmCheck() {}
 
-    record Options(Path out, List<long[]> shapes, int[] ms, int reps, boolean allSplits, boolean small) {}
+    /** Another build of palette_gemm.cu whose patching kernel is timed beside the checked-in one (M up to EXTRA_MAX_M, default schedule). */
+    record Extra(String name, String ptx) {}
+
+    static final int EXTRA_MAX_M = 16;
+
+    record Options(Path out, List<long[]> shapes, int[] ms, int reps, boolean allSplits, boolean small, List<Extra> extras) {}
 
     public static void main(String[] args) throws IOException {
         Options o = parse(args);
@@ -63,10 +70,10 @@ public final class FusedGemmCheck {
         int failures = 0;
         try (Device device = Device.open(); PrintWriter results = new PrintWriter(Files.newBufferedWriter(o.out().resolve("results.jsonl")))) {
             System.out.println(device);
-            if (o.small()) for (int[] c : SmallProductCheck.CASES) failures += SmallProductCheck.run(device, c[0], c[1], c[2], c[3], 77).size();
+            if (o.small()) for (int[] c : SmallProductCheck.CASES) failures += SmallProductCheck.run(device, c, 77).size();
             for (long[] shape : o.shapes()) failures += runShape(device, shape[0], shape[1], o, results);
         }
-        System.out.println(failures == 0 ? "PASS: every Y fully written, palette == BF16 kernel bit for bit" : "FAIL: " + failures + " checks failed");
+        System.out.println(failures == 0 ? "PASS: every Y fully written, patching and palette kernels == BF16 kernel bit for bit" : "FAIL: " + failures + " checks failed");
         System.exit(failures == 0 ? 0 : 1);
     }
 
@@ -78,8 +85,8 @@ public final class FusedGemmCheck {
             fillNormal(w, 0.02, n * 31 + k);
             PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
             write(o.out().resolve("w_" + n + "x" + k + ".bf16"), w);
-            System.out.printf(Locale.ROOT, "W %d x %d: palette layout %,d bytes = %.2f%% of BF16, escapes %.3f%% (%.1f s to make)%n",
-                    n, k, p.byteSize(), 100.0 * p.byteSize() / w.byteSize(), 100.0 * p.escapeCount() / p.elements(), (System.nanoTime() - start) / 1e9);
+            System.out.printf(Locale.ROOT, "W %d x %d: palette layout %,d bytes = %.2f%% of BF16 (%.2f%% without escape positions), escapes %.3f%% (%.1f s to make)%n",
+                    n, k, p.byteSize(), 100.0 * p.byteSize() / w.byteSize(), 100.0 * p.byteSizeWithoutPositions() / w.byteSize(), 100.0 * p.escapeCount() / p.elements(), (System.nanoTime() - start) / 1e9);
             List<FusedLinear> pal = new ArrayList<>(), raw = new ArrayList<>();
             List<DeviceBuffer> held = new ArrayList<>();
             int palCopies = (int) Math.max(1, Math.ceilDiv(ROTATION_BYTES, p.byteSize()));
@@ -87,7 +94,7 @@ public final class FusedGemmCheck {
             try {
                 for (int i = 0; i < palCopies; i++) { pal.add(FusedLinear.palette(p, arena)); held.addAll(pal.getLast().upload(device)); }
                 for (int i = 0; i < rawCopies; i++) { raw.add(FusedLinear.bf16(w, n, k)); held.addAll(raw.getLast().upload(device)); }
-                for (int m : o.ms()) failures += runBatch(device, n, k, m, pal, raw, o, results, arena);
+                for (int m : o.ms()) failures += runBatch(device, n, k, m, p, pal, raw, o, results, arena);
             } finally {
                 held.forEach(DeviceBuffer::close);
             }
@@ -95,37 +102,47 @@ public final class FusedGemmCheck {
         return failures;
     }
 
-    private static int runBatch(Device device, long n, long k, int m, List<FusedLinear> pal, List<FusedLinear> raw, Options o, PrintWriter results, Arena shapeArena) throws IOException {
+    private static int runBatch(Device device, long n, long k, int m, PaletteTensor p, List<FusedLinear> pal, List<FusedLinear> raw, Options o, PrintWriter results, Arena shapeArena) throws IOException {
         int failures = 0;
         try (Arena arena = Arena.ofShared()) {
             ShortArray x = new ShortArray(arena.allocate(m * k * 2, 16));
             fillNormal(x.segment(), 1.0, 1000 + m);
-            ShortArray yPal = new ShortArray(arena.allocate(m * n * 2, 16)), yRaw = new ShortArray(arena.allocate(m * n * 2, 16));
+            ShortArray yPal = new ShortArray(arena.allocate(m * n * 2, 16)), yPatch = new ShortArray(arena.allocate(m * n * 2, 16)), yRaw = new ShortArray(arena.allocate(m * n * 2, 16));
             FusedLinear.Schedule chosen = pal.getFirst().schedule(m, device.multiprocessors());
             LinkedHashSet<FusedLinear.Schedule> schedules = new LinkedHashSet<>();
             schedules.add(chosen);
-            if (o.allSplits() && m <= 64) for (int s : new int[] {1, 2, 4, 8}) if (s <= k / 64) schedules.add(new FusedLinear.Schedule(s, chosen.rowsPerCta()));
+            if (o.allSplits() && m <= 64) for (int s : new int[] {1, 2, 4, 8}) if (s <= k / 64) schedules.add(new FusedLinear.Schedule(s, chosen.rowsPerCta(), chosen.kernel()));
             boolean wroteFiles = false;
             for (FusedLinear.Schedule s : schedules) {
-                Timing tp = time(device, "pal", pal, x, yPal, m, s, o.reps(), arena);
-                Timing tr = time(device, "raw", raw, x, yRaw, m, s, o.reps(), arena);
-                long unwrittenPal = count(yPal, POISON), unwrittenRaw = count(yRaw, POISON);
-                long nan = countNaN(yPal);
-                long mismatch = yPal.segment().mismatch(yRaw.segment());
-                boolean ok = unwrittenPal == 0 && unwrittenRaw == 0 && nan == 0 && mismatch < 0;
+                Timing tp = time(device, FusedKernels.compiler(), "pal", pal, x, yPal, m, s.with(FusedLinear.Kernel.BALLOT), o.reps(), arena);
+                Timing tq = time(device, FusedKernels.compiler(), "patch", pal, x, yPatch, m, s.with(FusedLinear.Kernel.PATCH), o.reps(), arena);
+                Timing tr = time(device, FusedKernels.compiler(), "raw", raw, x, yRaw, m, s, o.reps(), arena);
+                long unwritten = count(yPal, POISON) + count(yPatch, POISON) + count(yRaw, POISON);
+                long nan = countNaN(yPal) + countNaN(yPatch);
+                long mismatch = yPal.segment().mismatch(yRaw.segment()), mismatchPatch = yPatch.segment().mismatch(yRaw.segment());
+                boolean ok = unwritten == 0 && nan == 0 && mismatch < 0 && mismatchPatch < 0;
                 if (!ok) failures++;
+                StringBuilder extras = new StringBuilder();
+                if (s.equals(chosen) && m <= EXTRA_MAX_M) {
+                    for (Extra e : o.extras()) {
+                        Timing te = time(device, FusedKernels.compiler(e.ptx()), "x" + e.name().replaceAll("[^A-Za-z0-9]", ""), pal, x, yPatch, m, s.with(FusedLinear.Kernel.PATCH), o.reps(), arena);
+                        long bad = yPatch.segment().mismatch(yRaw.segment());
+                        extras.append(String.format(Locale.ROOT, ",\"%s\":%s,\"%s_bit_exact\":%b", e.name(), te.json(), e.name(), bad < 0));
+                        System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: build %-12s patch %8.4f ms [%.4f..%.4f]  %s%n", n, k, m, s.splits(), e.name(), te.median(), te.min(), te.max(), bad < 0 ? "bit-exact" : "differs (expected for timing experiments)");
+                    }
+                }
                 long flops = 2L * m * n * k;
                 long ioBytes = 2L * m * k + 2L * m * n;
-                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"splits\":%d,\"rowsPerCta\":%d,\"default\":%b,\"palette_ms\":%s,\"bf16_ms\":%s,\"palette_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b}%n",
-                        n, k, m, s.splits(), s.rowsPerCta(), s.equals(chosen), tp.json(), tr.json(), pal.getFirst().weightBytes(), raw.getFirst().weightBytes(), ioBytes, flops,
-                        unwrittenPal + unwrittenRaw, nan, mismatch < 0);
+                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"splits\":%d,\"rowsPerCta\":%d,\"default\":%b,\"palette_ms\":%s,\"patch_ms\":%s,\"bf16_ms\":%s,\"palette_weight_bytes\":%d,\"patch_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b%s}%n",
+                        n, k, m, s.splits(), s.rowsPerCta(), s.equals(chosen), tp.json(), tq.json(), tr.json(), p.byteSizeWithoutPositions(), p.byteSize(), raw.getFirst().weightBytes(), ioBytes, flops,
+                        unwritten, nan, mismatch < 0 && mismatchPatch < 0, extras);
                 results.flush();
-                System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: palette %8.4f ms [%.4f..%.4f]  bf16 %8.4f ms [%.4f..%.4f]  ratio %.3f  %s%n",
-                        n, k, m, s.splits(), tp.median(), tp.min(), tp.max(), tr.median(), tr.min(), tr.max(), tr.median() / tp.median(),
-                        ok ? "ok" : "FAILED (unwritten " + (unwrittenPal + unwrittenRaw) + ", NaN " + nan + ", first mismatch " + mismatch + ")");
-                if (!wroteFiles && yPal.segment().byteSize() <= MAX_CHECK_FILE) {
+                System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: patch %8.4f ms [%.4f..%.4f]  palette %8.4f ms [%.4f..%.4f]  bf16 %8.4f ms [%.4f..%.4f]  bf16/patch %.3f  %s%n",
+                        n, k, m, s.splits(), tq.median(), tq.min(), tq.max(), tp.median(), tp.min(), tp.max(), tr.median(), tr.min(), tr.max(), tr.median() / tq.median(),
+                        ok ? "ok" : "FAILED (unwritten " + unwritten + ", NaN " + nan + ", first mismatch palette " + mismatch + ", patch " + mismatchPatch + ")");
+                if (!wroteFiles && yPatch.segment().byteSize() <= MAX_CHECK_FILE) {
                     write(o.out().resolve("x_" + n + "x" + k + "_m" + m + ".bf16"), x.segment());
-                    write(o.out().resolve("y_" + n + "x" + k + "_m" + m + ".bf16"), yPal.segment());
+                    write(o.out().resolve("y_" + n + "x" + k + "_m" + m + ".bf16"), yPatch.segment());
                     wroteFiles = true;
                 }
             }
@@ -142,7 +159,7 @@ public final class FusedGemmCheck {
      * {@code reps} products rotating over the copies of W: the host enqueues every launch while the GPU spins,
      * so each product's CUDA events time the kernel, not the host's launch path. y is copied back.
      */
-    private static Timing time(Device device, String name, List<FusedLinear> copies, ShortArray x, ShortArray y, int m, FusedLinear.Schedule s, int reps, Arena arena) {
+    private static Timing time(Device device, java.util.function.Function<dev.weightless.jit.kernel.KernelMethod, dev.weightless.jit.ptx.PtxKernel> compiler, String name, List<FusedLinear> copies, ShortArray x, ShortArray y, int m, FusedLinear.Schedule s, int reps, Arena arena) {
         FloatArray partial = FloatArray.allocate(arena, copies.getFirst().partialSize(m, s));
         TaskGraph g = new TaskGraph(name).transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial).transferToHost(DataTransferMode.UNDER_DEMAND, y);
         for (FusedLinear c : copies) g.transferToDevice(DataTransferMode.UNDER_DEMAND, c.weightArrays());
@@ -150,7 +167,8 @@ public final class FusedGemmCheck {
         g.task("spin", KernelMethod.of(FusedKernels.class, "spin"), SPIN_CYCLES);
         grids.put(name + ".spin", new Grid(1, 32));
         for (int r = 0; r < reps; r++) copies.get(r % copies.size()).addTo(g, "gemm" + r, x, y, partial, m, s, grids);
-        try (ExecutionPlan plan = FusedLinear.Bound.plan(device, g.snapshot(), grids)) {
+        try (ExecutionPlan plan = new ExecutionPlan(device, compiler, List.of(g.snapshot()))) {
+            grids.forEach(plan::withGrid);
             y.segment().fill((byte) 0xFF);
             plan.transferToDevice(x, y);
             plan.execute();
@@ -206,6 +224,7 @@ public final class FusedGemmCheck {
         int[] ms = {1, 4, 16, 64, 256, 1024, 4096};
         int reps = 30;
         boolean allSplits = true, small = false;
+        List<Extra> extras = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -214,11 +233,21 @@ public final class FusedGemmCheck {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--default-splits-only" -> allSplits = false;
                 case "--small" -> small = true;
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: FusedGemmCheck --out DIR [--shapes NxK,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small]");
+                case "--extra-ptx" -> {
+                    for (String e : args[++i].split(",")) {
+                        String[] kv = e.split("=", 2);
+                        try {
+                            extras.add(new Extra(kv[0], Files.readString(Path.of(kv[1]))));
+                        } catch (IOException | ArrayIndexOutOfBoundsException ex) {
+                            throw new IllegalArgumentException("--extra-ptx NAME=FILE,...: cannot read " + e + ": " + ex);
+                        }
+                    }
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: FusedGemmCheck --out DIR [--shapes NxK,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...]");
             }
         }
         if (out == null) throw new IllegalArgumentException("--out DIR is required");
         for (long[] s : shapes) PaletteTensor.checkShape(s[0], s[1]);
-        return new Options(out, shapes, ms, reps, allSplits, small);
+        return new Options(out, shapes, ms, reps, allSplits, small, List.copyOf(extras));
     }
 }

@@ -40,6 +40,14 @@ public final class FusedKernels {
 
     public static void paletteGemm64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
+    public static void patchGemm8(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void patchGemm16(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void patchGemm32(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void patchGemm64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
     public static void bf16Gemm8(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     public static void bf16Gemm16(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
@@ -54,7 +62,10 @@ public final class FusedKernels {
     public static void spin(KernelContext c, long cycles) { throw nvccOnly(); }
 
     /** The nvcc PTX entry for a method of this class; anything else is refused. */
-    public static Function<KernelMethod, PtxKernel> compiler() {
+    public static Function<KernelMethod, PtxKernel> compiler() { return compiler(null); }
+
+    /** As {@link #compiler()}, the entries taken from {@code ptxText} (another build of palette_gemm.cu, for side-by-side timing), or the usual PTX when null. */
+    public static Function<KernelMethod, PtxKernel> compiler(String ptxText) {
         return method -> {
             Method m = method.method();
             if (m.getDeclaringClass() != FusedKernels.class) throw new IllegalArgumentException(method + " is not a tensorcore kernel");
@@ -64,7 +75,7 @@ public final class FusedKernels {
                 PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : types[i] == long.class ? PtxKernel.Kind.LONG : PtxKernel.Kind.ARRAY;
                 params.add(new PtxKernel.Param(m.getName() + "_param_" + i, kind, types[i]));
             }
-            return new PtxKernel(m.getName(), ptx(), params);
+            return new PtxKernel(m.getName(), ptxText != null ? ptxText : ptx(), params);
         };
     }
 

@@ -11,6 +11,7 @@ import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.tasks.DataTransferMode;
 import dev.weightless.tasks.Device;
+import dev.weightless.tasks.DeviceArray;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tasks.ImmutableTaskGraph;
@@ -18,6 +19,9 @@ import dev.weightless.tasks.TaskGraph;
 import dev.weightless.tensorcore.layout.PaletteDecoder;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
 import dev.weightless.tensorcore.layout.PaletteTensor;
+import dev.weightless.tensorcore.transcode.DevicePalette;
+import dev.weightless.tensorcore.transcode.DeviceLoader;
+import dev.weightless.tensorcore.transcode.GpuTranscoder;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,9 +32,13 @@ import java.util.Map;
 
 /**
  * {@code Y[m x n] = X[m x k] . W^T} as a task of the task-graph runtime, W [n x k] in the palette layout
- * ({@link #palette}) or as plain row-major BF16 ({@link #bf16}, the same kernel reading uncompressed
- * weights: the bit-exactness reference and the speed yardstick). {@link #upload} makes W device-resident
- * once; {@link #bind} then gives, for a batch size, a graph (and its grids) that any number of plans can run.
+ * ({@link #palette}), already on the device ({@link #resident}, the GPU transcoder's output) or as plain
+ * row-major BF16 ({@link #bf16}, the same kernel reading uncompressed weights: the bit-exactness reference
+ * and the speed yardstick). Palette-layout W is read by one of two kernels, chosen per launch by the
+ * {@link Schedule}: {@link Kernel#PATCH} (escapes patched through shared memory, variant 5) or
+ * {@link Kernel#BALLOT} (escapes ranked by ballots, variant 4); {@link #schedule(int, Device)} picks the
+ * one measured faster for the shape and batch size. {@link #upload} makes host-side W device-resident once (resident W is there
+ * already); {@link #bind} then gives, for a batch size, a graph (and its grids) that any number of plans can run.
  * X and Y are BF16; Y, X and the split-K workspace are {@code UNDER_DEMAND}: copy them with the plan's
  * {@code transferToDevice/transferToHost} when they change.
  */
@@ -39,15 +47,26 @@ public final class FusedLinear {
     static final int WARPS = 8;
     static final int ESCAPE_PADDING = 128;
 
-    /** Which kernel reads W. */
+    /** How W is held: the palette layout (either palette kernel reads it) or plain BF16 (bf16Gemm). */
     public enum Variant { PALETTE, BF16 }
 
-    /** How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second kernel. */
-    public record Schedule(int splits, int rowsPerCta) {
+    /** The kernel that decodes palette-layout W: patchGemm (variant 5) or paletteGemm (variant 4). BF16 W ignores it. */
+    public enum Kernel { PATCH, BALLOT }
+
+    /**
+     * How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second
+     * kernel; {@code rowsPerCta} rows of X per CTA; which palette kernel runs.
+     */
+    public record Schedule(int splits, int rowsPerCta, Kernel kernel) {
         public Schedule {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
+            if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
         }
+
+        public Schedule(int splits, int rowsPerCta) { this(splits, rowsPerCta, Kernel.PATCH); }
+
+        public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k); }
     }
 
     /** A graph for one batch size and the grid of each of its tasks. */
@@ -75,16 +94,30 @@ public final class FusedLinear {
         if (n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) throw new IllegalArgumentException("n and k must fit an int: " + n + " x " + k);
     }
 
-    /** W in the palette layout; its escape offsets are validated here, since the kernel trusts them. Segments must be native. */
+    /**
+     * W in the palette layout, all five parts; its escape offsets and positions are validated here, since the
+     * kernels trust them. Segments must be native.
+     */
     public static FusedLinear palette(PaletteTensor w, Arena arena) {
         PaletteDecoder.validate(w);
-        // The kernel loads each tile's escapes as one 128-byte window from the tile's first escape (rounded
-        // down to 4 bytes), so the list on the device carries 128 bytes of padding.
+        // The ballot kernel loads each tile's escapes as one 128-byte window from the tile's first escape
+        // (rounded down to 4 bytes), so the list on the device carries 128 bytes of padding.
         MemorySegment escapes = arena.allocate(w.escapes().byteSize() + ESCAPE_PADDING, 4);
         MemorySegment.copy(w.escapes(), 0, escapes, 0, w.escapes().byteSize());
-        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(),
-                List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()), new ByteArray(escapes)));
+        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(), List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()),
+                new ByteArray(escapes), new ShortArray(nonEmpty(w.escapePositions(), arena))));
     }
+
+    /**
+     * W transcoded on the device ({@link GpuTranscoder}), read by the palette kernels in place: nothing is
+     * uploaded, and {@code w} must stay open while plans use it.
+     */
+    public static FusedLinear resident(DevicePalette w) {
+        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(), List.of(w.tiles(), w.palettes(), w.escapeStarts(), w.escapes(), w.escapePositions()));
+    }
+
+    /** A device buffer is never empty: an empty part becomes a zeroed one of 16 bytes (the kernel reads none of it). */
+    private static MemorySegment nonEmpty(MemorySegment s, Arena arena) { return s.byteSize() > 0 ? s : arena.allocate(16, 16); }
 
     /** W as row-major BF16 [n x k]: n a multiple of 16, k of 64. */
     public static FusedLinear bf16(MemorySegment w, long n, long k) {
@@ -93,17 +126,52 @@ public final class FusedLinear {
         return new FusedLinear(Variant.BF16, n, k, List.of(new ShortArray(w)));
     }
 
+    /** An operator whose W lives only on the device, and the hold on W: close it when done with the operator. */
+    public record OnDevice(FusedLinear linear, DeviceLoader.Loaded weights) implements AutoCloseable {
+        @Override public void close() { weights.close(); }
+    }
+
+    /**
+     * A 2-D BF16 tensor of a Weightless file, on the GPU path: decoded on {@code device} by the GPU Huffman
+     * decoder where it takes the tensor, and transcoded there by {@link GpuTranscoder} (one palette per
+     * tensor); the BF16 never returns to the host ({@link DeviceLoader} says what falls back to a CPU decode,
+     * and when the CRC32C is checked: {@code verify}).
+     */
+    public static OnDevice fromWeightless(CompressedFile file, TensorRecord tensor, Device device, boolean verify) {
+        return fromWeightless(file, tensor, new DeviceLoader(device), verify);
+    }
+
+    /** As {@link #fromWeightless(CompressedFile, TensorRecord, Device, boolean)} through {@code loader} (tests: a fake device's compiler). */
+    public static OnDevice fromWeightless(CompressedFile file, TensorRecord tensor, DeviceLoader loader, boolean verify) {
+        checkLinear(file, tensor);
+        DeviceLoader.Loaded loaded = loader.load(file, tensor, verify);
+        return new OnDevice(resident(loaded.palette()), loaded);
+    }
+
     /**
      * A 2-D BF16 tensor of a Weightless file, decoded and transcoded to the palette layout on the CPU
-     * (a GPU transcoder is still to come): its CRC32C is checked by the decode.
+     * (per-tile palettes), for either palette kernel: its CRC32C is checked by the decode. This is the path
+     * without a device; with one, {@link #fromWeightless(CompressedFile, TensorRecord, Device, boolean)}
+     * does both steps on the GPU.
      */
     public static FusedLinear fromWeightless(CompressedFile file, TensorRecord tensor, Arena arena) {
-        long[] shape = tensor.shape();
-        if (shape.length != 2) throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " has shape " + java.util.Arrays.toString(shape) + ", a linear layer needs 2 dimensions");
-        if (tensor.dtype() != dev.weightless.io.safetensors.Dtype.BF16) throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " is " + tensor.dtype() + ", not BF16");
+        long[] shape = checkLinear(file, tensor);
         MemorySegment bf16 = arena.allocate(tensor.byteSize(), 2);
         file.decode(tensor, bf16, CodecOptions.defaults());
         return palette(PaletteEncoder.encode(bf16, shape[0], shape[1], PaletteEncoder.Scope.TILE, arena), arena);
+    }
+
+    /** The shape of {@code tensor} if it can be W: two dimensions, BF16, n a multiple of 16, k of 64. */
+    public static long[] checkLinear(CompressedFile file, TensorRecord tensor) {
+        long[] shape = tensor.shape();
+        if (shape.length != 2) throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " has shape " + java.util.Arrays.toString(shape) + ", a linear layer needs 2 dimensions");
+        if (tensor.dtype() != dev.weightless.io.safetensors.Dtype.BF16) throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " is " + tensor.dtype() + ", not BF16");
+        try {
+            PaletteTensor.checkShape(shape[0], shape[1]);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + ": " + e.getMessage(), e);
+        }
+        return shape;
     }
 
     public Variant variant() { return variant; }
@@ -112,10 +180,11 @@ public final class FusedLinear {
 
     public long k() { return k; }
 
-    /** Bytes of W the kernel reads once per M chunk: the layout's size, or 2 n k. */
+    /** Bytes of W held on the device: the layout's five parts with the escape list's padding, or 2 n k. */
     public long weightBytes() {
         long total = 0;
         for (Object w : weights) total += switch (w) {
+            case DeviceArray d -> d.bytes();
             case ByteArray b -> b.size();
             case IntArray i -> i.size() * 4;
             case ShortArray s -> s.size() * 2;
@@ -124,11 +193,11 @@ public final class FusedLinear {
         return total;
     }
 
-    /** Copies W to the device once; the returned buffers keep it there (close them to free it). */
+    /** Copies W to the device once; the returned buffers keep it there (close them to free it). Resident W: nothing to copy, an empty list. */
     public List<DeviceBuffer> upload(Device device) {
         List<DeviceBuffer> held = new ArrayList<>();
         try {
-            for (Object w : weights) {
+            for (Object w : hostWeights()) {
                 DeviceBuffer b = device.buffer(w);
                 held.add(b);
                 b.copyFromHost();
@@ -147,18 +216,22 @@ public final class FusedLinear {
     public Schedule schedule(int m, Device device) {
         Schedule rule = schedule(m, device.multiprocessors());
         if (!device.name().contains("H200")) return rule;
-        return H200_TABLE.splits(n, k, m).filter(s -> s <= k / 64).map(s -> new Schedule(s, rule.rowsPerCta())).orElse(rule);
+        return H200_TABLE.choice(n, k, m).filter(c -> c.splits() <= k / 64).map(c -> new Schedule(c.splits(), rule.rowsPerCta(), c.kernel())).orElse(rule);
     }
 
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
 
-    /** The default cut: one split when the strips alone give every multiprocessor a CTA, else enough splits to give two. */
+    /**
+     * The default cut: one split when the strips alone give every multiprocessor a CTA, else enough splits to
+     * give two; the patching kernel for M chunks of 8, the ballot kernel above (on the H200 the patching
+     * kernel spills at 16 rows and up under the 3-CTA register cap: NOTES.md).
+     */
     public Schedule schedule(int m, int multiprocessors) {
         int rows = m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : 64;
         long ctas = (n / 16) * Math.ceilDiv(m, rows);
         long kTiles = k / 64;
         int splits = ctas >= multiprocessors ? 1 : (int) Math.min(Math.max(1, kTiles / WARPS), Math.ceilDiv(2L * multiprocessors, ctas));
-        return new Schedule(splits, rows);
+        return new Schedule(splits, rows, rows == 8 ? Kernel.PATCH : Kernel.BALLOT);
     }
 
     /** FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty). */
@@ -166,8 +239,13 @@ public final class FusedLinear {
         return s.splits() == 1 ? 1 : Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n);
     }
 
-    /** The arrays holding W, for a graph's {@code transferToDevice(UNDER_DEMAND, ...)} (they are uploaded by {@link #upload}). */
-    public Object[] weightArrays() { return weights.toArray(); }
+    /** The host arrays holding W, for a graph's {@code transferToDevice(UNDER_DEMAND, ...)} (they are uploaded by {@link #upload}); none for resident W. */
+    public Object[] weightArrays() { return hostWeights().toArray(); }
+
+    /** Whether W lives only on the device ({@link #resident}). */
+    public boolean isResident() { return weights.getFirst() instanceof DeviceArray; }
+
+    private List<Object> hostWeights() { return weights.stream().filter(w -> !(w instanceof DeviceArray)).toList(); }
 
     /**
      * Adds to {@code g} the task {@code task} computing {@code y} (m x n BF16) from {@code x} (m x k BF16), and
@@ -182,8 +260,9 @@ public final class FusedLinear {
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
         long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-        String kernel = (variant == Variant.PALETTE ? "paletteGemm" : "bf16Gemm") + s.rowsPerCta();
-        List<Object> args = new ArrayList<>(weights);
+        String kernel = (variant == Variant.BF16 ? "bf16Gemm" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm") + s.rowsPerCta();
+        // The ballot kernel reads four parts (no escape positions), the patching kernel all five.
+        List<Object> args = new ArrayList<>(variant == Variant.PALETTE && s.kernel() == Kernel.BALLOT ? weights.subList(0, 4) : weights);
         args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
         g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());
         grids.put(g.name() + "." + task, new Grid(ctas, WARPS * 32));
@@ -196,9 +275,9 @@ public final class FusedLinear {
     /** A graph {@code name} of this one product, with its workspace; x, y and the workspace are {@code UNDER_DEMAND}. */
     public Bound bind(String name, ShortArray x, ShortArray y, int m, Schedule s, Arena arena) {
         FloatArray partial = FloatArray.allocate(arena, partialSize(m, s));
-        TaskGraph g = new TaskGraph(name)
-                .transferToDevice(DataTransferMode.UNDER_DEMAND, weights.toArray())
-                .transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial)
+        TaskGraph g = new TaskGraph(name);
+        if (!isResident()) g.transferToDevice(DataTransferMode.UNDER_DEMAND, weightArrays());
+        g.transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y);
         Map<String, Grid> grids = new LinkedHashMap<>();
         addTo(g, "gemm", x, y, partial, m, s, grids);

@@ -21,30 +21,44 @@ import java.util.List;
  * {@code FusedLinearGpuTest} and by {@code FusedGemmCheck --small} on GPU hosts.
  */
 public final class SmallProductCheck {
-    /** The cases both callers run: (n, k, m, splits). */
-    public static final int[][] CASES = {{48, 192, 1, 1}, {48, 192, 5, 1}, {64, 512, 3, 2}, {64, 512, 70, 1}, {32, 1024, 17, 4}, {128, 256, 130, 2}};
+    /**
+     * The cases both callers run: (n, k, m, splits, wide). wide = 1: magnitudes spread over 2^-24..1, so most
+     * tiles hold over 64 escapes (the patching kernel's loop past its two prefetched escapes per lane).
+     */
+    public static final int[][] CASES = {{48, 192, 1, 1, 0}, {48, 192, 5, 1, 0}, {64, 512, 3, 2, 0}, {64, 512, 70, 1, 0}, {32, 1024, 17, 4, 0}, {128, 256, 130, 2, 0},
+            {32, 256, 1, 1, 1}, {64, 512, 20, 2, 1}};
 
     private SmallProductCheck() {}
 
     /** What went wrong with the case, or an empty list. */
-    public static List<String> run(Device device, int n, int k, int m, int splits, long seed) {
+    public static List<String> run(Device device, int[] c, long seed) { return run(device, c[0], c[1], c[2], c[3], c[4] != 0, seed); }
+
+    public static List<String> run(Device device, int n, int k, int m, int splits, boolean wide, long seed) {
         List<String> problems = new ArrayList<>();
-        String name = n + "x" + k + " m=" + m + " splits=" + splits;
+        String name = n + "x" + k + " m=" + m + " splits=" + splits + (wide ? " wide" : "");
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate((long) n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, seed);
+            if (wide) {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+                for (long i = 0; i < (long) n * k; i++) {
+                    int bits = Float.floatToRawIntBits((float) (random.nextGaussian() * Math.scalb(1.0, -random.nextInt(25))));
+                    w.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
+                }
+            }
             PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear palette = FusedLinear.palette(p, arena), bf16 = FusedLinear.bf16(w, n, k);
             FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.schedule(m, device.multiprocessors()).rowsPerCta());
-            ShortArray[] ys = new ShortArray[2];
-            FusedLinear[] ops = {palette, bf16};
-            for (int v = 0; v < 2; v++) {
+            ShortArray[] ys = new ShortArray[3];
+            FusedLinear[] ops = {palette, bf16, palette};
+            FusedLinear.Schedule[] schedules = {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)};
+            for (int v = 0; v < ops.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
                 ys[v].segment().fill((byte) 0xFF);
                 List<DeviceBuffer> held = ops[v].upload(device);
-                try (ExecutionPlan plan = ops[v].bind("small" + v, x, ys[v], m, schedule, arena).plan(device)) {
+                try (ExecutionPlan plan = ops[v].bind("small" + v, x, ys[v], m, schedules[v], arena).plan(device)) {
                     plan.transferToDevice(x, ys[v]);
                     plan.execute();
                     plan.transferToHost(ys[v]);
@@ -71,8 +85,13 @@ public final class SmallProductCheck {
             if (nan > 0) problems.add(name + ": " + nan + " NaN in Y");
             long mismatch = ys[0].segment().mismatch(ys[1].segment());
             if (mismatch >= 0) problems.add(name + ": palette and BF16 kernels differ first at byte " + mismatch);
+            long mismatchPatch = ys[2].segment().mismatch(ys[1].segment());
+            if (mismatchPatch >= 0) problems.add(name + ": patching and BF16 kernels differ first at byte " + mismatchPatch);
+            long unwrittenPatch = 0;
+            for (long i = 0; i < ys[2].size(); i++) if (ys[2].get(i) == (short) 0xFFFF) unwrittenPatch++;
+            if (unwrittenPatch > 0) problems.add(name + ": " + unwrittenPatch + " elements of Y not written by the patching kernel");
             if (!(error < 1e-2)) problems.add(name + ": relative Frobenius error " + error + " against float64");
-            System.out.printf("small product %-28s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED");
+            System.out.printf("small product %-33s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED");
         }
         return problems;
     }

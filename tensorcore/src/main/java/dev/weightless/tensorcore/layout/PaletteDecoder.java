@@ -10,7 +10,8 @@ import static dev.weightless.tensorcore.layout.PaletteLayout.*;
 /**
  * The CPU reference decoder of the palette layout, and its validator: the escape offsets must start at 0,
  * never decrease, end at the escape list's length and match each tile's count of escape codes; a palette
- * must keep entry 7 zero. Anything else is a {@link MalformedInputException} naming the part and byte offset.
+ * must keep entry 7 zero; each escape's position must be that of its weight (the decoder checks it; the
+ * validator checks the bound the patching kernel relies on). Anything else is a {@link MalformedInputException} naming the part and byte offset.
  */
 public final class PaletteDecoder {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
@@ -28,6 +29,10 @@ public final class PaletteDecoder {
         }
         long last = p.escapeStarts().getAtIndex(INT, tiles) & 0xFFFFFFFFL;
         MalformedInputException.verify(last == p.escapes().byteSize(), tiles * 4, "escapeStarts ends at " + last + " but the escape list has " + p.escapes().byteSize() + " bytes");
+        for (long i = 0; i < p.escapeCount(); i++) {
+            int at = p.escapePositions().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xFFFF;
+            MalformedInputException.verify(at < TILE_WEIGHTS, i * 2, "escapePositions: escape " + i + " at position " + at + ", past the tile's " + TILE_WEIGHTS + " weights");
+        }
     }
 
     /** Restores the row-major BF16 matrix into {@code out} ({@code rows * cols * 2} bytes). */
@@ -58,6 +63,8 @@ public final class PaletteDecoder {
                 int exponent;
                 if (code == ESCAPE_CODE) {
                     if (escape >= end) throw new MalformedInputException(t * TILE_BYTES + codeWordOffset(lane, 0), "tiles: tile " + t + " has more escape codes than its " + (end - (p.escapeStarts().getAtIndex(INT, t) & 0xFFFFFFFFL)) + " listed escapes");
+                    int at = p.escapePositions().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, escape) & 0xFFFF;
+                    if (at != escapePosition(lane, j)) throw new MalformedInputException(escape * 2, "escapePositions: escape " + escape + " (tile " + t + ") says position " + at + ", its weight is at " + escapePosition(lane, j));
                     exponent = p.escapes().get(ValueLayout.JAVA_BYTE, escape++) & 0xFF;
                 } else {
                     exponent = palette[code];

@@ -55,11 +55,12 @@ public final class PaletteEncoder {
             starts.setAtIndex(INT, t + 1, (int) total);
         }
         MemorySegment escapes = arena.allocate(Math.max(total, 0), 1);
-        Parallelism.range(tileCount, parallel).forEach(t -> writeTile(bf16, cols, t, tilesPerStrip, tiles, palettes, starts, escapes));
-        return new PaletteTensor(rows, cols, tiles, palettes, starts, escapes);
+        MemorySegment positions = arena.allocate(Math.multiplyExact(total, 2L), 2);
+        Parallelism.range(tileCount, parallel).forEach(t -> writeTile(bf16, cols, t, tilesPerStrip, tiles, palettes, starts, escapes, positions));
+        return new PaletteTensor(rows, cols, tiles, palettes, starts, escapes, positions);
     }
 
-    private static void writeTile(MemorySegment bf16, long cols, long t, long tilesPerStrip, MemorySegment tiles, MemorySegment palettes, MemorySegment starts, MemorySegment escapes) {
+    private static void writeTile(MemorySegment bf16, long cols, long t, long tilesPerStrip, MemorySegment tiles, MemorySegment palettes, MemorySegment starts, MemorySegment escapes, MemorySegment positions) {
         byte[] palette = new byte[PALETTE_SIZE];
         MemorySegment.copy(palettes, ValueLayout.JAVA_BYTE, t * PALETTE_SIZE, palette, 0, PALETTE_SIZE);
         int[] codeOf = codeMap(palette);
@@ -75,7 +76,10 @@ public final class PaletteEncoder {
                 int v = values[j];
                 int exponent = (v >>> 7) & 0xFF;
                 int code = codeOf[exponent];
-                if (code == ESCAPE_CODE) escapes.set(ValueLayout.JAVA_BYTE, escape++, (byte) exponent);
+                if (code == ESCAPE_CODE) {
+                    positions.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, escape, (short) escapePosition(lane, j));
+                    escapes.set(ValueLayout.JAVA_BYTE, escape++, (byte) exponent);
+                }
                 for (int b = 0; b < 3; b++) {
                     int bit = codeBit(j, b);
                     words[bit >>> 5] |= ((code >>> b) & 1) << (bit & 31);

@@ -48,6 +48,12 @@ public final class PaletteLayout {
     public static int planeOffset(int lane, int j) { return CODE_BYTES + 16 * (LANES * (j >>> 4) + lane) + (j & 15); }
 
     /**
+     * Position of lane {@code lane}'s weight {@code j} in the escape-position list: its index in the tile's
+     * sign|mantissa plane, which is also where the patching kernel keeps its exponent in shared memory.
+     */
+    public static int escapePosition(int lane, int j) { return planeOffset(lane, j) - CODE_BYTES; }
+
+    /**
      * The stored sign|mantissa byte of weight {@code j}: its 7 mantissa bits shifted up by one, and in bit 0
      * the sign of its pair partner {@code j ^ 1}, so that one 32-bit rotate rebuilds both BF16 values.
      */

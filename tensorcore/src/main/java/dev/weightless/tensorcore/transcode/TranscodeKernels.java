@@ -11,7 +11,8 @@ import dev.weightless.jit.kernel.ShortArray;
  * codes and sign|mantissa bytes of its own 32 weights. Every tile gets the same palette (the tensor's 7 most
  * frequent exponents), so the result equals {@code PaletteEncoder} with {@code Scope.TENSOR} byte for byte.
  * Three passes: {@link #codeTiles} (tiles, palettes, escape count of tile t into {@code escapeStarts[t + 1]}),
- * {@link #scanStarts} (turns the counts into offsets, in one block), {@link #writeEscapes}.
+ * {@link #scanStarts} (turns the counts into offsets, in one block), {@link #writeEscapes} (exponents and
+ * positions). {@link GpuTranscoder} runs them on a device.
  */
 public final class TranscodeKernels {
     public static final int WARPS = 8;
@@ -99,8 +100,8 @@ public final class TranscodeKernels {
         if (ctx.localIdx == 0) escapeStarts.set(0, 0);
     }
 
-    /** The escaped exponents, in tile, lane, weight order. Grid as {@link #codeTiles}. */
-    public static void writeEscapes(KernelContext ctx, ShortArray w, ByteArray palette, IntArray escapeStarts, ByteArray escapes, int n, int k) {
+    /** The escaped exponents and their positions in the tile (plane index), in tile, lane, weight order. Grid as {@link #codeTiles}. */
+    public static void writeEscapes(KernelContext ctx, ShortArray w, ByteArray palette, IntArray escapeStarts, ByteArray escapes, ShortArray positions, int n, int k) {
         long tilesPerStrip = k / 64;
         long tileCount = (n / 16) * tilesPerStrip;
         long tile = (long) ctx.groupIdx * WARPS + (ctx.localIdx >>> 5);
@@ -117,7 +118,10 @@ public final class TranscodeKernels {
         long next = escapeStarts.get(tile) + (inclusive - count);
         for (int j = 0; j < 32; j++) {
             int exponent = (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF;
-            if (code(palette, exponent) == 7) escapes.set(next++, (byte) exponent);
+            if (code(palette, exponent) == 7) {
+                positions.set(next, (short) (16 * (32 * (j >>> 4) + lane) + (j & 15)));
+                escapes.set(next++, (byte) exponent);
+            }
         }
     }
 }

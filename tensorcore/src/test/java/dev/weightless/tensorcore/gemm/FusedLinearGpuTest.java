@@ -23,7 +23,7 @@ class FusedLinearGpuTest {
         Assumptions.assumeTrue(absent.isEmpty(), () -> "no CUDA device: " + absent.orElse(""));
         List<String> problems = new ArrayList<>();
         try (Device device = Device.open()) {
-            for (int[] c : SmallProductCheck.CASES) problems.addAll(SmallProductCheck.run(device, c[0], c[1], c[2], c[3], 77));
+            for (int[] c : SmallProductCheck.CASES) problems.addAll(SmallProductCheck.run(device, c, 77));
         }
         assertEquals(List.of(), problems);
     }

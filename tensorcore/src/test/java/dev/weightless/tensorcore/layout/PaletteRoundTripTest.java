@@ -100,11 +100,109 @@ class PaletteRoundTripTest {
     }
 
     @Test
+    void skewedWeightsWithCrowdedTilesRoundTripAndPatch() {
+        // Mostly a narrow normal, but every third tile (of 8 along K) also holds a band of wide values:
+        // tiles with 0, about 20 and well over 64 escapes (the patching kernel's slow path), signs mixed.
+        try (Arena arena = Arena.ofShared()) {
+            int n = 32, k = 512;
+            MemorySegment w = arena.allocate((long) n * k * 2, 2);
+            SplittableRandom random = new SplittableRandom(11);
+            int[] escapes = new int[(n / 16) * (k / 64)];
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < k; c++) {
+                    double std = (c / 64) % 3 == 0 ? 1e-3 * Math.pow(10, random.nextInt(6)) : (c / 64) % 3 == 1 ? 0.02 : 0.0;
+                    float v = std == 0 ? 0.001f * (1 + (c & 3)) : (float) (random.nextGaussian() * std);
+                    int bits = Float.floatToRawIntBits(v);
+                    w.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, (long) r * k + c, (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
+                }
+            }
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
+            int most = 0, fewest = Integer.MAX_VALUE;
+            for (int t = 0; t < escapes.length; t++) {
+                int count = p.escapeStarts().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, t + 1) - p.escapeStarts().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, t);
+                most = Math.max(most, count);
+                fewest = Math.min(fewest, count);
+            }
+            assertTrue(most > 64 && fewest == 0, "the case needs tiles with no escapes and with over 64: " + fewest + ".." + most);
+            assertRoundTrip(w, p, arena);
+            assertPatchedEqualsOriginal(w, p, arena);
+        }
+    }
+
+    @Test
+    void patchingByPositionRestoresRealAndRandomWeights() throws IOException {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(48L * 192 * 2, 2);
+            SplittableRandom random = new SplittableRandom(8);
+            for (long i = 0; i < 48 * 192; i++) w.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) random.nextInt());
+            assertPatchedEqualsOriginal(w, PaletteEncoder.encode(w, 48, 192, PaletteEncoder.Scope.TILE, arena), arena);
+        }
+        Path file = BundledModel.bf16(Path.of(System.getProperty("basedir", "."), "target", "real-model"));
+        try (SafetensorsFile f = SafetensorsFile.open(file); Arena arena = Arena.ofShared()) {
+            TensorInfo t = f.tensors().stream().filter(i -> i.dtype() == Dtype.BF16 && i.shape().length == 2 && i.shape()[0] == 1536).findFirst().orElseThrow();
+            assertPatchedEqualsOriginal(f.data(t), PaletteEncoder.encode(f.data(t), t.shape()[0], t.shape()[1], PaletteEncoder.Scope.TILE, arena), arena);
+        }
+    }
+
+    @Test
+    void corruptEscapePositionsAreRejected() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(32L * 128 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 6);
+            PaletteTensor p = PaletteEncoder.encode(w, 32, 128, PaletteEncoder.Scope.TILE, arena);
+            MemorySegment out = arena.allocate(w.byteSize(), 2);
+            assertTrue(p.escapeCount() > 2);
+            short first = p.escapePositions().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, 1);
+            p.escapePositions().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, 1, (short) 1024);
+            MalformedInputException e = assertThrows(MalformedInputException.class, () -> PaletteDecoder.validate(p));
+            assertTrue(e.getMessage().contains("escapePositions: escape 1 at position 1024") && e.offset() == 2, e.getMessage());
+            p.escapePositions().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, 1, (short) ((first + 1) & 1023));
+            e = assertThrows(MalformedInputException.class, () -> PaletteDecoder.decode(p, out));
+            assertTrue(e.getMessage().contains("escapePositions: escape 1"), e.getMessage());
+        }
+    }
+
+    @Test
     void shapesOutsideTheTileGridAreRefused() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate(24L * 64 * 2, 2);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PaletteEncoder.encode(w, 24, 64, PaletteEncoder.Scope.TILE, arena));
             assertTrue(e.getMessage().contains("multiple of 16"), e.getMessage());
+        }
+    }
+
+    /**
+     * The patching kernel's decode, on the CPU: every weight takes its palette entry (code 7 reads entry 7,
+     * 0), then each escape's exponent is written at its position, in plane order as the kernel's shared
+     * memory holds it; the exponents, joined with the plane, must give W back.
+     */
+    private static void assertPatchedEqualsOriginal(MemorySegment w, PaletteTensor p, Arena arena) {
+        PaletteDecoder.validate(p);
+        long tilesPerStrip = p.cols() / PaletteLayout.TILE_COLS;
+        for (long t = 0; t < p.tileCount(); t++) {
+            MemorySegment tile = p.tiles().asSlice(t * PaletteLayout.TILE_BYTES, PaletteLayout.TILE_BYTES);
+            int[] exponents = new int[PaletteLayout.TILE_WEIGHTS];
+            for (int lane = 0; lane < 32; lane++) {
+                for (int j = 0; j < 32; j++) {
+                    int code = 0;
+                    for (int b = 0; b < 3; b++) {
+                        int bit = PaletteLayout.codeBit(j, b);
+                        code |= ((tile.get(ValueLayout.JAVA_INT_UNALIGNED, PaletteLayout.codeWordOffset(lane, bit >>> 5)) >>> (bit & 31)) & 1) << b;
+                    }
+                    exponents[PaletteLayout.escapePosition(lane, j)] = p.palettes().get(ValueLayout.JAVA_BYTE, t * 8 + code) & 0xFF;
+                }
+            }
+            int from = p.escapeStarts().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, t), to = p.escapeStarts().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, t + 1);
+            for (int i = from; i < to; i++) exponents[p.escapePositions().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xFFFF] = p.escapes().get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+            for (int lane = 0; lane < 32; lane++) {
+                for (int j = 0; j < 32; j++) {
+                    int plane = tile.get(ValueLayout.JAVA_BYTE, PaletteLayout.planeOffset(lane, j)) & 0xFF, partner = tile.get(ValueLayout.JAVA_BYTE, PaletteLayout.planeOffset(lane, j ^ 1)) & 0xFF;
+                    int value = (partner & 1) << 15 | exponents[PaletteLayout.escapePosition(lane, j)] << 7 | plane >>> 1;
+                    long index = ((t / tilesPerStrip) * 16 + PaletteLayout.row(lane, j)) * p.cols() + (t % tilesPerStrip) * 64 + PaletteLayout.col(lane, j);
+                    int expected = w.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index) & 0xFFFF;
+                    if (expected != value) fail("tile " + t + " lane " + lane + " weight " + j + ": " + Integer.toHexString(value) + ", expected " + Integer.toHexString(expected));
+                }
+            }
         }
     }
 

@@ -60,12 +60,14 @@ class TranscodeKernelsTest {
         JvmExecutor.run(KernelMethod.of(TranscodeKernels.class, "codeTiles"), grid, weights, palette, tileBytes, palettes, starts, n, k);
         JvmExecutor.run(KernelMethod.of(TranscodeKernels.class, "scanStarts"), new Grid(1, TranscodeKernels.SCAN_SIZE), starts);
         ByteArray escapes = ByteArray.allocate(arena, Math.max(1, starts.get(tiles)));
-        JvmExecutor.run(KernelMethod.of(TranscodeKernels.class, "writeEscapes"), grid, weights, palette, starts, escapes, n, k);
+        ShortArray positions = ShortArray.allocate(arena, Math.max(1, starts.get(tiles)));
+        JvmExecutor.run(KernelMethod.of(TranscodeKernels.class, "writeEscapes"), grid, weights, palette, starts, escapes, positions, n, k);
         assertEquals(-1, tileBytes.segment().mismatch(cpu.tiles()), "tiles");
         assertEquals(-1, palettes.segment().mismatch(cpu.palettes()), "palettes");
         assertEquals(-1, starts.segment().mismatch(cpu.escapeStarts()), "escape starts");
         assertEquals(cpu.escapeCount(), starts.get(tiles));
         assertEquals(-1, escapes.segment().asSlice(0, cpu.escapeCount()).mismatch(cpu.escapes()), "escapes");
+        assertEquals(-1, positions.segment().asSlice(0, 2 * cpu.escapeCount()).mismatch(cpu.escapePositions()), "escape positions");
         assertTrue(cpu.escapeCount() > 0, "the case must exercise escapes");
     }
 
