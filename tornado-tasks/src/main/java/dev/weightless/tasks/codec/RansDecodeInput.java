@@ -1,0 +1,122 @@
+package dev.weightless.tasks.codec;
+
+import dev.weightless.codec.MalformedInputException;
+import dev.weightless.codec.coder.CodedTensor;
+import dev.weightless.codec.rans.RansCoder;
+import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.LongArray;
+import dev.weightless.jit.kernel.ShortArray;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A {@code rans} or {@code rans-ctx} tensor as the arguments of {@link RansDecodeKernels#decode}: the coder's
+ * {@link RansCoder#open} validates it, the frequency table becomes the kernel's two tables (slot → symbol,
+ * symbol → frequency and start), the index becomes each chunk's first word, and the stream and raw parts
+ * are used in place.
+ */
+public final class RansDecodeInput implements CoderDecodeInput {
+    private final CodedTensor coded;
+    private final RansCoder.Layout layout;
+    private final String kernel;
+    private final ShortArray stream;
+    private final LongArray chunkStarts;
+    private final ShortArray slots;
+    private final IntArray symbols;
+    private final ByteArray raw;
+    private final ShortArray out;
+    private final IntArray status;
+
+    private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, String kernel, Arena arena) {
+        String why = whyNot(layout);
+        if (why != null) throw new IllegalArgumentException(why);
+        this.coded = coded;
+        this.layout = layout;
+        this.kernel = kernel;
+        this.stream = new ShortArray(coded.part(2));
+        this.chunkStarts = LongArray.allocate(arena, layout.chunkStarts().length);
+        for (int c = 0; c < layout.chunkStarts().length; c++) chunkStarts.set(c, layout.chunkStarts()[c]);
+        int[] freq = layout.freq(), cum = layout.cum();
+        this.slots = ShortArray.allocate(arena, 1L << layout.scaleBits());
+        this.symbols = IntArray.allocate(arena, freq.length);
+        for (int s = 0; s < freq.length; s++) {
+            symbols.set(s, freq[s] | cum[s] << 15);
+            for (int i = 0; i < freq[s]; i++) slots.set(cum[s] + i, (short) s);
+        }
+        MemorySegment rawPart = coded.part(3);
+        if (rawPart.byteSize() > 0) {
+            this.raw = new ByteArray(rawPart);
+        } else { // a device buffer of no bytes is not an array the kernel can take; nothing reads this byte
+            this.raw = ByteArray.allocate(arena, 1);
+        }
+        this.out = ShortArray.allocate(arena, layout.elements());
+        this.status = IntArray.allocate(arena, layout.chunks());
+    }
+
+    /** Validates {@code coded} (a MalformedInputException when it is not a valid tensor of {@code coder}) and lays it out. */
+    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena) { return new RansDecodeInput(coded, coder.open(coded), "decode", arena); }
+
+    /** As {@link #of}, run by another kernel of {@link RansDecodeKernels} with the same parameters (a variant to time). */
+    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena, String kernel) { return new RansDecodeInput(coded, coder.open(coded), kernel, arena); }
+
+    /** Why the kernel cannot decode a tensor of this (validated) layout, or null when it can. */
+    public static String whyNot(RansCoder.Layout layout) {
+        if (layout.elements() == 0) return "an empty tensor has nothing to decode";
+        if (layout.scaleBits() > RansDecodeKernels.MAX_SCALE_BITS) {
+            return "a frequency scale of " + layout.scaleBits() + " bits does not fit the GPU decoder's " + RansDecodeKernels.MAX_SCALE_BITS + "-bit slot table";
+        }
+        return null;
+    }
+
+    @Override
+    public CodedTensor coded() { return coded; }
+
+    @Override
+    public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, kernel); }
+
+    @Override
+    public Object[] arguments() {
+        return new Object[] {stream, chunkStarts, slots, symbols, raw, out, status, layout.elements(), layout.chunkSymbols(), layout.lanes(),
+                layout.mantissaBits(), layout.scaleBits()};
+    }
+
+    @Override
+    public List<Object> inputs() { return List.of(stream, chunkStarts, slots, symbols, raw, status); }
+
+    @Override
+    public ShortArray out() { return out; }
+
+    @Override
+    public IntArray status() { return status; }
+
+    @Override
+    public Grid grid(int multiprocessors, int blocksPerSm) {
+        long blocks = Math.ceilDiv(layout.chunks(), RansDecodeKernels.WARPS);
+        if (multiprocessors > 0 && blocksPerSm > 0) blocks = Math.min(blocks, (long) multiprocessors * blocksPerSm);
+        return new Grid(blocks, RansDecodeKernels.LOCAL_SIZE);
+    }
+
+    @Override
+    public MemorySegment decoded() { return out.segment(); }
+
+    @Override
+    public int expectedCrc32c() { return layout.crc32c(); }
+
+    @Override
+    public void checkStatus() {
+        for (long c = 0; c < layout.chunks(); c++) {
+            int s = status.get(c);
+            if (s == 0) continue;
+            long at = 2 * layout.chunkStarts()[(int) c];
+            if ((s & RansDecodeKernels.WRONG_WORD_COUNT) != 0) {
+                throw new MalformedInputException(at, "stream part: chunk " + c + " did not use exactly its " + (layout.chunkStarts()[(int) c + 1] - layout.chunkStarts()[(int) c]) + " words (GPU decoder)");
+            }
+            throw new MalformedInputException(at, "stream part: chunk " + c + " ends in a state that is not a valid initial state (GPU decoder)");
+        }
+    }
+}
