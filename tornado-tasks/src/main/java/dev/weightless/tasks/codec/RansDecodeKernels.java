@@ -24,6 +24,8 @@ public final class RansDecodeKernels {
     public static final int MAX_SCALE_BITS = 14;
     /** Largest alphabet: 256 exponents times 2^3 mantissa contexts (8 KiB of shared ints). */
     public static final int MAX_ALPHABET = 256 << 3;
+    /** Rows of raw fields each lane holds loaded ahead of their use (f0..f3 in the kernels). */
+    static final int AHEAD = 4;
     /** States are renormalised to [2^16, 2^32). */
     static final int STATE_LOW = 1 << 16;
     /** Status bits per chunk: the stream words used differ from the index's count; a final state is not a valid initial state. */
@@ -70,6 +72,17 @@ public final class RansDecodeKernels {
             int x = 0;
             if (active) x = (stream.get(Math.min(p + 2 * lane, lastWord)) & 0xFFFF) | (stream.get(Math.min(p + 2 * lane + 1, lastWord)) & 0xFFFF) << 16;
             p += 2L * lanes;
+            // This lane's raw fields of the next AHEAD rows, and the bit of the field after them.
+            long bitStep = (long) lanes * w;
+            long aheadBit = (fieldBase + lane) * w;
+            int f0 = active && lane < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+            aheadBit += bitStep;
+            int f1 = active && lane + lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+            aheadBit += bitStep;
+            int f2 = active && lane + 2 * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+            aheadBit += bitStep;
+            int f3 = active && lane + 3 * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+            aheadBit += bitStep;
             // The next 96 words, 32 per register across the warp: lane i holds word base + i of each window.
             // A refill takes its word by shuffle; the third window is loaded about 32 words before it is needed.
             long base = p;
@@ -79,9 +92,14 @@ public final class RansDecodeKernels {
             for (int row = 0; row < m; row += lanes) {
                 int j = row + lane;
                 boolean mine = active && j < m;
-                // The raw field first: its load is independent of the state chain and overlaps it.
-                int field = 0;
-                if (mine && j < kept) field = rawField(raw, (fieldBase + j) * w, lastRaw, w);
+                // Raw fields are loaded AHEAD rows early (f0..f3): a load used in its own row put its whole
+                // latency into the state chain (5.6 ms for 1 GiB, NOTES.md).
+                int field = f0;
+                f0 = f1;
+                f1 = f2;
+                f2 = f3;
+                f3 = active && j + AHEAD * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+                aheadBit += bitStep;
                 int v = 0;
                 if (mine) {
                     int slot = x & slotMask;
@@ -144,11 +162,26 @@ public final class RansDecodeKernels {
             int x = 0;
             if (active) x = (stream.get(Math.min(p + 2 * lane, lastWord)) & 0xFFFF) | (stream.get(Math.min(p + 2 * lane + 1, lastWord)) & 0xFFFF) << 16;
             p += 2L * lanes;
+            // This lane's raw fields of the next AHEAD rows, and the bit of the field after them.
+            long bitStep = (long) lanes * w;
+            long aheadBit = (fieldBase + lane) * w;
+            int f0 = active && lane < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+            aheadBit += bitStep;
+            int f1 = active && lane + lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+            aheadBit += bitStep;
+            int f2 = active && lane + 2 * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+            aheadBit += bitStep;
+            int f3 = active && lane + 3 * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+            aheadBit += bitStep;
             for (int row = 0; row < m; row += lanes) {
                 int j = row + lane;
                 boolean mine = active && j < m;
-                int field = 0;
-                if (mine && j < kept) field = rawField(raw, (fieldBase + j) * w, lastRaw, w);
+                int field = f0;
+                f0 = f1;
+                f1 = f2;
+                f2 = f3;
+                f3 = active && j + AHEAD * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
+                aheadBit += bitStep;
                 int v = 0;
                 if (mine) {
                     int slot = x & slotMask;
