@@ -41,10 +41,11 @@ public final class GpuCoderCheck {
               --gib N          BF16 input in GiB, 1..4 (default 1)
               --runs N         timed runs after one warm-up, median reported, 5..10000 (default 25)
               --tiled FILE     fill the input with this raw little-endian BF16 file, repeated (default: CheckData.fillSynthetic, seed 42)
-              --coders LIST    coders to decode, of rans, rans-ctx, palette (default all three)""";
+              --coders LIST    coders to decode, of rans, rans-ctx, palette (default all three)
+              --rans-warps LIST  warps per block of the rANS launches to time, e.g. 4,16 (default 4)""";
     private static final String RUN = CoderDecodeInput.GRAPH + "." + CoderDecodeInput.TASK;
 
-    private record Options(int gib, int runs, Path tiled, List<String> coders) {}
+    private record Options(int gib, int runs, Path tiled, List<String> coders, List<Integer> ransWarps) {}
 
     private record Timing(String label, double ratio, double median, double min, double max) {}
 
@@ -93,10 +94,10 @@ public final class GpuCoderCheck {
                     double ratio = t.encodedBytes() / (double) bytes;
                     cpuDecode(t, bf16, arena);
                     if (Coders.byName(t.coder()) instanceof RansCoder rans) {
-                        for (String kernel : List.of("decode", "decodeDirect")) {
-                            RansDecodeInput input = RansDecodeInput.of(rans, t, arena, kernel);
-                            timings.add(time(device, t.coder() + " (RansDecodeKernels." + kernel + ")", ratio, input.graph(), input.out(),
-                                    input.grid(0, 0), options.runs(), () -> checkCoded(input, bf16)));
+                        RansDecodeInput input = RansDecodeInput.of(rans, t, arena);
+                        for (int warps : options.ransWarps()) {
+                            timings.add(time(device, t.coder() + " (" + warps + " warps/block)", ratio, input.graph(), input.out(),
+                                    input.grid(0, 0, warps), options.runs(), () -> checkCoded(input, bf16)));
                         }
                     } else {
                         CoderDecodeInput input = CoderDecodeInput.of(t, arena);
@@ -107,9 +108,9 @@ public final class GpuCoderCheck {
                     }
                 }
                 out.printf("%n%d timed runs after a warm-up, CUDA events around each launch; GB/s of BF16 output%n", options.runs());
-                out.printf("%-40s %8s %10s %10s %10s %12s%n", "decoder", "ratio", "median ms", "min ms", "max ms", "GB/s (median)");
+                out.printf("%-44s %8s %10s %10s %10s %12s%n", "decoder", "ratio", "median ms", "min ms", "max ms", "GB/s (median)");
                 for (Timing t : timings) {
-                    out.printf("%-40s %7.2f%% %10.3f %10.3f %10.3f %12.1f%n", t.label(), 100 * t.ratio(), t.median(), t.min(), t.max(), bytes / (t.median() * 1e6));
+                    out.printf("%-44s %7.2f%% %10.3f %10.3f %10.3f %12.1f%n", t.label(), 100 * t.ratio(), t.median(), t.min(), t.max(), bytes / (t.median() * 1e6));
                 }
             }
         }
@@ -222,6 +223,7 @@ public final class GpuCoderCheck {
         int gib = 1, runs = 25;
         Path tiled = null;
         List<String> coders = List.of("rans", "rans-ctx", "palette");
+        List<Integer> ransWarps = List.of(RansDecodeKernels.WARPS);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--gib" -> gib = intArgument(args, ++i, 1, 4);
@@ -237,11 +239,16 @@ public final class GpuCoderCheck {
                         if (!List.of("rans", "rans-ctx", "palette").contains(c)) throw new IllegalArgumentException("no GPU decoder for coder " + c);
                     }
                 }
+                case "--rans-warps" -> {
+                    if (++i >= args.length) throw new IllegalArgumentException("--rans-warps needs a list");
+                    ransWarps = new ArrayList<>();
+                    for (String w : args[i].split(",")) ransWarps.add(intArgument(new String[] {"--rans-warps", w}, 1, 1, 32));
+                }
                 case "-h", "--help" -> throw new IllegalArgumentException("help");
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        return new Options(gib, runs, tiled, coders);
+        return new Options(gib, runs, tiled, coders, List.copyOf(ransWarps));
     }
 
     private static int intArgument(String[] args, int i, int min, int max) {

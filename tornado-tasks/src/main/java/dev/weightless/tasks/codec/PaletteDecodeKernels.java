@@ -7,7 +7,7 @@ import dev.weightless.jit.kernel.LongArray;
 
 /**
  * The GPU decoder of the codec's palette coder, as a plain-Java kernel. One warp per index chunk
- * (2^14 weights); in each row of 128 weights (two rows per step) a lane takes four neighbours: their 4·b code bits, two
+ * (2^14 weights); in each row of 128 weights a lane takes four neighbours: their 4·b code bits, two
  * lookups in a shared table of code pairs (two exponent bytes and which of the two are escapes), the
  * four sign|mantissa bytes as one word, and one 8-byte store of four BF16 values. Escaped exponents come
  * from the escape list at the chunk's start from the index plus the escapes of the lanes below (a shuffle
@@ -25,43 +25,6 @@ public final class PaletteDecodeKernels {
     static final int ESCAPE_SHIFT = 16;
 
     private PaletteDecodeKernels() {}
-
-    /** Four codes (4·bits ≤ 16 bits) from bit {@code bit}, whose offset in its byte is 0 or 4 (bits of 3 or 1) or 0: two bytes. */
-    private static int codesAt(ByteArray codes, long bit, long lastCode) {
-        long at = bit >>> 3;
-        return ((codes.get(Math.min(at, lastCode)) & 0xFF) | (codes.get(Math.min(at + 1, lastCode)) & 0xFF) << 8) >>> (bit & 7);
-    }
-
-    /** Escape flags of the four weights j.. (bit i: weight j + i), none at or past the chunk's end m. */
-    private static int escapeFlags(int low, int high, int j, int m) {
-        int flags = (low >>> ESCAPE_SHIFT & 3) | (high >>> ESCAPE_SHIFT & 3) << 2;
-        if (j >= m) return 0;
-        return m - j < 4 ? flags & ((1 << (m - j)) - 1) : flags;
-    }
-
-    /** The lane's escaped exponents put in: the lanes below take theirs first from the list at {@code at} (a shuffle scan). */
-    private static int withEscapes(KernelContext ctx, int exponents, int flags, ByteArray escapes, long at, long lastEscape) {
-        int count = Integer.bitCount(flags);
-        int before = count;
-        for (int d = 1; d < 32; d <<= 1) {
-            int up = ctx.shuffleUp(before, d);
-            if (ctx.laneId >= d) before += up;
-        }
-        long e = at + before - count;
-        for (int i = 0; i < 4; i++) {
-            if ((flags >>> i & 1) != 0) {
-                exponents |= (escapes.get(Math.min(e, lastEscape)) & 0xFF) << 8 * i;
-                e++;
-            }
-        }
-        return exponents;
-    }
-
-    /** The sum of {@code value} over the warp, in every lane. */
-    private static int warpSum(KernelContext ctx, int value) {
-        for (int d = 16; d > 0; d >>= 1) value += ctx.shuffleXor(value, d);
-        return value;
-    }
 
     /**
      * Decodes every chunk. {@code codes} is the codes part (padded to at least 8 bytes), {@code escapeStarts}
@@ -87,27 +50,43 @@ public final class PaletteDecodeKernels {
             int m = (int) Math.min(CHUNK_SYMBOLS, elements - first);
             long escapeAt = escapeStarts.get(c);
             int used = 0;
-            // Two rows of 128 per iteration, their loads issued together (twice the loads in flight per warp).
-            for (int row = 0; row < m; row += 256) {
-                int ja = row + 4 * lane, jb = ja + 128;
-                long qa = (first + ja) >>> 2, qb = (first + jb) >>> 2;
-                int fourA = ja < m ? codesAt(codes, (first + ja) * bits, lastCode) : 0;
-                int fourB = jb < m ? codesAt(codes, (first + jb) * bits, lastCode) : 0;
-                int smA = ja < m ? plane.get(qa) : 0;
-                int smB = jb < m ? plane.get(qb) : 0;
-                int lowA = pair[fourA & pairMask], highA = pair[(fourA >>> 2 * bits) & pairMask];
-                int lowB = pair[fourB & pairMask], highB = pair[(fourB >>> 2 * bits) & pairMask];
-                int exponentsA = (lowA & 0xFFFF) | highA << 16, exponentsB = (lowB & 0xFFFF) | highB << 16;
-                int flagsA = escapeFlags(lowA, highA, ja, m), flagsB = escapeFlags(lowB, highB, jb, m);
-                if (ctx.ballot((flagsA | flagsB) != 0) != 0) {
-                    // Row A's escapes come before row B's in the list.
-                    exponentsA = withEscapes(ctx, exponentsA, flagsA, escapes, escapeAt + used, lastEscape);
-                    used += warpSum(ctx, Integer.bitCount(flagsA));
-                    exponentsB = withEscapes(ctx, exponentsB, flagsB, escapes, escapeAt + used, lastEscape);
-                    used += warpSum(ctx, Integer.bitCount(flagsB));
+            for (int row = 0; row < m; row += 128) {
+                int j = row + 4 * lane;
+                long q = (first + j) >>> 2;
+                // Four codes, 4·bits ≤ 16 bits from a bit offset that is 0 or 4 in its byte (bits of 3 or 1) or 0.
+                int four = 0;
+                int sm = 0;
+                if (j < m) {
+                    long bit = (first + j) * bits;
+                    long at = bit >>> 3;
+                    four = ((codes.get(Math.min(at, lastCode)) & 0xFF) | (codes.get(Math.min(at + 1, lastCode)) & 0xFF) << 8) >>> (bit & 7);
+                    sm = plane.get(q);
                 }
-                if (ja < m) out.set(qa, DecodeKernels.join(exponentsA, smA));
-                if (jb < m) out.set(qb, DecodeKernels.join(exponentsB, smB));
+                int low = pair[four & pairMask];
+                int high = pair[(four >>> 2 * bits) & pairMask];
+                int exponents = (low & 0xFFFF) | high << 16;
+                // Escape flags of the four weights (bit i: weight j + i), none past the chunk's end.
+                int flags = (low >>> ESCAPE_SHIFT & 3) | (high >>> ESCAPE_SHIFT & 3) << 2;
+                if (j >= m) flags = 0;
+                else if (m - j < 4) flags &= (1 << (m - j)) - 1;
+                int count = Integer.bitCount(flags);
+                if (ctx.ballot(count != 0) != 0) {
+                    int before = count;
+                    for (int d = 1; d < 32; d <<= 1) {
+                        int up = ctx.shuffleUp(before, d);
+                        if (lane >= d) before += up;
+                    }
+                    int total = ctx.shuffle(before, 31);
+                    long e = escapeAt + used + before - count;
+                    for (int i = 0; i < 4; i++) {
+                        if ((flags >>> i & 1) != 0) {
+                            exponents |= (escapes.get(Math.min(e, lastEscape)) & 0xFF) << 8 * i;
+                            e++;
+                        }
+                    }
+                    used += total;
+                }
+                if (j < m) out.set(q, DecodeKernels.join(exponents, sm));
             }
             if (lane == 0) status.set(c, used);
         }

@@ -23,7 +23,6 @@ import java.util.List;
 public final class RansDecodeInput implements CoderDecodeInput {
     private final CodedTensor coded;
     private final RansCoder.Layout layout;
-    private final String kernel;
     private final ShortArray stream;
     private final LongArray chunkStarts;
     private final ShortArray slots;
@@ -32,12 +31,11 @@ public final class RansDecodeInput implements CoderDecodeInput {
     private final ShortArray out;
     private final IntArray status;
 
-    private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, String kernel, Arena arena) {
+    private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, Arena arena) {
         String why = whyNot(layout);
         if (why != null) throw new IllegalArgumentException(why);
         this.coded = coded;
         this.layout = layout;
-        this.kernel = kernel;
         this.stream = new ShortArray(coded.part(2));
         this.chunkStarts = LongArray.allocate(arena, layout.chunkStarts().length);
         for (int c = 0; c < layout.chunkStarts().length; c++) chunkStarts.set(c, layout.chunkStarts()[c]);
@@ -59,10 +57,7 @@ public final class RansDecodeInput implements CoderDecodeInput {
     }
 
     /** Validates {@code coded} (a MalformedInputException when it is not a valid tensor of {@code coder}) and lays it out. */
-    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena) { return new RansDecodeInput(coded, coder.open(coded), "decode", arena); }
-
-    /** As {@link #of}, run by another kernel of {@link RansDecodeKernels} with the same parameters (a variant to time). */
-    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena, String kernel) { return new RansDecodeInput(coded, coder.open(coded), kernel, arena); }
+    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena) { return new RansDecodeInput(coded, coder.open(coded), arena); }
 
     /** Why the kernel cannot decode a tensor of this (validated) layout, or null when it can. */
     public static String whyNot(RansCoder.Layout layout) {
@@ -77,7 +72,7 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public CodedTensor coded() { return coded; }
 
     @Override
-    public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, kernel); }
+    public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, "decode"); }
 
     @Override
     public Object[] arguments() {
@@ -95,10 +90,13 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public IntArray status() { return status; }
 
     @Override
-    public Grid grid(int multiprocessors, int blocksPerSm) {
-        long blocks = Math.ceilDiv(layout.chunks(), RansDecodeKernels.WARPS);
+    public Grid grid(int multiprocessors, int blocksPerSm) { return grid(multiprocessors, blocksPerSm, RansDecodeKernels.WARPS); }
+
+    /** As {@link #grid(int, int)} with blocks of {@code warps} warps (the kernel takes any whole number of warps). */
+    public Grid grid(int multiprocessors, int blocksPerSm, int warps) {
+        long blocks = Math.ceilDiv(layout.chunks(), warps);
         if (multiprocessors > 0 && blocksPerSm > 0) blocks = Math.min(blocks, (long) multiprocessors * blocksPerSm);
-        return new Grid(blocks, RansDecodeKernels.LOCAL_SIZE);
+        return new Grid(blocks, warps * 32);
     }
 
     @Override

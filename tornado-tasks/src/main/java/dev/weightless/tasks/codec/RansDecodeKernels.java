@@ -10,8 +10,9 @@ import dev.weightless.jit.kernel.ShortArray;
  * The GPU decoder of the codec's interleaved rANS coders ({@code rans}, {@code rans-ctx}), as plain-Java
  * kernels. One warp per chunk, one lane per state: in each row of the chunk every lane decodes its
  * symbol (two shared-memory lookups: slot → symbol, symbol → frequency and start), and the lanes that must
- * refill take their word at the row's stream position plus the number of refilling lanes below them
- * (ballot + popcount), the order the encoder wrote them in. Symbol j of a chunk is lane j mod lanes, so each
+ * refill load their word at the row's stream position plus the number of refilling lanes below them
+ * (ballot + popcount), the order the encoder wrote them in. (A variant that kept the next 96 words in
+ * registers and handed them out by shuffle measured no faster: NOTES.md.) Symbol j of a chunk is lane j mod lanes, so each
  * row's 32 values are side by side in the output: the warp's stores are coalesced without staging.
  * The raw fields (sign and low mantissa bits) are read per symbol from the raw part; those of the chunk's
  * last rows ride in the final states ("bits back"), joined at the end of the chunk.
@@ -65,97 +66,6 @@ public final class RansDecodeKernels {
             int m = (int) Math.min(chunkSymbols, elements - first);
             int back = backRows(lanes, m, w);
             int kept = m - back * lanes;
-            // Whole chunks before this one each left chunkSymbols − backOfWhole rows of fields in the raw part.
-            long fieldBase = c * (chunkSymbols - (long) backOfWhole * lanes);
-            long p = chunkStarts.get(c);
-            long end = chunkStarts.get(c + 1);
-            int x = 0;
-            if (active) x = (stream.get(Math.min(p + 2 * lane, lastWord)) & 0xFFFF) | (stream.get(Math.min(p + 2 * lane + 1, lastWord)) & 0xFFFF) << 16;
-            p += 2L * lanes;
-            // This lane's raw fields of the next AHEAD rows, and the bit of the field after them.
-            long bitStep = (long) lanes * w;
-            long aheadBit = (fieldBase + lane) * w;
-            int f0 = active && lane < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-            aheadBit += bitStep;
-            int f1 = active && lane + lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-            aheadBit += bitStep;
-            int f2 = active && lane + 2 * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-            aheadBit += bitStep;
-            int f3 = active && lane + 3 * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-            aheadBit += bitStep;
-            // The next 96 words, 32 per register across the warp: lane i holds word base + i of each window.
-            // A refill takes its word by shuffle; the third window is loaded about 32 words before it is needed.
-            long base = p;
-            int w0 = stream.get(Math.min(base + lane, lastWord)) & 0xFFFF;
-            int w1 = stream.get(Math.min(base + 32 + lane, lastWord)) & 0xFFFF;
-            int w2 = stream.get(Math.min(base + 64 + lane, lastWord)) & 0xFFFF;
-            for (int row = 0; row < m; row += lanes) {
-                int j = row + lane;
-                boolean mine = active && j < m;
-                // Raw fields are loaded AHEAD rows early (f0..f3): a load used in its own row put its whole
-                // latency into the state chain (5.6 ms for 1 GiB, NOTES.md).
-                int field = f0;
-                f0 = f1;
-                f1 = f2;
-                f2 = f3;
-                f3 = active && j + AHEAD * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-                aheadBit += bitStep;
-                int v = 0;
-                if (mine) {
-                    int slot = x & slotMask;
-                    int s = slotSymbol[slot] & 0xFFFF;
-                    int info = symbolInfo[s];
-                    x = (info & 0x7FFF) * (x >>> scaleBits) + slot - (info >>> 15);
-                    v = (s >>> k) << 7 | (s & ((1 << k) - 1)) << (7 - k) | (field >>> (w - 1)) << 15 | field & lowMask;
-                }
-                boolean need = mine && (x >>> 16) == 0;
-                int refills = ctx.ballot(need);
-                if (refills != 0) {
-                    int at = (int) (p - base) + Integer.bitCount(refills & ((1 << lane) - 1)); // 0..63
-                    int a = ctx.shuffle(w0, at & 31);
-                    int b = ctx.shuffle(w1, at & 31);
-                    if (need) x = x << 16 | (at < 32 ? a : b);
-                    p += Integer.bitCount(refills);
-                    if (p - base >= 32) {
-                        w0 = w1;
-                        w1 = w2;
-                        base += 32;
-                        w2 = stream.get(Math.min(base + 64 + lane, lastWord)) & 0xFFFF;
-                    }
-                }
-                if (mine) out.set(first + j, (short) v);
-            }
-            finishChunk(ctx, raw, out, status, c, first, x, p, end, kept, back, lanes, w, active);
-        }
-    }
-
-    /**
-     * As {@link #decode}, each refill loading its word straight from global memory instead of from the
-     * shuffled window: the simpler form, kept as the variant the window is measured against.
-     */
-    public static void decodeDirect(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
-                                    ByteArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
-                                    int mantissaBits, int scaleBits) {
-        short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
-        int[] symbolInfo = ctx.sharedIntArray(MAX_ALPHABET);
-        int slotCount = 1 << scaleBits;
-        for (int i = ctx.localIdx; i < slotCount; i += ctx.localSize) slotSymbol[i] = slots.get(i);
-        for (int i = ctx.localIdx; i < 256 << mantissaBits; i += ctx.localSize) symbolInfo[i] = symbols.get(i);
-        ctx.barrier();
-
-        int lane = ctx.laneId;
-        int k = mantissaBits, w = 8 - k;
-        int slotMask = slotCount - 1, lowMask = (1 << (w - 1)) - 1;
-        int backOfWhole = backRows(lanes, chunkSymbols, w);
-        long chunks = chunkStarts.size() - 1;
-        long lastWord = stream.size() - 1, lastRaw = raw.size() - 1;
-        int warps = ctx.localSize >>> 5;
-        boolean active = lane < lanes;
-        for (long c = (long) ctx.groupIdx * warps + (ctx.localIdx >>> 5); c < chunks; c += (long) ctx.groups * warps) {
-            long first = c * chunkSymbols;
-            int m = (int) Math.min(chunkSymbols, elements - first);
-            int back = backRows(lanes, m, w);
-            int kept = m - back * lanes;
             long fieldBase = c * (chunkSymbols - (long) backOfWhole * lanes);
             long p = chunkStarts.get(c);
             long end = chunkStarts.get(c + 1);
@@ -176,6 +86,7 @@ public final class RansDecodeKernels {
             for (int row = 0; row < m; row += lanes) {
                 int j = row + lane;
                 boolean mine = active && j < m;
+                // Raw fields are loaded AHEAD rows early (f0..f3), off the state chain.
                 int field = f0;
                 f0 = f1;
                 f1 = f2;
