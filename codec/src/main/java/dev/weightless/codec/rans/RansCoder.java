@@ -269,9 +269,6 @@ public final class RansCoder implements Coder {
      */
     public record Layout(long elements, int mantissaBits, int scaleBits, int lanes, int chunkSymbols, int crc32c,
                          int[] freq, int[] cum, long[] chunkStarts, long rawBytes) {
-        /** Bits of each raw field: the sign above the 7 − k low mantissa bits. */
-        public int rawBits() { return 8 - mantissaBits; }
-
         public long chunks() { return chunkStarts.length - 1L; }
     }
 
@@ -315,9 +312,6 @@ public final class RansCoder implements Coder {
         verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
         return new Layout(n, k, scale, lanes, chunk, expectedCrc, table.freq.clone(), table.cum.clone(), start, rawBytes);
     }
-
-    /** Rows at the end of a chunk of m symbols whose raw fields ride in the lanes' final states ({@link #backRows}). */
-    public int backRows(Layout layout, int m) { return backRows(layout.lanes(), m); }
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override

@@ -8,6 +8,8 @@ import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.Coders;
 import dev.weightless.codec.rans.RansCoder;
 import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.kernel.LongArray;
+import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.tasks.CheckFrame;
 import dev.weightless.tasks.Device;
 import dev.weightless.tasks.ExecutionPlan;
@@ -23,8 +25,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The GPU decoders of the other coders (rans, rans-ctx, palette) on a GPU host, under the conditions of the
@@ -119,7 +122,7 @@ public final class GpuCoderCheck {
     private static CodedTensor result(Future<CodedTensor> f) {
         try {
             return f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("CPU encode failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -179,7 +182,7 @@ public final class GpuCoderCheck {
 
     /** Times one decoder's graph; the output is filled with a pattern first and checked after the warm-up and after the timed runs. */
     private Timing time(Device device, String label, double ratio, ImmutableTaskGraph graph, Object output, Grid grid, int runs,
-                        java.util.function.Supplier<String> checker) {
+                        Supplier<String> checker) {
         try (ExecutionPlan plan = new ExecutionPlan(device, graph)) {
             plan.withGrid(RUN, grid);
             fill(output, (byte) 0x5A);
@@ -197,7 +200,7 @@ public final class GpuCoderCheck {
         }
     }
 
-    private void verify(String what, ExecutionPlan plan, Object output, java.util.function.Supplier<String> checker) {
+    private void verify(String what, ExecutionPlan plan, Object output, Supplier<String> checker) {
         fill(output, (byte) 0);
         plan.transferToHost(output);
         String problem = checker.get();
@@ -206,12 +209,12 @@ public final class GpuCoderCheck {
     }
 
     private static void fill(Object array, byte value) {
-        Consumer<MemorySegment> f = s -> s.fill(value);
-        switch (array) {
-            case dev.weightless.jit.kernel.ShortArray a -> f.accept(a.segment());
-            case dev.weightless.jit.kernel.LongArray a -> f.accept(a.segment());
+        MemorySegment segment = switch (array) {
+            case ShortArray a -> a.segment();
+            case LongArray a -> a.segment();
             default -> throw new IllegalArgumentException("unexpected output array " + array.getClass());
-        }
+        };
+        segment.fill(value);
     }
 
     private void fail(String message) {
