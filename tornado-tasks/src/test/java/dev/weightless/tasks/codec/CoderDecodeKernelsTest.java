@@ -7,6 +7,8 @@ import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.Coders;
 import dev.weightless.codec.palette.PaletteCoder;
 import dev.weightless.codec.rans.RansCoder;
+import dev.weightless.io.onnx.BundledModel;
+import dev.weightless.io.safetensors.SafetensorsFile;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.check.CheckData;
@@ -177,6 +179,19 @@ class CoderDecodeKernelsTest {
             MemorySegment bf16 = arena.allocate(2L * (16_384 + 3), 8);
             CheckData.fillSynthetic(bf16, 12);
             for (String name : List.of("rans-ctx", "palette")) roundTrip(Coders.byName(name), bf16, arena);
+        }
+    }
+
+    @Test
+    void realMiniLmTensors() throws IOException {
+        Path file = BundledModel.bf16(Path.of(System.getProperty("basedir", "."), "target", "real-model"));
+        try (SafetensorsFile f = SafetensorsFile.open(file); Arena arena = Arena.ofShared()) {
+            MemorySegment projection = f.data(f.find("onnx::MatMul_787").orElseThrow()); // 384 × 384
+            MemorySegment norm = f.data(f.find("encoder.layer.0.output.LayerNorm.weight").orElseThrow()); // 384
+            // Slices: the JVM executor takes about a millisecond per row.
+            roundTrip(PALETTE, projection.asSlice(0, 2 * 40_000), arena); // two chunks and a partial one
+            roundTrip(RANS_CTX, projection.asSlice(0, 2 * 16_400), arena); // 32 lanes, fields carried in the states
+            roundTrip(RANS, norm, arena); // one lane
         }
     }
 
