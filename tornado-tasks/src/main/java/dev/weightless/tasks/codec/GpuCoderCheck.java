@@ -45,10 +45,11 @@ public final class GpuCoderCheck {
               --runs N         timed runs after one warm-up, median reported, 5..10000 (default 25)
               --tiled FILE     fill the input with this raw little-endian BF16 file, repeated (default: CheckData.fillSynthetic, seed 42)
               --coders LIST    coders to decode, of rans, rans-ctx, palette (default all three)
-              --rans-warps LIST  warps per block of the rANS launches to time, e.g. 4,16 (default 4)""";
+              --rans-warps LIST  warps per block of the rANS launches to time, e.g. 4,16 (default 4)
+              --staged         also time RansDecodeKernels.decodeStaged (raw fields staged through shared memory)""";
     private static final String RUN = CoderDecodeInput.GRAPH + "." + CoderDecodeInput.TASK;
 
-    private record Options(int gib, int runs, Path tiled, List<String> coders, List<Integer> ransWarps) {}
+    private record Options(int gib, int runs, Path tiled, List<String> coders, List<Integer> ransWarps, boolean staged) {}
 
     private record Timing(String label, double ratio, double median, double min, double max) {}
 
@@ -101,6 +102,11 @@ public final class GpuCoderCheck {
                         for (int warps : options.ransWarps()) {
                             timings.add(time(device, t.coder() + " (" + warps + " warps/block)", ratio, input.graph(), input.out(),
                                     input.grid(0, 0, warps), options.runs(), () -> checkCoded(input, bf16)));
+                        }
+                        if (options.staged()) {
+                            RansDecodeInput staged = RansDecodeInput.of(rans, t, arena, true);
+                            timings.add(time(device, t.coder() + " (decodeStaged)", ratio, staged.graph(), staged.out(),
+                                    staged.grid(0, 0), options.runs(), () -> checkCoded(staged, bf16)));
                         }
                     } else {
                         CoderDecodeInput input = CoderDecodeInput.of(t, arena);
@@ -227,6 +233,7 @@ public final class GpuCoderCheck {
         Path tiled = null;
         List<String> coders = List.of("rans", "rans-ctx", "palette");
         List<Integer> ransWarps = List.of(RansDecodeKernels.WARPS);
+        boolean staged = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--gib" -> gib = intArgument(args, ++i, 1, 4);
@@ -247,11 +254,12 @@ public final class GpuCoderCheck {
                     ransWarps = new ArrayList<>();
                     for (String w : args[i].split(",")) ransWarps.add(intArgument(new String[] {"--rans-warps", w}, 1, 1, 32));
                 }
+                case "--staged" -> staged = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("help");
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        return new Options(gib, runs, tiled, coders, List.copyOf(ransWarps));
+        return new Options(gib, runs, tiled, coders, List.copyOf(ransWarps), staged);
     }
 
     private static int intArgument(String[] args, int i, int min, int max) {

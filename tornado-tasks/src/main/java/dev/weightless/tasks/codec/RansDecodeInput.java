@@ -28,12 +28,16 @@ public final class RansDecodeInput implements CoderDecodeInput {
     private final ShortArray slots;
     private final IntArray symbols;
     private final ByteArray raw;
+    private final boolean staged;
+    private final IntArray rawInts;
     private final ShortArray out;
     private final IntArray status;
 
-    private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, Arena arena) {
+    private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, boolean staged, Arena arena) {
         String why = whyNot(layout);
         if (why != null) throw new IllegalArgumentException(why);
+        if (staged && layout.mantissaBits() > 2) throw new IllegalArgumentException("the staged kernel takes up to 2 mantissa bits in the symbol, got " + layout.mantissaBits());
+        this.staged = staged;
         this.coded = coded;
         this.layout = layout;
         this.stream = new ShortArray(coded.part(2));
@@ -52,12 +56,24 @@ public final class RansDecodeInput implements CoderDecodeInput {
         } else { // a device buffer of no bytes is not an array the kernel can take; nothing reads this byte
             this.raw = ByteArray.allocate(arena, 1);
         }
+        // The staged kernel reads the raw part as ints: in place when whole, else a zero-padded copy.
+        if (staged && rawPart.byteSize() % 4 == 0 && rawPart.byteSize() > 0) {
+            this.rawInts = new IntArray(rawPart);
+        } else if (staged) {
+            this.rawInts = IntArray.allocate(arena, Math.max(1, Math.ceilDiv(rawPart.byteSize(), 4)));
+            MemorySegment.copy(rawPart, 0, rawInts.segment(), 0, rawPart.byteSize());
+        } else {
+            this.rawInts = null;
+        }
         this.out = ShortArray.allocate(arena, layout.elements());
         this.status = IntArray.allocate(arena, layout.chunks());
     }
 
     /** Validates {@code coded} (a MalformedInputException when it is not a valid tensor of {@code coder}) and lays it out. */
-    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena) { return new RansDecodeInput(coded, coder.open(coded), arena); }
+    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena) { return new RansDecodeInput(coded, coder.open(coded), false, arena); }
+
+    /** As {@link #of}; {@code staged}: for {@link RansDecodeKernels#decodeStaged} (launch with {@link #grid(int, int, int)} of its warps). */
+    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena, boolean staged) { return new RansDecodeInput(coded, coder.open(coded), staged, arena); }
 
     /** Why the kernel cannot decode a tensor of this (validated) layout, or null when it can. */
     public static String whyNot(RansCoder.Layout layout) {
@@ -72,16 +88,16 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public CodedTensor coded() { return coded; }
 
     @Override
-    public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, "decode"); }
+    public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, staged ? "decodeStaged" : "decode"); }
 
     @Override
     public Object[] arguments() {
-        return new Object[] {stream, chunkStarts, slots, symbols, raw, out, status, layout.elements(), layout.chunkSymbols(), layout.lanes(),
-                layout.mantissaBits(), layout.scaleBits()};
+        return new Object[] {stream, chunkStarts, slots, symbols, staged ? rawInts : raw, out, status, layout.elements(), layout.chunkSymbols(),
+                layout.lanes(), layout.mantissaBits(), layout.scaleBits()};
     }
 
     @Override
-    public List<Object> inputs() { return List.of(stream, chunkStarts, slots, symbols, raw, status); }
+    public List<Object> inputs() { return List.of(stream, chunkStarts, slots, symbols, staged ? rawInts : raw, status); }
 
     @Override
     public ShortArray out() { return out; }
@@ -90,7 +106,9 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public IntArray status() { return status; }
 
     @Override
-    public Grid grid(int multiprocessors, int blocksPerSm) { return grid(multiprocessors, blocksPerSm, RansDecodeKernels.WARPS); }
+    public Grid grid(int multiprocessors, int blocksPerSm) {
+        return grid(multiprocessors, blocksPerSm, staged ? RansDecodeKernels.STAGED_WARPS : RansDecodeKernels.WARPS);
+    }
 
     /** As {@link #grid(int, int)} with blocks of {@code warps} warps (the kernel takes any whole number of warps). */
     public Grid grid(int multiprocessors, int blocksPerSm, int warps) {

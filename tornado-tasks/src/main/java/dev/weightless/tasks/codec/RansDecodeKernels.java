@@ -107,7 +107,117 @@ public final class RansDecodeKernels {
                 p += Integer.bitCount(refills);
                 if (mine) out.set(first + j, (short) v);
             }
-            finishChunk(ctx, raw, out, status, c, first, x, p, end, kept, back, lanes, w, active);
+            finishChunk(ctx, out, status, c, first, x, p, end, kept, back, lanes, w, active);
+        }
+    }
+
+    /** Warps per block of {@link #decodeStaged} (its staging buffers are sized for them). */
+    public static final int STAGED_WARPS = 4;
+    /** Rows of raw fields staged at a time, and the ints each warp's buffer holds (32 rows of up to 32 lanes of 8 bits). */
+    static final int STAGE_ROWS = 32, STAGE_INTS = 256;
+
+    /**
+     * As {@link #decode}, with the raw fields staged through shared memory: the warp loads the next 32 rows'
+     * raw ints (32·lanes·w bits, coalesced) one block of rows ahead into eight registers per lane, stores them
+     * in its half of a double buffer at the start of each block, and each row reads its fields from there, so
+     * no global load waits in the row loop but the refill's. {@code raw} is the raw part as ints (zero-padded
+     * to whole ints); the launch must have {@link #STAGED_WARPS} warps per block. The blocks' warps share a
+     * barrier per 32 rows, so every warp loops over the longest chunk's row blocks (idle where its chunk has fewer).
+     * Not yet measured on a GPU (NOTES.md).
+     */
+    public static void decodeStaged(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
+                                    IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
+                                    int mantissaBits, int scaleBits) {
+        short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
+        int[] symbolInfo = ctx.sharedIntArray(256 << 2); // k ≤ 2 (rans, rans-ctx): the stage takes the rest of the 48 KiB
+        int[] stage = ctx.sharedIntArray(2 * STAGED_WARPS * STAGE_INTS);
+        int slotCount = 1 << scaleBits;
+        for (int i = ctx.localIdx; i < slotCount; i += ctx.localSize) slotSymbol[i] = slots.get(i);
+        for (int i = ctx.localIdx; i < 256 << mantissaBits; i += ctx.localSize) symbolInfo[i] = symbols.get(i);
+        ctx.barrier();
+
+        int lane = ctx.laneId, warp = ctx.localIdx >>> 5;
+        int k = mantissaBits, w = 8 - k;
+        int slotMask = slotCount - 1, fieldMask = (1 << w) - 1, lowMask = (1 << (w - 1)) - 1;
+        int backOfWhole = backRows(lanes, chunkSymbols, w);
+        long chunks = chunkStarts.size() - 1;
+        long lastWord = stream.size() - 1, lastInt = raw.size() - 1;
+        int rowsMax = (chunkSymbols + lanes - 1) / lanes;
+        int blockInts = lanes * w; // ints per block of 32 rows
+        boolean active = lane < lanes;
+        // Block-uniform loop (the barrier): warp i of the block takes chunk first + i.
+        for (long firstChunk = (long) ctx.groupIdx * STAGED_WARPS; firstChunk < chunks; firstChunk += (long) ctx.groups * STAGED_WARPS) {
+            long c = firstChunk + warp;
+            boolean has = c < chunks;
+            long first = c * chunkSymbols;
+            int m = has ? (int) Math.min(chunkSymbols, elements - first) : 0;
+            int back = backRows(lanes, m, w);
+            int kept = m - back * lanes;
+            // Whole chunks hold a multiple of 32 fields' worth of ints: each chunk's raw fields start on an int.
+            long intBase = c * (chunkSymbols - (long) backOfWhole * lanes) * w / 32;
+            long p = has ? chunkStarts.get(c) : 0;
+            long end = has ? chunkStarts.get(c + 1) : 0;
+            int x = 0;
+            if (has && active) x = (stream.get(Math.min(p + 2 * lane, lastWord)) & 0xFFFF) | (stream.get(Math.min(p + 2 * lane + 1, lastWord)) & 0xFFFF) << 16;
+            p += 2L * lanes;
+            // The first block's ints: int i·32 + lane of the block in register r_i.
+            long at = intBase + lane;
+            int r0 = has ? raw.get(Math.min(at, lastInt)) : 0, r1 = has ? raw.get(Math.min(at + 32, lastInt)) : 0;
+            int r2 = has ? raw.get(Math.min(at + 64, lastInt)) : 0, r3 = has ? raw.get(Math.min(at + 96, lastInt)) : 0;
+            int r4 = has ? raw.get(Math.min(at + 128, lastInt)) : 0, r5 = has ? raw.get(Math.min(at + 160, lastInt)) : 0;
+            int r6 = has ? raw.get(Math.min(at + 192, lastInt)) : 0, r7 = has ? raw.get(Math.min(at + 224, lastInt)) : 0;
+            for (int rowBlock = 0; rowBlock < rowsMax; rowBlock += STAGE_ROWS) {
+                int buffer = ((rowBlock / STAGE_ROWS) & 1) * STAGED_WARPS * STAGE_INTS + warp * STAGE_INTS;
+                stage[buffer + lane] = r0;
+                stage[buffer + 32 + lane] = r1;
+                stage[buffer + 64 + lane] = r2;
+                stage[buffer + 96 + lane] = r3;
+                stage[buffer + 128 + lane] = r4;
+                stage[buffer + 160 + lane] = r5;
+                stage[buffer + 192 + lane] = r6;
+                stage[buffer + 224 + lane] = r7;
+                // The next block's ints, stored 32 rows from now: no register move waits on these loads.
+                at += blockInts;
+                boolean next = has && rowBlock + STAGE_ROWS < rowsMax;
+                if (next) {
+                    r0 = raw.get(Math.min(at, lastInt));
+                    r1 = raw.get(Math.min(at + 32, lastInt));
+                    r2 = raw.get(Math.min(at + 64, lastInt));
+                    r3 = raw.get(Math.min(at + 96, lastInt));
+                    r4 = raw.get(Math.min(at + 128, lastInt));
+                    r5 = raw.get(Math.min(at + 160, lastInt));
+                    r6 = raw.get(Math.min(at + 192, lastInt));
+                    r7 = raw.get(Math.min(at + 224, lastInt));
+                }
+                ctx.barrier(); // every warp's stores of this block before any reads; reads of the block before last are done
+                for (int i = 0; i < STAGE_ROWS && (rowBlock + i) * lanes < m; i++) {
+                    int row = (rowBlock + i) * lanes;
+                    int j = row + lane;
+                    boolean mine = active && j < m;
+                    int field = 0;
+                    if (mine && j < kept) {
+                        int bit = (i * lanes + lane) * w;
+                        int idx = buffer + (bit >>> 5), shift = bit & 31;
+                        int bits = stage[idx] >>> shift;
+                        if (shift + w > 32) bits |= stage[idx + 1] << (32 - shift);
+                        field = bits & fieldMask;
+                    }
+                    int v = 0;
+                    if (mine) {
+                        int slot = x & slotMask;
+                        int s = slotSymbol[slot] & 0xFFFF;
+                        int info = symbolInfo[s];
+                        x = (info & 0x7FFF) * (x >>> scaleBits) + slot - (info >>> 15);
+                        v = (s >>> k) << 7 | (s & ((1 << k) - 1)) << (7 - k) | (field >>> (w - 1)) << 15 | field & lowMask;
+                    }
+                    boolean need = mine && (x >>> 16) == 0;
+                    int refills = ctx.ballot(need);
+                    if (need) x = x << 16 | stream.get(Math.min(p + Integer.bitCount(refills & ((1 << lane) - 1)), lastWord)) & 0xFFFF;
+                    p += Integer.bitCount(refills);
+                    if (mine) out.set(first + j, (short) v);
+                }
+            }
+            if (has) finishChunk(ctx, out, status, c, first, x, p, end, kept, back, lanes, w, active);
         }
     }
 
@@ -117,7 +227,7 @@ public final class RansDecodeKernels {
      * by lane (kept + i) mod lanes, so each lane fetches the state of lane (lane − kept) mod lanes by shuffle
      * and rewrites values it wrote itself (no other lane's store to wait for).
      */
-    private static void finishChunk(KernelContext ctx, ByteArray raw, ShortArray out, IntArray status, long c, long first, int x,
+    private static void finishChunk(KernelContext ctx, ShortArray out, IntArray status, long c, long first, int x,
                                     long p, long end, int kept, int back, int lanes, int w, boolean active) {
         int lane = ctx.laneId;
         int fieldMask = (1 << w) - 1, lowMask = (1 << (w - 1)) - 1;
