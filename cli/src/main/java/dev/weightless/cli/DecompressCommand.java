@@ -43,7 +43,7 @@ final class DecompressCommand implements Callable<Integer> {
             GpuDecoder decoder = new GpuDecoder(gpu);
             new Decompressor(common.codec(), out.force, common.progress(), decoder::decodeToHost).decompress(in, out.path);
             if (!common.quiet && decoder.cpuTensors() > 0) {
-                err.println("weightless: " + decoder.cpuTensors() + " tensors (raw, empty, of a coder other than huffman, or a layout the GPU kernel does not take) were decoded on the CPU");
+                err.println("weightless: " + decoder.cpuTensors() + " tensors (raw, empty, of a coder without a GPU decoder, or a layout the GPU kernels do not take) were decoded on the CPU");
             }
         }
         return 0;

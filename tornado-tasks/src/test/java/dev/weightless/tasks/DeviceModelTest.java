@@ -220,6 +220,27 @@ class DeviceModelTest {
     }
 
     @Test
+    void gpuDecoderDecodesPaletteTensorsOnTheDevice() throws IOException {
+        // Format version 2 (palette: the fastest coder on the JVM executor; rans goes through the same path, GpuCoderDecoderTest).
+        Path file = dir.resolve("model-palette.weightless");
+        new Compressor(CodecOptions.defaults(), false, Progress.NONE).coding(CoderChoice.of("palette")).compress(model(), file);
+        FakeDriver driver = new FakeDriver();
+        try (Device device = new Device(driver); CompressedFile f = CompressedFile.open(file); Arena arena = Arena.ofConfined()) {
+            GpuDecoder gpu = new GpuDecoder(device, FakeDriver::compile);
+            for (TensorRecord r : f.tensors()) {
+                MemorySegment expected = arena.allocate(r.byteSize()), actual = arena.allocate(r.byteSize());
+                f.decode(r, expected, CodecOptions.defaults());
+                gpu.decodeToHost(f, r, actual, CodecOptions.defaults());
+                assertEquals(-1, expected.mismatch(actual), r.name());
+            }
+            assertEquals(2, gpu.gpuTensors()); // a and b; noise and f are stored raw
+            assertEquals(2, gpu.cpuTensors());
+            assertEquals(2, driver.launches);
+            assertEquals(List.of(), device.liveBuffers());
+        }
+    }
+
+    @Test
     void gpuEncoderWritesTheSameFileAsTheCpu() throws IOException {
         for (CodecOptions options : List.of(CodecOptions.defaults(), CodecOptions.defaults().withChunks(512, 16))) {
             Path cpu = compressed(options), gpuFile = dir.resolve("gpu-" + options.chunkSymbols() + ".weightless");

@@ -140,11 +140,22 @@ public final class PaletteCoder implements Coder {
         return m;
     }
 
-    @Override
-    public void decode(CodedTensor coded, MemorySegment out) {
+    /**
+     * A validated tensor: header, palette and part sizes checked, and every chunk's escape range from the
+     * index ({@code chunks + 1} starts, the last one the escapes' count). The codes themselves are only
+     * checked by decoding them (each chunk's escape count against its range, then the CRC32C).
+     */
+    public record Layout(long elements, int bits, int crc32c, int[] palette, long[] escapeStarts) {
+        public long chunks() { return escapeStarts.length - 1L; }
+
+        /** Weights per chunk of the index. */
+        public static int chunkSymbols() { return CHUNK_SYMBOLS; }
+    }
+
+    /** Checks everything but the codes ({@link Layout}); a malformed tensor is a {@link MalformedInputException}. */
+    public Layout open(CodedTensor coded) {
         verify(coded.parts().size() == 5, 0, "palette: expected 5 parts (table, index, codes, escapes, sm), got " + coded.parts().size());
         long n = coded.elements();
-        if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
         MemorySegment table = coded.part(0), index = coded.part(1), codes = coded.part(2), escapes = coded.part(3), sm = coded.part(4);
         verify(table.byteSize() >= HEADER_BYTES, 0, "table part: " + table.byteSize() + " bytes, shorter than its " + HEADER_BYTES + "-byte header");
         verify(table.get(ValueLayout.JAVA_BYTE, 0) == VERSION, 0, "table part: version " + table.get(ValueLayout.JAVA_BYTE, 0) + ", expected " + VERSION);
@@ -160,9 +171,33 @@ public final class PaletteCoder implements Coder {
         verify(codes.byteSize() == codeBytes, 0, "codes part: " + codes.byteSize() + " bytes, expected " + codeBytes);
         verify(sm.byteSize() == n, 0, "sm part: " + sm.byteSize() + " bytes, expected " + n);
         verify(bits > 0 || escapes.byteSize() == 0, 0, "escapes part: a palette of width 0 has no escapes");
+        int[] palette = new int[entries];
+        for (int i = 0; i < entries; i++) palette[i] = table.get(ValueLayout.JAVA_BYTE, HEADER_BYTES + i) & 0xFF;
+        long[] starts = new long[Math.toIntExact(chunks + 1)];
+        starts[(int) chunks] = escapes.byteSize();
+        for (long c = 0; c < chunks; c++) {
+            int m = (int) Math.min(CHUNK_SYMBOLS, n - c * CHUNK_SYMBOLS);
+            long first = index.get(U64, 8 * c);
+            long next = c + 1 < chunks ? index.get(U64, 8 * (c + 1)) : escapes.byteSize();
+            verify(first >= 0 && first <= next && next - first <= m && next <= escapes.byteSize() && (c > 0 || first == 0), 8 * c,
+                    "index part: chunk " + c + " escapes [" + first + ", " + next + ") do not fit " + m + " weights and " + escapes.byteSize() + " escapes");
+            starts[(int) c] = first;
+        }
+        return new Layout(n, bits, expectedCrc, palette, starts);
+    }
+
+    @Override
+    public void decode(CodedTensor coded, MemorySegment out) {
+        long n = coded.elements();
+        if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
+        Layout layout = open(coded);
+        MemorySegment codes = coded.part(2), escapes = coded.part(3), sm = coded.part(4);
+        int bits = layout.bits(), expectedCrc = layout.crc32c(), entries = layout.palette().length;
+        long chunks = layout.chunks();
+        long codeBytes = codes.byteSize();
         // BF16 bits of each code; the escape code is marked by bit 15 (the sign's place, filled from sm later).
         int[] exponentBits = new int[1 << bits];
-        for (int i = 0; i < entries; i++) exponentBits[i] = (table.get(ValueLayout.JAVA_BYTE, HEADER_BYTES + i) & 0xFF) << 7;
+        for (int i = 0; i < entries; i++) exponentBits[i] = layout.palette()[i] << 7;
         int escapeCode = bits == 0 ? -1 : (1 << bits) - 1;
         if (bits > 0) exponentBits[escapeCode] = ESCAPE_MARK;
         // Two codes per lookup: their BF16 bits in two 16-bit lanes.
@@ -176,10 +211,7 @@ public final class PaletteCoder implements Coder {
         CRC32C crc = new CRC32C();
         for (long c = 0; c < chunks; c++) {
             int m = (int) Math.min(CHUNK_SYMBOLS, n - c * CHUNK_SYMBOLS);
-            long first = index.get(U64, 8 * c);
-            long next = c + 1 < chunks ? index.get(U64, 8 * (c + 1)) : escapes.byteSize();
-            verify(first >= 0 && first <= next && next - first <= m && next <= escapes.byteSize() && (c > 0 || first == 0), 8 * c,
-                    "index part: chunk " + c + " escapes [" + first + ", " + next + ") do not fit " + m + " weights and " + escapes.byteSize() + " escapes");
+            long first = layout.escapeStarts()[(int) c], next = layout.escapeStarts()[(int) c + 1];
             int esc = (int) (next - first);
             long codeStart = c * CHUNK_SYMBOLS * bits / 8;
             MemorySegment.copy(codes, ValueLayout.JAVA_BYTE, codeStart, codeIn, 0, (int) Math.min(codeBytes - codeStart, m * bits / 8 + 1));

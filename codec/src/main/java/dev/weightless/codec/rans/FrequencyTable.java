@@ -13,7 +13,7 @@ final class FrequencyTable {
     final int[] freq;
     final int[] cum;
 
-    private FrequencyTable(int scaleBits, int[] freq) {
+    FrequencyTable(int scaleBits, int[] freq) {
         this.scaleBits = scaleBits;
         this.freq = freq;
         this.cum = new int[freq.length];

@@ -262,12 +262,20 @@ public final class RansCoder implements Coder {
     @Override
     public void decode(CodedTensor coded, MemorySegment out) { decode(coded, out, 1); }
 
-    /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
-    @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) {
+    /**
+     * A validated tensor: header, frequency table, index and part sizes checked against each other, the
+     * chunks' word offsets in the stream ({@code chunks + 1} of them). What a decoder needs before decoding
+     * anything; the stream's words themselves are only checked by decoding them (final states, word counts, CRC32C).
+     */
+    public record Layout(long elements, int mantissaBits, int scaleBits, int lanes, int chunkSymbols, int crc32c,
+                         int[] freq, int[] cum, long[] chunkStarts, long rawBytes) {
+        public long chunks() { return chunkStarts.length - 1L; }
+    }
+
+    /** Checks everything but the stream's words ({@link Layout}); a malformed tensor is a {@link MalformedInputException}. */
+    public Layout open(CodedTensor coded) {
         verify(coded.parts().size() == 4, 0, name + ": expected 4 parts (table, index, stream, raw), got " + coded.parts().size());
         long n = coded.elements();
-        if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
         MemorySegment header = coded.part(0), index = coded.part(1), stream = coded.part(2), raw = coded.part(3);
         verify(header.byteSize() >= HEADER_BYTES, 0, "table part: " + header.byteSize() + " bytes, shorter than the " + HEADER_BYTES + "-byte header");
         verify(header.get(ValueLayout.JAVA_BYTE, 0) == VERSION, 0, "table part: version " + header.get(ValueLayout.JAVA_BYTE, 0) + ", expected " + VERSION);
@@ -288,7 +296,7 @@ public final class RansCoder implements Coder {
             verify(header.byteSize() == HEADER_BYTES, HEADER_BYTES, "table part: an empty tensor has no frequency table");
             verify(stream.byteSize() == 0, 0, "stream part: an empty tensor has no stream");
             verify(expectedCrc == 0, 8, "table part: an empty tensor's CRC32C is 0");
-            return;
+            return new Layout(0, k, scale, lanes, chunk, 0, new int[256 << k], new int[256 << k], new long[1], 0);
         }
         GammaReader bits = new GammaReader(header, HEADER_BYTES, header.byteSize());
         FrequencyTable table = FrequencyTable.read(bits, 256 << k, scale);
@@ -302,7 +310,21 @@ public final class RansCoder implements Coder {
             start[(int) c + 1] = start[(int) c] + count;
         }
         verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
+        return new Layout(n, k, scale, lanes, chunk, expectedCrc, table.freq.clone(), table.cum.clone(), start, rawBytes);
+    }
 
+    /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
+    @Override
+    public void decode(CodedTensor coded, MemorySegment out, int threads) {
+        long n = coded.elements();
+        if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
+        Layout layout = open(coded);
+        if (n == 0) return;
+        MemorySegment header = coded.part(0), index = coded.part(1), stream = coded.part(2), raw = coded.part(3);
+        int scale = layout.scaleBits(), lanes = layout.lanes(), chunk = layout.chunkSymbols(), expectedCrc = layout.crc32c();
+        long chunks = layout.chunks(), rawBytes = layout.rawBytes();
+        long[] start = layout.chunkStarts();
+        FrequencyTable table = new FrequencyTable(scale, layout.freq());
         long[] dt = table.decodeTable(symbolValues());
         int w = rawBits();
         int most = (int) Math.min(n, chunk);

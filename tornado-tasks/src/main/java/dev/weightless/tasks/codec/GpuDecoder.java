@@ -6,6 +6,7 @@ import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.MalformedInputException;
+import dev.weightless.codec.coder.CodedTensor;
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.TensorRecord;
 import dev.weightless.jit.kernel.KernelMethod;
@@ -22,8 +23,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Decodes Huffman tensors with {@link DecodeKernels#decode} on a device, one plan per tensor. Tensors the
- * kernel cannot take ({@link DecodeInput#whyNot}) and raw tensors go through the CPU codec instead.
+ * Decodes Huffman tensors with {@link DecodeKernels#decode} on a device, one plan per tensor, and tensors of
+ * the rans, rans-ctx and palette coders (format version 2) with their kernels ({@link GpuCoderDecoder}). Tensors
+ * the kernels cannot take ({@link DecodeInput#whyNot}, {@link CoderDecodeInput#whyNot}) and raw tensors go
+ * through the CPU codec instead.
  * As a {@code Decompressor.TensorDecoder} ({@link #decodeToHost}) it copies each result back and checks its CRC32C.
  */
 public final class GpuDecoder {
@@ -61,6 +64,10 @@ public final class GpuDecoder {
 
     /** Decodes {@code r} into {@code out} (its original size) on the device where it can, and checks its CRC32C on the host. */
     public void decodeToHost(CompressedFile file, TensorRecord r, MemorySegment out, CodecOptions cpu) {
+        if (r.codec() == TensorRecord.Codec.CODED && r.elements() > 0 && GPU_CODERS.contains(r.coder())) {
+            decodeCoded(file, r, out, cpu);
+            return;
+        }
         if (r.codec() != TensorRecord.Codec.HUFFMAN || r.elements() == 0) {
             cpuTensors++;
             file.decode(r, out, cpu);
@@ -84,6 +91,33 @@ public final class GpuDecoder {
                 decoded.copyToHost();
             }
             out.copyFrom(input.decoded());
+        }
+        int crc = Crc32c.of(out);
+        if (crc != r.crc32c()) throw new ChecksumMismatchException(file.source() + ": tensor \"" + r.name() + "\"", r.crc32c(), crc);
+        gpuTensors++;
+        cpu.progress().accept(out.byteSize());
+    }
+
+    /** Coders of format version 2 with a GPU decoder ({@link GpuCoderDecoder}). */
+    private static final List<String> GPU_CODERS = List.of("rans", "rans-ctx", "palette");
+
+    /**
+     * A tensor of another coder: validated on the host, decoded by its kernel (GpuCoderDecoder), its status
+     * and the coder's CRC32C checked, then the record's CRC32C; a layout the kernel does not take goes to the CPU.
+     */
+    private void decodeCoded(CompressedFile file, TensorRecord r, MemorySegment out, CodecOptions cpu) {
+        CodedTensor coded = file.coded(r);
+        try {
+            if (CoderDecodeInput.whyNot(coded) != null) {
+                cpuTensors++;
+                file.decode(r, out, cpu);
+                return;
+            }
+            new GpuCoderDecoder(device, compiler).decode(coded, out);
+        } catch (MalformedInputException e) {
+            throw new MalformedInputException(file.source(), 0, "tensor \"" + r.name() + "\" (coder " + r.coder() + "): " + e.getMessage());
+        } catch (ChecksumMismatchException e) {
+            throw new ChecksumMismatchException(file.source() + ": tensor \"" + r.name() + "\" (coder " + r.coder() + ", GPU-decoded)", e.expected(), e.actual());
         }
         int crc = Crc32c.of(out);
         if (crc != r.crc32c()) throw new ChecksumMismatchException(file.source() + ": tensor \"" + r.name() + "\"", r.crc32c(), crc);

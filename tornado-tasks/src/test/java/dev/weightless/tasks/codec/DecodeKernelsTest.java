@@ -166,7 +166,7 @@ class DecodeKernelsTest {
         }
     }
 
-    private static Optional<Path> ptxas() throws IOException {
+    static Optional<Path> ptxas() throws IOException {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             Path p = Path.of(dir, "ptxas");
             if (Files.isExecutable(p)) return Optional.of(p);

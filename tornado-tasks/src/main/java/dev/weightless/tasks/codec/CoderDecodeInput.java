@@ -1,0 +1,102 @@
+package dev.weightless.tasks.codec;
+
+import dev.weightless.codec.ChecksumMismatchException;
+import dev.weightless.codec.Crc32c;
+import dev.weightless.codec.coder.CodedTensor;
+import dev.weightless.codec.coder.Coder;
+import dev.weightless.codec.coder.Coders;
+import dev.weightless.codec.palette.PaletteCoder;
+import dev.weightless.codec.rans.RansCoder;
+import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.JvmExecutor;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.tasks.DataTransferMode;
+import dev.weightless.tasks.ImmutableTaskGraph;
+import dev.weightless.tasks.TaskGraph;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A tensor of one of the codec's other coders (format version 2: {@code rans}, {@code rans-ctx},
+ * {@code palette}) as the arguments of its GPU decoder: validated on the CPU first by the coder's own
+ * {@code open} (a malformed tensor fails there, before any launch), laid out for the kernel, and after
+ * the kernel ran, its per-chunk status and the result's CRC32C checked on the host ({@link #check}).
+ */
+public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeInput {
+    /** The graph's and task's names: "decode.run", as {@link DecodeInput#graph()}'s. */
+    String GRAPH = "decode", TASK = "run";
+
+    /** Validates {@code coded} and lays it out for the kernel of its coder; the output is allocated in {@code arena}. */
+    static CoderDecodeInput of(CodedTensor coded, Arena arena) {
+        Coder coder = Coders.byName(coded.coder());
+        return switch (coder) {
+            case RansCoder rans -> RansDecodeInput.of(rans, coded, arena);
+            case PaletteCoder palette -> PaletteDecodeInput.of(palette, coded, arena);
+            default -> throw new IllegalArgumentException("no GPU decoder for coder " + coded.coder());
+        };
+    }
+
+    /** Why there is no GPU decoder for {@code coded} (its coder, an empty tensor, a layout the kernel does not take), or null. Validates it. */
+    static String whyNot(CodedTensor coded) {
+        Coder coder = Coders.byName(coded.coder());
+        return switch (coder) {
+            case RansCoder rans -> RansDecodeInput.whyNot(rans.open(coded));
+            case PaletteCoder palette -> PaletteDecodeInput.whyNot(palette.open(coded));
+            default -> "no GPU decoder for coder " + coded.coder();
+        };
+    }
+
+    CodedTensor coded();
+
+    KernelMethod kernel();
+
+    /** The kernel's arguments, in order. */
+    Object[] arguments();
+
+    /** The arrays the graph copies to the device once (inputs, and the status the kernel fills). */
+    List<Object> inputs();
+
+    /** The array the kernel writes the values into (padded as its kernel needs); copied only on demand. */
+    Object out();
+
+    /** The per-chunk status the kernel writes, copied back after every execution. */
+    IntArray status();
+
+    /** One warp per chunk, at most {@code blocksPerSm × multiprocessors} blocks (no cap when either is not positive). */
+    Grid grid(int multiprocessors, int blocksPerSm);
+
+    /** The decoded BF16 values, without padding. */
+    MemorySegment decoded();
+
+    /** Throws MalformedInputException naming the first chunk whose status shows a corrupt part. */
+    void checkStatus();
+
+    /** The decoder as a task graph "decode" with one task "run": inputs copied once, the output on demand, the status back every time. */
+    default ImmutableTaskGraph graph() {
+        return new TaskGraph(GRAPH)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, inputs().toArray())
+                .transferToDevice(DataTransferMode.UNDER_DEMAND, out())
+                .task(TASK, kernel(), arguments())
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, status())
+                .transferToHost(DataTransferMode.UNDER_DEMAND, out())
+                .snapshot();
+    }
+
+    /** Runs the kernel on the JVM executor (the reference a GPU run is compared with), then {@link #check}. */
+    default void decodeOnJvm(Grid grid) {
+        JvmExecutor.run(kernel(), grid, arguments());
+        check();
+    }
+
+    /** The status of every chunk, then the CRC32C of the decoded values against the tensor's: a mismatch is an exception. */
+    default void check() {
+        checkStatus();
+        int crc = Crc32c.of(decoded());
+        if (crc != expectedCrc32c()) throw new ChecksumMismatchException("GPU-decoded " + coded().coder() + " tensor", expectedCrc32c(), crc);
+    }
+
+    int expectedCrc32c();
+}
