@@ -46,6 +46,15 @@ public final class RansCoder implements Coder {
     private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
+    /** Rows of 32 lanes decoded before their values are joined, summed and copied out (8 Ki symbols: 32 KiB of slots). */
+    static final int BLOCK_ROWS = 256;
+    /**
+     * Whether 32-lane chunks decode eight lanes per vector instruction (RansVectorRows): needs the incubating
+     * module (java --add-modules jdk.incubator.vector, as the launchers, tests and benchmarks pass it) and
+     * 256-bit vectors. Without them the scalar rows decode the same bits about three times slower, and this
+     * says so once on stderr rather than slowing down silently.
+     */
+    static final boolean VECTOR = vectorRows();
     private final String name;
     private final int k;
     private final int scaleBits;
@@ -61,6 +70,18 @@ public final class RansCoder implements Coder {
         this.k = mantissaBits;
         this.scaleBits = scaleBits;
         this.chunkSymbols = chunkSymbols;
+    }
+
+    private static boolean vectorRows() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            System.err.println("weightless: jdk.incubator.vector is not enabled (java --add-modules jdk.incubator.vector); rANS decodes with scalar code, about 3x slower");
+            return false;
+        }
+        if (!RansVectorRows.hardware()) {
+            System.err.println("weightless: no 256-bit vector unit; rANS decodes with scalar code, about 3x slower");
+            return false;
+        }
+        return true;
     }
 
     /** "rans": the exponent alone, sign|mantissa raw (the exponent-only bound, without Huffman's whole bits). */
@@ -264,7 +285,11 @@ public final class RansCoder implements Coder {
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) {
+    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, VECTOR); }
+
+    /** As {@link #decode(CodedTensor, MemorySegment, int)}, with the vector rows or the scalar ones (tests compare both). */
+    void decode(CodedTensor coded, MemorySegment out, int threads, boolean useVector) {
+        if (useVector && !VECTOR) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         verify(coded.parts().size() == 4, 0, name + ": expected 4 parts (table, index, stream, raw), got " + coded.parts().size());
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
@@ -303,23 +328,30 @@ public final class RansCoder implements Coder {
         }
         verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
 
-        long[] dt = table.decodeTable(symbolValues());
+        int[] step = table.decodeSteps();
+        short[] startValue = table.startValues(symbolValues());
         int w = rawBits();
         int most = (int) Math.min(n, chunk);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
+        boolean vector = useVector && lanes == MAX_LANES;
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
         Parallel.forEach(workers, tasks, task -> {
-            char[] words = new char[2 * lanes + most + lanes + 1];
+            // Guard after the words: a corrupt row reads up to one word per lane, and a vector load 8 more, past the count.
+            short[] wordBits = new short[2 * lanes + most];
+            int[] words = new int[2 * lanes + most + lanes + 8]; // one word per int: the vector rows load eight at a time
             byte[] rawIn = new byte[most * w / 8 + 16];
             byte[] values = new byte[2 * most + 8];
+            int[] slots = new int[Math.min(most, 2 * BLOCK_ROWS * lanes + lanes)];
             int[] state = new int[lanes];
+            CRC32C crc = new CRC32C();
             for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; c++) {
                 int m = (int) Math.min(chunk, n - c * chunk);
                 int count = (int) (start[(int) c + 1] - start[(int) c]);
-                MemorySegment.copy(stream, C16, 2 * start[(int) c], words, 0, count);
-                java.util.Arrays.fill(words, count, count + lanes + 1, (char) 0);
+                MemorySegment.copy(stream, U16, 2 * start[(int) c], wordBits, 0, count);
+                for (int i = 0; i < count; i++) words[i] = wordBits[i] & 0xFFFF;
+                java.util.Arrays.fill(words, count, count + lanes + 8, 0);
                 int back = backRows(lanes, m);
                 int kept = m - back * lanes;
                 // Earlier chunks are whole; whole chunks hold a multiple of 8 raw fields, so each starts on a byte.
@@ -327,23 +359,40 @@ public final class RansCoder implements Coder {
                 int rawCount = (int) Math.min(rawBytes - rawStart, (long) kept * w / 8 + 1);
                 MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
                 for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
-                int p = decodeSymbols(dt, scale, state, lanes, words, count, values, m);
-                if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
-                for (int lane = 0; lane < lanes; lane++) {
-                    int x = state[lane];
-                    boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
-                    if (!valid) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
-                    for (int r = 0; r < back; r++) {
-                        int f = x >>> (r * w) & ((1 << w) - 1);
-                        int at = 2 * (kept + r * lanes + lane);
-                        SHORT_IN_BYTES.set(values, at, (short) ((short) SHORT_IN_BYTES.get(values, at) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
+                crc.reset();
+                int rows = m / lanes, p = 2 * lanes;
+                // Blocks of rows: the slots and values of a block are still in cache when they are joined, summed and copied
+                // out. The last block takes what is left (BLOCK_ROWS..2 BLOCK_ROWS rows, or the whole chunk), so the
+                // bits-back rows and the partial last row fall in it.
+                for (int r0 = 0; ; r0 += BLOCK_ROWS) {
+                    int r1 = rows - r0 < 2 * BLOCK_ROWS ? rows : r0 + BLOCK_ROWS;
+                    p = vector ? RansVectorRows.rows(step, scale, state, words, p, count, slots, r0, r1)
+                            : decodeRows(step, scale, state, lanes, words, p, count, slots, r0, r1);
+                    if (p > count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " reads past its " + count + " words");
+                    int from = r0 * lanes, to = r1 * lanes;
+                    if (r1 == rows) {
+                        p = decodeTail(step, scale, state, words, p, slots, to - from, m - to);
+                        to = m;
+                        if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
                     }
+                    joinValues(slots, startValue, rawIn, w, values, from, to, kept);
+                    if (r1 == rows) {
+                        for (int lane = 0; lane < lanes; lane++) {
+                            int x = state[lane];
+                            boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
+                            if (!valid) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
+                            for (int r = 0; r < back; r++) {
+                                int f = x >>> (r * w) & ((1 << w) - 1);
+                                int at = 2 * (kept + r * lanes + lane);
+                                SHORT_IN_BYTES.set(values, at, (short) ((short) SHORT_IN_BYTES.get(values, at) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
+                            }
+                        }
+                    }
+                    crc.update(values, 2 * from, 2 * (to - from));
+                    MemorySegment.copy(values, 2 * from, out, ValueLayout.JAVA_BYTE, c * chunk * 2 + 2L * from, 2 * (to - from));
+                    if (r1 == rows) break;
                 }
-                joinRaw(rawIn, w, values, kept);
-                CRC32C crc = new CRC32C();
-                crc.update(values, 0, 2 * m);
                 chunkCrcs[(int) c] = (int) crc.getValue();
-                MemorySegment.copy(values, 0, out, ValueLayout.JAVA_BYTE, c * chunk * 2, 2 * m);
             }
         });
         int actual = chunkCrcs[0];
@@ -352,66 +401,80 @@ public final class RansCoder implements Coder {
     }
 
     /**
-     * Decodes one chunk's m symbols into the exponent and top-mantissa bits of {@code values}; returns
-     * the words consumed (up to lanes more than count when the stream is corrupt: the caller's array has
-     * that much zero guard, and overruns are caught after each row).
+     * Scalar rows {@code [from, to)} of a chunk (symbol j = lanes · row + lane): stores each symbol's range start in
+     * {@code slots[j − lanes · from]}, returns the next word position; stops after a row that reads past
+     * {@code count} (the caller's words array has a zero guard of a row's worth).
      */
-    private static int decodeSymbols(long[] dt, int scale, int[] state, int lanes, char[] words, int count, byte[] values, int m) {
+    private static int decodeRows(int[] step, int scale, int[] state, int lanes, int[] words, int p, int count, int[] slots, int from, int to) {
         int mask = (1 << scale) - 1;
-        int p = 2 * lanes;
-        int j = 0;
         int laneMask = lanes - 1;
-        // One flat loop over whole rows (symbol j is lane j mod lanes), checked for overruns once per row.
-        for (int full = m - m % lanes; j < full; j++) {
-                int lane = j & laneMask;
-                int x = state[lane];
-                long e = dt[x & mask];
-                int fb = (int) e;
-                x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
-                // Branch-free refill (a branch here mispredicts on a quarter of the symbols): need = 1 when x < 2^16.
-                int need = ((x >>> 16) - 1) >>> 31;
-                x = x << (need << 4) | (words[p] & -need);
-                p += need;
-                state[lane] = x;
-                SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 32));
-                if (lane == laneMask && p > count) return p;
-        }
-        for (int lane = 0; j < m; lane++, j++) {
+        for (int j = 0, end = (to - from) * lanes; j < end; j++) {
+            int lane = j & laneMask;
             int x = state[lane];
-            long e = dt[x & mask];
-            int fb = (int) e;
+            int slot = x & mask;
+            int fb = step[slot];
+            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+            // Branch-free refill (a branch here mispredicts on a quarter of the symbols): need = 1 when x < 2^16.
+            int need = ((x >>> 16) - 1) >>> 31;
+            x = x << (need << 4) | (words[p] & -need);
+            p += need;
+            state[lane] = x;
+            slots[j] = slot - (fb & 0xFFFF);
+            if (lane == laneMask && p > count) return p;
+        }
+        return p;
+    }
+
+    /** The chunk's last, partial row: lanes 0..t−1 once more; range starts from {@code slots[at]}. */
+    private static int decodeTail(int[] step, int scale, int[] state, int[] words, int p, int[] slots, int at, int t) {
+        int mask = (1 << scale) - 1;
+        for (int lane = 0; lane < t; lane++) {
+            int x = state[lane];
+            int slot = x & mask;
+            int fb = step[slot];
             x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
             if (x >>> 16 == 0) x = x << 16 | words[p++];
             state[lane] = x;
-            SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 32));
+            slots[at + lane] = slot - (fb & 0xFFFF);
         }
         return p;
     }
 
     /**
-     * ORs the raw fields (w bits: sign above 7 − (8 − w) low mantissa bits) into the m values, eight at a
-     * time: one 64-bit load holds eight fields, spread into two words of four 16-bit lanes.
+     * Writes values {@code [from, to)} of the chunk: each symbol's BF16 bits (exponent and top mantissa bits,
+     * found by the symbol's range start)
+     * ORed with its raw field (w bits: sign above w − 1 low mantissa bits) for j below {@code kept}; the
+     * bits-back rows get theirs from the final states afterwards. Eight at a time where it can: one 64-bit
+     * load holds eight fields, spread into two words of four 16-bit lanes. {@code from} is a multiple of 8.
      */
-    private static void joinRaw(byte[] rawIn, int w, byte[] values, int m) {
+    private static void joinValues(int[] starts, short[] startValue, byte[] rawIn, int w, byte[] values, int from, int to, int kept) {
+        int j = from;
         int low = w - 1;
         long fieldMask = (1L << w) - 1;
         long lowLanes = ((1L << low) - 1) * 0x0001000100010001L;
-        int j = 0;
-        for (; j + 8 <= m; j += 8) {
+        for (int end = Math.min(to, kept); j + 8 <= end; j += 8) {
+            int s = j - from;
             long r = (long) LONG_IN_BYTES.get(rawIn, j * w >>> 3);
             long a = (r & fieldMask) | (r >>> w & fieldMask) << 16 | (r >>> 2 * w & fieldMask) << 32 | (r >>> 3 * w & fieldMask) << 48;
             long b = r >>> 4 * w;
             b = (b & fieldMask) | (b >>> w & fieldMask) << 16 | (b >>> 2 * w & fieldMask) << 32 | (b >>> 3 * w & fieldMask) << 48;
-            a = (a >>> low & 0x0001000100010001L) << 15 | a & lowLanes;
-            b = (b >>> low & 0x0001000100010001L) << 15 | b & lowLanes;
-            LONG_IN_BYTES.set(values, 2 * j, (long) LONG_IN_BYTES.get(values, 2 * j) | a);
-            LONG_IN_BYTES.set(values, 2 * j + 8, (long) LONG_IN_BYTES.get(values, 2 * j + 8) | b);
+            a = (a >>> low & 0x0001000100010001L) << 15 | a & lowLanes
+                    | startValue[starts[s]] & 0xFFFFL | (startValue[starts[s + 1]] & 0xFFFFL) << 16
+                    | (startValue[starts[s + 2]] & 0xFFFFL) << 32 | (long) startValue[starts[s + 3]] << 48;
+            b = (b >>> low & 0x0001000100010001L) << 15 | b & lowLanes
+                    | startValue[starts[s + 4]] & 0xFFFFL | (startValue[starts[s + 5]] & 0xFFFFL) << 16
+                    | (startValue[starts[s + 6]] & 0xFFFFL) << 32 | (long) startValue[starts[s + 7]] << 48;
+            LONG_IN_BYTES.set(values, 2 * j, a);
+            LONG_IN_BYTES.set(values, 2 * j + 8, b);
         }
-        for (; j < m; j++) {
-            long bit = (long) j * w;
-            int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
-            short v = (short) SHORT_IN_BYTES.get(values, 2 * j);
-            SHORT_IN_BYTES.set(values, 2 * j, (short) (v | (f >>> low) << 15 | f & ((1 << low) - 1)));
+        for (; j < to; j++) {
+            int v = startValue[starts[j - from]];
+            if (j < kept) {
+                long bit = (long) j * w;
+                int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
+                v |= (f >>> low) << 15 | f & ((1 << low) - 1);
+            }
+            SHORT_IN_BYTES.set(values, 2 * j, (short) v);
         }
     }
 }
