@@ -103,7 +103,9 @@ final class FrequencyTable {
     int[] decodeSteps() {
         int[] t = new int[1 << scaleBits];
         for (int s = 0; s < freq.length; s++) {
-            for (int i = 0; i < freq[s]; i++) t[cum[s] + i] = freq[s] << 16 | i;
+            // Entry = freq << 16 | (slot − cum): one add per slot, a loop C2 vectorises (the table is rebuilt per tensor).
+            int base = (freq[s] << 16) - cum[s];
+            for (int slot = cum[s], end = cum[s] + freq[s]; slot < end; slot++) t[slot] = base + slot;
         }
         return t;
     }

@@ -10,8 +10,6 @@ import dev.weightless.codec.coder.CodedTensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -43,8 +41,6 @@ public final class RansCoder implements Coder {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** Rows of 32 lanes decoded before their values are joined, summed and copied out (8 Ki symbols: 32 KiB of slots). */
     static final int BLOCK_ROWS = 256;
@@ -328,153 +324,29 @@ public final class RansCoder implements Coder {
         }
         verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
 
-        int[] step = table.decodeSteps();
-        short[] startValue = table.startValues(symbolValues());
-        int w = rawBits();
-        int most = (int) Math.min(n, chunk);
+        RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
+                table.decodeSteps(), table.startValues(symbolValues()), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
         boolean vector = useVector && lanes == MAX_LANES;
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
         Parallel.forEach(workers, tasks, task -> {
-            // Guard after the words: a corrupt row reads up to one word per lane, and a vector load 8 more, past the count.
-            short[] wordBits = new short[2 * lanes + most];
-            int[] words = new int[2 * lanes + most + lanes + 8]; // one word per int: the vector rows load eight at a time
-            byte[] rawIn = new byte[most * w / 8 + 16];
-            byte[] values = new byte[2 * most + 8];
-            int[] slots = new int[Math.min(most, 2 * BLOCK_ROWS * lanes + lanes)];
-            int[] state = new int[lanes];
-            CRC32C crc = new CRC32C();
+            RansChunk a = new RansChunk(tensor);
             for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; c++) {
-                int m = (int) Math.min(chunk, n - c * chunk);
-                int count = (int) (start[(int) c + 1] - start[(int) c]);
-                MemorySegment.copy(stream, U16, 2 * start[(int) c], wordBits, 0, count);
-                for (int i = 0; i < count; i++) words[i] = wordBits[i] & 0xFFFF;
-                java.util.Arrays.fill(words, count, count + lanes + 8, 0);
-                int back = backRows(lanes, m);
-                int kept = m - back * lanes;
-                // Earlier chunks are whole; whole chunks hold a multiple of 8 raw fields, so each starts on a byte.
-                long rawStart = c * (chunk - (long) backRows(lanes, chunk) * lanes) * w / 8;
-                int rawCount = (int) Math.min(rawBytes - rawStart, (long) kept * w / 8 + 1);
-                MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
-                for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
-                crc.reset();
-                int rows = m / lanes, p = 2 * lanes;
-                // Blocks of rows: the slots and values of a block are still in cache when they are joined, summed and copied
-                // out. The last block takes what is left (BLOCK_ROWS..2 BLOCK_ROWS rows, or the whole chunk), so the
-                // bits-back rows and the partial last row fall in it.
+                a.begin(c, backRows(lanes, tensor.symbols(c)));
                 for (int r0 = 0; ; r0 += BLOCK_ROWS) {
-                    int r1 = rows - r0 < 2 * BLOCK_ROWS ? rows : r0 + BLOCK_ROWS;
-                    p = vector ? RansVectorRows.rows(step, scale, state, words, p, count, slots, r0, r1)
-                            : decodeRows(step, scale, state, lanes, words, p, count, slots, r0, r1);
-                    if (p > count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " reads past its " + count + " words");
-                    int from = r0 * lanes, to = r1 * lanes;
-                    if (r1 == rows) {
-                        p = decodeTail(step, scale, state, words, p, slots, to - from, m - to);
-                        to = m;
-                        if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
-                    }
-                    joinValues(slots, startValue, rawIn, w, values, from, to, kept);
-                    if (r1 == rows) {
-                        for (int lane = 0; lane < lanes; lane++) {
-                            int x = state[lane];
-                            boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
-                            if (!valid) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
-                            for (int r = 0; r < back; r++) {
-                                int f = x >>> (r * w) & ((1 << w) - 1);
-                                int at = 2 * (kept + r * lanes + lane);
-                                SHORT_IN_BYTES.set(values, at, (short) ((short) SHORT_IN_BYTES.get(values, at) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
-                            }
-                        }
-                    }
-                    crc.update(values, 2 * from, 2 * (to - from));
-                    MemorySegment.copy(values, 2 * from, out, ValueLayout.JAVA_BYTE, c * chunk * 2 + 2L * from, 2 * (to - from));
-                    if (r1 == rows) break;
+                    int r1 = a.blockEnd(r0);
+                    if (vector) RansVectorRows.rows(tensor.step(), scale, a, r0, r1);
+                    else a.scalarRows(r0, r1);
+                    a.checkPosition();
+                    if (a.finishBlock(r0, r1)) break;
                 }
-                chunkCrcs[(int) c] = (int) crc.getValue();
+                chunkCrcs[(int) c] = a.crc();
             }
         });
         int actual = chunkCrcs[0];
         for (long c = 1; c < chunks; c++) actual = Crc32c.combine(actual, chunkCrcs[(int) c], 2 * Math.min(chunk, n - c * chunk));
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
-    }
-
-    /**
-     * Scalar rows {@code [from, to)} of a chunk (symbol j = lanes · row + lane): stores each symbol's range start in
-     * {@code slots[j − lanes · from]}, returns the next word position; stops after a row that reads past
-     * {@code count} (the caller's words array has a zero guard of a row's worth).
-     */
-    private static int decodeRows(int[] step, int scale, int[] state, int lanes, int[] words, int p, int count, int[] slots, int from, int to) {
-        int mask = (1 << scale) - 1;
-        int laneMask = lanes - 1;
-        for (int j = 0, end = (to - from) * lanes; j < end; j++) {
-            int lane = j & laneMask;
-            int x = state[lane];
-            int slot = x & mask;
-            int fb = step[slot];
-            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
-            // Branch-free refill (a branch here mispredicts on a quarter of the symbols): need = 1 when x < 2^16.
-            int need = ((x >>> 16) - 1) >>> 31;
-            x = x << (need << 4) | (words[p] & -need);
-            p += need;
-            state[lane] = x;
-            slots[j] = slot - (fb & 0xFFFF);
-            if (lane == laneMask && p > count) return p;
-        }
-        return p;
-    }
-
-    /** The chunk's last, partial row: lanes 0..t−1 once more; range starts from {@code slots[at]}. */
-    private static int decodeTail(int[] step, int scale, int[] state, int[] words, int p, int[] slots, int at, int t) {
-        int mask = (1 << scale) - 1;
-        for (int lane = 0; lane < t; lane++) {
-            int x = state[lane];
-            int slot = x & mask;
-            int fb = step[slot];
-            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
-            if (x >>> 16 == 0) x = x << 16 | words[p++];
-            state[lane] = x;
-            slots[at + lane] = slot - (fb & 0xFFFF);
-        }
-        return p;
-    }
-
-    /**
-     * Writes values {@code [from, to)} of the chunk: each symbol's BF16 bits (exponent and top mantissa bits,
-     * found by the symbol's range start)
-     * ORed with its raw field (w bits: sign above w − 1 low mantissa bits) for j below {@code kept}; the
-     * bits-back rows get theirs from the final states afterwards. Eight at a time where it can: one 64-bit
-     * load holds eight fields, spread into two words of four 16-bit lanes. {@code from} is a multiple of 8.
-     */
-    private static void joinValues(int[] starts, short[] startValue, byte[] rawIn, int w, byte[] values, int from, int to, int kept) {
-        int j = from;
-        int low = w - 1;
-        long fieldMask = (1L << w) - 1;
-        long lowLanes = ((1L << low) - 1) * 0x0001000100010001L;
-        for (int end = Math.min(to, kept); j + 8 <= end; j += 8) {
-            int s = j - from;
-            long r = (long) LONG_IN_BYTES.get(rawIn, j * w >>> 3);
-            long a = (r & fieldMask) | (r >>> w & fieldMask) << 16 | (r >>> 2 * w & fieldMask) << 32 | (r >>> 3 * w & fieldMask) << 48;
-            long b = r >>> 4 * w;
-            b = (b & fieldMask) | (b >>> w & fieldMask) << 16 | (b >>> 2 * w & fieldMask) << 32 | (b >>> 3 * w & fieldMask) << 48;
-            a = (a >>> low & 0x0001000100010001L) << 15 | a & lowLanes
-                    | startValue[starts[s]] & 0xFFFFL | (startValue[starts[s + 1]] & 0xFFFFL) << 16
-                    | (startValue[starts[s + 2]] & 0xFFFFL) << 32 | (long) startValue[starts[s + 3]] << 48;
-            b = (b >>> low & 0x0001000100010001L) << 15 | b & lowLanes
-                    | startValue[starts[s + 4]] & 0xFFFFL | (startValue[starts[s + 5]] & 0xFFFFL) << 16
-                    | (startValue[starts[s + 6]] & 0xFFFFL) << 32 | (long) startValue[starts[s + 7]] << 48;
-            LONG_IN_BYTES.set(values, 2 * j, a);
-            LONG_IN_BYTES.set(values, 2 * j + 8, b);
-        }
-        for (; j < to; j++) {
-            int v = startValue[starts[j - from]];
-            if (j < kept) {
-                long bit = (long) j * w;
-                int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
-                v |= (f >>> low) << 15 | f & ((1 << low) - 1);
-            }
-            SHORT_IN_BYTES.set(values, 2 * j, (short) v);
-        }
     }
 }

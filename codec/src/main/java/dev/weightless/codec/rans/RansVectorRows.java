@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * jdk.incubator.vector): each step gathers the lanes' (frequency, offset) entries, updates the eight
  * states with one multiply-add, and refills the lanes that fell below 2^16 from the next words of the
  * shared stream in lane order (a shuffle from a 256-entry table places word i in the i-th refilling lane),
- * which is exactly the order the scalar decoder reads them in. It records each symbol's range start
- * (cumulative frequency); the caller turns those into BF16 bits. Loaded only where the module is present ({@link RansCoder#VECTOR}).
+ * which is exactly the order the scalar decoder reads them in: the file layout is unchanged. It records
+ * each symbol's range start (cumulative frequency); {@link RansChunk} turns those into BF16 bits. Loaded
+ * only where the module is present ({@link RansCoder#VECTOR}).
  */
 final class RansVectorRows {
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
@@ -36,37 +37,44 @@ final class RansVectorRows {
     }
 
     /**
-     * Decodes rows {@code [from, to)} of a 32-lane chunk (symbol j = 32 · row + lane): stores symbol j's range
-     * start (slot − offset: its cumulative frequency) in {@code starts[j - 32 · from]} and returns the next word position. Stops after
-     * the first row that reads past {@code count} (corrupt input), returning a position above it; the
-     * caller's words array (one 16-bit word per int) has at least 40 zero words of guard after {@code count}.
+     * Decodes rows {@code [from, to)} of a 32-lane chunk (symbol j = 32 · row + lane) from its position:
+     * stores symbol j's range start (slot − offset: its cumulative frequency) in {@code starts[j − 32 · from]}
+     * and advances the position. Stops after the first row that reads past the chunk's words (corrupt
+     * input), leaving the position above the count; the words array has at least 40 zero words of guard.
      *
-     * @param step  per slot: frequency (bits 16..31) and offset within the symbol's range (bits 0..15)
-     * @param state the 32 lanes' states, read and written back
+     * <p>Per eight lanes: the slots go to {@code starts[j]}, the index map the gather reads; the gathered step
+     * entries advance the states (x → freq · (x >> scale) + offset, exact in 32-bit lanes); the slots are
+     * overwritten with the symbols' range starts, slot − offset, which name the symbols and hit their value
+     * table at one entry per symbol (hot in L1, where a table indexed by slot misses); lanes below 2^16 shift
+     * in the next words. Written out by hand, four (or eight) times: C2 does not inline vector helpers
+     * reliably here, and a vector that is not inlined is boxed on the heap.
+     *
+     * @param step per slot: frequency (bits 16..31) and offset within the symbol's range (bits 0..15)
      */
-    static int rows(int[] step, int scale, int[] state, int[] words, int p, int count, int[] starts, int from, int to) {
-        IntVector mask = IntVector.broadcast(I8, (1 << scale) - 1);
-        IntVector low = IntVector.broadcast(I8, 0xFFFF);
+    static void rows(int[] step, int scale, RansChunk a, int from, int to) {
+        IntVector mask = IntVector.broadcast(I8, (1 << scale) - 1), low = IntVector.broadcast(I8, 0xFFFF);
+        int[] state = a.state, words = a.words, starts = a.starts;
+        int p = a.p, count = a.count;
         IntVector x0 = IntVector.fromArray(I8, state, 0), x1 = IntVector.fromArray(I8, state, 8);
         IntVector x2 = IntVector.fromArray(I8, state, 16), x3 = IntVector.fromArray(I8, state, 24);
         for (int r = from; r < to; r++) {
             int j = 32 * (r - from);
-            IntVector s0 = x0.and(mask), s1 = x1.and(mask), s2 = x2.and(mask), s3 = x3.and(mask);
-            s0.intoArray(starts, j);
-            s1.intoArray(starts, j + 8);
-            s2.intoArray(starts, j + 16);
-            s3.intoArray(starts, j + 24);
-            // The four gathers are independent; issuing them together overlaps their latency.
+            IntVector sx0 = x0.and(mask);
+            sx0.intoArray(starts, j);
             IntVector e0 = IntVector.fromArray(I8, step, 0, starts, j);
+            sx0.sub(e0.and(low)).intoArray(starts, j);
+            IntVector sx1 = x1.and(mask);
+            sx1.intoArray(starts, j + 8);
             IntVector e1 = IntVector.fromArray(I8, step, 0, starts, j + 8);
+            sx1.sub(e1.and(low)).intoArray(starts, j + 8);
+            IntVector sx2 = x2.and(mask);
+            sx2.intoArray(starts, j + 16);
             IntVector e2 = IntVector.fromArray(I8, step, 0, starts, j + 16);
+            sx2.sub(e2.and(low)).intoArray(starts, j + 16);
+            IntVector sx3 = x3.and(mask);
+            sx3.intoArray(starts, j + 24);
             IntVector e3 = IntVector.fromArray(I8, step, 0, starts, j + 24);
-            // What the caller keeps is the symbol's range start, slot − offset: it names the symbol, and its
-            // value table is hit at one entry per symbol (hot in L1) where one indexed by slot would miss.
-            s0.sub(e0.and(low)).intoArray(starts, j);
-            s1.sub(e1.and(low)).intoArray(starts, j + 8);
-            s2.sub(e2.and(low)).intoArray(starts, j + 16);
-            s3.sub(e3.and(low)).intoArray(starts, j + 24);
+            sx3.sub(e3.and(low)).intoArray(starts, j + 24);
             x0 = e0.lanewise(VectorOperators.LSHR, 16).mul(x0.lanewise(VectorOperators.LSHR, scale)).add(e0.and(low));
             x1 = e1.lanewise(VectorOperators.LSHR, 16).mul(x1.lanewise(VectorOperators.LSHR, scale)).add(e1.and(low));
             x2 = e2.lanewise(VectorOperators.LSHR, 16).mul(x2.lanewise(VectorOperators.LSHR, scale)).add(e2.and(low));
@@ -94,6 +102,6 @@ final class RansVectorRows {
         x1.intoArray(state, 8);
         x2.intoArray(state, 16);
         x3.intoArray(state, 24);
-        return p;
+        a.p = p;
     }
 }
