@@ -24,7 +24,7 @@ final class RansChunk {
     private static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** The tensor being decoded: its parts, its layout and its tables, shared by the workers. */
-    record Tensor(MemorySegment stream, MemorySegment raw, MemorySegment out, long[] start, long n, int chunk, int lanes,
+    record Tensor(MemorySegment stream, MemorySegment raw, MemorySegment out, long[] start, int mostWords, long n, int chunk, int lanes,
                   int w, int backRowsWhole, long rawBytes, int[] step, short[] startValue, int scale) {
         int symbols(long c) { return (int) Math.min(chunk, n - c * chunk); }
     }
@@ -45,11 +45,13 @@ final class RansChunk {
         this.t = t;
         int most = (int) Math.min(t.n(), t.chunk());
         // Guard after the words: a corrupt row reads up to one word per lane, and a vector load 8 more, past the count.
-        wordBits = new short[2 * t.lanes() + most];
-        words = new int[2 * t.lanes() + most + t.lanes() + 8];
+        // Sized by the largest chunk's words and by one block, not by a whole chunk: decode allocates per tensor.
+        int block = Math.min(most, 2 * RansCoder.BLOCK_ROWS * t.lanes() + t.lanes());
+        wordBits = new short[t.mostWords()];
+        words = new int[t.mostWords() + t.lanes() + 8];
         rawIn = new byte[most * t.w() / 8 + 16];
-        values = new byte[2 * most + 8];
-        starts = new int[Math.min(most, 2 * RansCoder.BLOCK_ROWS * t.lanes() + t.lanes())];
+        values = new byte[2 * block + 8];
+        starts = new int[block];
         state = new int[t.lanes()];
     }
 
@@ -101,6 +103,7 @@ final class RansChunk {
             if (p != count) throw new MalformedInputException(at, "stream part: chunk " + c + " used " + p + " of its " + count + " words");
         }
         joinValues(starts, t.startValue(), rawIn, w, values, from, to, kept);
+        // values holds this block only: value j is at 2 (j − from).
         if (last) {
             for (int lane = 0; lane < lanes; lane++) {
                 int x = state[lane];
@@ -108,13 +111,13 @@ final class RansChunk {
                 if (!valid) throw new MalformedInputException(at, "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
                 for (int r = 0; r < back; r++) {
                     int f = x >>> (r * w) & ((1 << w) - 1);
-                    int v = 2 * (kept + r * lanes + lane);
+                    int v = 2 * (kept + r * lanes + lane - from);
                     SHORT_IN_BYTES.set(values, v, (short) ((short) SHORT_IN_BYTES.get(values, v) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
                 }
             }
         }
-        crc.update(values, 2 * from, 2 * (to - from));
-        MemorySegment.copy(values, 2 * from, t.out(), ValueLayout.JAVA_BYTE, c * t.chunk() * 2 + 2L * from, 2 * (to - from));
+        crc.update(values, 0, 2 * (to - from));
+        MemorySegment.copy(values, 0, t.out(), ValueLayout.JAVA_BYTE, c * t.chunk() * 2 + 2L * from, 2 * (to - from));
         return last;
     }
 
@@ -162,7 +165,7 @@ final class RansChunk {
     }
 
     /**
-     * Writes values {@code [from, to)} of the chunk: each symbol's BF16 bits (exponent and top mantissa bits,
+     * Writes values {@code [from, to)} of the chunk, at {@code values[2 (j − from)]}: each symbol's BF16 bits (exponent and top mantissa bits,
      * found by the symbol's range start) ORed with its raw field (w bits: sign above w − 1 low mantissa bits)
      * for j below {@code kept}; the bits-back rows get theirs from the final states afterwards. Eight at a
      * time where it can: one 64-bit load holds eight fields, deposited into two words of four 16-bit lanes.
@@ -182,8 +185,8 @@ final class RansChunk {
                     | (long) startValue[starts[s + 2]] << 32 | (long) startValue[starts[s + 3]] << 48;
             long b = Long.expand(r >>> 4 * w, lanes) | startValue[starts[s + 4]] | (long) startValue[starts[s + 5]] << 16
                     | (long) startValue[starts[s + 6]] << 32 | (long) startValue[starts[s + 7]] << 48;
-            LONG_IN_BYTES.set(values, 2 * j, a);
-            LONG_IN_BYTES.set(values, 2 * j + 8, b);
+            LONG_IN_BYTES.set(values, 2 * s, a);
+            LONG_IN_BYTES.set(values, 2 * s + 8, b);
         }
         for (; j < to; j++) {
             int v = startValue[starts[j - from]];
@@ -192,7 +195,7 @@ final class RansChunk {
                 int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
                 v |= (f >>> low) << 15 | f & ((1 << low) - 1);
             }
-            SHORT_IN_BYTES.set(values, 2 * j, (short) v);
+            SHORT_IN_BYTES.set(values, 2 * (j - from), (short) v);
         }
     }
 }

@@ -316,15 +316,17 @@ public final class RansCoder implements Coder {
         verify(HEADER_BYTES + bits.bytesRead() == header.byteSize() && bits.paddingIsZero(), bits.position(), "table part: bytes after the frequency table");
         // Word offsets of the chunks, validated against the stream before decoding anything.
         long[] start = new long[Math.toIntExact(chunks + 1)];
+        int mostWords = 0;
         for (long c = 0; c < chunks; c++) {
             long count = Integer.toUnsignedLong(index.get(U32, 4 * c));
             int m = (int) Math.min(chunk, n - c * chunk);
             verify(count >= 2L * lanes && count <= 2L * lanes + m, 4 * c, "index part: chunk " + c + " has " + count + " words, outside " + 2 * lanes + ".." + (2L * lanes + m));
             start[(int) c + 1] = start[(int) c] + count;
+            mostWords = (int) Math.max(mostWords, count);
         }
         verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
 
-        RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
+        RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
                 table.decodeSteps(), table.startValues(symbolValues()), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
         boolean vector = useVector && lanes == MAX_LANES;
