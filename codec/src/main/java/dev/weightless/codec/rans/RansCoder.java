@@ -45,12 +45,18 @@ public final class RansCoder implements Coder {
     /** Rows of 32 lanes decoded before their values are joined, summed and copied out (8 Ki symbols: 32 KiB of slots). */
     static final int BLOCK_ROWS = 256;
     /**
-     * Whether 32-lane chunks decode eight lanes per vector instruction (RansVectorRows): needs the incubating
-     * module (java --add-modules jdk.incubator.vector, as the launchers, tests and benchmarks pass it) and
-     * 256-bit vectors. Without them the scalar rows decode the same bits about three times slower, and this
-     * says so once on stderr rather than slowing down silently.
+     * Whether 32-lane chunks decode eight lanes per vector instruction ({@link RansVectorRows}): needs the
+     * incubating module (java --add-modules jdk.incubator.vector, as the launchers, tests and benchmarks
+     * pass it) and 256-bit vectors. Without them the scalar rows decode the same bits about 1.7x slower,
+     * and the first rANS decode says so on stderr rather than slowing down silently. A holder class, so
+     * that merely registering the coders decides (and prints) nothing.
      */
-    static final boolean VECTOR = vectorRows();
+    static final class Vector {
+        static final boolean ON = vectorRows();
+
+        private Vector() {}
+    }
+
     private final String name;
     private final int k;
     private final int scaleBits;
@@ -70,11 +76,11 @@ public final class RansCoder implements Coder {
 
     private static boolean vectorRows() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            System.err.println("weightless: jdk.incubator.vector is not enabled (java --add-modules jdk.incubator.vector); rANS decodes with scalar code, about 3x slower");
+            System.err.println("weightless: jdk.incubator.vector is not enabled (java --add-modules jdk.incubator.vector); rANS decodes with scalar code, about 1.7x slower");
             return false;
         }
         if (!RansVectorRows.hardware()) {
-            System.err.println("weightless: no 256-bit vector unit; rANS decodes with scalar code, about 3x slower");
+            System.err.println("weightless: no 256-bit vector unit; rANS decodes with scalar code, about 1.7x slower");
             return false;
         }
         return true;
@@ -281,11 +287,11 @@ public final class RansCoder implements Coder {
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, VECTOR); }
+    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.ON); }
 
     /** As {@link #decode(CodedTensor, MemorySegment, int)}, with the vector rows or the scalar ones (tests compare both). */
     void decode(CodedTensor coded, MemorySegment out, int threads, boolean useVector) {
-        if (useVector && !VECTOR) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
+        if (useVector && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         verify(coded.parts().size() == 4, 0, name + ": expected 4 parts (table, index, stream, raw), got " + coded.parts().size());
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());

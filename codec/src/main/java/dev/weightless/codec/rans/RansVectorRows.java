@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * shared stream in lane order (a shuffle from a 256-entry table places word i in the i-th refilling lane),
  * which is exactly the order the scalar decoder reads them in: the file layout is unchanged. It records
  * each symbol's range start (cumulative frequency); {@link RansChunk} turns those into BF16 bits. Loaded
- * only where the module is present ({@link RansCoder#VECTOR}).
+ * only where the module is present ({@link RansCoder.Vector#ON}).
  */
 final class RansVectorRows {
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;

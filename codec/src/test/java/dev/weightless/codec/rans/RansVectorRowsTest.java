@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class RansVectorRowsTest {
     @Test
     void testsRunWithTheVectorRows() {
-        assertTrue(RansCoder.VECTOR, "the test JVM must run with --add-modules jdk.incubator.vector on a 256-bit vector unit,"
+        assertTrue(RansCoder.Vector.ON, "the test JVM must run with --add-modules jdk.incubator.vector on a 256-bit vector unit,"
                 + " or the vector decoder goes untested (the parent pom's weightless.jvmArgs passes the module)");
     }
 
