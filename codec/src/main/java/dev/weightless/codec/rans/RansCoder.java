@@ -1,7 +1,6 @@
 package dev.weightless.codec.rans;
 
 import dev.weightless.codec.ChecksumMismatchException;
-import dev.weightless.codec.MalformedInputException;
 import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.Parallel;
 import dev.weightless.codec.coder.Coder;
@@ -42,7 +41,7 @@ public final class RansCoder implements Coder {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Rows of 32 lanes decoded before their values are joined, summed and copied out (8 Ki symbols: 32 KiB of slots). */
+    /** Rows of 32 lanes decoded before their values are joined, summed and copied out (8 Ki symbols: 32 KiB of range starts). */
     static final int BLOCK_ROWS = 256;
     /**
      * Whether 32-lane chunks decode eight lanes per vector instruction ({@link RansVectorRows}): needs the
