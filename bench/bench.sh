@@ -15,7 +15,7 @@ if [ ! -f "$cp_file" ]; then
   exit 2
 fi
 cp="bench/target/classes:$(cat "$cp_file")"
-flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow --add-opens=java.base/java.nio=ALL-UNNAMED -Dweightless.bench.dir=bench/target/real-model)
+flags=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow --add-opens=java.base/java.nio=ALL-UNNAMED -Dweightless.bench.dir=bench/target/real-model)
 if [ "${1:-}" = "heap" ]; then
   shift
   exec "$java_bin" "${flags[@]}" -Xmx4g -cp "$cp" dev.weightless.bench.HeapTraffic "$@"

@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 10, time = 1)
-@Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx4g", "-Dweightless.bench.dir=bench/target/real-model"})
+@Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g", "-Dweightless.bench.dir=bench/target/real-model"})
 public class CoderBenchmark {
     @Param({"huffman", "rans", "rans-ctx", "palette", "zstd-3", "zstd-19"})
     public String coder;

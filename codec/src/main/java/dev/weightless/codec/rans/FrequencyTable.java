@@ -95,15 +95,25 @@ final class FrequencyTable {
     }
 
     /**
-     * The decoder's table, one entry per slot of the scale: the slot's offset within its symbol's range
-     * (bits 0..15), the symbol's frequency (bits 16..31; the next state is freq × (x >> scale) + offset)
-     * and its BF16 bits from {@code value} (bits 32..47).
+     * The decoder's step table, one int per slot of the scale: the symbol's frequency (bits 16..31) and the
+     * slot's offset within the symbol's range (bits 0..15); the next state is freq × (x >> scale) + offset.
+     * 64 KiB at a 14-bit scale; the symbols' BF16 bits are in a separate table ({@link #startValues}), read
+     * off the state machine's critical path.
      */
-    long[] decodeTable(int[] value) {
-        long[] t = new long[1 << scaleBits];
+    int[] decodeSteps() {
+        int[] t = new int[1 << scaleBits];
         for (int s = 0; s < freq.length; s++) {
-            for (int i = 0; i < freq[s]; i++) t[cum[s] + i] = i | (long) freq[s] << 16 | (long) (value[s] & 0xFFFF) << 32;
+            // Entry = freq << 16 | (slot − cum): one add per slot, a loop C2 vectorises (the table is rebuilt per tensor).
+            int base = (freq[s] << 16) - cum[s];
+            for (int slot = cum[s], end = cum[s] + freq[s]; slot < end; slot++) t[slot] = base + slot;
         }
+        return t;
+    }
+
+    /** By a symbol's range start (cumulative frequency), its BF16 bits {@code value[symbol]}; other entries are unused. */
+    short[] startValues(int[] value) {
+        short[] t = new short[1 << scaleBits];
+        for (int s = freq.length - 1; s >= 0; s--) if (freq[s] > 0) t[cum[s]] = (short) value[s];
         return t;
     }
 

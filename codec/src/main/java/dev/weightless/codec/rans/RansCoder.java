@@ -1,7 +1,6 @@
 package dev.weightless.codec.rans;
 
 import dev.weightless.codec.ChecksumMismatchException;
-import dev.weightless.codec.MalformedInputException;
 import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.Parallel;
 import dev.weightless.codec.coder.Coder;
@@ -10,8 +9,6 @@ import dev.weightless.codec.coder.CodedTensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -43,8 +40,21 @@ public final class RansCoder implements Coder {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Rows of 32 lanes decoded before their values are joined, summed and copied out (8 Ki symbols: 32 KiB of range starts). */
+    static final int BLOCK_ROWS = 256;
+    /**
+     * Whether 32-lane chunks decode eight lanes per vector instruction ({@link RansVectorRows}): needs the
+     * incubating module (java --add-modules jdk.incubator.vector, as the launchers, tests and benchmarks
+     * pass it) and 256-bit vectors. Without them the scalar rows decode the same bits about 1.7x slower,
+     * and the first rANS decode says so on stderr rather than slowing down silently. A holder class, so
+     * that merely registering the coders decides (and prints) nothing.
+     */
+    static final class Vector {
+        static final boolean ON = vectorRows();
+
+        private Vector() {}
+    }
 
     private final String name;
     private final int k;
@@ -61,6 +71,18 @@ public final class RansCoder implements Coder {
         this.k = mantissaBits;
         this.scaleBits = scaleBits;
         this.chunkSymbols = chunkSymbols;
+    }
+
+    private static boolean vectorRows() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            System.err.println("weightless: jdk.incubator.vector is not enabled (java --add-modules jdk.incubator.vector); rANS decodes with scalar code, about 1.7x slower");
+            return false;
+        }
+        if (!RansVectorRows.hardware()) {
+            System.err.println("weightless: no 256-bit vector unit; rANS decodes with scalar code, about 1.7x slower");
+            return false;
+        }
+        return true;
     }
 
     /** "rans": the exponent alone, sign|mantissa raw (the exponent-only bound, without Huffman's whole bits). */
@@ -303,11 +325,13 @@ public final class RansCoder implements Coder {
         verify(HEADER_BYTES + bits.bytesRead() == header.byteSize() && bits.paddingIsZero(), bits.position(), "table part: bytes after the frequency table");
         // Word offsets of the chunks, validated against the stream before decoding anything.
         long[] start = new long[Math.toIntExact(chunks + 1)];
+        int mostWords = 0;
         for (long c = 0; c < chunks; c++) {
             long count = Integer.toUnsignedLong(index.get(U32, 4 * c));
             int m = (int) Math.min(chunk, n - c * chunk);
             verify(count >= 2L * lanes && count <= 2L * lanes + m, 4 * c, "index part: chunk " + c + " has " + count + " words, outside " + 2 * lanes + ".." + (2L * lanes + m));
             start[(int) c + 1] = start[(int) c] + count;
+            mostWords = (int) Math.max(mostWords, count);
         }
         verify(start[(int) chunks] * 2 == stream.byteSize(), 0, "stream part: " + stream.byteSize() + " bytes, the index gives " + start[(int) chunks] * 2);
         return new Layout(n, k, scale, lanes, chunk, expectedCrc, table.freq.clone(), table.cum.clone(), start, rawBytes);
@@ -315,7 +339,11 @@ public final class RansCoder implements Coder {
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) {
+    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.ON); }
+
+    /** As {@link #decode(CodedTensor, MemorySegment, int)}, with the vector rows or the scalar ones (tests compare both). */
+    void decode(CodedTensor coded, MemorySegment out, int threads, boolean useVector) {
+        if (useVector && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
         Layout layout = open(coded);
@@ -324,116 +352,32 @@ public final class RansCoder implements Coder {
         int scale = layout.scaleBits(), lanes = layout.lanes(), chunk = layout.chunkSymbols(), expectedCrc = layout.crc32c();
         long chunks = layout.chunks(), rawBytes = layout.rawBytes();
         long[] start = layout.chunkStarts();
+        int mostWords = 0;
+        for (long c = 0; c < chunks; c++) mostWords = (int) Math.max(mostWords, start[(int) c + 1] - start[(int) c]);
         FrequencyTable table = new FrequencyTable(scale, layout.freq());
-        long[] dt = table.decodeTable(symbolValues());
-        int w = rawBits();
-        int most = (int) Math.min(n, chunk);
+        RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
+                table.decodeSteps(), table.startValues(symbolValues()), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
+        boolean vector = useVector && lanes == MAX_LANES;
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
         Parallel.forEach(workers, tasks, task -> {
-            char[] words = new char[2 * lanes + most + lanes + 1];
-            byte[] rawIn = new byte[most * w / 8 + 16];
-            byte[] values = new byte[2 * most + 8];
-            int[] state = new int[lanes];
+            RansChunk a = new RansChunk(tensor);
             for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; c++) {
-                int m = (int) Math.min(chunk, n - c * chunk);
-                int count = (int) (start[(int) c + 1] - start[(int) c]);
-                MemorySegment.copy(stream, C16, 2 * start[(int) c], words, 0, count);
-                java.util.Arrays.fill(words, count, count + lanes + 1, (char) 0);
-                int back = backRows(lanes, m);
-                int kept = m - back * lanes;
-                // Earlier chunks are whole; whole chunks hold a multiple of 8 raw fields, so each starts on a byte.
-                long rawStart = c * (chunk - (long) backRows(lanes, chunk) * lanes) * w / 8;
-                int rawCount = (int) Math.min(rawBytes - rawStart, (long) kept * w / 8 + 1);
-                MemorySegment.copy(raw, ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
-                for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
-                int p = decodeSymbols(dt, scale, state, lanes, words, count, values, m);
-                if (p != count) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " used " + p + " of its " + count + " words");
-                for (int lane = 0; lane < lanes; lane++) {
-                    int x = state[lane];
-                    boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
-                    if (!valid) throw new MalformedInputException(2 * start[(int) c], "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
-                    for (int r = 0; r < back; r++) {
-                        int f = x >>> (r * w) & ((1 << w) - 1);
-                        int at = 2 * (kept + r * lanes + lane);
-                        SHORT_IN_BYTES.set(values, at, (short) ((short) SHORT_IN_BYTES.get(values, at) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
-                    }
+                a.begin(c, backRows(lanes, tensor.symbols(c)));
+                for (int r0 = 0; ; r0 += BLOCK_ROWS) {
+                    int r1 = a.blockEnd(r0);
+                    if (vector) RansVectorRows.rows(tensor.step(), scale, a, r0, r1);
+                    else a.scalarRows(r0, r1);
+                    a.checkPosition();
+                    if (a.finishBlock(r0, r1)) break;
                 }
-                joinRaw(rawIn, w, values, kept);
-                CRC32C crc = new CRC32C();
-                crc.update(values, 0, 2 * m);
-                chunkCrcs[(int) c] = (int) crc.getValue();
-                MemorySegment.copy(values, 0, out, ValueLayout.JAVA_BYTE, c * chunk * 2, 2 * m);
+                chunkCrcs[(int) c] = a.crc();
             }
         });
         int actual = chunkCrcs[0];
         for (long c = 1; c < chunks; c++) actual = Crc32c.combine(actual, chunkCrcs[(int) c], 2 * Math.min(chunk, n - c * chunk));
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
-    }
-
-    /**
-     * Decodes one chunk's m symbols into the exponent and top-mantissa bits of {@code values}; returns
-     * the words consumed (up to lanes more than count when the stream is corrupt: the caller's array has
-     * that much zero guard, and overruns are caught after each row).
-     */
-    private static int decodeSymbols(long[] dt, int scale, int[] state, int lanes, char[] words, int count, byte[] values, int m) {
-        int mask = (1 << scale) - 1;
-        int p = 2 * lanes;
-        int j = 0;
-        int laneMask = lanes - 1;
-        // One flat loop over whole rows (symbol j is lane j mod lanes), checked for overruns once per row.
-        for (int full = m - m % lanes; j < full; j++) {
-                int lane = j & laneMask;
-                int x = state[lane];
-                long e = dt[x & mask];
-                int fb = (int) e;
-                x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
-                // Branch-free refill (a branch here mispredicts on a quarter of the symbols): need = 1 when x < 2^16.
-                int need = ((x >>> 16) - 1) >>> 31;
-                x = x << (need << 4) | (words[p] & -need);
-                p += need;
-                state[lane] = x;
-                SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 32));
-                if (lane == laneMask && p > count) return p;
-        }
-        for (int lane = 0; j < m; lane++, j++) {
-            int x = state[lane];
-            long e = dt[x & mask];
-            int fb = (int) e;
-            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
-            if (x >>> 16 == 0) x = x << 16 | words[p++];
-            state[lane] = x;
-            SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 32));
-        }
-        return p;
-    }
-
-    /**
-     * ORs the raw fields (w bits: sign above 7 − (8 − w) low mantissa bits) into the m values, eight at a
-     * time: one 64-bit load holds eight fields, spread into two words of four 16-bit lanes.
-     */
-    private static void joinRaw(byte[] rawIn, int w, byte[] values, int m) {
-        int low = w - 1;
-        long fieldMask = (1L << w) - 1;
-        long lowLanes = ((1L << low) - 1) * 0x0001000100010001L;
-        int j = 0;
-        for (; j + 8 <= m; j += 8) {
-            long r = (long) LONG_IN_BYTES.get(rawIn, j * w >>> 3);
-            long a = (r & fieldMask) | (r >>> w & fieldMask) << 16 | (r >>> 2 * w & fieldMask) << 32 | (r >>> 3 * w & fieldMask) << 48;
-            long b = r >>> 4 * w;
-            b = (b & fieldMask) | (b >>> w & fieldMask) << 16 | (b >>> 2 * w & fieldMask) << 32 | (b >>> 3 * w & fieldMask) << 48;
-            a = (a >>> low & 0x0001000100010001L) << 15 | a & lowLanes;
-            b = (b >>> low & 0x0001000100010001L) << 15 | b & lowLanes;
-            LONG_IN_BYTES.set(values, 2 * j, (long) LONG_IN_BYTES.get(values, 2 * j) | a);
-            LONG_IN_BYTES.set(values, 2 * j + 8, (long) LONG_IN_BYTES.get(values, 2 * j + 8) | b);
-        }
-        for (; j < m; j++) {
-            long bit = (long) j * w;
-            int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
-            short v = (short) SHORT_IN_BYTES.get(values, 2 * j);
-            SHORT_IN_BYTES.set(values, 2 * j, (short) (v | (f >>> low) << 15 | f & ((1 << low) - 1)));
-        }
     }
 }

@@ -1,0 +1,201 @@
+package dev.weightless.codec.rans;
+
+import dev.weightless.codec.MalformedInputException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
+
+/**
+ * One worker's buffers for decoding a chunk of a {@link RansCoder} tensor, block of rows by block of rows:
+ * the chunk's words (one per int, with a zero guard), its raw fields, the symbols' range starts of the
+ * current block, the decoded values, the lanes' states, the word position and the running CRC32C. The
+ * state machine runs over a block (scalar rows here, or {@link RansVectorRows}), then
+ * {@link #finishBlock} joins, checks, sums and copies the block out. Everything it reads has been
+ * validated by the caller (the index against the stream); what remains to check is the stream itself.
+ */
+final class RansChunk {
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG_IN_BYTES = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT_IN_BYTES = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** The tensor being decoded: its parts, its layout and its tables, shared by the workers. */
+    record Tensor(MemorySegment stream, MemorySegment raw, MemorySegment out, long[] start, int mostWords, long n, int chunk, int lanes,
+                  int w, int backRowsWhole, long rawBytes, int[] step, short[] startValue, int scale) {
+        int symbols(long c) { return (int) Math.min(chunk, n - c * chunk); }
+    }
+
+    private final Tensor t;
+    private final short[] wordBits;
+    final int[] words;
+    private final byte[] rawIn;
+    private final byte[] values;
+    final int[] starts;
+    final int[] state;
+    private final CRC32C crc = new CRC32C();
+    long c;
+    int m, rows, count, p;
+    private int back, kept;
+
+    RansChunk(Tensor t) {
+        this.t = t;
+        int most = (int) Math.min(t.n(), t.chunk());
+        // Guard after the words: a corrupt row reads up to one word per lane, and a vector load 8 more, past the count.
+        // Sized by the largest chunk's words and by one block, not by a whole chunk: decode allocates per tensor.
+        int block = Math.min(most, 2 * RansCoder.BLOCK_ROWS * t.lanes() + t.lanes());
+        wordBits = new short[t.mostWords()];
+        words = new int[t.mostWords() + t.lanes() + 8];
+        rawIn = new byte[most * t.w() / 8 + 16];
+        values = new byte[2 * block + 8];
+        starts = new int[block];
+        state = new int[t.lanes()];
+    }
+
+    /** Starts chunk c: its words, raw fields and the lanes' states (the encoder's final states). */
+    void begin(long c, int backRows) {
+        this.c = c;
+        int lanes = t.lanes(), w = t.w();
+        m = t.symbols(c);
+        rows = m / lanes;
+        count = (int) (t.start()[(int) c + 1] - t.start()[(int) c]);
+        MemorySegment.copy(t.stream(), U16, 2 * t.start()[(int) c], wordBits, 0, count);
+        for (int i = 0; i < count; i++) words[i] = wordBits[i] & 0xFFFF;
+        Arrays.fill(words, count, count + lanes + 8, 0);
+        back = backRows;
+        kept = m - back * lanes;
+        // Earlier chunks are whole; whole chunks hold a multiple of 8 raw fields, so each starts on a byte.
+        long rawStart = c * (t.chunk() - (long) t.backRowsWhole() * lanes) * w / 8;
+        int rawCount = (int) Math.min(t.rawBytes() - rawStart, (long) kept * w / 8 + 1);
+        MemorySegment.copy(t.raw(), ValueLayout.JAVA_BYTE, rawStart, rawIn, 0, rawCount);
+        for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
+        p = 2 * lanes;
+        crc.reset();
+    }
+
+    /** The last row of the block starting at row r0 (the last block takes BLOCK_ROWS..2 BLOCK_ROWS − 1 rows, or all). */
+    int blockEnd(int r0) { return rows - r0 < 2 * RansCoder.BLOCK_ROWS ? rows : r0 + RansCoder.BLOCK_ROWS; }
+
+    /** Scalar rows [r0, r1) into the range starts. */
+    void scalarRows(int r0, int r1) { p = decodeRows(t.step(), t.scale(), state, t.lanes(), words, p, count, starts, r0, r1); }
+
+    /** After a block's rows: refuses a chunk whose rows read past its words. */
+    void checkPosition() {
+        if (p > count) throw new MalformedInputException(2 * t.start()[(int) c], "stream part: chunk " + c + " reads past its " + count + " words");
+    }
+
+    /**
+     * After rows [r0, r1) ran and {@link #checkPosition} passed: decodes the partial last row and checks the final states
+     * when r1 is the last row, joins the block's values with their raw fields, and sums and copies them out.
+     * Returns whether the chunk is done.
+     */
+    boolean finishBlock(int r0, int r1) {
+        int lanes = t.lanes(), w = t.w();
+        long at = 2 * t.start()[(int) c];
+        int from = r0 * lanes, to = r1 * lanes;
+        boolean last = r1 == rows;
+        if (last) {
+            p = decodeTail(t.step(), t.scale(), state, words, p, starts, to - from, m - to);
+            to = m;
+            if (p != count) throw new MalformedInputException(at, "stream part: chunk " + c + " used " + p + " of its " + count + " words");
+        }
+        joinValues(starts, t.startValue(), rawIn, w, values, from, to, kept);
+        // values holds this block only: value j is at 2 (j − from).
+        if (last) {
+            for (int lane = 0; lane < lanes; lane++) {
+                int x = state[lane];
+                boolean valid = back == 0 ? x == RansCoder.STATE_LOW : x >>> 31 == 1 && (x & 0x7FFFFFFF) >>> (back * w) == 0;
+                if (!valid) throw new MalformedInputException(at, "stream part: chunk " + c + " lane " + lane + " ends in state " + Integer.toUnsignedString(x) + ", not a valid initial state");
+                for (int r = 0; r < back; r++) {
+                    int f = x >>> (r * w) & ((1 << w) - 1);
+                    int v = 2 * (kept + r * lanes + lane - from);
+                    SHORT_IN_BYTES.set(values, v, (short) ((short) SHORT_IN_BYTES.get(values, v) | (f >>> (w - 1)) << 15 | f & ((1 << (w - 1)) - 1)));
+                }
+            }
+        }
+        crc.update(values, 0, 2 * (to - from));
+        MemorySegment.copy(values, 0, t.out(), ValueLayout.JAVA_BYTE, c * t.chunk() * 2 + 2L * from, 2 * (to - from));
+        return last;
+    }
+
+    /** The chunk's CRC32C, once its last block is finished. */
+    int crc() { return (int) crc.getValue(); }
+
+    /**
+     * Scalar rows {@code [from, to)} of a chunk (symbol j = lanes · row + lane): stores each symbol's range start in
+     * {@code starts[j − lanes · from]}, returns the next word position; stops after a row that reads past
+     * {@code count} (the words array has a zero guard of a row's worth).
+     */
+    private static int decodeRows(int[] step, int scale, int[] state, int lanes, int[] words, int p, int count, int[] starts, int from, int to) {
+        int mask = (1 << scale) - 1;
+        int laneMask = lanes - 1;
+        for (int j = 0, end = (to - from) * lanes; j < end; j++) {
+            int lane = j & laneMask;
+            int x = state[lane];
+            int slot = x & mask;
+            int fb = step[slot];
+            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+            // Branch-free refill (a branch here mispredicts on a quarter of the symbols): need = 1 when x < 2^16.
+            int need = ((x >>> 16) - 1) >>> 31;
+            x = x << (need << 4) | (words[p] & -need);
+            p += need;
+            state[lane] = x;
+            starts[j] = slot - (fb & 0xFFFF);
+            if (lane == laneMask && p > count) return p;
+        }
+        return p;
+    }
+
+    /** The chunk's last, partial row: lanes 0..t−1 once more; range starts from {@code starts[at]}. */
+    private static int decodeTail(int[] step, int scale, int[] state, int[] words, int p, int[] starts, int at, int t) {
+        int mask = (1 << scale) - 1;
+        for (int lane = 0; lane < t; lane++) {
+            int x = state[lane];
+            int slot = x & mask;
+            int fb = step[slot];
+            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+            if (x >>> 16 == 0) x = x << 16 | words[p++];
+            state[lane] = x;
+            starts[at + lane] = slot - (fb & 0xFFFF);
+        }
+        return p;
+    }
+
+    /**
+     * Writes values {@code [from, to)} of the chunk, at {@code values[2 (j − from)]}: each symbol's BF16 bits (exponent and top mantissa bits,
+     * found by the symbol's range start) ORed with its raw field (w bits: sign above w − 1 low mantissa bits)
+     * for j below {@code kept}; the bits-back rows get theirs from the final states afterwards. Eight at a
+     * time where it can: one 64-bit load holds eight fields, deposited into two words of four 16-bit lanes.
+     * {@code from} is a multiple of 8.
+     */
+    private static void joinValues(int[] starts, short[] startValue, byte[] rawIn, int w, byte[] values, int from, int to, int kept) {
+        int j = from;
+        int low = w - 1;
+        long fieldMask = (1L << w) - 1;
+        // Where four fields land in four 16-bit lanes: the low mantissa bits at the bottom, the sign at bit 15.
+        long lanes = (0x8000L | (1L << low) - 1) * 0x0001000100010001L;
+        for (int end = Math.min(to, kept); j + 8 <= end; j += 8) {
+            int s = j - from;
+            long r = (long) LONG_IN_BYTES.get(rawIn, j * w >>> 3);
+            // Long.expand is one PDEP (BMI2); the symbols' bits are below 2^15, so they need no masking.
+            long a = Long.expand(r, lanes) | startValue[starts[s]] | (long) startValue[starts[s + 1]] << 16
+                    | (long) startValue[starts[s + 2]] << 32 | (long) startValue[starts[s + 3]] << 48;
+            long b = Long.expand(r >>> 4 * w, lanes) | startValue[starts[s + 4]] | (long) startValue[starts[s + 5]] << 16
+                    | (long) startValue[starts[s + 6]] << 32 | (long) startValue[starts[s + 7]] << 48;
+            LONG_IN_BYTES.set(values, 2 * s, a);
+            LONG_IN_BYTES.set(values, 2 * s + 8, b);
+        }
+        for (; j < to; j++) {
+            int v = startValue[starts[j - from]];
+            if (j < kept) {
+                long bit = (long) j * w;
+                int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
+                v |= (f >>> low) << 15 | f & ((1 << low) - 1);
+            }
+            SHORT_IN_BYTES.set(values, 2 * (j - from), (short) v);
+        }
+    }
+}
