@@ -67,22 +67,43 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
         unsigned long long start = mine ? groupOffsets[group] + before : 0;
         int symbols = mine ? (int) min((long long) chunkSymbols, elements - chunk * chunkSymbols) : 0;
 
-        unsigned long long lastWord = payloadCount - 1;
         unsigned long long word = start >> 5;
         unsigned long long buf = payload[word] >> (start & 31);
         int avail = 32 - (int) (start & 31);
+#ifdef DECODE_WIDE
+        // DecodeKernels.decodeWide: the stream in 64-bit pairs (8-aligned), the next pair loaded a whole pair early.
+        const unsigned long long* pairs = (const unsigned long long*) payload;
+        unsigned long long lastPair = payloadCount / 2 - 1;
+        unsigned long long pair = (word + 1) >> 1;
+        int inPair = (int) ((word + 1) & 1);
+        unsigned long long cur = pairs[min(pair, lastPair)];
+        unsigned long long ahead = pairs[min(pair + 1, lastPair)];
+#else
+        unsigned long long lastWord = payloadCount - 1;
         unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
         word += 2;
+#endif
         unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
         int held = 0;
         for (int round = 0; round < chunkSymbols; round += ROUND) {
             int words = (min(ROUND, symbols - round) + 3) >> 2;
             for (int staged = 0; staged < words;) {
                 if (avail < 32) {
+#ifdef DECODE_WIDE
+                    buf |= (inPair == 0 ? cur & 0xFFFFFFFFull : cur >> 32) << avail;
+                    avail += 32;
+                    if (inPair == 1) {
+                        cur = ahead;
+                        pair++;
+                        ahead = pairs[min(pair + 1, lastPair)];
+                    }
+                    inPair ^= 1;
+#else
                     buf |= ahead << avail;
                     avail += 32;
                     ahead = payload[min(word, lastWord)];
                     word++;
+#endif
                 }
                 unsigned int entry = codes[(unsigned int) buf & mask];
                 int used = (entry >> 24) & 15;

@@ -25,6 +25,18 @@ public final class IntArray {
 
     public void set(long i, int v) { segment.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, v); }
 
+    /**
+     * Elements {@code i} and {@code i + 1} in one 64-bit load, element {@code i} in the low half: one memory
+     * request where two {@link #get}s make two. Their address must be a multiple of 8 (on the GPU a misaligned
+     * wide load faults, so here it throws, to keep the JVM run the reference).
+     */
+    public long getPair(long i) {
+        if (((segment.address() + 4 * i) & 7) != 0) {
+            throw new IllegalArgumentException("getPair(" + i + "): byte address " + (segment.address() + 4 * i) + " is not a multiple of 8");
+        }
+        return (get(i) & 0xFFFFFFFFL) | (long) get(i + 1) << 32;
+    }
+
     public MemorySegment segment() { return segment; }
 
     int getAndAdd(long i, int v) { return (int) ATOMIC.getAndAdd(segment, i * 4, v); }

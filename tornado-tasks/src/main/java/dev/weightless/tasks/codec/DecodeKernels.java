@@ -130,6 +130,114 @@ public final class DecodeKernels {
     }
 
     /**
+     * {@link #decode} with the stream read in 64-bit pairs ({@link IntArray#getPair}): one memory request per two
+     * refills, each loaded a whole pair ahead. An experiment for the 1,500 GB/s target (tornado-tasks/NOTES.md):
+     * kept beside {@code decode} until the H200 has timed both; same arguments, same output.
+     */
+    public static void decodeWide(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            // The stream comes in 64-bit pairs of words (the payload is whole 64-bit words, 8-aligned on the device):
+            // `cur` is the pair being consumed (its high half next when `inPair` is 1), `ahead` the next pair, loaded
+            // a whole pair early, so each load's latency has 64 bits of decoding to hide behind.
+            long lastPair = payload.size() / 2 - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long pair = (word + 1) >>> 1;
+            int inPair = (int) ((word + 1) & 1);
+            long cur = payload.getPair(2 * Math.min(pair, lastPair));
+            long ahead = payload.getPair(2 * Math.min(pair + 1, lastPair));
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= (inPair == 0 ? cur & 0xFFFFFFFFL : cur >>> 32) << avail;
+                        avail += 32;
+                        if (inPair == 1) {
+                            // Past the stream's end (the last chunk's final lookups) a lane reads the last pair again.
+                            cur = ahead;
+                            pair++;
+                            ahead = payload.getPair(2 * Math.min(pair + 1, lastPair));
+                        }
+                        inPair ^= 1;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[rows + lane * ROW + staged] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[rows + lane * ROW + staged] = pending;
+                            staged++;
+                                pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.barrier();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                ctx.barrier();
+            }
+        }
+    }
+
+    /**
      * Writes four values in each of eight chunks {@code step} symbols apart, from word {@code q} on
      * ({@code qs} = step / 4 words apart), those of them below {@code room} values. The plane loads come
      * first: the compiler may not move a load above a store to another global array (they might

@@ -6,6 +6,7 @@ import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.HuffmanEncoder;
 import dev.weightless.jit.kernel.JvmExecutor;
+import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import org.junit.jupiter.api.Assumptions;
@@ -18,6 +19,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.IntUnaryOperator;
@@ -29,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The decode kernel on the JVM executor against the CPU decoder, bit for bit; and its PTX through ptxas. */
 class DecodeKernelsTest {
+    private static final KernelMethod WIDE = KernelMethod.of(DecodeKernels.class, "decodeWide");
+
     /** MiniLM-like exponents: most weights within a few octaves of 2^-6. */
     private static int realistic(SplittableRandom r) {
         int e = 120 + (int) Math.round(r.nextGaussian() * 1.6);
@@ -56,6 +60,10 @@ class DecodeKernelsTest {
             input.out().segment().fill((byte) 0x5A);
             JvmExecutor.run(DecodeInput.kernel(), input.grid(1, 1), input.arguments());
             assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, one looping block");
+            // The variant reading the stream in 64-bit pairs: the same bytes.
+            input.out().segment().fill((byte) 0x5A);
+            JvmExecutor.run(WIDE, input.grid(), input.arguments());
+            assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, decodeWide");
             return HuffmanDecoder.open(tensor).code();
         }
     }
@@ -151,18 +159,20 @@ class DecodeKernelsTest {
 
     @Test
     void ptxAssembles() throws IOException, InterruptedException {
-        PtxKernel kernel = PtxCompiler.compile(DecodeInput.kernel());
         Optional<Path> ptxas = ptxas();
         Assumptions.assumeTrue(ptxas.isPresent(), "no ptxas on PATH or under /usr/local/cuda*: PTX not assembled");
-        Path file = Files.createTempFile("decode", ".ptx");
-        try {
-            Files.writeString(file, kernel.ptx());
-            Process p = new ProcessBuilder(ptxas.get().toString(), "-arch=sm_90a", "-v", file.toString(), "-o", "/dev/null").redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes());
-            assertEquals(0, p.waitFor(), output);
-            System.out.println("ptxas: " + output.strip());
-        } finally {
-            Files.delete(file);
+        for (KernelMethod method : List.of(DecodeInput.kernel(), WIDE)) {
+            PtxKernel kernel = PtxCompiler.compile(method);
+            Path file = Files.createTempFile("decode", ".ptx");
+            try {
+                Files.writeString(file, kernel.ptx());
+                Process p = new ProcessBuilder(ptxas.get().toString(), "-arch=sm_90a", "-v", file.toString(), "-o", "/dev/null").redirectErrorStream(true).start();
+                String output = new String(p.getInputStream().readAllBytes());
+                assertEquals(0, p.waitFor(), output);
+                System.out.println("ptxas " + method.name() + ": " + output.strip());
+            } finally {
+                Files.delete(file);
+            }
         }
     }
 
