@@ -155,7 +155,7 @@ public final class ModelLoadCheck {
         }
         Path out = in.resolveSibling(in.getFileName() + ".written-back");
         List<ResidentTensor> tensors = model.tensors().stream().map(DeviceModel.Tensor::resident).toList();
-        ResidentModelWriter.Report r = new ResidentModelWriter(device).write(tensors, metadata, out, true, CodecOptions.defaults(), Progress.NONE);
+        ResidentModelWriter.Report r = new ResidentModelWriter(device).write(tensors, metadata, out, false, CodecOptions.defaults(), Progress.NONE); // never replaces a file
         long mismatch = Files.mismatch(in, out);
         System.out.printf("write-back: %,d bytes of device-resident BF16 compressed on the device to %s (%,d bytes): plan %.3f s, pack + write %.3f s,"
                         + " %.2f GB/s of model in all; encoder kernels %.3f s (device time), %.1f GB/s; %s%n",
