@@ -119,7 +119,7 @@ public final class Compressor {
             List<String> names = new ArrayList<>();
             // The coded parts of each tensor go to the writer in one Arrow buffer of the job's allocator, as large
             // as the largest tensor's parts (each 8-aligned) and reused: its pages are faulted in once per file.
-            long largest = planned.stream().filter(p -> p.plan != null).mapToLong(p -> partsBytes(p.plan)).max().orElse(0);
+            long largest = planned.stream().filter(p -> p.plan != null).mapToLong(p -> EncodedModelWriter.stageBytes(p.partBytes())).max().orElse(0);
             try (BufferAllocator job = ArrowMemory.job(); ArrowBuf stage = ArrowMemory.allocate(job, largest);
                  FileChannel channel = dst.openChannel()) {
                 SafetensorsWriter out = builder.open(channel);
@@ -129,17 +129,10 @@ public final class Compressor {
                     if (p.record.codec() == TensorRecord.Codec.HUFFMAN) {
                         // Stage hand-off in Arrow buffers: the mapped input wrapped (not copied), the parts in the stage buffer.
                         try (ArrowBuf input = ArrowMemory.wrap(file.data(p.tensor), job)) {
-                            long indexAt = align8(CodeTable.SERIALIZED_BYTES), payloadAt = align8(indexAt + p.plan.indexBytes());
-                            long planeAt = align8(payloadAt + p.plan.payloadBytes());
-                            MemorySegment table = ArrowMemory.segment(stage, 0, CodeTable.SERIALIZED_BYTES);
-                            MemorySegment index = ArrowMemory.segment(stage, indexAt, p.plan.indexBytes());
-                            MemorySegment payload = ArrowMemory.segment(stage, payloadAt, p.plan.payloadBytes());
-                            MemorySegment plane = ArrowMemory.segment(stage, planeAt, p.plan.planeBytes());
-                            writer.write(p.plan, ArrowMemory.segment(input), table, index, payload, plane, withProgress);
-                            out.write(p.tensor.name() + ContainerFormat.TABLE, table);
-                            out.write(p.tensor.name() + ContainerFormat.INDEX, index);
-                            out.write(p.tensor.name() + ContainerFormat.PAYLOAD, payload);
-                            out.write(p.tensor.name() + ContainerFormat.PLANE, plane);
+                            MemorySegment bf16 = ArrowMemory.segment(input);
+                            EncodedModelWriter.writeParts(out, stage, EncodedModelWriter.huffman(p.tensor.name(), p.tensor.shape(), p.plan.layout(),
+                                    p.plan.crc32c(), p.plan.payloadBytes(),
+                                    (table, index, payload, plane) -> writer.write(p.plan, bf16, table, index, payload, plane, withProgress)));
                         }
                     } else if (p.record.codec() == TensorRecord.Codec.CODED) {
                         writeCoded(p, file.data(p.tensor), out);
@@ -193,13 +186,6 @@ public final class Compressor {
                 case RAW, PASSTHROUGH -> new long[] {tensor.byteSize()};
             };
         }
-    }
-
-    private static long align8(long n) { return Math.addExact(n, 7) & ~7L; }
-
-    /** Bytes the four parts of {@code plan} take in the stage buffer, each starting 8-aligned. */
-    private static long partsBytes(HuffmanEncoder.Plan plan) {
-        return align8(align8(align8(CodeTable.SERIALIZED_BYTES) + plan.indexBytes()) + plan.payloadBytes()) + plan.planeBytes();
     }
 
     /** First two passes over every BF16 tensor: sizes, checksums and codes, so the header can be written first. */

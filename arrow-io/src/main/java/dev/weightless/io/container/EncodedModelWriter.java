@@ -51,11 +51,7 @@ public final class EncodedModelWriter {
         @Override
         public long[] partBytes() { return partBytes.clone(); }
 
-        long totalBytes() {
-            long sum = 0;
-            for (long b : partBytes) sum = Math.addExact(sum, align8(b));
-            return sum;
-        }
+        long totalBytes() { return stageBytes(partBytes); }
     }
 
     /** A BF16 tensor coded by the container's Huffman codec: {@code layout} and {@code payloadBytes} as its encoder planned them. */
@@ -90,17 +86,7 @@ public final class EncodedModelWriter {
                  FileChannel channel = dst.openChannel()) {
                 SafetensorsWriter file = builder.open(channel);
                 for (Entry e : entries) {
-                    List<String> names = ContainerFormat.partNames(e.record());
-                    long[] sizes = e.partBytes;
-                    MemorySegment[] parts = new MemorySegment[sizes.length];
-                    long at = 0;
-                    for (int i = 0; i < sizes.length; i++) {
-                        parts[i] = ArrowMemory.segment(stage, at, sizes[i]);
-                        at += align8(sizes[i]);
-                    }
-                    if (e.huffman() != null) e.huffman().fill(parts[0], parts[1], parts[2], parts[3]);
-                    else e.stored().fill(parts[0]);
-                    for (int i = 0; i < parts.length; i++) file.write(names.get(i), parts[i]);
+                    writeParts(file, stage, e);
                     progress.advance(e.record().byteSize());
                 }
                 file.finish();
@@ -108,6 +94,28 @@ public final class EncodedModelWriter {
             return null;
         });
         progress.end();
+    }
+
+    /** Fills {@code e}'s parts in {@code stage} (each 8-aligned, {@link #stageBytes} in all) and writes them, in order, to {@code file}. */
+    static void writeParts(SafetensorsWriter file, ArrowBuf stage, Entry e) throws IOException {
+        List<String> names = ContainerFormat.partNames(e.record());
+        long[] sizes = e.partBytes;
+        MemorySegment[] parts = new MemorySegment[sizes.length];
+        long at = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            parts[i] = ArrowMemory.segment(stage, at, sizes[i]);
+            at += align8(sizes[i]);
+        }
+        if (e.huffman() != null) e.huffman().fill(parts[0], parts[1], parts[2], parts[3]);
+        else e.stored().fill(parts[0]);
+        for (int i = 0; i < parts.length; i++) file.write(names.get(i), parts[i]);
+    }
+
+    /** Stage bytes for parts of these sizes, each starting 8-aligned. */
+    static long stageBytes(long[] partBytes) {
+        long sum = 0;
+        for (long b : partBytes) sum = Math.addExact(sum, align8(b));
+        return sum;
     }
 
     private static long align8(long n) { return Math.addExact(n, 7) & ~7L; }
