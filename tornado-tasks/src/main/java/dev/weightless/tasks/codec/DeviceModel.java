@@ -206,14 +206,14 @@ public final class DeviceModel implements AutoCloseable {
                         }
                         Pending p = new Pending(i, r, file.encoded(r), checks.get(i));
                         if (!batch.isEmpty() && batchBytes + p.inputBytes() > BATCH_INPUT_BYTES) {
-                            decode(file, batch, loaded, host, job);
+                            decode(file, batch, loaded, host);
                             batch.clear();
                             batchBytes = 0;
                         }
                         batch.add(p);
                         batchBytes += p.inputBytes();
                     }
-                    if (!batch.isEmpty()) decode(file, batch, loaded, host, job);
+                    if (!batch.isEmpty()) decode(file, batch, loaded, host);
                 } finally {
                     for (Future<Validated> f : checks) if (f != null) f.cancel(true); // after a failure: validate nothing more
                 }
@@ -228,8 +228,8 @@ public final class DeviceModel implements AutoCloseable {
 
         private static boolean isHuffman(TensorRecord r) { return r.byteSize() > 0 && r.codec() == TensorRecord.Codec.HUFFMAN; }
 
-        /** What validation found: the code, and the kernel's decode table, or why the kernel cannot take the tensor. */
-        private record Validated(CodeTable code, MemorySegment table, String whyNot) {}
+        /** What validation found: the kernel's decode table, or why the kernel cannot take the tensor. */
+        private record Validated(MemorySegment table, String whyNot) {}
 
         /** A Huffman tensor in a batch, its validation under way. */
         private record Pending(int position, TensorRecord record, EncodedTensor encoded, Future<Validated> check) {
@@ -240,12 +240,19 @@ public final class DeviceModel implements AutoCloseable {
             /** The plane padded to whole words of four values, as the kernel reads it. */
             long planeBytes() { return Math.ceilDiv(record.elements(), 4) * 4; }
 
-            /** Device bytes of its inputs: stream, plane, group offsets, chunk lengths and a table, each aligned. */
-            long inputBytes() {
-                return align(encoded.payload().bytes().byteSize()) + align(planeBytes()) + align(groups() * 8) + align(chunks() * 2)
-                        + align(4L << DecodeKernels.TABLE_BITS);
+            /** Where its inputs go in the batch's input allocation, from {@code base} on. */
+            Slots slots(long base) {
+                long plane = base + align(encoded.payload().bytes().byteSize()), groups = plane + align(planeBytes());
+                long chunkBits = groups + align(groups() * 8), table = chunkBits + align(chunks() * 2);
+                return new Slots(base, plane, groups, chunkBits, table, table + align(4L << DecodeKernels.TABLE_BITS));
             }
+
+            /** Device bytes of its inputs: stream, plane, group offsets, chunk lengths and a table, each aligned. */
+            long inputBytes() { return slots(0).end(); }
         }
+
+        /** Byte offsets of one tensor's kernel inputs in a batch's input allocation, each {@link #ALIGN}-aligned; {@code end} is past the last. */
+        private record Slots(long payload, long plane, long groups, long chunkBits, long table, long end) {}
 
         /** Validates {@code r} (throwing MalformedInputException naming the file) and builds the kernel's table when it can take it. */
         private static Validated validate(CompressedFile file, TensorRecord r, Arena arena) {
@@ -257,11 +264,11 @@ public final class DeviceModel implements AutoCloseable {
                 throw e.source() == null ? e.in(file.source(), 0) : e;
             }
             String why = DecodeInput.whyNot(encoded, code);
-            if (why != null) return new Validated(code, null, why);
+            if (why != null) return new Validated(null, why);
             int[] entries = DecodeTable.of(code);
             MemorySegment table = arena.allocate(entries.length * 4L, 8);
             MemorySegment.copy(entries, 0, table, ValueLayout.JAVA_INT_UNALIGNED, 0, entries.length);
-            return new Validated(code, table, null);
+            return new Validated(table, null);
         }
 
         /** The result of one validation task: its MalformedInputException (or other failure) rethrown as it was. */
@@ -281,7 +288,7 @@ public final class DeviceModel implements AutoCloseable {
             }
         }
 
-        private void decode(CompressedFile file, List<Pending> batch, Tensor[] loaded, MemorySegment host, BufferAllocator job) {
+        private void decode(CompressedFile file, List<Pending> batch, Tensor[] loaded, MemorySegment host) {
             long inBytes = 0, outBytes = 0;
             for (Pending p : batch) {
                 inBytes += p.inputBytes();
@@ -291,18 +298,17 @@ public final class DeviceModel implements AutoCloseable {
             buffers.add(out);
             long[] outAt = new long[batch.size()];
             boolean[] onGpu = new boolean[batch.size()];
+            String[] whyNot = new String[batch.size()];
             try (DeviceBuffer in = gpu.device().allocate(inBytes)) {
                 // 1. Streams and planes, before validation ends: copying is safe, launching is not. The planes' padding
                 //    to whole words stays zero (allocations are zero-filled).
-                long[] at = new long[batch.size()];
+                Slots[] slots = new Slots[batch.size()];
                 List<Device.Copy> bulk = new ArrayList<>();
-                long inAt = 0;
                 for (int t = 0; t < batch.size(); t++) {
                     Pending p = batch.get(t);
-                    at[t] = inAt;
-                    bulk.add(new Device.Copy(in, inAt, p.encoded().payload().bytes()));
-                    bulk.add(new Device.Copy(in, inAt + align(p.encoded().payload().bytes().byteSize()), p.encoded().plane().bytes()));
-                    inAt += p.inputBytes();
+                    slots[t] = p.slots(t == 0 ? 0 : slots[t - 1].end());
+                    bulk.add(new Device.Copy(in, slots[t].payload(), p.encoded().payload().bytes()));
+                    bulk.add(new Device.Copy(in, slots[t].plane(), p.encoded().plane().bytes()));
                 }
                 toDeviceNanos += gpu.device().copyToDevice(bulk);
                 for (Device.Copy c : bulk) toDeviceBytes += c.source().byteSize();
@@ -315,23 +321,23 @@ public final class DeviceModel implements AutoCloseable {
                 for (int t = 0; t < batch.size(); t++) {
                     Pending p = batch.get(t);
                     Validated v = await(p.check(), file);
-                    if (v.whyNot() != null) continue; // decoded on the CPU below
+                    whyNot[t] = v.whyNot();
+                    if (whyNot[t] != null) continue; // decoded on the CPU below
                     onGpu[t] = true;
-                    long payloadAt = at[t], planeAt = payloadAt + align(p.encoded().payload().bytes().byteSize());
-                    long groupsAt = planeAt + align(p.planeBytes()), chunksAt = groupsAt + align(p.groups() * 8), tableAt = chunksAt + align(p.chunks() * 2);
+                    Slots at = slots[t];
                     MemorySegment index = p.encoded().index().bytes();
-                    small.add(new Device.Copy(in, groupsAt, index.asSlice(0, p.groups() * 8)));
-                    small.add(new Device.Copy(in, chunksAt, index.asSlice(p.groups() * 8, p.chunks() * 2)));
-                    small.add(new Device.Copy(in, tableAt, v.table()));
+                    small.add(new Device.Copy(in, at.groups(), index.asSlice(0, p.groups() * 8)));
+                    small.add(new Device.Copy(in, at.chunkBits(), index.asSlice(p.groups() * 8, p.chunks() * 2)));
+                    small.add(new Device.Copy(in, at.table(), v.table()));
                     outAt[t] = nextOut;
                     long words = Math.ceilDiv(p.record().elements(), 4);
                     nextOut += align(DecodeInput.outputBytes(p.record().elements()));
                     graph.task("t" + t, DecodeInput.kernel(),
-                            new DeviceArray(in, payloadAt, p.encoded().payload().bytes().byteSize() / 4, IntArray.class),
-                            new DeviceArray(in, groupsAt, p.groups(), LongArray.class),
-                            new DeviceArray(in, chunksAt, p.chunks(), ShortArray.class),
-                            new DeviceArray(in, tableAt, v.table().byteSize() / 4, IntArray.class),
-                            new DeviceArray(in, planeAt, words, IntArray.class),
+                            new DeviceArray(in, at.payload(), p.encoded().payload().bytes().byteSize() / 4, IntArray.class),
+                            new DeviceArray(in, at.groups(), p.groups(), LongArray.class),
+                            new DeviceArray(in, at.chunkBits(), p.chunks(), ShortArray.class),
+                            new DeviceArray(in, at.table(), v.table().byteSize() / 4, IntArray.class),
+                            new DeviceArray(in, at.plane(), words, IntArray.class),
                             new DeviceArray(out, outAt[t], words, LongArray.class),
                             p.record().elements(), p.encoded().layout().chunkSymbols(), Integer.numberOfTrailingZeros((int) (v.table().byteSize() / 4)));
                     tasks++;
@@ -352,7 +358,7 @@ public final class DeviceModel implements AutoCloseable {
                 Pending p = batch.get(t);
                 TensorRecord r = p.record();
                 if (!onGpu[t]) {
-                    loaded[p.position()] = load(file, r, host, job);
+                    loaded[p.position()] = decodeOnCpu(file, r, host, whyNot[t]);
                     continue;
                 }
                 gpuBytes += r.byteSize();
@@ -370,32 +376,34 @@ public final class DeviceModel implements AutoCloseable {
 
         private static long align(long bytes) { return Math.ceilDiv(bytes, ALIGN) * ALIGN; }
 
-        /** An empty, raw or CPU-decoded tensor (everything the batches do not take). */
+        /** A tensor that goes through no batch: empty, raw or passthrough (copied up as stored), or of a registered coder (decoded on the CPU). */
         private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host, BufferAllocator job) {
             long bytes = r.byteSize();
             if (bytes == 0) return new Tensor(r.name(), r.dtype(), r.shape(), null, Source.RAW, true, "empty: nothing on the device");
             if (r.codec() == TensorRecord.Codec.CODED) {
-                // No GPU kernel for registered coders: decoded on the CPU (CRC32C checked), then the values uploaded.
+                // The registered coders' GPU decoders check their output on the host (GpuCoderDecoder), so a device-resident
+                // load does not use them yet: decoded on the CPU (CRC32C checked), then the values uploaded.
                 long t0 = System.nanoTime();
                 MemorySegment out = host.asSlice(0, bytes);
                 file.decode(r, out, cpu);
                 cpuNanos += System.nanoTime() - t0;
-                return upload(r, out, Source.CPU_DECODED, "decoded on the CPU: coder " + r.coder() + " has no GPU decoder");
+                return upload(r, out, Source.CPU_DECODED, "decoded on the CPU: DeviceModel does not use coder " + r.coder() + "'s GPU decoder yet");
             }
-            if (r.codec() != TensorRecord.Codec.HUFFMAN) {
-                long t0 = System.nanoTime();
-                // The mapped bytes wrapped as an Arrow buffer (no copy) and uploaded from there.
-                try (ArrowBuf stored = ArrowMemory.wrap(file.storedData(r), job)) {
-                    MemorySegment bytesIn = ArrowMemory.segment(stored);
-                    checkCrc(file, r, bytesIn);
-                    readNanos += System.nanoTime() - t0;
-                    return upload(r, bytesIn, Source.RAW, "copied as stored from the mapped file");
-                }
-            }
-            EncodedTensor encoded = file.encoded(r);
-            String why = DecodeInput.whyNot(encoded, HuffmanDecoder.validate(encoded));
+            if (r.codec() == TensorRecord.Codec.HUFFMAN) throw new IllegalStateException(r.name() + ": a Huffman tensor goes through a batch, not here");
             long t0 = System.nanoTime();
-            MemorySegment out = host.asSlice(0, bytes);
+            // The mapped bytes wrapped as an Arrow buffer (no copy) and uploaded from there.
+            try (ArrowBuf stored = ArrowMemory.wrap(file.storedData(r), job)) {
+                MemorySegment bytesIn = ArrowMemory.segment(stored);
+                checkCrc(file, r, bytesIn);
+                readNanos += System.nanoTime() - t0;
+                return upload(r, bytesIn, Source.RAW, "copied as stored from the mapped file");
+            }
+        }
+
+        /** A Huffman tensor the kernel cannot take ({@code why}, from its validation): decoded on the CPU, CRC32C checked, then uploaded. */
+        private Tensor decodeOnCpu(CompressedFile file, TensorRecord r, MemorySegment host, String why) {
+            long t0 = System.nanoTime();
+            MemorySegment out = host.asSlice(0, r.byteSize());
             file.decode(r, out, cpu); // checks the CRC32C
             cpuNanos += System.nanoTime() - t0;
             return upload(r, out, Source.CPU_DECODED, "decoded on the CPU: " + why);
