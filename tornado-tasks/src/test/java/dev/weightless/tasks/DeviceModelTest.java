@@ -201,17 +201,23 @@ class DeviceModelTest {
         }
     }
 
+    /** Decodes every tensor of {@code f} with a GPU decoder on {@code device} and the CPU decoder, and requires the same bytes. */
+    private static GpuDecoder decodesAsTheCpu(Device device, CompressedFile f, Arena arena) throws IOException {
+        GpuDecoder gpu = new GpuDecoder(device, FakeDriver::compile);
+        for (TensorRecord r : f.tensors()) {
+            MemorySegment expected = arena.allocate(r.byteSize()), actual = arena.allocate(r.byteSize());
+            f.decode(r, expected, CodecOptions.defaults());
+            gpu.decodeToHost(f, r, actual, CodecOptions.defaults());
+            assertEquals(-1, expected.mismatch(actual), r.name());
+        }
+        return gpu;
+    }
+
     @Test
     void gpuDecoderWritesTheSameBytesAsTheCpu() throws IOException {
         Path file = compressed(CodecOptions.defaults());
         try (Device device = new Device(new FakeDriver()); CompressedFile f = CompressedFile.open(file); Arena arena = Arena.ofConfined()) {
-            GpuDecoder gpu = new GpuDecoder(device, FakeDriver::compile);
-            for (TensorRecord r : f.tensors()) {
-                MemorySegment expected = arena.allocate(r.byteSize()), actual = arena.allocate(r.byteSize());
-                f.decode(r, expected, CodecOptions.defaults());
-                gpu.decodeToHost(f, r, actual, CodecOptions.defaults());
-                assertEquals(-1, expected.mismatch(actual), r.name());
-            }
+            GpuDecoder gpu = decodesAsTheCpu(device, f, arena);
             assertEquals(2, gpu.gpuTensors());
             assertEquals(2, gpu.cpuTensors());
             assertEquals(List.of(), device.liveBuffers());
@@ -226,13 +232,7 @@ class DeviceModelTest {
         new Compressor(CodecOptions.defaults(), false, Progress.NONE).coding(CoderChoice.of("palette")).compress(model(), file);
         FakeDriver driver = new FakeDriver();
         try (Device device = new Device(driver); CompressedFile f = CompressedFile.open(file); Arena arena = Arena.ofConfined()) {
-            GpuDecoder gpu = new GpuDecoder(device, FakeDriver::compile);
-            for (TensorRecord r : f.tensors()) {
-                MemorySegment expected = arena.allocate(r.byteSize()), actual = arena.allocate(r.byteSize());
-                f.decode(r, expected, CodecOptions.defaults());
-                gpu.decodeToHost(f, r, actual, CodecOptions.defaults());
-                assertEquals(-1, expected.mismatch(actual), r.name());
-            }
+            GpuDecoder gpu = decodesAsTheCpu(device, f, arena);
             assertEquals(2, gpu.gpuTensors()); // a and b; noise and f are stored raw
             assertEquals(2, gpu.cpuTensors());
             assertEquals(2, driver.launches);
