@@ -3,7 +3,6 @@ package dev.weightless.tasks.codec;
 import dev.weightless.codec.MalformedInputException;
 import dev.weightless.codec.coder.CodedTensor;
 import dev.weightless.codec.rans.RansCoder;
-import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelMethod;
@@ -17,8 +16,8 @@ import java.util.List;
 /**
  * A {@code rans} or {@code rans-ctx} tensor as the arguments of {@link RansDecodeKernels#decode}: the coder's
  * {@link RansCoder#open} validates it, the frequency table becomes the kernel's two tables (slot → symbol,
- * symbol → frequency and start), the index becomes each chunk's first word, and the stream and raw parts
- * are used in place.
+ * symbol → frequency and start), the index becomes each chunk's first word, and the stream part is used in
+ * place, as is the raw part when it is whole ints (else a zero-padded copy: the kernel reads it as ints).
  */
 public final class RansDecodeInput implements CoderDecodeInput {
     private final CodedTensor coded;
@@ -27,17 +26,13 @@ public final class RansDecodeInput implements CoderDecodeInput {
     private final LongArray chunkStarts;
     private final ShortArray slots;
     private final IntArray symbols;
-    private final ByteArray raw;
-    private final boolean staged;
-    private final IntArray rawInts;
+    private final IntArray raw;
     private final ShortArray out;
     private final IntArray status;
 
-    private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, boolean staged, Arena arena) {
+    private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, Arena arena) {
         String why = whyNot(layout);
         if (why != null) throw new IllegalArgumentException(why);
-        if (staged && layout.mantissaBits() > 2) throw new IllegalArgumentException("the staged kernel takes up to 2 mantissa bits in the symbol, got " + layout.mantissaBits());
-        this.staged = staged;
         this.coded = coded;
         this.layout = layout;
         this.stream = new ShortArray(coded.part(2));
@@ -51,35 +46,27 @@ public final class RansDecodeInput implements CoderDecodeInput {
             for (int i = 0; i < freq[s]; i++) slots.set(cum[s] + i, (short) s);
         }
         MemorySegment rawPart = coded.part(3);
-        if (rawPart.byteSize() > 0) {
-            this.raw = new ByteArray(rawPart);
-        } else { // a device buffer of no bytes is not an array the kernel can take; nothing reads this byte
-            this.raw = ByteArray.allocate(arena, 1);
-        }
-        // The staged kernel reads the raw part as ints: in place when whole, else a zero-padded copy.
-        if (staged && rawPart.byteSize() % 4 == 0 && rawPart.byteSize() > 0) {
-            this.rawInts = new IntArray(rawPart);
-        } else if (staged) {
-            this.rawInts = IntArray.allocate(arena, Math.max(1, Math.ceilDiv(rawPart.byteSize(), 4)));
-            MemorySegment.copy(rawPart, 0, rawInts.segment(), 0, rawPart.byteSize());
-        } else {
-            this.rawInts = null;
+        if (rawPart.byteSize() > 0 && rawPart.byteSize() % 4 == 0) {
+            this.raw = new IntArray(rawPart);
+        } else { // also for an empty part: a device buffer of no bytes is not an array the kernel can take
+            this.raw = IntArray.allocate(arena, Math.max(1, Math.ceilDiv(rawPart.byteSize(), 4)));
+            MemorySegment.copy(rawPart, 0, raw.segment(), 0, rawPart.byteSize());
         }
         this.out = ShortArray.allocate(arena, layout.elements());
         this.status = IntArray.allocate(arena, layout.chunks());
     }
 
     /** Validates {@code coded} (a MalformedInputException when it is not a valid tensor of {@code coder}) and lays it out. */
-    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena) { return new RansDecodeInput(coded, coder.open(coded), false, arena); }
-
-    /** As {@link #of}; {@code staged}: for {@link RansDecodeKernels#decodeStaged} (launch with {@link #grid(int, int, int)} of its warps). */
-    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena, boolean staged) { return new RansDecodeInput(coded, coder.open(coded), staged, arena); }
+    public static RansDecodeInput of(RansCoder coder, CodedTensor coded, Arena arena) { return new RansDecodeInput(coded, coder.open(coded), arena); }
 
     /** Why the kernel cannot decode a tensor of this (validated) layout, or null when it can. */
     public static String whyNot(RansCoder.Layout layout) {
         if (layout.elements() == 0) return "an empty tensor has nothing to decode";
         if (layout.scaleBits() > RansDecodeKernels.MAX_SCALE_BITS) {
             return "a frequency scale of " + layout.scaleBits() + " bits does not fit the GPU decoder's " + RansDecodeKernels.MAX_SCALE_BITS + "-bit slot table";
+        }
+        if (layout.mantissaBits() > RansDecodeKernels.MAX_MANTISSA_BITS) {
+            return layout.mantissaBits() + " mantissa bits in the symbol: the GPU decoder's shared tables take up to " + RansDecodeKernels.MAX_MANTISSA_BITS;
         }
         return null;
     }
@@ -88,16 +75,16 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public CodedTensor coded() { return coded; }
 
     @Override
-    public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, staged ? "decodeStaged" : "decode"); }
+    public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, "decode"); }
 
     @Override
     public Object[] arguments() {
-        return new Object[] {stream, chunkStarts, slots, symbols, staged ? rawInts : raw, out, status, layout.elements(), layout.chunkSymbols(),
+        return new Object[] {stream, chunkStarts, slots, symbols, raw, out, status, layout.elements(), layout.chunkSymbols(),
                 layout.lanes(), layout.mantissaBits(), layout.scaleBits()};
     }
 
     @Override
-    public List<Object> inputs() { return List.of(stream, chunkStarts, slots, symbols, staged ? rawInts : raw, status); }
+    public List<Object> inputs() { return List.of(stream, chunkStarts, slots, symbols, raw, status); }
 
     @Override
     public ShortArray out() { return out; }
@@ -107,14 +94,9 @@ public final class RansDecodeInput implements CoderDecodeInput {
 
     @Override
     public Grid grid(int multiprocessors, int blocksPerSm) {
-        return grid(multiprocessors, blocksPerSm, staged ? RansDecodeKernels.STAGED_WARPS : RansDecodeKernels.WARPS);
-    }
-
-    /** As {@link #grid(int, int)} with blocks of {@code warps} warps (the kernel takes any whole number of warps). */
-    public Grid grid(int multiprocessors, int blocksPerSm, int warps) {
-        long blocks = Math.ceilDiv(layout.chunks(), warps);
+        long blocks = Math.ceilDiv(layout.chunks(), RansDecodeKernels.WARPS);
         if (multiprocessors > 0 && blocksPerSm > 0) blocks = Math.min(blocks, (long) multiprocessors * blocksPerSm);
-        return new Grid(blocks, warps * 32);
+        return new Grid(blocks, RansDecodeKernels.LOCAL_SIZE);
     }
 
     @Override

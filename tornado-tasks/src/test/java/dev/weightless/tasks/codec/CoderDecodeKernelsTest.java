@@ -87,20 +87,25 @@ class CoderDecodeKernelsTest {
     }
 
     @Test
-    void ransStagedKernel() {
+    void ransBlocksOfRowsAndIdleWarps() {
         try (Arena arena = Arena.ofShared()) {
             // 32 lanes, k = 2 (6-bit fields straddle ints), 65 chunks: 17 blocks of 4 warps, the last with 3 idle warps;
-            // chunks of 256 are 8 rows: each a part of one staged block. Then 1 lane (32 rows per block, several blocks).
-            for (MemorySegment bf16 : List.of(values(64 * 256 + 231, CoderDecodeKernelsTest::realistic, 12, arena), values(700, CoderDecodeKernelsTest::realistic, 13, arena))) {
-                RansDecodeInput input = RansDecodeInput.of(RANS_CTX, rans(2, 256).encode(bf16, arena), arena, true);
-                input.decodeOnJvm(input.grid(0, 0));
-                assertEquals(-1, bf16.mismatch(input.decoded()), "decodeStaged, " + bf16.byteSize() / 2 + " values");
-            }
+            // chunks of 256 are 8 rows: each a part of one staged block of 32 rows.
+            roundTrip(rans(2, 256), values(64 * 256 + 231, CoderDecodeKernelsTest::realistic, 12, arena), arena);
+            // 1 lane: 700 rows, 22 blocks of rows, a raw part that is not whole ints (a padded copy).
+            roundTrip(RANS_CTX, values(700, CoderDecodeKernelsTest::realistic, 13, arena), arena);
             // k = 0 with the registered coder: one chunk of 16,400 (513 rows: 17 blocks, fields carried in the states).
-            MemorySegment bf16 = values(16_400, CoderDecodeKernelsTest::realistic, 14, arena);
-            RansDecodeInput input = RansDecodeInput.of(RANS, RANS.encode(bf16, arena), arena, true);
-            input.decodeOnJvm(input.grid(0, 0));
-            assertEquals(-1, bf16.mismatch(input.decoded()), "decodeStaged, k = 0");
+            roundTrip(RANS, values(16_400, CoderDecodeKernelsTest::realistic, 14, arena), arena);
+        }
+    }
+
+    @Test
+    void ransMoreMantissaBitsThanTheKernelTakesAreNamed() {
+        try (Arena arena = Arena.ofShared()) {
+            RansCoder k3 = new RansCoder("rans-k3", 3, 14, 256);
+            RansCoder.Layout layout = k3.open(k3.encode(values(1000, CoderDecodeKernelsTest::realistic, 15, arena), arena));
+            String why = RansDecodeInput.whyNot(layout);
+            assertTrue(why != null && why.contains("3 mantissa bits"), why);
         }
     }
 
@@ -216,7 +221,7 @@ class CoderDecodeKernelsTest {
     @Test
     void kernelsAssemble() throws IOException, InterruptedException {
         Path ptxas = DecodeKernelsTest.ptxas().orElse(null);
-        for (String kernel : List.of("decode", "decodeStaged", "palette")) {
+        for (String kernel : List.of("decode", "palette")) {
             PtxKernel compiled = PtxCompiler.compile(kernel.equals("palette") ? dev.weightless.jit.kernel.KernelMethod.of(PaletteDecodeKernels.class, "decode")
                     : dev.weightless.jit.kernel.KernelMethod.of(RansDecodeKernels.class, kernel));
             assertTrue(compiled.ptx().contains(".entry"));
