@@ -11,31 +11,33 @@ import dev.weightless.jit.kernel.ShortArray;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A {@code rans} or {@code rans-ctx} tensor as the arguments of {@link RansDecodeKernels#decode}: the coder's
  * {@link RansCoder#open} validates it, the frequency table becomes the kernel's two tables (slot → symbol,
- * symbol → frequency and start), the index becomes each chunk's first word, and the stream part is used in
- * place, as is the raw part when it is whole ints (else a zero-padded copy: the kernel reads it as ints).
+ * symbol → frequency and start), the index becomes each chunk's first word, and the stream and raw parts
+ * are used in place (the kernel reads the raw part as ints: on the host path a zero-padded copy when it is
+ * not whole ints, made only when the host arrays are asked for).
  */
 public final class RansDecodeInput implements CoderDecodeInput {
     private final CodedTensor coded;
     private final RansCoder.Layout layout;
-    private final ShortArray stream;
+    private final Arena arena;
     private final LongArray chunkStarts;
     private final ShortArray slots;
     private final IntArray symbols;
-    private final IntArray raw;
-    private final ShortArray out;
     private final IntArray status;
+    private List<Object> host;
+    private ShortArray out;
 
     private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, Arena arena) {
         String why = whyNot(layout);
         if (why != null) throw new IllegalArgumentException(why);
         this.coded = coded;
         this.layout = layout;
-        this.stream = new ShortArray(coded.part(2));
+        this.arena = arena;
         this.chunkStarts = LongArray.allocate(arena, layout.chunkStarts().length);
         for (int c = 0; c < layout.chunkStarts().length; c++) chunkStarts.set(c, layout.chunkStarts()[c]);
         int[] freq = layout.freq(), cum = layout.cum();
@@ -45,14 +47,6 @@ public final class RansDecodeInput implements CoderDecodeInput {
             symbols.set(s, freq[s] | cum[s] << 15);
             for (int i = 0; i < freq[s]; i++) slots.set(cum[s] + i, (short) s);
         }
-        MemorySegment rawPart = coded.part(3);
-        if (rawPart.byteSize() > 0 && rawPart.byteSize() % 4 == 0) {
-            this.raw = new IntArray(rawPart);
-        } else { // also for an empty part: a device buffer of no bytes is not an array the kernel can take
-            this.raw = IntArray.allocate(arena, Math.max(1, Math.ceilDiv(rawPart.byteSize(), 4)));
-            MemorySegment.copy(rawPart, 0, raw.segment(), 0, rawPart.byteSize());
-        }
-        this.out = ShortArray.allocate(arena, layout.elements());
         this.status = IntArray.allocate(arena, layout.chunks());
     }
 
@@ -78,16 +72,51 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, "decode"); }
 
     @Override
-    public Object[] arguments() {
-        return new Object[] {stream, chunkStarts, slots, symbols, raw, out, status, layout.elements(), layout.chunkSymbols(),
-                layout.lanes(), layout.mantissaBits(), layout.scaleBits()};
+    public List<Upload> uploads() {
+        MemorySegment raw = coded.part(3);
+        return List.of(new Upload(coded.part(2), coded.part(2).byteSize(), ShortArray.class),
+                new Upload(chunkStarts.segment(), chunkStarts.segment().byteSize(), LongArray.class),
+                new Upload(slots.segment(), slots.segment().byteSize(), ShortArray.class),
+                new Upload(symbols.segment(), symbols.segment().byteSize(), IntArray.class),
+                // Whole ints, at least one (a device array of no bytes is not one the kernel can take; nothing reads it then).
+                new Upload(raw, Math.max(4, Math.ceilDiv(raw.byteSize(), 4) * 4), IntArray.class));
     }
 
     @Override
-    public List<Object> inputs() { return List.of(stream, chunkStarts, slots, symbols, raw, status); }
+    public Object[] arguments(List<?> arrays, Object out, Object status) {
+        return new Object[] {arrays.get(0), arrays.get(1), arrays.get(2), arrays.get(3), arrays.get(4), out, status, layout.elements(),
+                layout.chunkSymbols(), layout.lanes(), layout.mantissaBits(), layout.scaleBits()};
+    }
 
     @Override
-    public ShortArray out() { return out; }
+    public long outputBytes() { return 2 * layout.elements(); }
+
+    @Override
+    public Class<?> outputType() { return ShortArray.class; }
+
+    @Override
+    public long chunks() { return layout.chunks(); }
+
+    private List<Object> host() {
+        if (host == null) host = uploads().stream().map(u -> CoderDecodeInput.hostArray(u, arena)).toList();
+        return host;
+    }
+
+    @Override
+    public Object[] arguments() { return arguments(host(), out(), status); }
+
+    @Override
+    public List<Object> inputs() {
+        List<Object> inputs = new ArrayList<>(host());
+        inputs.add(status);
+        return inputs;
+    }
+
+    @Override
+    public ShortArray out() {
+        if (out == null) out = ShortArray.allocate(arena, layout.elements());
+        return out;
+    }
 
     @Override
     public IntArray status() { return status; }
@@ -100,7 +129,7 @@ public final class RansDecodeInput implements CoderDecodeInput {
     }
 
     @Override
-    public MemorySegment decoded() { return out.segment(); }
+    public MemorySegment decoded() { return out().segment(); }
 
     @Override
     public int expectedCrc32c() { return layout.crc32c(); }
