@@ -48,9 +48,12 @@ import java.util.function.Function;
  * coded parts copied to the device (each batch streamed through the pinned buffers as one transfer) and
  * decoded there by {@link DecodeKernels#decode}, in batches: one input allocation, one output allocation
  * and one plan with a launch per tensor for each batch of up to 1 GiB of input; no kernel is launched on
- * a tensor before its validation has passed.
- * Tensors the kernel cannot take, and those of the other coders (format version 2), are decoded on the CPU
- * and copied up, raw ones copied up as stored.
+ * a tensor before its validation has passed. Tensors of the rans, rans-ctx and palette coders (format
+ * version 2) go the same way in batches of their own, through their kernels ({@link CoderDecodeInput}):
+ * validated by the coder's {@code open} on the same threads, their parts and tables copied up once
+ * validated, and each kernel's per-chunk status copied back and checked (words used, final states,
+ * escape counts: a corrupt stream is a MalformedInputException naming the file and tensor).
+ * Tensors no kernel can take are decoded on the CPU and copied up, raw ones copied up as stored.
  * CRC32C: raw and CPU-decoded tensors are always checked on the host; a GPU-decoded tensor only with
  * {@code verify}, which copies it back once (otherwise the kernel's output is trusted: the index was
  * validated on the CPU, but the values themselves are not checked). GPU-decoded tensors of one batch share
