@@ -51,8 +51,9 @@ public final class RansDecodeKernels {
                               IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
                               int mantissaBits, int scaleBits) {
         short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
-        int[] symbolInfo = ctx.sharedIntArray(256 << MAX_MANTISSA_BITS); // the stage takes the rest of the 48 KiB
+        int[] symbolInfo = ctx.sharedIntArray(256 << MAX_MANTISSA_BITS); // with the stage, 44 of the 48 KiB
         int[] stage = ctx.sharedIntArray(2 * WARPS * STAGE_INTS);
+        // No ring: DIRECT never reads it, so the slot table stands in for the argument.
         chunks(ctx, stream, chunkStarts, slots, symbols, raw, out, status, elements, chunkSymbols, lanes, mantissaBits, scaleBits,
                 slotSymbol, symbolInfo, stage, slotSymbol, DIRECT);
     }
