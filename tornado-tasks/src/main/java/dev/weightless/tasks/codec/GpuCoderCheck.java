@@ -81,7 +81,7 @@ public final class GpuCoderCheck {
             out.printf("input: %d GiB of %s, exponent entropy %.3f bits%n", options.gib(),
                     options.tiled() == null ? "CheckData.fillSynthetic(seed 42) BF16" : options.tiled() + " tiled", CheckData.entropyBits(histogram));
 
-            smallTensors(device, options.coders(), arena);
+            smallTensors(device, options.coders(), options.kernels(), arena);
             // Each coder encodes the whole input as one tensor on its own thread; Huffman (the yardstick) on the default threads.
             List<Coder> coders = options.coders().stream().map(Coders::byName).toList();
             List<CodedTensor> coded = new ArrayList<>();
@@ -139,24 +139,38 @@ public final class GpuCoderCheck {
 
     /**
      * Odd sizes through {@link GpuCoderDecoder} (one plan per tensor, as decompress would use it): partial
-     * chunks and rows, tiny tensors with fewer rANS lanes; each must give back its input.
+     * chunks and rows, tiny tensors with fewer rANS lanes; each must give back its input. The rANS variants
+     * of {@code --kernel} go through the same sizes in place of the rANS kernel.
      */
-    private void smallTensors(Device device, List<String> coders, Arena arena) {
-        GpuCoderDecoder gpu = new GpuCoderDecoder(device);
-        for (long n : new long[] {3 * (1L << 18) + 12_345, 16_384 + 77, 1000, 5}) {
-            MemorySegment bf16 = arena.allocate(2 * n, 8);
-            CheckData.fillSynthetic(bf16, n);
-            for (String name : coders) {
-                try {
-                    MemorySegment decoded = arena.allocate(2 * n, 8);
-                    gpu.decode(Coders.byName(name).encode(bf16, arena), decoded);
-                    if (decoded.mismatch(bf16) >= 0) fail(name + ", " + n + " values through GpuCoderDecoder: output differs at byte " + decoded.mismatch(bf16));
-                } catch (RuntimeException e) {
-                    fail(name + ", " + n + " values through GpuCoderDecoder: " + e);
+    private void smallTensors(Device device, List<String> coders, List<String> kernels, Arena arena) {
+        KernelMethod rans = KernelMethod.of(RansDecodeKernels.class, "decode");
+        List<String> variants = new ArrayList<>();
+        variants.add("decode");
+        variants.addAll(kernels);
+        for (String variant : variants) {
+            PtxKernel compiled = PtxCompiler.compileCached(KernelMethod.of(RansDecodeKernels.class, variant));
+            GpuCoderDecoder gpu = new GpuCoderDecoder(device, method -> method.equals(rans) ? compiled : PtxCompiler.compileCached(method));
+            List<String> names = variant.equals("decode") ? coders : coders.stream().filter(c -> !c.equals("palette")).toList();
+            boolean ok = true;
+            for (long n : new long[] {3 * (1L << 18) + 12_345, 16_384 + 77, 1000, 5}) {
+                MemorySegment bf16 = arena.allocate(2 * n, 8);
+                CheckData.fillSynthetic(bf16, n);
+                for (String name : names) {
+                    try {
+                        MemorySegment decoded = arena.allocate(2 * n, 8);
+                        gpu.decode(Coders.byName(name).encode(bf16, arena), decoded);
+                        if (decoded.mismatch(bf16) >= 0) {
+                            fail(name + " (" + variant + "), " + n + " values through GpuCoderDecoder: output differs at byte " + decoded.mismatch(bf16));
+                            ok = false;
+                        }
+                    } catch (RuntimeException e) {
+                        fail(name + " (" + variant + "), " + n + " values through GpuCoderDecoder: " + e);
+                        ok = false;
+                    }
                 }
             }
+            if (ok) out.println("GpuCoderDecoder (" + variant + "): " + names + " at 3·2^18 + 12345, 16384 + 77, 1000 and 5 values: byte-identical to the input");
         }
-        if (passed) out.println("GpuCoderDecoder: " + coders + " at 3·2^18 + 12345, 16384 + 77, 1000 and 5 values: byte-identical to the input");
     }
 
     /** The CPU decode of {@code t} on all host threads (wall time of one run), for reference. */
