@@ -29,7 +29,7 @@ public final class HostArrays {
         };
     }
 
-    static int elementBytes(Class<?> type) {
+    public static int elementBytes(Class<?> type) {
         if (type == IntArray.class || type == FloatArray.class) return 4;
         if (type == ShortArray.class) return 2;
         if (type == ByteArray.class) return 1;

@@ -175,29 +175,64 @@ class DeviceModelTest {
         }
     }
 
+    private Path coded(String coder) throws IOException {
+        Path file = dir.resolve("model-" + coder + ".weightless");
+        if (Files.exists(dir.resolve("model.safetensors"))) Files.delete(dir.resolve("model.safetensors")); // model() writes it afresh
+        new Compressor(CodecOptions.defaults(), false, Progress.NONE).coding(CoderChoice.of(coder)).compress(model(), file);
+        return file;
+    }
+
     @Test
-    void tensorsOfOtherCodersAreDecodedOnTheCpuNeverUploadedAsStored() throws IOException {
-        Path file = dir.resolve("model-rans.weightless");
-        new Compressor(CodecOptions.defaults(), false, Progress.NONE).coding(CoderChoice.of("rans")).compress(model(), file);
-        FakeDriver driver = new FakeDriver();
-        try (Device device = new Device(driver);
-             DeviceModel model = DeviceModel.load(device, file, CodecOptions.defaults(), false, FakeDriver::compile)) {
-            Map<String, DeviceModel.Source> sources = Map.of("a", DeviceModel.Source.CPU_DECODED, "b", DeviceModel.Source.CPU_DECODED,
-                    "noise", DeviceModel.Source.RAW, "f", DeviceModel.Source.RAW);
-            for (DeviceModel.Tensor t : model.tensors()) {
-                assertEquals(sources.get(t.name()), t.source(), t.name());
-                assertTrue(t.crcChecked(), t.name());
-            }
-            assertTrue(model.tensors().getFirst().note().contains("coder rans"), model.tensors().getFirst().note());
-            assertEquals(0, driver.launches);
-            // Each device buffer equals the original bytes (the CPU decode of the coded parts, CRC32C checked).
-            assertSameAsCpu(driver, model, file);
-            try (SafetensorsFile original = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
-                for (DeviceModel.Tensor t : model.tensors()) {
-                    MemorySegment values = original.data(original.find(t.name()).orElseThrow());
-                    assertEquals(-1, values.mismatch(driver.memoryAt(t.address()).asSlice(0, t.bytes())), t.name());
+    void tensorsOfOtherCodersAreDecodedOnTheDevice() throws IOException {
+        for (String coder : List.of("rans", "rans-ctx", "palette")) {
+            Path file = coded(coder);
+            boolean verify = !coder.equals("rans"); // both ways, without decoding the slowest twice on the JVM executor
+            FakeDriver driver = new FakeDriver();
+            try (Device device = new Device(driver)) {
+                try (DeviceModel model = DeviceModel.load(device, file, CodecOptions.defaults(), verify, FakeDriver::compile)) {
+                    Map<String, DeviceModel.Source> sources = Map.of("a", DeviceModel.Source.GPU_DECODED, "b", DeviceModel.Source.GPU_DECODED,
+                            "noise", DeviceModel.Source.RAW, "f", DeviceModel.Source.RAW);
+                    for (DeviceModel.Tensor t : model.tensors()) {
+                        assertEquals(sources.get(t.name()), t.source(), coder + ": " + t.name());
+                        assertEquals(t.source() != DeviceModel.Source.GPU_DECODED || verify, t.crcChecked(), coder + ": " + t.name());
+                    }
+                    assertTrue(model.tensors().getFirst().note().contains("coder " + coder), model.tensors().getFirst().note());
+                    assertEquals(2, driver.launches, coder);
+                    // One input and one output allocation for both coded tensors (one batch), one per raw tensor.
+                    assertEquals(4, driver.allocations, coder);
+                    assertEquals((64 + 32) * 1024 * 2L + 1234 * 2L, model.timings().gpuDecodedBytes(), coder);
+                    // Each device buffer equals the CPU decode and the original bytes.
+                    assertSameAsCpu(driver, model, file);
+                    try (SafetensorsFile original = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
+                        for (DeviceModel.Tensor t : model.tensors()) {
+                            MemorySegment values = original.data(original.find(t.name()).orElseThrow());
+                            assertEquals(-1, values.mismatch(driver.memoryAt(t.address()).asSlice(0, t.bytes())), coder + ": " + t.name());
+                        }
+                    }
                 }
+                assertEquals(List.of(), device.liveBuffers(), coder);
             }
+        }
+    }
+
+    @Test
+    void aDamagedCodedStreamIsFoundByTheKernelsStatusAndNothingLeaks() throws IOException {
+        Path file = coded("palette");
+        long at;
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            // Chunk 0's escape count in b's index, one up: the index stays monotone, so only decoding tells (the kernel's status).
+            at = f.dataStart() + f.tensor("b.wl.index").begin() + 8;
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[Math.toIntExact(at)]++;
+        Files.write(file, bytes);
+        FakeDriver driver = new FakeDriver();
+        try (Device device = new Device(driver)) {
+            MalformedInputException e = assertThrows(MalformedInputException.class,
+                    () -> DeviceModel.load(device, file, CodecOptions.defaults(), false, FakeDriver::compile));
+            assertTrue(e.getMessage().contains(file.getFileName().toString()) && e.getMessage().contains("\"b\"") && e.getMessage().contains("GPU decoder"), e.getMessage());
+            assertEquals(2, driver.launches, "validation passed, so the kernels ran");
+            assertEquals(List.of(), device.liveBuffers());
         }
     }
 

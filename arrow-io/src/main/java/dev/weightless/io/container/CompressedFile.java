@@ -215,8 +215,8 @@ public final class CompressedFile implements AutoCloseable {
         return new CodedTensor(r.coder(), r.elements(), parts);
     }
 
-    /** File offset of the first part of a coded tensor, for errors. */
-    private long codedOffset(TensorRecord r) {
+    /** File offset of the first part of a coded tensor, for errors (also those of its GPU decoders). */
+    public long codedOffset(TensorRecord r) {
         TensorInfo first = stored(r.codedPartNames().getFirst());
         return file.dataStart() + first.begin();
     }

@@ -7,10 +7,13 @@ import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.Coders;
 import dev.weightless.codec.palette.PaletteCoder;
 import dev.weightless.codec.rans.RansCoder;
+import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.JvmExecutor;
 import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.LongArray;
+import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.tasks.DataTransferMode;
 import dev.weightless.tasks.ImmutableTaskGraph;
 import dev.weightless.tasks.TaskGraph;
@@ -53,26 +56,73 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
 
     KernelMethod kernel();
 
-    /** The kernel's arguments, in order. */
+    /**
+     * One array the kernel reads: its bytes on the host (a part of the tensor in place, or a table built from
+     * it), its size on the device ({@code deviceBytes}, at least as many: the rest must be zero, as a fresh
+     * device allocation is), and its array type.
+     */
+    record Upload(MemorySegment bytes, long deviceBytes, Class<?> type) {
+        public Upload {
+            if (deviceBytes < bytes.byteSize()) throw new IllegalArgumentException("device size " + deviceBytes + " below the " + bytes.byteSize() + " bytes it holds");
+        }
+    }
+
+    /** The arrays the kernel reads (status and output apart), in the order {@link #arguments(List, Object, Object)} takes them. */
+    List<Upload> uploads();
+
+    /**
+     * The kernel's arguments with the arrays of {@link #uploads} replaced by {@code arrays} (same order, each
+     * holding its upload's bytes, zero beyond), the output by {@code out} ({@link #outputBytes} bytes of
+     * {@link #outputType}) and the status by {@code status} (one int per chunk, {@link #chunks}): for a caller
+     * that places them on the device itself (DeviceModel), with device arrays.
+     */
+    Object[] arguments(List<?> arrays, Object out, Object status);
+
+    /** Bytes of the kernel's output (the values, padded as the kernel writes them). */
+    long outputBytes();
+
+    /** The output's array type. */
+    Class<?> outputType();
+
+    /** Chunks: entries of the status. */
+    long chunks();
+
+    /** The kernel's arguments on the host: {@link #uploads} as host arrays (a zero-padded copy where an upload's bytes are short), {@link #out}, {@link #status}. */
     Object[] arguments();
 
     /** The arrays the graph copies to the device once (inputs, and the status the kernel fills). */
     List<Object> inputs();
 
-    /** The array the kernel writes the values into (padded as its kernel needs); copied only on demand. */
+    /** The array the kernel writes the values into (padded as its kernel needs; allocated on first use); copied only on demand. */
     Object out();
 
-    /** The per-chunk status the kernel writes, copied back after every execution. */
+    /** The per-chunk status the kernel writes, copied back after every execution (or filled by the caller from the device). */
     IntArray status();
 
     /** One warp per chunk, at most {@code blocksPerSm × multiprocessors} blocks (no cap when either is not positive). */
     Grid grid(int multiprocessors, int blocksPerSm);
 
-    /** The decoded BF16 values, without padding. */
+    /** The decoded BF16 values, without padding (of {@link #out}). */
     MemorySegment decoded();
 
     /** Throws MalformedInputException naming the first chunk whose status shows a corrupt part. */
     void checkStatus();
+
+    /** {@code upload} as a host array of its type: its bytes in place when they fill it, else a zero-padded copy in {@code arena}. */
+    static Object hostArray(Upload upload, Arena arena) {
+        MemorySegment bytes = upload.bytes();
+        if (bytes.byteSize() < upload.deviceBytes()) {
+            MemorySegment copy = arena.allocate(upload.deviceBytes(), 8);
+            MemorySegment.copy(bytes, 0, copy, 0, bytes.byteSize());
+            bytes = copy;
+        }
+        Class<?> type = upload.type();
+        if (type == ByteArray.class) return new ByteArray(bytes);
+        if (type == ShortArray.class) return new ShortArray(bytes);
+        if (type == IntArray.class) return new IntArray(bytes);
+        if (type == LongArray.class) return new LongArray(bytes);
+        throw new IllegalArgumentException("no host array of " + type);
+    }
 
     /** The decoder as a task graph "decode" with one task "run": inputs copied once, the output on demand, the status back every time. */
     default ImmutableTaskGraph graph() {

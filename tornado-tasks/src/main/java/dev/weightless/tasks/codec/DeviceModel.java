@@ -7,6 +7,7 @@ import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.EncodedTensor;
 import dev.weightless.codec.HuffmanDecoder;
 import dev.weightless.codec.MalformedInputException;
+import dev.weightless.codec.coder.CodedTensor;
 import dev.weightless.io.arrow.ArrowMemory;
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.TensorRecord;
@@ -23,6 +24,7 @@ import dev.weightless.tasks.DeviceArray;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tasks.ExecutionResult;
+import dev.weightless.tasks.HostArrays;
 import dev.weightless.tasks.TaskGraph;
 
 import org.apache.arrow.memory.ArrowBuf;
@@ -46,9 +48,12 @@ import java.util.function.Function;
  * coded parts copied to the device (each batch streamed through the pinned buffers as one transfer) and
  * decoded there by {@link DecodeKernels#decode}, in batches: one input allocation, one output allocation
  * and one plan with a launch per tensor for each batch of up to 1 GiB of input; no kernel is launched on
- * a tensor before its validation has passed.
- * Tensors the kernel cannot take, and those of the other coders (format version 2), are decoded on the CPU
- * and copied up, raw ones copied up as stored.
+ * a tensor before its validation has passed. Tensors of the rans, rans-ctx and palette coders (format
+ * version 2) go the same way in batches of their own, through their kernels ({@link CoderDecodeInput}):
+ * validated by the coder's {@code open} on the same threads, their parts and tables copied up once
+ * validated, and each kernel's per-chunk status copied back and checked (words used, final states,
+ * escape counts: a corrupt stream is a MalformedInputException naming the file and tensor).
+ * Tensors no kernel can take are decoded on the CPU and copied up, raw ones copied up as stored.
  * CRC32C: raw and CPU-decoded tensors are always checked on the host; a GPU-decoded tensor only with
  * {@code verify}, which copies it back once (otherwise the kernel's output is trusted: the index was
  * validated on the CPU, but the values themselves are not checked). GPU-decoded tensors of one batch share
@@ -196,10 +201,25 @@ public final class DeviceModel implements AutoCloseable {
                 // comes back when the first batch compiles it again.
                 pool.submit(() -> gpu.compiler().apply(DecodeInput.kernel()));
                 List<Future<Validated>> checks = new ArrayList<>(records.size());
-                for (TensorRecord r : records) checks.add(isHuffman(r) ? pool.submit(() -> validate(file, r, arena)) : null);
+                for (TensorRecord r : records) {
+                    checks.add(isHuffman(r) ? pool.submit(() -> validate(file, r, arena)) : isCoded(r) ? pool.submit(() -> validateCoded(file, r, arena)) : null);
+                }
+                List<CodedPending> codedBatch = new ArrayList<>();
+                long codedBytes = 0;
                 try {
                     for (int i = 0; i < records.size(); i++) {
                         TensorRecord r = records.get(i);
+                        if (isCoded(r)) {
+                            CodedPending p = new CodedPending(i, r, file.storedBytes(r), checks.get(i));
+                            if (!codedBatch.isEmpty() && codedBytes + p.storedBytes() > BATCH_INPUT_BYTES) {
+                                decodeCoded(file, codedBatch, loaded, host);
+                                codedBatch.clear();
+                                codedBytes = 0;
+                            }
+                            codedBatch.add(p);
+                            codedBytes += p.storedBytes();
+                            continue;
+                        }
                         if (!isHuffman(r)) {
                             loaded[i] = load(file, r, host, job);
                             continue;
@@ -214,6 +234,7 @@ public final class DeviceModel implements AutoCloseable {
                         batchBytes += p.inputBytes();
                     }
                     if (!batch.isEmpty()) decode(file, batch, loaded, host);
+                    if (!codedBatch.isEmpty()) decodeCoded(file, codedBatch, loaded, host);
                 } finally {
                     for (Future<Validated> f : checks) if (f != null) f.cancel(true); // after a failure: validate nothing more
                 }
@@ -228,8 +249,17 @@ public final class DeviceModel implements AutoCloseable {
 
         private static boolean isHuffman(TensorRecord r) { return r.byteSize() > 0 && r.codec() == TensorRecord.Codec.HUFFMAN; }
 
-        /** What validation found: the kernel's decode table, or why the kernel cannot take the tensor. */
-        private record Validated(MemorySegment table, String whyNot) {}
+        /** A tensor of a registered coder (format version 2): validated, then decoded by its GPU decoder where there is one. */
+        private static boolean isCoded(TensorRecord r) { return r.byteSize() > 0 && r.codec() == TensorRecord.Codec.CODED; }
+
+        /**
+         * What validation found: the Huffman kernel's decode table, or a coded tensor laid out for its kernel
+         * ({@code coded}), or why the kernel cannot take the tensor.
+         */
+        private record Validated(MemorySegment table, CoderDecodeInput coded, String whyNot) {}
+
+        /** A coded tensor in a batch, its validation under way; {@code storedBytes} (its parts in the file) sizes the batch. */
+        private record CodedPending(int position, TensorRecord record, long storedBytes, Future<Validated> check) {}
 
         /** A Huffman tensor in a batch, its validation under way. */
         private record Pending(int position, TensorRecord record, EncodedTensor encoded, Future<Validated> check) {
@@ -264,11 +294,26 @@ public final class DeviceModel implements AutoCloseable {
                 throw e.source() == null ? e.in(file.source(), 0) : e;
             }
             String why = DecodeInput.whyNot(encoded, code);
-            if (why != null) return new Validated(null, why);
+            if (why != null) return new Validated(null, null, why);
             int[] entries = DecodeTable.of(code);
             MemorySegment table = arena.allocate(entries.length * 4L, 8);
             MemorySegment.copy(entries, 0, table, ValueLayout.JAVA_INT_UNALIGNED, 0, entries.length);
-            return new Validated(table, null);
+            return new Validated(table, null, null);
+        }
+
+        /**
+         * Validates a coded tensor with its coder's own {@code open} (header, table, index and part sizes;
+         * throwing MalformedInputException naming the file, the tensor and where its parts begin) and lays it
+         * out for its kernel (tables built in {@code arena}), or says why no kernel takes it.
+         */
+        private static Validated validateCoded(CompressedFile file, TensorRecord r, Arena arena) {
+            CodedTensor coded = file.coded(r);
+            try {
+                String why = CoderDecodeInput.whyNot(coded); // validates
+                return why != null ? new Validated(null, null, why) : new Validated(null, CoderDecodeInput.of(coded, arena), null);
+            } catch (MalformedInputException | IllegalArgumentException e) {
+                throw new MalformedInputException(file.source(), file.codedOffset(r), "tensor \"" + r.name() + "\" (coder " + r.coder() + "): " + e.getMessage());
+            }
         }
 
         /** The result of one validation task: its MalformedInputException (or other failure) rethrown as it was. */
@@ -374,22 +419,106 @@ public final class DeviceModel implements AutoCloseable {
             }
         }
 
+        /**
+         * A batch of coded tensors: once each has passed validation, all their kernel inputs (the coded parts
+         * from the mapped file, the tables built by validation) go up in one transfer into one input allocation
+         * (freed after; its zero fill pads parts the kernels read in whole words), the outputs into one allocation
+         * (kept), one plan with a launch per tensor. Each kernel's per-chunk status comes back and is checked
+         * (a stream that does not decode to its own word count and final states is a MalformedInputException
+         * naming the file and tensor); the values' CRC32C only with {@code verify}, as for Huffman tensors.
+         * Tensors no kernel takes are decoded on the CPU.
+         */
+        private void decodeCoded(CompressedFile file, List<CodedPending> batch, Tensor[] loaded, MemorySegment host) {
+            int n = batch.size();
+            CoderDecodeInput[] inputs = new CoderDecodeInput[n];
+            String[] whyNot = new String[n];
+            long[][] uploadAt = new long[n][];
+            long[] statusAt = new long[n], outAt = new long[n];
+            long inBytes = 0, outBytes = 0;
+            for (int t = 0; t < n; t++) {
+                Validated v = await(batch.get(t).check(), file);
+                whyNot[t] = v.whyNot();
+                inputs[t] = v.coded();
+                if (inputs[t] == null) continue;
+                List<CoderDecodeInput.Upload> uploads = inputs[t].uploads();
+                uploadAt[t] = new long[uploads.size()];
+                for (int u = 0; u < uploads.size(); u++) {
+                    uploadAt[t][u] = inBytes;
+                    inBytes += align(uploads.get(u).deviceBytes());
+                }
+                statusAt[t] = inBytes;
+                inBytes += align(4 * inputs[t].chunks());
+                outAt[t] = outBytes;
+                outBytes += align(inputs[t].outputBytes());
+            }
+            DeviceBuffer out = null;
+            if (outBytes > 0) {
+                out = gpu.device().allocate(outBytes);
+                buffers.add(out);
+                try (DeviceBuffer in = gpu.device().allocate(inBytes)) {
+                    List<Device.Copy> copies = new ArrayList<>();
+                    TaskGraph graph = new TaskGraph("coded");
+                    for (int t = 0; t < n; t++) {
+                        if (inputs[t] == null) continue;
+                        CoderDecodeInput input = inputs[t];
+                        List<CoderDecodeInput.Upload> uploads = input.uploads();
+                        List<DeviceArray> arrays = new ArrayList<>(uploads.size());
+                        for (int u = 0; u < uploads.size(); u++) {
+                            CoderDecodeInput.Upload up = uploads.get(u);
+                            if (up.bytes().byteSize() > 0) copies.add(new Device.Copy(in, uploadAt[t][u], up.bytes()));
+                            arrays.add(new DeviceArray(in, uploadAt[t][u], up.deviceBytes() / HostArrays.elementBytes(up.type()), up.type()));
+                        }
+                        DeviceArray values = new DeviceArray(out, outAt[t], input.outputBytes() / HostArrays.elementBytes(input.outputType()), input.outputType());
+                        DeviceArray status = new DeviceArray(in, statusAt[t], input.chunks(), IntArray.class); // zero-filled, as the host's
+                        graph.task("t" + t, input.kernel(), input.arguments(arrays, values, status));
+                    }
+                    toDeviceNanos += gpu.device().copyToDevice(copies);
+                    for (Device.Copy c : copies) toDeviceBytes += c.source().byteSize();
+                    try (ExecutionPlan plan = new ExecutionPlan(gpu.device(), gpu.compiler(), List.of(graph.snapshot()))) {
+                        for (int t = 0; t < n; t++) if (inputs[t] != null) plan.withGrid("coded.t" + t, inputs[t].grid(gpu.device().multiprocessors(), 0));
+                        ExecutionResult result = plan.execute();
+                        for (int t = 0; t < n; t++) if (inputs[t] != null) gpuNanos += Math.round(result.taskMillis("coded.t" + t) * 1e6);
+                    }
+                    for (int t = 0; t < n; t++) {
+                        if (inputs[t] == null) continue;
+                        in.copyTo(inputs[t].status().segment(), statusAt[t]);
+                        TensorRecord r = batch.get(t).record();
+                        try {
+                            inputs[t].checkStatus();
+                        } catch (MalformedInputException e) {
+                            throw new MalformedInputException(file.source(), file.codedOffset(r), "tensor \"" + r.name() + "\" (coder " + r.coder() + "): " + e.getMessage());
+                        }
+                    }
+                }
+            }
+            for (int t = 0; t < n; t++) {
+                TensorRecord r = batch.get(t).record();
+                if (inputs[t] == null) {
+                    loaded[batch.get(t).position()] = decodeOnCpu(file, r, host, whyNot[t]);
+                    continue;
+                }
+                gpuBytes += r.byteSize();
+                if (verify) {
+                    long t0 = System.nanoTime();
+                    MemorySegment values = host.asSlice(0, r.byteSize());
+                    out.copyTo(values, outAt[t]);
+                    checkCrc(file, r, values);
+                    verifyNanos += System.nanoTime() - t0;
+                }
+                loaded[batch.get(t).position()] = new Tensor(r.name(), r.dtype(), r.shape(), new DeviceArray(out, outAt[t], r.elements(), ShortArray.class),
+                        Source.GPU_DECODED, verify, "decoded on the GPU (coder " + r.coder() + ")");
+            }
+        }
+
         private static long align(long bytes) { return Math.ceilDiv(bytes, ALIGN) * ALIGN; }
 
-        /** A tensor that goes through no batch: empty, raw or passthrough (copied up as stored), or of a registered coder (decoded on the CPU). */
+        /** A tensor that goes through no batch: empty, raw or passthrough (copied up as stored). */
         private Tensor load(CompressedFile file, TensorRecord r, MemorySegment host, BufferAllocator job) {
             long bytes = r.byteSize();
             if (bytes == 0) return new Tensor(r.name(), r.dtype(), r.shape(), null, Source.RAW, true, "empty: nothing on the device");
-            if (r.codec() == TensorRecord.Codec.CODED) {
-                // The registered coders' GPU decoders check their output on the host (GpuCoderDecoder), so a device-resident
-                // load does not use them yet: decoded on the CPU (CRC32C checked), then the values uploaded.
-                long t0 = System.nanoTime();
-                MemorySegment out = host.asSlice(0, bytes);
-                file.decode(r, out, cpu);
-                cpuNanos += System.nanoTime() - t0;
-                return upload(r, out, Source.CPU_DECODED, "decoded on the CPU: DeviceModel does not use coder " + r.coder() + "'s GPU decoder yet");
+            if (r.codec() == TensorRecord.Codec.HUFFMAN || r.codec() == TensorRecord.Codec.CODED) {
+                throw new IllegalStateException(r.name() + ": a coded tensor goes through a batch, not here");
             }
-            if (r.codec() == TensorRecord.Codec.HUFFMAN) throw new IllegalStateException(r.name() + ": a Huffman tensor goes through a batch, not here");
             long t0 = System.nanoTime();
             // The mapped bytes wrapped as an Arrow buffer (no copy) and uploaded from there.
             try (ArrowBuf stored = ArrowMemory.wrap(file.storedData(r), job)) {
@@ -400,7 +529,7 @@ public final class DeviceModel implements AutoCloseable {
             }
         }
 
-        /** A Huffman tensor the kernel cannot take ({@code why}, from its validation): decoded on the CPU, CRC32C checked, then uploaded. */
+        /** A tensor no kernel takes ({@code why}, from its validation): decoded on the CPU, CRC32C checked, then uploaded. */
         private Tensor decodeOnCpu(CompressedFile file, TensorRecord r, MemorySegment host, String why) {
             long t0 = System.nanoTime();
             MemorySegment out = host.asSlice(0, r.byteSize());

@@ -8,8 +8,11 @@ import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.Coders;
 import dev.weightless.codec.rans.RansCoder;
 import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.ptx.PtxCompiler;
+import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.CheckFrame;
 import dev.weightless.tasks.Device;
 import dev.weightless.tasks.ExecutionPlan;
@@ -27,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -40,16 +44,15 @@ import java.util.function.Supplier;
  */
 public final class GpuCoderCheck {
     private static final String USAGE = """
-            usage: GpuCoderCheck [--gib N] [--runs N] [--tiled FILE] [--coders a,b,...]
+            usage: GpuCoderCheck [--gib N] [--runs N] [--tiled FILE] [--coders a,b,...] [--kernel NAME[,NAME..]]
               --gib N          BF16 input in GiB, 1..4 (default 1)
               --runs N         timed runs after one warm-up, median reported, 5..10000 (default 25)
               --tiled FILE     fill the input with this raw little-endian BF16 file, repeated (default: CheckData.fillSynthetic, seed 42)
               --coders LIST    coders to decode, of rans, rans-ctx, palette (default all three)
-              --rans-warps LIST  warps per block of the rANS launches to time, e.g. 4,16 (default 4)
-              --staged         also time RansDecodeKernels.decodeStaged (raw fields staged through shared memory)""";
+              --kernel NAMES   also time RansDecodeKernels.NAME (same parameters and grid as decode) for the rANS coders, comma-separated""";
     private static final String RUN = CoderDecodeInput.GRAPH + "." + CoderDecodeInput.TASK;
 
-    private record Options(int gib, int runs, Path tiled, List<String> coders, List<Integer> ransWarps, boolean staged) {}
+    private record Options(int gib, int runs, Path tiled, List<String> coders, List<String> kernels) {}
 
     private record Timing(String label, double ratio, double median, double min, double max) {}
 
@@ -78,7 +81,7 @@ public final class GpuCoderCheck {
             out.printf("input: %d GiB of %s, exponent entropy %.3f bits%n", options.gib(),
                     options.tiled() == null ? "CheckData.fillSynthetic(seed 42) BF16" : options.tiled() + " tiled", CheckData.entropyBits(histogram));
 
-            smallTensors(device, options.coders(), arena);
+            smallTensors(device, options.coders(), options.kernels(), arena);
             // Each coder encodes the whole input as one tensor on its own thread; Huffman (the yardstick) on the default threads.
             List<Coder> coders = options.coders().stream().map(Coders::byName).toList();
             List<CodedTensor> coded = new ArrayList<>();
@@ -92,26 +95,24 @@ public final class GpuCoderCheck {
 
                 List<Timing> timings = new ArrayList<>();
                 DecodeInput yardstick = DecodeInput.of(huffman, arena);
-                timings.add(time(device, "huffman (GpuDecoder kernel)", huffman.encodedBytes() / (double) bytes, yardstick.graph(), yardstick.out(),
+                timings.add(time(device, "huffman (GpuDecoder kernel)", huffman.encodedBytes() / (double) bytes, null, yardstick.graph(), yardstick.out(),
                         yardstick.grid(device.multiprocessors()), options.runs(), () -> check(yardstick.decoded(), bf16, yardstick.checksumMatches())));
                 for (CodedTensor t : coded) {
                     double ratio = t.encodedBytes() / (double) bytes;
                     cpuDecode(t, bf16, arena);
                     if (Coders.byName(t.coder()) instanceof RansCoder rans) {
                         RansDecodeInput input = RansDecodeInput.of(rans, t, arena);
-                        for (int warps : options.ransWarps()) {
-                            timings.add(time(device, t.coder() + " (" + warps + " warps/block)", ratio, input.graph(), input.out(),
-                                    input.grid(0, 0, warps), options.runs(), () -> checkCoded(input, bf16)));
-                        }
-                        if (options.staged()) {
-                            RansDecodeInput staged = RansDecodeInput.of(rans, t, arena, true);
-                            timings.add(time(device, t.coder() + " (decodeStaged)", ratio, staged.graph(), staged.out(),
-                                    staged.grid(0, 0), options.runs(), () -> checkCoded(staged, bf16)));
+                        timings.add(time(device, t.coder() + " (decode)", ratio, null, input.graph(), input.out(),
+                                input.grid(0, 0), options.runs(), () -> checkCoded(input, bf16)));
+                        for (String name : options.kernels()) {
+                            PtxKernel variant = PtxCompiler.compile(KernelMethod.of(RansDecodeKernels.class, name));
+                            timings.add(time(device, t.coder() + " (" + name + ")", ratio, method -> variant, input.graph(), input.out(),
+                                    input.grid(0, 0), options.runs(), () -> checkCoded(input, bf16)));
                         }
                     } else {
                         CoderDecodeInput input = CoderDecodeInput.of(t, arena);
                         for (int perSm : new int[] {0, 8}) {
-                            timings.add(time(device, t.coder() + (perSm == 0 ? " (one warp per chunk)" : " (≤ " + perSm + " blocks/SM)"), ratio, input.graph(),
+                            timings.add(time(device, t.coder() + (perSm == 0 ? " (one warp per chunk)" : " (≤ " + perSm + " blocks/SM)"), ratio, null, input.graph(),
                                     input.out(), input.grid(device.multiprocessors(), perSm), options.runs(), () -> checkCoded(input, bf16)));
                         }
                     }
@@ -138,24 +139,38 @@ public final class GpuCoderCheck {
 
     /**
      * Odd sizes through {@link GpuCoderDecoder} (one plan per tensor, as decompress would use it): partial
-     * chunks and rows, tiny tensors with fewer rANS lanes; each must give back its input.
+     * chunks and rows, tiny tensors with fewer rANS lanes; each must give back its input. The rANS variants
+     * of {@code --kernel} go through the same sizes in place of the rANS kernel.
      */
-    private void smallTensors(Device device, List<String> coders, Arena arena) {
-        GpuCoderDecoder gpu = new GpuCoderDecoder(device);
-        for (long n : new long[] {3 * (1L << 18) + 12_345, 16_384 + 77, 1000, 5}) {
-            MemorySegment bf16 = arena.allocate(2 * n, 8);
-            CheckData.fillSynthetic(bf16, n);
-            for (String name : coders) {
-                try {
-                    MemorySegment decoded = arena.allocate(2 * n, 8);
-                    gpu.decode(Coders.byName(name).encode(bf16, arena), decoded);
-                    if (decoded.mismatch(bf16) >= 0) fail(name + ", " + n + " values through GpuCoderDecoder: output differs at byte " + decoded.mismatch(bf16));
-                } catch (RuntimeException e) {
-                    fail(name + ", " + n + " values through GpuCoderDecoder: " + e);
+    private void smallTensors(Device device, List<String> coders, List<String> kernels, Arena arena) {
+        KernelMethod rans = KernelMethod.of(RansDecodeKernels.class, "decode");
+        List<String> variants = new ArrayList<>();
+        variants.add("decode");
+        variants.addAll(kernels);
+        for (String variant : variants) {
+            PtxKernel compiled = PtxCompiler.compileCached(KernelMethod.of(RansDecodeKernels.class, variant));
+            GpuCoderDecoder gpu = new GpuCoderDecoder(device, method -> method.equals(rans) ? compiled : PtxCompiler.compileCached(method));
+            List<String> names = variant.equals("decode") ? coders : coders.stream().filter(c -> !c.equals("palette")).toList();
+            boolean ok = true;
+            for (long n : new long[] {3 * (1L << 18) + 12_345, 16_384 + 77, 1000, 5}) {
+                MemorySegment bf16 = arena.allocate(2 * n, 8);
+                CheckData.fillSynthetic(bf16, n);
+                for (String name : names) {
+                    try {
+                        MemorySegment decoded = arena.allocate(2 * n, 8);
+                        gpu.decode(Coders.byName(name).encode(bf16, arena), decoded);
+                        if (decoded.mismatch(bf16) >= 0) {
+                            fail(name + " (" + variant + "), " + n + " values through GpuCoderDecoder: output differs at byte " + decoded.mismatch(bf16));
+                            ok = false;
+                        }
+                    } catch (RuntimeException e) {
+                        fail(name + " (" + variant + "), " + n + " values through GpuCoderDecoder: " + e);
+                        ok = false;
+                    }
                 }
             }
+            if (ok) out.println("GpuCoderDecoder (" + variant + "): " + names + " at 3·2^18 + 12345, 16384 + 77, 1000 and 5 values: byte-identical to the input");
         }
-        if (passed) out.println("GpuCoderDecoder: " + coders + " at 3·2^18 + 12345, 16384 + 77, 1000 and 5 values: byte-identical to the input");
     }
 
     /** The CPU decode of {@code t} on all host threads (wall time of one run), for reference. */
@@ -186,10 +201,13 @@ public final class GpuCoderCheck {
         return crc ? null : "CRC32C mismatch";
     }
 
-    /** Times one decoder's graph; the output is filled with a pattern first and checked after the warm-up and after the timed runs. */
-    private Timing time(Device device, String label, double ratio, ImmutableTaskGraph graph, Object output, Grid grid, int runs,
-                        Supplier<String> checker) {
-        try (ExecutionPlan plan = new ExecutionPlan(device, graph)) {
+    /**
+     * Times one decoder's graph ({@code compiler} null: its kernel through jit; else the variant it returns);
+     * the output is filled with a pattern first and checked after the warm-up and after the timed runs.
+     */
+    private Timing time(Device device, String label, double ratio, Function<KernelMethod, PtxKernel> compiler, ImmutableTaskGraph graph,
+                        Object output, Grid grid, int runs, Supplier<String> checker) {
+        try (ExecutionPlan plan = compiler == null ? new ExecutionPlan(device, graph) : new ExecutionPlan(device, compiler, List.of(graph))) {
             plan.withGrid(RUN, grid);
             fill(output, (byte) 0x5A);
             plan.transferToDevice(output);
@@ -232,8 +250,7 @@ public final class GpuCoderCheck {
         int gib = 1, runs = 25;
         Path tiled = null;
         List<String> coders = List.of("rans", "rans-ctx", "palette");
-        List<Integer> ransWarps = List.of(RansDecodeKernels.WARPS);
-        boolean staged = false;
+        List<String> kernels = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--gib" -> gib = intArgument(args, ++i, 1, 4);
@@ -249,17 +266,18 @@ public final class GpuCoderCheck {
                         if (!List.of("rans", "rans-ctx", "palette").contains(c)) throw new IllegalArgumentException("no GPU decoder for coder " + c);
                     }
                 }
-                case "--rans-warps" -> {
-                    if (++i >= args.length) throw new IllegalArgumentException("--rans-warps needs a list");
-                    ransWarps = new ArrayList<>();
-                    for (String w : args[i].split(",")) ransWarps.add(intArgument(new String[] {"--rans-warps", w}, 1, 1, 32));
+                case "--kernel" -> {
+                    if (++i >= args.length) throw new IllegalArgumentException("--kernel needs a method name");
+                    for (String name : args[i].split(",")) {
+                        KernelMethod.of(RansDecodeKernels.class, name); // an unknown name fails here, before the GPU work
+                        kernels.add(name);
+                    }
                 }
-                case "--staged" -> staged = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("help");
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        return new Options(gib, runs, tiled, coders, List.copyOf(ransWarps), staged);
+        return new Options(gib, runs, tiled, coders, List.copyOf(kernels));
     }
 
     private static int intArgument(String[] args, int i, int min, int max) {

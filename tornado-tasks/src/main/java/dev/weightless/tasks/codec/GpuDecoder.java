@@ -115,7 +115,7 @@ public final class GpuDecoder {
             }
             new GpuCoderDecoder(device, compiler).decode(coded, out);
         } catch (MalformedInputException e) {
-            throw new MalformedInputException(file.source(), 0, "tensor \"" + r.name() + "\" (coder " + r.coder() + "): " + e.getMessage());
+            throw new MalformedInputException(file.source(), file.codedOffset(r), "tensor \"" + r.name() + "\" (coder " + r.coder() + "): " + e.getMessage());
         } catch (ChecksumMismatchException e) {
             throw new ChecksumMismatchException(file.source() + ": tensor \"" + r.name() + "\" (coder " + r.coder() + ", GPU-decoded)", e.expected(), e.actual());
         }

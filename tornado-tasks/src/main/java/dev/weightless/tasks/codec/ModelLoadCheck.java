@@ -1,6 +1,8 @@
 package dev.weightless.tasks.codec;
 
 import dev.weightless.codec.CodecOptions;
+import dev.weightless.codec.coder.Coders;
+import dev.weightless.io.container.CoderChoice;
 import dev.weightless.io.container.CompressedFile;
 import dev.weightless.io.container.Compressor;
 import dev.weightless.io.container.Progress;
@@ -34,11 +36,13 @@ import java.util.Map;
  */
 public final class ModelLoadCheck {
     private static final String USAGE = """
-            usage: ModelLoadCheck (FILE.weightless | SHARDED_MODEL_FOLDER | --synthetic-llama GIB) [--verify] [--no-read] [--write-back]
+            usage: ModelLoadCheck (FILE.weightless | SHARDED_MODEL_FOLDER | --synthetic-llama GIB [--coder NAME]) [--verify] [--no-read] [--write-back]
                    ModelLoadCheck --plain FILE     the yardstick: a file's bytes copied as they are into device memory
               --synthetic-llama GIB  build a model of Llama-3.1-8B projection shapes, about GIB GiB of BF16 (0.03..64),
                                      compress it with the CPU codec on all cores into /tmp, and load that (the
                                      uncompressed file stays beside it, for --plain)
+              --coder NAME           with --synthetic-llama: code its tensors with this coder (huffman, the default;
+                                     rans, rans-ctx, palette: format version 2, their GPU decoders)
               --verify               copy every GPU-decoded tensor back once and check its CRC32C
               --no-read              skip the read of every page before the load (for a load from a cold page cache:
                                      evict the file's pages first, e.g. with posix_fadvise DONTNEED)
@@ -53,23 +57,28 @@ public final class ModelLoadCheck {
 
     private ModelLoadCheck() {}
 
-    private record Options(Path file, double gib, boolean verify, boolean read, boolean writeBack, boolean plain) {}
+    private record Options(Path file, double gib, String coder, boolean verify, boolean read, boolean writeBack, boolean plain) {}
 
     public static void main(String[] args) {
         CheckFrame.main("ModelLoadCheck", USAGE, args, ModelLoadCheck::parse,
-                o -> o.plain() ? plain(o.file()) : run(o.file() != null ? o.file() : syntheticLlama(o.gib(), Path.of("/tmp")), o));
+                o -> o.plain() ? plain(o.file()) : run(o.file() != null ? o.file() : syntheticLlama(o.gib(), o.coder(), Path.of("/tmp")), o));
     }
 
     private static Options parse(String[] args) {
         Path file = null;
         double gib = 0;
         boolean verify = false, read = true, writeBack = false, plain = false;
+        String coder = "huffman";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--verify" -> verify = true;
                 case "--no-read" -> read = false;
                 case "--write-back" -> writeBack = true;
                 case "--plain" -> plain = true;
+                case "--coder" -> {
+                    if (i + 1 >= args.length) throw new IllegalArgumentException("--coder needs a name");
+                    coder = Coders.byName(args[++i]).name(); // an unknown name fails here
+                }
                 case "--synthetic-llama" -> {
                     if (i + 1 >= args.length) throw new IllegalArgumentException("--synthetic-llama needs GIB");
                     gib = Double.parseDouble(args[++i]);
@@ -83,7 +92,8 @@ public final class ModelLoadCheck {
         }
         if ((file == null) == (gib == 0)) throw new IllegalArgumentException("name a file or --synthetic-llama GIB, not both");
         if (plain && file == null) throw new IllegalArgumentException("--plain needs a FILE");
-        return new Options(file, gib, verify, read, writeBack, plain);
+        if (!coder.equals("huffman") && gib == 0) throw new IllegalArgumentException("--coder goes with --synthetic-llama");
+        return new Options(file, gib, coder, verify, read, writeBack, plain);
     }
 
     private static boolean run(Path in, Options o) throws IOException {
@@ -199,10 +209,10 @@ public final class ModelLoadCheck {
 
     /**
      * Writes about {@code gib} GiB of BF16 weights in Llama-3.1-8B projection shapes (whole tensors, at least
-     * one) to {@code dir}, compresses it with the CPU codec on all cores and returns the Weightless file; the
-     * original stays beside it ({@code .safetensors}), the yardstick for {@code --plain}.
+     * one) to {@code dir}, compresses it on the CPU with {@code coder} ("huffman": the codec on all cores) and
+     * returns the Weightless file; the original stays beside it ({@code .safetensors}), the yardstick for {@code --plain}.
      */
-    static Path syntheticLlama(double gib, Path dir) throws IOException {
+    static Path syntheticLlama(double gib, String coder, Path dir) throws IOException {
         long target = (long) (gib * (1L << 30));
         List<String> names = new ArrayList<>();
         List<long[]> shapes = new ArrayList<>();
@@ -214,7 +224,7 @@ public final class ModelLoadCheck {
                 total += LLAMA_8B_LAYER[p][0] * LLAMA_8B_LAYER[p][1] * 2;
             }
         }
-        String stem = String.format("weightless-synthetic-llama-%.2fgib", gib);
+        String stem = String.format("weightless-synthetic-llama-%.2fgib", gib) + (coder.equals("huffman") ? "" : "-" + coder);
         Path original = dir.resolve(stem + ".safetensors"), compressed = dir.resolve(stem + ".weightless");
         Files.deleteIfExists(original);
         long start = System.nanoTime();
@@ -234,10 +244,10 @@ public final class ModelLoadCheck {
         double writeS = (System.nanoTime() - start) / 1e9;
         start = System.nanoTime();
         CodecOptions codec = CodecOptions.defaults();
-        new Compressor(codec, true, Progress.NONE).compress(original, compressed);
+        new Compressor(codec, true, Progress.NONE).coding(CoderChoice.of(coder)).compress(original, compressed);
         double compressS = (System.nanoTime() - start) / 1e9;
-        System.out.printf("synthetic Llama-3.1-8B-shaped model: %d tensors, %,d bytes of BF16, written in %.1f s; compressed (%d threads) in %.1f s to %s, %,d bytes (%.2f%%)%n",
-                names.size(), total, writeS, codec.threads(), compressS, compressed, Files.size(compressed), 100.0 * Files.size(compressed) / total);
+        System.out.printf("synthetic Llama-3.1-8B-shaped model: %d tensors, %,d bytes of BF16, written in %.1f s; compressed (%s, %d threads) in %.1f s to %s, %,d bytes (%.2f%%)%n",
+                names.size(), total, writeS, coder, codec.threads(), compressS, compressed, Files.size(compressed), 100.0 * Files.size(compressed) / total);
         return compressed;
     }
 }

@@ -11,32 +11,32 @@ import dev.weightless.jit.kernel.LongArray;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A {@code palette} tensor as the arguments of {@link PaletteDecodeKernels#decode}: {@link PaletteCoder#open}
  * validates it (index included), the palette becomes the kernel's pair table, the codes and escapes are
- * used in place (padded copies only where the kernel needs more bytes than the part has) and the sm plane
- * and output are padded to whole words of four values, as the Huffman decoder's.
+ * used in place (on the host path, padded copies where the kernel needs more bytes than the part has, made
+ * only when the host arrays are asked for) and the sm plane and output are padded to whole words of four
+ * values, as the Huffman decoder's.
  */
 public final class PaletteDecodeInput implements CoderDecodeInput {
     private final CodedTensor coded;
     private final PaletteCoder.Layout layout;
-    private final ByteArray codes;
+    private final Arena arena;
     private final LongArray escapeStarts;
-    private final ByteArray escapes;
     private final IntArray pairs;
-    private final IntArray plane;
-    private final LongArray out;
     private final IntArray status;
+    private List<Object> host;
+    private LongArray out;
 
     private PaletteDecodeInput(CodedTensor coded, PaletteCoder.Layout layout, Arena arena) {
         String why = whyNot(layout);
         if (why != null) throw new IllegalArgumentException(why);
         this.coded = coded;
         this.layout = layout;
-        this.codes = new ByteArray(atLeast(coded.part(2), 8, arena));
-        this.escapes = new ByteArray(atLeast(coded.part(3), 1, arena));
+        this.arena = arena;
         this.escapeStarts = LongArray.allocate(arena, layout.escapeStarts().length);
         for (int c = 0; c < layout.escapeStarts().length; c++) escapeStarts.set(c, layout.escapeStarts()[c]);
         int bits = layout.bits();
@@ -49,19 +49,7 @@ public final class PaletteDecodeInput implements CoderDecodeInput {
             int exponents = (lowEscape == 1 ? 0 : layout.palette()[low]) | (highEscape == 1 ? 0 : layout.palette()[high]) << 8;
             pairs.set(i, exponents | (lowEscape | highEscape << 1) << PaletteDecodeKernels.ESCAPE_SHIFT);
         }
-        long words = Math.ceilDiv(layout.elements(), 4);
-        MemorySegment sm = coded.part(4);
-        this.plane = new IntArray(sm.byteSize() == words * 4 ? sm : atLeast(sm, words * 4, arena));
-        this.out = LongArray.allocate(arena, words);
         this.status = IntArray.allocate(arena, layout.chunks());
-    }
-
-    /** {@code part} if it has at least {@code bytes} bytes, else a zero-padded copy of that size. */
-    private static MemorySegment atLeast(MemorySegment part, long bytes, Arena arena) {
-        if (part.byteSize() >= bytes) return part;
-        MemorySegment copy = arena.allocate(bytes, 8);
-        MemorySegment.copy(part, 0, copy, 0, part.byteSize());
-        return copy;
     }
 
     /** Validates {@code coded} (a MalformedInputException when it is not a valid palette tensor) and lays it out. */
@@ -79,13 +67,52 @@ public final class PaletteDecodeInput implements CoderDecodeInput {
     public KernelMethod kernel() { return KernelMethod.of(PaletteDecodeKernels.class, "decode"); }
 
     @Override
-    public Object[] arguments() { return new Object[] {codes, escapeStarts, escapes, pairs, plane, out, status, layout.elements(), layout.bits()}; }
+    public List<Upload> uploads() {
+        MemorySegment codes = coded.part(2), escapes = coded.part(3), plane = coded.part(4);
+        return List.of(new Upload(codes, Math.max(8, codes.byteSize()), ByteArray.class), // padded to 8 bytes, as the kernel takes it
+                new Upload(escapeStarts.segment(), escapeStarts.segment().byteSize(), LongArray.class),
+                new Upload(escapes, Math.max(1, escapes.byteSize()), ByteArray.class),
+                new Upload(pairs.segment(), pairs.segment().byteSize(), IntArray.class),
+                new Upload(plane, 4 * words(), IntArray.class));
+    }
+
+    /** Words of four values: the plane's and the output's padded length. */
+    private long words() { return Math.ceilDiv(layout.elements(), 4); }
 
     @Override
-    public List<Object> inputs() { return List.of(codes, escapeStarts, escapes, pairs, plane, status); }
+    public Object[] arguments(List<?> arrays, Object out, Object status) {
+        return new Object[] {arrays.get(0), arrays.get(1), arrays.get(2), arrays.get(3), arrays.get(4), out, status, layout.elements(), layout.bits()};
+    }
 
     @Override
-    public LongArray out() { return out; }
+    public long outputBytes() { return 8 * words(); }
+
+    @Override
+    public Class<?> outputType() { return LongArray.class; }
+
+    @Override
+    public long chunks() { return layout.chunks(); }
+
+    private List<Object> host() {
+        if (host == null) host = uploads().stream().map(u -> CoderDecodeInput.hostArray(u, arena)).toList();
+        return host;
+    }
+
+    @Override
+    public Object[] arguments() { return arguments(host(), out(), status); }
+
+    @Override
+    public List<Object> inputs() {
+        List<Object> inputs = new ArrayList<>(host());
+        inputs.add(status);
+        return inputs;
+    }
+
+    @Override
+    public LongArray out() {
+        if (out == null) out = LongArray.allocate(arena, words());
+        return out;
+    }
 
     @Override
     public IntArray status() { return status; }
@@ -98,7 +125,7 @@ public final class PaletteDecodeInput implements CoderDecodeInput {
     }
 
     @Override
-    public MemorySegment decoded() { return out.segment().asSlice(0, 2 * layout.elements()); }
+    public MemorySegment decoded() { return out().segment().asSlice(0, 2 * layout.elements()); }
 
     @Override
     public int expectedCrc32c() { return layout.crc32c(); }

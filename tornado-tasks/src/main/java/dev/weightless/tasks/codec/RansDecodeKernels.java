@@ -1,32 +1,32 @@
 package dev.weightless.tasks.codec;
 
-import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
 import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.kernel.ShortArray;
 
 /**
- * The GPU decoder of the codec's interleaved rANS coders ({@code rans}, {@code rans-ctx}), as plain-Java
- * kernels. One warp per chunk, one lane per state: in each row of the chunk every lane decodes its
- * symbol (two shared-memory lookups: slot → symbol, symbol → frequency and start), and the lanes that must
- * refill load their word at the row's stream position plus the number of refilling lanes below them
- * (ballot + popcount), the order the encoder wrote them in. (A variant that kept the next 96 words in
- * registers and handed them out by shuffle measured no faster: NOTES.md.) Symbol j of a chunk is lane j mod lanes, so each
- * row's 32 values are side by side in the output: the warp's stores are coalesced without staging.
- * The raw fields (sign and low mantissa bits) are read per symbol from the raw part; those of the chunk's
- * last rows ride in the final states ("bits back"), joined at the end of the chunk.
+ * The GPU decoder of the codec's interleaved rANS coders ({@code rans}, {@code rans-ctx}), as a plain-Java
+ * kernel. One warp per chunk, one lane per state: in each row of the chunk every lane decodes its symbol
+ * (two shared-memory lookups: slot → symbol, symbol → frequency and start), and the lanes that must refill
+ * load their word at the row's stream position plus the number of refilling lanes below them (ballot +
+ * popcount), the order the encoder wrote them in. Symbol j of a chunk is lane j mod lanes, so each row's
+ * 32 values are side by side in the output: the warp's stores are coalesced without staging. The raw
+ * fields (sign and low mantissa bits) come through shared memory: the warp loads the raw ints of the next
+ * 32 rows (coalesced) a block of rows ahead, so no global load waits in the row loop but the refill's
+ * (loading each field in its row cost a fifth of the time: NOTES.md); those of the chunk's last rows ride
+ * in the final states ("bits back"), joined at the end of the chunk.
  */
 public final class RansDecodeKernels {
-    /** Warps per block: the launch's local size is {@link #LOCAL_SIZE}. */
+    /** Warps per block: the launch's local size is {@link #LOCAL_SIZE} (the staging buffers are sized for them). */
     public static final int WARPS = 4;
     public static final int LOCAL_SIZE = WARPS * KernelContext.WARP_SIZE;
     /** Largest frequency scale the shared slot table holds (2^14 shorts, 32 KiB; the coders' default scale). */
     public static final int MAX_SCALE_BITS = 14;
-    /** Largest alphabet: 256 exponents times 2^3 mantissa contexts (8 KiB of shared ints). */
-    public static final int MAX_ALPHABET = 256 << 3;
-    /** Rows of raw fields each lane holds loaded ahead of their use (f0..f3 in the kernels). */
-    static final int AHEAD = 4;
+    /** Most mantissa bits in a symbol (rans 0, rans-ctx 2): 256 · 2^2 symbols' frequencies fill 4 KiB of shared ints. */
+    public static final int MAX_MANTISSA_BITS = 2;
+    /** Rows of raw fields staged at a time, and the ints each warp's buffer holds (32 rows of up to 32 lanes of 8 bits). */
+    static final int STAGE_ROWS = 32, STAGE_INTS = 256;
     /** States are renormalised to [2^16, 2^32). */
     static final int STATE_LOW = 1 << 16;
     /** Status bits per chunk: the stream words used differ from the index's count; a final state is not a valid initial state. */
@@ -38,99 +38,77 @@ public final class RansDecodeKernels {
      * Decodes every chunk. {@code stream} is the stream part as u16 words, {@code chunkStarts} each chunk's
      * first word (chunks + 1 entries), {@code slots} the symbol of each of the 2^scaleBits slots,
      * {@code symbols} each symbol's frequency (bits 0..14) and cumulative start (bits 15..28), {@code raw}
-     * the raw part, {@code out} the BF16 values and {@code status} one word per chunk (0 when its words
-     * and final states are consistent). The grid: one warp per chunk, or fewer warps each looping over
-     * chunks. The tables and sizes must have been validated on the host (RansCoder.open); the words are
-     * not trusted: reads are clamped to the stream and inconsistencies land in {@code status}.
+     * the raw part as ints (zero-padded to whole ints), {@code out} the BF16 values and {@code status} one
+     * word per chunk (0 when its words and final states are consistent). The grid: blocks of {@link #WARPS}
+     * warps, warp i of a block taking chunk i of the block's group of chunks, the blocks looping over the
+     * groups when there are fewer of them. The warps of a block share a barrier per 32 rows, so each loops
+     * over the longest chunk's row blocks (idle where its chunk has fewer). The tables and sizes must have
+     * been validated on the host (RansCoder.open; at most {@link #MAX_SCALE_BITS} and
+     * {@link #MAX_MANTISSA_BITS}); the words are not trusted: reads are clamped to the stream and
+     * inconsistencies land in {@code status}.
      */
     public static void decode(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
-                              ByteArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
+                              IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
                               int mantissaBits, int scaleBits) {
         short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
-        int[] symbolInfo = ctx.sharedIntArray(MAX_ALPHABET);
-        int slotCount = 1 << scaleBits;
-        for (int i = ctx.localIdx; i < slotCount; i += ctx.localSize) slotSymbol[i] = slots.get(i);
-        for (int i = ctx.localIdx; i < 256 << mantissaBits; i += ctx.localSize) symbolInfo[i] = symbols.get(i);
-        ctx.barrier();
-
-        int lane = ctx.laneId;
-        int k = mantissaBits, w = 8 - k;
-        int slotMask = slotCount - 1, lowMask = (1 << (w - 1)) - 1;
-        int backOfWhole = backRows(lanes, chunkSymbols, w);
-        long chunks = chunkStarts.size() - 1;
-        long lastWord = stream.size() - 1, lastRaw = raw.size() - 1;
-        int warps = ctx.localSize >>> 5;
-        boolean active = lane < lanes;
-        for (long c = (long) ctx.groupIdx * warps + (ctx.localIdx >>> 5); c < chunks; c += (long) ctx.groups * warps) {
-            long first = c * chunkSymbols;
-            int m = (int) Math.min(chunkSymbols, elements - first);
-            int back = backRows(lanes, m, w);
-            int kept = m - back * lanes;
-            long fieldBase = c * (chunkSymbols - (long) backOfWhole * lanes);
-            long p = chunkStarts.get(c);
-            long end = chunkStarts.get(c + 1);
-            int x = 0;
-            if (active) x = (stream.get(Math.min(p + 2 * lane, lastWord)) & 0xFFFF) | (stream.get(Math.min(p + 2 * lane + 1, lastWord)) & 0xFFFF) << 16;
-            p += 2L * lanes;
-            // This lane's raw fields of the next AHEAD rows, and the bit of the field after them.
-            long bitStep = (long) lanes * w;
-            long aheadBit = (fieldBase + lane) * w;
-            int f0 = active && lane < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-            aheadBit += bitStep;
-            int f1 = active && lane + lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-            aheadBit += bitStep;
-            int f2 = active && lane + 2 * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-            aheadBit += bitStep;
-            int f3 = active && lane + 3 * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-            aheadBit += bitStep;
-            for (int row = 0; row < m; row += lanes) {
-                int j = row + lane;
-                boolean mine = active && j < m;
-                // Raw fields are loaded AHEAD rows early (f0..f3), off the state chain.
-                int field = f0;
-                f0 = f1;
-                f1 = f2;
-                f2 = f3;
-                f3 = active && j + AHEAD * lanes < kept ? rawField(raw, aheadBit, lastRaw, w) : 0;
-                aheadBit += bitStep;
-                int v = 0;
-                if (mine) {
-                    int slot = x & slotMask;
-                    int s = slotSymbol[slot] & 0xFFFF;
-                    int info = symbolInfo[s];
-                    x = (info & 0x7FFF) * (x >>> scaleBits) + slot - (info >>> 15);
-                    v = (s >>> k) << 7 | (s & ((1 << k) - 1)) << (7 - k) | (field >>> (w - 1)) << 15 | field & lowMask;
-                }
-                boolean need = mine && (x >>> 16) == 0;
-                int refills = ctx.ballot(need);
-                if (need) x = x << 16 | stream.get(Math.min(p + Integer.bitCount(refills & ((1 << lane) - 1)), lastWord)) & 0xFFFF;
-                p += Integer.bitCount(refills);
-                if (mine) out.set(first + j, (short) v);
-            }
-            finishChunk(ctx, out, status, c, first, x, p, end, kept, back, lanes, w, active);
-        }
+        int[] symbolInfo = ctx.sharedIntArray(256 << MAX_MANTISSA_BITS); // with the stage, 44 of the 48 KiB
+        int[] stage = ctx.sharedIntArray(2 * WARPS * STAGE_INTS);
+        // No ring: DIRECT never reads it, so the slot table stands in for the argument.
+        chunks(ctx, stream, chunkStarts, slots, symbols, raw, out, status, elements, chunkSymbols, lanes, mantissaBits, scaleBits,
+                slotSymbol, symbolInfo, stage, slotSymbol, DIRECT);
     }
 
-    /** Warps per block of {@link #decodeStaged} (its staging buffers are sized for them). */
-    public static final int STAGED_WARPS = 4;
-    /** Rows of raw fields staged at a time, and the ints each warp's buffer holds (32 rows of up to 32 lanes of 8 bits). */
-    static final int STAGE_ROWS = 32, STAGE_INTS = 256;
+    /** The refill word loaded from the stream in the row that needs it ({@link #decode}). */
+    static final int DIRECT = 0;
+    /** {@link #decodePrefetch}: the stream's next sectors touched a block of rows ahead, so that the refill loads hit L1. */
+    static final int PREFETCH = 1;
+    /** {@link #decodeRing}: the stream's next words copied into a per-warp ring in shared memory, the refill read from there. */
+    static final int RING = 2;
+    /** Words of the stream in each warp's ring ({@link #decodeRing}), and the words of a segment (two per lane) copied at a time. */
+    static final int RING_WORDS = 512, SEGMENT = 64;
 
     /**
-     * As {@link #decode}, with the raw fields staged through shared memory: the warp loads the next 32 rows'
-     * raw ints (32·lanes·w bits, coalesced) one block of rows ahead into eight registers per lane, stores them
-     * in its half of a double buffer at the start of each block, and each row reads its fields from there, so
-     * no global load waits in the row loop but the refill's. {@code raw} is the raw part as ints (zero-padded
-     * to whole ints); the launch must have {@link #STAGED_WARPS} warps per block. The blocks' warps share a
-     * barrier per 32 rows, so every warp loops over the longest chunk's row blocks (idle where its chunk has fewer).
-     * On the H200: 4.36 ms against 5.45 for 1 GiB of rans-ctx; not yet the default (NOTES.md).
+     * Variant for the H200 (NOTES.md, session 5): as {@link #decode}, and at the start of each block of 32 rows
+     * each lane loads the stream word at p + 16·lane and p + 512 + 16·lane, one word per 32-byte sector of the
+     * next 1,024 words (a block of rows uses about 170 of them for rans, 300 for rans-ctx): the sectors the
+     * refill loads of the next rows need are then in L1 (or at least L2) before the dependent chain asks for
+     * them. The loaded words are folded into a value the chunk's status ballot reads (where it cannot change
+     * the status: only together with a zero final state, already invalid), so that ptxas keeps the loads.
      */
-    public static void decodeStaged(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
-                                    IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
-                                    int mantissaBits, int scaleBits) {
+    public static void decodePrefetch(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
+                                      IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
+                                      int mantissaBits, int scaleBits) {
         short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
-        int[] symbolInfo = ctx.sharedIntArray(256 << 2); // k ≤ 2 (rans, rans-ctx): the stage takes the rest of the 48 KiB
-        int[] stage = ctx.sharedIntArray(2 * STAGED_WARPS * STAGE_INTS);
+        int[] symbolInfo = ctx.sharedIntArray(256 << MAX_MANTISSA_BITS);
+        int[] stage = ctx.sharedIntArray(2 * WARPS * STAGE_INTS);
+        chunks(ctx, stream, chunkStarts, slots, symbols, raw, out, status, elements, chunkSymbols, lanes, mantissaBits, scaleBits,
+                slotSymbol, symbolInfo, stage, slotSymbol, PREFETCH);
+    }
+
+    /**
+     * Variant for the H200 (NOTES.md, session 5): as {@link #decode}, with no global load in the dependent
+     * chain. Each warp keeps the next 448–512 words of its stream in a ring of {@link #RING_WORDS} words in
+     * shared memory: after each row, when the ring has room, it stores a segment of 64 words (loaded two
+     * segments earlier into one of two register pairs used in turn, so no register move waits on a load) and
+     * loads the segment after next. A refill reads the ring when its word is there (always, but in a chunk's
+     * first rows), else the stream. A segment is read at the earliest in the row after it was stored (warp
+     * order; in steady state some 12 rows later). Shared memory: 48 KiB, the most a block may have.
+     */
+    public static void decodeRing(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
+                                  IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
+                                  int mantissaBits, int scaleBits) {
+        short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
+        int[] symbolInfo = ctx.sharedIntArray(256 << MAX_MANTISSA_BITS);
+        int[] stage = ctx.sharedIntArray(2 * WARPS * STAGE_INTS);
+        short[] ring = ctx.sharedShortArray(WARPS * RING_WORDS);
+        chunks(ctx, stream, chunkStarts, slots, symbols, raw, out, status, elements, chunkSymbols, lanes, mantissaBits, scaleBits,
+                slotSymbol, symbolInfo, stage, ring, RING);
+    }
+
+    /** The kernels' body; {@code mode} (a constant at each call site) is how refill words reach the chain. */
+    private static void chunks(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
+                               IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
+                               int mantissaBits, int scaleBits, short[] slotSymbol, int[] symbolInfo, int[] stage, short[] ring, int mode) {
         int slotCount = 1 << scaleBits;
         for (int i = ctx.localIdx; i < slotCount; i += ctx.localSize) slotSymbol[i] = slots.get(i);
         for (int i = ctx.localIdx; i < 256 << mantissaBits; i += ctx.localSize) symbolInfo[i] = symbols.get(i);
@@ -142,11 +120,12 @@ public final class RansDecodeKernels {
         int backOfWhole = backRows(lanes, chunkSymbols, w);
         long chunks = chunkStarts.size() - 1;
         long lastWord = stream.size() - 1, lastInt = raw.size() - 1;
-        int rowsMax = (chunkSymbols + lanes - 1) / lanes;
+        int rowsMax = (int) ((Math.min(chunkSymbols, elements) + lanes - 1) / lanes); // the longest chunk's rows
         int blockInts = lanes * w; // ints per block of 32 rows
         boolean active = lane < lanes;
+        int ringBase = warp * RING_WORDS;
         // Block-uniform loop (the barrier): warp i of the block takes chunk first + i.
-        for (long firstChunk = (long) ctx.groupIdx * STAGED_WARPS; firstChunk < chunks; firstChunk += (long) ctx.groups * STAGED_WARPS) {
+        for (long firstChunk = (long) ctx.groupIdx * WARPS; firstChunk < chunks; firstChunk += (long) ctx.groups * WARPS) {
             long c = firstChunk + warp;
             boolean has = c < chunks;
             long first = c * chunkSymbols;
@@ -160,6 +139,18 @@ public final class RansDecodeKernels {
             int x = 0;
             if (has && active) x = (stream.get(Math.min(p + 2 * lane, lastWord)) & 0xFFFF) | (stream.get(Math.min(p + 2 * lane + 1, lastWord)) & 0xFFFF) << 16;
             p += 2L * lanes;
+            // PREFETCH: the words touched a block ahead, and what they are folded into.
+            int touched0 = 0, touched1 = 0, sink = 0;
+            // RING: words [p0, filled) have been stored; the next two segments are in (a0, a1) and (b0, b1), taken in turn.
+            long p0 = p, filled = p;
+            boolean takeA = true;
+            int a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+            if (mode == RING && has) {
+                a0 = stream.get(Math.min(p + lane, lastWord));
+                a1 = stream.get(Math.min(p + 32 + lane, lastWord));
+                b0 = stream.get(Math.min(p + SEGMENT + lane, lastWord));
+                b1 = stream.get(Math.min(p + SEGMENT + 32 + lane, lastWord));
+            }
             // The first block's ints: int i·32 + lane of the block in register r_i.
             long at = intBase + lane;
             int r0 = has ? raw.get(Math.min(at, lastInt)) : 0, r1 = has ? raw.get(Math.min(at + 32, lastInt)) : 0;
@@ -167,7 +158,7 @@ public final class RansDecodeKernels {
             int r4 = has ? raw.get(Math.min(at + 128, lastInt)) : 0, r5 = has ? raw.get(Math.min(at + 160, lastInt)) : 0;
             int r6 = has ? raw.get(Math.min(at + 192, lastInt)) : 0, r7 = has ? raw.get(Math.min(at + 224, lastInt)) : 0;
             for (int rowBlock = 0; rowBlock < rowsMax; rowBlock += STAGE_ROWS) {
-                int buffer = ((rowBlock / STAGE_ROWS) & 1) * STAGED_WARPS * STAGE_INTS + warp * STAGE_INTS;
+                int buffer = ((rowBlock / STAGE_ROWS) & 1) * WARPS * STAGE_INTS + warp * STAGE_INTS;
                 stage[buffer + lane] = r0;
                 stage[buffer + 32 + lane] = r1;
                 stage[buffer + 64 + lane] = r2;
@@ -188,6 +179,11 @@ public final class RansDecodeKernels {
                     r5 = raw.get(Math.min(at + 160, lastInt));
                     r6 = raw.get(Math.min(at + 192, lastInt));
                     r7 = raw.get(Math.min(at + 224, lastInt));
+                }
+                if (mode == PREFETCH && has) {
+                    sink ^= touched0 ^ touched1; // last block's loads, long arrived
+                    touched0 = stream.get(Math.min(p + 16 * lane, lastWord));
+                    touched1 = stream.get(Math.min(p + 512 + 16 * lane, lastWord));
                 }
                 ctx.barrier(); // every warp's stores of this block before any reads; reads of the block before last are done
                 for (int i = 0; i < STAGE_ROWS && (rowBlock + i) * lanes < m; i++) {
@@ -212,12 +208,35 @@ public final class RansDecodeKernels {
                     }
                     boolean need = mine && (x >>> 16) == 0;
                     int refills = ctx.ballot(need);
-                    if (need) x = x << 16 | stream.get(Math.min(p + Integer.bitCount(refills & ((1 << lane) - 1)), lastWord)) & 0xFFFF;
+                    if (need) {
+                        long q = p + Integer.bitCount(refills & ((1 << lane) - 1));
+                        int word = mode == RING && q < filled ? ring[ringBase + (int) ((q - p0) & (RING_WORDS - 1))] : stream.get(Math.min(q, lastWord));
+                        x = x << 16 | word & 0xFFFF;
+                    }
+                    // RING: a segment stored when the words it overwrites are below this row's first (filled + 64 − 512 ≤ p), so
+                    // no lane's refill of this row can want them, whatever order the lanes run in until the next vote.
+                    if (mode == RING && has && filled - p <= RING_WORDS - SEGMENT) {
+                        int at0 = ringBase + (int) ((filled - p0) & (RING_WORDS - 1));
+                        long ahead = filled + 2 * SEGMENT;
+                        if (takeA) {
+                            ring[at0 + lane] = (short) a0;
+                            ring[at0 + 32 + lane] = (short) a1;
+                            a0 = stream.get(Math.min(ahead + lane, lastWord));
+                            a1 = stream.get(Math.min(ahead + 32 + lane, lastWord));
+                        } else {
+                            ring[at0 + lane] = (short) b0;
+                            ring[at0 + 32 + lane] = (short) b1;
+                            b0 = stream.get(Math.min(ahead + lane, lastWord));
+                            b1 = stream.get(Math.min(ahead + 32 + lane, lastWord));
+                        }
+                        takeA = !takeA;
+                        filled += SEGMENT;
+                    }
                     p += Integer.bitCount(refills);
                     if (mine) out.set(first + j, (short) v);
                 }
             }
-            if (has) finishChunk(ctx, out, status, c, first, x, p, end, kept, back, lanes, w, active);
+            if (has) finishChunk(ctx, out, status, c, first, x, p, end, kept, back, lanes, w, active, sink ^ touched0 ^ touched1);
         }
     }
 
@@ -228,11 +247,12 @@ public final class RansDecodeKernels {
      * and rewrites values it wrote itself (no other lane's store to wait for).
      */
     private static void finishChunk(KernelContext ctx, ShortArray out, IntArray status, long c, long first, int x,
-                                    long p, long end, int kept, int back, int lanes, int w, boolean active) {
+                                    long p, long end, int kept, int back, int lanes, int w, boolean active, int sink) {
         int lane = ctx.laneId;
         int fieldMask = (1 << w) - 1, lowMask = (1 << (w - 1)) - 1;
         boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFF_FFFF) >>> (back * w) == 0;
-        int invalid = ctx.ballot(active && !valid);
+        // x == 0 is never valid, so the PREFETCH variant's sink changes nothing here; it only keeps its loads alive.
+        int invalid = ctx.ballot(active && (!valid || x == 0 && sink == 0x5EED_F00D));
         // back > 0 only with 32 lanes, so the source lane is within the warp.
         int carrier = ctx.shuffle(x, (lane - kept) & 31);
         if (back > 0) {
@@ -243,15 +263,6 @@ public final class RansDecodeKernels {
             }
         }
         if (lane == 0) status.set(c, (p == end ? 0 : WRONG_WORD_COUNT) | (invalid == 0 ? 0 : BAD_FINAL_STATE));
-    }
-
-    /** The w-bit field at bit {@code bit} of the raw part (LSB first): one or two bytes. */
-    private static int rawField(ByteArray raw, long bit, long lastRaw, int w) {
-        long at = bit >>> 3;
-        int shift = (int) (bit & 7);
-        int bits = raw.get(at) & 0xFF;
-        if (shift + w > 8) bits |= (raw.get(Math.min(at + 1, lastRaw)) & 0xFF) << 8;
-        return bits >>> shift & ((1 << w) - 1);
     }
 
     /** RansCoder's rows of fields carried in the final states of a chunk of m symbols. */

@@ -9,6 +9,8 @@ import dev.weightless.codec.palette.PaletteCoder;
 import dev.weightless.codec.rans.RansCoder;
 import dev.weightless.io.onnx.BundledModel;
 import dev.weightless.io.safetensors.SafetensorsFile;
+import dev.weightless.jit.kernel.JvmExecutor;
+import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.check.CheckData;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntUnaryOperator;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,20 +90,54 @@ class CoderDecodeKernelsTest {
     }
 
     @Test
-    void ransStagedKernel() {
+    void ransBlocksOfRowsAndIdleWarps() {
         try (Arena arena = Arena.ofShared()) {
             // 32 lanes, k = 2 (6-bit fields straddle ints), 65 chunks: 17 blocks of 4 warps, the last with 3 idle warps;
-            // chunks of 256 are 8 rows: each a part of one staged block. Then 1 lane (32 rows per block, several blocks).
-            for (MemorySegment bf16 : List.of(values(64 * 256 + 231, CoderDecodeKernelsTest::realistic, 12, arena), values(700, CoderDecodeKernelsTest::realistic, 13, arena))) {
-                RansDecodeInput input = RansDecodeInput.of(RANS_CTX, rans(2, 256).encode(bf16, arena), arena, true);
-                input.decodeOnJvm(input.grid(0, 0));
-                assertEquals(-1, bf16.mismatch(input.decoded()), "decodeStaged, " + bf16.byteSize() / 2 + " values");
-            }
+            // chunks of 256 are 8 rows: each a part of one staged block of 32 rows.
+            roundTrip(rans(2, 256), values(64 * 256 + 231, CoderDecodeKernelsTest::realistic, 12, arena), arena);
+            // 1 lane: 700 rows, 22 blocks of rows, a raw part that is not whole ints (a padded copy).
+            roundTrip(RANS_CTX, values(700, CoderDecodeKernelsTest::realistic, 13, arena), arena);
             // k = 0 with the registered coder: one chunk of 16,400 (513 rows: 17 blocks, fields carried in the states).
-            MemorySegment bf16 = values(16_400, CoderDecodeKernelsTest::realistic, 14, arena);
-            RansDecodeInput input = RansDecodeInput.of(RANS, RANS.encode(bf16, arena), arena, true);
-            input.decodeOnJvm(input.grid(0, 0));
-            assertEquals(-1, bf16.mismatch(input.decoded()), "decodeStaged, k = 0");
+            roundTrip(RANS, values(16_400, CoderDecodeKernelsTest::realistic, 14, arena), arena);
+        }
+    }
+
+    /** The variants prepared for the H200 (GpuCoderCheck --kernel) give decode's output on the JVM executor, status and CRC32C included. */
+    @Test
+    void ransVariantsMatchTheCpu() {
+        try (Arena arena = Arena.ofShared()) {
+            List<MemorySegment> inputs = List.of(values(64 * 256 + 231, CoderDecodeKernelsTest::realistic, 16, arena), // 65 short chunks
+                    values(700, CoderDecodeKernelsTest::realistic, 17, arena), // 1 lane
+                    values(16_500, CoderDecodeKernelsTest::realistic, 18, arena)); // one chunk of 516 rows: the ring wraps
+            List<RansCoder> coders = List.of(rans(2, 256), RANS_CTX, RANS);
+            for (String kernel : List.of("decodePrefetch", "decodeRing")) {
+                for (int i = 0; i < inputs.size(); i++) {
+                    RansDecodeInput input = RansDecodeInput.of(coders.get(i), coders.get(i).encode(inputs.get(i), arena), arena);
+                    input.decoded().fill((byte) 0x5A);
+                    JvmExecutor.run(KernelMethod.of(RansDecodeKernels.class, kernel), input.grid(0, 0), input.arguments());
+                    String what = kernel + ", input " + i;
+                    assertDoesNotThrow(input::check, what);
+                    assertEquals(-1, inputs.get(i).mismatch(input.decoded()), what);
+                }
+                // A flipped bit in the stream: reported by the status or the CRC32C, as by decode.
+                CodedTensor coded = RANS.encode(inputs.get(2), arena);
+                long at = coded.part(2).byteSize() / 2;
+                coded.part(2).set(ValueLayout.JAVA_BYTE, at, (byte) (coded.part(2).get(ValueLayout.JAVA_BYTE, at) ^ 0x10));
+                RansDecodeInput corrupt = RansDecodeInput.of(RANS, coded, arena);
+                JvmExecutor.run(KernelMethod.of(RansDecodeKernels.class, kernel), corrupt.grid(0, 0), corrupt.arguments());
+                RuntimeException e = assertThrows(RuntimeException.class, corrupt::check);
+                assertTrue(e instanceof MalformedInputException || e instanceof ChecksumMismatchException, e.toString());
+            }
+        }
+    }
+
+    @Test
+    void ransMoreMantissaBitsThanTheKernelTakesAreNamed() {
+        try (Arena arena = Arena.ofShared()) {
+            RansCoder k3 = new RansCoder("rans-k3", 3, 14, 256);
+            RansCoder.Layout layout = k3.open(k3.encode(values(1000, CoderDecodeKernelsTest::realistic, 15, arena), arena));
+            String why = RansDecodeInput.whyNot(layout);
+            assertTrue(why != null && why.contains("3 mantissa bits"), why);
         }
     }
 
@@ -216,7 +253,7 @@ class CoderDecodeKernelsTest {
     @Test
     void kernelsAssemble() throws IOException, InterruptedException {
         Path ptxas = DecodeKernelsTest.ptxas().orElse(null);
-        for (String kernel : List.of("decode", "decodeStaged", "palette")) {
+        for (String kernel : List.of("decode", "decodePrefetch", "decodeRing", "palette")) {
             PtxKernel compiled = PtxCompiler.compile(kernel.equals("palette") ? dev.weightless.jit.kernel.KernelMethod.of(PaletteDecodeKernels.class, "decode")
                     : dev.weightless.jit.kernel.KernelMethod.of(RansDecodeKernels.class, kernel));
             assertTrue(compiled.ptx().contains(".entry"));

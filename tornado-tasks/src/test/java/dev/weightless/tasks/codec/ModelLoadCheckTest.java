@@ -14,13 +14,13 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The synthetic model ModelLoadCheck loads on a GPU host: Llama shapes, Huffman-coded, the original kept beside it for --plain. */
+/** The synthetic model ModelLoadCheck loads on a GPU host: Llama shapes, Huffman-coded (or by another coder), the original kept beside it for --plain. */
 class ModelLoadCheckTest {
     @TempDir Path dir;
 
     @Test
     void smallestSyntheticLlamaIsOneQProjection() throws IOException {
-        Path file = ModelLoadCheck.syntheticLlama(0.03, dir);
+        Path file = ModelLoadCheck.syntheticLlama(0.03, "huffman", dir);
         Path original = dir.resolve(file.getFileName().toString().replace(".weightless", ".safetensors"));
         try (var files = Files.list(dir)) {
             assertEquals(java.util.Set.of(file, original), java.util.Set.copyOf(files.toList()));
@@ -34,6 +34,17 @@ class ModelLoadCheckTest {
             assertEquals("model.layers.0.self_attn.q_proj.weight", r.name());
             assertArrayEquals(new long[] {4096, 4096}, r.shape());
             assertEquals(TensorRecord.Codec.HUFFMAN, r.codec());
+        }
+    }
+
+    @Test
+    void aSyntheticLlamaOfAnotherCoderIsFormatVersion2() throws IOException {
+        Path file = ModelLoadCheck.syntheticLlama(0.03, "palette", dir);
+        assertEquals("weightless-synthetic-llama-0.03gib-palette.weightless", file.getFileName().toString());
+        try (CompressedFile f = CompressedFile.open(file)) {
+            TensorRecord r = f.tensors().getFirst();
+            assertEquals(TensorRecord.Codec.CODED, r.codec());
+            assertEquals("palette", r.coder());
         }
     }
 }
