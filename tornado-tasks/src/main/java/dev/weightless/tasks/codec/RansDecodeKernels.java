@@ -53,62 +53,21 @@ public final class RansDecodeKernels {
         short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
         int[] symbolInfo = ctx.sharedIntArray(256 << MAX_MANTISSA_BITS); // with the stage, 44 of the 48 KiB
         int[] stage = ctx.sharedIntArray(2 * WARPS * STAGE_INTS);
-        // No ring: DIRECT never reads it, so the slot table stands in for the argument.
         chunks(ctx, stream, chunkStarts, slots, symbols, raw, out, status, elements, chunkSymbols, lanes, mantissaBits, scaleBits,
-                slotSymbol, symbolInfo, stage, slotSymbol, DIRECT);
-    }
-
-    /** The refill word loaded from the stream in the row that needs it ({@link #decode}). */
-    static final int DIRECT = 0;
-    /** {@link #decodePrefetch}: the stream's next sectors touched a block of rows ahead, so that the refill loads hit L1. */
-    static final int PREFETCH = 1;
-    /** {@link #decodeRing}: the stream's next words copied into a per-warp ring in shared memory, the refill read from there. */
-    static final int RING = 2;
-    /** Words of the stream in each warp's ring ({@link #decodeRing}), and the words of a segment (two per lane) copied at a time. */
-    static final int RING_WORDS = 512, SEGMENT = 64;
-
-    /**
-     * Variant for the H200 (NOTES.md, session 5): as {@link #decode}, and at the start of each block of 32 rows
-     * each lane loads the stream word at p + 16·lane and p + 512 + 16·lane, one word per 32-byte sector of the
-     * next 1,024 words (a block of rows uses about 170 of them for rans, 300 for rans-ctx): the sectors the
-     * refill loads of the next rows need are then in L1 (or at least L2) before the dependent chain asks for
-     * them. The loaded words are folded into a value the chunk's status ballot reads (where it cannot change
-     * the status: only together with a zero final state, already invalid), so that ptxas keeps the loads.
-     */
-    public static void decodePrefetch(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
-                                      IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
-                                      int mantissaBits, int scaleBits) {
-        short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
-        int[] symbolInfo = ctx.sharedIntArray(256 << MAX_MANTISSA_BITS);
-        int[] stage = ctx.sharedIntArray(2 * WARPS * STAGE_INTS);
-        chunks(ctx, stream, chunkStarts, slots, symbols, raw, out, status, elements, chunkSymbols, lanes, mantissaBits, scaleBits,
-                slotSymbol, symbolInfo, stage, slotSymbol, PREFETCH);
+                slotSymbol, symbolInfo, stage);
     }
 
     /**
-     * Variant for the H200 (NOTES.md, session 5): as {@link #decode}, with no global load in the dependent
-     * chain. Each warp keeps the next 448–512 words of its stream in a ring of {@link #RING_WORDS} words in
-     * shared memory: after each row, when the ring has room, it stores a segment of 64 words (loaded two
-     * segments earlier into one of two register pairs used in turn, so no register move waits on a load) and
-     * loads the segment after next. A refill reads the ring when its word is there (always, but in a chunk's
-     * first rows), else the stream. A segment is read at the earliest in the row after it was stored (warp
-     * order; in steady state some 12 rows later). Shared memory: 48 KiB, the most a block may have.
+     * The kernel's body. The refill word is loaded in the row that needs it, but at the start of each block of
+     * 32 rows each lane loads the stream word at p + 16·lane and p + 512 + 16·lane, one word per 32-byte sector
+     * of the next 1,024 words (a block of rows uses about 170 of them for rans, 300 for rans-ctx), so that the
+     * refill loads of the next rows find their sectors in L1 or L2 (NOTES.md: 11–17% faster on the H200 than
+     * loading in the row alone, and faster than a shared-memory ring of the stream). The loaded words are folded
+     * into a value the chunk's status ballot reads (where it cannot change the status), so that ptxas keeps them.
      */
-    public static void decodeRing(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
-                                  IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
-                                  int mantissaBits, int scaleBits) {
-        short[] slotSymbol = ctx.sharedShortArray(1 << MAX_SCALE_BITS);
-        int[] symbolInfo = ctx.sharedIntArray(256 << MAX_MANTISSA_BITS);
-        int[] stage = ctx.sharedIntArray(2 * WARPS * STAGE_INTS);
-        short[] ring = ctx.sharedShortArray(WARPS * RING_WORDS);
-        chunks(ctx, stream, chunkStarts, slots, symbols, raw, out, status, elements, chunkSymbols, lanes, mantissaBits, scaleBits,
-                slotSymbol, symbolInfo, stage, ring, RING);
-    }
-
-    /** The kernels' body; {@code mode} (a constant at each call site) is how refill words reach the chain. */
     private static void chunks(KernelContext ctx, ShortArray stream, LongArray chunkStarts, ShortArray slots, IntArray symbols,
                                IntArray raw, ShortArray out, IntArray status, long elements, int chunkSymbols, int lanes,
-                               int mantissaBits, int scaleBits, short[] slotSymbol, int[] symbolInfo, int[] stage, short[] ring, int mode) {
+                               int mantissaBits, int scaleBits, short[] slotSymbol, int[] symbolInfo, int[] stage) {
         int slotCount = 1 << scaleBits;
         for (int i = ctx.localIdx; i < slotCount; i += ctx.localSize) slotSymbol[i] = slots.get(i);
         for (int i = ctx.localIdx; i < 256 << mantissaBits; i += ctx.localSize) symbolInfo[i] = symbols.get(i);
@@ -123,7 +82,6 @@ public final class RansDecodeKernels {
         int rowsMax = (int) ((Math.min(chunkSymbols, elements) + lanes - 1) / lanes); // the longest chunk's rows
         int blockInts = lanes * w; // ints per block of 32 rows
         boolean active = lane < lanes;
-        int ringBase = warp * RING_WORDS;
         // Block-uniform loop (the barrier): warp i of the block takes chunk first + i.
         for (long firstChunk = (long) ctx.groupIdx * WARPS; firstChunk < chunks; firstChunk += (long) ctx.groups * WARPS) {
             long c = firstChunk + warp;
@@ -139,18 +97,8 @@ public final class RansDecodeKernels {
             int x = 0;
             if (has && active) x = (stream.get(Math.min(p + 2 * lane, lastWord)) & 0xFFFF) | (stream.get(Math.min(p + 2 * lane + 1, lastWord)) & 0xFFFF) << 16;
             p += 2L * lanes;
-            // PREFETCH: the words touched a block ahead, and what they are folded into.
+            // The words touched a block ahead, and what they are folded into.
             int touched0 = 0, touched1 = 0, sink = 0;
-            // RING: words [p0, filled) have been stored; the next two segments are in (a0, a1) and (b0, b1), taken in turn.
-            long p0 = p, filled = p;
-            boolean takeA = true;
-            int a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-            if (mode == RING && has) {
-                a0 = stream.get(Math.min(p + lane, lastWord));
-                a1 = stream.get(Math.min(p + 32 + lane, lastWord));
-                b0 = stream.get(Math.min(p + SEGMENT + lane, lastWord));
-                b1 = stream.get(Math.min(p + SEGMENT + 32 + lane, lastWord));
-            }
             // The first block's ints: int i·32 + lane of the block in register r_i.
             long at = intBase + lane;
             int r0 = has ? raw.get(Math.min(at, lastInt)) : 0, r1 = has ? raw.get(Math.min(at + 32, lastInt)) : 0;
@@ -180,7 +128,7 @@ public final class RansDecodeKernels {
                     r6 = raw.get(Math.min(at + 192, lastInt));
                     r7 = raw.get(Math.min(at + 224, lastInt));
                 }
-                if (mode == PREFETCH && has) {
+                if (has) {
                     sink ^= touched0 ^ touched1; // last block's loads, long arrived
                     touched0 = stream.get(Math.min(p + 16 * lane, lastWord));
                     touched1 = stream.get(Math.min(p + 512 + 16 * lane, lastWord));
@@ -210,27 +158,8 @@ public final class RansDecodeKernels {
                     int refills = ctx.ballot(need);
                     if (need) {
                         long q = p + Integer.bitCount(refills & ((1 << lane) - 1));
-                        int word = mode == RING && q < filled ? ring[ringBase + (int) ((q - p0) & (RING_WORDS - 1))] : stream.get(Math.min(q, lastWord));
+                        int word = stream.get(Math.min(q, lastWord));
                         x = x << 16 | word & 0xFFFF;
-                    }
-                    // RING: a segment stored when the words it overwrites are below this row's first (filled + 64 − 512 ≤ p), so
-                    // no lane's refill of this row can want them, whatever order the lanes run in until the next vote.
-                    if (mode == RING && has && filled - p <= RING_WORDS - SEGMENT) {
-                        int at0 = ringBase + (int) ((filled - p0) & (RING_WORDS - 1));
-                        long ahead = filled + 2 * SEGMENT;
-                        if (takeA) {
-                            ring[at0 + lane] = (short) a0;
-                            ring[at0 + 32 + lane] = (short) a1;
-                            a0 = stream.get(Math.min(ahead + lane, lastWord));
-                            a1 = stream.get(Math.min(ahead + 32 + lane, lastWord));
-                        } else {
-                            ring[at0 + lane] = (short) b0;
-                            ring[at0 + 32 + lane] = (short) b1;
-                            b0 = stream.get(Math.min(ahead + lane, lastWord));
-                            b1 = stream.get(Math.min(ahead + 32 + lane, lastWord));
-                        }
-                        takeA = !takeA;
-                        filled += SEGMENT;
                     }
                     p += Integer.bitCount(refills);
                     if (mine) out.set(first + j, (short) v);
@@ -251,7 +180,7 @@ public final class RansDecodeKernels {
         int lane = ctx.laneId;
         int fieldMask = (1 << w) - 1, lowMask = (1 << (w - 1)) - 1;
         boolean valid = back == 0 ? x == STATE_LOW : x >>> 31 == 1 && (x & 0x7FFF_FFFF) >>> (back * w) == 0;
-        // x == 0 is never valid, so the PREFETCH variant's sink changes nothing here; it only keeps its loads alive.
+        // x == 0 is never valid, so the prefetch's sink changes nothing here; it only keeps its loads alive.
         int invalid = ctx.ballot(active && (!valid || x == 0 && sink == 0x5EED_F00D));
         // back > 0 only with 32 lanes, so the source lane is within the warp.
         int carrier = ctx.shuffle(x, (lane - kept) & 31);
