@@ -7,7 +7,17 @@
 #define WARPS 8
 #define ROUND 64
 #define TABLE_BITS 12
+#ifdef DECODE_QUAD
+#define ROW (ROUND / 4) // swizzled rows, no padding, so that the 32 KiB table fits
+#define QUAD_AT (1 << TABLE_BITS)
+#else
 #define ROW (ROUND / 4 + 1)
+#endif
+#ifdef DECODE_SYNC
+#define ROUND_SYNC() __syncwarp()
+#else
+#define ROUND_SYNC() __syncthreads()
+#endif
 #define BLOCKS_PER_SM 4 // DecodeInput.BLOCKS_PER_SM: the grid launches at most this many blocks per SM
 
 // Four values from four exponent and four sign|mantissa bytes, in 32-bit steps: the four high bytes
@@ -35,6 +45,30 @@ __device__ __forceinline__ void writeEight(const unsigned int* row, const unsign
     }
 }
 
+// writeEight over swizzled rows: word w of row r stored at w ^ (r / 2); row pair i at pair + 2 i ROW, key k + i.
+__device__ __forceinline__ void writeEightSwizzled(const unsigned int* pair, int quarter, int k, const unsigned int* plane, unsigned long long* out,
+                                                   long long q, int qs, int room, int step) {
+    unsigned int p[8];
+#pragma unroll
+    for (int i = 0; i < 8; i++) p[i] = room > i * step ? plane[q + i * qs] : 0;
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        if (room > i * step) out[q + i * qs] = join(pair[2 * i * ROW + (quarter ^ (k + i))], p[i]);
+    }
+}
+
+// Both of a round's writeEightSwizzled at once: all sixteen plane loads before the stores.
+__device__ __forceinline__ void writeSixteenSwizzled(const unsigned int* pair, int quarter, const unsigned int* plane, unsigned long long* out,
+                                                     long long q, int qs, int room, int step) {
+    unsigned int p[16];
+#pragma unroll
+    for (int i = 0; i < 16; i++) p[i] = room > i * step ? plane[q + i * qs] : 0;
+#pragma unroll
+    for (int i = 0; i < 16; i++) {
+        if (room > i * step) out[q + i * qs] = join(pair[2 * i * ROW + (quarter ^ i)], p[i]);
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(WARPS * 32, BLOCKS_PER_SM)
 huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
               const unsigned long long* groupOffsets, unsigned long long groupCount,
@@ -43,16 +77,29 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
               const unsigned int* plane, unsigned long long planeCount,
               unsigned long long* out, unsigned long long outCount,
               long long elements, int chunkSymbols, int tableBits) {
+#ifdef DECODE_QUAD
+    __shared__ unsigned long long codes[1 << TABLE_BITS];
+#else
     __shared__ unsigned int codes[1 << TABLE_BITS];
+#endif
     __shared__ unsigned int stage[WARPS * 32 * ROW];
     unsigned int mask = (1u << tableBits) - 1;
+#ifdef DECODE_QUAD
+    const unsigned long long* quad = (const unsigned long long*) (table + QUAD_AT);
+    for (unsigned int i = threadIdx.x; i <= mask; i += blockDim.x) codes[i] = quad[i];
+#else
     for (unsigned int i = threadIdx.x; i <= mask; i += blockDim.x) codes[i] = table[i];
+#endif
     __syncthreads();
 
     // A grid of fewer blocks than groups / WARPS loops: block b takes groups b * WARPS.., then
     // b * WARPS + blocks * WARPS.., and so on.
     int lane = threadIdx.x & 31;
     unsigned int* rows = stage + (threadIdx.x >> 5) * 32 * ROW;
+#ifdef DECODE_QUAD
+    unsigned int* myRow = rows + lane * ROW;
+    int swizzle = lane >> 1;
+#endif
     for (long long first = (long long) blockIdx.x * WARPS; first < (long long) groupCount; first += (long long) gridDim.x * WARPS) {
         long long group = first + (threadIdx.x >> 5);
         long long chunk = group * 32 + lane;
@@ -70,41 +117,50 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
         unsigned long long word = start >> 5;
         unsigned long long buf = payload[word] >> (start & 31);
         int avail = 32 - (int) (start & 31);
-#ifdef DECODE_WIDE
-        // DecodeKernels.decodeWide: the stream in 64-bit pairs (8-aligned), the next pair loaded a whole pair early.
-        const unsigned long long* pairs = (const unsigned long long*) payload;
-        unsigned long long lastPair = payloadCount / 2 - 1;
-        unsigned long long pair = (word + 1) >> 1;
-        int inPair = (int) ((word + 1) & 1);
-        unsigned long long cur = pairs[min(pair, lastPair)];
-        unsigned long long ahead = pairs[min(pair + 1, lastPair)];
-#else
         unsigned long long lastWord = payloadCount - 1;
         unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
         word += 2;
-#endif
         unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
         int held = 0;
         for (int round = 0; round < chunkSymbols; round += ROUND) {
             int words = (min(ROUND, symbols - round) + 3) >> 2;
             for (int staged = 0; staged < words;) {
                 if (avail < 32) {
-#ifdef DECODE_WIDE
-                    buf |= (inPair == 0 ? cur & 0xFFFFFFFFull : cur >> 32) << avail;
-                    avail += 32;
-                    if (inPair == 1) {
-                        cur = ahead;
-                        pair++;
-                        ahead = pairs[min(pair + 1, lastPair)];
-                    }
-                    inPair ^= 1;
-#else
                     buf |= ahead << avail;
                     avail += 32;
                     ahead = payload[min(word, lastWord)];
                     word++;
-#endif
                 }
+#ifdef DECODE_QUAD
+                unsigned long long entry = codes[(unsigned int) buf & mask];
+                unsigned int exponents = (unsigned int) entry, meta = (unsigned int) (entry >> 32);
+                buf >>= meta & 63;
+                avail -= meta & 0xFF;
+                unsigned int shift = held << 3;
+                pending |= exponents << shift;
+                held += meta >> 8;
+                if (held >= 4) {
+                    myRow[staged ^ swizzle] = pending;
+                    staged++;
+                    pending = __funnelshift_l(exponents, 0, shift); // those that did not fit, none when shift is 0
+                    held -= 4;
+                }
+                if (staged < words) {
+                    unsigned long long entry1 = codes[(unsigned int) buf & mask];
+                    unsigned int exponents1 = (unsigned int) entry1, meta1 = (unsigned int) (entry1 >> 32);
+                    buf >>= meta1 & 63;
+                    avail -= meta1 & 0xFF;
+                    unsigned int shift1 = held << 3;
+                    pending |= exponents1 << shift1;
+                    held += meta1 >> 8;
+                    if (held >= 4) {
+                        myRow[staged ^ swizzle] = pending;
+                        staged++;
+                        pending = __funnelshift_l(exponents1, 0, shift1);
+                        held -= 4;
+                    }
+                }
+#else
                 unsigned int entry = codes[(unsigned int) buf & mask];
                 int used = (entry >> 24) & 15;
                 buf >>= used;
@@ -130,20 +186,28 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                     held += entry1 >> 28;
                     if (held >= 4) {
                         rows[lane * ROW + staged] = pending;
-                    staged++;
+                        staged++;
                         pending = exponents1 >> (32 - shift1);
                         held -= 4;
                     }
                 }
+#endif
             }
-            __syncthreads();
+            ROUND_SYNC();
             int half = lane >> 4, quarter = lane & 15;
             long long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
-            const unsigned int* row = rows + half * ROW + quarter;
             int room = (int) min(elements - at, 1LL << 30); // only the last group has fewer than 32 full chunks
+#if defined(DECODE_QUAD) && defined(DECODE_LOADS16)
+            writeSixteenSwizzled(rows + half * ROW, quarter, plane, out, at >> 2, chunkSymbols >> 1, room, 2 * chunkSymbols);
+#elif defined(DECODE_QUAD)
+            writeEightSwizzled(rows + half * ROW, quarter, 0, plane, out, at >> 2, chunkSymbols >> 1, room, 2 * chunkSymbols);
+            writeEightSwizzled(rows + (16 + half) * ROW, quarter, 8, plane, out, (at >> 2) + 4LL * chunkSymbols, chunkSymbols >> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+#else
+            const unsigned int* row = rows + half * ROW + quarter;
             writeEight(row, plane, out, at >> 2, chunkSymbols >> 1, room, 2 * chunkSymbols);
             writeEight(row + 16 * ROW, plane, out, (at >> 2) + 4LL * chunkSymbols, chunkSymbols >> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
-            __syncthreads();
+#endif
+            ROUND_SYNC();
         }
     }
 }

@@ -117,6 +117,22 @@ class CompilerKernelsTest {
     }
 
     @Test
+    void warpExchange() {
+        try (Arena arena = Arena.ofShared()) {
+            int n = 300, local = 128, groups = 3;
+            IntArray in = IntArray.allocate(arena, n), out = IntArray.allocate(arena, n);
+            int[] v = new int[groups * local];
+            java.util.Arrays.fill(v, -1);
+            for (int i = 0; i < n; i++) in.set(i, v[i] = RANDOM.nextInt(-1000, 100_000));
+            JvmExecutor.run(KernelMethod.of(CompilerKernels.class, "warpExchange"), new Grid(groups, local), in, out);
+            for (int i = 0; i < n; i++) {
+                int warp = i & ~31, lane = i & 31, source = warp | (lane + 5) & 31;
+                assertEquals(v[warp | (source + 1) & 31] * 3 + 1, out.get(i), "index " + i);
+            }
+        }
+    }
+
+    @Test
     void sharedAndWarp() {
         try (Arena arena = Arena.ofShared()) {
             int n = 300, local = 128, groups = 3;

@@ -49,8 +49,10 @@ public final class DecodeInput {
         MemorySegment.copy(index, groupBytes, chunkBits.segment(), 0, layout.chunks() * 2);
         int[] entries = DecodeTable.of(code);
         this.tableBits = Integer.numberOfTrailingZeros(entries.length);
-        this.table = new IntArray(arena.allocate(entries.length * 4L, 8));
+        int[] quad = DecodeTable.quad(code); // experiment: the four-exponent table after the first, at QUAD_AT
+        this.table = new IntArray(arena.allocate((DecodeKernels.QUAD_AT + quad.length) * 4L, 8));
         MemorySegment.copy(entries, 0, table.segment(), ValueLayout.JAVA_INT_UNALIGNED, 0, entries.length);
+        MemorySegment.copy(quad, 0, table.segment(), ValueLayout.JAVA_INT_UNALIGNED, DecodeKernels.QUAD_AT * 4L, quad.length);
         long words = Math.ceilDiv(layout.elements(), 4);
         MemorySegment sm = tensor.plane().bytes();
         if (sm.byteSize() == words * 4) {

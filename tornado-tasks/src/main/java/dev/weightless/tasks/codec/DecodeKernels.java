@@ -25,6 +25,10 @@ public final class DecodeKernels {
     public static final int TABLE_BITS = 12;
     /** Ints per staged chunk row: one more than a round's 16, so that lanes storing side by side mostly hit different banks. */
     private static final int ROW = ROUND / 4 + 1;
+    /** Experiment: ints per staged row without padding (bank conflicts avoided by a swizzle instead), so that the 32 KiB quad table fits. */
+    private static final int QROW = ROUND / 4;
+    /** Experiment: where the quad table starts in the table array (DecodeInput). */
+    public static final int QUAD_AT = 1 << TABLE_BITS;
 
     private DecodeKernels() {}
 
@@ -129,12 +133,7 @@ public final class DecodeKernels {
         }
     }
 
-    /**
-     * {@link #decode} with the stream read in 64-bit pairs ({@link IntArray#getPair}): one memory request per two
-     * refills, each loaded a whole pair ahead. An experiment for the 1,500 GB/s target (tornado-tasks/NOTES.md):
-     * kept beside {@code decode} until the H200 has timed both; same arguments, same output.
-     */
-    public static void decodeWide(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+    public static void decodeSync(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
                               IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
         int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
         int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
@@ -163,17 +162,12 @@ public final class DecodeKernels {
 
             // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
             // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
-            // The stream comes in 64-bit pairs of words (the payload is whole 64-bit words, 8-aligned on the device):
-            // `cur` is the pair being consumed (its high half next when `inPair` is 1), `ahead` the next pair, loaded
-            // a whole pair early, so each load's latency has 64 bits of decoding to hide behind.
-            long lastPair = payload.size() / 2 - 1;
+            long lastWord = payload.size() - 1;
             long word = start >>> 5;
             long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
             int avail = 32 - (int) (start & 31);
-            long pair = (word + 1) >>> 1;
-            int inPair = (int) ((word + 1) & 1);
-            long cur = payload.getPair(2 * Math.min(pair, lastPair));
-            long ahead = payload.getPair(2 * Math.min(pair + 1, lastPair));
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
             // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
             int pending = 0;
             int held = 0;
@@ -181,15 +175,11 @@ public final class DecodeKernels {
                 int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
                 for (int staged = 0; staged < words; ) {
                     if (avail < 32) {
-                        buf |= (inPair == 0 ? cur & 0xFFFFFFFFL : cur >>> 32) << avail;
+                        buf |= ahead << avail;
                         avail += 32;
-                        if (inPair == 1) {
-                            // Past the stream's end (the last chunk's final lookups) a lane reads the last pair again.
-                            cur = ahead;
-                            pair++;
-                            ahead = payload.getPair(2 * Math.min(pair + 1, lastPair));
-                        }
-                        inPair ^= 1;
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        word++;
                     }
                     int entry = codes[(int) buf & mask];
                     int used = (entry >>> 24) & 15;
@@ -223,7 +213,7 @@ public final class DecodeKernels {
                         }
                     }
                 }
-                ctx.barrier();
+                ctx.syncWarp();
                 // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
                 int half = lane >>> 4, quarter = lane & 15;
                 long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
@@ -232,9 +222,315 @@ public final class DecodeKernels {
                 int room = (int) Math.min(elements - at, 1 << 30);
                 writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
                 writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    /** Experiment: {@link #decode} with the four-exponent table ({@link DecodeTable#quad}) and swizzled 16-int stage rows; {@code sync}: warp syncs. */
+    public static void decodeQuad(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        long[] codes = ctx.sharedLongArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * QROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.getPair(QUAD_AT + 2L * i);
+        ctx.barrier();
+
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * QROW;
+        int mine = rows + lane * QROW, swizzle = lane >>> 1;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL;
+            word += 2;
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2;
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    long entry = codes[(int) buf & mask];
+                    int exponents = (int) entry, meta = (int) (entry >>> 32);
+                    buf >>>= meta; // the bits used, in meta's low six (the count sits at bit 8)
+                    avail -= meta & 0xFF;
+                    int shift = held << 3;
+                    pending |= exponents << shift;
+                    held += meta >>> 8;
+                    if (held >= 4) {
+                        stage[mine + (staged ^ swizzle)] = pending;
+                        staged++;
+                        pending = KernelContext.funnelShiftLeft(exponents, 0, shift); // those that did not fit, none when shift is 0
+                        held -= 4;
+                    }
+                    if (staged < words) {
+                        long entry1 = codes[(int) buf & mask];
+                        int exponents1 = (int) entry1, meta1 = (int) (entry1 >>> 32);
+                        buf >>>= meta1;
+                        avail -= meta1 & 0xFF;
+                        int shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += meta1 >>> 8;
+                        if (held >= 4) {
+                            stage[mine + (staged ^ swizzle)] = pending;
+                            staged++;
+                            pending = KernelContext.funnelShiftLeft(exponents1, 0, shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.barrier();
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int room = (int) Math.min(elements - at, 1 << 30);
+                writeEightSwizzled(stage, rows + half * QROW, quarter, 0, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                writeEightSwizzled(stage, rows + (16 + half) * QROW, quarter, 8, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
                 ctx.barrier();
             }
         }
+    }
+
+    /** Experiment: {@link #decode} with the four-exponent table ({@link DecodeTable#quad}) and swizzled 16-int stage rows; {@code sync}: warp syncs. */
+    public static void decodeQuadSync(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        long[] codes = ctx.sharedLongArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * QROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.getPair(QUAD_AT + 2L * i);
+        ctx.barrier();
+
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * QROW;
+        int mine = rows + lane * QROW, swizzle = lane >>> 1;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL;
+            word += 2;
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2;
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    long entry = codes[(int) buf & mask];
+                    int exponents = (int) entry, meta = (int) (entry >>> 32);
+                    buf >>>= meta; // the bits used, in meta's low six (the count sits at bit 8)
+                    avail -= meta & 0xFF;
+                    int shift = held << 3;
+                    pending |= exponents << shift;
+                    held += meta >>> 8;
+                    if (held >= 4) {
+                        stage[mine + (staged ^ swizzle)] = pending;
+                        staged++;
+                        pending = KernelContext.funnelShiftLeft(exponents, 0, shift); // those that did not fit, none when shift is 0
+                        held -= 4;
+                    }
+                    if (staged < words) {
+                        long entry1 = codes[(int) buf & mask];
+                        int exponents1 = (int) entry1, meta1 = (int) (entry1 >>> 32);
+                        buf >>>= meta1;
+                        avail -= meta1 & 0xFF;
+                        int shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += meta1 >>> 8;
+                        if (held >= 4) {
+                            stage[mine + (staged ^ swizzle)] = pending;
+                            staged++;
+                            pending = KernelContext.funnelShiftLeft(exponents1, 0, shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int room = (int) Math.min(elements - at, 1 << 30);
+                writeEightSwizzled(stage, rows + half * QROW, quarter, 0, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                writeEightSwizzled(stage, rows + (16 + half) * QROW, quarter, 8, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void decodeQuadSync16(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        long[] codes = ctx.sharedLongArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * QROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.getPair(QUAD_AT + 2L * i);
+        ctx.barrier();
+
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * QROW;
+        int mine = rows + lane * QROW, swizzle = lane >>> 1;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL;
+            word += 2;
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2;
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    long entry = codes[(int) buf & mask];
+                    int exponents = (int) entry, meta = (int) (entry >>> 32);
+                    buf >>>= meta; // the bits used, in meta's low six (the count sits at bit 8)
+                    avail -= meta & 0xFF;
+                    int shift = held << 3;
+                    pending |= exponents << shift;
+                    held += meta >>> 8;
+                    if (held >= 4) {
+                        stage[mine + (staged ^ swizzle)] = pending;
+                        staged++;
+                        pending = KernelContext.funnelShiftLeft(exponents, 0, shift); // those that did not fit, none when shift is 0
+                        held -= 4;
+                    }
+                    if (staged < words) {
+                        long entry1 = codes[(int) buf & mask];
+                        int exponents1 = (int) entry1, meta1 = (int) (entry1 >>> 32);
+                        buf >>>= meta1;
+                        avail -= meta1 & 0xFF;
+                        int shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += meta1 >>> 8;
+                        if (held >= 4) {
+                            stage[mine + (staged ^ swizzle)] = pending;
+                            staged++;
+                            pending = KernelContext.funnelShiftLeft(exponents1, 0, shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int room = (int) Math.min(elements - at, 1 << 30);
+                writeSixteenSwizzled(stage, rows + half * QROW, quarter, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    /** Both of a round's {@link #writeEightSwizzled} at once: all sixteen plane loads before the stores. */
+    private static void writeSixteenSwizzled(int[] stage, int pair, int quarter, IntArray plane, LongArray out, long q, int qs, int room, int step) {
+        int p0 = room > 0 * step ? plane.get(q + 0L * qs) : 0;
+        int p1 = room > 1 * step ? plane.get(q + 1L * qs) : 0;
+        int p2 = room > 2 * step ? plane.get(q + 2L * qs) : 0;
+        int p3 = room > 3 * step ? plane.get(q + 3L * qs) : 0;
+        int p4 = room > 4 * step ? plane.get(q + 4L * qs) : 0;
+        int p5 = room > 5 * step ? plane.get(q + 5L * qs) : 0;
+        int p6 = room > 6 * step ? plane.get(q + 6L * qs) : 0;
+        int p7 = room > 7 * step ? plane.get(q + 7L * qs) : 0;
+        int p8 = room > 8 * step ? plane.get(q + 8L * qs) : 0;
+        int p9 = room > 9 * step ? plane.get(q + 9L * qs) : 0;
+        int p10 = room > 10 * step ? plane.get(q + 10L * qs) : 0;
+        int p11 = room > 11 * step ? plane.get(q + 11L * qs) : 0;
+        int p12 = room > 12 * step ? plane.get(q + 12L * qs) : 0;
+        int p13 = room > 13 * step ? plane.get(q + 13L * qs) : 0;
+        int p14 = room > 14 * step ? plane.get(q + 14L * qs) : 0;
+        int p15 = room > 15 * step ? plane.get(q + 15L * qs) : 0;
+        if (room > 0 * step) out.set(q + 0L * qs, join(stage[pair + 0 * QROW + (quarter ^ 0)], p0));
+        if (room > 1 * step) out.set(q + 1L * qs, join(stage[pair + 2 * QROW + (quarter ^ 1)], p1));
+        if (room > 2 * step) out.set(q + 2L * qs, join(stage[pair + 4 * QROW + (quarter ^ 2)], p2));
+        if (room > 3 * step) out.set(q + 3L * qs, join(stage[pair + 6 * QROW + (quarter ^ 3)], p3));
+        if (room > 4 * step) out.set(q + 4L * qs, join(stage[pair + 8 * QROW + (quarter ^ 4)], p4));
+        if (room > 5 * step) out.set(q + 5L * qs, join(stage[pair + 10 * QROW + (quarter ^ 5)], p5));
+        if (room > 6 * step) out.set(q + 6L * qs, join(stage[pair + 12 * QROW + (quarter ^ 6)], p6));
+        if (room > 7 * step) out.set(q + 7L * qs, join(stage[pair + 14 * QROW + (quarter ^ 7)], p7));
+        if (room > 8 * step) out.set(q + 8L * qs, join(stage[pair + 16 * QROW + (quarter ^ 8)], p8));
+        if (room > 9 * step) out.set(q + 9L * qs, join(stage[pair + 18 * QROW + (quarter ^ 9)], p9));
+        if (room > 10 * step) out.set(q + 10L * qs, join(stage[pair + 20 * QROW + (quarter ^ 10)], p10));
+        if (room > 11 * step) out.set(q + 11L * qs, join(stage[pair + 22 * QROW + (quarter ^ 11)], p11));
+        if (room > 12 * step) out.set(q + 12L * qs, join(stage[pair + 24 * QROW + (quarter ^ 12)], p12));
+        if (room > 13 * step) out.set(q + 13L * qs, join(stage[pair + 26 * QROW + (quarter ^ 13)], p13));
+        if (room > 14 * step) out.set(q + 14L * qs, join(stage[pair + 28 * QROW + (quarter ^ 14)], p14));
+        if (room > 15 * step) out.set(q + 15L * qs, join(stage[pair + 30 * QROW + (quarter ^ 15)], p15));
+    }
+
+    /** As {@link #writeEight}, reading rows of {@link #QROW} ints whose word w of row r was stored at w ^ (r / 2): row pair i at {@code pair + 32 i}, key {@code k + i}. */
+    private static void writeEightSwizzled(int[] stage, int pair, int quarter, int k, IntArray plane, LongArray out, long q, int qs, int room, int step) {
+        int p0 = room > 0 ? plane.get(q) : 0;
+        int p1 = room > step ? plane.get(q + qs) : 0;
+        int p2 = room > 2 * step ? plane.get(q + 2 * qs) : 0;
+        int p3 = room > 3 * step ? plane.get(q + 3 * qs) : 0;
+        int p4 = room > 4 * step ? plane.get(q + 4 * qs) : 0;
+        int p5 = room > 5 * step ? plane.get(q + 5 * qs) : 0;
+        int p6 = room > 6 * step ? plane.get(q + 6 * qs) : 0;
+        int p7 = room > 7 * step ? plane.get(q + 7 * qs) : 0;
+        if (room > 0) out.set(q, join(stage[pair + (quarter ^ k)], p0));
+        if (room > step) out.set(q + qs, join(stage[pair + 2 * QROW + (quarter ^ (k + 1))], p1));
+        if (room > 2 * step) out.set(q + 2 * qs, join(stage[pair + 4 * QROW + (quarter ^ (k + 2))], p2));
+        if (room > 3 * step) out.set(q + 3 * qs, join(stage[pair + 6 * QROW + (quarter ^ (k + 3))], p3));
+        if (room > 4 * step) out.set(q + 4 * qs, join(stage[pair + 8 * QROW + (quarter ^ (k + 4))], p4));
+        if (room > 5 * step) out.set(q + 5 * qs, join(stage[pair + 10 * QROW + (quarter ^ (k + 5))], p5));
+        if (room > 6 * step) out.set(q + 6 * qs, join(stage[pair + 12 * QROW + (quarter ^ (k + 6))], p6));
+        if (room > 7 * step) out.set(q + 7 * qs, join(stage[pair + 14 * QROW + (quarter ^ (k + 7))], p7));
     }
 
     /**

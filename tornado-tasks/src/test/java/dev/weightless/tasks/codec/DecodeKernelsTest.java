@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The decode kernel on the JVM executor against the CPU decoder, bit for bit; and its PTX through ptxas. */
 class DecodeKernelsTest {
-    private static final KernelMethod WIDE = KernelMethod.of(DecodeKernels.class, "decodeWide");
+    private static final List<KernelMethod> VARIANTS = Stream.of("decodeSync", "decodeQuad", "decodeQuadSync", "decodeQuadSync16")
+            .map(name -> KernelMethod.of(DecodeKernels.class, name)).toList();
 
     /** MiniLM-like exponents: most weights within a few octaves of 2^-6. */
     private static int realistic(SplittableRandom r) {
@@ -60,10 +61,11 @@ class DecodeKernelsTest {
             input.out().segment().fill((byte) 0x5A);
             JvmExecutor.run(DecodeInput.kernel(), input.grid(1, 1), input.arguments());
             assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, one looping block");
-            // The variant reading the stream in 64-bit pairs: the same bytes.
-            input.out().segment().fill((byte) 0x5A);
-            JvmExecutor.run(WIDE, input.grid(), input.arguments());
-            assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, decodeWide");
+            for (KernelMethod variant : VARIANTS) {
+                input.out().segment().fill((byte) 0x5A);
+                JvmExecutor.run(variant, input.grid(), input.arguments());
+                assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, " + variant.name());
+            }
             return HuffmanDecoder.open(tensor).code();
         }
     }
@@ -161,7 +163,7 @@ class DecodeKernelsTest {
     void ptxAssembles() throws IOException, InterruptedException {
         Optional<Path> ptxas = ptxas();
         Assumptions.assumeTrue(ptxas.isPresent(), "no ptxas on PATH or under /usr/local/cuda*: PTX not assembled");
-        for (KernelMethod method : List.of(DecodeInput.kernel(), WIDE)) {
+        for (KernelMethod method : Stream.concat(Stream.of(DecodeInput.kernel()), VARIANTS.stream()).toList()) {
             PtxKernel kernel = PtxCompiler.compile(method);
             Path file = Files.createTempFile("decode", ".ptx");
             try {
