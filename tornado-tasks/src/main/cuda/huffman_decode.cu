@@ -69,6 +69,16 @@ __device__ __forceinline__ void writeSixteenSwizzled(const unsigned int* pair, i
     }
 }
 
+#define FAST_CHUNK 1024 // DecodeKernels.FAST_CHUNK
+// A whole round of 1024-symbol chunks in range: sixteen plane loads, then sixteen stores, no bounds checks.
+__device__ __forceinline__ void writeSixteenFast(const unsigned int* row, const unsigned int* plane, unsigned long long* out, long long q) {
+    unsigned int p[16];
+#pragma unroll
+    for (int i = 0; i < 16; i++) p[i] = plane[q + i * (FAST_CHUNK / 2)];
+#pragma unroll
+    for (int i = 0; i < 16; i++) out[q + i * (FAST_CHUNK / 2)] = join(row[2 * i * ROW], p[i]);
+}
+
 extern "C" __global__ void __launch_bounds__(WARPS * 32, BLOCKS_PER_SM)
 huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
               const unsigned long long* groupOffsets, unsigned long long groupCount,
@@ -128,7 +138,18 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                 if (avail < 32) {
                     buf |= ahead << avail;
                     avail += 32;
+#if defined(DECODE_L2HINT)
+                    // Experiment: a miss fetches the whole 128-byte line into L2, so the lane's next 24 words hit there.
+                    unsigned int next;
+                    asm volatile("ld.global.L2::128B.u32 %0, [%1];" : "=r"(next) : "l"(payload + min(word, lastWord)));
+                    ahead = next;
+#else
                     ahead = payload[min(word, lastWord)];
+#endif
+#if defined(DECODE_PF)
+                    // Experiment: the sector two ahead into L2.
+                    asm volatile("prefetch.global.L2 [%0];" :: "l"(payload + min(word + 16, lastWord)));
+#endif
                     word++;
                 }
 #ifdef DECODE_QUAD
@@ -204,8 +225,15 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
             writeEightSwizzled(rows + (16 + half) * ROW, quarter, 8, plane, out, (at >> 2) + 4LL * chunkSymbols, chunkSymbols >> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
 #else
             const unsigned int* row = rows + half * ROW + quarter;
-            writeEight(row, plane, out, at >> 2, chunkSymbols >> 1, room, 2 * chunkSymbols);
-            writeEight(row + 16 * ROW, plane, out, (at >> 2) + 4LL * chunkSymbols, chunkSymbols >> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+#ifdef DECODE_FAST
+            if (chunkSymbols == FAST_CHUNK && room > 15 * 2 * FAST_CHUNK) {
+                writeSixteenFast(row, plane, out, at >> 2);
+            } else
+#endif
+            {
+                writeEight(row, plane, out, at >> 2, chunkSymbols >> 1, room, 2 * chunkSymbols);
+                writeEight(row + 16 * ROW, plane, out, (at >> 2) + 4LL * chunkSymbols, chunkSymbols >> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+            }
 #endif
             ROUND_SYNC();
         }

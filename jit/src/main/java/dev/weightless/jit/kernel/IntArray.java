@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
 /** An off-heap array of ints (little-endian), usable as a kernel parameter on the GPU and the JVM. */
 public final class IntArray {
@@ -36,6 +37,19 @@ public final class IntArray {
         }
         return (get(i) & 0xFFFFFFFFL) | (long) get(i + 1) << 32;
     }
+
+    /**
+     * {@link #get}, with a hint for the GPU's L2 cache: a miss brings the element's whole 128-byte line into L2
+     * rather than its 32-byte sector, so that the next loads of a lane walking through memory hit there
+     * (PTX {@code ld.global.L2::128B}). The same value on the JVM.
+     */
+    public int getL2Line(long i) { return get(i); }
+
+    /**
+     * Asks the GPU to bring the element's line into L2 without waiting for it and without a register (PTX
+     * {@code prefetch.global.L2}). On the JVM only the index is checked, as a load's would be.
+     */
+    public void prefetchL2(long i) { Objects.checkIndex(i, size()); }
 
     public MemorySegment segment() { return segment; }
 

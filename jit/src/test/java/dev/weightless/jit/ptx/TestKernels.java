@@ -27,6 +27,7 @@ final class TestKernels {
                 KernelMethod.of(CompilerKernels.class, "sharedAndWarp"),
                 KernelMethod.of(CompilerKernels.class, "edges"),
                 KernelMethod.of(CompilerKernels.class, "widenBf16"),
-                KernelMethod.of(CompilerKernels.class, "warpExchange"));
+                KernelMethod.of(CompilerKernels.class, "warpExchange"),
+                KernelMethod.of(CompilerKernels.class, "lineLoads"));
     }
 }

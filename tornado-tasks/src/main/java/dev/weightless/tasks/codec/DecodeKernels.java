@@ -227,6 +227,602 @@ public final class DecodeKernels {
         }
     }
 
+    public static void decodeSyncFast(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[rows + lane * ROW + staged] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[rows + lane * ROW + staged] = pending;
+                            staged++;
+                                pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                if (chunkSymbols == FAST_CHUNK && room > 15 * 2 * FAST_CHUNK) {
+                    writeSixteenFast(stage, row, plane, out, at >>> 2);
+                } else {
+                    writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                    writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                }
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void decodeSyncFastL2(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        ahead = payload.getL2Line(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[rows + lane * ROW + staged] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[rows + lane * ROW + staged] = pending;
+                            staged++;
+                                pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                if (chunkSymbols == FAST_CHUNK && room > 15 * 2 * FAST_CHUNK) {
+                    writeSixteenFast(stage, row, plane, out, at >>> 2);
+                } else {
+                    writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                    writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                }
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void decodeSyncFastPf(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        payload.prefetchL2(Math.min(word + 16, lastWord));
+                        word++;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[rows + lane * ROW + staged] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[rows + lane * ROW + staged] = pending;
+                            staged++;
+                                pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                if (chunkSymbols == FAST_CHUNK && room > 15 * 2 * FAST_CHUNK) {
+                    writeSixteenFast(stage, row, plane, out, at >>> 2);
+                } else {
+                    writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                    writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                }
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void diagNoPlane(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[rows + lane * ROW + staged] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[rows + lane * ROW + staged] = pending;
+                            staged++;
+                                pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                writeSixteenNoPlane(stage, row, out, at >>> 2, room);
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void diagNoDecode(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                if (elements == -1) stage[rows + lane * ROW] = (int) buf + pending + held + avail + (int) ahead + (int) word + words; // never: keeps the set-up
+                ctx.syncWarp();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void diagNoWrite(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[rows + lane * ROW + staged] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[rows + lane * ROW + staged] = pending;
+                            staged++;
+                                pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                int sink = stage[row] ^ stage[row + 2 * ROW] ^ stage[row + 16 * ROW] ^ stage[row + 30 * ROW];
+                if (elements == -1) out.set(0, sink); // never: keeps the decoding
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    /** Experiment: the chunk size the fast write-out is specialised for (the codec's default), so that its 16 addresses are one base plus constants. */
+    public static final int FAST_CHUNK = 1024;
+
+    /** Experiment: a whole round of 1024-symbol chunks in range: sixteen plane loads, then sixteen stores, no bounds checks. */
+    private static void writeSixteenFast(int[] stage, int row, IntArray plane, LongArray out, long q) {
+        int p0 = plane.get(q + 0L);
+        int p1 = plane.get(q + 512L);
+        int p2 = plane.get(q + 1024L);
+        int p3 = plane.get(q + 1536L);
+        int p4 = plane.get(q + 2048L);
+        int p5 = plane.get(q + 2560L);
+        int p6 = plane.get(q + 3072L);
+        int p7 = plane.get(q + 3584L);
+        int p8 = plane.get(q + 4096L);
+        int p9 = plane.get(q + 4608L);
+        int p10 = plane.get(q + 5120L);
+        int p11 = plane.get(q + 5632L);
+        int p12 = plane.get(q + 6144L);
+        int p13 = plane.get(q + 6656L);
+        int p14 = plane.get(q + 7168L);
+        int p15 = plane.get(q + 7680L);
+        out.set(q + 0L, join(stage[row + 0 * ROW], p0));
+        out.set(q + 512L, join(stage[row + 2 * ROW], p1));
+        out.set(q + 1024L, join(stage[row + 4 * ROW], p2));
+        out.set(q + 1536L, join(stage[row + 6 * ROW], p3));
+        out.set(q + 2048L, join(stage[row + 8 * ROW], p4));
+        out.set(q + 2560L, join(stage[row + 10 * ROW], p5));
+        out.set(q + 3072L, join(stage[row + 12 * ROW], p6));
+        out.set(q + 3584L, join(stage[row + 14 * ROW], p7));
+        out.set(q + 4096L, join(stage[row + 16 * ROW], p8));
+        out.set(q + 4608L, join(stage[row + 18 * ROW], p9));
+        out.set(q + 5120L, join(stage[row + 20 * ROW], p10));
+        out.set(q + 5632L, join(stage[row + 22 * ROW], p11));
+        out.set(q + 6144L, join(stage[row + 24 * ROW], p12));
+        out.set(q + 6656L, join(stage[row + 26 * ROW], p13));
+        out.set(q + 7168L, join(stage[row + 28 * ROW], p14));
+        out.set(q + 7680L, join(stage[row + 30 * ROW], p15));
+    }
+
+    /** Diagnostic: the write-out without the plane (wrong output), 1024-symbol chunks in range only. */
+    private static void writeSixteenNoPlane(int[] stage, int row, LongArray out, long q, int room) {
+        if (room > 0 * 2048) out.set(q + 0L, join(stage[row + 0 * ROW], 0));
+        if (room > 1 * 2048) out.set(q + 512L, join(stage[row + 2 * ROW], 0));
+        if (room > 2 * 2048) out.set(q + 1024L, join(stage[row + 4 * ROW], 0));
+        if (room > 3 * 2048) out.set(q + 1536L, join(stage[row + 6 * ROW], 0));
+        if (room > 4 * 2048) out.set(q + 2048L, join(stage[row + 8 * ROW], 0));
+        if (room > 5 * 2048) out.set(q + 2560L, join(stage[row + 10 * ROW], 0));
+        if (room > 6 * 2048) out.set(q + 3072L, join(stage[row + 12 * ROW], 0));
+        if (room > 7 * 2048) out.set(q + 3584L, join(stage[row + 14 * ROW], 0));
+        if (room > 8 * 2048) out.set(q + 4096L, join(stage[row + 16 * ROW], 0));
+        if (room > 9 * 2048) out.set(q + 4608L, join(stage[row + 18 * ROW], 0));
+        if (room > 10 * 2048) out.set(q + 5120L, join(stage[row + 20 * ROW], 0));
+        if (room > 11 * 2048) out.set(q + 5632L, join(stage[row + 22 * ROW], 0));
+        if (room > 12 * 2048) out.set(q + 6144L, join(stage[row + 24 * ROW], 0));
+        if (room > 13 * 2048) out.set(q + 6656L, join(stage[row + 26 * ROW], 0));
+        if (room > 14 * 2048) out.set(q + 7168L, join(stage[row + 28 * ROW], 0));
+        if (room > 15 * 2048) out.set(q + 7680L, join(stage[row + 30 * ROW], 0));
+    }
+
     /** Experiment: {@link #decode} with the four-exponent table ({@link DecodeTable#quad}) and swizzled 16-int stage rows; {@code sync}: warp syncs. */
     public static void decodeQuad(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
                               IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
