@@ -5,13 +5,23 @@
 // two lookups per refill check) in shared memory; each round of 64 symbols per lane is staged in shared memory and written out by the
 // whole warp, two chunks at a time. Build with build.sh.
 #define WARPS 8
+#ifdef DECODE_ROUND128
+#define ROUND 128 // experiment: a warp writes one chunk's 256 bytes at a time
+#else
 #define ROUND 64
+#endif
 #define TABLE_BITS 12
-#ifdef DECODE_QUAD
+#if defined(DECODE_ROUND128)
+#define ROW 32 // swizzled: word w of row r at w ^ r
+#define SLOT(lane, staged) ((lane) * ROW + ((staged) ^ (lane)))
+#elif defined(DECODE_QUAD)
 #define ROW (ROUND / 4) // swizzled rows, no padding, so that the 32 KiB table fits
 #define QUAD_AT (1 << TABLE_BITS)
 #else
 #define ROW (ROUND / 4 + 1)
+#endif
+#ifndef SLOT
+#define SLOT(lane, staged) ((lane) * ROW + (staged))
 #endif
 #ifdef DECODE_SYNC
 #define ROUND_SYNC() __syncwarp()
@@ -70,13 +80,34 @@ __device__ __forceinline__ void writeSixteenSwizzled(const unsigned int* pair, i
 }
 
 #define FAST_CHUNK 1024 // DecodeKernels.FAST_CHUNK
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define L2_BYTES STR(DECODE_L2HINT)
+__device__ __forceinline__ unsigned int loadPlane(const unsigned int* p) {
+#ifdef DECODE_PLANEHINT
+    unsigned int v;
+    asm("ld.global.L2::256B.u32 %0, [%1];" : "=r"(v) : "l"(p));
+    return v;
+#else
+    return *p;
+#endif
+}
 // A whole round of 1024-symbol chunks in range: sixteen plane loads, then sixteen stores, no bounds checks.
 __device__ __forceinline__ void writeSixteenFast(const unsigned int* row, const unsigned int* plane, unsigned long long* out, long long q) {
     unsigned int p[16];
 #pragma unroll
-    for (int i = 0; i < 16; i++) p[i] = plane[q + i * (FAST_CHUNK / 2)];
+    for (int i = 0; i < 16; i++) p[i] = loadPlane(plane + q + i * (FAST_CHUNK / 2));
 #pragma unroll
     for (int i = 0; i < 16; i++) out[q + i * (FAST_CHUNK / 2)] = join(row[2 * i * ROW], p[i]);
+}
+
+// Chunks base..base+15 of a full group of 1024-symbol chunks, one 128-symbol round, one chunk per warp instruction.
+__device__ __forceinline__ void writeSixteenChunks(const unsigned int* rows, int base, int lane, const unsigned int* plane, unsigned long long* out, long long q) {
+    unsigned int p[16];
+#pragma unroll
+    for (int c = 0; c < 16; c++) p[c] = loadPlane(plane + q + (base + c) * (FAST_CHUNK / 4));
+#pragma unroll
+    for (int c = 0; c < 16; c++) out[q + (base + c) * (FAST_CHUNK / 4)] = join(rows[(base + c) * ROW + (lane ^ (base + c))], p[c]);
 }
 
 extern "C" __global__ void __launch_bounds__(WARPS * 32, BLOCKS_PER_SM)
@@ -139,16 +170,12 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                     buf |= ahead << avail;
                     avail += 32;
 #if defined(DECODE_L2HINT)
-                    // Experiment: a miss fetches the whole 128-byte line into L2, so the lane's next 24 words hit there.
+                    // Experiment: a miss fetches DECODE_L2HINT bytes (128 or 256) into L2, so the lane's next words hit there.
                     unsigned int next;
-                    asm volatile("ld.global.L2::128B.u32 %0, [%1];" : "=r"(next) : "l"(payload + min(word, lastWord)));
+                    asm("ld.global.L2::" L2_BYTES "B.u32 %0, [%1];" : "=r"(next) : "l"(payload + min(word, lastWord)));
                     ahead = next;
 #else
                     ahead = payload[min(word, lastWord)];
-#endif
-#if defined(DECODE_PF)
-                    // Experiment: the sector two ahead into L2.
-                    asm volatile("prefetch.global.L2 [%0];" :: "l"(payload + min(word + 16, lastWord)));
 #endif
                     word++;
                 }
@@ -190,7 +217,7 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                 pending |= exponents << shift;
                 held += entry >> 28;
                 if (held >= 4) {
-                    rows[lane * ROW + staged] = pending;
+                    rows[SLOT(lane, staged)] = pending;
                     staged++;
                     pending = exponents >> (32 - shift); // those that did not fit: the shift is 8..24
                     held -= 4;
@@ -206,7 +233,7 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                     pending |= exponents1 << shift1;
                     held += entry1 >> 28;
                     if (held >= 4) {
-                        rows[lane * ROW + staged] = pending;
+                        rows[SLOT(lane, staged)] = pending;
                         staged++;
                         pending = exponents1 >> (32 - shift1);
                         held -= 4;
@@ -215,6 +242,22 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
 #endif
             }
             ROUND_SYNC();
+#ifdef DECODE_ROUND128
+            {
+                long long first4 = ((long long) group * 32 * chunkSymbols + round) / 4 + lane;
+                if (chunkSymbols == FAST_CHUNK && elements - group * 32 * FAST_CHUNK >= 32 * FAST_CHUNK) {
+                    writeSixteenChunks(rows, 0, lane, plane, out, first4);
+                    writeSixteenChunks(rows, 16, lane, plane, out, first4);
+                } else {
+                    for (int c = 0; c < 32; c++) {
+                        long long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
+                        if (round + 4 * lane < chunkSymbols && at < elements) out[at >> 2] = join(rows[c * ROW + (lane ^ c)], plane[at >> 2]);
+                    }
+                }
+                ROUND_SYNC();
+                continue;
+            }
+#endif
             int half = lane >> 4, quarter = lane & 15;
             long long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
             int room = (int) min(elements - at, 1LL << 30); // only the last group has fewer than 32 full chunks

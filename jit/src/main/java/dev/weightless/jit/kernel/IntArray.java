@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 
 /** An off-heap array of ints (little-endian), usable as a kernel parameter on the GPU and the JVM. */
 public final class IntArray {
@@ -39,17 +38,14 @@ public final class IntArray {
     }
 
     /**
-     * {@link #get}, with a hint for the GPU's L2 cache: a miss brings the element's whole 128-byte line into L2
-     * rather than its 32-byte sector, so that the next loads of a lane walking through memory hit there
-     * (PTX {@code ld.global.L2::128B}). The same value on the JVM.
+     * {@link #get}, with a hint for the GPU's L2 cache: a miss brings the {@code l2Bytes} (64, 128 or 256, a
+     * constant) around the element into L2 rather than its 32-byte sector, so that a lane walking through memory
+     * finds its next loads there (PTX {@code ld.global.L2::128B} and the like). The same value on the JVM.
      */
-    public int getL2Line(long i) { return get(i); }
-
-    /**
-     * Asks the GPU to bring the element's line into L2 without waiting for it and without a register (PTX
-     * {@code prefetch.global.L2}). On the JVM only the index is checked, as a load's would be.
-     */
-    public void prefetchL2(long i) { Objects.checkIndex(i, size()); }
+    public int getL2Fetch(long i, int l2Bytes) {
+        if (l2Bytes != 64 && l2Bytes != 128 && l2Bytes != 256) throw new IllegalArgumentException("L2 fetch size " + l2Bytes + ": 64, 128 or 256");
+        return get(i);
+    }
 
     public MemorySegment segment() { return segment; }
 

@@ -21,8 +21,7 @@ final class MemoryEmitter {
         else if (name.equals("set") && descriptor.equals("(J" + e.descriptor + ")V")) globalStore(e);
         else if (name.equals("size") && descriptor.equals("()J")) size();
         else if (name.equals("getPair") && descriptor.equals("(J)J") && e.bytes == 4) pairLoad(e);
-        else if (name.equals("getL2Line") && descriptor.equals("(J)I") && e.bytes == 4) lineLoad(e);
-        else if (name.equals("prefetchL2") && descriptor.equals("(J)V") && e.bytes == 4) prefetch();
+        else if (name.equals("getL2Fetch") && descriptor.equals("(JI)I") && e.bytes == 4) fetchingLoad(e);
         else throw t.refuse("call to " + MethodTranslator.dotted(e.arrayClass) + "." + name + descriptor + " (host-side method)");
     }
 
@@ -41,20 +40,17 @@ final class MemoryEmitter {
         t.emit("ld.global.u64 " + t.push(JavaKind.LONG) + ", " + a.operand() + ";");
     }
 
-    /** {@code IntArray.getL2Line(i)}: a load whose L2 miss fetches the whole 128-byte line. */
-    private void lineLoad(Element e) {
+    /** {@code IntArray.getL2Fetch(i, bytes)}: a load whose L2 miss fetches {@code bytes} (a constant: 64, 128 or 256). */
+    private void fetchingLoad(Element e) {
+        Long bytes = t.constantOnTop();
+        if (bytes == null || (bytes != 64 && bytes != 128 && bytes != 256)) {
+            throw t.refuse("IntArray.getL2Fetch with an L2 fetch size that is not the constant 64, 128 or 256");
+        }
+        t.pop(JavaKind.INT);
         Long constant = t.constantOnTop();
         String index = t.pop(JavaKind.LONG);
         Address a = global(globalArray(t.popReference()), index, constant);
-        t.emit("ld.global.L2::128B." + e.loadType + " " + t.push(e.kind) + ", " + a.operand() + ";");
-    }
-
-    /** {@code IntArray.prefetchL2(i)}: no register, no wait. */
-    private void prefetch() {
-        Long constant = t.constantOnTop();
-        String index = t.pop(JavaKind.LONG);
-        Address a = global(globalArray(t.popReference()), index, constant);
-        t.emit("prefetch.global.L2 " + a.operand() + ";");
+        t.emit("ld.global.L2::" + bytes + "B." + e.loadType + " " + t.push(e.kind) + ", " + a.operand() + ";");
     }
 
     private void globalStore(Element e) {

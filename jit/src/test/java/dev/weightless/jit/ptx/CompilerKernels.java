@@ -257,12 +257,11 @@ public final class CompilerKernels {
         if (i < out.size()) out.set(i, slots[warp | (lane + 5) & 31]);
     }
 
-    /** out[i] = in[i] loaded with the L2 line hint, after a prefetch of the element 32 further on (clamped to the last). */
+    /** out[i] = in[i] loaded with the L2 fetch hints (128 and 256 bytes). */
     public static void lineLoads(KernelContext ctx, IntArray in, IntArray out) {
         long i = ctx.globalIdx;
         if (i < out.size()) {
-            in.prefetchL2(Math.min(i + 32, in.size() - 1));
-            out.set(i, in.getL2Line(i) + 1);
+            out.set(i, in.getL2Fetch(i, 128) + in.getL2Fetch(i, 256) - in.get(i) + 1);
         }
     }
 }

@@ -127,10 +127,8 @@ class CompilerKernelsTest {
             JvmExecutor.run(KernelMethod.of(CompilerKernels.class, "lineLoads"), new Grid(2, 64), in, out);
             for (int i = 0; i < n; i++) assertEquals(in.get(i) + 1, out.get(i), "index " + i);
             String ptx = PtxCompiler.compile(KernelMethod.of(CompilerKernels.class, "lineLoads")).ptx();
-            assertTrue(ptx.contains("ld.global.L2::128B."), ptx);
-            assertTrue(ptx.contains("prefetch.global.L2 ["), ptx);
-            // A prefetch is checked on the JVM as a load would be.
-            assertThrows(IndexOutOfBoundsException.class, () -> in.prefetchL2(n));
+            assertTrue(ptx.contains("ld.global.L2::128B.") && ptx.contains("ld.global.L2::256B."), ptx);
+            assertThrows(IllegalArgumentException.class, () -> in.getL2Fetch(0, 32));
         }
     }
 

@@ -370,7 +370,7 @@ public final class DecodeKernels {
                         buf |= ahead << avail;
                         avail += 32;
                         // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
-                        ahead = payload.getL2Line(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        ahead = payload.getL2Fetch(Math.min(word, lastWord), 128) & 0xFFFFFFFFL;
                         word++;
                     }
                     int entry = codes[(int) buf & mask];
@@ -423,7 +423,7 @@ public final class DecodeKernels {
         }
     }
 
-    public static void decodeSyncFastPf(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+    public static void decodeSyncFast256(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
                               IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
         int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
         int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
@@ -468,8 +468,7 @@ public final class DecodeKernels {
                         buf |= ahead << avail;
                         avail += 32;
                         // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
-                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
-                        payload.prefetchL2(Math.min(word + 16, lastWord));
+                        ahead = payload.getL2Fetch(Math.min(word, lastWord), 256) & 0xFFFFFFFFL;
                         word++;
                     }
                     int entry = codes[(int) buf & mask];
@@ -513,6 +512,202 @@ public final class DecodeKernels {
                 int room = (int) Math.min(elements - at, 1 << 30);
                 if (chunkSymbols == FAST_CHUNK && room > 15 * 2 * FAST_CHUNK) {
                     writeSixteenFast(stage, row, plane, out, at >>> 2);
+                } else {
+                    writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
+                    writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                }
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void decodeRound128(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * 32); // rows of 32 ints, swizzled: word w of row r at w ^ r
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * 32;
+        int mine = rows + lane * 32;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += 128) {
+                int words = (Math.min(128, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        ahead = payload.getL2Fetch(Math.min(word, lastWord), 256) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[mine + (staged ^ lane)] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[mine + (staged ^ lane)] = pending;
+                            staged++;
+                                pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                // The warp writes one chunk at a time, four values per lane: 256 bytes of output, 128 of the plane.
+                long first4 = (group * 32 * chunkSymbols + round) / 4 + lane;
+                if (chunkSymbols == FAST_CHUNK && elements - group * 32 * FAST_CHUNK >= 32 * FAST_CHUNK) {
+                    writeSixteenChunks0(stage, rows, lane, plane, out, first4);
+                    writeSixteenChunks16(stage, rows, lane, plane, out, first4);
+                } else {
+                    for (int c = 0; c < 32; c++) {
+                        long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
+                        if (round + 4 * lane < chunkSymbols && at < elements) out.set(at >>> 2, join(stage[rows + c * 32 + (lane ^ c)], plane.get(at >>> 2)));
+                    }
+                }
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void decodeSyncFast256P(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        buf |= ahead << avail;
+                        avail += 32;
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        ahead = payload.getL2Fetch(Math.min(word, lastWord), 256) & 0xFFFFFFFFL;
+                        word++;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[rows + lane * ROW + staged] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[rows + lane * ROW + staged] = pending;
+                            staged++;
+                                pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                ctx.syncWarp();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                if (chunkSymbols == FAST_CHUNK && room > 15 * 2 * FAST_CHUNK) {
+                    writeSixteenFastHinted(stage, row, plane, out, at >>> 2);
                 } else {
                     writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
                     writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
@@ -663,8 +858,61 @@ public final class DecodeKernels {
                 int row = rows + half * ROW + quarter;
                 // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
                 int room = (int) Math.min(elements - at, 1 << 30);
-                writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
-                writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
+                writeSixteenFast(stage, row, plane, out, at >>> 2); // diagnostic: 1024-symbol chunks, whole groups only
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    public static void diagNoDecodeHinted(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            long ahead = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            word += 2;
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                if (elements == -1) stage[rows + lane * ROW] = (int) buf + pending + held + avail + (int) ahead + (int) word + words; // never: keeps the set-up
+                ctx.syncWarp();
+                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
+                int half = lane >>> 4, quarter = lane & 15;
+                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
+                int row = rows + half * ROW + quarter;
+                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
+                int room = (int) Math.min(elements - at, 1 << 30);
+                writeSixteenFastHinted(stage, row, plane, out, at >>> 2); // diagnostic: 1024-symbol chunks, whole groups only
                 ctx.syncWarp();
             }
         }
@@ -801,6 +1049,114 @@ public final class DecodeKernels {
         out.set(q + 6656L, join(stage[row + 26 * ROW], p13));
         out.set(q + 7168L, join(stage[row + 28 * ROW], p14));
         out.set(q + 7680L, join(stage[row + 30 * ROW], p15));
+    }
+
+    /** Experiment: {@link #writeSixteenFast} with the plane loads fetching 256 bytes into L2 on a miss (four rounds of the chunk). */
+    private static void writeSixteenFastHinted(int[] stage, int row, IntArray plane, LongArray out, long q) {
+        int p0 = plane.getL2Fetch(q + 0L, 256);
+        int p1 = plane.getL2Fetch(q + 512L, 256);
+        int p2 = plane.getL2Fetch(q + 1024L, 256);
+        int p3 = plane.getL2Fetch(q + 1536L, 256);
+        int p4 = plane.getL2Fetch(q + 2048L, 256);
+        int p5 = plane.getL2Fetch(q + 2560L, 256);
+        int p6 = plane.getL2Fetch(q + 3072L, 256);
+        int p7 = plane.getL2Fetch(q + 3584L, 256);
+        int p8 = plane.getL2Fetch(q + 4096L, 256);
+        int p9 = plane.getL2Fetch(q + 4608L, 256);
+        int p10 = plane.getL2Fetch(q + 5120L, 256);
+        int p11 = plane.getL2Fetch(q + 5632L, 256);
+        int p12 = plane.getL2Fetch(q + 6144L, 256);
+        int p13 = plane.getL2Fetch(q + 6656L, 256);
+        int p14 = plane.getL2Fetch(q + 7168L, 256);
+        int p15 = plane.getL2Fetch(q + 7680L, 256);
+        out.set(q + 0L, join(stage[row + 0 * ROW], p0));
+        out.set(q + 512L, join(stage[row + 2 * ROW], p1));
+        out.set(q + 1024L, join(stage[row + 4 * ROW], p2));
+        out.set(q + 1536L, join(stage[row + 6 * ROW], p3));
+        out.set(q + 2048L, join(stage[row + 8 * ROW], p4));
+        out.set(q + 2560L, join(stage[row + 10 * ROW], p5));
+        out.set(q + 3072L, join(stage[row + 12 * ROW], p6));
+        out.set(q + 3584L, join(stage[row + 14 * ROW], p7));
+        out.set(q + 4096L, join(stage[row + 16 * ROW], p8));
+        out.set(q + 4608L, join(stage[row + 18 * ROW], p9));
+        out.set(q + 5120L, join(stage[row + 20 * ROW], p10));
+        out.set(q + 5632L, join(stage[row + 22 * ROW], p11));
+        out.set(q + 6144L, join(stage[row + 24 * ROW], p12));
+        out.set(q + 6656L, join(stage[row + 26 * ROW], p13));
+        out.set(q + 7168L, join(stage[row + 28 * ROW], p14));
+        out.set(q + 7680L, join(stage[row + 30 * ROW], p15));
+    }
+
+    /** Experiment: chunks 0..15 of a full group of 1024-symbol chunks, one 128-symbol round: sixteen plane loads, then sixteen stores. */
+    private static void writeSixteenChunks0(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q) {
+        int p0 = plane.getL2Fetch(q + 0L, 256);
+        int p1 = plane.getL2Fetch(q + 256L, 256);
+        int p2 = plane.getL2Fetch(q + 512L, 256);
+        int p3 = plane.getL2Fetch(q + 768L, 256);
+        int p4 = plane.getL2Fetch(q + 1024L, 256);
+        int p5 = plane.getL2Fetch(q + 1280L, 256);
+        int p6 = plane.getL2Fetch(q + 1536L, 256);
+        int p7 = plane.getL2Fetch(q + 1792L, 256);
+        int p8 = plane.getL2Fetch(q + 2048L, 256);
+        int p9 = plane.getL2Fetch(q + 2304L, 256);
+        int p10 = plane.getL2Fetch(q + 2560L, 256);
+        int p11 = plane.getL2Fetch(q + 2816L, 256);
+        int p12 = plane.getL2Fetch(q + 3072L, 256);
+        int p13 = plane.getL2Fetch(q + 3328L, 256);
+        int p14 = plane.getL2Fetch(q + 3584L, 256);
+        int p15 = plane.getL2Fetch(q + 3840L, 256);
+        out.set(q + 0L, join(stage[rows + 0 + (lane ^ 0)], p0));
+        out.set(q + 256L, join(stage[rows + 32 + (lane ^ 1)], p1));
+        out.set(q + 512L, join(stage[rows + 64 + (lane ^ 2)], p2));
+        out.set(q + 768L, join(stage[rows + 96 + (lane ^ 3)], p3));
+        out.set(q + 1024L, join(stage[rows + 128 + (lane ^ 4)], p4));
+        out.set(q + 1280L, join(stage[rows + 160 + (lane ^ 5)], p5));
+        out.set(q + 1536L, join(stage[rows + 192 + (lane ^ 6)], p6));
+        out.set(q + 1792L, join(stage[rows + 224 + (lane ^ 7)], p7));
+        out.set(q + 2048L, join(stage[rows + 256 + (lane ^ 8)], p8));
+        out.set(q + 2304L, join(stage[rows + 288 + (lane ^ 9)], p9));
+        out.set(q + 2560L, join(stage[rows + 320 + (lane ^ 10)], p10));
+        out.set(q + 2816L, join(stage[rows + 352 + (lane ^ 11)], p11));
+        out.set(q + 3072L, join(stage[rows + 384 + (lane ^ 12)], p12));
+        out.set(q + 3328L, join(stage[rows + 416 + (lane ^ 13)], p13));
+        out.set(q + 3584L, join(stage[rows + 448 + (lane ^ 14)], p14));
+        out.set(q + 3840L, join(stage[rows + 480 + (lane ^ 15)], p15));
+    }
+
+    /** Experiment: chunks 16..31 of a full group of 1024-symbol chunks, one 128-symbol round: sixteen plane loads, then sixteen stores. */
+    private static void writeSixteenChunks16(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q) {
+        int p0 = plane.getL2Fetch(q + 4096L, 256);
+        int p1 = plane.getL2Fetch(q + 4352L, 256);
+        int p2 = plane.getL2Fetch(q + 4608L, 256);
+        int p3 = plane.getL2Fetch(q + 4864L, 256);
+        int p4 = plane.getL2Fetch(q + 5120L, 256);
+        int p5 = plane.getL2Fetch(q + 5376L, 256);
+        int p6 = plane.getL2Fetch(q + 5632L, 256);
+        int p7 = plane.getL2Fetch(q + 5888L, 256);
+        int p8 = plane.getL2Fetch(q + 6144L, 256);
+        int p9 = plane.getL2Fetch(q + 6400L, 256);
+        int p10 = plane.getL2Fetch(q + 6656L, 256);
+        int p11 = plane.getL2Fetch(q + 6912L, 256);
+        int p12 = plane.getL2Fetch(q + 7168L, 256);
+        int p13 = plane.getL2Fetch(q + 7424L, 256);
+        int p14 = plane.getL2Fetch(q + 7680L, 256);
+        int p15 = plane.getL2Fetch(q + 7936L, 256);
+        out.set(q + 4096L, join(stage[rows + 512 + (lane ^ 16)], p0));
+        out.set(q + 4352L, join(stage[rows + 544 + (lane ^ 17)], p1));
+        out.set(q + 4608L, join(stage[rows + 576 + (lane ^ 18)], p2));
+        out.set(q + 4864L, join(stage[rows + 608 + (lane ^ 19)], p3));
+        out.set(q + 5120L, join(stage[rows + 640 + (lane ^ 20)], p4));
+        out.set(q + 5376L, join(stage[rows + 672 + (lane ^ 21)], p5));
+        out.set(q + 5632L, join(stage[rows + 704 + (lane ^ 22)], p6));
+        out.set(q + 5888L, join(stage[rows + 736 + (lane ^ 23)], p7));
+        out.set(q + 6144L, join(stage[rows + 768 + (lane ^ 24)], p8));
+        out.set(q + 6400L, join(stage[rows + 800 + (lane ^ 25)], p9));
+        out.set(q + 6656L, join(stage[rows + 832 + (lane ^ 26)], p10));
+        out.set(q + 6912L, join(stage[rows + 864 + (lane ^ 27)], p11));
+        out.set(q + 7168L, join(stage[rows + 896 + (lane ^ 28)], p12));
+        out.set(q + 7424L, join(stage[rows + 928 + (lane ^ 29)], p13));
+        out.set(q + 7680L, join(stage[rows + 960 + (lane ^ 30)], p14));
+        out.set(q + 7936L, join(stage[rows + 992 + (lane ^ 31)], p15));
     }
 
     /** Diagnostic: the write-out without the plane (wrong output), 1024-symbol chunks in range only. */

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The decode kernel on the JVM executor against the CPU decoder, bit for bit; and its PTX through ptxas. */
 class DecodeKernelsTest {
-    private static final List<KernelMethod> VARIANTS = Stream.of("decodeSync", "decodeSyncFast", "decodeSyncFastL2", "decodeSyncFastPf", "decodeQuadSync")
+    private static final List<KernelMethod> VARIANTS = Stream.of("decodeSync", "decodeSyncFast", "decodeSyncFastL2", "decodeSyncFast256", "decodeSyncFast256P", "decodeRound128", "decodeQuadSync")
             .map(name -> KernelMethod.of(DecodeKernels.class, name)).toList();
 
     /** MiniLM-like exponents: most weights within a few octaves of 2^-6. */
