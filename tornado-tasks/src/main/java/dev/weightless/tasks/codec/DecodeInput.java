@@ -49,10 +49,8 @@ public final class DecodeInput {
         MemorySegment.copy(index, groupBytes, chunkBits.segment(), 0, layout.chunks() * 2);
         int[] entries = DecodeTable.of(code);
         this.tableBits = Integer.numberOfTrailingZeros(entries.length);
-        int[] quad = DecodeTable.quad(code); // experiment: the four-exponent table after the first, at QUAD_AT
-        this.table = new IntArray(arena.allocate((DecodeKernels.QUAD_AT + quad.length) * 4L, 8));
+        this.table = new IntArray(arena.allocate(entries.length * 4L, 8));
         MemorySegment.copy(entries, 0, table.segment(), ValueLayout.JAVA_INT_UNALIGNED, 0, entries.length);
-        MemorySegment.copy(quad, 0, table.segment(), ValueLayout.JAVA_INT_UNALIGNED, DecodeKernels.QUAD_AT * 4L, quad.length);
         long words = Math.ceilDiv(layout.elements(), 4);
         MemorySegment sm = tensor.plane().bytes();
         if (sm.byteSize() == words * 4) {
@@ -71,8 +69,8 @@ public final class DecodeInput {
     public static String whyNot(EncodedTensor tensor, CodeTable code) {
         ChunkLayout layout = tensor.layout();
         if (layout.elements() == 0) return "an empty tensor has nothing to decode";
-        if (layout.groupChunks() != 32 || layout.chunkSymbols() % DecodeKernels.ROUND != 0) {
-            return "the GPU decoder needs 32-chunk groups and chunks of a multiple of " + DecodeKernels.ROUND
+        if (layout.groupChunks() != 32 || layout.chunkSymbols() % DecodeKernels.CHUNK_MULTIPLE != 0) {
+            return "the GPU decoder needs 32-chunk groups and chunks of a multiple of " + DecodeKernels.CHUNK_MULTIPLE
                     + " symbols, got " + layout.groupChunks() + " and " + layout.chunkSymbols();
         }
         if (!code.isSingleSymbol() && code.maxLength() > DecodeKernels.TABLE_BITS) {

@@ -39,32 +39,4 @@ public final class DecodeTable {
         }
         return table;
     }
-
-    /**
-     * Experiment: the four-exponent table, as pairs of ints per entry: exponents (up to four, first in the low byte) and
-     * then the bits they take (bits 0..7) with their count (bits 8..15). 2^12 entries, or one for a single-symbol code.
-     */
-    public static int[] quad(CodeTable code) {
-        if (code.isSingleSymbol()) {
-            int s = code.singleSymbol();
-            return new int[] {s * 0x01010101, 4 << 8};
-        }
-        short[] single = code.decodeTable();
-        int singleMask = single.length - 1;
-        int[] table = new int[2 << DecodeKernels.TABLE_BITS];
-        for (int i = 0; i < 1 << DecodeKernels.TABLE_BITS; i++) {
-            int symbols = 0, count = 0, used = 0;
-            while (count < 4) {
-                int entry = single[(i >>> used) & singleMask];
-                int length = entry >>> 8;
-                if (used + length > DecodeKernels.TABLE_BITS) break;
-                symbols |= (entry & 0xFF) << (8 * count);
-                count++;
-                used += length;
-            }
-            table[2 * i] = symbols;
-            table[2 * i + 1] = used | count << 8;
-        }
-        return table;
-    }
 }
