@@ -2,13 +2,22 @@
 // the parameters the Java kernel's PTX takes (each array as its address, then its element count), so
 // GpuCodecCheck launches both on the same buffers and grid and compares their speed. One warp per group
 // of 32 chunks, one lane per chunk; a multi-symbol table (DecodeTable: up to three exponents per lookup,
-// two lookups per refill check) in shared memory; each round of 64 symbols per lane is staged in shared memory and written out by the
-// whole warp, two chunks at a time. Build with build.sh.
+// two lookups per refill check) in shared memory; each round of 128 symbols per lane is staged in shared
+// memory and written out by the whole warp, one chunk (256 bytes) per store; warps synchronise only with
+// themselves; stream and plane loads ask L2 for 256 bytes on a miss. Build with build.sh.
 #define WARPS 8
-#define ROUND 64
+#define ROUND 128
 #define TABLE_BITS 12
-#define ROW (ROUND / 4 + 1)
+#define ROW (ROUND / 4) // ints per staged row; word w of row r is stored at w ^ r (no bank conflicts either way)
+#define FAST_CHUNK 1024 // DecodeKernels.FAST_CHUNK: the chunk size of the write-out's fast path
 #define BLOCKS_PER_SM 4 // DecodeInput.BLOCKS_PER_SM: the grid launches at most this many blocks per SM
+
+// A load whose L2 miss brings 256 bytes into L2 (DecodeKernels.L2_FETCH, jit's IntArray.getL2Fetch).
+__device__ __forceinline__ unsigned int loadFetching(const unsigned int* p) {
+    unsigned int v;
+    asm("ld.global.L2::256B.u32 %0, [%1];" : "=r"(v) : "l"(p));
+    return v;
+}
 
 // Four values from four exponent and four sign|mantissa bytes, in 32-bit steps: the four high bytes
 // (s & 0x80 | e >> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved by two
@@ -21,18 +30,15 @@ __device__ __forceinline__ unsigned long long join(unsigned int exponents, unsig
     return (unsigned long long) second << 32 | first;
 }
 
-// Four values in each of eight chunks `step` symbols apart (qs = step / 4 words), from word q on, those
-// below `room` values; plane loads first (out might alias plane, so the compiler keeps each load after
-// the stores before it).
-__device__ __forceinline__ void writeEight(const unsigned int* row, const unsigned int* plane, unsigned long long* out,
-                                           long long q, int qs, int room, int step) {
-    unsigned int p[8];
+// Chunks base..base+15 of a full group of FAST_CHUNK-symbol chunks, one round, one chunk per warp store; plane
+// loads first (out might alias plane, so the compiler keeps each load after the stores before it).
+__device__ __forceinline__ void writeSixteenChunks(const unsigned int* rows, int base, int lane, const unsigned int* plane,
+                                                   unsigned long long* out, long long q) {
+    unsigned int p[16];
 #pragma unroll
-    for (int i = 0; i < 8; i++) p[i] = room > i * step ? plane[q + i * qs] : 0;
+    for (int c = 0; c < 16; c++) p[c] = loadFetching(plane + q + (base + c) * (FAST_CHUNK / 4));
 #pragma unroll
-    for (int i = 0; i < 8; i++) {
-        if (room > i * step) out[q + i * qs] = join(row[2 * i * ROW], p[i]);
-    }
+    for (int c = 0; c < 16; c++) out[q + (base + c) * (FAST_CHUNK / 4)] = join(rows[(base + c) * ROW + (lane ^ (base + c))], p[c]);
 }
 
 extern "C" __global__ void __launch_bounds__(WARPS * 32, BLOCKS_PER_SM)
@@ -70,40 +76,19 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
         unsigned long long word = start >> 5;
         unsigned long long buf = payload[word] >> (start & 31);
         int avail = 32 - (int) (start & 31);
-#ifdef DECODE_WIDE
-        // DecodeKernels.decodeWide: the stream in 64-bit pairs (8-aligned), the next pair loaded a whole pair early.
-        const unsigned long long* pairs = (const unsigned long long*) payload;
-        unsigned long long lastPair = payloadCount / 2 - 1;
-        unsigned long long pair = (word + 1) >> 1;
-        int inPair = (int) ((word + 1) & 1);
-        unsigned long long cur = pairs[min(pair, lastPair)];
-        unsigned long long ahead = pairs[min(pair + 1, lastPair)];
-#else
         unsigned long long lastWord = payloadCount - 1;
         unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
         word += 2;
-#endif
         unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
         int held = 0;
         for (int round = 0; round < chunkSymbols; round += ROUND) {
             int words = (min(ROUND, symbols - round) + 3) >> 2;
             for (int staged = 0; staged < words;) {
                 if (avail < 32) {
-#ifdef DECODE_WIDE
-                    buf |= (inPair == 0 ? cur & 0xFFFFFFFFull : cur >> 32) << avail;
-                    avail += 32;
-                    if (inPair == 1) {
-                        cur = ahead;
-                        pair++;
-                        ahead = pairs[min(pair + 1, lastPair)];
-                    }
-                    inPair ^= 1;
-#else
                     buf |= ahead << avail;
                     avail += 32;
-                    ahead = payload[min(word, lastWord)];
+                    ahead = loadFetching(payload + min(word, lastWord));
                     word++;
-#endif
                 }
                 unsigned int entry = codes[(unsigned int) buf & mask];
                 int used = (entry >> 24) & 15;
@@ -113,7 +98,7 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                 pending |= exponents << shift;
                 held += entry >> 28;
                 if (held >= 4) {
-                    rows[lane * ROW + staged] = pending;
+                    rows[lane * ROW + (staged ^ lane)] = pending;
                     staged++;
                     pending = exponents >> (32 - shift); // those that did not fit: the shift is 8..24
                     held -= 4;
@@ -129,21 +114,26 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                     pending |= exponents1 << shift1;
                     held += entry1 >> 28;
                     if (held >= 4) {
-                        rows[lane * ROW + staged] = pending;
-                    staged++;
+                        rows[lane * ROW + (staged ^ lane)] = pending;
+                        staged++;
                         pending = exponents1 >> (32 - shift1);
                         held -= 4;
                     }
                 }
             }
-            __syncthreads();
-            int half = lane >> 4, quarter = lane & 15;
-            long long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
-            const unsigned int* row = rows + half * ROW + quarter;
-            int room = (int) min(elements - at, 1LL << 30); // only the last group has fewer than 32 full chunks
-            writeEight(row, plane, out, at >> 2, chunkSymbols >> 1, room, 2 * chunkSymbols);
-            writeEight(row + 16 * ROW, plane, out, (at >> 2) + 4LL * chunkSymbols, chunkSymbols >> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
-            __syncthreads();
+            __syncwarp(); // each warp stages and writes only its own rows
+            long long first4 = ((long long) group * 32 * chunkSymbols + round) / 4 + lane;
+            if (chunkSymbols == FAST_CHUNK && elements - group * 32 * FAST_CHUNK >= 32 * FAST_CHUNK) {
+                writeSixteenChunks(rows, 0, lane, plane, out, first4);
+                writeSixteenChunks(rows, 16, lane, plane, out, first4);
+            } else {
+                // The tensor's last group, and chunks of other sizes (a 64-symbol chunk ends inside a round).
+                for (int c = 0; c < 32; c++) {
+                    long long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
+                    if (round + 4 * lane < chunkSymbols && at < elements) out[at >> 2] = join(rows[c * ROW + (lane ^ c)], plane[at >> 2]);
+                }
+            }
+            __syncwarp();
         }
     }
 }

@@ -26,15 +26,13 @@ public final class IntArray {
     public void set(long i, int v) { segment.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, v); }
 
     /**
-     * Elements {@code i} and {@code i + 1} in one 64-bit load, element {@code i} in the low half: one memory
-     * request where two {@link #get}s make two. Their address must be a multiple of 8 (on the GPU a misaligned
-     * wide load faults, so here it throws, to keep the JVM run the reference).
+     * {@link #get}, with a hint for the GPU's L2 cache: a miss brings the {@code l2Bytes} (64, 128 or 256, a
+     * constant) around the element into L2 rather than its 32-byte sector, so that a lane walking through memory
+     * finds its next loads there (PTX {@code ld.global.L2::128B} and the like). The same value on the JVM.
      */
-    public long getPair(long i) {
-        if (((segment.address() + 4 * i) & 7) != 0) {
-            throw new IllegalArgumentException("getPair(" + i + "): byte address " + (segment.address() + 4 * i) + " is not a multiple of 8");
-        }
-        return (get(i) & 0xFFFFFFFFL) | (long) get(i + 1) << 32;
+    public int getL2Fetch(long i, int l2Bytes) {
+        if (l2Bytes != 64 && l2Bytes != 128 && l2Bytes != 256) throw new IllegalArgumentException("L2 fetch size " + l2Bytes + ": 64, 128 or 256");
+        return get(i);
     }
 
     public MemorySegment segment() { return segment; }

@@ -129,6 +129,8 @@ public final class JvmExecutor {
             return mask;
         }
 
+        void sync() { step.arriveAndAwaitAdvance(); }
+
         void exit() { step.arriveAndDeregister(); }
     }
 }

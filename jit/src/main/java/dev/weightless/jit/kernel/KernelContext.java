@@ -46,6 +46,13 @@ public final class KernelContext {
     /** Waits until every thread of the block has arrived; shared memory writes before it are visible after. */
     public void barrier() { block.barrier(); }
 
+    /**
+     * Waits until every lane of this thread's warp has arrived; their shared memory writes before it are visible
+     * after. Cheaper than {@link #barrier()} when a warp only exchanges data with itself: other warps do not wait.
+     * PTX {@code bar.warp.sync} on the full mask (CUDA {@code __syncwarp()}); every lane must call it.
+     */
+    public void syncWarp() { block.warp(localIdx).sync(); }
+
     /** A shared-memory array of the block; every thread's n-th such call gets the same array. */
     public int[] sharedIntArray(int length) { return (int[]) block.shared(sharedCalls++, int[].class, length); }
 

@@ -56,6 +56,10 @@ final class ContextEmitter {
                 t.popReference();
                 t.emit("bar.sync 0;");
             }
+            case "syncWarp()V" -> {
+                t.popReference();
+                t.emit("bar.warp.sync -1;");
+            }
             case "sharedIntArray(I)[I", "sharedLongArray(I)[J", "sharedFloatArray(I)[F", "sharedShortArray(I)[S", "sharedByteArray(I)[B" ->
                     memory.allocateShared(Element.ofSharedMethod(name));
             // Adds wrap around, so the unsigned forms serve ints and longs alike; max and min are signed.

@@ -15,12 +15,12 @@ final class MemoryEmitter {
     /** An address operand and the state space it lies in. */
     record Address(String space, String operand) {}
 
-    /** {@code IntArray.get(long)}, {@code set(long, int)}, {@code size()} and the same on the other off-heap arrays; {@code IntArray.getPair(long)}. */
+    /** {@code IntArray.get(long)}, {@code set(long, int)}, {@code size()} and the same on the other off-heap arrays; {@code IntArray.getL2Fetch(long, int)}. */
     void invokeArray(Element e, String name, String descriptor) {
         if (name.equals("get") && descriptor.equals("(J)" + e.descriptor)) globalLoad(e);
         else if (name.equals("set") && descriptor.equals("(J" + e.descriptor + ")V")) globalStore(e);
         else if (name.equals("size") && descriptor.equals("()J")) size();
-        else if (name.equals("getPair") && descriptor.equals("(J)J") && e.bytes == 4) pairLoad(e);
+        else if (name.equals("getL2Fetch") && descriptor.equals("(JI)I") && e.bytes == 4) fetchingLoad(e);
         else throw t.refuse("call to " + MethodTranslator.dotted(e.arrayClass) + "." + name + descriptor + " (host-side method)");
     }
 
@@ -31,12 +31,17 @@ final class MemoryEmitter {
         t.emit("ld.global." + e.loadType + " " + t.push(e.kind) + ", " + a.operand() + ";");
     }
 
-    /** {@code IntArray.getPair(i)}: one 64-bit load of elements i and i + 1 (little-endian, so element i is the low half). */
-    private void pairLoad(Element e) {
+    /** {@code IntArray.getL2Fetch(i, bytes)}: a load whose L2 miss fetches {@code bytes} (a constant: 64, 128 or 256). */
+    private void fetchingLoad(Element e) {
+        Long bytes = t.constantOnTop();
+        if (bytes == null || (bytes != 64 && bytes != 128 && bytes != 256)) {
+            throw t.refuse("IntArray.getL2Fetch with an L2 fetch size that is not the constant 64, 128 or 256");
+        }
+        t.pop(JavaKind.INT);
         Long constant = t.constantOnTop();
         String index = t.pop(JavaKind.LONG);
         Address a = global(globalArray(t.popReference()), index, constant);
-        t.emit("ld.global.u64 " + t.push(JavaKind.LONG) + ", " + a.operand() + ";");
+        t.emit("ld.global.L2::" + bytes + "B." + e.loadType + " " + t.push(e.kind) + ", " + a.operand() + ";");
     }
 
     private void globalStore(Element e) {

@@ -239,4 +239,29 @@ public final class CompilerKernels {
         long i = ctx.globalIdx;
         if (i < bf16.size()) out.set(i, Float.intBitsToFloat(bf16.get(i) << 16));
     }
+
+    /**
+     * Each lane reads what the lane one above it in its own warp stored, then (after the slot is overwritten)
+     * what the lane five above stored: warp-level syncs only, so warps of a block never wait for each other.
+     */
+    public static void warpExchange(KernelContext ctx, IntArray in, IntArray out) {
+        int[] slots = ctx.sharedIntArray(256);
+        int local = ctx.localIdx, warp = local & ~31, lane = ctx.laneId;
+        long i = ctx.globalIdx;
+        slots[local] = i < in.size() ? in.get(i) : -1;
+        ctx.syncWarp();
+        int above = slots[warp | (lane + 1) & 31];
+        ctx.syncWarp(); // every lane has read before any slot is overwritten
+        slots[local] = above * 3 + 1;
+        ctx.syncWarp();
+        if (i < out.size()) out.set(i, slots[warp | (lane + 5) & 31]);
+    }
+
+    /** out[i] = in[i] loaded with the L2 fetch hints (128 and 256 bytes). */
+    public static void lineLoads(KernelContext ctx, IntArray in, IntArray out) {
+        long i = ctx.globalIdx;
+        if (i < out.size()) {
+            out.set(i, in.getL2Fetch(i, 128) + in.getL2Fetch(i, 256) - in.get(i) + 1);
+        }
+    }
 }

@@ -14,6 +14,8 @@ import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * CompilerKernels on the JVM executor against plain CPU loops: the reference the compiled PTX must
@@ -114,6 +116,36 @@ class CompilerKernelsTest {
         long r = v;
         for (int j = 0; j < k; j++) r = r * 3 + j;
         return r;
+    }
+
+    @Test
+    void lineLoads() {
+        try (Arena arena = Arena.ofShared()) {
+            int n = 100;
+            IntArray in = IntArray.allocate(arena, n), out = IntArray.allocate(arena, n);
+            for (int i = 0; i < n; i++) in.set(i, RANDOM.nextInt());
+            JvmExecutor.run(KernelMethod.of(CompilerKernels.class, "lineLoads"), new Grid(2, 64), in, out);
+            for (int i = 0; i < n; i++) assertEquals(in.get(i) + 1, out.get(i), "index " + i);
+            String ptx = PtxCompiler.compile(KernelMethod.of(CompilerKernels.class, "lineLoads")).ptx();
+            assertTrue(ptx.contains("ld.global.L2::128B.") && ptx.contains("ld.global.L2::256B."), ptx);
+            assertThrows(IllegalArgumentException.class, () -> in.getL2Fetch(0, 32));
+        }
+    }
+
+    @Test
+    void warpExchange() {
+        try (Arena arena = Arena.ofShared()) {
+            int n = 300, local = 128, groups = 3;
+            IntArray in = IntArray.allocate(arena, n), out = IntArray.allocate(arena, n);
+            int[] v = new int[groups * local];
+            java.util.Arrays.fill(v, -1);
+            for (int i = 0; i < n; i++) in.set(i, v[i] = RANDOM.nextInt(-1000, 100_000));
+            JvmExecutor.run(KernelMethod.of(CompilerKernels.class, "warpExchange"), new Grid(groups, local), in, out);
+            for (int i = 0; i < n; i++) {
+                int warp = i & ~31, lane = i & 31, source = warp | (lane + 5) & 31;
+                assertEquals(v[warp | (source + 1) & 31] * 3 + 1, out.get(i), "index " + i);
+            }
+        }
     }
 
     @Test

@@ -58,6 +58,8 @@ class PtxRefusalTest {
             helperReturnsReference   | returning a reference                           | helperReturnsReference | INVOKESTATIC
             synchronizedHelper       | synchronized method                             | synchronizedHelper | INVOKESTATIC
             helperAllocates          | array allocation                                | allocating        | NEWARRAY
+            l2FetchSizeNotConstant   | L2 fetch size that is not the constant 64, 128 or 256 | l2FetchSizeNotConstant | INVOKEVIRTUAL
+            l2FetchSizeNotAllowed    | L2 fetch size that is not the constant 64, 128 or 256 | l2FetchSizeNotAllowed | INVOKEVIRTUAL
             """)
     void refusesWithConstructMethodAndIndex(String kernel, String construct, String where, String at) throws IOException {
         UnsupportedConstructException e = assertThrows(UnsupportedConstructException.class,

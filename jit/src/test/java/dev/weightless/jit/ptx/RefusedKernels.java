@@ -163,6 +163,14 @@ final class RefusedKernels {
 
     static int allocating(int v) { return new int[] {v}[0]; }
 
+    static void l2FetchSizeNotConstant(KernelContext ctx, IntArray out, int bytes) {
+        out.set(0, out.getL2Fetch(0, bytes));
+    }
+
+    static void l2FetchSizeNotAllowed(KernelContext ctx, IntArray out) {
+        out.set(0, out.getL2Fetch(0, 32));
+    }
+
     /** Not a kernel at all: KernelMethod already refuses instance methods. */
     void instanceKernel(KernelContext ctx, IntArray out) {
         out.set(0, 1);

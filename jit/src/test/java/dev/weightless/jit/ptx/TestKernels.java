@@ -26,6 +26,8 @@ final class TestKernels {
                 KernelMethod.of(CompilerKernels.class, "helpers"),
                 KernelMethod.of(CompilerKernels.class, "sharedAndWarp"),
                 KernelMethod.of(CompilerKernels.class, "edges"),
-                KernelMethod.of(CompilerKernels.class, "widenBf16"));
+                KernelMethod.of(CompilerKernels.class, "widenBf16"),
+                KernelMethod.of(CompilerKernels.class, "warpExchange"),
+                KernelMethod.of(CompilerKernels.class, "lineLoads"));
     }
 }

@@ -69,8 +69,8 @@ public final class DecodeInput {
     public static String whyNot(EncodedTensor tensor, CodeTable code) {
         ChunkLayout layout = tensor.layout();
         if (layout.elements() == 0) return "an empty tensor has nothing to decode";
-        if (layout.groupChunks() != 32 || layout.chunkSymbols() % DecodeKernels.ROUND != 0) {
-            return "the GPU decoder needs 32-chunk groups and chunks of a multiple of " + DecodeKernels.ROUND
+        if (layout.groupChunks() != 32 || layout.chunkSymbols() % DecodeKernels.CHUNK_MULTIPLE != 0) {
+            return "the GPU decoder needs 32-chunk groups and chunks of a multiple of " + DecodeKernels.CHUNK_MULTIPLE
                     + " symbols, got " + layout.groupChunks() + " and " + layout.chunkSymbols();
         }
         if (!code.isSingleSymbol() && code.maxLength() > DecodeKernels.TABLE_BITS) {

@@ -10,21 +10,28 @@ import dev.weightless.jit.kernel.ShortArray;
  * One warp per group of 32 chunks, one lane per chunk: the lane finds its start from the group's
  * offset and a shuffle scan of the chunk lengths, then decodes its chunk in rounds of {@link #ROUND}
  * symbols with a multi-symbol table in shared memory (one lookup gives up to three exponents, two lookups
- * per refill check). Each
- * round's exponents go through shared memory so that the warp then reads the sign|mantissa plane and
- * writes the BF16 output side by side (coalesced), instead of each lane streaming its own chunk 2 KiB
- * away from its neighbours. src/main/cuda/huffman_decode.cu is the same kernel in CUDA C: keep the two in step.
+ * per refill check). Each round's exponents go through shared memory so that the warp then reads the
+ * sign|mantissa plane and writes the BF16 output one chunk at a time (256 bytes of output per warp store,
+ * coalesced), instead of each lane streaming its own chunk 2 KiB away from its neighbours. Warps only
+ * synchronise with themselves. src/main/cuda/huffman_decode.cu is the same kernel in CUDA C: keep the two in step.
  */
 public final class DecodeKernels {
     /** Warps per block: the launch's local size is {@link #LOCAL_SIZE}. */
     public static final int WARPS = 8;
     public static final int LOCAL_SIZE = WARPS * KernelContext.WARP_SIZE;
-    /** Symbols a lane decodes between two write-outs; chunk sizes must be multiples of it. */
-    public static final int ROUND = 64;
+    /** Symbols a lane decodes between two write-outs. */
+    public static final int ROUND = 128;
+    /** Chunk sizes must be multiples of it (the format's are powers of two from 64): a round ends at a chunk's end or its middle. */
+    public static final int CHUNK_MULTIPLE = 64;
     /** Bits one lookup reads: the table has 2^12 int entries, 16 KiB (codes up to 12 bits, the encoder's default limit). */
     public static final int TABLE_BITS = 12;
-    /** Ints per staged chunk row: one more than a round's 16, so that lanes storing side by side mostly hit different banks. */
-    private static final int ROW = ROUND / 4 + 1;
+    /** Ints per staged chunk row (a round's exponents, four per int): word w of row r is stored at w ^ r, so that neither
+     *  the lanes staging side by side nor the warp reading one row meet in a shared-memory bank. 32 KiB for 8 warps. */
+    private static final int ROW = ROUND / 4;
+    /** The chunk size the write-out has a fast path for (the codec's default): its 16 addresses are one base plus constants. */
+    static final int FAST_CHUNK = 1024;
+    /** Bytes an L2 miss of a stream or plane load brings in: each lane walks its own chunk, so its next loads find them there. */
+    private static final int L2_FETCH = 256;
 
     private DecodeKernels() {}
 
@@ -46,6 +53,7 @@ public final class DecodeKernels {
         // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
         int lane = ctx.laneId;
         int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        int mine = rows + lane * ROW; // this lane's row
         long groups = groupOffsets.size();
         for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
             long group = first + (ctx.localIdx >>> 5);
@@ -80,7 +88,7 @@ public final class DecodeKernels {
                         buf |= ahead << avail;
                         avail += 32;
                         // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
-                        ahead = payload.get(Math.min(word, lastWord)) & 0xFFFFFFFFL;
+                        ahead = payload.getL2Fetch(Math.min(word, lastWord), L2_FETCH) & 0xFFFFFFFFL;
                         word++;
                     }
                     int entry = codes[(int) buf & mask];
@@ -91,7 +99,7 @@ public final class DecodeKernels {
                     pending |= exponents << shift;
                     held += entry >>> 28;
                     if (held >= 4) {
-                        stage[rows + lane * ROW + staged] = pending;
+                        stage[mine + (staged ^ lane)] = pending;
                         staged++;
                         // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
                         pending = exponents >>> (32 - shift);
@@ -108,158 +116,107 @@ public final class DecodeKernels {
                         pending |= exponents1 << shift1;
                         held += entry1 >>> 28;
                         if (held >= 4) {
-                            stage[rows + lane * ROW + staged] = pending;
+                            stage[mine + (staged ^ lane)] = pending;
                             staged++;
-                                pending = exponents1 >>> (32 - shift1);
+                            pending = exponents1 >>> (32 - shift1);
                             held -= 4;
                         }
                     }
                 }
-                ctx.barrier();
-                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
-                int half = lane >>> 4, quarter = lane & 15;
-                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
-                int row = rows + half * ROW + quarter;
-                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
-                int room = (int) Math.min(elements - at, 1 << 30);
-                writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
-                writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
-                ctx.barrier();
+                // Each warp stages and writes only its own rows: a warp sync, not a block barrier, so warps never wait for each other.
+                ctx.syncWarp();
+                // The warp writes one chunk at a time, four values per lane: 256 bytes of output, 128 of the plane. The tensor's
+                // last group (fewer than 32 full chunks) and chunks of other sizes (a 64-symbol chunk ends inside a round) take
+                // the checked loop.
+                long first4 = (group * 32 * chunkSymbols + round) / 4 + lane;
+                if (chunkSymbols == FAST_CHUNK && elements - group * 32 * FAST_CHUNK >= 32 * FAST_CHUNK) {
+                    writeChunks0To15(stage, rows, lane, plane, out, first4);
+                    writeChunks16To31(stage, rows, lane, plane, out, first4);
+                } else {
+                    for (int c = 0; c < 32; c++) {
+                        long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
+                        if (round + 4 * lane < chunkSymbols && at < elements) out.set(at >>> 2, join(stage[rows + c * ROW + (lane ^ c)], plane.get(at >>> 2)));
+                    }
+                }
+                ctx.syncWarp();
             }
         }
     }
 
     /**
-     * {@link #decode} with the stream read in 64-bit pairs ({@link IntArray#getPair}): one memory request per two
-     * refills, each loaded a whole pair ahead. An experiment for the 1,500 GB/s target (tornado-tasks/NOTES.md):
-     * kept beside {@code decode} until the H200 has timed both; same arguments, same output.
+     * Chunks 0..15 of a full group of {@link #FAST_CHUNK}-symbol chunks, one round: sixteen plane loads, then sixteen
+     * stores (the compiler may not move a load above a store to another global array, so interleaved loads would each
+     * wait a full memory latency).
      */
-    public static void decodeWide(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
-                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
-        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
-        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
-        int mask = (1 << tableBits) - 1;
-        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
-        ctx.barrier();
-
-        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
-        int lane = ctx.laneId;
-        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
-        long groups = groupOffsets.size();
-        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
-            long group = first + (ctx.localIdx >>> 5);
-            long chunks = chunkBits.size();
-            long chunk = group * 32 + lane;
-            // Every lane takes part in the scan, past the last chunk too (with zero bits).
-            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
-            int before = bits;
-            for (int d = 1; d < 32; d <<= 1) {
-                int up = ctx.shuffleUp(before, d);
-                if (lane >= d) before += up;
-            }
-            before -= bits;
-            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
-            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
-
-            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
-            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
-            // The stream comes in 64-bit pairs of words (the payload is whole 64-bit words, 8-aligned on the device):
-            // `cur` is the pair being consumed (its high half next when `inPair` is 1), `ahead` the next pair, loaded
-            // a whole pair early, so each load's latency has 64 bits of decoding to hide behind.
-            long lastPair = payload.size() / 2 - 1;
-            long word = start >>> 5;
-            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
-            int avail = 32 - (int) (start & 31);
-            long pair = (word + 1) >>> 1;
-            int inPair = (int) ((word + 1) & 1);
-            long cur = payload.getPair(2 * Math.min(pair, lastPair));
-            long ahead = payload.getPair(2 * Math.min(pair + 1, lastPair));
-            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
-            int pending = 0;
-            int held = 0;
-            for (int round = 0; round < chunkSymbols; round += ROUND) {
-                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
-                for (int staged = 0; staged < words; ) {
-                    if (avail < 32) {
-                        buf |= (inPair == 0 ? cur & 0xFFFFFFFFL : cur >>> 32) << avail;
-                        avail += 32;
-                        if (inPair == 1) {
-                            // Past the stream's end (the last chunk's final lookups) a lane reads the last pair again.
-                            cur = ahead;
-                            pair++;
-                            ahead = payload.getPair(2 * Math.min(pair + 1, lastPair));
-                        }
-                        inPair ^= 1;
-                    }
-                    int entry = codes[(int) buf & mask];
-                    int used = (entry >>> 24) & 15;
-                    buf >>>= used;
-                    avail -= used;
-                    int exponents = entry & 0xFFFFFF, shift = held << 3;
-                    pending |= exponents << shift;
-                    held += entry >>> 28;
-                    if (held >= 4) {
-                        stage[rows + lane * ROW + staged] = pending;
-                        staged++;
-                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
-                        pending = exponents >>> (32 - shift);
-                        held -= 4;
-                    }
-                    // A second lookup without a refill check: after a refill at least 32 bits are
-                    // buffered and a lookup takes at most 12.
-                    if (staged < words) {
-                        int entry1 = codes[(int) buf & mask];
-                        int used1 = (entry1 >>> 24) & 15;
-                        buf >>>= used1;
-                        avail -= used1;
-                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
-                        pending |= exponents1 << shift1;
-                        held += entry1 >>> 28;
-                        if (held >= 4) {
-                            stage[rows + lane * ROW + staged] = pending;
-                            staged++;
-                                pending = exponents1 >>> (32 - shift1);
-                            held -= 4;
-                        }
-                    }
-                }
-                ctx.barrier();
-                // The warp writes two chunks at a time: lanes 0-15 chunk j, lanes 16-31 chunk j + 1, four values each.
-                int half = lane >>> 4, quarter = lane & 15;
-                long at = (group * 32 + half) * chunkSymbols + round + 4 * quarter;
-                int row = rows + half * ROW + quarter;
-                // Values left from `at` on, capped: only the tensor's last group has fewer than 32 full chunks.
-                int room = (int) Math.min(elements - at, 1 << 30);
-                writeEight(stage, row, plane, out, at >>> 2, chunkSymbols >>> 1, room, 2 * chunkSymbols);
-                writeEight(stage, row + 16 * ROW, plane, out, (at >>> 2) + 4L * chunkSymbols, chunkSymbols >>> 1, room - 16 * chunkSymbols, 2 * chunkSymbols);
-                ctx.barrier();
-            }
-        }
+    private static void writeChunks0To15(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q) {
+        int p0 = plane.getL2Fetch(q + 0L, L2_FETCH);
+        int p1 = plane.getL2Fetch(q + 256L, L2_FETCH);
+        int p2 = plane.getL2Fetch(q + 512L, L2_FETCH);
+        int p3 = plane.getL2Fetch(q + 768L, L2_FETCH);
+        int p4 = plane.getL2Fetch(q + 1024L, L2_FETCH);
+        int p5 = plane.getL2Fetch(q + 1280L, L2_FETCH);
+        int p6 = plane.getL2Fetch(q + 1536L, L2_FETCH);
+        int p7 = plane.getL2Fetch(q + 1792L, L2_FETCH);
+        int p8 = plane.getL2Fetch(q + 2048L, L2_FETCH);
+        int p9 = plane.getL2Fetch(q + 2304L, L2_FETCH);
+        int p10 = plane.getL2Fetch(q + 2560L, L2_FETCH);
+        int p11 = plane.getL2Fetch(q + 2816L, L2_FETCH);
+        int p12 = plane.getL2Fetch(q + 3072L, L2_FETCH);
+        int p13 = plane.getL2Fetch(q + 3328L, L2_FETCH);
+        int p14 = plane.getL2Fetch(q + 3584L, L2_FETCH);
+        int p15 = plane.getL2Fetch(q + 3840L, L2_FETCH);
+        out.set(q + 0L, join(stage[rows + 0 * ROW + (lane ^ 0)], p0));
+        out.set(q + 256L, join(stage[rows + 1 * ROW + (lane ^ 1)], p1));
+        out.set(q + 512L, join(stage[rows + 2 * ROW + (lane ^ 2)], p2));
+        out.set(q + 768L, join(stage[rows + 3 * ROW + (lane ^ 3)], p3));
+        out.set(q + 1024L, join(stage[rows + 4 * ROW + (lane ^ 4)], p4));
+        out.set(q + 1280L, join(stage[rows + 5 * ROW + (lane ^ 5)], p5));
+        out.set(q + 1536L, join(stage[rows + 6 * ROW + (lane ^ 6)], p6));
+        out.set(q + 1792L, join(stage[rows + 7 * ROW + (lane ^ 7)], p7));
+        out.set(q + 2048L, join(stage[rows + 8 * ROW + (lane ^ 8)], p8));
+        out.set(q + 2304L, join(stage[rows + 9 * ROW + (lane ^ 9)], p9));
+        out.set(q + 2560L, join(stage[rows + 10 * ROW + (lane ^ 10)], p10));
+        out.set(q + 2816L, join(stage[rows + 11 * ROW + (lane ^ 11)], p11));
+        out.set(q + 3072L, join(stage[rows + 12 * ROW + (lane ^ 12)], p12));
+        out.set(q + 3328L, join(stage[rows + 13 * ROW + (lane ^ 13)], p13));
+        out.set(q + 3584L, join(stage[rows + 14 * ROW + (lane ^ 14)], p14));
+        out.set(q + 3840L, join(stage[rows + 15 * ROW + (lane ^ 15)], p15));
     }
 
-    /**
-     * Writes four values in each of eight chunks {@code step} symbols apart, from word {@code q} on
-     * ({@code qs} = step / 4 words apart), those of them below {@code room} values. The plane loads come
-     * first: the compiler may not move a load above a store to another global array (they might
-     * overlap), so loads interleaved with the stores would each wait a full memory latency.
-     */
-    private static void writeEight(int[] stage, int row, IntArray plane, LongArray out, long q, int qs, int room, int step) {
-        int p0 = room > 0 ? plane.get(q) : 0;
-        int p1 = room > step ? plane.get(q + qs) : 0;
-        int p2 = room > 2 * step ? plane.get(q + 2 * qs) : 0;
-        int p3 = room > 3 * step ? plane.get(q + 3 * qs) : 0;
-        int p4 = room > 4 * step ? plane.get(q + 4 * qs) : 0;
-        int p5 = room > 5 * step ? plane.get(q + 5 * qs) : 0;
-        int p6 = room > 6 * step ? plane.get(q + 6 * qs) : 0;
-        int p7 = room > 7 * step ? plane.get(q + 7 * qs) : 0;
-        if (room > 0) out.set(q, join(stage[row], p0));
-        if (room > step) out.set(q + qs, join(stage[row + 2 * ROW], p1));
-        if (room > 2 * step) out.set(q + 2 * qs, join(stage[row + 4 * ROW], p2));
-        if (room > 3 * step) out.set(q + 3 * qs, join(stage[row + 6 * ROW], p3));
-        if (room > 4 * step) out.set(q + 4 * qs, join(stage[row + 8 * ROW], p4));
-        if (room > 5 * step) out.set(q + 5 * qs, join(stage[row + 10 * ROW], p5));
-        if (room > 6 * step) out.set(q + 6 * qs, join(stage[row + 12 * ROW], p6));
-        if (room > 7 * step) out.set(q + 7 * qs, join(stage[row + 14 * ROW], p7));
+    /** Chunks 16..31: as {@link #writeChunks0To15}. */
+    private static void writeChunks16To31(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q) {
+        int p0 = plane.getL2Fetch(q + 4096L, L2_FETCH);
+        int p1 = plane.getL2Fetch(q + 4352L, L2_FETCH);
+        int p2 = plane.getL2Fetch(q + 4608L, L2_FETCH);
+        int p3 = plane.getL2Fetch(q + 4864L, L2_FETCH);
+        int p4 = plane.getL2Fetch(q + 5120L, L2_FETCH);
+        int p5 = plane.getL2Fetch(q + 5376L, L2_FETCH);
+        int p6 = plane.getL2Fetch(q + 5632L, L2_FETCH);
+        int p7 = plane.getL2Fetch(q + 5888L, L2_FETCH);
+        int p8 = plane.getL2Fetch(q + 6144L, L2_FETCH);
+        int p9 = plane.getL2Fetch(q + 6400L, L2_FETCH);
+        int p10 = plane.getL2Fetch(q + 6656L, L2_FETCH);
+        int p11 = plane.getL2Fetch(q + 6912L, L2_FETCH);
+        int p12 = plane.getL2Fetch(q + 7168L, L2_FETCH);
+        int p13 = plane.getL2Fetch(q + 7424L, L2_FETCH);
+        int p14 = plane.getL2Fetch(q + 7680L, L2_FETCH);
+        int p15 = plane.getL2Fetch(q + 7936L, L2_FETCH);
+        out.set(q + 4096L, join(stage[rows + 16 * ROW + (lane ^ 16)], p0));
+        out.set(q + 4352L, join(stage[rows + 17 * ROW + (lane ^ 17)], p1));
+        out.set(q + 4608L, join(stage[rows + 18 * ROW + (lane ^ 18)], p2));
+        out.set(q + 4864L, join(stage[rows + 19 * ROW + (lane ^ 19)], p3));
+        out.set(q + 5120L, join(stage[rows + 20 * ROW + (lane ^ 20)], p4));
+        out.set(q + 5376L, join(stage[rows + 21 * ROW + (lane ^ 21)], p5));
+        out.set(q + 5632L, join(stage[rows + 22 * ROW + (lane ^ 22)], p6));
+        out.set(q + 5888L, join(stage[rows + 23 * ROW + (lane ^ 23)], p7));
+        out.set(q + 6144L, join(stage[rows + 24 * ROW + (lane ^ 24)], p8));
+        out.set(q + 6400L, join(stage[rows + 25 * ROW + (lane ^ 25)], p9));
+        out.set(q + 6656L, join(stage[rows + 26 * ROW + (lane ^ 26)], p10));
+        out.set(q + 6912L, join(stage[rows + 27 * ROW + (lane ^ 27)], p11));
+        out.set(q + 7168L, join(stage[rows + 28 * ROW + (lane ^ 28)], p12));
+        out.set(q + 7424L, join(stage[rows + 29 * ROW + (lane ^ 29)], p13));
+        out.set(q + 7680L, join(stage[rows + 30 * ROW + (lane ^ 30)], p14));
+        out.set(q + 7936L, join(stage[rows + 31 * ROW + (lane ^ 31)], p15));
     }
 
     /**

@@ -31,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The decode kernel on the JVM executor against the CPU decoder, bit for bit; and its PTX through ptxas. */
 class DecodeKernelsTest {
-    private static final KernelMethod WIDE = KernelMethod.of(DecodeKernels.class, "decodeWide");
 
     /** MiniLM-like exponents: most weights within a few octaves of 2^-6. */
     private static int realistic(SplittableRandom r) {
@@ -60,10 +59,6 @@ class DecodeKernelsTest {
             input.out().segment().fill((byte) 0x5A);
             JvmExecutor.run(DecodeInput.kernel(), input.grid(1, 1), input.arguments());
             assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, one looping block");
-            // The variant reading the stream in 64-bit pairs: the same bytes.
-            input.out().segment().fill((byte) 0x5A);
-            JvmExecutor.run(WIDE, input.grid(), input.arguments());
-            assertEquals(-1, expected.mismatch(input.decoded()), "first differing byte, decodeWide");
             return HuffmanDecoder.open(tensor).code();
         }
     }
@@ -91,6 +86,12 @@ class DecodeKernelsTest {
             assertEquals(3, input.grid(132).groups());
             assertEquals(3, input.grid(0).groups());
         }
+    }
+
+    @Test
+    void wholeGroupsOnly() {
+        // Every round of every group takes the write-out's fast path (full groups of 1024-symbol chunks).
+        roundTrip(2 * 32 * 1024, CodecOptions.defaults(), x -> realistic(new SplittableRandom(x)), 11);
     }
 
     @Test
@@ -161,7 +162,7 @@ class DecodeKernelsTest {
     void ptxAssembles() throws IOException, InterruptedException {
         Optional<Path> ptxas = ptxas();
         Assumptions.assumeTrue(ptxas.isPresent(), "no ptxas on PATH or under /usr/local/cuda*: PTX not assembled");
-        for (KernelMethod method : List.of(DecodeInput.kernel(), WIDE)) {
+        for (KernelMethod method : List.of(DecodeInput.kernel())) {
             PtxKernel kernel = PtxCompiler.compile(method);
             Path file = Files.createTempFile("decode", ".ptx");
             try {
