@@ -7,18 +7,18 @@
 // operand of wgmma.m64nBNk16 (W rows are wgmma's M side, so a tile's lane order, made for mma.sync's A
 // fragments, is already wgmma's register A layout, and the decode cost amortises over BN rows of X);
 // decoding block kb + 1 overlaps the tensor cores' work on block kb (two register sets, wait_group 1).
-// Warpgroup 2 produces: it loads X (BN rows x 64 columns per K block) into a ring of shared-memory
-// stages through registers and stores it in wgmma's 128-byte-swizzled K-major layout, each 32-column
-// half transposed as a 4 x 4 matrix of column pairs, because a lane of the palette tile holds columns
-// 8t .. 8t + 7 and these must meet the same X columns inside wgmma's k order (a 16-byte cp.async or a
-// TMA copy cannot permute pairs). mbarriers hand stages over (full: 128 producer arrivals; empty: one per
-// consumer warp). The epilogue rounds to BF16, stages the 128 x BN tile in shared memory and writes
+// Warpgroup 2 produces: it copies X (BN rows x 64 columns per K block) into a ring of shared-memory
+// stages with 4-byte cp.async, in wgmma's 128-byte-swizzled K-major layout, each 32-column half
+// transposed as a 4 x 4 matrix of column pairs, because a lane of the palette tile holds columns
+// 8t .. 8t + 7 and these must meet the same X columns inside wgmma's k order (a 16-byte or TMA copy
+// cannot permute pairs). mbarriers hand stages over (full: 128 producer arrivals when the copies land;
+// empty: one per consumer warp). The epilogue rounds to BF16, stages the 128 x BN tile in shared memory and writes
 // whole 16-byte pieces of Y rows. Every sum has one fixed order, so the palette and BF16 modes agree
 // bit for bit.
 //
 // Parameters follow the task-graph runtime's convention (each array: device address, element count).
-// Launch with 384 threads, (N / 128) * ceil(M / BN) CTAs and wgmmaSharedBytes(BN) bytes of dynamic
-// shared memory. N must be a multiple of 128, K of 128 (consume() says why).
+// Launch with 384 threads, (N / 128) * ceil(M / BN) CTAs and sharedBytes<BN>() bytes of dynamic shared
+// memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128 (consume() says why).
 #include <cstdint>
 #include <cuda_bf16.h>
 
@@ -32,10 +32,14 @@ constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 6
 constexpr int EPI_PITCH = 272;      // bytes per X row of the epilogue tile: 256 + 16 (no bank conflicts)
 
 template <int BN> struct Config;
-// setmaxnreg: 128 producer threads x 64 + 256 consumer threads x 224 = the 64 K registers of one SM.
-template <> struct Config<64> { static constexpr int STAGES = 8; static constexpr int PRODUCER_REGS = 64; static constexpr int CONSUMER_REGS = 224; };
-template <> struct Config<128> { static constexpr int STAGES = 6; static constexpr int PRODUCER_REGS = 64; static constexpr int CONSUMER_REGS = 224; };
-template <> struct Config<256> { static constexpr int STAGES = 4; static constexpr int PRODUCER_REGS = 64; static constexpr int CONSUMER_REGS = 224; };
+// setmaxnreg moves registers between the warpgroups of the CTA only: the consumers' increase must fit in what
+// the producer gives back from the 168 each thread starts with (384 threads, 64 K registers, rounded down to
+// 8), so 2 x CONSUMER_REGS + PRODUCER_REGS <= 3 x 168 (first H200 run: 224 and 64 hung in setmaxnreg.inc).
+template <> struct Config<64> { static constexpr int STAGES = 8; static constexpr int PRODUCER_REGS = 40; static constexpr int CONSUMER_REGS = 232; };
+template <> struct Config<128> { static constexpr int STAGES = 6; static constexpr int PRODUCER_REGS = 40; static constexpr int CONSUMER_REGS = 232; };
+template <> struct Config<256> { static constexpr int STAGES = 4; static constexpr int PRODUCER_REGS = 40; static constexpr int CONSUMER_REGS = 232; };
+template <int BN> constexpr bool registersFit() { return 2 * Config<BN>::CONSUMER_REGS + Config<BN>::PRODUCER_REGS <= 3 * 168; }
+static_assert(registersFit<64>() && registersFit<128>() && registersFit<256>(), "setmaxnreg would wait forever");
 
 template <int BN> __host__ __device__ constexpr int stageBytes() { return BN * 128; }
 // X ring, then two 1 KB exponent buffers per consumer warp, then 2 mbarriers per stage; 1 KB for aligning the ring.
@@ -46,12 +50,6 @@ template <int BN> __host__ __device__ constexpr int sharedBytes() { return barri
 __device__ __forceinline__ uint4 load16(const void* p) {
     uint4 v;
     asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ uint4 loadX(const void* p) {   // X is read by every CTA of its row: keep it in L1/L2
-    uint4 v;
-    asm volatile("ld.global.nc.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
     return v;
 }
 
@@ -86,10 +84,6 @@ __device__ __forceinline__ uint32_t join(uint32_t plane, uint32_t exps, uint32_t
 }
 
 __device__ __forceinline__ uint32_t smemAddress(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
-
-__device__ __forceinline__ void storeShared(uint32_t address, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-    asm volatile("st.shared.v4.u32 [%0], {%1,%2,%3,%4};" :: "r"(address), "r"(a), "r"(b), "r"(c), "r"(d) : "memory");
-}
 
 __device__ __forceinline__ void barrierInit(uint32_t bar, uint32_t count) {
     asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(bar), "r"(count));
@@ -271,6 +265,8 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     constexpr int S = Config<BN>::STAGES;
     int s = kb % S;
     barrierWait(bars + 8 * s, (kb / S) & 1);
+    // The stage was written by cp.async (generic proxy); the tensor cores read it through the async proxy.
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
     uint32_t stage = ring + s * stageBytes<BN>();
     fenceOperands(acc);
     fenceOperands(a);
@@ -327,45 +323,33 @@ __device__ __forceinline__ void consume(W w, uint8_t* smem, uint32_t ring, uint3
     }
 }
 
-// The producer warpgroup: X rows mBase .. mBase + BN - 1, columns of K block kb, into stage kb % STAGES.
-// A unit is one half (32 columns, 64 bytes) of one row: four 16-byte pieces whose column pairs go out
-// transposed (pair 4j + q of the half to k position 4q + j), so that a tile lane's columns 8t .. 8t + 7 meet
-// wgmma's k positions 2t, 2t + 1, 2t + 8, 2t + 9 of two k steps (consumeBlock). Rows past M are zeros.
+// The producer warpgroup: X rows mBase .. mBase + BN - 1, columns of K block kb, into stage kb % STAGES, by
+// 4-byte cp.async copies (no registers held, every stage in flight). A warp copies one 128-byte row per
+// instruction, lane i taking column pair i; the pairs of each 32-column half go out transposed as a 4 x 4
+// matrix (pair 4t + q of the half to k position 4q + t), so that a tile lane's columns 8t .. 8t + 7 meet
+// wgmma's k positions 2t, 2t + 1, 2t + 8, 2t + 9 of two k steps (consumeBlock); a 16-byte copy or a TMA
+// copy cannot permute pairs. Rows past M are zero-filled. The stage's full barrier completes when every
+// producer thread's copies have landed (cp.async.mbarrier.arrive.noinc: one arrival per thread).
 template <int BN>
 __device__ __forceinline__ void produce(const uint16_t* x, uint32_t ring, uint32_t bars, int M, int K, int mBase) {
     constexpr int S = Config<BN>::STAGES;
-    constexpr int UNITS = BN * 2 / 128;               // units per thread and stage
-    constexpr int BATCH = UNITS < 2 ? UNITS : 2;      // units loaded before the first is stored
-    int p = threadIdx.x - 256;
+    int lane = threadIdx.x & 31, warp = (threadIdx.x >> 5) - 8;   // producer warps 0..3
+    int half = lane >> 4, t = (lane >> 2) & 3, q = lane & 3;
     int KB = K / 64;
     for (int kb = 0; kb < KB; kb++) {
         int s = kb % S;
         if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
         uint32_t stage = ring + s * stageBytes<BN>();
-#pragma unroll
-        for (int b = 0; b < UNITS; b += BATCH) {
-            uint4 v[BATCH][4];
-#pragma unroll
-            for (int u = 0; u < BATCH; u++) {
-                int unit = p + 128 * (b + u), row = unit >> 1, half = unit & 1, m = mBase + row;
-                const uint16_t* src = x + (size_t)m * K + kb * 64 + 32 * half;
-#pragma unroll
-                for (int j = 0; j < 4; j++) v[u][j] = m < M ? loadX(src + 8 * j) : make_uint4(0, 0, 0, 0);
-            }
-#pragma unroll
-            for (int u = 0; u < BATCH; u++) {
-                int unit = p + 128 * (b + u), row = unit >> 1, half = unit & 1;
-                uint32_t rowAddress = stage + row * 128;
-                storeShared(rowAddress + (((4 * half + 0) ^ (row & 7)) << 4), v[u][0].x, v[u][1].x, v[u][2].x, v[u][3].x);
-                storeShared(rowAddress + (((4 * half + 1) ^ (row & 7)) << 4), v[u][0].y, v[u][1].y, v[u][2].y, v[u][3].y);
-                storeShared(rowAddress + (((4 * half + 2) ^ (row & 7)) << 4), v[u][0].z, v[u][1].z, v[u][2].z, v[u][3].z);
-                storeShared(rowAddress + (((4 * half + 3) ^ (row & 7)) << 4), v[u][0].w, v[u][1].w, v[u][2].w, v[u][3].w);
-            }
+#pragma unroll 4
+        for (int row = warp; row < BN; row += 4) {
+            int m = mBase + row;
+            const uint16_t* from = x + (size_t)min(m, M - 1) * K + kb * 64 + 2 * lane;   // a real address even when zero-filled
+            uint32_t to = stage + row * 128 + (((4 * half + q) ^ (row & 7)) << 4) + 4 * t;
+            asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(to), "l"(from), "r"(m < M ? 4 : 0) : "memory");
         }
-        // The tensor cores read the stage through the async proxy: order these stores before it.
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-        barrierArrive(bars + 8 * s);
+        asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(bars + 8 * s) : "memory");
     }
+    asm volatile("cp.async.wait_all;" ::: "memory");
 }
 
 template <int BN, class W>

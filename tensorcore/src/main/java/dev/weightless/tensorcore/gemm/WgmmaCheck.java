@@ -163,6 +163,8 @@ public final class WgmmaCheck {
             double best = Double.POSITIVE_INFINITY;
             MemorySegment bestY = null;
             for (int rows : o.rows()) {
+                // Tiles far taller than M only compute zero rows, and 64-row tiles at M >= 1024 halve the decode's reuse: not timed.
+                if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && o.rows().length > 1)) continue;
                 FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA);
                 FusedGemmCheck.Timing tp = FusedGemmCheck.time(device, FusedKernels.compiler(), "wpal", pal, x, yPal, m, s, o.reps(), arena);
                 FusedGemmCheck.Timing tr = FusedGemmCheck.time(device, FusedKernels.compiler(), "wraw", raw, x, yRaw, m, s, o.reps(), arena);
