@@ -13,8 +13,15 @@ B=/tmp/weightless/bin/weightless-bench
 nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv | tee "$out/gpu.txt"
 export JAVA_OPTS="-Xmx40g"
 # Small products first, under a short limit: a kernel that hangs or computes wrong stops the call here.
+# With FALLBACK_PTX set (another build, e.g. -DWG_WAIT0), that build is tried when the checked-in one fails,
+# and then measured instead (the log says which).
 timeout "${T_SMALL:-40}" $B dev.weightless.tensorcore.gemm.WgmmaCheck --out /tmp/wg-small --shapes none > "$out/wgmma-small.log" 2>&1
-status=$?; echo "WgmmaCheck small: exit $status" | tee -a "$out/wgmma-small.log"
+status=$?; echo "WgmmaCheck small (checked-in PTX): exit $status" | tee -a "$out/wgmma-small.log"
+if [ $status -ne 0 ] && [ -n "${FALLBACK_PTX:-}" ]; then
+  export JAVA_OPTS="$JAVA_OPTS -Dtensorcore.wgmma.ptx=$here/$FALLBACK_PTX"
+  timeout "${T_SMALL:-40}" $B dev.weightless.tensorcore.gemm.WgmmaCheck --out /tmp/wg-small --shapes none >> "$out/wgmma-small.log" 2>&1
+  status=$?; echo "WgmmaCheck small ($FALLBACK_PTX): exit $status" | tee -a "$out/wgmma-small.log"
+fi
 if [ $status -ne 0 ]; then cat "$out/wgmma-small.log"; exit 1; fi
 timeout "${T_CHECK:-170}" $B dev.weightless.tensorcore.gemm.WgmmaCheck --out /tmp/wg-a --no-small --shapes "${SHAPES:-4096x4096,1024x4096,14336x4096,4096x14336,128256x4096}" \
     --ms "${MS:-64,256,1024,4096}" --rows "${ROWS:-64,128,256}" --reps "${REPS_J:-10}" ${CHECK_ARGS:-} > "$out/wgmma-check.log" 2>&1

@@ -278,8 +278,17 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     }
     wgmmaCommit();
     fenceOperands(acc);
+#ifndef WG_NO_A_FENCE
     fenceOperands(a);
-    wgmmaWait<1>();
+#endif
+#ifdef WG_WAIT0   // experiment: no wgmma group left in flight
+    wgmmaWait<0>();
+#else
+    // The last block drains here, inside the loop: with wait_group 0 only after the loop, ptxas (13.0) moved
+    // the epilogue's reads of the accumulators above it (seen in the SASS of the first H200 runs: wrong Y).
+    if (kb + 1 < KB) wgmmaWait<1>();
+    else wgmmaWait<0>();
+#endif
     fenceOperands(next);
     if (kb > 0 && lane == 0) barrierArrive(bars + 8 * (S + (kb - 1) % S));
     if (kb + 1 < KB) w.prepare(raw, kb + 1, KB, buffer, lane, next);
@@ -347,7 +356,13 @@ __device__ __forceinline__ void produce(const uint16_t* x, uint32_t ring, uint32
             uint32_t to = stage + row * 128 + (((4 * half + q) ^ (row & 7)) << 4) + 4 * t;
             asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(to), "l"(from), "r"(m < M ? 4 : 0) : "memory");
         }
+#ifdef WG_SYNC_PRODUCER   // experiment: the producer waits for its copies and fences before arriving
+        asm volatile("cp.async.wait_all;" ::: "memory");
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        barrierArrive(bars + 8 * s);
+#else
         asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(bars + 8 * s) : "memory");
+#endif
     }
     asm volatile("cp.async.wait_all;" ::: "memory");
 }

@@ -53,10 +53,24 @@ public final class WgmmaKernels {
         return new PtxKernel(m.getName(), ptx(), params);
     }
 
-    /** The checked-in PTX text. */
+    /** System property naming another build of wgmma_gemm.cu to load instead (timing and diagnosis experiments). */
+    public static final String PTX_OVERRIDE = "tensorcore.wgmma.ptx";
+
+    /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
     public static String ptx() {
         String text = ptx;
         if (text != null) return text;
+        String override = System.getProperty(PTX_OVERRIDE);
+        if (override != null) {
+            try {
+                text = java.nio.file.Files.readString(java.nio.file.Path.of(override));
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading -D" + PTX_OVERRIDE + "=" + override, e);
+            }
+            System.err.println("tensorcore: wgmma kernels from " + override + " (-D" + PTX_OVERRIDE + "), not the checked-in PTX");
+            ptx = text;
+            return text;
+        }
         try (InputStream in = WgmmaKernels.class.getResourceAsStream(PTX_RESOURCE)) {
             if (in == null) throw new IllegalStateException(PTX_RESOURCE + " is missing from the classpath (tensorcore jar not built?)");
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
