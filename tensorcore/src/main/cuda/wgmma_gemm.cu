@@ -7,12 +7,12 @@
 // operand of wgmma.m64nBNk16 (W rows are wgmma's M side, so a tile's lane order, made for mma.sync's A
 // fragments, is already wgmma's register A layout, and the decode cost amortises over BN rows of X);
 // decoding block kb + 1 overlaps the tensor cores' work on block kb (two register sets, wait_group 1).
-// Warpgroup 2 produces: it copies X (BN rows x 64 columns per K block) into a ring of shared-memory
-// stages with 4-byte cp.async, in wgmma's 128-byte-swizzled K-major layout, each 32-column half
-// transposed as a 4 x 4 matrix of column pairs, because a lane of the palette tile holds columns
-// 8t .. 8t + 7 and these must meet the same X columns inside wgmma's k order (a 16-byte or TMA copy
-// cannot permute pairs). mbarriers hand stages over (full: 128 producer arrivals when the copies land;
-// empty: one per consumer warp). The epilogue rounds to BF16, stages the 128 x BN tile in shared memory and writes
+// A tile lane holds columns 8t .. 8t + 7, wgmma's A fragment wants 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k
+// step): four shuffles per 16 x 32 half-tile transpose the column pairs across each quad of lanes
+// (transposeQuad), so X keeps its natural order (v1 transposed X instead, with 4-byte cp.async: 4x slower
+// than cuBLAS, NOTES.md). Warpgroup 2 produces: it copies X (BN rows x 64 columns per K block) into a ring
+// of shared-memory stages with 16-byte cp.async, in wgmma's 128-byte-swizzled K-major layout. mbarriers
+// hand stages over (full: 128 producer arrivals when the copies land; empty: one per consumer warp). The epilogue rounds to BF16, stages the 128 x BN tile in shared memory and writes
 // whole 16-byte pieces of Y rows. Every sum has one fixed order, so the palette and BF16 modes agree
 // bit for bit.
 //
@@ -81,6 +81,32 @@ __device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t select
 __device__ __forceinline__ uint32_t join(uint32_t plane, uint32_t exps, uint32_t selector) {
     uint32_t w = prmt(plane, exps, selector);
     return __funnelshift_r(w, w, 1);
+}
+
+// The tile gives lane t (of a quad) the column pairs 4t + p, p = 0..3, of each 32-column half; wgmma's A
+// fragment wants lane t to hold pairs q * 4 + t, q = 0..3 (k 2t and 2t + 8 of two k16 steps). That is a 4 x 4
+// transpose across the quad: two butterfly stages (lanes t ^ 2, then t ^ 1), each swapping the registers
+// whose index bit differs from the lane's. Afterwards a[G][q] holds pair 4q + t (in the row and column half
+// of G), so X can stay in its natural column order in shared memory.
+__device__ __forceinline__ void transposeQuad(uint32_t (&x)[4], int t) {
+    bool t1 = t & 2, t0 = t & 1;
+#pragma unroll
+    for (int p0 = 0; p0 < 2; p0++) {
+        uint32_t send = t1 ? x[p0] : x[2 + p0];
+        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 2);
+        if (t1) x[p0] = got; else x[2 + p0] = got;
+    }
+#pragma unroll
+    for (int p1 = 0; p1 < 4; p1 += 2) {
+        uint32_t send = t0 ? x[p1] : x[p1 + 1];
+        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 1);
+        if (t0) x[p1] = got; else x[p1 + 1] = got;
+    }
+}
+
+__device__ __forceinline__ void transposeTile(uint32_t (&a)[4][4], int lane) {
+#pragma unroll
+    for (int G = 0; G < 4; G++) transposeQuad(a[G], lane & 3);
 }
 
 __device__ __forceinline__ uint32_t smemAddress(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
@@ -213,6 +239,7 @@ struct PaletteW {
             a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
             a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
         }
+        transposeTile(a, lane);
     }
 };
 
@@ -226,16 +253,18 @@ struct Bf16W {
     }
 
     // Plain BF16 needs no decode: each block's A registers are loaded straight from W.
-    __device__ __forceinline__ void load(int kb, uint32_t (&a)[4][4]) const {
+    // The same registers as a palette tile's, then the same transpose: the two modes feed wgmma identically.
+    __device__ __forceinline__ void load(int kb, uint32_t (&a)[4][4], int lane) const {
         int k = kb * 64;
         uint4 r[4] = {load16(row0 + k), load16(row0 + k + 32), load16(row8 + k), load16(row8 + k + 32)};
 #pragma unroll
         for (int G = 0; G < 4; G++) { a[G][0] = r[G].x; a[G][1] = r[G].y; a[G][2] = r[G].z; a[G][3] = r[G].w; }
+        transposeTile(a, lane);
     }
 
-    __device__ __forceinline__ int first(int, int, uint8_t*, uint32_t (&a)[4][4]) { load(0, a); return 0; }
+    __device__ __forceinline__ int first(int, int lane, uint8_t*, uint32_t (&a)[4][4]) { load(0, a, lane); return 0; }
 
-    __device__ __forceinline__ void prepare(int&, int kb, int, uint8_t*, int, uint32_t (&a)[4][4]) { load(kb, a); }
+    __device__ __forceinline__ void prepare(int&, int kb, int, uint8_t*, int lane, uint32_t (&a)[4][4]) { load(kb, a, lane); }
 };
 
 template <int BN> __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t desc);
@@ -256,9 +285,8 @@ __device__ __forceinline__ void fenceOperands(uint32_t (&a)[4][4]) {
 
 // One K block of a consumer warpgroup: wait for X, four k16 steps on the block's A registers `a`, and while
 // the tensor cores work, retire the previous block (its stage goes back to the producer, its registers
-// `next` are free) and make block kb + 1's A registers in `next`. Inside a 64-column block, k step 2c + s
-// takes the column pairs 8t + 4s, 8t + 4s + 2 of half c: the same pairs the producer put at k positions
-// 2t and 2t + 8 of that step.
+// `next` are free) and make block kb + 1's A registers in `next`. After transposeTile, k step 2c + s of a
+// 64-column block takes columns 16 (2c + s) + 2t, + 1 and + 8, + 9: X's own order.
 template <int BN, class W, class Raw>
 __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, Raw& raw, int kb, int KB,
                                              uint8_t* buffer, uint32_t ring, uint32_t bars, int lane) {
@@ -332,29 +360,27 @@ __device__ __forceinline__ void consume(W w, uint8_t* smem, uint32_t ring, uint3
     }
 }
 
-// The producer warpgroup: X rows mBase .. mBase + BN - 1, columns of K block kb, into stage kb % STAGES, by
-// 4-byte cp.async copies (no registers held, every stage in flight). A warp copies one 128-byte row per
-// instruction, lane i taking column pair i; the pairs of each 32-column half go out transposed as a 4 x 4
-// matrix (pair 4t + q of the half to k position 4q + t), so that a tile lane's columns 8t .. 8t + 7 meet
-// wgmma's k positions 2t, 2t + 1, 2t + 8, 2t + 9 of two k steps (consumeBlock); a 16-byte copy or a TMA
-// copy cannot permute pairs. Rows past M are zero-filled. The stage's full barrier completes when every
-// producer thread's copies have landed (cp.async.mbarrier.arrive.noinc: one arrival per thread).
+// The producer warpgroup: X rows mBase .. mBase + BN - 1, columns of K block kb, into stage kb % STAGES, in
+// wgmma's 128-byte-swizzled K-major layout, by 16-byte cp.async copies (no registers held, every stage in
+// flight): one instruction of a warp copies 4 rows, lane i piece i % 8 of row i / 8. Rows past M are
+// zero-filled. The stage's full barrier completes when every producer thread's copies have landed
+// (cp.async.mbarrier.arrive.noinc: one arrival per thread).
 template <int BN>
 __device__ __forceinline__ void produce(const uint16_t* x, uint32_t ring, uint32_t bars, int M, int K, int mBase) {
     constexpr int S = Config<BN>::STAGES;
     int lane = threadIdx.x & 31, warp = (threadIdx.x >> 5) - 8;   // producer warps 0..3
-    int half = lane >> 4, t = (lane >> 2) & 3, q = lane & 3;
+    int piece = lane & 7, rowInGroup = lane >> 3;
     int KB = K / 64;
     for (int kb = 0; kb < KB; kb++) {
         int s = kb % S;
         if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
         uint32_t stage = ring + s * stageBytes<BN>();
 #pragma unroll 4
-        for (int row = warp; row < BN; row += 4) {
+        for (int row = 4 * warp + rowInGroup; row < BN; row += 16) {
             int m = mBase + row;
-            const uint16_t* from = x + (size_t)min(m, M - 1) * K + kb * 64 + 2 * lane;   // a real address even when zero-filled
-            uint32_t to = stage + row * 128 + (((4 * half + q) ^ (row & 7)) << 4) + 4 * t;
-            asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(to), "l"(from), "r"(m < M ? 4 : 0) : "memory");
+            const uint16_t* from = x + (size_t)min(m, M - 1) * K + kb * 64 + 8 * piece;   // a real address even when zero-filled
+            uint32_t to = stage + row * 128 + ((piece ^ (row & 7)) << 4);
+            asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(to), "l"(from), "r"(m < M ? 16 : 0) : "memory");
         }
 #ifdef WG_SYNC_PRODUCER   // experiment: the producer waits for its copies and fences before arriving
         asm volatile("cp.async.wait_all;" ::: "memory");
