@@ -56,8 +56,6 @@ public final class FusedLinear {
      */
     public enum Kernel { PATCH, BALLOT, WGMMA }
 
-    /** Batch size from which {@link #schedule(int, int)} takes the wgmma kernels (where the shape allows them). */
-    public static final int WGMMA_MIN_M = 256;
 
     /**
      * How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second
@@ -233,17 +231,17 @@ public final class FusedLinear {
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
 
     /**
-     * The default cut: the wgmma kernels from {@link #WGMMA_MIN_M} rows of X when n and k are multiples of
-     * 128 ({@link WgmmaGemm#rows} picks their tile); below, one split when the strips alone give every multiprocessor a CTA, else enough splits to
+     * The default cut: the wgmma kernels where {@link WgmmaGemm#pays} (n and k multiples of 128, M >= 64 and
+     * enough CTAs; {@link WgmmaGemm#rows} picks their tile); otherwise one split when the strips alone give every multiprocessor a CTA, else enough splits to
      * give two; the patching kernel for M chunks of 8, the ballot kernel above (on the H200 the patching
      * kernel spills at 16 rows and up under the 3-CTA register cap: NOTES.md).
      */
     public Schedule schedule(int m, int multiprocessors) {
-        if (m >= WGMMA_MIN_M && WgmmaGemm.supports(n, k)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA);
+        if (WgmmaGemm.pays(m, n, k, multiprocessors)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA);
         return mmaSchedule(m, multiprocessors);
     }
 
-    /** The rule for the mma.sync kernels (patching, ballot) alone, at any m: {@link #schedule(int, int)} below {@link #WGMMA_MIN_M}. */
+    /** The rule for the mma.sync kernels (patching, ballot) alone, at any m: {@link #schedule(int, int)} where the wgmma kernels do not pay. */
     public Schedule mmaSchedule(int m, int multiprocessors) {
         int rows = m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : 64;
         long ctas = (n / 16) * Math.ceilDiv(m, rows);
