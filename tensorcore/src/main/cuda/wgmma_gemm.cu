@@ -4,17 +4,17 @@
 //
 // CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256). Warpgroups 0 and 1 consume: each warp
 // decodes its 16 x 64 palette tile (16 W rows, one K block) straight into registers, which are the A
-// operand of wgmma.m64nBNk16 (W rows are wgmma's M side, so a tile's lane order, made for mma.sync's A
-// fragments, is already wgmma's register A layout, and the decode cost amortises over BN rows of X);
-// decoding block kb + 1 overlaps the tensor cores' work on block kb (two register sets, wait_group 1).
-// A tile lane holds columns 8t .. 8t + 7, wgmma's A fragment wants 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k
-// step): four shuffles per 16 x 32 half-tile transpose the column pairs across each quad of lanes
-// (transposeQuad), so X keeps its natural order (v1 transposed X instead, with 4-byte cp.async: 4x slower
-// than cuBLAS, NOTES.md). Warpgroup 2 produces: it copies X (BN rows x 64 columns per K block) into a ring
-// of shared-memory stages with 16-byte cp.async, in wgmma's 128-byte-swizzled K-major layout. mbarriers
-// hand stages over (full: 128 producer arrivals when the copies land; empty: one per consumer warp). The epilogue rounds to BF16, stages the 128 x BN tile in shared memory and writes
-// whole 16-byte pieces of Y rows. Every sum has one fixed order, so the palette and BF16 modes agree
-// bit for bit.
+// operand of wgmma.m64nBNk16 (W rows are wgmma's M side: a tile's rows per lane, made for mma.sync's A
+// fragments, are already wgmma's; the decode cost amortises over BN rows of X); decoding block kb + 1
+// overlaps the tensor cores' work on block kb (two register sets, wait_group 1). A tile lane holds columns
+// 8t .. 8t + 7, wgmma's A fragment wants 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k step): four shuffles per
+// 16 x 32 half-tile transpose the column pairs across each quad of lanes (transposeQuad), so X keeps its
+// natural order (v1 transposed X instead, with 4-byte cp.async: about half as fast, NOTES.md). Warpgroup 2
+// produces: it copies X (BN rows x 64 columns per K block) into a ring of shared-memory stages with 16-byte
+// cp.async, in wgmma's 128-byte-swizzled K-major layout. mbarriers hand stages over (full: 128 producer
+// arrivals when the copies land; empty: one per consumer warp). The epilogue rounds to BF16, stages the
+// 128 x BN tile in shared memory and writes whole 16-byte pieces of Y rows. Every sum has one fixed order,
+// so the palette and BF16 modes agree bit for bit.
 //
 // Parameters follow the task-graph runtime's convention (each array: device address, element count).
 // Launch with 384 threads, (N / 128) * ceil(M / BN) CTAs and sharedBytes<BN>() bytes of dynamic shared
