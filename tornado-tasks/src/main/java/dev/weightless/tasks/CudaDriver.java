@@ -10,6 +10,7 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
@@ -46,6 +47,8 @@ final class CudaDriver implements Driver {
     private final CUcontext context = new CUcontext();
     private final CUstream stream = new CUstream();
     private final TreeMap<Long, Allocation> allocations = new TreeMap<>();
+    /** Per function, the dynamic shared memory its launches were allowed (cuFuncSetAttribute), when over 48 KB. */
+    private final java.util.Map<Object, Integer> sharedLimits = new java.util.IdentityHashMap<>();
     private PinnedStaging staging; // allocated at the first large copy
     private final String name;
     private final long totalMemory;
@@ -224,8 +227,15 @@ final class CudaDriver implements Driver {
         }
         EventTimer events = (EventTimer) timer;
         check(cuEventRecord(events.start, stream), "cuEventRecord");
-        check(cuLaunchKernel((CUfunction) function, Math.toIntExact(grid.groups()), 1, 1, grid.localSize(), 1, 1, 0, stream, Pointer.to(values), null),
-                "cuLaunchKernel(" + kernel.entry() + ", " + grid.groups() + " x " + grid.localSize() + ")");
+        // Over 48 KB of dynamic shared memory must be allowed per function first (once: the attribute stays set).
+        Integer allowed = sharedLimits.get(function);
+        if (grid.sharedBytes() > 48 * 1024 && (allowed == null || allowed < grid.sharedBytes())) {
+            sharedLimits.put(function, grid.sharedBytes());
+            check(cuFuncSetAttribute((CUfunction) function, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, grid.sharedBytes()),
+                    "cuFuncSetAttribute(" + kernel.entry() + ", max dynamic shared memory " + grid.sharedBytes() + " bytes)");
+        }
+        check(cuLaunchKernel((CUfunction) function, Math.toIntExact(grid.groups()), 1, 1, grid.localSize(), 1, 1, grid.sharedBytes(), stream, Pointer.to(values), null),
+                "cuLaunchKernel(" + kernel.entry() + ", " + grid.groups() + " x " + grid.localSize() + (grid.sharedBytes() > 0 ? ", " + grid.sharedBytes() + " bytes of shared memory" : "") + ")");
         check(cuEventRecord(events.stop, stream), "cuEventRecord");
     }
 

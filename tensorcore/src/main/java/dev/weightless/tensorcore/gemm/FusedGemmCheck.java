@@ -108,7 +108,7 @@ public final class FusedGemmCheck {
             ShortArray x = new ShortArray(arena.allocate(m * k * 2, 16));
             fillNormal(x.segment(), 1.0, 1000 + m);
             ShortArray yPal = new ShortArray(arena.allocate(m * n * 2, 16)), yPatch = new ShortArray(arena.allocate(m * n * 2, 16)), yRaw = new ShortArray(arena.allocate(m * n * 2, 16));
-            FusedLinear.Schedule chosen = pal.getFirst().schedule(m, device.multiprocessors());
+            FusedLinear.Schedule chosen = pal.getFirst().mmaSchedule(m, device.multiprocessors());
             LinkedHashSet<FusedLinear.Schedule> schedules = new LinkedHashSet<>();
             schedules.add(chosen);
             if (o.allSplits() && m <= 64) for (int s : new int[] {1, 2, 4, 8}) if (s <= k / 64) schedules.add(new FusedLinear.Schedule(s, chosen.rowsPerCta(), chosen.kernel()));
@@ -159,7 +159,7 @@ public final class FusedGemmCheck {
      * {@code reps} products rotating over the copies of W: the host enqueues every launch while the GPU spins,
      * so each product's CUDA events time the kernel, not the host's launch path. y is copied back.
      */
-    private static Timing time(Device device, java.util.function.Function<dev.weightless.jit.kernel.KernelMethod, dev.weightless.jit.ptx.PtxKernel> compiler, String name, List<FusedLinear> copies, ShortArray x, ShortArray y, int m, FusedLinear.Schedule s, int reps, Arena arena) {
+    static Timing time(Device device, java.util.function.Function<dev.weightless.jit.kernel.KernelMethod, dev.weightless.jit.ptx.PtxKernel> compiler, String name, List<FusedLinear> copies, ShortArray x, ShortArray y, int m, FusedLinear.Schedule s, int reps, Arena arena) {
         FloatArray partial = FloatArray.allocate(arena, copies.getFirst().partialSize(m, s));
         TaskGraph g = new TaskGraph(name).transferToDevice(DataTransferMode.UNDER_DEMAND, x, partial).transferToHost(DataTransferMode.UNDER_DEMAND, y);
         for (FusedLinear c : copies) g.transferToDevice(DataTransferMode.UNDER_DEMAND, c.weightArrays());
@@ -185,13 +185,13 @@ public final class FusedGemmCheck {
         }
     }
 
-    private static long count(ShortArray a, short value) {
+    static long count(ShortArray a, short value) {
         long c = 0;
         for (long i = 0; i < a.size(); i++) if (a.get(i) == value) c++;
         return c;
     }
 
-    private static long countNaN(ShortArray a) {
+    static long countNaN(ShortArray a) {
         long c = 0;
         for (long i = 0; i < a.size(); i++) if ((a.get(i) & 0x7F80) == 0x7F80 && (a.get(i) & 0x7F) != 0) c++;
         return c;
@@ -209,7 +209,7 @@ public final class FusedGemmCheck {
         });
     }
 
-    private static void write(Path file, MemorySegment data) throws IOException {
+    static void write(Path file, MemorySegment data) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             var buffer = data.asByteBuffer();
             while (buffer.hasRemaining()) ch.write(buffer);

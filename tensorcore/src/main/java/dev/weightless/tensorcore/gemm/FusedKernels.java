@@ -68,6 +68,7 @@ public final class FusedKernels {
     public static Function<KernelMethod, PtxKernel> compiler(String ptxText) {
         return method -> {
             Method m = method.method();
+            if (m.getDeclaringClass() == WgmmaKernels.class) return WgmmaKernels.kernel(method);   // wgmma_gemm.ptx
             if (m.getDeclaringClass() != FusedKernels.class) throw new IllegalArgumentException(method + " is not a tensorcore kernel");
             List<PtxKernel.Param> params = new ArrayList<>();
             Class<?>[] types = m.getParameterTypes();

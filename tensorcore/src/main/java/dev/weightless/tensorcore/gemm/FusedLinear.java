@@ -50,8 +50,12 @@ public final class FusedLinear {
     /** How W is held: the palette layout (either palette kernel reads it) or plain BF16 (bf16Gemm). */
     public enum Variant { PALETTE, BF16 }
 
-    /** The kernel that decodes palette-layout W: patchGemm (variant 5) or paletteGemm (variant 4). BF16 W ignores it. */
-    public enum Kernel { PATCH, BALLOT }
+    /**
+     * The kernel that reads W: patchGemm (variant 5) or paletteGemm (variant 4), whose BF16 twin is bf16Gemm,
+     * or for large M the wgmma kernels ({@link WgmmaGemm}: wgmmaPatch, BF16 twin wgmmaBf16_).
+     */
+    public enum Kernel { PATCH, BALLOT, WGMMA }
+
 
     /**
      * How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second
@@ -60,8 +64,13 @@ public final class FusedLinear {
     public record Schedule(int splits, int rowsPerCta, Kernel kernel) {
         public Schedule {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
-            if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
+            if (kernel == Kernel.WGMMA) {
+                if (splits != 1) throw new IllegalArgumentException("the wgmma kernels do not split K, got splits " + splits);
+                WgmmaGemm.stages(rowsPerCta); // 64, 128 or 256
+            } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
+                throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
+            }
         }
 
         public Schedule(int splits, int rowsPerCta) { this(splits, rowsPerCta, Kernel.PATCH); }
@@ -215,18 +224,25 @@ public final class FusedLinear {
      */
     public Schedule schedule(int m, Device device) {
         Schedule rule = schedule(m, device.multiprocessors());
-        if (!device.name().contains("H200")) return rule;
+        if (rule.kernel() == Kernel.WGMMA || !device.name().contains("H200")) return rule;
         return H200_TABLE.choice(n, k, m).filter(c -> c.splits() <= k / 64).map(c -> new Schedule(c.splits(), rule.rowsPerCta(), c.kernel())).orElse(rule);
     }
 
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
 
     /**
-     * The default cut: one split when the strips alone give every multiprocessor a CTA, else enough splits to
+     * The default cut: the wgmma kernels where {@link WgmmaGemm#pays} (n and k multiples of 128, M >= 64 and
+     * enough CTAs; {@link WgmmaGemm#rows} picks their tile); otherwise one split when the strips alone give every multiprocessor a CTA, else enough splits to
      * give two; the patching kernel for M chunks of 8, the ballot kernel above (on the H200 the patching
      * kernel spills at 16 rows and up under the 3-CTA register cap: NOTES.md).
      */
     public Schedule schedule(int m, int multiprocessors) {
+        if (WgmmaGemm.pays(m, n, k, multiprocessors)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA);
+        return mmaSchedule(m, multiprocessors);
+    }
+
+    /** The rule for the mma.sync kernels (patching, ballot) alone, at any m: {@link #schedule(int, int)} where the wgmma kernels do not pay. */
+    public Schedule mmaSchedule(int m, int multiprocessors) {
         int rows = m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : 64;
         long ctas = (n / 16) * Math.ceilDiv(m, rows);
         long kTiles = k / 64;
@@ -258,6 +274,10 @@ public final class FusedLinear {
         if (y.size() != Math.multiplyExact((long) m, n)) throw new IllegalArgumentException("y has " + y.size() + " values, " + m + " x " + n + " expected");
         if (s.splits() > k / 64) throw new IllegalArgumentException("splits " + s.splits() + " exceeds the " + k / 64 + " tiles along k");
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
+        if (s.kernel() == Kernel.WGMMA) {
+            WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, m, n, k, s.rowsPerCta(), grids);
+            return;
+        }
         long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
         String kernel = (variant == Variant.BF16 ? "bf16Gemm" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm") + s.rowsPerCta();

@@ -61,6 +61,7 @@ public final class ScheduleTable {
             Map<?, ?> r = (Map<?, ?>) Json.parse(line.getBytes(StandardCharsets.UTF_8));
             long n = (Long) r.get("n"), k = (Long) r.get("k"), m = (Long) r.get("m"), s = (Long) r.get("splits");
             for (FusedLinear.Kernel kernel : FusedLinear.Kernel.values()) {
+                if (kernel == FusedLinear.Kernel.WGMMA) continue;   // chosen by FusedLinear's rule (WgmmaGemm.pays), not this table
                 Object timing = r.get(kernel == FusedLinear.Kernel.PATCH ? "patch_ms" : "palette_ms");
                 if (timing == null) continue;
                 double ms = ((Number) ((Map<?, ?>) timing).get("median")).doubleValue();

@@ -50,7 +50,7 @@ public final class SmallProductCheck {
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear palette = FusedLinear.palette(p, arena), bf16 = FusedLinear.bf16(w, n, k);
-            FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.schedule(m, device.multiprocessors()).rowsPerCta());
+            FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.mmaSchedule(m, device.multiprocessors()).rowsPerCta());
             ShortArray[] ys = new ShortArray[3];
             FusedLinear[] ops = {palette, bf16, palette};
             FusedLinear.Schedule[] schedules = {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)};

@@ -43,7 +43,10 @@ class FusedLinearTest {
         try (Arena arena = Arena.ofShared()) {
             FusedLinear big = FusedLinear.bf16(arena.allocate(4096L * 1024 * 2, 2), 4096, 1024);
             assertEquals(new FusedLinear.Schedule(1, 8), big.schedule(1, 132));
-            assertEquals(new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.BALLOT), big.schedule(4096, 132));
+            assertEquals(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA), big.schedule(4096, 132), "large M: the wgmma kernels, 32 x 16 CTAs of 128 x 256");
+            assertEquals(new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.BALLOT), big.mmaSchedule(4096, 132));
+            assertEquals(FusedLinear.Kernel.BALLOT, big.schedule(63, 132).kernel(), "below 64 rows of X: never the wgmma kernels");
+            assertEquals(FusedLinear.Kernel.BALLOT, big.schedule(64, 132).kernel(), "32 x 1 CTAs of 64 rows leave most multiprocessors idle");
             FusedLinear narrow = FusedLinear.bf16(arena.allocate(1024L * 4096 * 2, 2), 1024, 4096);
             assertEquals(new FusedLinear.Schedule(5, 16, FusedLinear.Kernel.BALLOT), narrow.schedule(16, 132), "64 strips: ceil(264 / 64) = 5 splits");
         }

@@ -14,19 +14,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** The checked-in PTX is what nvcc makes of the checked-in source (src/main/cuda/build.sh regenerates it). */
 class PtxRegenerationTest {
     @Test
-    void checkedInPtxMatchesTheSource() throws IOException, InterruptedException {
+    void checkedInPtxMatchesTheSource() throws IOException, InterruptedException { check("palette_gemm"); }
+
+    @Test
+    void checkedInWgmmaPtxMatchesTheSource() throws IOException, InterruptedException { check("wgmma_gemm"); }
+
+    private static void check(String source) throws IOException, InterruptedException {
         Optional<Path> nvcc = nvcc();
-        if (nvcc.isEmpty()) System.err.println("SKIPPING PtxRegenerationTest: no nvcc on PATH or under /usr/local/cuda*/bin: the checked-in PTX is not compared with its source");
+        if (nvcc.isEmpty()) System.err.println("SKIPPING PtxRegenerationTest (" + source + "): no nvcc on PATH or under /usr/local/cuda*/bin: the checked-in PTX is not compared with its source");
         Assumptions.assumeTrue(nvcc.isPresent(), "no nvcc on PATH or under /usr/local/cuda*/bin");
         Path module = Path.of(System.getProperty("basedir", "."));
-        Path out = Files.createTempFile("palette_gemm", ".ptx");
+        Path out = Files.createTempFile(source, ".ptx");
         try {
-            Process p = new ProcessBuilder(nvcc.get().toString(), "-ptx", "-arch=compute_90a", module.resolve("src/main/cuda/palette_gemm.cu").toString(), "-o", out.toString())
+            Process p = new ProcessBuilder(nvcc.get().toString(), "-ptx", "-arch=compute_90a", module.resolve("src/main/cuda/" + source + ".cu").toString(), "-o", out.toString())
                     .redirectErrorStream(true).start();
             String log = new String(p.getInputStream().readAllBytes());
             assertEquals(0, p.waitFor(), "nvcc failed:\n" + log);
-            String checkedIn = Files.readString(module.resolve("src/main/resources/tensorcore/palette_gemm.ptx"));
-            assertEquals(checkedIn, Files.readString(out), "src/main/resources/tensorcore/palette_gemm.ptx is stale: run src/main/cuda/build.sh (with the same nvcc) and commit the result");
+            String checkedIn = Files.readString(module.resolve("src/main/resources/tensorcore/" + source + ".ptx"));
+            assertEquals(checkedIn, Files.readString(out), "src/main/resources/tensorcore/" + source + ".ptx is stale: run src/main/cuda/build.sh (with the same nvcc) and commit the result");
         } finally {
             Files.deleteIfExists(out);
         }

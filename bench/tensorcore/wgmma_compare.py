@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Side by side with cuBLAS, in the same run as WgmmaCheck (tensorcore, large M).
+
+usage: wgmma_compare.py CHECK_DIR OUT_DIR [OLD_COMPARE_JSON]
+CHECK_DIR holds WgmmaCheck's results.jsonl and its W / X / Y files (Y of the fastest tile). For each shape and
+batch size this times torch.matmul(X, W.T) (cuBLAS, BF16) as torch_compare.py does (per-launch CUDA events
+behind a sleep kernel, warm-up, median, W rotated over copies that L2 cannot hold), checks the wgmma kernel's
+Y against cuBLAS's and a float64 product (relative Frobenius error), and writes wgmma-table.md,
+wgmma-compare.json and wgmma-speedup.png: speedup over cuBLAS against M per shape of the wgmma kernel on
+palette-coded W (solid) and on BF16 W (dotted), and, from OLD_COMPARE_JSON (torch_compare.py's compare.json
+of an earlier run, if given), the best mma.sync kernel of that run (thin dashed)."""
+import json, math, os, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_compare import ROTATION_BYTES, load_bf16, time_matmul, rel   # one timing method for both benches
+
+def main():
+    check, out = sys.argv[1], sys.argv[2]
+    old = json.load(open(sys.argv[3])) if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else []
+    if check == "--table-only":
+        write_outputs(json.load(open(os.path.join(out, "wgmma-compare.json"))), out, old)
+        return
+    import torch
+    rows = [json.loads(l) for l in open(os.path.join(check, "results.jsonl")) if l.strip()]
+    shapes = []
+    for r in rows:
+        if (r["n"], r["k"]) not in shapes: shapes.append((r["n"], r["k"]))
+    reps = int(os.environ.get("REPS", "10"))
+    report = []
+    for n, k in shapes:
+        w = load_bf16(os.path.join(check, f"w_{n}x{k}.bf16"), n, k)
+        ws = [w] + [w.clone() for _ in range(max(1, math.ceil(ROTATION_BYTES / (2 * n * k))) - 1)]
+        for m in sorted({r["m"] for r in rows if (r["n"], r["k"]) == (n, k)}):
+            mine = [r for r in rows if (r["n"], r["k"], r["m"]) == (n, k, m)]
+            xf = os.path.join(check, f"x_{n}x{k}_m{m}.bf16")
+            x = load_bf16(xf, m, k) if os.path.exists(xf) else torch.randn(m, k, device="cuda").bfloat16()
+            entry = {"n": n, "k": k, "m": m, "cublas_ms": time_matmul(ws, x, reps)}
+            if os.path.exists(xf):
+                y = load_bf16(os.path.join(check, f"y_{n}x{k}_m{m}.bf16"), m, n)
+                ref = torch.matmul(x, w.T)
+                exact = torch.matmul(x.double(), w.double().T)
+                entry["err_vs_cublas"] = rel(y, ref)
+                entry["err_vs_fp64"] = rel(y, exact)
+                entry["cublas_err_vs_fp64"] = rel(ref, exact)
+                entry["nan"] = int(torch.isnan(y.float()).sum().item())
+                del y, ref, exact
+            best = min(mine, key=lambda r: r["wgmma_ms"]["median"])
+            best_b = min(mine, key=lambda r: r["wgmma_bf16_ms"]["median"])
+            rule = next((r for r in mine if r["rule"]), best)
+            entry.update({"wgmma_ms": best["wgmma_ms"], "rows": best["rows"], "wgmma_bf16_ms": best_b["wgmma_bf16_ms"], "bf16_rows": best_b["rows"],
+                          "rule_rows": rule["rows"], "rule_ms": rule["wgmma_ms"]["median"], "mma_ms": best.get("mma_ms"),
+                          "by_rows": {str(r["rows"]): [r["wgmma_ms"]["median"], r["wgmma_bf16_ms"]["median"]] for r in mine},
+                          "bit_exact": all(r["bit_exact"] for r in mine), "unwritten": sum(r["unwritten"] for r in mine), "nan_kernel": sum(r["nan"] for r in mine),
+                          "palette_bytes": best["palette_weight_bytes"] + best["io_bytes"], "bf16_bytes": best["bf16_weight_bytes"] + best["io_bytes"], "flops": best["flops"]})
+            report.append(entry)
+            print(json.dumps({k2: entry[k2] for k2 in ("n", "k", "m", "rows")} | {"cublas": entry["cublas_ms"]["median"], "wgmma": entry["wgmma_ms"]["median"]}), flush=True)
+            del x
+        del ws, w
+        torch.cuda.empty_cache()
+    json.dump(report, open(os.path.join(out, "wgmma-compare.json"), "w"), indent=1)
+    write_outputs(report, out, old)
+
+def write_outputs(report, out, old):
+    shapes = []
+    for e in report:
+        if (e["n"], e["k"]) not in shapes: shapes.append((e["n"], e["k"]))
+    lines = ["| N x K | M | cuBLAS ms [min..max] | wgmma BF16 W ms (rows) | wgmma palette W ms [min..max] (rows) | speedup vs cuBLAS | within 5%? | palette TFLOP/s | cuBLAS TFLOP/s | mma.sync kernel ms | err vs cuBLAS | err vs fp64 (cuBLAS's) | bit-exact, all written, no NaN |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for e in report:
+        c, p, b = e["cublas_ms"]["median"], e["wgmma_ms"]["median"], e["wgmma_bf16_ms"]["median"]
+        err = f"{e['err_vs_cublas']:.2e}" if "err_vs_cublas" in e else "not checked (Y over 1.1 GB)"
+        err64 = f"{e['err_vs_fp64']:.2e} ({e['cublas_err_vs_fp64']:.2e})" if "err_vs_fp64" in e else "-"
+        mma = f"{e['mma_ms']['median']:.4f}" if e.get("mma_ms") else "-"
+        ok = e["bit_exact"] and e["unwritten"] == 0 and e["nan_kernel"] == 0 and e.get("nan", 0) == 0
+        lines.append(f"| {e['n']} x {e['k']} | {e['m']} | {c:.4f} [{e['cublas_ms']['min']:.4f}..{e['cublas_ms']['max']:.4f}] | {b:.4f} ({e['bf16_rows']}) | {p:.4f} [{e['wgmma_ms']['min']:.4f}..{e['wgmma_ms']['max']:.4f}] ({e['rows']}) | **{c / p:.3f}** | {'yes' if c / p >= 0.95 else 'no'} | {e['flops'] / p / 1e9:.0f} | {e['flops'] / c / 1e9:.0f} | {mma} | {err} | {err64} | {ok} |")
+    open(os.path.join(out, "wgmma-table.md"), "w").write("\n".join(lines) + "\n")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(8, 5))
+        for n, k in shapes:
+            es = [e for e in report if (e["n"], e["k"]) == (n, k)]
+            line, = ax.plot([e["m"] for e in es], [e["cublas_ms"]["median"] / e["wgmma_ms"]["median"] for e in es], marker="o", label=f"{n} x {k}")
+            ax.plot([e["m"] for e in es], [e["cublas_ms"]["median"] / e["wgmma_bf16_ms"]["median"] for e in es], ls=":", color=line.get_color())
+            olds = [o for o in old if (o["n"], o["k"]) == (n, k)]
+            if olds:
+                ax.plot([o["m"] for o in olds], [o["cublas_ms"]["median"] / min(o["patch_ms"]["median"], o["palette_ms"]["median"]) for o in olds], ls="--", lw=0.7, color=line.get_color())
+        ax.axhline(1.0, color="gray", lw=0.8)
+        ax.axhline(0.95, color="gray", lw=0.6, ls=":")
+        ax.set_xscale("log", base=2); ax.set_xlabel("M (rows of X)"); ax.set_ylabel("speedup over cuBLAS (torch.matmul, BF16)")
+        ax.set_title("H200: wgmma kernel, palette W (solid) / BF16 W (dotted);\nmma.sync kernels of the earlier run (dashed)", fontsize=10)
+        ax.legend(); ax.grid(alpha=0.3)
+        fig.savefig(os.path.join(out, "wgmma-speedup.png"), dpi=110, bbox_inches="tight")
+    except ImportError as e:
+        print("no matplotlib: no plot:", e)
+    print("\n".join(lines))
+
+if __name__ == "__main__":
+    main()

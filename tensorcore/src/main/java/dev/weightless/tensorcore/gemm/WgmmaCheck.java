@@ -1,0 +1,223 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.tasks.Device;
+import dev.weightless.tasks.DeviceBuffer;
+import dev.weightless.tasks.ExecutionPlan;
+import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteTensor;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * On a GPU host: the large-M wgmma kernels ({@link WgmmaGemm}) on palette-coded and on BF16 weights.
+ * First small products checked against a float64 product on the CPU (M not a multiple of the tile, tiles
+ * with over 32 escapes); then, per weight shape, batch size and tile (64, 128, 256 rows of X), the two
+ * modes timed as {@link FusedGemmCheck} times (spin kernel ahead, warm-up pass, median of the runs, W
+ * rotated over copies that L2 cannot hold), each Y poisoned and checked fully written, without NaN, and
+ * palette equal to BF16 bit for bit. For M up to {@value #MMA_MAX_M} the mma.sync kernel of
+ * {@link FusedLinear#mmaSchedule} is timed beside them (where the wgmma kernels start to pay). Writes
+ * results.jsonl and, for the fastest tile of each (shape, M), X and Y files for
+ * bench/tensorcore/wgmma_compare.py (cuBLAS in the same run, errors, table, plot).
+ * {@code WgmmaCheck --out DIR [--shapes 4096x4096,...] [--ms 64,256,...] [--rows 64,128,256] [--reps N] [--no-small]}
+ */
+public final class WgmmaCheck {
+    static final int MMA_MAX_M = 256;
+    private static final long ROTATION_BYTES = 192L << 20;
+    private static final long MAX_CHECK_FILE = 1100L << 20;
+
+    private WgmmaCheck() {}
+
+    record Options(Path out, List<long[]> shapes, int[] ms, int[] rows, int reps, boolean small) {}
+
+    /** Small cases (n, k, m, wide): wide = 1 spreads magnitudes over 2^-24..1, so most tiles hold over 32 escapes. */
+    static final int[][] SMALL = {{128, 128, 1, 0}, {128, 256, 64, 0}, {256, 384, 100, 0}, {128, 128, 257, 0}, {384, 256, 300, 1}, {256, 1024, 513, 0}};
+
+    public static void main(String[] args) throws IOException {
+        Options o = parse(args);
+        Files.createDirectories(o.out());
+        String why = Device.whyUnavailable().orElse(null);
+        if (why != null) {
+            System.err.println("WgmmaCheck: no CUDA device: " + why);
+            System.exit(2);
+        }
+        int failures = 0;
+        try (Device device = Device.open(); PrintWriter results = new PrintWriter(Files.newBufferedWriter(o.out().resolve("results.jsonl")))) {
+            System.out.println(device);
+            if (o.small()) for (int[] c : SMALL) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, rows, 91).size();
+            for (long[] shape : o.shapes()) failures += runShape(device, shape[0], shape[1], o, results);
+        }
+        System.out.println(failures == 0 ? "PASS: every Y fully written, no NaN, wgmma palette == wgmma BF16 bit for bit, small products within 1e-2 of float64" : "FAIL: " + failures + " checks failed");
+        System.exit(failures == 0 ? 0 : 1);
+    }
+
+    /** One small product both ways against float64 on the CPU; what went wrong, or an empty list. */
+    static List<String> small(Device device, int n, int k, int m, boolean wide, int rows, long seed) {
+        List<String> problems = new ArrayList<>();
+        String name = n + "x" + k + " m=" + m + " rows=" + rows + (wide ? " wide" : "");
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate((long) n * k * 2, 16);
+            FusedGemmCheck.fillNormal(w, 0.02, seed);
+            if (wide) {
+                SplittableRandom random = new SplittableRandom(seed);
+                for (long i = 0; i < (long) n * k; i++) {
+                    int bits = Float.floatToRawIntBits((float) (random.nextGaussian() * Math.scalb(1.0, -random.nextInt(25))));
+                    w.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
+                }
+            }
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
+            ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
+            FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
+            FusedLinear[] ops = {FusedLinear.palette(p, arena), FusedLinear.bf16(w, n, k)};
+            FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA);
+            ShortArray[] ys = new ShortArray[2];
+            for (int v = 0; v < 2; v++) {
+                ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
+                ys[v].segment().fill((byte) 0xFF);
+                List<DeviceBuffer> held = ops[v].upload(device);
+                try (ExecutionPlan plan = ops[v].bind("wsmall" + v, x, ys[v], m, s, arena).plan(device)) {
+                    plan.transferToDevice(x, ys[v]);
+                    plan.execute();
+                    plan.transferToHost(ys[v]);
+                } finally {
+                    held.forEach(DeviceBuffer::close);
+                }
+            }
+            double diff = 0, norm = 0, worst = 0;
+            long worstAt = -1;
+            for (int r = 0; r < m; r++) {
+                for (int c = 0; c < n; c++) {
+                    float value = Float.intBitsToFloat((ys[0].get((long) r * n + c) & 0xFFFF) << 16);
+                    double exact = 0;
+                    for (int i = 0; i < k; i++) exact += bf16(x.segment(), (long) r * k + i) * bf16(w, (long) c * k + i);
+                    double d = Float.isNaN(value) ? Double.POSITIVE_INFINITY : value - exact;
+                    if (Math.abs(d) > worst) { worst = Math.abs(d); worstAt = (long) r * n + c; }
+                    diff += d * d;
+                    norm += exact * exact;
+                }
+            }
+            double error = Math.sqrt(diff / norm);
+            for (int v = 0; v < 2; v++) {
+                long unwritten = FusedGemmCheck.count(ys[v], (short) 0xFFFF), nan = FusedGemmCheck.countNaN(ys[v]);
+                if (unwritten > 0) problems.add(name + ": " + unwritten + " elements of Y not written (" + (v == 0 ? "palette" : "BF16") + ")");
+                if (nan > 0) problems.add(name + ": " + nan + " NaN in Y (" + (v == 0 ? "palette" : "BF16") + ")");
+            }
+            long mismatch = ys[0].segment().mismatch(ys[1].segment());
+            if (mismatch >= 0) problems.add(name + ": palette and BF16 modes differ first at element " + mismatch / 2 + " (row " + mismatch / 2 / n + ", column " + mismatch / 2 % n + ")");
+            if (!(error < 1e-2)) problems.add(name + ": relative Frobenius error " + error + " against float64; worst at row " + worstAt / n + ", column " + worstAt % n + " (off by " + worst + ")");
+            System.out.printf(Locale.ROOT, "wgmma small %-30s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED " + problems);
+        } catch (RuntimeException e) {
+            problems.add(name + ": " + e);
+            System.out.println("wgmma small " + name + " FAILED: " + e);
+            e.printStackTrace(System.out);
+        }
+        return problems;
+    }
+
+    private static int runShape(Device device, long n, long k, Options o, PrintWriter results) throws IOException {
+        int failures = 0;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(n * k * 2, 16);
+            FusedGemmCheck.fillNormal(w, 0.02, n * 31 + k);
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
+            FusedGemmCheck.write(o.out().resolve("w_" + n + "x" + k + ".bf16"), w);
+            System.out.printf(Locale.ROOT, "W %d x %d: palette layout %,d bytes = %.2f%% of BF16, escapes %.3f%%%n", n, k, p.byteSize(), 100.0 * p.byteSize() / w.byteSize(), 100.0 * p.escapeCount() / p.elements());
+            List<FusedLinear> pal = new ArrayList<>(), raw = new ArrayList<>();
+            List<DeviceBuffer> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < Math.max(1, Math.ceilDiv(ROTATION_BYTES, p.byteSize())); i++) { pal.add(FusedLinear.palette(p, arena)); held.addAll(pal.getLast().upload(device)); }
+                for (int i = 0; i < Math.max(1, Math.ceilDiv(ROTATION_BYTES, w.byteSize())); i++) { raw.add(FusedLinear.bf16(w, n, k)); held.addAll(raw.getLast().upload(device)); }
+                for (int m : o.ms()) failures += runBatch(device, n, k, m, p, pal, raw, o, results);
+            } finally {
+                held.forEach(DeviceBuffer::close);
+            }
+        }
+        return failures;
+    }
+
+    private static int runBatch(Device device, long n, long k, int m, PaletteTensor p, List<FusedLinear> pal, List<FusedLinear> raw, Options o, PrintWriter results) throws IOException {
+        int failures = 0;
+        try (Arena arena = Arena.ofShared()) {
+            ShortArray x = new ShortArray(arena.allocate(m * k * 2, 16));
+            FusedGemmCheck.fillNormal(x.segment(), 1.0, 1000 + m);
+            ShortArray yPal = new ShortArray(arena.allocate(m * n * 2, 16)), yRaw = new ShortArray(arena.allocate(m * n * 2, 16));
+            String mma = "null";
+            if (m <= MMA_MAX_M) {
+                FusedLinear.Schedule s = pal.getFirst().mmaSchedule(m, device.multiprocessors());
+                FusedGemmCheck.Timing t = FusedGemmCheck.time(device, FusedKernels.compiler(), "mma", pal, x, yPal, m, s, o.reps(), arena);
+                mma = t.json();
+                System.out.printf(Locale.ROOT, "  %6d x %5d  M=%4d mma.sync %s kernel, splits %d: %8.4f ms [%.4f..%.4f]%n", n, k, m, s.kernel().name().toLowerCase(Locale.ROOT), s.splits(), t.median(), t.min(), t.max());
+            }
+            int ruleRows = WgmmaGemm.rows(m, n, device.multiprocessors());
+            double best = Double.POSITIVE_INFINITY;
+            MemorySegment bestY = null;
+            for (int rows : o.rows()) {
+                // Tiles far taller than M only compute zero rows, and 64-row tiles at M >= 1024 halve the decode's reuse: not timed.
+                if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && o.rows().length > 1)) continue;
+                FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA);
+                FusedGemmCheck.Timing tp = FusedGemmCheck.time(device, FusedKernels.compiler(), "wpal", pal, x, yPal, m, s, o.reps(), arena);
+                FusedGemmCheck.Timing tr = FusedGemmCheck.time(device, FusedKernels.compiler(), "wraw", raw, x, yRaw, m, s, o.reps(), arena);
+                long unwritten = FusedGemmCheck.count(yPal, (short) 0xFFFF) + FusedGemmCheck.count(yRaw, (short) 0xFFFF);
+                long nan = FusedGemmCheck.countNaN(yPal) + FusedGemmCheck.countNaN(yRaw);
+                long mismatch = yPal.segment().mismatch(yRaw.segment());
+                boolean ok = unwritten == 0 && nan == 0 && mismatch < 0;
+                if (!ok) failures++;
+                long flops = 2L * m * n * k;
+                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"rows\":%d,\"rule\":%b,\"wgmma_ms\":%s,\"wgmma_bf16_ms\":%s,\"mma_ms\":%s,\"palette_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b}%n",
+                        n, k, m, rows, rows == ruleRows, tp.json(), tr.json(), mma, p.byteSize(), raw.getFirst().weightBytes(), 2L * m * k + 2L * m * n, flops, unwritten, nan, mismatch < 0);
+                results.flush();
+                System.out.printf(Locale.ROOT, "  %6d x %5d  M=%4d rows=%3d: palette %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  bf16 %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  %s%n",
+                        n, k, m, rows, tp.median(), tp.min(), tp.max(), flops / tp.median() / 1e9, tr.median(), tr.min(), tr.max(), flops / tr.median() / 1e9,
+                        ok ? "ok" : "FAILED (unwritten " + unwritten + ", NaN " + nan + ", first mismatch at byte " + mismatch + ")");
+                if (ok && tp.median() < best && yPal.segment().byteSize() <= MAX_CHECK_FILE) {
+                    best = tp.median();
+                    if (bestY == null) bestY = arena.allocate(yPal.segment().byteSize(), 16);
+                    bestY.copyFrom(yPal.segment());
+                }
+            }
+            if (bestY != null) {
+                FusedGemmCheck.write(o.out().resolve("x_" + n + "x" + k + "_m" + m + ".bf16"), x.segment());
+                FusedGemmCheck.write(o.out().resolve("y_" + n + "x" + k + "_m" + m + ".bf16"), bestY);
+            }
+        }
+        return failures;
+    }
+
+    private static double bf16(MemorySegment s, long i) {
+        return Float.intBitsToFloat((s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xFFFF) << 16);
+    }
+
+    private static Options parse(String[] args) {
+        Path out = null;
+        List<long[]> shapes = FusedGemmCheck.LLAMA_SHAPES;
+        int[] ms = {64, 256, 1024, 4096}, rows = {64, 128, 256};
+        int reps = 10;
+        boolean small = true;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--out" -> out = Path.of(args[++i]);
+                case "--shapes" -> shapes = args[i + 1].equals("none") && ++i > 0 ? List.of() : Arrays.stream(args[++i].split(",")).map(s -> Arrays.stream(s.split("x")).mapToLong(Long::parseLong).toArray()).toList();
+                case "--ms" -> ms = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--rows" -> rows = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--reps" -> reps = Integer.parseInt(args[++i]);
+                case "--no-small" -> small = false;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: WgmmaCheck --out DIR [--shapes NxK,...] [--ms 64,256,...] [--rows 64,128,256] [--reps N] [--no-small]");
+            }
+        }
+        if (out == null) throw new IllegalArgumentException("--out DIR is required");
+        for (long[] s : shapes) if (!WgmmaGemm.supports(s[0], s[1])) throw new IllegalArgumentException("shape " + s[0] + " x " + s[1] + ": the wgmma kernels need both multiples of 128");
+        for (int r : rows) WgmmaGemm.stages(r);
+        return new Options(out, shapes, ms, rows, reps, small);
+    }
+}

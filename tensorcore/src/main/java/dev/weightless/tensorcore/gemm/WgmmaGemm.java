@@ -1,0 +1,87 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.jit.kernel.Grid;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.tasks.TaskGraph;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Launches the large-M product ({@link WgmmaKernels}, wgmma_gemm.cu) as a task: which entry, how many CTAs,
+ * how much dynamic shared memory. A CTA covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X,
+ * so W's rows must be a multiple of 128 and K a multiple of 128 (the consumer loop takes K blocks in pairs).
+ * The shared-memory size mirrors the CUDA source's {@code sharedBytes<BN>()}: a ring of X stages of
+ * {@code rows x 128} bytes, two 1 KB exponent buffers for each of the 8 consumer warps, two mbarriers per
+ * stage, and 1 KB to align the ring.
+ */
+public final class WgmmaGemm {
+    /** Threads per CTA: two consumer warpgroups and one producer warpgroup. */
+    static final int THREADS = 384;
+    static final int W_ROWS = 128;
+
+    private WgmmaGemm() {}
+
+    /** Whether a W of n x k can be read by these kernels. */
+    public static boolean supports(long n, long k) { return n > 0 && k > 0 && n % W_ROWS == 0 && k % 128 == 0; }
+
+    /** X stages in the ring for a CTA of {@code rows} rows of X (as in wgmma_gemm.cu's Config). */
+    static int stages(int rows) {
+        return switch (rows) {
+            case 64 -> 8;
+            case 128 -> 6;
+            case 256 -> 4;
+            default -> throw new IllegalArgumentException("rows of X per CTA must be 64, 128 or 256, got " + rows);
+        };
+    }
+
+    /** Dynamic shared memory of one CTA, bytes. */
+    public static int sharedBytes(int rows) {
+        int stages = stages(rows);
+        return stages * rows * 128 + 8 * 2 * 1024 + stages * 16 + 1024;
+    }
+
+    /** The grid for m rows of X and n rows of W. */
+    public static Grid grid(int m, long n, int rows) {
+        long ctas = Math.multiplyExact(n / W_ROWS, (long) Math.ceilDiv(m, rows));
+        if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
+        return new Grid(ctas, THREADS, sharedBytes(rows));
+    }
+
+    /**
+     * Rows of X per CTA, by a rule fitted to the H200 run (results/h200-wgmma-results.jsonl): 256 when
+     * M >= 256 and 256-row tiles give at least 3/4 of the multiprocessors a CTA, else 64 (the 128-row tile
+     * was never the fastest: 280-300 TFLOP/s against 430-480 for 256 rows). It picks the measured best in 14
+     * of the 15 (shape, M >= 256) cases; the other, 1024 x 4096 at M = 1024, measured 128 best, 64 untimed.
+     */
+    public static int rows(int m, long n, int multiprocessors) {
+        long ctas256 = (n / W_ROWS) * Math.ceilDiv(m, 256);
+        return m >= 256 && 4 * ctas256 >= 3L * multiprocessors ? 256 : 64;
+    }
+
+    /**
+     * Whether these kernels beat the mma.sync kernels at batch size m, by the same run: from M = 64 when
+     * their 64-row tiles give at least half the multiprocessors a CTA (14336 x 4096 and 128256 x 4096 at
+     * M = 64; every shape but 1024 x 4096 at M = 256), which decides all 10 measured (shape, M = 64 / 256) pairs.
+     */
+    public static boolean pays(int m, long n, long k, int multiprocessors) {
+        return supports(n, k) && m >= 64 && 2 * (n / W_ROWS) * Math.ceilDiv(m, 64) >= multiprocessors;
+    }
+
+    /**
+     * Adds task {@code task} computing y (m x n) from x (m x k) with W given as {@code weights}: the palette
+     * layout's five parts (tiles, palettes, escape starts, escapes, escape positions) when {@code palette},
+     * else the one row-major BF16 array. Records the task's grid in {@code grids}.
+     */
+    static void addTo(TaskGraph g, String task, List<Object> weights, boolean palette, ShortArray x, ShortArray y, int m, long n, long k, int rows, Map<String, Grid> grids) {
+        if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
+        if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
+        Grid grid = grid(m, n, rows);
+        List<Object> args = new ArrayList<>(weights);
+        args.addAll(List.of(x, y, m, (int) n, (int) k));
+        g.task(task, KernelMethod.of(WgmmaKernels.class, (palette ? "wgmmaPatch" : "wgmmaBf16_") + rows), args.toArray());
+        grids.put(g.name() + "." + task, grid);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.KernelContext;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.ptx.PtxKernel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The large-M kernels (warp-specialised wgmma, {@code src/main/cuda/wgmma_gemm.cu}, checked in as
+ * {@code /tensorcore/wgmma_gemm.ptx}) as task signatures; {@link FusedKernels#compiler()} supplies their
+ * PTX. The suffix is how many rows of X one CTA covers (64, 128 or 256); each CTA covers 128 rows of W.
+ * Launch them through {@link WgmmaGemm}, which sets the grid and the dynamic shared memory they need. As
+ * with {@link FusedKernels}, the bodies never run: off a CUDA device these tasks fail loudly.
+ */
+public final class WgmmaKernels {
+    public static final String PTX_RESOURCE = "/tensorcore/wgmma_gemm.ptx";
+    private static volatile String ptx;
+
+    private WgmmaKernels() {}
+
+    public static void wgmmaPatch64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaPatch128(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaPatch256(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaBf16_64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaBf16_128(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaBf16_256(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    /** The nvcc PTX entry for a method of this class. */
+    static PtxKernel kernel(KernelMethod method) {
+        Method m = method.method();
+        if (m.getDeclaringClass() != WgmmaKernels.class) throw new IllegalArgumentException(method + " is not a wgmma kernel");
+        List<PtxKernel.Param> params = new ArrayList<>();
+        Class<?>[] types = m.getParameterTypes();
+        for (int i = 1; i < types.length; i++) {
+            PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : types[i] == long.class ? PtxKernel.Kind.LONG : PtxKernel.Kind.ARRAY;
+            params.add(new PtxKernel.Param(m.getName() + "_param_" + i, kind, types[i]));
+        }
+        return new PtxKernel(m.getName(), ptx(), params);
+    }
+
+    /** System property naming another build of wgmma_gemm.cu to load instead (timing and diagnosis experiments). */
+    public static final String PTX_OVERRIDE = "tensorcore.wgmma.ptx";
+
+    /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
+    public static String ptx() {
+        String text = ptx;
+        if (text != null) return text;
+        String override = System.getProperty(PTX_OVERRIDE);
+        if (override != null) {
+            try {
+                text = java.nio.file.Files.readString(java.nio.file.Path.of(override));
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading -D" + PTX_OVERRIDE + "=" + override, e);
+            }
+            System.err.println("tensorcore: wgmma kernels from " + override + " (-D" + PTX_OVERRIDE + "), not the checked-in PTX");
+            ptx = text;
+            return text;
+        }
+        try (InputStream in = WgmmaKernels.class.getResourceAsStream(PTX_RESOURCE)) {
+            if (in == null) throw new IllegalStateException(PTX_RESOURCE + " is missing from the classpath (tensorcore jar not built?)");
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + PTX_RESOURCE, e);
+        }
+        ptx = text;
+        return text;
+    }
+
+    private static UnsupportedOperationException nvccOnly() {
+        return new UnsupportedOperationException("wgmma kernels run only as their nvcc PTX on a CUDA device with sm_90a (WgmmaKernels via FusedKernels.compiler()); the JVM executor cannot run tensor-core instructions");
+    }
+}

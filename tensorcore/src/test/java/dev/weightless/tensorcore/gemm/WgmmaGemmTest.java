@@ -1,0 +1,125 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.jit.kernel.KernelContext;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.ptx.PtxKernel;
+import dev.weightless.tensorcore.layout.LayoutSurvey;
+import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteTensor;
+import dev.weightless.tasks.Device;
+import dev.weightless.tasks.ExecutionPlan;
+import dev.weightless.tasks.FakeDevices;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The large-M launcher on the CPU: entries, grids, shared memory, and what it refuses. */
+class WgmmaGemmTest {
+    @Test
+    void everySignatureHasAMatchingPtxEntryReachedThroughTheFusedCompiler() {
+        String ptx = WgmmaKernels.ptx();
+        int checked = 0;
+        for (Method m : WgmmaKernels.class.getDeclaredMethods()) {
+            if (!Modifier.isPublic(m.getModifiers()) || m.getParameterCount() == 0 || m.getParameterTypes()[0] != KernelContext.class) continue;
+            PtxKernel kernel = FusedKernels.compiler().apply(KernelMethod.of(WgmmaKernels.class, m.getName()));
+            assertEquals(ptx, kernel.ptx(), "wgmma entries come from wgmma_gemm.ptx");
+            long expected = kernel.params().stream().mapToInt(p -> p.kind() == PtxKernel.Kind.ARRAY ? 2 : 1).sum();
+            Matcher entry = Pattern.compile("\\.entry " + m.getName() + "\\(([^)]*)\\)").matcher(ptx);
+            assertTrue(entry.find(), "no .entry " + m.getName() + " in the PTX");
+            assertEquals(expected, Arrays.stream(entry.group(1).split(",")).filter(s -> s.contains(".param")).count(), m.getName() + ": PTX parameters");
+            checked++;
+        }
+        assertEquals(6, checked, "palette and BF16 entries for 64, 128 and 256 rows of X");
+    }
+
+    @Test
+    void sharedMemoryFitsAnSm90Block() {
+        for (int rows : new int[] {64, 128, 256}) {
+            int bytes = WgmmaGemm.sharedBytes(rows);
+            assertTrue(bytes > 48 * 1024 && bytes <= 227 * 1024, rows + " rows: " + bytes + " bytes");
+            assertTrue(bytes >= rows * 272, "the epilogue's BF16 tile (272 bytes per row of X) fits in the ring");
+        }
+        assertEquals(4 * 256 * 128 + 16384 + 64 + 1024, WgmmaGemm.sharedBytes(256));
+    }
+
+    @Test
+    void theOperatorAddsOneWgmmaTaskWithItsGridAndSharedMemory() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(256L * 512 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 3);
+            PaletteTensor p = PaletteEncoder.encode(w, 256, 512, PaletteEncoder.Scope.TILE, arena);
+            FusedLinear op = FusedLinear.palette(p, arena);
+            ShortArray x = ShortArray.allocate(arena, 300 * 512), y = ShortArray.allocate(arena, 300 * 256);
+            FusedLinear.Bound b = op.bind("wg", x, y, 300, new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA), arena);
+            assertEquals(1, b.grids().size());
+            var grid = b.grids().get("wg.gemm");
+            assertEquals(2 * 3, grid.groups(), "2 blocks of 128 W rows x ceil(300 / 128) blocks of X rows");
+            assertEquals(384, grid.localSize());
+            assertEquals(WgmmaGemm.sharedBytes(128), grid.sharedBytes());
+            assertEquals(List.of("wgmmaPatch128"), entries(b));
+            FusedLinear.Bound raw = FusedLinear.bf16(w, 256, 512).bind("wr", x, y, 300, new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.WGMMA), arena);
+            assertEquals(List.of("wgmmaBf16_64"), entries(raw));
+            assertEquals(2 * 5, raw.grids().get("wr.gemm").groups());
+        }
+    }
+
+    /** The kernels a plan of the bound graph asks its compiler for (on a fake device; nothing runs). */
+    private static List<String> entries(FusedLinear.Bound b) {
+        List<String> names = new ArrayList<>();
+        try (Device device = FakeDevices.open();
+             ExecutionPlan plan = new ExecutionPlan(device, method -> { names.add(method.method().getName()); return FakeDevices.compiler().apply(method); }, List.of(b.graph()))) {
+            return names;
+        }
+    }
+
+    @Test
+    void shapesAndSchedulesItCannotTakeAreRefusedWithTheReason() {
+        try (Arena arena = Arena.ofShared()) {
+            FusedLinear narrow = FusedLinear.bf16(arena.allocate(64L * 512 * 2, 2), 64, 512);
+            ShortArray x = ShortArray.allocate(arena, 256 * 512), y = ShortArray.allocate(arena, 256 * 64);
+            String why = assertThrows(IllegalArgumentException.class, () -> narrow.bind("g", x, y, 256, new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA), arena)).getMessage();
+            assertTrue(why.contains("multiple of 128"), why);
+            assertEquals(FusedLinear.Kernel.BALLOT, narrow.schedule(4096, 132).kernel(), "64 rows of W: the rule keeps the mma.sync kernels");
+            FusedLinear oddK = FusedLinear.bf16(arena.allocate(128L * 192 * 2, 2), 128, 192);
+            assertNotEquals(FusedLinear.Kernel.WGMMA, oddK.schedule(4096, 132).kernel(), "K = 192 is 3 blocks of 64: not for the wgmma kernels");
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA)).getMessage().contains("do not split"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 32, FusedLinear.Kernel.WGMMA)).getMessage().contains("64, 128 or 256"));
+        assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.PATCH), "the mma.sync kernels take 8..64 rows");
+    }
+
+    @Test
+    void theRuleTakesTheLargestTileThatFillsTheMultiprocessors() {
+        assertEquals(256, WgmmaGemm.rows(4096, 4096, 132), "32 x 16 = 512 CTAs");
+        assertEquals(256, WgmmaGemm.rows(1024, 4096, 132), "32 x 4 = 128 CTAs of 256 rows: at least 3/4 of 132");
+        assertEquals(256, WgmmaGemm.rows(256, 14336, 132), "112 CTAs");
+        assertEquals(64, WgmmaGemm.rows(256, 4096, 132), "32 CTAs of 256 rows are too few: 64-row tiles");
+        assertEquals(64, WgmmaGemm.rows(1024, 1024, 132), "8 x 4 CTAs of 256 rows");
+        assertEquals(64, WgmmaGemm.rows(128, 128256, 132), "under 256 rows of X: 64-row tiles");
+    }
+
+    @Test
+    void theyAreChosenWhereTheH200RunMeasuredThemFaster() {
+        assertTrue(WgmmaGemm.pays(64, 14336, 4096, 132));
+        assertTrue(WgmmaGemm.pays(64, 128256, 4096, 132));
+        assertFalse(WgmmaGemm.pays(64, 4096, 4096, 132));
+        assertFalse(WgmmaGemm.pays(64, 4096, 14336, 132));
+        assertTrue(WgmmaGemm.pays(256, 4096, 4096, 132));
+        assertTrue(WgmmaGemm.pays(256, 4096, 14336, 132));
+        assertFalse(WgmmaGemm.pays(256, 1024, 4096, 132));
+        assertTrue(WgmmaGemm.pays(1024, 1024, 4096, 132));
+        assertFalse(WgmmaGemm.pays(63, 128256, 4096, 132), "never below 64 rows");
+        assertFalse(WgmmaGemm.pays(4096, 1024, 4160, 132), "K not a multiple of 128");
+    }
+}
