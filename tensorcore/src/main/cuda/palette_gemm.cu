@@ -45,25 +45,6 @@ __device__ __forceinline__ uint32_t load4(const void* p) {
     return v;
 }
 
-#ifndef TC_PREFETCH
-#define TC_PREFETCH 4   // tiles of W a warp asks L2 for ahead of its loads (0: none); NOTES.md variant 6
-#endif
-
-// Asks L2 to fetch `bytes` (a multiple of 16) from a 16-byte aligned global address: one instruction, no
-// registers and no shared memory held, so the distance it runs ahead costs nothing but L2 space.
-__device__ __forceinline__ void prefetchL2(const void* p, uint32_t bytes) {
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" :: "l"(p), "r"(bytes) : "memory");
-}
-
-// Bytes [begin, end) of an array of `size` bytes, widened to 16-byte aligned addresses but never past the
-// array's end (a tail under 16 bytes is left to the loads; device allocations start 16-byte aligned, so the
-// start rounded down stays inside the allocation).
-__device__ __forceinline__ void prefetchRange(const void* base, size_t begin, size_t end, size_t size) {
-    uintptr_t b = reinterpret_cast<uintptr_t>(base);
-    uintptr_t from = (b + begin) & ~(uintptr_t)15, to = (b + min(end + 15, size)) & ~(uintptr_t)15;
-    if (to > from) prefetchL2(reinterpret_cast<const void*>(from), (uint32_t)(to - from));
-}
-
 __device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t selector) {
     uint32_t d;
     asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(selector));
@@ -255,43 +236,19 @@ __device__ __forceinline__ void paletteStep(float (&acc)[MT][4], const PaletteTi
     multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
 }
 
-// The warp's first tiles (TC_PREFETCH of them) and all its palettes, asked of L2 before the first load.
-__device__ __forceinline__ void prefetchStart(const uint8_t* tiles, const uint2* palettes, size_t paletteBytes, size_t tileRow, const Work& w, int lane) {
-#if TC_PREFETCH > 0
-    if (lane == 0) prefetchL2(tiles + (tileRow + w.kBegin) * TILE_BYTES, min(w.kEnd - w.kBegin, TC_PREFETCH) * TILE_BYTES);
-    if (lane == 1) prefetchRange(palettes, (tileRow + w.kBegin) * 8, (tileRow + w.kEnd) * 8, paletteBytes);
-#endif
-}
-
-// Tile kt + TC_PREFETCH, asked of L2 when tile kt is loaded.
-__device__ __forceinline__ void prefetchAhead(const uint8_t* tiles, size_t tileRow, const Work& w, int kt, int lane) {
-#if TC_PREFETCH > 0
-    if (lane == 0 && kt + TC_PREFETCH < w.kEnd) prefetchL2(tiles + (tileRow + kt + TC_PREFETCH) * TILE_BYTES, TILE_BYTES);
-#endif
-}
-
 template <int MT>
-__device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, size_t paletteBytes, const uint32_t* escapeStarts, const uint8_t* escapes, size_t escapeBytes,
+__device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes,
                             const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     Work w = work(N, K, M, splits);
     int lane = threadIdx.x & 31;
     float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
     if (w.kBegin < w.kEnd) {
-        prefetchStart(tiles, palettes, paletteBytes, tileRow, w, lane);
-        // Escape starts of 32 tiles at a time, one per lane, so a tile's escape window loads with the tile;
-        // with them, L2 is asked for the 32 tiles' escape windows.
-        uint32_t starts = 0;
+        // Escape starts of 32 tiles at a time, one per lane, so a tile's escape window loads with the tile.
+        uint32_t starts = w.kBegin + lane < w.kEnd ? __ldg(escapeStarts + tileRow + w.kBegin + lane) : 0;
         auto load = [&](int kt) {
             int ahead = kt - w.kBegin;
-            if ((ahead & 31) == 0) {
-                starts = kt + lane < w.kEnd ? __ldg(escapeStarts + tileRow + kt + lane) : 0;
-#if TC_PREFETCH > 0
-                uint32_t first = __shfl_sync(0xFFFFFFFFu, starts, 0), last = __shfl_sync(0xFFFFFFFFu, starts, min(31, w.kEnd - 1 - kt));
-                if (lane == 0) prefetchRange(escapes, first, last + 128, escapeBytes);
-#endif
-            }
-            prefetchAhead(tiles, tileRow, w, kt, lane);
+            if (ahead != 0 && (ahead & 31) == 0) starts = kt + lane < w.kEnd ? __ldg(escapeStarts + tileRow + kt + lane) : 0;
             return loadPalette(tiles, palettes, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31), lane);
         };
         // Two tiles in flight, in two sets of registers used in turn (no copies between them).
@@ -369,7 +326,28 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
         e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);   // code 7 reads entry 7 (0): patched below
         e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
     }
-#ifndef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
+#if defined(PATCH_MERGE) && !defined(TC_EXPERIMENT_NO_ESCAPES)
+    // Only the escapes go through shared memory: lane i stores escape i at its position, and each lane reads
+    // its 32 bytes back and takes, by one prmt per 4 weights, the byte read where its code is 7 and its
+    // palette exponent elsewhere (bytes of other tiles left in the buffer are never taken). One __syncwarp.
+    if (lane < t.count) buffer[t.at0 & 1023] = (uint8_t)t.e0;
+#if PATCH_SLOTS > 1
+    if (lane + 32 < t.count) buffer[t.at1 & 1023] = (uint8_t)t.e1;
+#endif
+    for (uint32_t i = 32 * PATCH_SLOTS + lane; i < t.count; i += 32) buffer[positions[t.start + i] & 1023] = escapes[t.start + i];   // rare
+    __syncwarp();
+    {
+        const uint4* mine = reinterpret_cast<const uint4*>(buffer) + lane;
+        uint4 lo = mine[0], hi = mine[32];
+        const uint32_t got[4][2] = {{lo.x, lo.y}, {lo.z, lo.w}, {hi.x, hi.y}, {hi.z, hi.w}};
+#pragma unroll
+        for (int G = 0; G < 4; G++) {
+            uint32_t flags = (sel[G] + 0x11111111u) & 0x88888888u;   // bit 3 of each nibble whose code is 7
+            e[G][0] = prmt(e[G][0], got[G][0], 0x3210u + ((flags >> 1) & 0x4444u));
+            e[G][1] = prmt(e[G][1], got[G][1], 0x3210u + ((flags >> 17) & 0x4444u));
+        }
+    }
+#elif !defined(TC_EXPERIMENT_NO_ESCAPES)   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
     uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
     mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);    // weights 0..15: plane index 16 lane + j
     mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);   // weights 16..31: 512 + 16 lane + j - 16
@@ -394,56 +372,31 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
     }
 }
 
-// W in the palette layout, as the patching kernels read it.
-struct PatchW {
-    const uint8_t* tiles;
-    const uint2* palettes;
-    size_t paletteBytes;
-    const uint32_t* escapeStarts;
-    const uint8_t* escapes;
-    size_t escapeBytes;
-    const uint16_t* positions;
-    size_t positionCount;
-};
-
-// Adds the products of tiles w.kBegin .. w.kEnd - 1 of strip w.strip to acc, in order. `buffers` is the
-// warp's two 1 KB exponent buffers, used by alternate tiles: a lane's store for tile i + 2 comes after the
-// warp's first __syncwarp of tile i + 1, which every lane reaches only after reading back tile i.
 template <int MT, bool TWO>
-__device__ __forceinline__ void patchTiles(float (&acc)[MT][4], const PatchW& W, const uint16_t* x, const Work& w, int M, int K,
-                                           uint8_t (*buffers)[1024], int lane) {
-    const uint8_t* tiles = W.tiles;
-    const uint2* palettes = W.palettes;
-    const uint32_t* escapeStarts = W.escapeStarts;
-    const uint8_t* escapes = W.escapes;
-    const uint16_t* positions = W.positions;
-    size_t paletteBytes = W.paletteBytes, escapeBytes = W.escapeBytes, positionCount = W.positionCount;
+__device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
+                          const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+    // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
+    // the warp's first __syncwarp of tile i + 1, which every lane reaches only after reading back tile i.
+    __shared__ __align__(16) uint8_t buffers[WARPS][2][1024];
+    Work w = work(N, K, M, splits);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
     if (w.kBegin < w.kEnd) {
-        prefetchStart(tiles, palettes, paletteBytes, tileRow, w, lane);
-        // Escape starts and ends of 32 tiles at a time, one per lane; with them, L2 is asked for the 32
-        // tiles' escapes and positions.
+        // Escape starts and ends of 32 tiles at a time, one per lane.
         uint32_t starts = 0, ends = 0;
         auto load = [&](int kt) {
             int ahead = kt - w.kBegin;
-            if ((ahead & 31) == 0) {
-                if (kt + lane < w.kEnd) {
-                    starts = __ldg(escapeStarts + tileRow + kt + lane);
-                    ends = __ldg(escapeStarts + tileRow + kt + lane + 1);
-                }
-#if TC_PREFETCH > 0
-                uint32_t first = __shfl_sync(0xFFFFFFFFu, starts, 0), last = __shfl_sync(0xFFFFFFFFu, ends, min(31, w.kEnd - 1 - kt));
-                if (lane == 0) prefetchRange(positions, 2 * (size_t)first, 2 * (size_t)last, 2 * positionCount);
-                if (lane == 1) prefetchRange(escapes, first, last, escapeBytes);
-#endif
+            if ((ahead & 31) == 0 && kt + lane < w.kEnd) {
+                starts = __ldg(escapeStarts + tileRow + kt + lane);
+                ends = __ldg(escapeStarts + tileRow + kt + lane + 1);
             }
-            prefetchAhead(tiles, tileRow, w, kt, lane);
             return loadPatch(tiles, palettes, positions, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31),
                              __shfl_sync(0xFFFFFFFFu, ends, ahead & 31), lane);
         };
         auto step = [&](const PatchTile& t, int kt, int parity) {
             uint32_t a[4][4];
-            decodePatch(t, positions, escapes, buffers[parity], lane, a);
+            decodePatch(t, positions, escapes, buffers[warp][parity], lane, a);
             multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
         };
         if (TWO) {
@@ -457,45 +410,29 @@ __device__ __forceinline__ void patchTiles(float (&acc)[MT][4], const PatchW& W,
                 step(odd, kt + 1, 1);
             }
         } else {
-            // One tile in registers (fewer registers: no spills at 16 rows of X); L2 prefetch hides the rest.
+            // One tile in registers: 64 registers at 16 rows of X, no spills, 4 CTAs per SM (NOTES.md variant 6).
             for (int kt = w.kBegin; kt < w.kEnd; kt++) {
                 PatchTile t = load(kt);
                 step(t, kt, (kt - w.kBegin) & 1);
             }
         }
     }
-}
-
-template <int MT, bool TWO>
-__device__ void patchGemm(const PatchW& W, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
-    __shared__ __align__(16) uint8_t buffers[WARPS][2][1024];
-    Work w = work(N, K, M, splits);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    float acc[MT][4] = {};
-    patchTiles<MT, TWO>(acc, W, x, w, M, K, buffers[warp], lane);
     finish<MT>(acc, w, M, N, splits, y, partial);
 }
 
-// Adds the products of BF16 tiles w.kBegin .. w.kEnd - 1 of strip w.strip to acc, in order (as patchTiles).
 template <int MT>
-__device__ __forceinline__ void bf16Tiles(float (&acc)[MT][4], const uint16_t* weights, const uint16_t* x, const Work& w, int M, int K, int lane) {
-    int g = lane >> 2, t = lane & 3;
+__device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+    Work w = work(N, K, M, splits);
+    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    float acc[MT][4] = {};
     const uint16_t* row0 = weights + ((size_t)w.strip * 16 + g) * K + 8 * t;
     const uint16_t* row8 = row0 + (size_t)8 * K;
     if (w.kBegin < w.kEnd) {
-#if TC_PREFETCH > 0
-        // Lane r < 16 asks L2 for row r of the tiles ahead, as the palette kernels do for their tiles.
-        const uint16_t* rowL = weights + ((size_t)w.strip * 16 + (lane & 15)) * K;
-        if (lane < 16) prefetchL2(rowL + w.kBegin * 64, min(w.kEnd - w.kBegin, TC_PREFETCH) * 128);
-#endif
         Bf16Tile next;
         int k = w.kBegin * 64;
         next.r[0] = load16(row0 + k); next.r[1] = load16(row0 + k + 32); next.r[2] = load16(row8 + k); next.r[3] = load16(row8 + k + 32);
         for (int kt = w.kBegin; kt < w.kEnd; kt++) {
             Bf16Tile cur = next;
-#if TC_PREFETCH > 0
-            if (lane < 16 && kt + TC_PREFETCH < w.kEnd) prefetchL2(rowL + (kt + TC_PREFETCH) * 64, 128);
-#endif
             if (kt + 1 < w.kEnd) {
                 k = (kt + 1) * 64;
                 next.r[0] = load16(row0 + k); next.r[1] = load16(row0 + k + 32); next.r[2] = load16(row8 + k); next.r[3] = load16(row8 + k + 32);
@@ -506,80 +443,7 @@ __device__ __forceinline__ void bf16Tiles(float (&acc)[MT][4], const uint16_t* w
             multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * t, g);
         }
     }
-}
-
-template <int MT>
-__device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
-    Work w = work(N, K, M, splits);
-    float acc[MT][4] = {};
-    bf16Tiles<MT>(acc, weights, x, w, M, K, threadIdx.x & 31);
     finish<MT>(acc, w, M, N, splits, y, partial);
-}
-
-// ---- Variant 7: a persistent grid of equal runs of tiles (M up to 16: one chunk of X rows) ----
-// The strip-per-CTA grid leaves the last wave part-empty (14336 x 4096: 896 CTAs on 396 slots, 2.26 waves)
-// and gives 1024 x 4096 only 64 CTAs. Here the grid is what the GPU holds at once, and warp i of W warps
-// takes tiles [T i / W, T (i + 1) / W) of the T tiles in strip-major order. Each strip segment it covers
-// ends in a partial sum (16 W rows x M X rows, FP32) in the workspace, slot i * segments + j for its
-// j-th segment; runsReduce adds each strip's segments in warp order. The BF16 kernel runs the same way, so
-// the two stay bit-identical.
-
-struct Run {
-    long long begin, end;   // the warp's tiles
-    int segments;           // workspace slots per warp: strips a run can touch
-};
-
-__host__ __device__ __forceinline__ long long runStart(long long tiles, long long warps, long long i) { return tiles * i / warps; }
-
-__device__ __forceinline__ Run run(int N, int K, int warpIndex, int warps) {
-    long long kTiles = K / 64, tiles = (long long)(N / 16) * kTiles;
-    Run r;
-    r.begin = runStart(tiles, warps, warpIndex);
-    r.end = runStart(tiles, warps, warpIndex + 1);
-    r.segments = (int)((tiles + warps - 1) / warps + kTiles - 1) / (int)kTiles + 1;
-    return r;
-}
-
-// The warp's strip segments, each summed from zero and stored to its slot (rows m < M only).
-template <int MT, typename Tiles>
-__device__ __forceinline__ void runSegments(int N, int K, int M, float* __restrict__ partial, Tiles tilesOf) {
-    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    int warps = gridDim.x * WARPS, warpIndex = blockIdx.x * WARPS + (threadIdx.x >> 5);
-    int kTiles = K / 64;
-    Run r = run(N, K, warpIndex, warps);
-    int slot = 0;
-    for (long long tile = r.begin; tile < r.end; slot++) {
-        Work w;
-        w.strip = (int)(tile / kTiles);
-        w.split = 0;
-        w.mBase = 0;
-        w.kBegin = (int)(tile - (long long)w.strip * kTiles);
-        w.kEnd = (int)min((long long)kTiles, r.end - (long long)w.strip * kTiles);
-        float acc[MT][4] = {};
-        tilesOf(acc, w);
-        float* out = partial + ((size_t)warpIndex * r.segments + slot) * M * 16;
-#pragma unroll
-        for (int mt = 0; mt < MT; mt++) {
-            int m = mt * 8 + 2 * t;
-            if (m < M) { out[m * 16 + g] = acc[mt][0]; out[m * 16 + g + 8] = acc[mt][2]; }
-            if (m + 1 < M) { out[(m + 1) * 16 + g] = acc[mt][1]; out[(m + 1) * 16 + g + 8] = acc[mt][3]; }
-        }
-        __syncwarp();   // the next segment's first tile reuses the exponent buffer of this one's
-        tile = (long long)(w.strip + 1) * kTiles;
-    }
-}
-
-template <int MT, bool TWO>
-__device__ void patchRuns(const PatchW& W, const uint16_t* x, float* partial, int M, int N, int K) {
-    __shared__ __align__(16) uint8_t buffers[WARPS][2][1024];
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    runSegments<MT>(N, K, M, partial, [&](float (&acc)[MT][4], const Work& w) { patchTiles<MT, TWO>(acc, W, x, w, M, K, buffers[warp], lane); });
-}
-
-template <int MT>
-__device__ void bf16Runs(const uint16_t* weights, const uint16_t* x, float* partial, int M, int N, int K) {
-    int lane = threadIdx.x & 31;
-    runSegments<MT>(N, K, M, partial, [&](float (&acc)[MT][4], const Work& w) { bf16Tiles<MT>(acc, weights, x, w, M, K, lane); });
 }
 
 }  // namespace palette_gemm
@@ -590,13 +454,13 @@ using namespace palette_gemm;
 // 16) or 2 CTAs (32, 64) on a multiprocessor, which measured faster than fewer CTAs without spills.
 #define PALETTE_ENTRY(MT, NAME)                                                                                            \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MT <= 2 ? 3 : 2) NAME(                                                      \
-        const uint8_t* tiles, long long, const uint2* palettes, long long paletteBytes, const uint32_t* escapeStarts, long long, \
-        const uint8_t* escapes, long long escapeBytes, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial, \
+        const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
+        const uint8_t* escapes, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial,   \
         long long, int M, int N, int K, int splits) {                                                                    \
-        paletteGemm<MT>(tiles, palettes, paletteBytes, escapeStarts, escapes, escapeBytes, x, y, partial, M, N, K, splits); \
+        paletteGemm<MT>(tiles, palettes, escapeStarts, escapes, x, y, partial, M, N, K, splits);                         \
     }
 #ifndef PATCH_TWO_MAX_MT
-#define PATCH_TWO_MAX_MT 1   // two tiles in registers up to this many 8-row X chunks, one above (NOTES.md variant 6)
+#define PATCH_TWO_MAX_MT 1   // two tiles in registers up to this many 8-row chunks of X, one above (NOTES.md variant 6)
 #endif
 #ifndef PATCH_CTAS
 #define PATCH_CTAS 3    // CTAs per SM for M chunks of 8 (2 measured slower despite no spills: NOTES.md)
@@ -606,30 +470,16 @@ using namespace palette_gemm;
 #endif
 #define PATCH_ENTRY(MT, NAME)                                                                                              \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MT == 1 ? PATCH_CTAS : MT == 2 ? PATCH_CTAS16 : 2) NAME(                                                      \
-        const uint8_t* tiles, long long, const uint2* palettes, long long paletteBytes, const uint32_t* escapeStarts, long long, \
-        const uint8_t* escapes, long long escapeBytes, const uint16_t* positions, long long positionCount, const uint16_t* x, long long, \
+        const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
+        const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
-        PatchW W = {tiles, palettes, (size_t)paletteBytes, escapeStarts, escapes, (size_t)escapeBytes, positions, (size_t)positionCount}; \
-        patchGemm<MT, (MT <= PATCH_TWO_MAX_MT)>(W, x, y, partial, M, N, K, splits);                                    \
+        patchGemm<MT, (MT <= PATCH_TWO_MAX_MT)>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
     }
 #define BF16_ENTRY(MT, NAME)                                                                                               \
     extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \
         const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial,  \
         long long, int M, int N, int K, int splits) {                                                                    \
         bf16Gemm<MT>(weights, x, y, partial, M, N, K, splits);                                                           \
-    }
-
-#define RUNS_ENTRY(MT, NAME, BF16_NAME)                                                                                    \
-    extern "C" __global__ void __launch_bounds__(WARPS * 32, MT == 1 ? PATCH_CTAS : PATCH_CTAS16) NAME(                \
-        const uint8_t* tiles, long long, const uint2* palettes, long long paletteBytes, const uint32_t* escapeStarts, long long, \
-        const uint8_t* escapes, long long escapeBytes, const uint16_t* positions, long long positionCount, const uint16_t* x, long long, \
-        float* partial, long long, int M, int N, int K) {                                                                \
-        PatchW W = {tiles, palettes, (size_t)paletteBytes, escapeStarts, escapes, (size_t)escapeBytes, positions, (size_t)positionCount}; \
-        patchRuns<MT, (MT <= PATCH_TWO_MAX_MT)>(W, x, partial, M, N, K);                                                \
-    }                                                                                                                    \
-    extern "C" __global__ void __launch_bounds__(WARPS * 32) BF16_NAME(const uint16_t* weights, long long, const uint16_t* x, long long, \
-                                                                       float* partial, long long, int M, int N, int K) { \
-        bf16Runs<MT>(weights, x, partial, M, N, K);                                                                      \
     }
 
 PALETTE_ENTRY(1, paletteGemm8)
@@ -644,8 +494,6 @@ BF16_ENTRY(1, bf16Gemm8)
 BF16_ENTRY(2, bf16Gemm16)
 BF16_ENTRY(4, bf16Gemm32)
 BF16_ENTRY(8, bf16Gemm64)
-RUNS_ENTRY(1, patchRuns8, bf16Runs8)
-RUNS_ENTRY(2, patchRuns16, bf16Runs16)
 
 // Keeps one thread busy for `cycles` clock cycles: a benchmark queues it first, so that the launches it
 // times are all enqueued before the GPU reaches them and their events measure the kernels, not the host.
@@ -662,29 +510,5 @@ extern "C" __global__ void splitkReduce(const float* partial, long long, __nv_bf
         float s = partial[i];
         for (int k = 1; k < splits; k++) s += partial[(size_t)k * total + i];
         y[i] = __float2bfloat16_rn(s);
-    }
-}
-
-// Y[m][n] of a persistent-grid product (variant 7): strip n / 16's segments, in the order of the warps that
-// hold them (every warp whose run meets the strip), summed and rounded to BF16. `warps` is the grid's warps.
-extern "C" __global__ void runsReduce(const float* partial, long long, __nv_bfloat16* y, long long, int M, int N, int K, int warps) {
-    long long kTiles = K / 64, tiles = (long long)(N / 16) * kTiles;
-    int segments = (int)((tiles + warps - 1) / warps + kTiles - 1) / (int)kTiles + 1;
-    size_t total = (size_t)M * N;
-    for (size_t e = (size_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (size_t)gridDim.x * blockDim.x) {
-        int m = (int)(e / N), n = (int)(e % N), strip = n / 16, r = n % 16;
-        long long first = (long long)strip * kTiles, last = first + kTiles;
-        long long i = first * warps / tiles;   // runStart(i) <= first; warps before it end at or before first
-        float s = 0.0f;
-        bool any = false;
-        for (; i < warps && runStart(tiles, warps, i) < last; i++) {
-            long long begin = runStart(tiles, warps, i), end = runStart(tiles, warps, i + 1);
-            if (end <= first || begin == end) continue;
-            int slot = (int)(strip - begin / kTiles);
-            float v = partial[(((size_t)i * segments + slot) * M + m) * 16 + r];
-            s = any ? s + v : v;
-            any = true;
-        }
-        y[e] = __float2bfloat16_rn(s);
     }
 }

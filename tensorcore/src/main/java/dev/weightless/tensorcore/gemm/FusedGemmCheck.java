@@ -42,9 +42,8 @@ import java.util.stream.LongStream;
  * results.jsonl. Three kernels side by side: patching (variant 5), ballot (variant 4), BF16. {@code --small} first
  * runs {@link SmallProductCheck}'s edge cases; {@code --extra-ptx NAME=FILE} also times both palette kernels of
  * other builds of palette_gemm.cu (M up to {@code --extra-max-m}, 16 unless given; default schedule) in the same
- * process, each checked bit for bit against this build's BF16 kernel; {@code --runs} also times the persistent
- * grid (variant 7, M up to 16) on palette and BF16 W, and runs the small cases with it.
- * {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...] [--extra-max-m M] [--runs]}
+ * process, each checked bit for bit against this build's BF16 kernel.
+ * {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...] [--extra-max-m M]}
  */
 public final class FusedGemmCheck {
     private static final short POISON = (short) 0xFFFF; // a NaN: never a result of finite inputs
@@ -57,7 +56,7 @@ public final class FusedGemmCheck {
     /** Another build of palette_gemm.cu whose palette kernels are timed beside the checked-in ones (M up to Options.extraMaxM, default schedule). */
     record Extra(String name, String ptx) {}
 
-    record Options(Path out, List<long[]> shapes, int[] ms, int reps, boolean allSplits, boolean small, List<Extra> extras, int extraMaxM, boolean runs) {}
+    record Options(Path out, List<long[]> shapes, int[] ms, int reps, boolean allSplits, boolean small, List<Extra> extras, int extraMaxM) {}
 
     public static void main(String[] args) throws IOException {
         Options o = parse(args);
@@ -70,7 +69,7 @@ public final class FusedGemmCheck {
         int failures = 0;
         try (Device device = Device.open(); PrintWriter results = new PrintWriter(Files.newBufferedWriter(o.out().resolve("results.jsonl")))) {
             System.out.println(device);
-            if (o.small()) for (int[] c : SmallProductCheck.CASES) failures += SmallProductCheck.run(device, c, 77, o.runs()).size();
+            if (o.small()) for (int[] c : SmallProductCheck.CASES) failures += SmallProductCheck.run(device, c, 77).size();
             for (long[] shape : o.shapes()) failures += runShape(device, shape[0], shape[1], o, results);
         }
         System.out.println(failures == 0 ? "PASS: every Y fully written, patching and palette kernels == BF16 kernel bit for bit" : "FAIL: " + failures + " checks failed");
@@ -108,9 +107,7 @@ public final class FusedGemmCheck {
             ShortArray x = new ShortArray(arena.allocate(m * k * 2, 16));
             fillNormal(x.segment(), 1.0, 1000 + m);
             ShortArray yPal = new ShortArray(arena.allocate(m * n * 2, 16)), yPatch = new ShortArray(arena.allocate(m * n * 2, 16)), yRaw = new ShortArray(arena.allocate(m * n * 2, 16));
-            FusedLinear.Schedule table = pal.getFirst().schedule(m, device.multiprocessors());
-            // The strip-grid schedule timed with both strip kernels (a RUNS choice is timed below, with --runs).
-            FusedLinear.Schedule chosen = table.kernel() == FusedLinear.Kernel.RUNS ? table.with(FusedLinear.Kernel.PATCH) : table;
+            FusedLinear.Schedule chosen = pal.getFirst().schedule(m, device.multiprocessors());
             LinkedHashSet<FusedLinear.Schedule> schedules = new LinkedHashSet<>();
             schedules.add(chosen);
             if (o.allSplits() && m <= 64) for (int s : new int[] {1, 2, 4, 8}) if (s <= k / 64) schedules.add(new FusedLinear.Schedule(s, chosen.rowsPerCta(), chosen.kernel()));
@@ -127,7 +124,7 @@ public final class FusedGemmCheck {
                 StringBuilder extras = new StringBuilder();
                 if (s.equals(chosen) && m <= o.extraMaxM()) {
                     for (Extra e : o.extras()) {
-                        for (FusedLinear.Kernel kernel : FusedLinear.Kernel.values()) {
+                        for (FusedLinear.Kernel kernel : List.of(FusedLinear.Kernel.PATCH, FusedLinear.Kernel.BALLOT)) {
                             // Y is poisoned by time(); the extra build's Y against this build's BF16 kernel.
                             String key = kernel == FusedLinear.Kernel.PATCH ? e.name() : e.name() + "_ballot";
                             Timing te = time(device, FusedKernels.compiler(e.ptx()), "x" + key.replaceAll("[^A-Za-z0-9]", ""), pal, x, yPatch, m, s.with(kernel), o.reps(), arena);
@@ -139,11 +136,6 @@ public final class FusedGemmCheck {
                     }
                     // The file written below must hold this build's patching kernel's Y: time it again.
                     if (!o.extras().isEmpty()) time(device, FusedKernels.compiler(), "patch", pal, x, yPatch, m, s.with(FusedLinear.Kernel.PATCH), 1, arena);
-                }
-                if (s.equals(chosen) && o.runs() && m <= 16) {
-                    String runs = runs(device, n, k, m, pal, raw, x, yRaw, o, arena);
-                    if (runs.contains("\"runs_ok\":false")) failures++;
-                    extras.append(runs);
                 }
                 long flops = 2L * m * n * k;
                 long ioBytes = 2L * m * k + 2L * m * n;
@@ -162,31 +154,6 @@ public final class FusedGemmCheck {
             }
         }
         return failures;
-    }
-
-    /**
-     * The persistent-grid product (variant 7) on palette and on BF16 W: both Y fully written, equal bit for
-     * bit, no NaN, and within 1e-2 (relative Frobenius) of the strip-grid BF16 kernel's Y {@code yStrip} (its
-     * sums run in another order, so a few elements round differently). JSON fields for the results line.
-     */
-    private static String runs(Device device, long n, long k, int m, List<FusedLinear> pal, List<FusedLinear> raw, ShortArray x, ShortArray yStrip, Options o, Arena arena) {
-        FusedLinear.Schedule s = pal.getFirst().runsSchedule(m, device.multiprocessors());
-        ShortArray yRuns = new ShortArray(arena.allocate(m * n * 2, 16)), yRawRuns = new ShortArray(arena.allocate(m * n * 2, 16));
-        Timing tr = time(device, FusedKernels.compiler(), "runs", pal, x, yRuns, m, s, o.reps(), arena);
-        Timing tb = time(device, FusedKernels.compiler(), "rawruns", raw, x, yRawRuns, m, s, o.reps(), arena);
-        long unwritten = count(yRuns, POISON) + count(yRawRuns, POISON), nan = countNaN(yRuns);
-        long mismatch = yRuns.segment().mismatch(yRawRuns.segment());
-        double diff = 0, norm = 0;
-        for (long i = 0; i < yRuns.size(); i++) {
-            double a = Float.intBitsToFloat((yRuns.get(i) & 0xFFFF) << 16), b = Float.intBitsToFloat((yStrip.get(i) & 0xFFFF) << 16);
-            diff += (a - b) * (a - b);
-            norm += b * b;
-        }
-        double error = Math.sqrt(diff / norm);
-        boolean ok = unwritten == 0 && nan == 0 && mismatch < 0 && error < 1e-2;
-        System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d runs of %d CTAs: patch %8.4f ms [%.4f..%.4f]  bf16 %8.4f ms [%.4f..%.4f]  vs strip grid %.2e  %s%n", n, k, m, s.ctas(), tr.median(), tr.min(), tr.max(),
-                tb.median(), tb.min(), tb.max(), error, ok ? "ok" : "FAILED (unwritten " + unwritten + ", NaN " + nan + ", first mismatch " + mismatch + ")");
-        return String.format(Locale.ROOT, ",\"runs_ms\":%s,\"bf16_runs_ms\":%s,\"runs_ctas\":%d,\"runs_vs_strip\":%.3e,\"runs_ok\":%b", tr.json(), tb.json(), s.ctas(), error, ok);
     }
 
     record Timing(double median, double min, double max, double p10, double p90, int runs) {
@@ -265,7 +232,6 @@ public final class FusedGemmCheck {
         boolean allSplits = true, small = false;
         List<Extra> extras = new ArrayList<>();
         int extraMaxM = 16;
-        boolean runs = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -275,7 +241,6 @@ public final class FusedGemmCheck {
                 case "--default-splits-only" -> allSplits = false;
                 case "--small" -> small = true;
                 case "--extra-max-m" -> extraMaxM = Integer.parseInt(args[++i]);
-                case "--runs" -> runs = true;
                 case "--extra-ptx" -> {
                     for (String e : args[++i].split(",")) {
                         String[] kv = e.split("=", 2);
@@ -286,11 +251,11 @@ public final class FusedGemmCheck {
                         }
                     }
                 }
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: FusedGemmCheck --out DIR [--shapes NxK,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...] [--extra-max-m M] [--runs]");
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: FusedGemmCheck --out DIR [--shapes NxK,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...] [--extra-max-m M]");
             }
         }
         if (out == null) throw new IllegalArgumentException("--out DIR is required");
         for (long[] s : shapes) PaletteTensor.checkShape(s[0], s[1]);
-        return new Options(out, shapes, ms, reps, allSplits, small, List.copyOf(extras), extraMaxM, runs);
+        return new Options(out, shapes, ms, reps, allSplits, small, List.copyOf(extras), extraMaxM);
     }
 }

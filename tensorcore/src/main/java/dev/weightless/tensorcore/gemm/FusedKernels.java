@@ -56,19 +56,6 @@ public final class FusedKernels {
 
     public static void bf16Gemm64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
-    /** Variant 7: the patching kernel over a persistent grid of equal runs of tiles (M up to 8); segment sums to {@code partial}. */
-    public static void patchRuns8(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, FloatArray partial, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void patchRuns16(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, FloatArray partial, int m, int n, int k) { throw nvccOnly(); }
-
-    /** The same persistent-grid product reading BF16 W (its bit-exactness reference). */
-    public static void bf16Runs8(KernelContext c, ShortArray weights, ShortArray x, FloatArray partial, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void bf16Runs16(KernelContext c, ShortArray weights, ShortArray x, FloatArray partial, int m, int n, int k) { throw nvccOnly(); }
-
-    /** Adds a persistent-grid product's segment sums per strip in warp order and rounds to BF16 ({@code warps}: the grid's warps). */
-    public static void runsReduce(KernelContext c, FloatArray partial, ShortArray y, int m, int n, int k, int warps) { throw nvccOnly(); }
-
     public static void splitkReduce(KernelContext c, FloatArray partial, ShortArray y, int m, int n, int splits) { throw nvccOnly(); }
 
     /** Busy for {@code cycles} clock cycles (one thread): queued ahead of timed launches so that the host cannot starve them. */

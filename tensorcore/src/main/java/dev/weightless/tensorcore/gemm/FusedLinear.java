@@ -50,32 +50,22 @@ public final class FusedLinear {
     /** How W is held: the palette layout (either palette kernel reads it) or plain BF16 (bf16Gemm). */
     public enum Variant { PALETTE, BF16 }
 
-    /**
-     * The kernel that decodes palette-layout W: patchGemm (variant 5), paletteGemm (variant 4), or patchRuns
-     * (variant 7: the patching kernel over a persistent grid of equal runs of tiles, M up to 16, its
-     * segments summed by runsReduce). BF16 W runs bf16Runs for RUNS and bf16Gemm otherwise.
-     */
-    public enum Kernel { PATCH, BALLOT, RUNS }
+    /** The kernel that decodes palette-layout W: patchGemm (variant 5) or paletteGemm (variant 4). BF16 W ignores it. */
+    public enum Kernel { PATCH, BALLOT }
 
     /**
      * How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second
-     * kernel; {@code rowsPerCta} rows of X per CTA; which palette kernel runs; for {@link Kernel#RUNS} the
-     * persistent grid's CTAs ({@code ctas}; 0 for the other kernels, whose grid follows from the shape).
+     * kernel; {@code rowsPerCta} rows of X per CTA; which palette kernel runs.
      */
-    public record Schedule(int splits, int rowsPerCta, Kernel kernel, int ctas) {
+    public record Schedule(int splits, int rowsPerCta, Kernel kernel) {
         public Schedule {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
-            if (kernel == Kernel.RUNS && (splits != 1 || rowsPerCta > 16 || ctas < 1)) throw new IllegalArgumentException("RUNS needs splits 1, rowsPerCta 8 or 16 and ctas >= 1, got " + splits + ", " + rowsPerCta + ", " + ctas);
-            if (kernel != Kernel.RUNS && ctas != 0) throw new IllegalArgumentException("ctas is for RUNS only, got " + ctas + " with " + kernel);
         }
-
-        public Schedule(int splits, int rowsPerCta, Kernel kernel) { this(splits, rowsPerCta, kernel, 0); }
 
         public Schedule(int splits, int rowsPerCta) { this(splits, rowsPerCta, Kernel.PATCH); }
 
-        /** The same cut with kernel PATCH or BALLOT (RUNS needs {@link FusedLinear#runsSchedule}). */
         public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k); }
     }
 
@@ -226,24 +216,7 @@ public final class FusedLinear {
     public Schedule schedule(int m, Device device) {
         Schedule rule = schedule(m, device.multiprocessors());
         if (!device.name().contains("H200")) return rule;
-        return H200_TABLE.choice(n, k, m).filter(c -> c.splits() <= k / 64).filter(c -> c.kernel() != Kernel.RUNS || m <= 16)
-                .map(c -> c.kernel() == Kernel.RUNS ? runsSchedule(m, device.multiprocessors()) : new Schedule(c.splits(), rule.rowsPerCta(), c.kernel())).orElse(rule);
-    }
-
-    /** Tiles each warp of a persistent grid takes at least (fewer CTAs than the GPU holds when W is small). */
-    static final int MIN_RUN_TILES = 4;
-
-    /**
-     * The persistent-grid cut ({@link Kernel#RUNS}) for m <= 16: as many CTAs as the GPU holds at once (3 per
-     * multiprocessor with 8 rows of X, 4 with 16: palette_gemm.cu's launch bounds), fewer when W has under
-     * {@value #MIN_RUN_TILES} tiles per warp.
-     */
-    public Schedule runsSchedule(int m, int multiprocessors) {
-        if (m < 1 || m > 16) throw new IllegalArgumentException("the persistent grid takes m from 1 to 16, got " + m);
-        int rows = m <= 8 ? 8 : 16;
-        long tiles = (n / 16) * (k / 64);
-        long ctas = Math.min((long) multiprocessors * (rows == 8 ? 3 : 4), Math.max(1, tiles / ((long) WARPS * MIN_RUN_TILES)));
-        return new Schedule(1, rows, Kernel.RUNS, Math.toIntExact(ctas));
+        return H200_TABLE.choice(n, k, m).filter(c -> c.splits() <= k / 64).map(c -> new Schedule(c.splits(), rule.rowsPerCta(), c.kernel())).orElse(rule);
     }
 
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
@@ -263,14 +236,7 @@ public final class FusedLinear {
 
     /** FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty). */
     public long partialSize(int m, Schedule s) {
-        if (s.kernel() == Kernel.RUNS) return Math.multiplyExact(Math.multiplyExact((long) s.ctas() * WARPS, runSegments(s.ctas())), 16L * m);
         return s.splits() == 1 ? 1 : Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n);
-    }
-
-    /** Workspace slots per warp of a persistent grid: strips one run of tiles can touch (as palette_gemm.cu's run()). */
-    private long runSegments(int ctas) {
-        long kTiles = k / 64, tiles = (n / 16) * kTiles, warps = (long) ctas * WARPS;
-        return Math.ceilDiv(Math.ceilDiv(tiles, warps), kTiles) + 1;
     }
 
     /** The host arrays holding W, for a graph's {@code transferToDevice(UNDER_DEMAND, ...)} (they are uploaded by {@link #upload}); none for resident W. */
@@ -292,10 +258,6 @@ public final class FusedLinear {
         if (y.size() != Math.multiplyExact((long) m, n)) throw new IllegalArgumentException("y has " + y.size() + " values, " + m + " x " + n + " expected");
         if (s.splits() > k / 64) throw new IllegalArgumentException("splits " + s.splits() + " exceeds the " + k / 64 + " tiles along k");
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
-        if (s.kernel() == Kernel.RUNS) {
-            addRunsTo(g, task, x, y, partial, m, s, grids);
-            return;
-        }
         long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
         String kernel = (variant == Variant.BF16 ? "bf16Gemm" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm") + s.rowsPerCta();
@@ -308,18 +270,6 @@ public final class FusedLinear {
             g.task(task + "Reduce", KernelMethod.of(FusedKernels.class, "splitkReduce"), partial, y, m, (int) n, s.splits());
             grids.put(g.name() + "." + task + "Reduce", new Grid(Math.min(Math.ceilDiv((long) m * n, 256L), 132L * 16), 256));
         }
-    }
-
-    /** {@link #addTo} for the persistent grid: the runs kernel writes segment sums, runsReduce adds them into y. */
-    private void addRunsTo(TaskGraph g, String task, ShortArray x, ShortArray y, FloatArray partial, int m, Schedule s, Map<String, Grid> grids) {
-        if (m > s.rowsPerCta()) throw new IllegalArgumentException("the persistent grid takes one chunk of " + s.rowsPerCta() + " rows of X, m is " + m);
-        String kernel = (variant == Variant.BF16 ? "bf16Runs" : "patchRuns") + s.rowsPerCta();
-        List<Object> args = new ArrayList<>(weights);
-        args.addAll(List.of(x, partial, m, (int) n, (int) k));
-        g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());
-        grids.put(g.name() + "." + task, new Grid(s.ctas(), WARPS * 32));
-        g.task(task + "Reduce", KernelMethod.of(FusedKernels.class, "runsReduce"), partial, y, m, (int) n, (int) k, s.ctas() * WARPS);
-        grids.put(g.name() + "." + task + "Reduce", new Grid(Math.min(Math.ceilDiv((long) m * n, 256L), 132L * 16), 256));
     }
 
     /** A graph {@code name} of this one product, with its workspace; x, y and the workspace are {@code UNDER_DEMAND}. */

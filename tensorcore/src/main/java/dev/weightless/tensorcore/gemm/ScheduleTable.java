@@ -61,11 +61,7 @@ public final class ScheduleTable {
             Map<?, ?> r = (Map<?, ?>) Json.parse(line.getBytes(StandardCharsets.UTF_8));
             long n = (Long) r.get("n"), k = (Long) r.get("k"), m = (Long) r.get("m"), s = (Long) r.get("splits");
             for (FusedLinear.Kernel kernel : FusedLinear.Kernel.values()) {
-                Object timing = r.get(switch (kernel) {
-                    case PATCH -> "patch_ms";
-                    case BALLOT -> "palette_ms";
-                    case RUNS -> "runs_ms";
-                });
+                Object timing = r.get(kernel == FusedLinear.Kernel.PATCH ? "patch_ms" : "palette_ms");
                 if (timing == null) continue;
                 double ms = ((Number) ((Map<?, ?>) timing).get("median")).doubleValue();
                 best.merge(List.of(n, k, m), new double[] {ms, s, kernel.ordinal()}, (a, b) -> b[0] < a[0] ? b : a);
@@ -93,8 +89,7 @@ public final class ScheduleTable {
                 FusedLinear.Kernel kernel = switch (f[4]) {
                     case "patch" -> FusedLinear.Kernel.PATCH;
                     case "ballot" -> FusedLinear.Kernel.BALLOT;
-                    case "runs" -> FusedLinear.Kernel.RUNS;
-                    default -> throw new NumberFormatException("kernel must be patch, ballot or runs");
+                    default -> throw new NumberFormatException("kernel must be patch or ballot");
                 };
                 table.computeIfAbsent(List.of(Long.parseLong(f[0]), Long.parseLong(f[1])), x -> new TreeMap<>()).put(Integer.parseInt(f[2]), new Choice(s, kernel));
             } catch (NumberFormatException e) {

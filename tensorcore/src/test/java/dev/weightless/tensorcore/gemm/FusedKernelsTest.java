@@ -30,7 +30,7 @@ class FusedKernelsTest {
             assertEquals(expected, params, m.getName() + ": PTX parameters");
             checked++;
         }
-        assertEquals(19, checked, "kernels: 4 patching, 4 palette, 4 BF16, 2 + 2 persistent-grid (patching, BF16), the split-K and runs reductions, spin");
+        assertEquals(14, checked, "kernels: 4 patching, 4 palette, 4 BF16, the split-K reduction, spin");
     }
 
     @Test

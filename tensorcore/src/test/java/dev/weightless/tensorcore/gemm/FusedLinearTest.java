@@ -50,29 +50,6 @@ class FusedLinearTest {
     }
 
     @Test
-    void thePersistentGridHoldsWhatTheGpuHoldsAndNoMoreThanTheTilesFill() {
-        try (Arena arena = Arena.ofShared()) {
-            FusedLinear mid = FusedLinear.bf16(arena.allocate(14336L * 4096 * 2, 2), 14336, 4096);
-            assertEquals(new FusedLinear.Schedule(1, 8, FusedLinear.Kernel.RUNS, 396), mid.runsSchedule(1, 132), "3 CTAs per multiprocessor at 8 rows");
-            assertEquals(new FusedLinear.Schedule(1, 16, FusedLinear.Kernel.RUNS, 528), mid.runsSchedule(16, 132), "4 at 16 rows");
-            // 57344 tiles over 3168 warps: runs of 18 or 19 tiles touch at most 2 of the 64-tile strips.
-            assertEquals(3168L * 2 * 16, mid.partialSize(1, mid.runsSchedule(1, 132)));
-            FusedLinear small = FusedLinear.bf16(arena.allocate(1024L * 4096 * 2, 2), 1024, 4096);
-            assertEquals(128, small.runsSchedule(1, 132).ctas(), "4096 tiles: 4 per warp at most");
-            assertThrows(IllegalArgumentException.class, () -> small.runsSchedule(17, 132));
-            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 8, FusedLinear.Kernel.RUNS, 10), "no split K");
-            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 32, FusedLinear.Kernel.RUNS, 10), "one chunk of up to 16 rows");
-            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 8, FusedLinear.Kernel.RUNS, 0));
-            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 8, FusedLinear.Kernel.PATCH, 4), "a CTA count only for RUNS");
-            ShortArray x = ShortArray.allocate(arena, 9 * 4096), y = ShortArray.allocate(arena, 9 * 1024);
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> small.bind("g", x, y, 9, new FusedLinear.Schedule(1, 8, FusedLinear.Kernel.RUNS, 4), arena)).getMessage().contains("one chunk"));
-            FusedLinear.Bound b = small.bind("g", x, y, 9, small.runsSchedule(9, 132), arena);
-            assertEquals(java.util.Set.of("g.gemm", "g.gemmReduce"), b.grids().keySet());
-            assertEquals(new dev.weightless.jit.kernel.Grid(128, 256), b.grids().get("g.gemm"));
-        }
-    }
-
-    @Test
     void wrongSizesAreRefusedWithTheReason() {
         try (Arena arena = Arena.ofShared()) {
             FusedLinear op = FusedLinear.bf16(arena.allocate(16L * 128 * 2, 2), 16, 128);

@@ -41,16 +41,6 @@ class ScheduleTableTest {
     }
 
     @Test
-    void thePersistentGridCompetesWhereItWasTimed() {
-        String runs = "{\"n\":1024,\"k\":4096,\"m\":1,\"splits\":1,\"palette_ms\":{\"median\":0.02},\"patch_ms\":{\"median\":0.015},\"runs_ms\":{\"median\":0.011}}";
-        ScheduleTable t = ScheduleTable.fromResults(List.of(runs, row(16, 1, 0.03, 0.01)));
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.RUNS), t.choice(1024, 4096, 1).orElseThrow());
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), t.choice(1024, 4096, 16).orElseThrow(), "no runs_ms at 16: the strip kernels");
-        ScheduleTable back = ScheduleTable.parse(t.format("test").lines().toList(), "test");
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.RUNS), back.choice(1024, 4096, 1).orElseThrow());
-    }
-
-    @Test
     void theH200TableHoldsEveryBenchmarkedShapeAndBatch() {
         ScheduleTable h200 = ScheduleTable.h200();
         assertEquals(35, h200.size(), "5 Llama-3.1-8B shapes x 7 batch sizes");
