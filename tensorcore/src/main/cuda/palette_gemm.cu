@@ -326,28 +326,7 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
         e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);   // code 7 reads entry 7 (0): patched below
         e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
     }
-#if defined(PATCH_MERGE) && !defined(TC_EXPERIMENT_NO_ESCAPES)
-    // Only the escapes go through shared memory: lane i stores escape i at its position, and each lane reads
-    // its 32 bytes back and takes, by one prmt per 4 weights, the byte read where its code is 7 and its
-    // palette exponent elsewhere (bytes of other tiles left in the buffer are never taken). One __syncwarp.
-    if (lane < t.count) buffer[t.at0 & 1023] = (uint8_t)t.e0;
-#if PATCH_SLOTS > 1
-    if (lane + 32 < t.count) buffer[t.at1 & 1023] = (uint8_t)t.e1;
-#endif
-    for (uint32_t i = 32 * PATCH_SLOTS + lane; i < t.count; i += 32) buffer[positions[t.start + i] & 1023] = escapes[t.start + i];   // rare
-    __syncwarp();
-    {
-        const uint4* mine = reinterpret_cast<const uint4*>(buffer) + lane;
-        uint4 lo = mine[0], hi = mine[32];
-        const uint32_t got[4][2] = {{lo.x, lo.y}, {lo.z, lo.w}, {hi.x, hi.y}, {hi.z, hi.w}};
-#pragma unroll
-        for (int G = 0; G < 4; G++) {
-            uint32_t flags = (sel[G] + 0x11111111u) & 0x88888888u;   // bit 3 of each nibble whose code is 7
-            e[G][0] = prmt(e[G][0], got[G][0], 0x3210u + ((flags >> 1) & 0x4444u));
-            e[G][1] = prmt(e[G][1], got[G][1], 0x3210u + ((flags >> 17) & 0x4444u));
-        }
-    }
-#elif !defined(TC_EXPERIMENT_NO_ESCAPES)   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
+#ifndef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
     uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
     mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);    // weights 0..15: plane index 16 lane + j
     mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);   // weights 16..31: 512 + 16 lane + j - 16
@@ -410,7 +389,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 step(odd, kt + 1, 1);
             }
         } else {
-            // One tile in registers: 64 registers at 16 rows of X, no spills, 4 CTAs per SM (NOTES.md variant 6).
+            // One tile in registers: 54 registers at 8 rows of X, 64 at 16, no spills, 4 CTAs per SM (NOTES.md variant 8).
             for (int kt = w.kBegin; kt < w.kEnd; kt++) {
                 PatchTile t = load(kt);
                 step(t, kt, (kt - w.kBegin) & 1);
@@ -450,8 +429,9 @@ __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat
 
 using namespace palette_gemm;
 
-// The palette kernels hold two tiles in registers; capping registers keeps 3 CTAs (M chunks of 8 or
-// 16) or 2 CTAs (32, 64) on a multiprocessor, which measured faster than fewer CTAs without spills.
+// The ballot kernel holds two tiles in registers; capping registers keeps 3 CTAs (M chunks of 8 or 16) or
+// 2 CTAs (32, 64) on a multiprocessor, which measured faster than fewer CTAs without spills. The patching
+// kernel holds one (54 registers at 8 rows, 64 at 16: 4 CTAs fit; its caps below only bound the compiler).
 #define PALETTE_ENTRY(MT, NAME)                                                                                            \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MT <= 2 ? 3 : 2) NAME(                                                      \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
@@ -460,13 +440,13 @@ using namespace palette_gemm;
         paletteGemm<MT>(tiles, palettes, escapeStarts, escapes, x, y, partial, M, N, K, splits);                         \
     }
 #ifndef PATCH_TWO_MAX_MT
-#define PATCH_TWO_MAX_MT 1   // two tiles in registers up to this many 8-row chunks of X, one above (NOTES.md variant 6)
+#define PATCH_TWO_MAX_MT 0   // two tiles in registers up to this many 8-row chunks of X, else one (one measured faster: NOTES.md variant 8)
 #endif
 #ifndef PATCH_CTAS
 #define PATCH_CTAS 3    // CTAs per SM for M chunks of 8 (2 measured slower despite no spills: NOTES.md)
 #endif
 #ifndef PATCH_CTAS16
-#define PATCH_CTAS16 4  // and of 16: one tile in registers fits the 64 registers of 4 CTAs without spills
+#define PATCH_CTAS16 4  // and of 16 (3 measured the same: NOTES.md variant 8)
 #endif
 #define PATCH_ENTRY(MT, NAME)                                                                                              \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MT == 1 ? PATCH_CTAS : MT == 2 ? PATCH_CTAS16 : 2) NAME(                                                      \
