@@ -443,7 +443,7 @@ using namespace palette_gemm;
 #define PATCH_TWO_MAX_MT 0   // two tiles in registers up to this many 8-row chunks of X, else one (one measured faster: NOTES.md variant 8)
 #endif
 #ifndef PATCH_CTAS
-#define PATCH_CTAS 3    // CTAs per SM for M chunks of 8 (2 measured slower despite no spills: NOTES.md)
+#define PATCH_CTAS 3    // CTAs per SM for M chunks of 8 (a register cap only: 4 fit; caps for 5 or 6 measured slower: NOTES.md 8b)
 #endif
 #ifndef PATCH_CTAS16
 #define PATCH_CTAS16 4  // and of 16 (3 measured the same: NOTES.md variant 8)
