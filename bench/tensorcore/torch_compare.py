@@ -97,7 +97,7 @@ def write_outputs(report, out):
         lines.append(f"| {e['n']} x {e['k']} | {e['m']} | {c:.4f} [{e['cublas_ms']['min']:.4f}..{e['cublas_ms']['max']:.4f}] | {b:.4f} | {q:.4f} [{e['patch_ms']['min']:.4f}..{e['patch_ms']['max']:.4f}] ({e['patch_splits']}) | {c / q:.3f} | {p:.4f} | {c / p:.3f} | {'patch' if q <= p else 'ballot'}: **{c / min(p, q):.3f}** | {e['patch_bytes'] / q / 1e6:.0f} | {e['flops'] / q / 1e9:.1f} | {e['bf16_bytes'] / c / 1e6:.0f} | {err} | {err64} | {e['bit_exact'] and e['unwritten'] == 0} |")
     extras = [(e, k, v) for e in report for k, v in e.get("extras", {}).items()]
     if extras:
-        lines += ["", "Other builds of the patching kernel (default schedule, same run):", "", "| N x K | M | build | ms [min..max] | speedup vs cuBLAS |", "|---|---|---|---|---|"]
+        lines += ["", "Other builds of palette_gemm.cu, patching kernel (NAME) and ballot kernel (NAME_ballot), default schedule, same run:", "", "| N x K | M | build | ms [min..max] | speedup vs cuBLAS |", "|---|---|---|---|---|"]
         lines += [f"| {e['n']} x {e['k']} | {e['m']} | {k} | {v['median']:.4f} [{v['min']:.4f}..{v['max']:.4f}] | {e['cublas_ms']['median'] / v['median']:.3f} |" for e, k, v in extras]
     open(os.path.join(out, "table.md"), "w").write("\n".join(lines) + "\n")
     try:

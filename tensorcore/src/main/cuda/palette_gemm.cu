@@ -351,7 +351,7 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
     }
 }
 
-template <int MT>
+template <int MT, bool TWO>
 __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
@@ -378,13 +378,22 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
             decodePatch(t, positions, escapes, buffers[warp][parity], lane, a);
             multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
         };
-        PatchTile even = load(w.kBegin), odd;
-        for (int kt = w.kBegin; kt < w.kEnd; kt += 2) {
-            if (kt + 1 < w.kEnd) odd = load(kt + 1);
-            step(even, kt, 0);
-            if (kt + 1 >= w.kEnd) break;
-            if (kt + 2 < w.kEnd) even = load(kt + 2);
-            step(odd, kt + 1, 1);
+        if (TWO) {
+            // Two tiles in flight, in two sets of registers used in turn.
+            PatchTile even = load(w.kBegin), odd;
+            for (int kt = w.kBegin; kt < w.kEnd; kt += 2) {
+                if (kt + 1 < w.kEnd) odd = load(kt + 1);
+                step(even, kt, 0);
+                if (kt + 1 >= w.kEnd) break;
+                if (kt + 2 < w.kEnd) even = load(kt + 2);
+                step(odd, kt + 1, 1);
+            }
+        } else {
+            // One tile in registers: 54 registers at 8 rows of X, 64 at 16, no spills, 4 CTAs per SM (NOTES.md variant 8).
+            for (int kt = w.kBegin; kt < w.kEnd; kt++) {
+                PatchTile t = load(kt);
+                step(t, kt, (kt - w.kBegin) & 1);
+            }
         }
     }
     finish<MT>(acc, w, M, N, splits, y, partial);
@@ -420,8 +429,9 @@ __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat
 
 using namespace palette_gemm;
 
-// The palette kernels hold two tiles in registers; capping registers keeps 3 CTAs (M chunks of 8 or
-// 16) or 2 CTAs (32, 64) on a multiprocessor, which measured faster than fewer CTAs without spills.
+// The ballot kernel holds two tiles in registers; capping registers keeps 3 CTAs (M chunks of 8 or 16) or
+// 2 CTAs (32, 64) on a multiprocessor, which measured faster than fewer CTAs without spills. The patching
+// kernel holds one (54 registers at 8 rows, 64 at 16: 4 CTAs fit; its caps below only bound the compiler).
 #define PALETTE_ENTRY(MT, NAME)                                                                                            \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MT <= 2 ? 3 : 2) NAME(                                                      \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
@@ -429,15 +439,21 @@ using namespace palette_gemm;
         long long, int M, int N, int K, int splits) {                                                                    \
         paletteGemm<MT>(tiles, palettes, escapeStarts, escapes, x, y, partial, M, N, K, splits);                         \
     }
+#ifndef PATCH_TWO_MAX_MT
+#define PATCH_TWO_MAX_MT 0   // two tiles in registers up to this many 8-row chunks of X, else one (one measured faster: NOTES.md variant 8)
+#endif
 #ifndef PATCH_CTAS
-#define PATCH_CTAS 3    // CTAs per SM for M chunks of 8 and 16 (2 measured slower despite no spills: NOTES.md)
+#define PATCH_CTAS 3    // CTAs per SM for M chunks of 8 (a register cap only: 4 fit; caps for 5 or 6 measured slower: NOTES.md 8b)
+#endif
+#ifndef PATCH_CTAS16
+#define PATCH_CTAS16 4  // and of 16 (3 measured the same: NOTES.md variant 8)
 #endif
 #define PATCH_ENTRY(MT, NAME)                                                                                              \
-    extern "C" __global__ void __launch_bounds__(WARPS * 32, MT <= 2 ? PATCH_CTAS : 2) NAME(                                                      \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32, MT == 1 ? PATCH_CTAS : MT == 2 ? PATCH_CTAS16 : 2) NAME(                                                      \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
-        patchGemm<MT>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits);                \
+        patchGemm<MT, (MT <= PATCH_TWO_MAX_MT)>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
     }
 #define BF16_ENTRY(MT, NAME)                                                                                               \
     extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \

@@ -40,9 +40,10 @@ import java.util.stream.LongStream;
  * cannot hold them). Writes W, X and Y files
  * for bench/tensorcore/torch_compare.py (error against cuBLAS, cuBLAS timing, table and plot) and
  * results.jsonl. Three kernels side by side: patching (variant 5), ballot (variant 4), BF16. {@code --small} first
- * runs {@link SmallProductCheck}'s edge cases; {@code --extra-ptx NAME=FILE} also times the patching kernel of
- * other builds of palette_gemm.cu (M up to 16, default schedule) in the same process.
- * {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...]}
+ * runs {@link SmallProductCheck}'s edge cases; {@code --extra-ptx NAME=FILE} also times both palette kernels of
+ * other builds of palette_gemm.cu (M up to {@code --extra-max-m}, 16 unless given; default schedule) in the same
+ * process, each checked bit for bit against this build's BF16 kernel.
+ * {@code FusedGemmCheck --out DIR [--shapes 4096x4096,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...] [--extra-max-m M]}
  */
 public final class FusedGemmCheck {
     private static final short POISON = (short) 0xFFFF; // a NaN: never a result of finite inputs
@@ -52,12 +53,10 @@ public final class FusedGemmCheck {
 
     private FusedGemmCheck() {}
 
-    /** Another build of palette_gemm.cu whose patching kernel is timed beside the checked-in one (M up to EXTRA_MAX_M, default schedule). */
+    /** Another build of palette_gemm.cu whose palette kernels are timed beside the checked-in ones (M up to Options.extraMaxM, default schedule). */
     record Extra(String name, String ptx) {}
 
-    static final int EXTRA_MAX_M = 16;
-
-    record Options(Path out, List<long[]> shapes, int[] ms, int reps, boolean allSplits, boolean small, List<Extra> extras) {}
+    record Options(Path out, List<long[]> shapes, int[] ms, int reps, boolean allSplits, boolean small, List<Extra> extras, int extraMaxM) {}
 
     public static void main(String[] args) throws IOException {
         Options o = parse(args);
@@ -123,13 +122,20 @@ public final class FusedGemmCheck {
                 boolean ok = unwritten == 0 && nan == 0 && mismatch < 0 && mismatchPatch < 0;
                 if (!ok) failures++;
                 StringBuilder extras = new StringBuilder();
-                if (s.equals(chosen) && m <= EXTRA_MAX_M) {
+                if (s.equals(chosen) && m <= o.extraMaxM()) {
                     for (Extra e : o.extras()) {
-                        Timing te = time(device, FusedKernels.compiler(e.ptx()), "x" + e.name().replaceAll("[^A-Za-z0-9]", ""), pal, x, yPatch, m, s.with(FusedLinear.Kernel.PATCH), o.reps(), arena);
-                        long bad = yPatch.segment().mismatch(yRaw.segment());
-                        extras.append(String.format(Locale.ROOT, ",\"%s\":%s,\"%s_bit_exact\":%b", e.name(), te.json(), e.name(), bad < 0));
-                        System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: build %-12s patch %8.4f ms [%.4f..%.4f]  %s%n", n, k, m, s.splits(), e.name(), te.median(), te.min(), te.max(), bad < 0 ? "bit-exact" : "differs (expected for timing experiments)");
+                        for (FusedLinear.Kernel kernel : List.of(FusedLinear.Kernel.PATCH, FusedLinear.Kernel.BALLOT)) {
+                            // Y is poisoned by time(); the extra build's Y against this build's BF16 kernel.
+                            String key = kernel == FusedLinear.Kernel.PATCH ? e.name() : e.name() + "_ballot";
+                            Timing te = time(device, FusedKernels.compiler(e.ptx()), "x" + key.replaceAll("[^A-Za-z0-9]", ""), pal, x, yPatch, m, s.with(kernel), o.reps(), arena);
+                            long bad = yPatch.segment().mismatch(yRaw.segment());
+                            extras.append(String.format(Locale.ROOT, ",\"%s\":%s,\"%s_bit_exact\":%b", key, te.json(), key, bad < 0));
+                            System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: build %-12s %-6s %8.4f ms [%.4f..%.4f]  %s%n", n, k, m, s.splits(), e.name(), kernel == FusedLinear.Kernel.PATCH ? "patch" : "ballot", te.median(), te.min(), te.max(),
+                                    bad < 0 ? "bit-exact" : "differs (expected for timing experiments)");
+                        }
                     }
+                    // The file written below must hold this build's patching kernel's Y: time it again.
+                    if (!o.extras().isEmpty()) time(device, FusedKernels.compiler(), "patch", pal, x, yPatch, m, s.with(FusedLinear.Kernel.PATCH), 1, arena);
                 }
                 long flops = 2L * m * n * k;
                 long ioBytes = 2L * m * k + 2L * m * n;
@@ -225,6 +231,7 @@ public final class FusedGemmCheck {
         int reps = 30;
         boolean allSplits = true, small = false;
         List<Extra> extras = new ArrayList<>();
+        int extraMaxM = 16;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -233,6 +240,7 @@ public final class FusedGemmCheck {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--default-splits-only" -> allSplits = false;
                 case "--small" -> small = true;
+                case "--extra-max-m" -> extraMaxM = Integer.parseInt(args[++i]);
                 case "--extra-ptx" -> {
                     for (String e : args[++i].split(",")) {
                         String[] kv = e.split("=", 2);
@@ -243,11 +251,11 @@ public final class FusedGemmCheck {
                         }
                     }
                 }
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: FusedGemmCheck --out DIR [--shapes NxK,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...]");
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: FusedGemmCheck --out DIR [--shapes NxK,...] [--ms 1,4,...] [--reps N] [--default-splits-only] [--small] [--extra-ptx NAME=FILE,...] [--extra-max-m M]");
             }
         }
         if (out == null) throw new IllegalArgumentException("--out DIR is required");
         for (long[] s : shapes) PaletteTensor.checkShape(s[0], s[1]);
-        return new Options(out, shapes, ms, reps, allSplits, small, List.copyOf(extras));
+        return new Options(out, shapes, ms, reps, allSplits, small, List.copyOf(extras), extraMaxM);
     }
 }

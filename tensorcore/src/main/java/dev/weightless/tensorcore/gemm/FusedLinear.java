@@ -232,9 +232,10 @@ public final class FusedLinear {
 
     /**
      * The default cut: the wgmma kernels where {@link WgmmaGemm#pays} (n and k multiples of 128, M >= 64 and
-     * enough CTAs; {@link WgmmaGemm#rows} picks their tile); otherwise one split when the strips alone give every multiprocessor a CTA, else enough splits to
-     * give two; the patching kernel for M chunks of 8, the ballot kernel above (on the H200 the patching
-     * kernel spills at 16 rows and up under the 3-CTA register cap: NOTES.md).
+     * enough CTAs; {@link WgmmaGemm#rows} picks their tile); otherwise one split when the strips alone give
+     * every multiprocessor a CTA, else enough splits to give two; the patching kernel up to m = 64 (measured
+     * faster than the ballot kernel there on every benchmarked shape, H200 run 6: NOTES.md), the ballot kernel
+     * above (measured faster than the patching kernel of run 2; today's is unmeasured there).
      */
     public Schedule schedule(int m, int multiprocessors) {
         if (WgmmaGemm.pays(m, n, k, multiprocessors)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA);
@@ -247,7 +248,7 @@ public final class FusedLinear {
         long ctas = (n / 16) * Math.ceilDiv(m, rows);
         long kTiles = k / 64;
         int splits = ctas >= multiprocessors ? 1 : (int) Math.min(Math.max(1, kTiles / WARPS), Math.ceilDiv(2L * multiprocessors, ctas));
-        return new Schedule(splits, rows, rows == 8 ? Kernel.PATCH : Kernel.BALLOT);
+        return new Schedule(splits, rows, m <= 64 ? Kernel.PATCH : Kernel.BALLOT);
     }
 
     /** FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty). */

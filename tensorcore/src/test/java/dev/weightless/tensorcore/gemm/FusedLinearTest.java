@@ -23,7 +23,8 @@ class FusedLinearTest {
             assertEquals(p.byteSize() + FusedLinear.ESCAPE_PADDING, op.weightBytes(), "all five parts, the escape list padded for the ballot kernel's windows");
             assertEquals(5, op.weightArrays().length);
             assertEquals(FusedLinear.Kernel.PATCH, op.schedule(1, 132).kernel(), "M chunks of 8: the patching kernel");
-            assertEquals(FusedLinear.Kernel.BALLOT, op.schedule(16, 132).kernel());
+            assertEquals(FusedLinear.Kernel.PATCH, op.schedule(64, 132).kernel(), "up to 64 rows: the patching kernel");
+            assertEquals(FusedLinear.Kernel.BALLOT, op.schedule(65, 132).kernel());
             ShortArray x = ShortArray.allocate(arena, 3 * 512), y = ShortArray.allocate(arena, 3 * 64);
             FusedLinear.Bound one = op.bind("g1", x, y, 3, new FusedLinear.Schedule(1, 8), arena);
             assertEquals(1, one.grids().size());
@@ -45,10 +46,10 @@ class FusedLinearTest {
             assertEquals(new FusedLinear.Schedule(1, 8), big.schedule(1, 132));
             assertEquals(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA), big.schedule(4096, 132), "large M: the wgmma kernels, 32 x 16 CTAs of 128 x 256");
             assertEquals(new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.BALLOT), big.mmaSchedule(4096, 132));
-            assertEquals(FusedLinear.Kernel.BALLOT, big.schedule(63, 132).kernel(), "below 64 rows of X: never the wgmma kernels");
-            assertEquals(FusedLinear.Kernel.BALLOT, big.schedule(64, 132).kernel(), "32 x 1 CTAs of 64 rows leave most multiprocessors idle");
+            assertEquals(FusedLinear.Kernel.PATCH, big.schedule(63, 132).kernel(), "below 64 rows of X: never the wgmma kernels; the patching kernel up to 64");
+            assertEquals(FusedLinear.Kernel.PATCH, big.schedule(64, 132).kernel(), "32 x 1 wgmma CTAs of 64 rows would leave most multiprocessors idle");
             FusedLinear narrow = FusedLinear.bf16(arena.allocate(1024L * 4096 * 2, 2), 1024, 4096);
-            assertEquals(new FusedLinear.Schedule(5, 16, FusedLinear.Kernel.BALLOT), narrow.schedule(16, 132), "64 strips: ceil(264 / 64) = 5 splits");
+            assertEquals(new FusedLinear.Schedule(5, 16, FusedLinear.Kernel.PATCH), narrow.schedule(16, 132), "64 strips: ceil(264 / 64) = 5 splits");
         }
     }
 

@@ -45,8 +45,9 @@ class ScheduleTableTest {
         ScheduleTable h200 = ScheduleTable.h200();
         assertEquals(35, h200.size(), "5 Llama-3.1-8B shapes x 7 batch sizes");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 1).orElseThrow());
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.BALLOT), h200.choice(128256, 4096, 16).orElseThrow());
-        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.BALLOT), h200.choice(1024, 4096, 64).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 16).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(5, FusedLinear.Kernel.PATCH), h200.choice(1024, 4096, 1).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.BALLOT), h200.choice(1024, 4096, 256).orElseThrow());
     }
 
     @Test
