@@ -32,7 +32,7 @@ final class CompressCommand implements Callable<Integer> {
 
     @Option(names = "--coder", paramLabel = "NAME|auto", description = {
             "How BF16 tensors are coded (default: ${DEFAULT-VALUE}): huffman (format version 1, decodable on the GPU), rans, rans-ctx or palette "
-                    + "(format version 2; decoded on the CPU, one thread per tensor), or auto.",
+                    + "(format version 2; decoded on the CPU, or on the GPU by decompress --device gpu and device loads), or auto.",
             "auto: per tensor, the smallest of all coders among those whose single-thread decode speed, measured now on the tensor "
                     + "(on 2^20 of its weights, in 16 evenly spaced runs, when larger), reaches --min-decode-gbps; raw when none does (as for tensors of a few hundred weights, "
                     + "whose fixed per-tensor decode cost keeps every coder below 0.25 GB/s). Speeds are timed, so a busy machine may choose differently; "
