@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Timing experiments on the GPU host (same folder layout as run-on-gpu.sh, plus palette_gemm.cu and the
+# Timing experiments on the GPU host (same folder layout as run-on-gpu.sh, plus palette_gemm.cu, the palette_tile.cuh it includes, and the
 # exp_*.ptx builds made with `nvcc -ptx -arch=compute_90a -DTC_EXPERIMENT_<NAME> palette_gemm.cu`):
 # the SASS of the kernels, the 128256 x 4096 product at M = 1 and 16 for the checked-in kernels and each
 # experiment build (experiments compute wrong values on purpose and so report FAILED), and Nsight Compute

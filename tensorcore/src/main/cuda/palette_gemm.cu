@@ -12,14 +12,15 @@
 // its device address followed by its element count.
 #include <cstdint>
 #include <cuda_bf16.h>
+#include "palette_tile.cuh"
 
 // A named namespace: an anonymous one gets a hash of the source path in its symbols, and the checked-in PTX
 // must not depend on where the repository is cloned.
 namespace palette_gemm {
 
+using namespace palette_tile;
+
 constexpr int WARPS = 8;
-constexpr int TILE_BYTES = 1408;   // 384 bytes of codes (3 words x 32 lanes) + 1024 sign|mantissa bytes
-constexpr int PLANE_OFFSET = 384;
 
 struct PaletteTile {
     uint32_t w0, w1, w2;   // 32 codes of 3 bits
@@ -32,31 +33,6 @@ struct PaletteTile {
 struct Bf16Tile {
     uint4 r[4];            // row g chunk 0, row g chunk 1, row g+8 chunk 0, row g+8 chunk 1
 };
-
-__device__ __forceinline__ uint4 load16(const void* p) {
-    uint4 v;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ uint32_t load4(const void* p) {
-    uint32_t v;
-    asm volatile("ld.global.nc.L1::no_allocate.u32 %0, [%1];" : "=r"(v) : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t selector) {
-    uint32_t d;
-    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(selector));
-    return d;
-}
-
-// Two BF16 values from exponent and stored plane bytes: [plane0, exp0, plane1, exp1] rotated right by one
-// bit puts each mantissa under its exponent and moves the partner-stored sign bits into place.
-__device__ __forceinline__ uint32_t join(uint32_t plane, uint32_t exps, uint32_t selector) {
-    uint32_t w = prmt(plane, exps, selector);
-    return __funnelshift_r(w, w, 1);
-}
 
 __device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1) {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
@@ -283,18 +259,6 @@ struct PatchTile {
     uint32_t at0, at1;     // positions of escapes start + lane and start + 32 + lane (when they exist)
     uint32_t e0, e1;       // and their exponents
 };
-
-__device__ __forceinline__ uint32_t load2(const void* p) {
-    unsigned short v;
-    asm volatile("ld.global.nc.L1::no_allocate.u16 %0, [%1];" : "=h"(v) : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ uint32_t load1(const void* p) {
-    unsigned short v;
-    asm volatile("ld.global.nc.L1::no_allocate.u8 %0, [%1];" : "=h"(v) : "l"(p));
-    return v;
-}
 
 __device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2* palettes, const uint16_t* positions, const uint8_t* escapes,
                                                size_t tile, uint32_t start, uint32_t end, int lane) {

@@ -21,11 +21,12 @@
 // memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128 (consume() says why).
 #include <cstdint>
 #include <cuda_bf16.h>
+#include "palette_tile.cuh"
 
 namespace wgmma_gemm {
 
-constexpr int TILE_BYTES = 1408;    // LAYOUT.md: 384 bytes of codes + 1024 sign|mantissa bytes
-constexpr int PLANE_OFFSET = 384;
+using namespace palette_tile;
+
 constexpr int CONSUMER_WARPS = 8;
 constexpr int THREADS = 384;
 constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 64
@@ -46,42 +47,6 @@ template <int BN> __host__ __device__ constexpr int stageBytes() { return BN * 1
 template <int BN> __host__ __device__ constexpr int patchOffset() { return Config<BN>::STAGES * stageBytes<BN>(); }
 template <int BN> __host__ __device__ constexpr int barrierOffset() { return patchOffset<BN>() + CONSUMER_WARPS * 2 * 1024; }
 template <int BN> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN>() + Config<BN>::STAGES * 16 + 1024; }
-
-__device__ __forceinline__ uint4 load16(const void* p) {
-    uint4 v;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ uint32_t load4(const void* p) {
-    uint32_t v;
-    asm volatile("ld.global.nc.L1::no_allocate.u32 %0, [%1];" : "=r"(v) : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ uint32_t load2(const void* p) {
-    unsigned short v;
-    asm volatile("ld.global.nc.L1::no_allocate.u16 %0, [%1];" : "=h"(v) : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ uint32_t load1(const void* p) {
-    unsigned short v;
-    asm volatile("ld.global.nc.L1::no_allocate.u8 %0, [%1];" : "=h"(v) : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t selector) {
-    uint32_t d;
-    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(selector));
-    return d;
-}
-
-// Two BF16 values from exponent and plane bytes (LAYOUT.md: one prmt and one funnel shift per two weights).
-__device__ __forceinline__ uint32_t join(uint32_t plane, uint32_t exps, uint32_t selector) {
-    uint32_t w = prmt(plane, exps, selector);
-    return __funnelshift_r(w, w, 1);
-}
 
 // The tile gives lane t (of a quad) the column pairs 4t + p, p = 0..3, of each 32-column half; wgmma's A
 // fragment wants lane t to hold pairs q * 4 + t, q = 0..3 (k 2t and 2t + 8 of two k16 steps). That is a 4 x 4
