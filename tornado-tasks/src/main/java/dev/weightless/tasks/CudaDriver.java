@@ -227,15 +227,17 @@ final class CudaDriver implements Driver {
         }
         EventTimer events = (EventTimer) timer;
         check(cuEventRecord(events.start, stream), "cuEventRecord");
+        // The launch's dynamic shared memory: the grid's, or at least what the kernel's own arrays beyond 48 KiB need.
+        int shared = Math.max(grid.sharedBytes(), kernel.dynamicSharedBytes());
         // Over 48 KB of dynamic shared memory must be allowed per function first (once: the attribute stays set).
         Integer allowed = sharedLimits.get(function);
-        if (grid.sharedBytes() > 48 * 1024 && (allowed == null || allowed < grid.sharedBytes())) {
-            sharedLimits.put(function, grid.sharedBytes());
-            check(cuFuncSetAttribute((CUfunction) function, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, grid.sharedBytes()),
-                    "cuFuncSetAttribute(" + kernel.entry() + ", max dynamic shared memory " + grid.sharedBytes() + " bytes)");
+        if (shared > 48 * 1024 && (allowed == null || allowed < shared)) {
+            sharedLimits.put(function, shared);
+            check(cuFuncSetAttribute((CUfunction) function, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, shared),
+                    "cuFuncSetAttribute(" + kernel.entry() + ", max dynamic shared memory " + shared + " bytes)");
         }
-        check(cuLaunchKernel((CUfunction) function, Math.toIntExact(grid.groups()), 1, 1, grid.localSize(), 1, 1, grid.sharedBytes(), stream, Pointer.to(values), null),
-                "cuLaunchKernel(" + kernel.entry() + ", " + grid.groups() + " x " + grid.localSize() + (grid.sharedBytes() > 0 ? ", " + grid.sharedBytes() + " bytes of shared memory" : "") + ")");
+        check(cuLaunchKernel((CUfunction) function, Math.toIntExact(grid.groups()), 1, 1, grid.localSize(), 1, 1, shared, stream, Pointer.to(values), null),
+                "cuLaunchKernel(" + kernel.entry() + ", " + grid.groups() + " x " + grid.localSize() + (shared > 0 ? ", " + shared + " bytes of dynamic shared memory" : "") + ")");
         check(cuEventRecord(events.stop, stream), "cuEventRecord");
     }
 

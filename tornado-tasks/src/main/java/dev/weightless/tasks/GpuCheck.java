@@ -145,6 +145,13 @@ public final class GpuCheck {
                     IntArray in = IntArray.allocate(arena, 2 * 5000);
                     for (long i = 0; i < in.size(); i++) in.set(i, i < edges.length * 2 ? edges[(int) (i % edges.length)] : random.nextInt());
                     return new Object[] {in, IntArray.allocate(arena, 5000)};
+                }),
+                // 104 KiB of shared arrays, 64 KiB of them in dynamic shared memory (the launch asks for it).
+                new SmallCase("largeShared", Grid.covering(3000, 256), arena -> {
+                    SplittableRandom random = new SplittableRandom(7);
+                    IntArray in = IntArray.allocate(arena, 3000);
+                    for (long i = 0; i < in.size(); i++) in.set(i, random.nextInt());
+                    return new Object[] {in, LongArray.allocate(arena, 3000)};
                 }));
     }
 

@@ -14,6 +14,10 @@ import java.util.Map;
 final class Compilation {
     /** Static shared memory a kernel may declare on NVIDIA GPUs (more needs dynamic shared memory). */
     static final int MAX_STATIC_SHARED_BYTES = 48 * 1024;
+    /** Shared memory a block may have on sm_90, static and dynamic together. */
+    static final int MAX_SHARED_BYTES = 227 * 1024;
+    /** The module's dynamic shared-memory array, where shared arrays go once the static ones fill their 48 KiB. */
+    static final String DYNAMIC_SHARED = "dsmem";
 
     final Registers registers = new Registers();
     final ClassFiles classes;
@@ -21,6 +25,9 @@ final class Compilation {
     private final List<String> sharedDeclarations = new ArrayList<>();
     private final Map<String, String> sharedBases = new LinkedHashMap<>();
     private int sharedBytes;
+    /** Byte offset in {@link #DYNAMIC_SHARED} of each array placed there, by symbol. */
+    private final Map<String, Integer> dynamicOffsets = new HashMap<>();
+    private int dynamicBytes;
     private final Map<String, Integer> inlineFrames = new HashMap<>();
     private final Deque<String> translating = new ArrayDeque<>();
 
@@ -33,20 +40,43 @@ final class Compilation {
     }
 
     /**
-     * The {@code .shared} symbol for the allocation at this call site (the same on every visit), or
-     * null when it would pass the static shared-memory limit.
+     * The symbol of the shared array allocated at this call site (the same on every visit), or null when it
+     * would pass the block's shared-memory limit. Arrays are declared {@code .shared} while they fit in the
+     * 48 KiB of static shared memory; later ones are placed in the dynamic shared memory ({@link #DYNAMIC_SHARED}),
+     * whose size the kernel then asks of its launches ({@link PtxKernel#dynamicSharedBytes()}).
      */
     String sharedSymbol(int frame, int bci, Element element, int length) {
         String site = frame + ":" + bci;
         String symbol = sharedSymbols.get(site);
         if (symbol != null) return symbol;
         long bytes = (long) length * element.bytes;
-        if (sharedBytes + bytes > MAX_STATIC_SHARED_BYTES) return null;
+        boolean fitsStatic = sharedBytes + bytes <= MAX_STATIC_SHARED_BYTES;
+        long dynamicAt = (dynamicBytes + 7) & ~7L; // every array 8-byte aligned, as the static ones
+        if (!fitsStatic && sharedBytes + dynamicAt + bytes > MAX_SHARED_BYTES) return null;
         symbol = "smem" + sharedSymbols.size();
         sharedSymbols.put(site, symbol);
-        sharedBytes += (int) bytes;
-        sharedDeclarations.add("\t.shared .align 8 .b8 " + symbol + "[" + bytes + "];\n");
+        if (fitsStatic) {
+            sharedBytes += (int) bytes;
+            sharedDeclarations.add("\t.shared .align 8 .b8 " + symbol + "[" + bytes + "];\n");
+        } else {
+            dynamicOffsets.put(symbol, (int) dynamicAt);
+            dynamicBytes = (int) (dynamicAt + bytes);
+        }
         return symbol;
+    }
+
+    /** Bytes of dynamic shared memory the kernel's launches must give it (0 when every array is static). */
+    int dynamicSharedBytes() { return dynamicBytes; }
+
+    /** Module-level declarations: the dynamic shared array when some shared array lives there. */
+    String moduleDeclarations() { return dynamicBytes == 0 ? "" : ".extern .shared .align 16 .b8 " + DYNAMIC_SHARED + "[];\n\n"; }
+
+    /** The address operand of byte {@code offset} of shared array {@code symbol}. */
+    String sharedAddress(String symbol, long offset) {
+        Integer at = dynamicOffsets.get(symbol);
+        String base = at == null ? symbol : DYNAMIC_SHARED;
+        long total = offset + (at == null ? 0 : at);
+        return total == 0 ? "[" + base + "]" : "[" + base + "+" + total + "]";
     }
 
     String sharedDeclarations() { return String.join("", sharedDeclarations); }
@@ -61,7 +91,11 @@ final class Compilation {
     /** The moves that set the {@link #sharedBase} registers, for the kernel's prologue. */
     String sharedBaseMoves() {
         StringBuilder s = new StringBuilder();
-        sharedBases.forEach((symbol, register) -> s.append("\tmov.u32 ").append(register).append(", ").append(symbol).append(";\n"));
+        sharedBases.forEach((symbol, register) -> {
+            Integer at = dynamicOffsets.get(symbol);
+            s.append("\tmov.u32 ").append(register).append(", ").append(at == null ? symbol : DYNAMIC_SHARED).append(";\n");
+            if (at != null && at != 0) s.append("\tadd.u32 ").append(register).append(", ").append(register).append(", ").append(at).append(";\n");
+        });
         return s.toString();
     }
 

@@ -96,7 +96,7 @@ final class MemoryEmitter {
         // A GPU block has one array per call site; the JVM would hand out a new one per iteration.
         if (t.inLoop()) throw t.refuse("shared array allocated in a loop");
         String symbol = t.compilation.sharedSymbol(t.frame, t.bci(), e, length);
-        if (symbol == null) throw t.refuse("shared arrays over " + Compilation.MAX_STATIC_SHARED_BYTES + " bytes per block");
+        if (symbol == null) throw t.refuse("shared arrays over " + Compilation.MAX_SHARED_BYTES + " bytes per block");
         t.pushValue(new Value.SharedArray(e, symbol, length));
     }
 
@@ -123,7 +123,7 @@ final class MemoryEmitter {
         int bytes = array.element().bytes;
         if (constant != null && constant >= 0 && constant <= Integer.MAX_VALUE / bytes) {
             long offset = constant * bytes;
-            return new Address("shared", offset == 0 ? "[" + array.symbol() + "]" : "[" + array.symbol() + "+" + offset + "]");
+            return new Address("shared", t.compilation.sharedAddress(array.symbol(), offset));
         }
         String base = t.compilation.sharedBase(array.symbol()), address = t.temp(RegType.B32);
         if (bytes == 1) t.emit("add.s32 " + address + ", " + base + ", " + index + ";");

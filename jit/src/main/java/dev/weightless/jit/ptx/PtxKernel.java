@@ -3,13 +3,18 @@ package dev.weightless.jit.ptx;
 import java.util.List;
 
 /**
- * A compiled kernel: PTX text with one {@code .entry} called {@code entry}, and how the Java
- * parameters after the context map to PTX parameters, in order.
+ * A compiled kernel: PTX text with one {@code .entry} called {@code entry}, how the Java parameters after
+ * the context map to PTX parameters, in order, and the dynamic shared memory every launch must give it
+ * (shared arrays beyond the 48 KiB of static shared memory live there; 0 for most kernels).
  */
-public record PtxKernel(String entry, String ptx, List<Param> params) {
+public record PtxKernel(String entry, String ptx, List<Param> params, int dynamicSharedBytes) {
     public PtxKernel {
         params = List.copyOf(params);
+        if (dynamicSharedBytes < 0) throw new IllegalArgumentException("dynamicSharedBytes must be >= 0, got " + dynamicSharedBytes);
     }
+
+    /** A kernel with static shared memory only. */
+    public PtxKernel(String entry, String ptx, List<Param> params) { this(entry, ptx, params, 0); }
 
     /** How one Java parameter is passed. */
     public enum Kind {

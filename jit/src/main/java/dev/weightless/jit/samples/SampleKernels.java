@@ -153,5 +153,35 @@ public final class SampleKernels {
         return acc;
     }
 
+    /**
+     * Shared arrays past the 48 KiB of static shared memory (104 KiB in all): a 32 KiB int array and an 8 KiB
+     * short array are static; a 32 KiB int array, an 8,197-byte array and a 24 KiB long array (8-byte aligned
+     * after it, at 40,968) go to dynamic shared memory. Every thread of a block of 256 fills its stripes of all
+     * five, then reads other threads' entries after a barrier, by computed and by constant index; thread i
+     * writes out[i].
+     */
+    public static void largeShared(KernelContext ctx, IntArray in, LongArray out) {
+        int[] a = ctx.sharedIntArray(8192);       // static, 32 KiB
+        int[] b = ctx.sharedIntArray(8192);       // dynamic at 0: 32 + 32 KiB would pass 48 KiB
+        short[] c = ctx.sharedShortArray(4096);   // static: 40 KiB of static arrays
+        byte[] d = ctx.sharedByteArray(8197);     // dynamic at 32,768
+        long[] e = ctx.sharedLongArray(3072);     // dynamic at 40,968 (aligned up from 40,965)
+        int t = ctx.localIdx;
+        long i = ctx.globalIdx;
+        int v = i < in.size() ? in.get(i) : t;
+        for (int k = t; k < 8192; k += 256) {
+            a[k] = v + k;
+            b[k] = v ^ k;
+        }
+        for (int k = t; k < 4096; k += 256) c[k] = (short) (v - k);
+        for (int k = t; k < 8197; k += 256) d[k] = (byte) (v ^ k);
+        for (int k = t; k < 3072; k += 256) e[k] = (long) v * k;
+        ctx.barrier();
+        int j = (t * 37 + 11) & 8191, u = 255 - t;
+        long r = a[j] + 3L * b[8191 - j] + c[(u * 13) & 4095] + d[(u * 29) % 8197] + e[(u * 7) % 3072];
+        r += a[100] + b[8191] + c[4095] + d[8196] + e[3071]; // constant indexes: immediate offsets
+        if (i < out.size()) out.set(i, r);
+    }
+
     private static int rotate(int v, int k) { return Integer.rotateLeft(v, k) ^ (k > 3 ? v : -v); }
 }

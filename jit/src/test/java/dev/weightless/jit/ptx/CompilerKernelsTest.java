@@ -8,6 +8,7 @@ import dev.weightless.jit.kernel.JvmExecutor;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.samples.SampleKernels;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -129,6 +130,49 @@ class CompilerKernelsTest {
             String ptx = PtxCompiler.compile(KernelMethod.of(CompilerKernels.class, "lineLoads")).ptx();
             assertTrue(ptx.contains("ld.global.L2::128B.") && ptx.contains("ld.global.L2::256B."), ptx);
             assertThrows(IllegalArgumentException.class, () -> in.getL2Fetch(0, 32));
+        }
+    }
+
+    /** Arrays past 48 KiB live in dynamic shared memory: same results on the JVM, the launch told how much to give. */
+    @Test
+    void largeSharedGoesToDynamicSharedMemory() {
+        try (Arena arena = Arena.ofShared()) {
+            int n = 600, local = 256, groups = 3;
+            IntArray in = IntArray.allocate(arena, n);
+            LongArray out = LongArray.allocate(arena, n);
+            int[] v = new int[groups * local];
+            for (int i = 0; i < v.length; i++) v[i] = i < n ? RANDOM.nextInt() : i % local;
+            for (int i = 0; i < n; i++) in.set(i, v[i]);
+            JvmExecutor.run(KernelMethod.of(SampleKernels.class, "largeShared"), new Grid(groups, local), in, out);
+            for (int g = 0; g < groups; g++) {
+                // The block's arrays as its threads leave them: each stripe written by thread k mod 256.
+                int[] a = new int[8192], b = new int[8192];
+                short[] c = new short[4096];
+                byte[] d = new byte[8197];
+                long[] e = new long[3072];
+                for (int k = 0; k < 8197; k++) {
+                    int w = v[g * local + k % local];
+                    if (k < 8192) {
+                        a[k] = w + k;
+                        b[k] = w ^ k;
+                    }
+                    if (k < 4096) c[k] = (short) (w - k);
+                    d[k] = (byte) (w ^ k);
+                    if (k < 3072) e[k] = (long) w * k;
+                }
+                for (int t = 0; t < local && g * local + t < n; t++) {
+                    int j = (t * 37 + 11) & 8191, u = 255 - t;
+                    long r = a[j] + 3L * b[8191 - j] + c[(u * 13) & 4095] + d[(u * 29) % 8197] + e[(u * 7) % 3072];
+                    r += a[100] + b[8191] + c[4095] + d[8196] + e[3071];
+                    assertEquals(r, out.get(g * local + t), "block " + g + ", thread " + t);
+                }
+            }
+            PtxKernel k = PtxCompiler.compile(KernelMethod.of(SampleKernels.class, "largeShared"));
+            assertEquals(40968 + 3072 * 8, k.dynamicSharedBytes(), "b at 0, d at 32,768, e at 40,968");
+            assertTrue(k.ptx().contains(".extern .shared .align 16 .b8 dsmem[];"), k.ptx());
+            assertTrue(k.ptx().contains("[dsmem+65536]") && k.ptx().contains("[dsmem+40964]") && k.ptx().contains("[dsmem+32764]"),
+                    "constant indexes of e, d and b: " + k.ptx());
+            assertEquals(0, PtxCompiler.compile(KernelMethod.of(CompilerKernels.class, "warpExchange")).dynamicSharedBytes());
         }
     }
 

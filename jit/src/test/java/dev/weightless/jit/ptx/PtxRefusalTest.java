@@ -48,7 +48,7 @@ class PtxRefusalTest {
             recurses                 | recursion                                       | factorial         | INVOKESTATIC
             sharedLengthNotConstant  | shared array with non-constant length           | sharedLengthNotConstant | INVOKEVIRTUAL
             sharedInLoop             | shared array allocated in a loop                | sharedInLoop      | INVOKEVIRTUAL
-            sharedTooLarge           | shared arrays over 49152 bytes per block        | sharedTooLarge    | INVOKEVIRTUAL
+            sharedTooLarge           | shared arrays over 232448 bytes per block       | sharedTooLarge    | INVOKEVIRTUAL
             heapArrayParameter       | Java heap array parameter (int[]                | heapArrayParameter | ENTRY
             floatRemainder           | floating-point remainder (frem)                 | floatRemainder    | FREM
             nullReference            | null reference                                  | nullReference     | ACONST_NULL

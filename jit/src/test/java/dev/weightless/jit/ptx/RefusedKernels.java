@@ -114,7 +114,7 @@ final class RefusedKernels {
     }
 
     static void sharedTooLarge(KernelContext ctx, IntArray out) {
-        long[] s = ctx.sharedLongArray(8192);
+        long[] s = ctx.sharedLongArray(30_000); // 240,000 bytes: past the 227 KiB a block may have
         out.set(0, (int) s[0]);
     }
 

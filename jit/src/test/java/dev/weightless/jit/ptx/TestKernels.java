@@ -19,6 +19,7 @@ final class TestKernels {
                 KernelMethod.of(SampleKernels.class, "mix"),
                 KernelMethod.of(SampleKernels.class, "compare"),
                 KernelMethod.of(SampleKernels.class, "bitsAndLoops"),
+                KernelMethod.of(SampleKernels.class, "largeShared"),
                 KernelMethod.of(CompilerKernels.class, "controlFlow"),
                 KernelMethod.of(CompilerKernels.class, "longMath"),
                 KernelMethod.of(CompilerKernels.class, "floatMath"),
