@@ -356,7 +356,7 @@ public final class RansCoder implements Coder {
         for (long c = 0; c < chunks; c++) mostWords = (int) Math.max(mostWords, start[(int) c + 1] - start[(int) c]);
         FrequencyTable table = new FrequencyTable(scale, layout.freq());
         RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
-                table.decodeSteps(), table.startValues(symbolValues()), scale);
+                table.offsetPairs(), table.startEntries(symbolValues()), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
         boolean vector = useVector && lanes == MAX_LANES;
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
@@ -368,7 +368,7 @@ public final class RansCoder implements Coder {
                 a.begin(c, backRows(lanes, tensor.symbols(c)));
                 for (int r0 = 0; ; r0 += BLOCK_ROWS) {
                     int r1 = a.blockEnd(r0);
-                    if (vector) RansVectorRows.rows(tensor.step(), scale, a, r0, r1);
+                    if (vector) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
                     else a.scalarRows(r0, r1);
                     a.checkPosition();
                     if (a.finishBlock(r0, r1)) break;

@@ -1,6 +1,7 @@
 package dev.weightless.codec.rans;
 
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -17,6 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class RansVectorRows {
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     /** For each mask of refilling lanes: lane i takes word popcount(mask below i). */
     private static final VectorShuffle<Integer>[] REFILL = refillShuffles();
 
@@ -51,34 +53,44 @@ final class RansVectorRows {
      *
      * @param step per slot: frequency (bits 16..31) and offset within the symbol's range (bits 0..15)
      */
-    static void rows(int[] step, int scale, RansChunk a, int from, int to) {
+    static void rows(int[] offsetPairs, int[] startEntries, int scale, RansChunk a, int from, int to) {
         IntVector mask = IntVector.broadcast(I8, (1 << scale) - 1), low = IntVector.broadcast(I8, 0xFFFF);
-        int[] state = a.state, words = a.words, starts = a.starts;
+        int[] state = a.state, words = a.words, index = a.index;
+        byte[] values = a.values;
         int p = a.p, count = a.count;
         IntVector x0 = IntVector.fromArray(I8, state, 0), x1 = IntVector.fromArray(I8, state, 8);
         IntVector x2 = IntVector.fromArray(I8, state, 16), x3 = IntVector.fromArray(I8, state, 24);
         for (int r = from; r < to; r++) {
-            int j = 32 * (r - from);
-            IntVector sx0 = x0.and(mask);
-            sx0.intoArray(starts, j);
-            IntVector e0 = IntVector.fromArray(I8, step, 0, starts, j);
-            sx0.sub(e0.and(low)).intoArray(starts, j);
-            IntVector sx1 = x1.and(mask);
-            sx1.intoArray(starts, j + 8);
-            IntVector e1 = IntVector.fromArray(I8, step, 0, starts, j + 8);
-            sx1.sub(e1.and(low)).intoArray(starts, j + 8);
-            IntVector sx2 = x2.and(mask);
-            sx2.intoArray(starts, j + 16);
-            IntVector e2 = IntVector.fromArray(I8, step, 0, starts, j + 16);
-            sx2.sub(e2.and(low)).intoArray(starts, j + 16);
-            IntVector sx3 = x3.and(mask);
-            sx3.intoArray(starts, j + 24);
-            IntVector e3 = IntVector.fromArray(I8, step, 0, starts, j + 24);
-            sx3.sub(e3.and(low)).intoArray(starts, j + 24);
-            x0 = e0.lanewise(VectorOperators.LSHR, 16).mul(x0.lanewise(VectorOperators.LSHR, scale)).add(e0.and(low));
-            x1 = e1.lanewise(VectorOperators.LSHR, 16).mul(x1.lanewise(VectorOperators.LSHR, scale)).add(e1.and(low));
-            x2 = e2.lanewise(VectorOperators.LSHR, 16).mul(x2.lanewise(VectorOperators.LSHR, scale)).add(e2.and(low));
-            x3 = e3.lanewise(VectorOperators.LSHR, 16).mul(x3.lanewise(VectorOperators.LSHR, scale)).add(e3.and(low));
+            int v = 64 * (r - from);
+            IntVector s0 = x0.and(mask);
+            s0.lanewise(VectorOperators.LSHR, 1).intoArray(index, 0);
+            IntVector o0 = IntVector.fromArray(I8, offsetPairs, 0, index, 0).lanewise(VectorOperators.LSHR, s0.lanewise(VectorOperators.LSHL, 4).and(16)).and(low);
+            s0.sub(o0).intoArray(index, 32);
+            IntVector s1 = x1.and(mask);
+            s1.lanewise(VectorOperators.LSHR, 1).intoArray(index, 8);
+            IntVector o1 = IntVector.fromArray(I8, offsetPairs, 0, index, 8).lanewise(VectorOperators.LSHR, s1.lanewise(VectorOperators.LSHL, 4).and(16)).and(low);
+            s1.sub(o1).intoArray(index, 40);
+            IntVector s2 = x2.and(mask);
+            s2.lanewise(VectorOperators.LSHR, 1).intoArray(index, 16);
+            IntVector o2 = IntVector.fromArray(I8, offsetPairs, 0, index, 16).lanewise(VectorOperators.LSHR, s2.lanewise(VectorOperators.LSHL, 4).and(16)).and(low);
+            s2.sub(o2).intoArray(index, 48);
+            IntVector s3 = x3.and(mask);
+            s3.lanewise(VectorOperators.LSHR, 1).intoArray(index, 24);
+            IntVector o3 = IntVector.fromArray(I8, offsetPairs, 0, index, 24).lanewise(VectorOperators.LSHR, s3.lanewise(VectorOperators.LSHL, 4).and(16)).and(low);
+            s3.sub(o3).intoArray(index, 56);
+            IntVector e0 = IntVector.fromArray(I8, startEntries, 0, index, 32);
+            IntVector e1 = IntVector.fromArray(I8, startEntries, 0, index, 40);
+            IntVector e2 = IntVector.fromArray(I8, startEntries, 0, index, 48);
+            IntVector e3 = IntVector.fromArray(I8, startEntries, 0, index, 56);
+            x0 = e0.and(low).mul(x0.lanewise(VectorOperators.LSHR, scale)).add(o0);
+            x1 = e1.and(low).mul(x1.lanewise(VectorOperators.LSHR, scale)).add(o1);
+            x2 = e2.and(low).mul(x2.lanewise(VectorOperators.LSHR, scale)).add(o2);
+            x3 = e3.and(low).mul(x3.lanewise(VectorOperators.LSHR, scale)).add(o3);
+            // The symbols' BF16 bits, the entries' high halves, as 16-bit lanes.
+            e0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v);
+            e1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v + 16);
+            e2.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v + 32);
+            e3.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v + 48);
             // Refills in lane order: lanes 0..7, then 8..15, ..., as the scalar decoder reads the words.
             VectorMask<Integer> n0 = x0.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
             int k0 = (int) n0.toLong();
