@@ -12,10 +12,10 @@ import java.util.zip.CRC32C;
 
 /**
  * One worker's buffers for decoding a chunk of a {@link RansCoder} tensor, block of rows by block of rows:
- * the chunk's words (one per int, with a zero guard), its raw fields, the symbols' range starts of the
- * current block, the decoded values, the lanes' states, the word position and the running CRC32C. The
- * state machine runs over a block (scalar rows here, or {@link RansVectorRows}), then
- * {@link #finishBlock} joins, checks, sums and copies the block out. Everything it reads has been
+ * the chunk's words (one per int, with a zero guard), its raw fields, the current block's values, the
+ * lanes' states, the word position and the running CRC32C. The state machine runs over a block (scalar rows
+ * here, or {@link RansVectorRows}) and writes the symbols' BF16 bits into the block's values, then
+ * {@link #finishBlock} ORs in the raw fields, checks, sums and copies the block out. Everything it reads has been
  * validated by the caller (the index against the stream); what remains to check is the stream itself.
  */
 final class RansChunk {
@@ -33,7 +33,7 @@ final class RansChunk {
     private final short[] wordBits;
     final int[] words;
     private final byte[] rawIn;
-    /** The block's values, value j of the chunk at 2 (j − first row's j): the symbols' BF16 bits, then the raw fields ORed in. */
+    /** The block's values, value j of the chunk at 2 (j − the block's first j): the symbols' BF16 bits, then with the raw fields ORed in. */
     final byte[] values;
     /** The vector rows' gather indices: a row's 32 slots, then their 32 range starts. */
     final int[] index = new int[64];

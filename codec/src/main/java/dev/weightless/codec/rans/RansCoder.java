@@ -41,7 +41,7 @@ public final class RansCoder implements Coder {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Rows of 32 lanes decoded before their values are joined, summed and copied out (8 Ki symbols: 32 KiB of range starts). */
+    /** Rows of 32 lanes decoded before their raw fields are joined and they are summed and copied out (8 Ki values: 16 KiB). */
     static final int BLOCK_ROWS = 256;
     /**
      * Whether 32-lane chunks decode eight lanes per vector instruction ({@link RansVectorRows}): needs the
