@@ -52,6 +52,11 @@ public final class RansCoder implements Coder {
      */
     static final class Vector {
         static final boolean ON = vectorRows();
+        /**
+         * Bits per vector the rows use: 256 ({@link RansVectorRows}), or 512 ({@link RansWideRows}) where asked for by
+         * {@code -Dweightless.rans.rows=512} and the hardware has it; 0 without vectors.
+         */
+        static final int BITS = ON ? rowBits() : 0;
 
         private Vector() {}
     }
@@ -71,6 +76,15 @@ public final class RansCoder implements Coder {
         this.k = mantissaBits;
         this.scaleBits = scaleBits;
         this.chunkSymbols = chunkSymbols;
+    }
+
+    private static int rowBits() {
+        String asked = System.getProperty("weightless.rans.rows", "256");
+        if (asked.equals("256")) return 256;
+        if (!asked.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: 256 or 512, got '" + asked + "'");
+        if (RansWideRows.hardware()) return 512;
+        System.err.println("weightless: weightless.rans.rows=512 asked for, but this JVM has no 512-bit vector unit; rANS decodes with 256-bit rows");
+        return 256;
     }
 
     private static boolean vectorRows() {
@@ -339,11 +353,15 @@ public final class RansCoder implements Coder {
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.ON); }
+    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.BITS); }
 
-    /** As {@link #decode(CodedTensor, MemorySegment, int)}, with the vector rows or the scalar ones (tests compare both). */
-    void decode(CodedTensor coded, MemorySegment out, int threads, boolean useVector) {
-        if (useVector && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
+    /**
+     * As {@link #decode(CodedTensor, MemorySegment, int)}, with the scalar rows ({@code rowBits} 0) or the vector rows of
+     * 256 or 512 bits (tests compare them; 512-bit rows run, emulated and slowly, on any JVM with the module).
+     */
+    void decode(CodedTensor coded, MemorySegment out, int threads, int rowBits) {
+        if (rowBits != 0 && rowBits != 256 && rowBits != 512) throw new IllegalArgumentException("row bits: 0, 256 or 512, got " + rowBits);
+        if (rowBits != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
         Layout layout = open(coded);
@@ -358,7 +376,7 @@ public final class RansCoder implements Coder {
         RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
                 table.offsetPairs(), table.startEntries(symbolValues()), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
-        boolean vector = useVector && lanes == MAX_LANES;
+        int bits = lanes == MAX_LANES ? rowBits : 0;
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
@@ -368,7 +386,8 @@ public final class RansCoder implements Coder {
                 a.begin(c, backRows(lanes, tensor.symbols(c)));
                 for (int r0 = 0; ; r0 += BLOCK_ROWS) {
                     int r1 = a.blockEnd(r0);
-                    if (vector) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
+                    if (bits == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
+                    else if (bits == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
                     else a.scalarRows(r0, r1);
                     a.checkPosition();
                     if (a.finishBlock(r0, r1)) break;
