@@ -12,10 +12,10 @@ import java.util.zip.CRC32C;
 
 /**
  * One worker's buffers for decoding a chunk of a {@link RansCoder} tensor, block of rows by block of rows:
- * the chunk's words (one per int, with a zero guard), its raw fields, the symbols' range starts of the
- * current block, the decoded values, the lanes' states, the word position and the running CRC32C. The
- * state machine runs over a block (scalar rows here, or {@link RansVectorRows}), then
- * {@link #finishBlock} joins, checks, sums and copies the block out. Everything it reads has been
+ * the chunk's words (one per int, with a zero guard), its raw fields, the current block's values, the
+ * lanes' states, the word position and the running CRC32C. The state machine runs over a block (scalar rows
+ * here, or {@link RansVectorRows}) and writes the symbols' BF16 bits into the block's values, then
+ * {@link #finishBlock} ORs in the raw fields, checks, sums and copies the block out. Everything it reads has been
  * validated by the caller (the index against the stream); what remains to check is the stream itself.
  */
 final class RansChunk {
@@ -25,7 +25,7 @@ final class RansChunk {
 
     /** The tensor being decoded: its parts, its layout and its tables, shared by the workers. */
     record Tensor(MemorySegment stream, MemorySegment raw, MemorySegment out, long[] start, int mostWords, long n, int chunk, int lanes,
-                  int w, int backRowsWhole, long rawBytes, int[] step, short[] startValue, int scale) {
+                  int w, int backRowsWhole, long rawBytes, int[] offsetPairs, int[] startEntries, int scale) {
         int symbols(long c) { return (int) Math.min(chunk, n - c * chunk); }
     }
 
@@ -33,8 +33,10 @@ final class RansChunk {
     private final short[] wordBits;
     final int[] words;
     private final byte[] rawIn;
-    private final byte[] values;
-    final int[] starts;
+    /** The block's values, value j of the chunk at 2 (j − the block's first j): the symbols' BF16 bits, then with the raw fields ORed in. */
+    final byte[] values;
+    /** The vector rows' gather indices: a row's 32 slots, then their 32 range starts. */
+    final int[] index = new int[64];
     final int[] state;
     private final CRC32C crc = new CRC32C();
     long c;
@@ -50,8 +52,7 @@ final class RansChunk {
         wordBits = new short[t.mostWords()];
         words = new int[t.mostWords() + t.lanes() + 8];
         rawIn = new byte[most * t.w() / 8 + 16];
-        values = new byte[2 * block + 8];
-        starts = new int[block];
+        values = new byte[2 * block + 16];
         state = new int[t.lanes()];
     }
 
@@ -79,8 +80,8 @@ final class RansChunk {
     /** The last row of the block starting at row r0 (the last block takes BLOCK_ROWS..2 BLOCK_ROWS − 1 rows, or all). */
     int blockEnd(int r0) { return rows - r0 < 2 * RansCoder.BLOCK_ROWS ? rows : r0 + RansCoder.BLOCK_ROWS; }
 
-    /** Scalar rows [r0, r1) into the range starts. */
-    void scalarRows(int r0, int r1) { p = decodeRows(t.step(), t.scale(), state, t.lanes(), words, p, count, starts, r0, r1); }
+    /** Scalar rows [r0, r1) into the block's values (the symbols' bits). */
+    void scalarRows(int r0, int r1) { p = decodeRows(t.offsetPairs(), t.startEntries(), t.scale(), state, t.lanes(), words, p, count, values, r0, r1); }
 
     /** After a block's rows: refuses a chunk whose rows read past its words. */
     void checkPosition() {
@@ -98,11 +99,11 @@ final class RansChunk {
         int from = r0 * lanes, to = r1 * lanes;
         boolean last = r1 == rows;
         if (last) {
-            p = decodeTail(t.step(), t.scale(), state, words, p, starts, to - from, m - to);
+            p = decodeTail(t.offsetPairs(), t.startEntries(), t.scale(), state, words, p, values, to - from, m - to);
             to = m;
             if (p != count) throw new MalformedInputException(at, "stream part: chunk " + c + " used " + p + " of its " + count + " words");
         }
-        joinValues(starts, t.startValue(), rawIn, w, values, from, to, kept);
+        joinRaw(rawIn, w, values, from, to, kept);
         // values holds this block only: value j is at 2 (j − from).
         if (last) {
             for (int lane = 0; lane < lanes; lane++) {
@@ -125,77 +126,71 @@ final class RansChunk {
     int crc() { return (int) crc.getValue(); }
 
     /**
-     * Scalar rows {@code [from, to)} of a chunk (symbol j = lanes · row + lane): stores each symbol's range start in
-     * {@code starts[j − lanes · from]}, returns the next word position; stops after a row that reads past
+     * Scalar rows {@code [from, to)} of a chunk (symbol j = lanes · row + lane): writes each symbol's BF16 bits at
+     * {@code values[2 (j − lanes · from)]}, returns the next word position; stops after a row that reads past
      * {@code count} (the words array has a zero guard of a row's worth).
      */
-    private static int decodeRows(int[] step, int scale, int[] state, int lanes, int[] words, int p, int count, int[] starts, int from, int to) {
+    private static int decodeRows(int[] offsetPairs, int[] startEntries, int scale, int[] state, int lanes, int[] words, int p, int count, byte[] values, int from, int to) {
         int mask = (1 << scale) - 1;
         int laneMask = lanes - 1;
         for (int j = 0, end = (to - from) * lanes; j < end; j++) {
             int lane = j & laneMask;
             int x = state[lane];
             int slot = x & mask;
-            int fb = step[slot];
-            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+            int off = offsetPairs[slot >>> 1] >>> ((slot & 1) << 4) & 0xFFFF;
+            int e = startEntries[slot - off];
+            x = (e & 0xFFFF) * (x >>> scale) + off;
             // Branch-free refill (a branch here mispredicts on a quarter of the symbols): need = 1 when x < 2^16.
             int need = ((x >>> 16) - 1) >>> 31;
             x = x << (need << 4) | (words[p] & -need);
             p += need;
             state[lane] = x;
-            starts[j] = slot - (fb & 0xFFFF);
+            SHORT_IN_BYTES.set(values, 2 * j, (short) (e >>> 16));
             if (lane == laneMask && p > count) return p;
         }
         return p;
     }
 
-    /** The chunk's last, partial row: lanes 0..t−1 once more; range starts from {@code starts[at]}. */
-    private static int decodeTail(int[] step, int scale, int[] state, int[] words, int p, int[] starts, int at, int t) {
+    /** The chunk's last, partial row: lanes 0..t−1 once more; the symbols' bits from {@code values[2 at]}. */
+    private static int decodeTail(int[] offsetPairs, int[] startEntries, int scale, int[] state, int[] words, int p, byte[] values, int at, int t) {
         int mask = (1 << scale) - 1;
         for (int lane = 0; lane < t; lane++) {
             int x = state[lane];
             int slot = x & mask;
-            int fb = step[slot];
-            x = (fb >>> 16) * (x >>> scale) + (fb & 0xFFFF);
+            int off = offsetPairs[slot >>> 1] >>> ((slot & 1) << 4) & 0xFFFF;
+            int e = startEntries[slot - off];
+            x = (e & 0xFFFF) * (x >>> scale) + off;
             if (x >>> 16 == 0) x = x << 16 | words[p++];
             state[lane] = x;
-            starts[at + lane] = slot - (fb & 0xFFFF);
+            SHORT_IN_BYTES.set(values, 2 * (at + lane), (short) (e >>> 16));
         }
         return p;
     }
 
     /**
-     * Writes values {@code [from, to)} of the chunk, at {@code values[2 (j − from)]}: each symbol's BF16 bits (exponent and top mantissa bits,
-     * found by the symbol's range start) ORed with its raw field (w bits: sign above w − 1 low mantissa bits)
-     * for j below {@code kept}; the bits-back rows get theirs from the final states afterwards. Eight at a
-     * time where it can: one 64-bit load holds eight fields, deposited into two words of four 16-bit lanes.
-     * {@code from} is a multiple of 8.
+     * ORs the raw fields (w bits: sign above w − 1 low mantissa bits) into values {@code [from, to)} of the chunk,
+     * at {@code values[2 (j − from)]}, which hold the symbols' bits, for j below {@code kept}; the bits-back rows get
+     * theirs from the final states afterwards. Eight at a time where it can: one 64-bit load holds eight fields,
+     * deposited into two words of four 16-bit lanes. {@code from} is a multiple of 8.
      */
-    private static void joinValues(int[] starts, short[] startValue, byte[] rawIn, int w, byte[] values, int from, int to, int kept) {
+    private static void joinRaw(byte[] rawIn, int w, byte[] values, int from, int to, int kept) {
         int j = from;
         int low = w - 1;
         long fieldMask = (1L << w) - 1;
         // Where four fields land in four 16-bit lanes: the low mantissa bits at the bottom, the sign at bit 15.
         long lanes = (0x8000L | (1L << low) - 1) * 0x0001000100010001L;
         for (int end = Math.min(to, kept); j + 8 <= end; j += 8) {
-            int s = j - from;
+            int s = 2 * (j - from);
             long r = (long) LONG_IN_BYTES.get(rawIn, j * w >>> 3);
-            // Long.expand is one PDEP (BMI2); the symbols' bits are below 2^15, so they need no masking.
-            long a = Long.expand(r, lanes) | startValue[starts[s]] | (long) startValue[starts[s + 1]] << 16
-                    | (long) startValue[starts[s + 2]] << 32 | (long) startValue[starts[s + 3]] << 48;
-            long b = Long.expand(r >>> 4 * w, lanes) | startValue[starts[s + 4]] | (long) startValue[starts[s + 5]] << 16
-                    | (long) startValue[starts[s + 6]] << 32 | (long) startValue[starts[s + 7]] << 48;
-            LONG_IN_BYTES.set(values, 2 * s, a);
-            LONG_IN_BYTES.set(values, 2 * s + 8, b);
+            // Long.expand is one PDEP (BMI2); the symbols' bits are below 2^15 and apart from the fields' bits.
+            LONG_IN_BYTES.set(values, s, Long.expand(r, lanes) | (long) LONG_IN_BYTES.get(values, s));
+            LONG_IN_BYTES.set(values, s + 8, Long.expand(r >>> 4 * w, lanes) | (long) LONG_IN_BYTES.get(values, s + 8));
         }
-        for (; j < to; j++) {
-            int v = startValue[starts[j - from]];
-            if (j < kept) {
-                long bit = (long) j * w;
-                int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
-                v |= (f >>> low) << 15 | f & ((1 << low) - 1);
-            }
-            SHORT_IN_BYTES.set(values, 2 * (j - from), (short) v);
+        for (int end = Math.min(to, kept); j < end; j++) {
+            long bit = (long) j * w;
+            int f = (int) ((long) LONG_IN_BYTES.get(rawIn, (int) (bit >>> 3)) >>> (bit & 7) & fieldMask);
+            int v = 2 * (j - from);
+            SHORT_IN_BYTES.set(values, v, (short) ((short) SHORT_IN_BYTES.get(values, v) | (f >>> low) << 15 | f & ((1 << low) - 1)));
         }
     }
 }

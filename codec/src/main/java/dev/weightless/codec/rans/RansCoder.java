@@ -41,7 +41,7 @@ public final class RansCoder implements Coder {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Rows of 32 lanes decoded before their values are joined, summed and copied out (8 Ki symbols: 32 KiB of range starts). */
+    /** Rows of 32 lanes decoded before their raw fields are joined and they are summed and copied out (8 Ki values: 16 KiB). */
     static final int BLOCK_ROWS = 256;
     /**
      * Whether 32-lane chunks decode eight lanes per vector instruction ({@link RansVectorRows}): needs the
@@ -52,6 +52,11 @@ public final class RansCoder implements Coder {
      */
     static final class Vector {
         static final boolean ON = vectorRows();
+        /**
+         * Bits per vector the rows use: 256 ({@link RansVectorRows}), or 512 ({@link RansWideRows}) where asked for by
+         * {@code -Dweightless.rans.rows=512} and the hardware has it; 0 without vectors.
+         */
+        static final int BITS = ON ? rowBits() : 0;
 
         private Vector() {}
     }
@@ -71,6 +76,15 @@ public final class RansCoder implements Coder {
         this.k = mantissaBits;
         this.scaleBits = scaleBits;
         this.chunkSymbols = chunkSymbols;
+    }
+
+    private static int rowBits() {
+        String asked = System.getProperty("weightless.rans.rows", "256");
+        if (asked.equals("256")) return 256;
+        if (!asked.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: 256 or 512, got '" + asked + "'");
+        if (RansWideRows.hardware()) return 512;
+        System.err.println("weightless: weightless.rans.rows=512 asked for, but this JVM has no 512-bit vector unit; rANS decodes with 256-bit rows");
+        return 256;
     }
 
     private static boolean vectorRows() {
@@ -339,11 +353,15 @@ public final class RansCoder implements Coder {
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.ON); }
+    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.BITS); }
 
-    /** As {@link #decode(CodedTensor, MemorySegment, int)}, with the vector rows or the scalar ones (tests compare both). */
-    void decode(CodedTensor coded, MemorySegment out, int threads, boolean useVector) {
-        if (useVector && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
+    /**
+     * As {@link #decode(CodedTensor, MemorySegment, int)}, with the scalar rows ({@code rowBits} 0) or the vector rows of
+     * 256 or 512 bits (tests compare them; 512-bit rows run, emulated and slowly, on any JVM with the module).
+     */
+    void decode(CodedTensor coded, MemorySegment out, int threads, int rowBits) {
+        if (rowBits != 0 && rowBits != 256 && rowBits != 512) throw new IllegalArgumentException("row bits: 0, 256 or 512, got " + rowBits);
+        if (rowBits != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
         Layout layout = open(coded);
@@ -356,9 +374,9 @@ public final class RansCoder implements Coder {
         for (long c = 0; c < chunks; c++) mostWords = (int) Math.max(mostWords, start[(int) c + 1] - start[(int) c]);
         FrequencyTable table = new FrequencyTable(scale, layout.freq());
         RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
-                table.decodeSteps(), table.startValues(symbolValues()), scale);
+                table.offsetPairs(), table.startEntries(symbolValues()), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
-        boolean vector = useVector && lanes == MAX_LANES;
+        int bits = lanes == MAX_LANES ? rowBits : 0;
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
@@ -368,7 +386,8 @@ public final class RansCoder implements Coder {
                 a.begin(c, backRows(lanes, tensor.symbols(c)));
                 for (int r0 = 0; ; r0 += BLOCK_ROWS) {
                     int r1 = a.blockEnd(r0);
-                    if (vector) RansVectorRows.rows(tensor.step(), scale, a, r0, r1);
+                    if (bits == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
+                    else if (bits == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
                     else a.scalarRows(r0, r1);
                     a.checkPosition();
                     if (a.finishBlock(r0, r1)) break;
