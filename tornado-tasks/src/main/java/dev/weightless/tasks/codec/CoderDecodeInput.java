@@ -11,6 +11,7 @@ import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.JvmExecutor;
+import dev.weightless.jit.kernel.KernelContext;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.LongArray;
 import dev.weightless.jit.kernel.ShortArray;
@@ -20,6 +21,7 @@ import dev.weightless.tasks.TaskGraph;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -87,11 +89,18 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
     /** Chunks: entries of the status. */
     long chunks();
 
-    /** The kernel's arguments on the host: {@link #uploads} as host arrays (a zero-padded copy where an upload's bytes are short), {@link #out}, {@link #status}. */
-    Object[] arguments();
+    /** {@link #uploads} as host arrays ({@link #hostArray}: a zero-padded copy where an upload's bytes are short), made on first use. */
+    List<Object> hostArrays();
+
+    /** The kernel's arguments on the host: {@link #hostArrays}, {@link #out}, {@link #status}. */
+    default Object[] arguments() { return arguments(hostArrays(), out(), status()); }
 
     /** The arrays the graph copies to the device once (inputs, and the status the kernel fills). */
-    List<Object> inputs();
+    default List<Object> inputs() {
+        List<Object> inputs = new ArrayList<>(hostArrays());
+        inputs.add(status());
+        return inputs;
+    }
 
     /** The array the kernel writes the values into (padded as its kernel needs; allocated on first use); copied only on demand. */
     Object out();
@@ -101,6 +110,13 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
 
     /** One warp per chunk, at most {@code blocksPerSm × multiprocessors} blocks (no cap when either is not positive). */
     Grid grid(int multiprocessors, int blocksPerSm);
+
+    /** {@link #grid} for a kernel of {@code warps} warps per block, one per chunk. */
+    static Grid grid(long chunks, int warps, int multiprocessors, int blocksPerSm) {
+        long blocks = Math.ceilDiv(chunks, warps);
+        if (multiprocessors > 0 && blocksPerSm > 0) blocks = Math.min(blocks, (long) multiprocessors * blocksPerSm);
+        return new Grid(blocks, warps * KernelContext.WARP_SIZE);
+    }
 
     /** The decoded BF16 values, without padding (of {@link #out}). */
     MemorySegment decoded();

@@ -11,7 +11,6 @@ import dev.weightless.jit.kernel.ShortArray;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -97,19 +96,10 @@ public final class RansDecodeInput implements CoderDecodeInput {
     @Override
     public long chunks() { return layout.chunks(); }
 
-    private List<Object> host() {
+    @Override
+    public List<Object> hostArrays() {
         if (host == null) host = uploads().stream().map(u -> CoderDecodeInput.hostArray(u, arena)).toList();
         return host;
-    }
-
-    @Override
-    public Object[] arguments() { return arguments(host(), out(), status); }
-
-    @Override
-    public List<Object> inputs() {
-        List<Object> inputs = new ArrayList<>(host());
-        inputs.add(status);
-        return inputs;
     }
 
     @Override
@@ -122,11 +112,7 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public IntArray status() { return status; }
 
     @Override
-    public Grid grid(int multiprocessors, int blocksPerSm) {
-        long blocks = Math.ceilDiv(layout.chunks(), RansDecodeKernels.WARPS);
-        if (multiprocessors > 0 && blocksPerSm > 0) blocks = Math.min(blocks, (long) multiprocessors * blocksPerSm);
-        return new Grid(blocks, RansDecodeKernels.LOCAL_SIZE);
-    }
+    public Grid grid(int multiprocessors, int blocksPerSm) { return CoderDecodeInput.grid(layout.chunks(), RansDecodeKernels.WARPS, multiprocessors, blocksPerSm); }
 
     @Override
     public MemorySegment decoded() { return out().segment(); }
