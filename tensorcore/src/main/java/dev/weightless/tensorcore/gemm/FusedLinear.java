@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code Y[m x n] = X[m x k] . W^T} as a task of the task-graph runtime, W [n x k] in the palette layout
@@ -219,13 +220,21 @@ public final class FusedLinear {
     }
 
     /**
-     * The cut for batch size m on {@code device}: on an H200 the measured best splits for this shape
-     * ({@link ScheduleTable#h200()}) when it was measured, otherwise {@link #schedule(int, int)}'s rule.
+     * The cut for batch size m on {@code device}: on an H200 the measured best kernel, splits and tile for this
+     * shape ({@link ScheduleTable#h200()}) when it was measured, otherwise {@link #schedule(int, int)}'s rule.
      */
     public Schedule schedule(int m, Device device) {
         Schedule rule = schedule(m, device.multiprocessors());
-        if (rule.kernel() == Kernel.WGMMA || !device.name().contains("H200")) return rule;
-        return H200_TABLE.choice(n, k, m).filter(c -> c.splits() <= k / 64).map(c -> new Schedule(c.splits(), rule.rowsPerCta(), c.kernel())).orElse(rule);
+        if (!device.name().contains("H200")) return rule;
+        return tabled(H200_TABLE, m, device.multiprocessors()).orElse(rule);
+    }
+
+    /** {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's rows). */
+    Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
+        return table.choice(n, k, m)
+                .filter(c -> c.kernel() == Kernel.WGMMA ? WgmmaGemm.supports(n, k) : c.splits() <= k / 64)
+                .map(c -> c.kernel() == Kernel.WGMMA ? new Schedule(1, c.rows(), Kernel.WGMMA)
+                        : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));
     }
 
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();

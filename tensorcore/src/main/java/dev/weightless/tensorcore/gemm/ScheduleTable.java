@@ -17,19 +17,23 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Measured best palette kernel and splits of K per shape and batch size, for one kind of GPU: the autotuned
- * part of {@link FusedLinear#schedule(int, dev.weightless.tasks.Device)}. Made from FusedGemmCheck's
- * results.jsonl (every split it timed with both palette kernels; the lowest median wins) and kept as a small
- * text resource, one line {@code n k m splits kernel} each. A batch size between measured ones takes the
- * choice of the largest measured M below it; a shape never measured gets nothing (the caller's rule applies).
- * {@code java ... ScheduleTable results.jsonl > schedules.tsv} regenerates a table.
+ * Measured best kernel, splits of K and tile per shape and batch size, for one kind of GPU: the autotuned
+ * part of {@link FusedLinear#schedule(int, dev.weightless.tasks.Device)}. Made from the benches' results.jsonl
+ * (FusedGemmCheck's: every split it timed with both palette kernels; WgmmaCheck's: every tile of the wgmma
+ * kernel; the lowest median wins) and kept as a small text resource, one line {@code n k m splits kernel}
+ * each (kernel: {@code patch}, {@code ballot}, or {@code wgmma64}/{@code wgmma128}/{@code wgmma256} with its
+ * rows of X per CTA). A batch size between measured ones takes the choice of the largest measured M below
+ * it; a shape never measured gets nothing (the caller's rule applies).
+ * {@code java ... ScheduleTable results.jsonl[@M1-M2] ... > schedules.tsv} regenerates a table.
  */
 public final class ScheduleTable {
     /** The table measured on the H200 (tensorcore/results/h200-results.jsonl). */
     public static final String H200_RESOURCE = "/tensorcore/schedules-h200.tsv";
 
-    /** One measured choice: the splits of K and the palette kernel. */
-    public record Choice(int splits, FusedLinear.Kernel kernel) {}
+    /** One measured choice: the splits of K, the kernel, and for the wgmma kernel its rows of X per CTA (0 otherwise: the rule's rows). */
+    public record Choice(int splits, FusedLinear.Kernel kernel, int rows) {
+        public Choice(int splits, FusedLinear.Kernel kernel) { this(splits, kernel, 0); }
+    }
 
     private final Map<List<Long>, NavigableMap<Integer, Choice>> splits;
 
@@ -51,30 +55,36 @@ public final class ScheduleTable {
     public int size() { return splits.values().stream().mapToInt(Map::size).sum(); }
 
     /**
-     * From FusedGemmCheck's results.jsonl: per (n, k, m) the splits and kernel whose median was lowest, over
-     * the patching kernel ({@code patch_ms}) and the ballot kernel ({@code palette_ms}).
+     * From the benches' results.jsonl lines: per (n, k, m) the candidate whose median was lowest, over the
+     * patching kernel ({@code patch_ms}) and the ballot kernel ({@code palette_ms}) at each line's splits, and
+     * the wgmma kernel ({@code wgmma_ms}) at each line's rows.
      */
     public static ScheduleTable fromResults(List<String> jsonLines) {
-        Map<List<Long>, double[]> best = new TreeMap<>(ScheduleTable::compareKeys);
+        Map<List<Long>, double[]> best = new TreeMap<>(ScheduleTable::compareKeys); // {ms, splits, kernel, rows}
         for (String line : jsonLines) {
             if (line.isBlank()) continue;
             Map<?, ?> r = (Map<?, ?>) Json.parse(line.getBytes(StandardCharsets.UTF_8));
-            long n = (Long) r.get("n"), k = (Long) r.get("k"), m = (Long) r.get("m"), s = (Long) r.get("splits");
+            long n = (Long) r.get("n"), k = (Long) r.get("k"), m = (Long) r.get("m");
             for (FusedLinear.Kernel kernel : FusedLinear.Kernel.values()) {
-                if (kernel == FusedLinear.Kernel.WGMMA) continue;   // chosen by FusedLinear's rule (WgmmaGemm.pays), not this table
-                Object timing = r.get(kernel == FusedLinear.Kernel.PATCH ? "patch_ms" : "palette_ms");
+                Object timing = r.get(switch (kernel) {
+                    case PATCH -> "patch_ms";
+                    case BALLOT -> "palette_ms";
+                    case WGMMA -> "wgmma_ms";
+                });
                 if (timing == null) continue;
                 double ms = ((Number) ((Map<?, ?>) timing).get("median")).doubleValue();
-                best.merge(List.of(n, k, m), new double[] {ms, s, kernel.ordinal()}, (a, b) -> b[0] < a[0] ? b : a);
+                long splits = kernel == FusedLinear.Kernel.WGMMA ? 1 : (Long) r.get("splits");
+                long rows = kernel == FusedLinear.Kernel.WGMMA ? (Long) r.get("rows") : 0;
+                best.merge(List.of(n, k, m), new double[] {ms, splits, kernel.ordinal(), rows}, (a, b) -> b[0] < a[0] ? b : a);
             }
         }
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);
         best.forEach((key, v) -> table.computeIfAbsent(List.of(key.get(0), key.get(1)), x -> new TreeMap<>())
-                .put(Math.toIntExact(key.get(2)), new Choice((int) v[1], FusedLinear.Kernel.values()[(int) v[2]])));
+                .put(Math.toIntExact(key.get(2)), new Choice((int) v[1], FusedLinear.Kernel.values()[(int) v[2]], (int) v[3])));
         return new ScheduleTable(table);
     }
 
-    /** Parses lines {@code n k m splits kernel} (kernel: patch or ballot); '#' starts a comment. */
+    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, wgmma64, wgmma128 or wgmma256); '#' starts a comment. */
     public static ScheduleTable parse(List<String> lines, String source) {
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);
         int number = 0;
@@ -87,12 +97,16 @@ public final class ScheduleTable {
                 if (f.length != 5) throw new NumberFormatException("5 fields expected");
                 int s = Integer.parseInt(f[3]);
                 if (s < 1) throw new NumberFormatException("splits must be >= 1");
-                FusedLinear.Kernel kernel = switch (f[4]) {
-                    case "patch" -> FusedLinear.Kernel.PATCH;
-                    case "ballot" -> FusedLinear.Kernel.BALLOT;
-                    default -> throw new NumberFormatException("kernel must be patch or ballot");
+                Choice choice = switch (f[4]) {
+                    case "patch" -> new Choice(s, FusedLinear.Kernel.PATCH);
+                    case "ballot" -> new Choice(s, FusedLinear.Kernel.BALLOT);
+                    case "wgmma64", "wgmma128", "wgmma256" -> {
+                        if (s != 1) throw new NumberFormatException("the wgmma kernels do not split K");
+                        yield new Choice(1, FusedLinear.Kernel.WGMMA, Integer.parseInt(f[4].substring(5)));
+                    }
+                    default -> throw new NumberFormatException("kernel must be patch, ballot, wgmma64, wgmma128 or wgmma256");
                 };
-                table.computeIfAbsent(List.of(Long.parseLong(f[0]), Long.parseLong(f[1])), x -> new TreeMap<>()).put(Integer.parseInt(f[2]), new Choice(s, kernel));
+                table.computeIfAbsent(List.of(Long.parseLong(f[0]), Long.parseLong(f[1])), x -> new TreeMap<>()).put(Integer.parseInt(f[2]), choice);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(source + " line " + number + ": expected 'n k m splits kernel', got '" + text + "' (" + e.getMessage() + ")");
             }
@@ -114,7 +128,7 @@ public final class ScheduleTable {
     public String format(String comment) {
         StringBuilder out = new StringBuilder("# " + comment + "\n# n k m splits kernel\n");
         splits.forEach((nk, byM) -> byM.forEach((m, c) -> out.append(nk.get(0)).append(' ').append(nk.get(1)).append(' ').append(m).append(' ').append(c.splits())
-                .append(' ').append(c.kernel().name().toLowerCase(java.util.Locale.ROOT)).append('\n')));
+                .append(' ').append(c.kernel().name().toLowerCase(java.util.Locale.ROOT)).append(c.kernel() == FusedLinear.Kernel.WGMMA ? String.valueOf(c.rows()) : "").append('\n')));
         return out.toString();
     }
 
@@ -126,11 +140,33 @@ public final class ScheduleTable {
         return 0;
     }
 
+    /**
+     * Writes the table made from the results files to stdout. Each argument is a results.jsonl, optionally
+     * with {@code @M1-M2} to take only its lines of batch sizes M1..M2 (when a later run re-measured the rest).
+     */
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            System.err.println("usage: ScheduleTable RESULTS.jsonl   (FusedGemmCheck's output; writes the table to stdout)");
+        if (args.length == 0) {
+            System.err.println("usage: ScheduleTable RESULTS.jsonl[@M1-M2] ...   (FusedGemmCheck's and WgmmaCheck's output; writes the table to stdout)");
             System.exit(64);
         }
-        System.out.print(fromResults(Files.readAllLines(Path.of(args[0]))).format("best palette kernel and splits, from " + Path.of(args[0]).getFileName()));
+        List<String> lines = new java.util.ArrayList<>();
+        List<String> names = new java.util.ArrayList<>();
+        for (String arg : args) {
+            int at = arg.lastIndexOf('@');
+            Path file = Path.of(at < 0 ? arg : arg.substring(0, at));
+            long low = 0, high = Long.MAX_VALUE;
+            if (at >= 0) {
+                String[] range = arg.substring(at + 1).split("-");
+                low = Long.parseLong(range[0]);
+                high = Long.parseLong(range[1]);
+            }
+            for (String line : Files.readAllLines(file)) {
+                if (line.isBlank()) continue;
+                long m = (Long) ((Map<?, ?>) Json.parse(line.getBytes(StandardCharsets.UTF_8))).get("m");
+                if (m >= low && m <= high) lines.add(line);
+            }
+            names.add(file.getFileName() + (at < 0 ? "" : " (M " + low + ".." + high + ")"));
+        }
+        System.out.print(fromResults(lines).format("best kernel, splits and tile, from " + String.join(", ", names)));
     }
 }

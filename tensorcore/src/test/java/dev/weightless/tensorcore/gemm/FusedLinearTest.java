@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -50,6 +52,19 @@ class FusedLinearTest {
             assertEquals(FusedLinear.Kernel.PATCH, big.schedule(64, 132).kernel(), "32 x 1 wgmma CTAs of 64 rows would leave most multiprocessors idle");
             FusedLinear narrow = FusedLinear.bf16(arena.allocate(1024L * 4096 * 2, 2), 1024, 4096);
             assertEquals(new FusedLinear.Schedule(5, 16, FusedLinear.Kernel.PATCH), narrow.schedule(16, 132), "64 strips: ceil(264 / 64) = 5 splits");
+        }
+    }
+
+    @Test
+    void aTableChoiceBecomesAScheduleTheOperatorCanRun() {
+        try (Arena arena = Arena.ofShared()) {
+            ScheduleTable table = ScheduleTable.parse(List.of("4096 1024 256 1 wgmma256", "4096 1024 16 2 patch", "4160 1024 256 1 wgmma64"), "test");
+            FusedLinear op = FusedLinear.bf16(arena.allocate(4096L * 1024 * 2, 2), 4096, 1024);
+            assertEquals(Optional.of(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA)), op.tabled(table, 300, 132), "M 300: the choice measured at 256");
+            assertEquals(Optional.of(new FusedLinear.Schedule(2, 16, FusedLinear.Kernel.PATCH)), op.tabled(table, 16, 132), "mma.sync choices take the rule's rows");
+            assertEquals(Optional.empty(), op.tabled(table, 8, 132), "nothing measured at or below 8");
+            FusedLinear odd = FusedLinear.bf16(arena.allocate(4160L * 1024 * 2, 2), 4160, 1024);
+            assertEquals(Optional.empty(), odd.tabled(table, 256, 132), "4160 rows of W: not a multiple of 128, so no wgmma");
         }
     }
 

@@ -40,6 +40,23 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), back.choice(1024, 4096, 16).orElseThrow());
     }
 
+    /** A wgmma bench line: the wgmma kernel's median {@code ms} at {@code rows} rows of X per CTA. */
+    private static String wgmmaRow(int m, int rows, double ms) {
+        return "{\"n\":1024,\"k\":4096,\"m\":" + m + ",\"rows\":" + rows + ",\"wgmma_ms\":{\"median\":" + ms + "},\"mma_ms\":{\"median\":0.001}}";
+    }
+
+    @Test
+    void theWgmmaKernelCompetesWithItsTile() {
+        ScheduleTable t = ScheduleTable.fromResults(List.of(row(256, 1, 0.05, 0.06), wgmmaRow(256, 64, 0.04), wgmmaRow(256, 256, 0.045),
+                row(64, 1, 0.02, 0.03), wgmmaRow(64, 64, 0.025)));
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA, 64), t.choice(1024, 4096, 256).orElseThrow(), "wgmma at 64 rows (0.04) beats ballot (0.05) and 256 rows");
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.BALLOT), t.choice(1024, 4096, 64).orElseThrow(), "ballot (0.02) beats wgmma (0.025); mma_ms, with no splits, is not a candidate");
+        ScheduleTable back = ScheduleTable.parse(t.format("test").lines().toList(), "test");
+        assertTrue(t.format("test").contains("1024 4096 256 1 wgmma64"), t.format("test"));
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA, 64), back.choice(1024, 4096, 256).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.BALLOT), back.choice(1024, 4096, 64).orElseThrow());
+    }
+
     @Test
     void theH200TableHoldsEveryBenchmarkedShapeAndBatch() {
         ScheduleTable h200 = ScheduleTable.h200();
@@ -48,6 +65,9 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 16).orElseThrow());
         assertEquals(new ScheduleTable.Choice(5, FusedLinear.Kernel.PATCH), h200.choice(1024, 4096, 1).orElseThrow());
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.BALLOT), h200.choice(1024, 4096, 256).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA, 256), h200.choice(128256, 4096, 4096).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA, 64), h200.choice(128256, 4096, 64).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA, 128), h200.choice(1024, 4096, 1024).orElseThrow());
     }
 
     @Test
@@ -56,5 +76,7 @@ class ScheduleTableTest {
         assertTrue(e.getMessage().contains("t.tsv line 2"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1 2 3 0 patch"), "t.tsv"));
         assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1 2 3 1 fast"), "t.tsv"));
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1 2 3 2 wgmma64"), "t.tsv"), "the wgmma kernels do not split K");
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1 2 3 1 wgmma96"), "t.tsv"));
     }
 }
