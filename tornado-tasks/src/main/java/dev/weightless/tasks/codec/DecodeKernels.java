@@ -144,6 +144,124 @@ public final class DecodeKernels {
     }
 
     /**
+     * Prepared for the H200, not yet timed (NOTES.md, session 5): {@link #decode} with the stream read two words
+     * ahead instead of one. The profile's largest stall is the refill that uses the word loaded one refill
+     * earlier, and a load further ahead through one register did not help, since the register move waits for
+     * the load; here the two look-ahead registers are taken in turn and each is reloaded right after its use.
+     * Same arguments and output as {@link #decode}.
+     */
+    public static void decodeAlternate(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
+                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
+        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
+        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
+        int mask = (1 << tableBits) - 1;
+        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
+        ctx.barrier();
+
+        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
+        int lane = ctx.laneId;
+        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
+        int mine = rows + lane * ROW; // this lane's row
+        long groups = groupOffsets.size();
+        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
+            long group = first + (ctx.localIdx >>> 5);
+            long chunks = chunkBits.size();
+            long chunk = group * 32 + lane;
+            // Every lane takes part in the scan, past the last chunk too (with zero bits).
+            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
+            int before = bits;
+            for (int d = 1; d < 32; d <<= 1) {
+                int up = ctx.shuffleUp(before, d);
+                if (lane >= d) before += up;
+            }
+            before -= bits;
+            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
+            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
+
+            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
+            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
+            long lastWord = payload.size() - 1;
+            long word = start >>> 5;
+            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
+            int avail = 32 - (int) (start & 31);
+            // Two words ahead in two registers taken in turn, each reloaded (two words further) right after its use:
+            // no register move waits on a load, and each load has two refills' worth of decoding to arrive.
+            long next0 = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
+            long next1 = payload.getL2Fetch(Math.min(word + 2, lastWord), L2_FETCH) & 0xFFFFFFFFL;
+            word += 3;
+            boolean odd = false; // the next refill takes next1
+            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
+            int pending = 0;
+            int held = 0;
+            for (int round = 0; round < chunkSymbols; round += ROUND) {
+                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
+                for (int staged = 0; staged < words; ) {
+                    if (avail < 32) {
+                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
+                        if (odd) {
+                            buf |= next1 << avail;
+                            next1 = payload.getL2Fetch(Math.min(word, lastWord), L2_FETCH) & 0xFFFFFFFFL;
+                        } else {
+                            buf |= next0 << avail;
+                            next0 = payload.getL2Fetch(Math.min(word, lastWord), L2_FETCH) & 0xFFFFFFFFL;
+                        }
+                        odd = !odd;
+                        avail += 32;
+                        word++;
+                    }
+                    int entry = codes[(int) buf & mask];
+                    int used = (entry >>> 24) & 15;
+                    buf >>>= used;
+                    avail -= used;
+                    int exponents = entry & 0xFFFFFF, shift = held << 3;
+                    pending |= exponents << shift;
+                    held += entry >>> 28;
+                    if (held >= 4) {
+                        stage[mine + (staged ^ lane)] = pending;
+                        staged++;
+                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
+                        pending = exponents >>> (32 - shift);
+                        held -= 4;
+                    }
+                    // A second lookup without a refill check: after a refill at least 32 bits are
+                    // buffered and a lookup takes at most 12.
+                    if (staged < words) {
+                        int entry1 = codes[(int) buf & mask];
+                        int used1 = (entry1 >>> 24) & 15;
+                        buf >>>= used1;
+                        avail -= used1;
+                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
+                        pending |= exponents1 << shift1;
+                        held += entry1 >>> 28;
+                        if (held >= 4) {
+                            stage[mine + (staged ^ lane)] = pending;
+                            staged++;
+                            pending = exponents1 >>> (32 - shift1);
+                            held -= 4;
+                        }
+                    }
+                }
+                // Each warp stages and writes only its own rows: a warp sync, not a block barrier, so warps never wait for each other.
+                ctx.syncWarp();
+                // The warp writes one chunk at a time, four values per lane: 256 bytes of output, 128 of the plane. The tensor's
+                // last group (fewer than 32 full chunks) and chunks of other sizes (a 64-symbol chunk ends inside a round) take
+                // the checked loop.
+                long first4 = (group * 32 * chunkSymbols + round) / 4 + lane;
+                if (chunkSymbols == FAST_CHUNK && elements - group * 32 * FAST_CHUNK >= 32 * FAST_CHUNK) {
+                    writeChunks0To15(stage, rows, lane, plane, out, first4);
+                    writeChunks16To31(stage, rows, lane, plane, out, first4);
+                } else {
+                    for (int c = 0; c < 32; c++) {
+                        long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
+                        if (round + 4 * lane < chunkSymbols && at < elements) out.set(at >>> 2, join(stage[rows + c * ROW + (lane ^ c)], plane.get(at >>> 2)));
+                    }
+                }
+                ctx.syncWarp();
+            }
+        }
+    }
+
+    /**
      * Chunks 0..15 of a full group of {@link #FAST_CHUNK}-symbol chunks, one round: sixteen plane loads, then sixteen
      * stores (the compiler may not move a load above a store to another global array, so interleaved loads would each
      * wait a full memory latency).
