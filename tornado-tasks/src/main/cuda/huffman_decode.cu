@@ -77,17 +77,37 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
         unsigned long long buf = payload[word] >> (start & 31);
         int avail = 32 - (int) (start & 31);
         unsigned long long lastWord = payloadCount - 1;
+#ifdef DECODE_ALTERNATE
+        // DecodeKernels.decodeAlternate (prepared, not yet timed): two words ahead in two registers taken in turn.
+        unsigned long long next0 = payload[word + 1];
+        unsigned long long next1 = loadFetching(payload + min(word + 2, lastWord));
+        bool odd = false;
+        word += 3;
+#else
         unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
         word += 2;
+#endif
         unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
         int held = 0;
         for (int round = 0; round < chunkSymbols; round += ROUND) {
             int words = (min(ROUND, symbols - round) + 3) >> 2;
             for (int staged = 0; staged < words;) {
                 if (avail < 32) {
+#ifdef DECODE_ALTERNATE
+                    if (odd) {
+                        buf |= next1 << avail;
+                        next1 = loadFetching(payload + min(word, lastWord));
+                    } else {
+                        buf |= next0 << avail;
+                        next0 = loadFetching(payload + min(word, lastWord));
+                    }
+                    odd = !odd;
+                    avail += 32;
+#else
                     buf |= ahead << avail;
                     avail += 32;
                     ahead = loadFetching(payload + min(word, lastWord));
+#endif
                     word++;
                 }
                 unsigned int entry = codes[(unsigned int) buf & mask];
