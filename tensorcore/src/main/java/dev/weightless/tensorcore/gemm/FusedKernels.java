@@ -8,13 +8,7 @@ import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.ptx.PtxKernel;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -70,13 +64,7 @@ public final class FusedKernels {
             Method m = method.method();
             if (m.getDeclaringClass() == WgmmaKernels.class) return WgmmaKernels.kernel(method);   // wgmma_gemm.ptx
             if (m.getDeclaringClass() != FusedKernels.class) throw new IllegalArgumentException(method + " is not a tensorcore kernel");
-            List<PtxKernel.Param> params = new ArrayList<>();
-            Class<?>[] types = m.getParameterTypes();
-            for (int i = 1; i < types.length; i++) {
-                PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : types[i] == long.class ? PtxKernel.Kind.LONG : PtxKernel.Kind.ARRAY;
-                params.add(new PtxKernel.Param(m.getName() + "_param_" + i, kind, types[i]));
-            }
-            return new PtxKernel(m.getName(), ptxText != null ? ptxText : ptx(), params);
+            return NvccPtx.kernel(m, ptxText != null ? ptxText : ptx());
         };
     }
 
@@ -86,25 +74,7 @@ public final class FusedKernels {
      */
     public static String ptx() {
         String text = ptx;
-        if (text != null) return text;
-        String override = System.getProperty(PTX_OVERRIDE);
-        if (override != null) {
-            try {
-                text = java.nio.file.Files.readString(java.nio.file.Path.of(override));
-            } catch (IOException e) {
-                throw new UncheckedIOException("reading -D" + PTX_OVERRIDE + "=" + override, e);
-            }
-            System.err.println("tensorcore: kernels from " + override + " (-D" + PTX_OVERRIDE + "), not the checked-in PTX");
-            ptx = text;
-            return text;
-        }
-        try (InputStream in = FusedKernels.class.getResourceAsStream(PTX_RESOURCE)) {
-            if (in == null) throw new IllegalStateException(PTX_RESOURCE + " is missing from the classpath (tensorcore jar not built?)");
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + PTX_RESOURCE, e);
-        }
-        ptx = text;
+        if (text == null) ptx = text = NvccPtx.load(PTX_RESOURCE, PTX_OVERRIDE, "kernels");
         return text;
     }
 

@@ -7,13 +7,7 @@ import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.ptx.PtxKernel;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The large-M kernels (warp-specialised wgmma, {@code src/main/cuda/wgmma_gemm.cu}, checked in as
@@ -44,13 +38,7 @@ public final class WgmmaKernels {
     static PtxKernel kernel(KernelMethod method) {
         Method m = method.method();
         if (m.getDeclaringClass() != WgmmaKernels.class) throw new IllegalArgumentException(method + " is not a wgmma kernel");
-        List<PtxKernel.Param> params = new ArrayList<>();
-        Class<?>[] types = m.getParameterTypes();
-        for (int i = 1; i < types.length; i++) {
-            PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : types[i] == long.class ? PtxKernel.Kind.LONG : PtxKernel.Kind.ARRAY;
-            params.add(new PtxKernel.Param(m.getName() + "_param_" + i, kind, types[i]));
-        }
-        return new PtxKernel(m.getName(), ptx(), params);
+        return NvccPtx.kernel(m, ptx());
     }
 
     /** System property naming another build of wgmma_gemm.cu to load instead (timing and diagnosis experiments). */
@@ -59,25 +47,7 @@ public final class WgmmaKernels {
     /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
     public static String ptx() {
         String text = ptx;
-        if (text != null) return text;
-        String override = System.getProperty(PTX_OVERRIDE);
-        if (override != null) {
-            try {
-                text = java.nio.file.Files.readString(java.nio.file.Path.of(override));
-            } catch (IOException e) {
-                throw new UncheckedIOException("reading -D" + PTX_OVERRIDE + "=" + override, e);
-            }
-            System.err.println("tensorcore: wgmma kernels from " + override + " (-D" + PTX_OVERRIDE + "), not the checked-in PTX");
-            ptx = text;
-            return text;
-        }
-        try (InputStream in = WgmmaKernels.class.getResourceAsStream(PTX_RESOURCE)) {
-            if (in == null) throw new IllegalStateException(PTX_RESOURCE + " is missing from the classpath (tensorcore jar not built?)");
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + PTX_RESOURCE, e);
-        }
-        ptx = text;
+        if (text == null) ptx = text = NvccPtx.load(PTX_RESOURCE, PTX_OVERRIDE, "wgmma kernels");
         return text;
     }
 
