@@ -4,7 +4,8 @@
 // of 32 chunks, one lane per chunk; a multi-symbol table (DecodeTable: up to three exponents per lookup,
 // two lookups per refill check) in shared memory; each round of 128 symbols per lane is staged in shared
 // memory and written out by the whole warp, one chunk (256 bytes) per store; warps synchronise only with
-// themselves; stream and plane loads ask L2 for 256 bytes on a miss. Build with build.sh.
+// themselves; stream loads ask L2 for 256 bytes on a miss, plane loads for 128; output stores are streaming
+// (evict first). Build with build.sh.
 #define WARPS 8
 #define ROUND 128
 #define TABLE_BITS 12
@@ -18,6 +19,16 @@ __device__ __forceinline__ unsigned int loadFetching(const unsigned int* p) {
     asm("ld.global.L2::256B.u32 %0, [%1];" : "=r"(v) : "l"(p));
     return v;
 }
+
+// A plane load whose L2 miss brings a round's 128 bytes, no more (DecodeKernels.PLANE_FETCH).
+__device__ __forceinline__ unsigned int loadPlane(const unsigned int* p) {
+    unsigned int v;
+    asm("ld.global.L2::128B.u32 %0, [%1];" : "=r"(v) : "l"(p));
+    return v;
+}
+
+// A streaming (evict-first) store of output never read again (jit's LongArray.setStreaming, st.global.cs).
+__device__ __forceinline__ void storeStreaming(unsigned long long* p, unsigned long long v) { __stcs(p, v); }
 
 // Four values from four exponent and four sign|mantissa bytes, in 32-bit steps: the four high bytes
 // (s & 0x80 | e >> 1) and the four low bytes ((e & 1) << 7 | s & 0x7F) at once, then interleaved by two
@@ -36,9 +47,9 @@ __device__ __forceinline__ void writeSixteenChunks(const unsigned int* rows, int
                                                    unsigned long long* out, long long q) {
     unsigned int p[16];
 #pragma unroll
-    for (int c = 0; c < 16; c++) p[c] = loadFetching(plane + q + (base + c) * (FAST_CHUNK / 4));
+    for (int c = 0; c < 16; c++) p[c] = loadPlane(plane + q + (base + c) * (FAST_CHUNK / 4));
 #pragma unroll
-    for (int c = 0; c < 16; c++) out[q + (base + c) * (FAST_CHUNK / 4)] = join(rows[(base + c) * ROW + (lane ^ (base + c))], p[c]);
+    for (int c = 0; c < 16; c++) storeStreaming(out + q + (base + c) * (FAST_CHUNK / 4), join(rows[(base + c) * ROW + (lane ^ (base + c))], p[c]));
 }
 
 extern "C" __global__ void __launch_bounds__(WARPS * 32, BLOCKS_PER_SM)
@@ -77,37 +88,17 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
         unsigned long long buf = payload[word] >> (start & 31);
         int avail = 32 - (int) (start & 31);
         unsigned long long lastWord = payloadCount - 1;
-#ifdef DECODE_ALTERNATE
-        // DecodeKernels.decodeAlternate (prepared, not yet timed): two words ahead in two registers taken in turn.
-        unsigned long long next0 = payload[word + 1];
-        unsigned long long next1 = loadFetching(payload + min(word + 2, lastWord));
-        bool odd = false;
-        word += 3;
-#else
         unsigned long long ahead = payload[word + 1]; // the next word, loaded one refill early
         word += 2;
-#endif
         unsigned int pending = 0; // decoded exponents not yet staged, `held` of them
         int held = 0;
         for (int round = 0; round < chunkSymbols; round += ROUND) {
             int words = (min(ROUND, symbols - round) + 3) >> 2;
             for (int staged = 0; staged < words;) {
                 if (avail < 32) {
-#ifdef DECODE_ALTERNATE
-                    if (odd) {
-                        buf |= next1 << avail;
-                        next1 = loadFetching(payload + min(word, lastWord));
-                    } else {
-                        buf |= next0 << avail;
-                        next0 = loadFetching(payload + min(word, lastWord));
-                    }
-                    odd = !odd;
-                    avail += 32;
-#else
                     buf |= ahead << avail;
                     avail += 32;
                     ahead = loadFetching(payload + min(word, lastWord));
-#endif
                     word++;
                 }
                 unsigned int entry = codes[(unsigned int) buf & mask];
@@ -150,7 +141,7 @@ huffmanDecode(const unsigned int* payload, unsigned long long payloadCount,
                 // The tensor's last group, and chunks of other sizes (a 64-symbol chunk ends inside a round).
                 for (int c = 0; c < 32; c++) {
                     long long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
-                    if (round + 4 * lane < chunkSymbols && at < elements) out[at >> 2] = join(rows[c * ROW + (lane ^ c)], plane[at >> 2]);
+                    if (round + 4 * lane < chunkSymbols && at < elements) storeStreaming(out + (at >> 2), join(rows[c * ROW + (lane ^ c)], plane[at >> 2]));
                 }
             }
             __syncwarp();

@@ -24,6 +24,13 @@ public final class LongArray {
 
     public void set(long i, long v) { segment.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, v); }
 
+    /**
+     * {@link #set}, marked as streaming for the GPU's caches (PTX {@code st.global.cs}: evict first), for output
+     * written once and not read again by the kernel, so that it does not push out of L2 what the kernel's loads
+     * brought there ahead of use. The same store on the JVM.
+     */
+    public void setStreaming(long i, long v) { set(i, v); }
+
     public MemorySegment segment() { return segment; }
 
     long getAndAdd(long i, long v) { return (long) ATOMIC.getAndAdd(segment, i * 8, v); }

@@ -15,10 +15,11 @@ final class MemoryEmitter {
     /** An address operand and the state space it lies in. */
     record Address(String space, String operand) {}
 
-    /** {@code IntArray.get(long)}, {@code set(long, int)}, {@code size()} and the same on the other off-heap arrays; {@code IntArray.getL2Fetch(long, int)}. */
+    /** {@code IntArray.get(long)}, {@code set(long, int)}, {@code size()} and the same on the other off-heap arrays; {@code IntArray.getL2Fetch(long, int)}, {@code LongArray.setStreaming(long, long)}. */
     void invokeArray(Element e, String name, String descriptor) {
         if (name.equals("get") && descriptor.equals("(J)" + e.descriptor)) globalLoad(e);
-        else if (name.equals("set") && descriptor.equals("(J" + e.descriptor + ")V")) globalStore(e);
+        else if (name.equals("set") && descriptor.equals("(J" + e.descriptor + ")V")) globalStore(e, "st.global.");
+        else if (name.equals("setStreaming") && descriptor.equals("(J" + e.descriptor + ")V")) globalStore(e, "st.global.cs.");
         else if (name.equals("size") && descriptor.equals("()J")) size();
         else if (name.equals("getL2Fetch") && descriptor.equals("(JI)I") && e.bytes == 4) fetchingLoad(e);
         else throw t.refuse("call to " + MethodTranslator.dotted(e.arrayClass) + "." + name + descriptor + " (host-side method)");
@@ -44,12 +45,13 @@ final class MemoryEmitter {
         t.emit("ld.global.L2::" + bytes + "B." + e.loadType + " " + t.push(e.kind) + ", " + a.operand() + ";");
     }
 
-    private void globalStore(Element e) {
+    /** {@code set}, or {@code setStreaming} with the {@code .cs} (evict-first) cache operator. */
+    private void globalStore(Element e, String instruction) {
         String value = t.pop(e.kind);
         Long constant = t.constantOnTop();
         String index = t.pop(JavaKind.LONG);
         Address a = global(globalArray(t.popReference()), index, constant);
-        t.emit("st.global." + e.storeType + " " + a.operand() + ", " + value + ";");
+        t.emit(instruction + e.storeType + " " + a.operand() + ", " + value + ";");
     }
 
     /** {@code size()}: the element count passed with the array. */

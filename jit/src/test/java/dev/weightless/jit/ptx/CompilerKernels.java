@@ -264,4 +264,10 @@ public final class CompilerKernels {
             out.set(i, in.getL2Fetch(i, 128) + in.getL2Fetch(i, 256) - in.get(i) + 1);
         }
     }
+
+    /** A streaming store (LongArray.setStreaming: st.global.cs). */
+    public static void streamingStores(KernelContext ctx, IntArray in, LongArray out) {
+        long i = ctx.globalIdx;
+        if (i < out.size()) out.setStreaming(i, (long) in.get(i) << 20 | i);
+    }
 }

@@ -133,6 +133,20 @@ class CompilerKernelsTest {
         }
     }
 
+    @Test
+    void streamingStoresAreStoresWithTheEvictFirstOperator() {
+        try (Arena arena = Arena.ofShared()) {
+            int n = 100;
+            IntArray in = IntArray.allocate(arena, n);
+            LongArray out = LongArray.allocate(arena, n);
+            for (int i = 0; i < n; i++) in.set(i, RANDOM.nextInt());
+            JvmExecutor.run(KernelMethod.of(CompilerKernels.class, "streamingStores"), new Grid(2, 64), in, out);
+            for (int i = 0; i < n; i++) assertEquals((long) in.get(i) << 20 | i, out.get(i), "index " + i);
+            String ptx = PtxCompiler.compile(KernelMethod.of(CompilerKernels.class, "streamingStores")).ptx();
+            assertTrue(ptx.contains("st.global.cs.u64 ") || ptx.contains("st.global.cs.b64 "), ptx);
+        }
+    }
+
     /** Arrays past 48 KiB live in dynamic shared memory: same results on the JVM, the launch told how much to give. */
     @Test
     void largeSharedGoesToDynamicSharedMemory() {

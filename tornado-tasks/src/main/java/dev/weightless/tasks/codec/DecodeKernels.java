@@ -30,8 +30,11 @@ public final class DecodeKernels {
     private static final int ROW = ROUND / 4;
     /** The chunk size the write-out has a fast path for (the codec's default): its 16 addresses are one base plus constants. */
     static final int FAST_CHUNK = 1024;
-    /** Bytes an L2 miss of a stream or plane load brings in: each lane walks its own chunk, so its next loads find them there. */
+    /** Bytes an L2 miss of a stream load brings in: each lane walks its own chunk, so its next loads find them there. */
     private static final int L2_FETCH = 256;
+    /** Bytes an L2 miss of a plane load brings in: a round's 128, no more. A 256-byte fetch would hold the next round's
+     *  half in L2 for a round's time, while the whole GPU streams past it: measured slower (NOTES.md, session 6). */
+    private static final int PLANE_FETCH = 128;
 
     private DecodeKernels() {}
 
@@ -135,125 +138,7 @@ public final class DecodeKernels {
                 } else {
                     for (int c = 0; c < 32; c++) {
                         long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
-                        if (round + 4 * lane < chunkSymbols && at < elements) out.set(at >>> 2, join(stage[rows + c * ROW + (lane ^ c)], plane.get(at >>> 2)));
-                    }
-                }
-                ctx.syncWarp();
-            }
-        }
-    }
-
-    /**
-     * Prepared for the H200, not yet timed (NOTES.md, session 5): {@link #decode} with the stream read two words
-     * ahead instead of one. The profile's largest stall is the refill that uses the word loaded one refill
-     * earlier, and a load further ahead through one register did not help, since the register move waits for
-     * the load; here the two look-ahead registers are taken in turn and each is reloaded right after its use.
-     * Same arguments and output as {@link #decode}.
-     */
-    public static void decodeAlternate(KernelContext ctx, IntArray payload, LongArray groupOffsets, ShortArray chunkBits, IntArray table,
-                              IntArray plane, LongArray out, long elements, int chunkSymbols, int tableBits) {
-        int[] codes = ctx.sharedIntArray(1 << TABLE_BITS);
-        int[] stage = ctx.sharedIntArray(WARPS * 32 * ROW);
-        int mask = (1 << tableBits) - 1;
-        for (int i = ctx.localIdx; i <= mask; i += ctx.localSize) codes[i] = table.get(i);
-        ctx.barrier();
-
-        // A grid of fewer blocks than groups/WARPS loops: block b takes groups b*WARPS.., then b*WARPS + blocks*WARPS.., and so on.
-        int lane = ctx.laneId;
-        int rows = (ctx.localIdx >>> 5) * 32 * ROW;
-        int mine = rows + lane * ROW; // this lane's row
-        long groups = groupOffsets.size();
-        for (long first = (long) ctx.groupIdx * WARPS; first < groups; first += (long) ctx.groups * WARPS) {
-            long group = first + (ctx.localIdx >>> 5);
-            long chunks = chunkBits.size();
-            long chunk = group * 32 + lane;
-            // Every lane takes part in the scan, past the last chunk too (with zero bits).
-            int bits = chunk < chunks ? chunkBits.get(chunk) & 0xFFFF : 0;
-            int before = bits;
-            for (int d = 1; d < 32; d <<= 1) {
-                int up = ctx.shuffleUp(before, d);
-                if (lane >= d) before += up;
-            }
-            before -= bits;
-            long start = chunk < chunks ? groupOffsets.get(group) + before : 0;
-            int symbols = chunk < chunks ? (int) Math.min(chunkSymbols, elements - chunk * chunkSymbols) : 0;
-
-            // buf holds the next `avail` bits of the stream, refilled 32 at a time (a lookup reads at most
-            // 12). `ahead` is the next word, loaded one refill early so that its latency overlaps decoding.
-            long lastWord = payload.size() - 1;
-            long word = start >>> 5;
-            long buf = (payload.get(word) & 0xFFFFFFFFL) >>> (start & 31);
-            int avail = 32 - (int) (start & 31);
-            // Two words ahead in two registers taken in turn, each reloaded (two words further) right after its use:
-            // no register move waits on a load, and each load has two refills' worth of decoding to arrive.
-            long next0 = payload.get(word + 1) & 0xFFFFFFFFL; // the stream ends with a zero 64-bit guard word
-            long next1 = payload.getL2Fetch(Math.min(word + 2, lastWord), L2_FETCH) & 0xFFFFFFFFL;
-            word += 3;
-            boolean odd = false; // the next refill takes next1
-            // Decoded exponents not yet staged, lowest byte first: `held` of them, fewer than four between lookups.
-            int pending = 0;
-            int held = 0;
-            for (int round = 0; round < chunkSymbols; round += ROUND) {
-                int words = (Math.min(ROUND, symbols - round) + 3) >> 2; // ints of four exponents this lane stages
-                for (int staged = 0; staged < words; ) {
-                    if (avail < 32) {
-                        // Past the stream's end (the last chunk's final lookups) a lane reads the last word again.
-                        if (odd) {
-                            buf |= next1 << avail;
-                            next1 = payload.getL2Fetch(Math.min(word, lastWord), L2_FETCH) & 0xFFFFFFFFL;
-                        } else {
-                            buf |= next0 << avail;
-                            next0 = payload.getL2Fetch(Math.min(word, lastWord), L2_FETCH) & 0xFFFFFFFFL;
-                        }
-                        odd = !odd;
-                        avail += 32;
-                        word++;
-                    }
-                    int entry = codes[(int) buf & mask];
-                    int used = (entry >>> 24) & 15;
-                    buf >>>= used;
-                    avail -= used;
-                    int exponents = entry & 0xFFFFFF, shift = held << 3;
-                    pending |= exponents << shift;
-                    held += entry >>> 28;
-                    if (held >= 4) {
-                        stage[mine + (staged ^ lane)] = pending;
-                        staged++;
-                        // The exponents that did not fit: held was at least 1 before, so the shift is 8..24.
-                        pending = exponents >>> (32 - shift);
-                        held -= 4;
-                    }
-                    // A second lookup without a refill check: after a refill at least 32 bits are
-                    // buffered and a lookup takes at most 12.
-                    if (staged < words) {
-                        int entry1 = codes[(int) buf & mask];
-                        int used1 = (entry1 >>> 24) & 15;
-                        buf >>>= used1;
-                        avail -= used1;
-                        int exponents1 = entry1 & 0xFFFFFF, shift1 = held << 3;
-                        pending |= exponents1 << shift1;
-                        held += entry1 >>> 28;
-                        if (held >= 4) {
-                            stage[mine + (staged ^ lane)] = pending;
-                            staged++;
-                            pending = exponents1 >>> (32 - shift1);
-                            held -= 4;
-                        }
-                    }
-                }
-                // Each warp stages and writes only its own rows: a warp sync, not a block barrier, so warps never wait for each other.
-                ctx.syncWarp();
-                // The warp writes one chunk at a time, four values per lane: 256 bytes of output, 128 of the plane. The tensor's
-                // last group (fewer than 32 full chunks) and chunks of other sizes (a 64-symbol chunk ends inside a round) take
-                // the checked loop.
-                long first4 = (group * 32 * chunkSymbols + round) / 4 + lane;
-                if (chunkSymbols == FAST_CHUNK && elements - group * 32 * FAST_CHUNK >= 32 * FAST_CHUNK) {
-                    writeChunks0To15(stage, rows, lane, plane, out, first4);
-                    writeChunks16To31(stage, rows, lane, plane, out, first4);
-                } else {
-                    for (int c = 0; c < 32; c++) {
-                        long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
-                        if (round + 4 * lane < chunkSymbols && at < elements) out.set(at >>> 2, join(stage[rows + c * ROW + (lane ^ c)], plane.get(at >>> 2)));
+                        if (round + 4 * lane < chunkSymbols && at < elements) out.setStreaming(at >>> 2, join(stage[rows + c * ROW + (lane ^ c)], plane.get(at >>> 2)));
                     }
                 }
                 ctx.syncWarp();
@@ -264,77 +149,78 @@ public final class DecodeKernels {
     /**
      * Chunks 0..15 of a full group of {@link #FAST_CHUNK}-symbol chunks, one round: sixteen plane loads, then sixteen
      * stores (the compiler may not move a load above a store to another global array, so interleaved loads would each
-     * wait a full memory latency).
+     * wait a full memory latency). The stores are streaming (evict first): the output is never read here, and kept in
+     * L2 it would push out the stream words that the loads' 256-byte fetches brought in ahead of use.
      */
     private static void writeChunks0To15(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q) {
-        int p0 = plane.getL2Fetch(q + 0L, L2_FETCH);
-        int p1 = plane.getL2Fetch(q + 256L, L2_FETCH);
-        int p2 = plane.getL2Fetch(q + 512L, L2_FETCH);
-        int p3 = plane.getL2Fetch(q + 768L, L2_FETCH);
-        int p4 = plane.getL2Fetch(q + 1024L, L2_FETCH);
-        int p5 = plane.getL2Fetch(q + 1280L, L2_FETCH);
-        int p6 = plane.getL2Fetch(q + 1536L, L2_FETCH);
-        int p7 = plane.getL2Fetch(q + 1792L, L2_FETCH);
-        int p8 = plane.getL2Fetch(q + 2048L, L2_FETCH);
-        int p9 = plane.getL2Fetch(q + 2304L, L2_FETCH);
-        int p10 = plane.getL2Fetch(q + 2560L, L2_FETCH);
-        int p11 = plane.getL2Fetch(q + 2816L, L2_FETCH);
-        int p12 = plane.getL2Fetch(q + 3072L, L2_FETCH);
-        int p13 = plane.getL2Fetch(q + 3328L, L2_FETCH);
-        int p14 = plane.getL2Fetch(q + 3584L, L2_FETCH);
-        int p15 = plane.getL2Fetch(q + 3840L, L2_FETCH);
-        out.set(q + 0L, join(stage[rows + 0 * ROW + (lane ^ 0)], p0));
-        out.set(q + 256L, join(stage[rows + 1 * ROW + (lane ^ 1)], p1));
-        out.set(q + 512L, join(stage[rows + 2 * ROW + (lane ^ 2)], p2));
-        out.set(q + 768L, join(stage[rows + 3 * ROW + (lane ^ 3)], p3));
-        out.set(q + 1024L, join(stage[rows + 4 * ROW + (lane ^ 4)], p4));
-        out.set(q + 1280L, join(stage[rows + 5 * ROW + (lane ^ 5)], p5));
-        out.set(q + 1536L, join(stage[rows + 6 * ROW + (lane ^ 6)], p6));
-        out.set(q + 1792L, join(stage[rows + 7 * ROW + (lane ^ 7)], p7));
-        out.set(q + 2048L, join(stage[rows + 8 * ROW + (lane ^ 8)], p8));
-        out.set(q + 2304L, join(stage[rows + 9 * ROW + (lane ^ 9)], p9));
-        out.set(q + 2560L, join(stage[rows + 10 * ROW + (lane ^ 10)], p10));
-        out.set(q + 2816L, join(stage[rows + 11 * ROW + (lane ^ 11)], p11));
-        out.set(q + 3072L, join(stage[rows + 12 * ROW + (lane ^ 12)], p12));
-        out.set(q + 3328L, join(stage[rows + 13 * ROW + (lane ^ 13)], p13));
-        out.set(q + 3584L, join(stage[rows + 14 * ROW + (lane ^ 14)], p14));
-        out.set(q + 3840L, join(stage[rows + 15 * ROW + (lane ^ 15)], p15));
+        int p0 = plane.getL2Fetch(q + 0L, PLANE_FETCH);
+        int p1 = plane.getL2Fetch(q + 256L, PLANE_FETCH);
+        int p2 = plane.getL2Fetch(q + 512L, PLANE_FETCH);
+        int p3 = plane.getL2Fetch(q + 768L, PLANE_FETCH);
+        int p4 = plane.getL2Fetch(q + 1024L, PLANE_FETCH);
+        int p5 = plane.getL2Fetch(q + 1280L, PLANE_FETCH);
+        int p6 = plane.getL2Fetch(q + 1536L, PLANE_FETCH);
+        int p7 = plane.getL2Fetch(q + 1792L, PLANE_FETCH);
+        int p8 = plane.getL2Fetch(q + 2048L, PLANE_FETCH);
+        int p9 = plane.getL2Fetch(q + 2304L, PLANE_FETCH);
+        int p10 = plane.getL2Fetch(q + 2560L, PLANE_FETCH);
+        int p11 = plane.getL2Fetch(q + 2816L, PLANE_FETCH);
+        int p12 = plane.getL2Fetch(q + 3072L, PLANE_FETCH);
+        int p13 = plane.getL2Fetch(q + 3328L, PLANE_FETCH);
+        int p14 = plane.getL2Fetch(q + 3584L, PLANE_FETCH);
+        int p15 = plane.getL2Fetch(q + 3840L, PLANE_FETCH);
+        out.setStreaming(q + 0L, join(stage[rows + 0 * ROW + (lane ^ 0)], p0));
+        out.setStreaming(q + 256L, join(stage[rows + 1 * ROW + (lane ^ 1)], p1));
+        out.setStreaming(q + 512L, join(stage[rows + 2 * ROW + (lane ^ 2)], p2));
+        out.setStreaming(q + 768L, join(stage[rows + 3 * ROW + (lane ^ 3)], p3));
+        out.setStreaming(q + 1024L, join(stage[rows + 4 * ROW + (lane ^ 4)], p4));
+        out.setStreaming(q + 1280L, join(stage[rows + 5 * ROW + (lane ^ 5)], p5));
+        out.setStreaming(q + 1536L, join(stage[rows + 6 * ROW + (lane ^ 6)], p6));
+        out.setStreaming(q + 1792L, join(stage[rows + 7 * ROW + (lane ^ 7)], p7));
+        out.setStreaming(q + 2048L, join(stage[rows + 8 * ROW + (lane ^ 8)], p8));
+        out.setStreaming(q + 2304L, join(stage[rows + 9 * ROW + (lane ^ 9)], p9));
+        out.setStreaming(q + 2560L, join(stage[rows + 10 * ROW + (lane ^ 10)], p10));
+        out.setStreaming(q + 2816L, join(stage[rows + 11 * ROW + (lane ^ 11)], p11));
+        out.setStreaming(q + 3072L, join(stage[rows + 12 * ROW + (lane ^ 12)], p12));
+        out.setStreaming(q + 3328L, join(stage[rows + 13 * ROW + (lane ^ 13)], p13));
+        out.setStreaming(q + 3584L, join(stage[rows + 14 * ROW + (lane ^ 14)], p14));
+        out.setStreaming(q + 3840L, join(stage[rows + 15 * ROW + (lane ^ 15)], p15));
     }
 
     /** Chunks 16..31: as {@link #writeChunks0To15}. */
     private static void writeChunks16To31(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q) {
-        int p0 = plane.getL2Fetch(q + 4096L, L2_FETCH);
-        int p1 = plane.getL2Fetch(q + 4352L, L2_FETCH);
-        int p2 = plane.getL2Fetch(q + 4608L, L2_FETCH);
-        int p3 = plane.getL2Fetch(q + 4864L, L2_FETCH);
-        int p4 = plane.getL2Fetch(q + 5120L, L2_FETCH);
-        int p5 = plane.getL2Fetch(q + 5376L, L2_FETCH);
-        int p6 = plane.getL2Fetch(q + 5632L, L2_FETCH);
-        int p7 = plane.getL2Fetch(q + 5888L, L2_FETCH);
-        int p8 = plane.getL2Fetch(q + 6144L, L2_FETCH);
-        int p9 = plane.getL2Fetch(q + 6400L, L2_FETCH);
-        int p10 = plane.getL2Fetch(q + 6656L, L2_FETCH);
-        int p11 = plane.getL2Fetch(q + 6912L, L2_FETCH);
-        int p12 = plane.getL2Fetch(q + 7168L, L2_FETCH);
-        int p13 = plane.getL2Fetch(q + 7424L, L2_FETCH);
-        int p14 = plane.getL2Fetch(q + 7680L, L2_FETCH);
-        int p15 = plane.getL2Fetch(q + 7936L, L2_FETCH);
-        out.set(q + 4096L, join(stage[rows + 16 * ROW + (lane ^ 16)], p0));
-        out.set(q + 4352L, join(stage[rows + 17 * ROW + (lane ^ 17)], p1));
-        out.set(q + 4608L, join(stage[rows + 18 * ROW + (lane ^ 18)], p2));
-        out.set(q + 4864L, join(stage[rows + 19 * ROW + (lane ^ 19)], p3));
-        out.set(q + 5120L, join(stage[rows + 20 * ROW + (lane ^ 20)], p4));
-        out.set(q + 5376L, join(stage[rows + 21 * ROW + (lane ^ 21)], p5));
-        out.set(q + 5632L, join(stage[rows + 22 * ROW + (lane ^ 22)], p6));
-        out.set(q + 5888L, join(stage[rows + 23 * ROW + (lane ^ 23)], p7));
-        out.set(q + 6144L, join(stage[rows + 24 * ROW + (lane ^ 24)], p8));
-        out.set(q + 6400L, join(stage[rows + 25 * ROW + (lane ^ 25)], p9));
-        out.set(q + 6656L, join(stage[rows + 26 * ROW + (lane ^ 26)], p10));
-        out.set(q + 6912L, join(stage[rows + 27 * ROW + (lane ^ 27)], p11));
-        out.set(q + 7168L, join(stage[rows + 28 * ROW + (lane ^ 28)], p12));
-        out.set(q + 7424L, join(stage[rows + 29 * ROW + (lane ^ 29)], p13));
-        out.set(q + 7680L, join(stage[rows + 30 * ROW + (lane ^ 30)], p14));
-        out.set(q + 7936L, join(stage[rows + 31 * ROW + (lane ^ 31)], p15));
+        int p0 = plane.getL2Fetch(q + 4096L, PLANE_FETCH);
+        int p1 = plane.getL2Fetch(q + 4352L, PLANE_FETCH);
+        int p2 = plane.getL2Fetch(q + 4608L, PLANE_FETCH);
+        int p3 = plane.getL2Fetch(q + 4864L, PLANE_FETCH);
+        int p4 = plane.getL2Fetch(q + 5120L, PLANE_FETCH);
+        int p5 = plane.getL2Fetch(q + 5376L, PLANE_FETCH);
+        int p6 = plane.getL2Fetch(q + 5632L, PLANE_FETCH);
+        int p7 = plane.getL2Fetch(q + 5888L, PLANE_FETCH);
+        int p8 = plane.getL2Fetch(q + 6144L, PLANE_FETCH);
+        int p9 = plane.getL2Fetch(q + 6400L, PLANE_FETCH);
+        int p10 = plane.getL2Fetch(q + 6656L, PLANE_FETCH);
+        int p11 = plane.getL2Fetch(q + 6912L, PLANE_FETCH);
+        int p12 = plane.getL2Fetch(q + 7168L, PLANE_FETCH);
+        int p13 = plane.getL2Fetch(q + 7424L, PLANE_FETCH);
+        int p14 = plane.getL2Fetch(q + 7680L, PLANE_FETCH);
+        int p15 = plane.getL2Fetch(q + 7936L, PLANE_FETCH);
+        out.setStreaming(q + 4096L, join(stage[rows + 16 * ROW + (lane ^ 16)], p0));
+        out.setStreaming(q + 4352L, join(stage[rows + 17 * ROW + (lane ^ 17)], p1));
+        out.setStreaming(q + 4608L, join(stage[rows + 18 * ROW + (lane ^ 18)], p2));
+        out.setStreaming(q + 4864L, join(stage[rows + 19 * ROW + (lane ^ 19)], p3));
+        out.setStreaming(q + 5120L, join(stage[rows + 20 * ROW + (lane ^ 20)], p4));
+        out.setStreaming(q + 5376L, join(stage[rows + 21 * ROW + (lane ^ 21)], p5));
+        out.setStreaming(q + 5632L, join(stage[rows + 22 * ROW + (lane ^ 22)], p6));
+        out.setStreaming(q + 5888L, join(stage[rows + 23 * ROW + (lane ^ 23)], p7));
+        out.setStreaming(q + 6144L, join(stage[rows + 24 * ROW + (lane ^ 24)], p8));
+        out.setStreaming(q + 6400L, join(stage[rows + 25 * ROW + (lane ^ 25)], p9));
+        out.setStreaming(q + 6656L, join(stage[rows + 26 * ROW + (lane ^ 26)], p10));
+        out.setStreaming(q + 6912L, join(stage[rows + 27 * ROW + (lane ^ 27)], p11));
+        out.setStreaming(q + 7168L, join(stage[rows + 28 * ROW + (lane ^ 28)], p12));
+        out.setStreaming(q + 7424L, join(stage[rows + 29 * ROW + (lane ^ 29)], p13));
+        out.setStreaming(q + 7680L, join(stage[rows + 30 * ROW + (lane ^ 30)], p14));
+        out.setStreaming(q + 7936L, join(stage[rows + 31 * ROW + (lane ^ 31)], p15));
     }
 
     /**
