@@ -2,6 +2,7 @@ package dev.weightless.codec.rans;
 
 import dev.weightless.codec.ChecksumMismatchException;
 import dev.weightless.codec.Crc32c;
+import dev.weightless.codec.MalformedInputException;
 import dev.weightless.codec.Parallel;
 import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.CodedTensor;
@@ -57,6 +58,8 @@ public final class RansCoder implements Coder {
          * {@code -Dweightless.rans.rows=512} and the hardware has it; 0 without vectors.
          */
         static final int BITS = ON ? rowBits() : 0;
+        /** Chunks decoded side by side by the vector rows: 1, or 2 with {@code -Dweightless.rans.chunks=2} ({@link RansVectorRows#rowsPair}). */
+        static final int CHUNKS = ON ? chunksTogether() : 1;
 
         private Vector() {}
     }
@@ -85,6 +88,13 @@ public final class RansCoder implements Coder {
         if (RansWideRows.hardware()) return 512;
         System.err.println("weightless: weightless.rans.rows=512 asked for, but this JVM has no 512-bit vector unit; rANS decodes with 256-bit rows");
         return 256;
+    }
+
+    private static int chunksTogether() {
+        String asked = System.getProperty("weightless.rans.chunks", "1");
+        if (asked.equals("1")) return 1;
+        if (asked.equals("2")) return 2;
+        throw new IllegalArgumentException("weightless.rans.chunks: 1 or 2, got '" + asked + "'");
     }
 
     private static boolean vectorRows() {
@@ -353,14 +363,16 @@ public final class RansCoder implements Coder {
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.BITS); }
+    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.BITS, Vector.CHUNKS); }
 
     /**
      * As {@link #decode(CodedTensor, MemorySegment, int)}, with the scalar rows ({@code rowBits} 0) or the vector rows of
-     * 256 or 512 bits (tests compare them; 512-bit rows run, emulated and slowly, on any JVM with the module).
+     * 256 or 512 bits, over one chunk at a time or two side by side ({@code together} 1 or 2; the scalar rows take one)
+     * (tests compare them; 512-bit rows run, emulated and slowly, on any JVM with the module).
      */
-    void decode(CodedTensor coded, MemorySegment out, int threads, int rowBits) {
+    void decode(CodedTensor coded, MemorySegment out, int threads, int rowBits, int together) {
         if (rowBits != 0 && rowBits != 256 && rowBits != 512) throw new IllegalArgumentException("row bits: 0, 256 or 512, got " + rowBits);
+        if (together != 1 && together != 2) throw new IllegalArgumentException("chunks together: 1 or 2, got " + together);
         if (rowBits != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
@@ -380,23 +392,64 @@ public final class RansCoder implements Coder {
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
+        boolean pairs = bits != 0 && together == 2;
         Parallel.forEach(workers, tasks, task -> {
-            RansChunk a = new RansChunk(tensor);
-            for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; c++) {
-                a.begin(c, backRows(lanes, tensor.symbols(c)));
-                for (int r0 = 0; ; r0 += BLOCK_ROWS) {
-                    int r1 = a.blockEnd(r0);
-                    if (bits == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
-                    else if (bits == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
-                    else a.scalarRows(r0, r1);
-                    a.checkPosition();
-                    if (a.finishBlock(r0, r1)) break;
+            RansChunk a = new RansChunk(tensor), b = pairs ? new RansChunk(tensor) : null;
+            for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; ) {
+                if (pairs && c + 1 < last && tensor.symbols(c + 1) == tensor.symbols(c)) {
+                    decodePair(tensor, a, b, c, bits, chunkCrcs);
+                    c += 2;
+                } else {
+                    decodeOne(tensor, a, c, bits, chunkCrcs);
+                    c++;
                 }
-                chunkCrcs[(int) c] = a.crc();
             }
         });
         int actual = chunkCrcs[0];
         for (long c = 1; c < chunks; c++) actual = Crc32c.combine(actual, chunkCrcs[(int) c], 2 * Math.min(chunk, n - c * chunk));
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
+    }
+
+    /** Decodes chunk c alone, block of rows by block of rows, with the scalar rows ({@code bits} 0) or the vector rows. */
+    private void decodeOne(RansChunk.Tensor tensor, RansChunk a, long c, int bits, int[] chunkCrcs) {
+        a.begin(c, backRows(tensor.lanes(), tensor.symbols(c)));
+        for (int r0 = 0; ; r0 += BLOCK_ROWS) {
+            int r1 = a.blockEnd(r0);
+            if (bits == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
+            else if (bits == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
+            else a.scalarRows(r0, r1);
+            a.checkPosition();
+            if (a.finishBlock(r0, r1)) break;
+        }
+        chunkCrcs[(int) c] = a.crc();
+    }
+
+    /**
+     * Decodes chunks c and c + 1, of equal length, side by side with the vector rows (two chunks' state chains in one loop:
+     * codec/NOTES.md). A damaged stream is then decoded again one chunk at a time, so that it is refused with the
+     * same exception as by {@link #decodeOne} (the lower chunk's error first), whichever of the two went wrong first here.
+     */
+    private void decodePair(RansChunk.Tensor tensor, RansChunk a, RansChunk b, long c, int bits, int[] chunkCrcs) {
+        try {
+            int back = backRows(tensor.lanes(), tensor.symbols(c));
+            a.begin(c, back);
+            b.begin(c + 1, back);
+            for (int r0 = 0; ; r0 += BLOCK_ROWS) {
+                int r1 = a.blockEnd(r0);
+                if (bits == 256) RansVectorRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, b, r0, r1);
+                else RansWideRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, b, r0, r1);
+                a.checkPosition();
+                b.checkPosition();
+                boolean done = a.finishBlock(r0, r1);
+                b.finishBlock(r0, r1);
+                if (done) break;
+            }
+            chunkCrcs[(int) c] = a.crc();
+            chunkCrcs[(int) c + 1] = b.crc();
+        } catch (MalformedInputException e) {
+            decodeOne(tensor, a, c, bits, chunkCrcs);
+            decodeOne(tensor, a, c + 1, bits, chunkCrcs);
+            throw e; // not reached: one of the two is damaged, and decodeOne refuses it
+        }
     }
 }
