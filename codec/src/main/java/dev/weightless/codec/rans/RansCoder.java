@@ -54,12 +54,12 @@ public final class RansCoder implements Coder {
     static final class Vector {
         static final boolean ON = vectorRows();
         /**
-         * Bits per vector the rows use: 256 ({@link RansVectorRows}), or 512 ({@link RansWideRows}) where asked for by
-         * {@code -Dweightless.rans.rows=512} and the hardware has it; 0 without vectors.
+         * The path 32-lane chunks decode on: the 256-bit rows, one chunk at a time, refill by permutation table, unless the
+         * system properties {@code weightless.rans.rows} (256 or 512), {@code weightless.rans.chunks} (1 or 2) and
+         * {@code weightless.rans.refill} (table or expand) ask for another; the scalar rows without vectors. Asking for
+         * 512-bit rows or expand where the hardware lacks AVX-512 gets a notice and the 256-bit rows with the table.
          */
-        static final int BITS = ON ? rowBits() : 0;
-        /** Chunks decoded side by side by the vector rows: 1, or 2 with {@code -Dweightless.rans.chunks=2} ({@link RansVectorRows#rowsPair}). */
-        static final int CHUNKS = ON ? chunksTogether() : 1;
+        static final DecodePath PATH = ON ? pathFromProperties() : DecodePath.SCALAR;
 
         private Vector() {}
     }
@@ -81,20 +81,19 @@ public final class RansCoder implements Coder {
         this.chunkSymbols = chunkSymbols;
     }
 
-    private static int rowBits() {
-        String asked = System.getProperty("weightless.rans.rows", "256");
-        if (asked.equals("256")) return 256;
-        if (!asked.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: 256 or 512, got '" + asked + "'");
-        if (RansWideRows.hardware()) return 512;
-        System.err.println("weightless: weightless.rans.rows=512 asked for, but this JVM has no 512-bit vector unit; rANS decodes with 256-bit rows");
-        return 256;
-    }
-
-    private static int chunksTogether() {
-        String asked = System.getProperty("weightless.rans.chunks", "1");
-        if (asked.equals("1")) return 1;
-        if (asked.equals("2")) return 2;
-        throw new IllegalArgumentException("weightless.rans.chunks: 1 or 2, got '" + asked + "'");
+    private static DecodePath pathFromProperties() {
+        String rows = System.getProperty("weightless.rans.rows", "256"), chunks = System.getProperty("weightless.rans.chunks", "1");
+        String refill = System.getProperty("weightless.rans.refill", "table");
+        if (!rows.equals("256") && !rows.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: 256 or 512, got '" + rows + "'");
+        if (!chunks.equals("1") && !chunks.equals("2")) throw new IllegalArgumentException("weightless.rans.chunks: 1 or 2, got '" + chunks + "'");
+        if (!refill.equals("table") && !refill.equals("expand")) throw new IllegalArgumentException("weightless.rans.refill: table or expand, got '" + refill + "'");
+        boolean wide = rows.equals("512"), expand = wide || refill.equals("expand");
+        if (expand && !RansWideRows.hardware()) {
+            System.err.println("weightless: weightless.rans.rows=" + rows + " and refill=" + refill + " need a 512-bit vector unit, which this JVM lacks; rANS decodes with 256-bit rows and the permutation table");
+            wide = false;
+            expand = false;
+        }
+        return new DecodePath(wide ? 512 : 256, Integer.parseInt(chunks), expand);
     }
 
     private static boolean vectorRows() {
@@ -108,6 +107,9 @@ public final class RansCoder implements Coder {
         }
         return true;
     }
+
+    /** The path 32-lane chunks decode on in this JVM (the system properties and the hardware decide), for benchmark logs. */
+    public static String decoderPath() { return Vector.PATH.toString(); }
 
     /** "rans": the exponent alone, sign|mantissa raw (the exponent-only bound, without Huffman's whole bits). */
     public static RansCoder exponentOnly() { return new RansCoder("rans", 0, DEFAULT_SCALE_BITS, DEFAULT_CHUNK_SYMBOLS); }
@@ -363,17 +365,14 @@ public final class RansCoder implements Coder {
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.BITS, Vector.CHUNKS); }
+    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.PATH); }
 
     /**
-     * As {@link #decode(CodedTensor, MemorySegment, int)}, with the scalar rows ({@code rowBits} 0) or the vector rows of
-     * 256 or 512 bits, over one chunk at a time or two side by side ({@code together} 1 or 2; the scalar rows take one)
-     * (tests compare them; 512-bit rows run, emulated and slowly, on any JVM with the module).
+     * As {@link #decode(CodedTensor, MemorySegment, int)} on a given {@link DecodePath} (tests compare them; 512-bit rows and
+     * expand run, emulated and slowly, on any JVM with the module). Chunks of fewer than 32 lanes take the scalar rows.
      */
-    void decode(CodedTensor coded, MemorySegment out, int threads, int rowBits, int together) {
-        if (rowBits != 0 && rowBits != 256 && rowBits != 512) throw new IllegalArgumentException("row bits: 0, 256 or 512, got " + rowBits);
-        if (together != 1 && together != 2) throw new IllegalArgumentException("chunks together: 1 or 2, got " + together);
-        if (rowBits != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
+    void decode(CodedTensor coded, MemorySegment out, int threads, DecodePath path) {
+        if (path.bits() != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
         Layout layout = open(coded);
@@ -388,19 +387,19 @@ public final class RansCoder implements Coder {
         RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
                 table.offsetPairs(), table.startEntries(symbolValues()), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
-        int bits = lanes == MAX_LANES ? rowBits : 0;
+        DecodePath p = lanes == MAX_LANES ? path : DecodePath.SCALAR;
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
-        boolean pairs = bits != 0 && together == 2;
+        boolean pairs = p.chunks() == 2;
         Parallel.forEach(workers, tasks, task -> {
             RansChunk a = new RansChunk(tensor), b = pairs ? new RansChunk(tensor) : null;
             for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; ) {
                 if (pairs && c + 1 < last && tensor.symbols(c + 1) == tensor.symbols(c)) {
-                    decodePair(tensor, a, b, c, bits, chunkCrcs);
+                    decodePair(tensor, a, b, c, p, chunkCrcs);
                     c += 2;
                 } else {
-                    decodeOne(tensor, a, c, bits, chunkCrcs);
+                    decodeOne(tensor, a, c, p, chunkCrcs);
                     c++;
                 }
             }
@@ -410,13 +409,13 @@ public final class RansCoder implements Coder {
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
     }
 
-    /** Decodes chunk c alone, block of rows by block of rows, with the scalar rows ({@code bits} 0) or the vector rows. */
-    private void decodeOne(RansChunk.Tensor tensor, RansChunk a, long c, int bits, int[] chunkCrcs) {
+    /** Decodes chunk c alone, block of rows by block of rows, on the path's rows. */
+    private void decodeOne(RansChunk.Tensor tensor, RansChunk a, long c, DecodePath path, int[] chunkCrcs) {
         a.begin(c, backRows(tensor.lanes(), tensor.symbols(c)));
         for (int r0 = 0; ; r0 += BLOCK_ROWS) {
             int r1 = a.blockEnd(r0);
-            if (bits == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
-            else if (bits == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
+            if (path.bits() == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), path.expand(), a, r0, r1);
+            else if (path.bits() == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
             else a.scalarRows(r0, r1);
             a.checkPosition();
             if (a.finishBlock(r0, r1)) break;
@@ -429,14 +428,14 @@ public final class RansCoder implements Coder {
      * codec/NOTES.md). A damaged stream is then decoded again one chunk at a time, so that it is refused with the
      * same exception as by {@link #decodeOne} (the lower chunk's error first), whichever of the two went wrong first here.
      */
-    private void decodePair(RansChunk.Tensor tensor, RansChunk a, RansChunk b, long c, int bits, int[] chunkCrcs) {
+    private void decodePair(RansChunk.Tensor tensor, RansChunk a, RansChunk b, long c, DecodePath path, int[] chunkCrcs) {
         try {
             int back = backRows(tensor.lanes(), tensor.symbols(c));
             a.begin(c, back);
             b.begin(c + 1, back);
             for (int r0 = 0; ; r0 += BLOCK_ROWS) {
                 int r1 = a.blockEnd(r0);
-                if (bits == 256) RansVectorRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, b, r0, r1);
+                if (path.bits() == 256) RansVectorRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), path.expand(), a, b, r0, r1);
                 else RansWideRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, b, r0, r1);
                 a.checkPosition();
                 b.checkPosition();
@@ -447,8 +446,8 @@ public final class RansCoder implements Coder {
             chunkCrcs[(int) c] = a.crc();
             chunkCrcs[(int) c + 1] = b.crc();
         } catch (MalformedInputException e) {
-            decodeOne(tensor, a, c, bits, chunkCrcs);
-            decodeOne(tensor, a, c + 1, bits, chunkCrcs);
+            decodeOne(tensor, a, c, path, chunkCrcs);
+            decodeOne(tensor, a, c + 1, path, chunkCrcs);
             throw e; // not reached: one of the two is damaged, and decodeOne refuses it
         }
     }

@@ -52,10 +52,12 @@ final class RansVectorRows {
      * forwards them in registers). Written out by hand, four times: C2 does not inline vector helpers
      * reliably here, and a vector that is not inlined is boxed on the heap.
      *
+     * @param expand refill by {@code expand} (one vpexpandd on AVX-512 hardware, where it shortens the state's chain by the
+     *        permutation table's load; elsewhere the Vector API emulates it, slowly) instead of the permutation table
      * @param offsetPairs per pair of slots: the offsets of slot 2i (bits 0..15) and 2i + 1 (bits 16..31) in their symbols' ranges
      * @param startEntries per symbol, at its range start: BF16 bits (bits 16..31) and frequency (bits 0..15)
      */
-    static void rows(int[] offsetPairs, int[] startEntries, int scale, RansChunk a, int from, int to) {
+    static void rows(int[] offsetPairs, int[] startEntries, int scale, boolean expand, RansChunk a, int from, int to) {
         IntVector mask = IntVector.broadcast(I8, (1 << scale) - 1), low = IntVector.broadcast(I8, 0xFFFF);
         int[] state = a.state, words = a.words, index = a.index;
         byte[] values = a.values;
@@ -95,21 +97,41 @@ final class RansVectorRows {
             e3.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v + 48);
             // Refills in lane order: lanes 0..7, then 8..15, ..., as the scalar decoder reads the words.
             VectorMask<Integer> n0 = x0.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int k0 = (int) n0.toLong();
-            x0 = x0.blend(x0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, k0 << 3).selectFrom(IntVector.fromArray(I8, words, p))), n0);
-            p += Integer.bitCount(k0);
+            if (expand) {
+                x0 = x0.blend(x0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, words, p).expand(n0)), n0);
+                p += n0.trueCount();
+            } else {
+                int k0 = (int) n0.toLong();
+                x0 = x0.blend(x0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, k0 << 3).selectFrom(IntVector.fromArray(I8, words, p))), n0);
+                p += Integer.bitCount(k0);
+            }
             VectorMask<Integer> n1 = x1.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int k1 = (int) n1.toLong();
-            x1 = x1.blend(x1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, k1 << 3).selectFrom(IntVector.fromArray(I8, words, p))), n1);
-            p += Integer.bitCount(k1);
+            if (expand) {
+                x1 = x1.blend(x1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, words, p).expand(n1)), n1);
+                p += n1.trueCount();
+            } else {
+                int k1 = (int) n1.toLong();
+                x1 = x1.blend(x1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, k1 << 3).selectFrom(IntVector.fromArray(I8, words, p))), n1);
+                p += Integer.bitCount(k1);
+            }
             VectorMask<Integer> n2 = x2.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int k2 = (int) n2.toLong();
-            x2 = x2.blend(x2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, k2 << 3).selectFrom(IntVector.fromArray(I8, words, p))), n2);
-            p += Integer.bitCount(k2);
+            if (expand) {
+                x2 = x2.blend(x2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, words, p).expand(n2)), n2);
+                p += n2.trueCount();
+            } else {
+                int k2 = (int) n2.toLong();
+                x2 = x2.blend(x2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, k2 << 3).selectFrom(IntVector.fromArray(I8, words, p))), n2);
+                p += Integer.bitCount(k2);
+            }
             VectorMask<Integer> n3 = x3.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int k3 = (int) n3.toLong();
-            x3 = x3.blend(x3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, k3 << 3).selectFrom(IntVector.fromArray(I8, words, p))), n3);
-            p += Integer.bitCount(k3);
+            if (expand) {
+                x3 = x3.blend(x3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, words, p).expand(n3)), n3);
+                p += n3.trueCount();
+            } else {
+                int k3 = (int) n3.toLong();
+                x3 = x3.blend(x3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, k3 << 3).selectFrom(IntVector.fromArray(I8, words, p))), n3);
+                p += Integer.bitCount(k3);
+            }
             if (p > count) break;
         }
         x0.intoArray(state, 0);
@@ -125,7 +147,7 @@ final class RansVectorRows {
      * steps form a dependency chain through two gathers and a multiply; codec/NOTES.md). Each chunk reads its own
      * words, so the layout is untouched; both stop after the first row in which either reads past its words.
      */
-    static void rowsPair(int[] offsetPairs, int[] startEntries, int scale, RansChunk a, RansChunk b, int from, int to) {
+    static void rowsPair(int[] offsetPairs, int[] startEntries, int scale, boolean expand, RansChunk a, RansChunk b, int from, int to) {
         IntVector mask = IntVector.broadcast(I8, (1 << scale) - 1), low = IntVector.broadcast(I8, 0xFFFF);
         int[] ia = a.index, ib = b.index, wa = a.words, wb = b.words;
         byte[] va = a.values, vb = b.values;
@@ -193,37 +215,77 @@ final class RansVectorRows {
             ey2.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(vb, v + 32);
             ey3.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(vb, v + 48);
             VectorMask<Integer> nx0 = x0.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int ka0 = (int) nx0.toLong();
-            x0 = x0.blend(x0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, ka0 << 3).selectFrom(IntVector.fromArray(I8, wa, pa))), nx0);
-            pa += Integer.bitCount(ka0);
+            if (expand) {
+                x0 = x0.blend(x0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, wa, pa).expand(nx0)), nx0);
+                pa += nx0.trueCount();
+            } else {
+                int ka0 = (int) nx0.toLong();
+                x0 = x0.blend(x0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, ka0 << 3).selectFrom(IntVector.fromArray(I8, wa, pa))), nx0);
+                pa += Integer.bitCount(ka0);
+            }
             VectorMask<Integer> nx1 = x1.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int ka1 = (int) nx1.toLong();
-            x1 = x1.blend(x1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, ka1 << 3).selectFrom(IntVector.fromArray(I8, wa, pa))), nx1);
-            pa += Integer.bitCount(ka1);
+            if (expand) {
+                x1 = x1.blend(x1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, wa, pa).expand(nx1)), nx1);
+                pa += nx1.trueCount();
+            } else {
+                int ka1 = (int) nx1.toLong();
+                x1 = x1.blend(x1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, ka1 << 3).selectFrom(IntVector.fromArray(I8, wa, pa))), nx1);
+                pa += Integer.bitCount(ka1);
+            }
             VectorMask<Integer> nx2 = x2.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int ka2 = (int) nx2.toLong();
-            x2 = x2.blend(x2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, ka2 << 3).selectFrom(IntVector.fromArray(I8, wa, pa))), nx2);
-            pa += Integer.bitCount(ka2);
+            if (expand) {
+                x2 = x2.blend(x2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, wa, pa).expand(nx2)), nx2);
+                pa += nx2.trueCount();
+            } else {
+                int ka2 = (int) nx2.toLong();
+                x2 = x2.blend(x2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, ka2 << 3).selectFrom(IntVector.fromArray(I8, wa, pa))), nx2);
+                pa += Integer.bitCount(ka2);
+            }
             VectorMask<Integer> nx3 = x3.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int ka3 = (int) nx3.toLong();
-            x3 = x3.blend(x3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, ka3 << 3).selectFrom(IntVector.fromArray(I8, wa, pa))), nx3);
-            pa += Integer.bitCount(ka3);
+            if (expand) {
+                x3 = x3.blend(x3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, wa, pa).expand(nx3)), nx3);
+                pa += nx3.trueCount();
+            } else {
+                int ka3 = (int) nx3.toLong();
+                x3 = x3.blend(x3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, ka3 << 3).selectFrom(IntVector.fromArray(I8, wa, pa))), nx3);
+                pa += Integer.bitCount(ka3);
+            }
             VectorMask<Integer> ny0 = y0.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int kb0 = (int) ny0.toLong();
-            y0 = y0.blend(y0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, kb0 << 3).selectFrom(IntVector.fromArray(I8, wb, pb))), ny0);
-            pb += Integer.bitCount(kb0);
+            if (expand) {
+                y0 = y0.blend(y0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, wb, pb).expand(ny0)), ny0);
+                pb += ny0.trueCount();
+            } else {
+                int kb0 = (int) ny0.toLong();
+                y0 = y0.blend(y0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, kb0 << 3).selectFrom(IntVector.fromArray(I8, wb, pb))), ny0);
+                pb += Integer.bitCount(kb0);
+            }
             VectorMask<Integer> ny1 = y1.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int kb1 = (int) ny1.toLong();
-            y1 = y1.blend(y1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, kb1 << 3).selectFrom(IntVector.fromArray(I8, wb, pb))), ny1);
-            pb += Integer.bitCount(kb1);
+            if (expand) {
+                y1 = y1.blend(y1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, wb, pb).expand(ny1)), ny1);
+                pb += ny1.trueCount();
+            } else {
+                int kb1 = (int) ny1.toLong();
+                y1 = y1.blend(y1.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, kb1 << 3).selectFrom(IntVector.fromArray(I8, wb, pb))), ny1);
+                pb += Integer.bitCount(kb1);
+            }
             VectorMask<Integer> ny2 = y2.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int kb2 = (int) ny2.toLong();
-            y2 = y2.blend(y2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, kb2 << 3).selectFrom(IntVector.fromArray(I8, wb, pb))), ny2);
-            pb += Integer.bitCount(kb2);
+            if (expand) {
+                y2 = y2.blend(y2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, wb, pb).expand(ny2)), ny2);
+                pb += ny2.trueCount();
+            } else {
+                int kb2 = (int) ny2.toLong();
+                y2 = y2.blend(y2.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, kb2 << 3).selectFrom(IntVector.fromArray(I8, wb, pb))), ny2);
+                pb += Integer.bitCount(kb2);
+            }
             VectorMask<Integer> ny3 = y3.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
-            int kb3 = (int) ny3.toLong();
-            y3 = y3.blend(y3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, kb3 << 3).selectFrom(IntVector.fromArray(I8, wb, pb))), ny3);
-            pb += Integer.bitCount(kb3);
+            if (expand) {
+                y3 = y3.blend(y3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, wb, pb).expand(ny3)), ny3);
+                pb += ny3.trueCount();
+            } else {
+                int kb3 = (int) ny3.toLong();
+                y3 = y3.blend(y3.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I8, REFILL, kb3 << 3).selectFrom(IntVector.fromArray(I8, wb, pb))), ny3);
+                pb += Integer.bitCount(kb3);
+            }
             if (pa > ca || pb > cb) break;
         }
         x0.intoArray(a.state, 0);

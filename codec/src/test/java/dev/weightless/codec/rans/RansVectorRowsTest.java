@@ -34,31 +34,27 @@ class RansVectorRowsTest {
                 new RansCoder("rans-4k", 2, 14, 1 << 12), new RansCoder("rans-64k", 0, 12, 1 << 16), new RansCoder("rans-k3", 3, 15, 1 << 15));
     }
 
-    /** A decoder path: row bits (0: the scalar rows) and chunks side by side. */
-    private record Rows(int bits, int together) {
-        @Override
-        public String toString() { return (bits == 0 ? "scalar rows" : bits + "-bit vector rows") + (together == 2 ? ", two chunks side by side" : ""); }
-    }
-
-    private static final Rows SCALAR = new Rows(0, 1);
-    private static final List<Rows> NARROW = List.of(new Rows(256, 1), new Rows(256, 2));
-    private static final List<Rows> WIDE = List.of(new Rows(512, 1), new Rows(512, 2));
+    private static final DecodePath SCALAR = DecodePath.SCALAR;
+    private static final List<DecodePath> NARROW = List.of(new DecodePath(256, 1, false), new DecodePath(256, 2, false));
+    /** The 512-bit rows, and the 256-bit rows refilled by expand: emulated, slowly, without AVX-512. */
+    private static final List<DecodePath> WIDE = List.of(new DecodePath(512, 1, true), new DecodePath(512, 2, true),
+            new DecodePath(256, 1, true), new DecodePath(256, 2, true));
 
     /** The 256-bit and scalar rows, and the 512-bit rows where the hardware has them (elsewhere they are emulated, slowly: see {@link #wideRowsEvenEmulated}). */
     private static void bothPaths(RansCoder c, MemorySegment in, String what) {
-        List<Rows> all = new java.util.ArrayList<>(NARROW);
+        List<DecodePath> all = new java.util.ArrayList<>(NARROW);
         if (RansWideRows.hardware()) all.addAll(WIDE);
         all.add(SCALAR);
         paths(c, in, what, all);
     }
 
-    private static void paths(RansCoder c, MemorySegment in, String what, List<Rows> rows) {
+    private static void paths(RansCoder c, MemorySegment in, String what, List<DecodePath> rows) {
         try (Arena arena = Arena.ofConfined()) {
             CodedTensor coded = c.encode(in, arena);
-            for (Rows path : rows) {
+            for (DecodePath path : rows) {
                 MemorySegment out = arena.allocate(in.byteSize());
                 out.fill((byte) 0x5A);
-                c.decode(coded, out, 1, path.bits(), path.together());
+                c.decode(coded, out, 1, path);
                 assertEquals(-1, out.mismatch(in), () -> c.name() + " " + path + ", " + what + ": differs at byte " + out.mismatch(in));
             }
         }
@@ -84,12 +80,13 @@ class RansVectorRowsTest {
         }
     }
 
-    /** The 512-bit rows on a few shapes even on a 256-bit unit, where the Vector API emulates them (too slow for every shape). */
+    /** The 512-bit rows and the expand refill on a few shapes even on a 256-bit unit, where the Vector API emulates them (too slow for every shape). */
     @Test
     void wideRowsEvenEmulated() {
         for (RansCoder c : coders()) {
             try (Arena arena = Arena.ofConfined()) {
-                List<Rows> wide = List.of(WIDE.get(0), WIDE.get(1), SCALAR);
+                List<DecodePath> wide = new java.util.ArrayList<>(WIDE);
+                wide.add(SCALAR);
                 paths(c, Samples.gaussian(arena, 16_415, 0.02, 3), "gaussian 16415", wide);
                 paths(c, Samples.geometric(arena, (1 << 16) * 3 + 31, 4), "geometric " + ((1 << 16) * 3 + 31), wide);
                 paths(c, Samples.single(arena, 40_000, 0, true, 5), "one value", wide);
@@ -110,9 +107,9 @@ class RansVectorRowsTest {
                 byte flip = (byte) (1 << r.nextInt(8));
                 stream.set(ValueLayout.JAVA_BYTE, at, (byte) (stream.get(ValueLayout.JAVA_BYTE, at) ^ flip));
                 RuntimeException scalar = refusal(c, coded, in.byteSize(), SCALAR);
-                List<Rows> vectors = new java.util.ArrayList<>(NARROW);
-                if (trial < 10 || RansWideRows.hardware()) vectors.addAll(WIDE);
-                for (Rows path : vectors) {
+                List<DecodePath> vectors = new java.util.ArrayList<>(NARROW);
+                if (trial < 4 || RansWideRows.hardware()) vectors.addAll(WIDE); // emulated without AVX-512: a few trials
+                for (DecodePath path : vectors) {
                     RuntimeException vector = refusal(c, coded, in.byteSize(), path);
                     assertEquals(scalar.getClass(), vector.getClass(), "byte " + at + ", " + path);
                     assertEquals(scalar.getMessage(), vector.getMessage(), "byte " + at + ", " + path);
@@ -152,7 +149,7 @@ class RansVectorRowsTest {
             assertTrue(one.getMessage().contains("chunk 0 "), one.getMessage());
             assertEquals(one.getClass(), pair.getClass());
             assertEquals(one.getMessage(), pair.getMessage());
-            if (RansWideRows.hardware()) assertEquals(one.getMessage(), refusal(c, coded, in.byteSize(), WIDE.get(1)).getMessage());
+            if (RansWideRows.hardware()) for (DecodePath path : WIDE) assertEquals(one.getMessage(), refusal(c, coded, in.byteSize(), path).getMessage(), path.toString());
         }
     }
 
@@ -167,9 +164,9 @@ class RansVectorRowsTest {
     }
 
     /** The exception a decode raises; a flipped stream bit must be refused (the CRC32C catches what the states do not). */
-    private static RuntimeException refusal(RansCoder c, CodedTensor coded, long bytes, Rows path) {
+    private static RuntimeException refusal(RansCoder c, CodedTensor coded, long bytes, DecodePath path) {
         try (Arena arena = Arena.ofConfined()) {
-            c.decode(coded, arena.allocate(bytes), 1, path.bits(), path.together());
+            c.decode(coded, arena.allocate(bytes), 1, path);
         } catch (MalformedInputException | ChecksumMismatchException e) {
             return e;
         }
