@@ -1,24 +1,23 @@
 package dev.weightless.codec.rans;
 
 /**
- * How 32-lane chunks are decoded: the scalar rows ({@code bits} 0) or the vector rows of 256 or 512 bits
- * ({@link RansVectorRows}, {@link RansWideRows}), over one chunk at a time or two side by side ({@code chunks}), and,
- * for the 256-bit rows, the refill by a permutation table or by {@code expand} (the 512-bit rows always expand).
- * All decode the same bits; they differ in speed only (codec/NOTES.md).
+ * How 32-lane chunks are decoded: the scalar rows ({@code bits} 0), the 256-bit vector rows ({@link RansVectorRows}),
+ * or the 512-bit rows ({@link RansWideRows}) over one chunk at a time or two side by side ({@code chunks} 2). All
+ * decode the same bits; they differ in speed only (codec/NOTES.md: on an AVX-512 server core the 512-bit rows over two
+ * chunks measured fastest).
  */
-record DecodePath(int bits, int chunks, boolean expand) {
-    static final DecodePath SCALAR = new DecodePath(0, 1, false);
+record DecodePath(int bits, int chunks) {
+    static final DecodePath SCALAR = new DecodePath(0, 1);
 
     DecodePath {
         if (bits != 0 && bits != 256 && bits != 512) throw new IllegalArgumentException("row bits: 0, 256 or 512, got " + bits);
         if (chunks != 1 && chunks != 2) throw new IllegalArgumentException("chunks side by side: 1 or 2, got " + chunks);
-        if (bits == 0 && (chunks != 1 || expand)) throw new IllegalArgumentException("the scalar rows take one chunk at a time and no refill choice");
-        if (bits == 512 && !expand) throw new IllegalArgumentException("the 512-bit rows refill by expand");
+        if (chunks == 2 && bits != 512) throw new IllegalArgumentException("only the 512-bit rows decode two chunks side by side");
     }
 
     @Override
     public String toString() {
         if (bits == 0) return "scalar rows";
-        return bits + "-bit vector rows, " + (chunks == 2 ? "two chunks side by side" : "one chunk at a time") + ", refill by " + (expand ? "expand" : "permutation table");
+        return bits + "-bit vector rows, " + (chunks == 2 ? "two chunks side by side" : "one chunk at a time");
     }
 }

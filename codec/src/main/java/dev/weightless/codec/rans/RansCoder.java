@@ -45,7 +45,7 @@ public final class RansCoder implements Coder {
     /** Rows of 32 lanes decoded before their raw fields are joined and they are summed and copied out (8 Ki values: 16 KiB). */
     static final int BLOCK_ROWS = 256;
     /**
-     * Whether 32-lane chunks decode eight lanes per vector instruction ({@link RansVectorRows}): needs the
+     * Whether 32-lane chunks decode eight or sixteen lanes per vector instruction ({@link RansVectorRows}, {@link RansWideRows}): needs the
      * incubating module (java --add-modules jdk.incubator.vector, as the launchers, tests and benchmarks
      * pass it) and 256-bit vectors. Without them the scalar rows decode the same bits about 1.7x slower,
      * and the first rANS decode says so on stderr rather than slowing down silently. A holder class, so
@@ -54,10 +54,10 @@ public final class RansCoder implements Coder {
     static final class Vector {
         static final boolean ON = vectorRows();
         /**
-         * The path 32-lane chunks decode on: the 256-bit rows, one chunk at a time, refill by permutation table, unless the
-         * system properties {@code weightless.rans.rows} (256 or 512), {@code weightless.rans.chunks} (1 or 2) and
-         * {@code weightless.rans.refill} (table or expand) ask for another; the scalar rows without vectors. Asking for
-         * 512-bit rows or expand where the hardware lacks AVX-512 gets a notice and the 256-bit rows with the table.
+         * The path 32-lane chunks decode on: where this JVM has 512-bit vectors (AVX-512), the 512-bit rows over two chunks
+         * side by side, else the 256-bit rows (the fastest measured on each: codec/NOTES.md); the scalar rows without
+         * vectors. The system properties {@code weightless.rans.rows} (auto, 256, 512) and {@code weightless.rans.chunks}
+         * (auto, 1, 2) choose another for comparisons; one the hardware cannot run gets a notice and the 256-bit rows.
          */
         static final DecodePath PATH = ON ? pathFromProperties() : DecodePath.SCALAR;
 
@@ -82,18 +82,14 @@ public final class RansCoder implements Coder {
     }
 
     private static DecodePath pathFromProperties() {
-        String rows = System.getProperty("weightless.rans.rows", "256"), chunks = System.getProperty("weightless.rans.chunks", "1");
-        String refill = System.getProperty("weightless.rans.refill", "table");
-        if (!rows.equals("256") && !rows.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: 256 or 512, got '" + rows + "'");
-        if (!chunks.equals("1") && !chunks.equals("2")) throw new IllegalArgumentException("weightless.rans.chunks: 1 or 2, got '" + chunks + "'");
-        if (!refill.equals("table") && !refill.equals("expand")) throw new IllegalArgumentException("weightless.rans.refill: table or expand, got '" + refill + "'");
-        boolean wide = rows.equals("512"), expand = wide || refill.equals("expand");
-        if (expand && !RansWideRows.hardware()) {
-            System.err.println("weightless: weightless.rans.rows=" + rows + " and refill=" + refill + " need a 512-bit vector unit, which this JVM lacks; rANS decodes with 256-bit rows and the permutation table");
-            wide = false;
-            expand = false;
-        }
-        return new DecodePath(wide ? 512 : 256, Integer.parseInt(chunks), expand);
+        String rows = System.getProperty("weightless.rans.rows", "auto"), chunks = System.getProperty("weightless.rans.chunks", "auto");
+        if (!rows.equals("auto") && !rows.equals("256") && !rows.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: auto, 256 or 512, got '" + rows + "'");
+        if (!chunks.equals("auto") && !chunks.equals("1") && !chunks.equals("2")) throw new IllegalArgumentException("weightless.rans.chunks: auto, 1 or 2, got '" + chunks + "'");
+        int bits = rows.equals("256") || !RansWideRows.hardware() ? 256 : 512;
+        if (rows.equals("512") && bits != 512) System.err.println("weightless: weightless.rans.rows=512 asked for, but this JVM has no 512-bit vector unit; rANS decodes with 256-bit rows");
+        int together = chunks.equals("1") || bits != 512 ? 1 : 2;
+        if (chunks.equals("2") && together != 2) System.err.println("weightless: weightless.rans.chunks=2 asked for, but only the 512-bit rows decode two chunks side by side; rANS decodes one at a time");
+        return new DecodePath(bits, together);
     }
 
     private static boolean vectorRows() {
@@ -368,8 +364,8 @@ public final class RansCoder implements Coder {
     public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.PATH); }
 
     /**
-     * As {@link #decode(CodedTensor, MemorySegment, int)} on a given {@link DecodePath} (tests compare them; 512-bit rows and
-     * expand run, emulated and slowly, on any JVM with the module). Chunks of fewer than 32 lanes take the scalar rows.
+     * As {@link #decode(CodedTensor, MemorySegment, int)} on a given {@link DecodePath} (tests compare them; 512-bit rows run,
+     * emulated and slowly, on any JVM with the module). Chunks of fewer than 32 lanes take the scalar rows.
      */
     void decode(CodedTensor coded, MemorySegment out, int threads, DecodePath path) {
         if (path.bits() != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
@@ -414,7 +410,7 @@ public final class RansCoder implements Coder {
         a.begin(c, backRows(tensor.lanes(), tensor.symbols(c)));
         for (int r0 = 0; ; r0 += BLOCK_ROWS) {
             int r1 = a.blockEnd(r0);
-            if (path.bits() == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), path.expand(), a, r0, r1);
+            if (path.bits() == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
             else if (path.bits() == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
             else a.scalarRows(r0, r1);
             a.checkPosition();
@@ -424,7 +420,7 @@ public final class RansCoder implements Coder {
     }
 
     /**
-     * Decodes chunks c and c + 1, of equal length, side by side with the vector rows (two chunks' state chains in one loop:
+     * Decodes chunks c and c + 1, of equal length, side by side with the 512-bit rows (two chunks' state chains in one loop:
      * codec/NOTES.md). A damaged stream is then decoded again one chunk at a time, so that it is refused with the
      * same exception as by {@link #decodeOne} (the lower chunk's error first), whichever of the two went wrong first here.
      */
@@ -435,8 +431,7 @@ public final class RansCoder implements Coder {
             b.begin(c + 1, back);
             for (int r0 = 0; ; r0 += BLOCK_ROWS) {
                 int r1 = a.blockEnd(r0);
-                if (path.bits() == 256) RansVectorRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), path.expand(), a, b, r0, r1);
-                else RansWideRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, b, r0, r1);
+                RansWideRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, b, r0, r1);
                 a.checkPosition();
                 b.checkPosition();
                 boolean done = a.finishBlock(r0, r1);

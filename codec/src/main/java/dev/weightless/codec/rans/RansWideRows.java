@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link RansVectorRows} for 512-bit vector units (AVX-512): sixteen lanes per vector, two vectors per row,
  * and the refill by {@code expand} (one vpexpandd places the next words into the refilling lanes in lane
  * order) instead of a permutation table, which would need 2^16 entries. Same tables, same order of words:
- * it decodes exactly what the other rows decode. Opt-in ({@code -Dweightless.rans.rows=512}) until measured
- * on such a machine (codec/NOTES.md); on a 256-bit unit the Vector API would emulate it, slowly.
+ * it decodes exactly what the other rows decode. The default where the hardware has 512-bit vectors, over two
+ * chunks side by side ({@link #rowsPair}), the fastest path measured on such a core (codec/NOTES.md); on a 256-bit
+ * unit the Vector API would emulate it, slowly, so only tests run it there.
  */
 final class RansWideRows {
     private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
