@@ -389,9 +389,11 @@ public final class RansCoder implements Coder {
         long tasks = Math.min(workers, chunks);
         boolean pairs = p.chunks() == 2;
         Parallel.forEach(workers, tasks, task -> {
-            RansChunk a = new RansChunk(tensor), b = pairs ? new RansChunk(tensor) : null;
-            for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; ) {
-                if (pairs && c + 1 < last && tensor.symbols(c + 1) == tensor.symbols(c)) {
+            long first = chunks * task / tasks, last = chunks * (task + 1) / tasks;
+            // The second chunk's buffers only where a pair can occur (most tensors of a model are a single chunk).
+            RansChunk a = new RansChunk(tensor), b = pairs && last - first >= 2 ? new RansChunk(tensor) : null;
+            for (long c = first; c < last; ) {
+                if (b != null && c + 1 < last && tensor.symbols(c + 1) == tensor.symbols(c)) {
                     decodePair(tensor, a, b, c, p, chunkCrcs);
                     c += 2;
                 } else {

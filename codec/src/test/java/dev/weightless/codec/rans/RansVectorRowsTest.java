@@ -162,6 +162,21 @@ class RansVectorRowsTest {
         return new CodedTensor(coded.coder(), coded.elements(), List.of(coded.part(0), coded.part(1), stream, coded.part(3)));
     }
 
+    /** Two chunks side by side inside each worker's run of chunks: runs of odd and even length, and a shorter last chunk. */
+    @Test
+    void pairsOnSeveralThreads() {
+        RansCoder c = new RansCoder("rans-4k", 2, 14, 1 << 12);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment in = Samples.gaussian(arena, 9 * 4096 + 1000, 0.02, 13);
+            CodedTensor coded = c.encode(in, arena);
+            for (int threads = 1; threads <= 4; threads++) {
+                MemorySegment out = arena.allocate(in.byteSize());
+                c.decode(coded, out, threads, WIDE.get(1));
+                assertEquals(-1, out.mismatch(in), threads + " threads: differs at byte " + out.mismatch(in));
+            }
+        }
+    }
+
     @Test
     void onlyThe512BitRowsTakeTwoChunks() {
         assertThrows(IllegalArgumentException.class, () -> new DecodePath(256, 2));
