@@ -445,7 +445,7 @@ public final class RansCoder implements Coder {
         } catch (MalformedInputException e) {
             decodeOne(tensor, a, c, path, chunkCrcs);
             decodeOne(tensor, a, c + 1, path, chunkCrcs);
-            throw e; // not reached: one of the two is damaged, and decodeOne refuses it
+            throw e; // only if neither is refused alone, which the pair's checks (decodeOne's, row by row) rule out
         }
     }
 }
