@@ -4,6 +4,7 @@ import com.github.luben.zstd.Zstd;
 import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.CodedTensor;
 import dev.weightless.codec.coder.Coders;
+import dev.weightless.codec.rans.RansCoder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -88,10 +89,22 @@ public class CoderBenchmark {
             }
         }
         System.out.printf("%n%s: %d of %d bytes = %.3f%%%n", coder, size, original, 100.0 * size / original);
+        if (coder.startsWith("rans")) System.out.println("rANS decoder: " + RansCoder.decoderPath());
     }
 
+    /** The last measured decode (compiled code, where setUp's check ran interpreted) must be bit-exact too. */
     @TearDown(Level.Trial)
-    public void tearDown() { arena.close(); }
+    public void tearDown() {
+        try {
+            for (int i = 0; i < tensors.size(); i++) {
+                boolean exact = c == null ? zstdOut.get(i).clear().equals(zstdIn.get(i).duplicate()) : outputs.get(i).mismatch(tensors.get(i)) == -1;
+                if (!exact) throw new IllegalStateException(coder + ": tensor " + i + " differs after the measured decodes");
+            }
+            System.out.printf("%n%s: every tensor bit-exact after the measured decodes%n", coder);
+        } finally {
+            arena.close();
+        }
+    }
 
     @Benchmark
     public long encode() {

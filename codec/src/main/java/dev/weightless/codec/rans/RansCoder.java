@@ -2,6 +2,7 @@ package dev.weightless.codec.rans;
 
 import dev.weightless.codec.ChecksumMismatchException;
 import dev.weightless.codec.Crc32c;
+import dev.weightless.codec.MalformedInputException;
 import dev.weightless.codec.Parallel;
 import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.CodedTensor;
@@ -44,7 +45,7 @@ public final class RansCoder implements Coder {
     /** Rows of 32 lanes decoded before their raw fields are joined and they are summed and copied out (8 Ki values: 16 KiB). */
     static final int BLOCK_ROWS = 256;
     /**
-     * Whether 32-lane chunks decode eight lanes per vector instruction ({@link RansVectorRows}): needs the
+     * Whether 32-lane chunks decode eight or sixteen lanes per vector instruction ({@link RansVectorRows}, {@link RansWideRows}): needs the
      * incubating module (java --add-modules jdk.incubator.vector, as the launchers, tests and benchmarks
      * pass it) and 256-bit vectors. Without them the scalar rows decode the same bits about 1.7x slower,
      * and the first rANS decode says so on stderr rather than slowing down silently. A holder class, so
@@ -53,10 +54,12 @@ public final class RansCoder implements Coder {
     static final class Vector {
         static final boolean ON = vectorRows();
         /**
-         * Bits per vector the rows use: 256 ({@link RansVectorRows}), or 512 ({@link RansWideRows}) where asked for by
-         * {@code -Dweightless.rans.rows=512} and the hardware has it; 0 without vectors.
+         * The path 32-lane chunks decode on: where this JVM has 512-bit vectors (AVX-512), the 512-bit rows over two chunks
+         * side by side, else the 256-bit rows (the fastest measured on each: codec/NOTES.md); the scalar rows without
+         * vectors. The system properties {@code weightless.rans.rows} (auto, 256, 512) and {@code weightless.rans.chunks}
+         * (auto, 1, 2) choose another for comparisons; one the hardware cannot run gets a notice and the 256-bit rows.
          */
-        static final int BITS = ON ? rowBits() : 0;
+        static final DecodePath PATH = ON ? pathFromProperties() : DecodePath.SCALAR;
 
         private Vector() {}
     }
@@ -78,13 +81,15 @@ public final class RansCoder implements Coder {
         this.chunkSymbols = chunkSymbols;
     }
 
-    private static int rowBits() {
-        String asked = System.getProperty("weightless.rans.rows", "256");
-        if (asked.equals("256")) return 256;
-        if (!asked.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: 256 or 512, got '" + asked + "'");
-        if (RansWideRows.hardware()) return 512;
-        System.err.println("weightless: weightless.rans.rows=512 asked for, but this JVM has no 512-bit vector unit; rANS decodes with 256-bit rows");
-        return 256;
+    private static DecodePath pathFromProperties() {
+        String rows = System.getProperty("weightless.rans.rows", "auto"), chunks = System.getProperty("weightless.rans.chunks", "auto");
+        if (!rows.equals("auto") && !rows.equals("256") && !rows.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: auto, 256 or 512, got '" + rows + "'");
+        if (!chunks.equals("auto") && !chunks.equals("1") && !chunks.equals("2")) throw new IllegalArgumentException("weightless.rans.chunks: auto, 1 or 2, got '" + chunks + "'");
+        int bits = rows.equals("256") || !RansWideRows.hardware() ? 256 : 512;
+        if (rows.equals("512") && bits != 512) System.err.println("weightless: weightless.rans.rows=512 asked for, but this JVM has no 512-bit vector unit; rANS decodes with 256-bit rows");
+        int together = chunks.equals("1") || bits != 512 ? 1 : 2;
+        if (chunks.equals("2") && together != 2) System.err.println("weightless: weightless.rans.chunks=2 asked for, but only the 512-bit rows decode two chunks side by side; rANS decodes one at a time");
+        return new DecodePath(bits, together);
     }
 
     private static boolean vectorRows() {
@@ -98,6 +103,9 @@ public final class RansCoder implements Coder {
         }
         return true;
     }
+
+    /** The path 32-lane chunks decode on in this JVM (the system properties and the hardware decide), for benchmark logs. */
+    public static String decoderPath() { return Vector.PATH.toString(); }
 
     /** "rans": the exponent alone, sign|mantissa raw (the exponent-only bound, without Huffman's whole bits). */
     public static RansCoder exponentOnly() { return new RansCoder("rans", 0, DEFAULT_SCALE_BITS, DEFAULT_CHUNK_SYMBOLS); }
@@ -353,15 +361,14 @@ public final class RansCoder implements Coder {
 
     /** Validates everything first, then decodes the chunks (independent by construction) on up to {@code threads} threads. */
     @Override
-    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.BITS); }
+    public void decode(CodedTensor coded, MemorySegment out, int threads) { decode(coded, out, threads, Vector.PATH); }
 
     /**
-     * As {@link #decode(CodedTensor, MemorySegment, int)}, with the scalar rows ({@code rowBits} 0) or the vector rows of
-     * 256 or 512 bits (tests compare them; 512-bit rows run, emulated and slowly, on any JVM with the module).
+     * As {@link #decode(CodedTensor, MemorySegment, int)} on a given {@link DecodePath} (tests compare them; 512-bit rows run,
+     * emulated and slowly, on any JVM with the module). Chunks of fewer than 32 lanes take the scalar rows.
      */
-    void decode(CodedTensor coded, MemorySegment out, int threads, int rowBits) {
-        if (rowBits != 0 && rowBits != 256 && rowBits != 512) throw new IllegalArgumentException("row bits: 0, 256 or 512, got " + rowBits);
-        if (rowBits != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
+    void decode(CodedTensor coded, MemorySegment out, int threads, DecodePath path) {
+        if (path.bits() != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
         Layout layout = open(coded);
@@ -376,27 +383,69 @@ public final class RansCoder implements Coder {
         RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
                 table.offsetPairs(), table.startEntries(symbolValues()), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
-        int bits = lanes == MAX_LANES ? rowBits : 0;
+        DecodePath p = lanes == MAX_LANES ? path : DecodePath.SCALAR;
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
+        boolean pairs = p.chunks() == 2;
         Parallel.forEach(workers, tasks, task -> {
-            RansChunk a = new RansChunk(tensor);
-            for (long c = chunks * task / tasks, last = chunks * (task + 1) / tasks; c < last; c++) {
-                a.begin(c, backRows(lanes, tensor.symbols(c)));
-                for (int r0 = 0; ; r0 += BLOCK_ROWS) {
-                    int r1 = a.blockEnd(r0);
-                    if (bits == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
-                    else if (bits == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), scale, a, r0, r1);
-                    else a.scalarRows(r0, r1);
-                    a.checkPosition();
-                    if (a.finishBlock(r0, r1)) break;
+            long first = chunks * task / tasks, last = chunks * (task + 1) / tasks;
+            // The second chunk's buffers only where a pair can occur (most tensors of a model are a single chunk).
+            RansChunk a = new RansChunk(tensor), b = pairs && last - first >= 2 ? new RansChunk(tensor) : null;
+            for (long c = first; c < last; ) {
+                if (b != null && c + 1 < last && tensor.symbols(c + 1) == tensor.symbols(c)) {
+                    decodePair(tensor, a, b, c, p, chunkCrcs);
+                    c += 2;
+                } else {
+                    decodeOne(tensor, a, c, p, chunkCrcs);
+                    c++;
                 }
-                chunkCrcs[(int) c] = a.crc();
             }
         });
         int actual = chunkCrcs[0];
         for (long c = 1; c < chunks; c++) actual = Crc32c.combine(actual, chunkCrcs[(int) c], 2 * Math.min(chunk, n - c * chunk));
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
+    }
+
+    /** Decodes chunk c alone, block of rows by block of rows, on the path's rows. */
+    private void decodeOne(RansChunk.Tensor tensor, RansChunk a, long c, DecodePath path, int[] chunkCrcs) {
+        a.begin(c, backRows(tensor.lanes(), tensor.symbols(c)));
+        for (int r0 = 0; ; r0 += BLOCK_ROWS) {
+            int r1 = a.blockEnd(r0);
+            if (path.bits() == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
+            else if (path.bits() == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
+            else a.scalarRows(r0, r1);
+            a.checkPosition();
+            if (a.finishBlock(r0, r1)) break;
+        }
+        chunkCrcs[(int) c] = a.crc();
+    }
+
+    /**
+     * Decodes chunks c and c + 1, of equal length, side by side with the 512-bit rows (two chunks' state chains in one loop:
+     * codec/NOTES.md). A damaged stream is then decoded again one chunk at a time, so that it is refused with the
+     * same exception as by {@link #decodeOne} (the lower chunk's error first), whichever of the two went wrong first here.
+     */
+    private void decodePair(RansChunk.Tensor tensor, RansChunk a, RansChunk b, long c, DecodePath path, int[] chunkCrcs) {
+        try {
+            int back = backRows(tensor.lanes(), tensor.symbols(c));
+            a.begin(c, back);
+            b.begin(c + 1, back);
+            for (int r0 = 0; ; r0 += BLOCK_ROWS) {
+                int r1 = a.blockEnd(r0);
+                RansWideRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, b, r0, r1);
+                a.checkPosition();
+                b.checkPosition();
+                boolean done = a.finishBlock(r0, r1);
+                b.finishBlock(r0, r1);
+                if (done) break;
+            }
+            chunkCrcs[(int) c] = a.crc();
+            chunkCrcs[(int) c + 1] = b.crc();
+        } catch (MalformedInputException e) {
+            decodeOne(tensor, a, c, path, chunkCrcs);
+            decodeOne(tensor, a, c + 1, path, chunkCrcs);
+            throw e; // only if neither is refused alone, which the pair's checks (decodeOne's, row by row) rule out
+        }
     }
 }

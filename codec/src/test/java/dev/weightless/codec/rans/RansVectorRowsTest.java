@@ -14,10 +14,14 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The vector rows (256 bits, and 512 bits, emulated where the hardware lacks them) decode exactly what the scalar rows decode, and refuse damaged streams the same way. */
+/**
+ * The vector rows (256 bits, and 512 bits one chunk at a time or two side by side, emulated where the hardware lacks
+ * them) decode exactly what the scalar rows decode, and refuse damaged streams the same way.
+ */
 class RansVectorRowsTest {
     @Test
     void testsRunWithTheVectorRows() {
@@ -31,19 +35,27 @@ class RansVectorRowsTest {
                 new RansCoder("rans-4k", 2, 14, 1 << 12), new RansCoder("rans-64k", 0, 12, 1 << 16), new RansCoder("rans-k3", 3, 15, 1 << 15));
     }
 
+    private static final DecodePath SCALAR = DecodePath.SCALAR;
+    private static final DecodePath NARROW = new DecodePath(256, 1);
+    /** The 512-bit rows, one chunk at a time and two side by side: emulated, slowly, without AVX-512. */
+    private static final List<DecodePath> WIDE = List.of(new DecodePath(512, 1), new DecodePath(512, 2));
+
     /** The 256-bit and scalar rows, and the 512-bit rows where the hardware has them (elsewhere they are emulated, slowly: see {@link #wideRowsEvenEmulated}). */
     private static void bothPaths(RansCoder c, MemorySegment in, String what) {
-        paths(c, in, what, RansWideRows.hardware() ? new int[] {256, 512, 0} : new int[] {256, 0});
+        List<DecodePath> all = new java.util.ArrayList<>(List.of(NARROW));
+        if (RansWideRows.hardware()) all.addAll(WIDE);
+        all.add(SCALAR);
+        paths(c, in, what, all);
     }
 
-    private static void paths(RansCoder c, MemorySegment in, String what, int[] rowBits) {
+    private static void paths(RansCoder c, MemorySegment in, String what, List<DecodePath> rows) {
         try (Arena arena = Arena.ofConfined()) {
             CodedTensor coded = c.encode(in, arena);
-            for (int bits : rowBits) {
+            for (DecodePath path : rows) {
                 MemorySegment out = arena.allocate(in.byteSize());
                 out.fill((byte) 0x5A);
-                c.decode(coded, out, 1, bits);
-                assertEquals(-1, out.mismatch(in), () -> c.name() + " " + rows(bits) + ", " + what + ": differs at byte " + out.mismatch(in));
+                c.decode(coded, out, 1, path);
+                assertEquals(-1, out.mismatch(in), () -> c.name() + " " + path + ", " + what + ": differs at byte " + out.mismatch(in));
             }
         }
     }
@@ -73,9 +85,11 @@ class RansVectorRowsTest {
     void wideRowsEvenEmulated() {
         for (RansCoder c : coders()) {
             try (Arena arena = Arena.ofConfined()) {
-                paths(c, Samples.gaussian(arena, 16_415, 0.02, 3), "gaussian 16415", new int[] {512, 0});
-                paths(c, Samples.geometric(arena, (1 << 16) * 3 + 31, 4), "geometric " + ((1 << 16) * 3 + 31), new int[] {512, 0});
-                paths(c, Samples.single(arena, 40_000, 0, true, 5), "one value", new int[] {512, 0});
+                List<DecodePath> wide = new java.util.ArrayList<>(WIDE);
+                wide.add(SCALAR);
+                paths(c, Samples.gaussian(arena, 16_415, 0.02, 3), "gaussian 16415", wide);
+                paths(c, Samples.geometric(arena, (1 << 16) * 3 + 31, 4), "geometric " + ((1 << 16) * 3 + 31), wide);
+                paths(c, Samples.single(arena, 40_000, 0, true, 5), "one value", wide);
             }
         }
     }
@@ -92,26 +106,92 @@ class RansVectorRowsTest {
                 long at = r.nextLong(stream.byteSize());
                 byte flip = (byte) (1 << r.nextInt(8));
                 stream.set(ValueLayout.JAVA_BYTE, at, (byte) (stream.get(ValueLayout.JAVA_BYTE, at) ^ flip));
-                RuntimeException scalar = refusal(c, coded, in.byteSize(), 0);
-                for (int bits : trial < 10 || RansWideRows.hardware() ? new int[] {256, 512} : new int[] {256}) {
-                    RuntimeException vector = refusal(c, coded, in.byteSize(), bits);
-                    assertEquals(scalar.getClass(), vector.getClass(), "byte " + at + ", " + rows(bits));
-                    assertEquals(scalar.getMessage(), vector.getMessage(), "byte " + at + ", " + rows(bits));
+                RuntimeException scalar = refusal(c, coded, in.byteSize(), SCALAR);
+                List<DecodePath> vectors = new java.util.ArrayList<>(List.of(NARROW));
+                if (trial < 6 || RansWideRows.hardware()) vectors.addAll(WIDE); // emulated without AVX-512: a few trials
+                for (DecodePath path : vectors) {
+                    RuntimeException vector = refusal(c, coded, in.byteSize(), path);
+                    assertEquals(scalar.getClass(), vector.getClass(), "byte " + at + ", " + path);
+                    assertEquals(scalar.getMessage(), vector.getMessage(), "byte " + at + ", " + path);
                 }
                 stream.set(ValueLayout.JAVA_BYTE, at, (byte) (stream.get(ValueLayout.JAVA_BYTE, at) ^ flip));
             }
         }
     }
 
-    /** The exception a decode raises; a flipped stream bit must be refused (the CRC32C catches what the states do not). */
-    private static RuntimeException refusal(RansCoder c, CodedTensor coded, long bytes, int bits) {
+    /**
+     * Two chunks decoded side by side, both damaged: refused with the lower chunk's error, as one chunk at a time refuses
+     * them, also where the higher chunk's damage shows first (it reads past its words during the rows, while the lower
+     * chunk's shows only in its final states): the pair is then decoded again one chunk at a time.
+     */
+    @Test
+    void refuseTwoDamagedChunksOfAPairAsOneAtATime() {
+        RansCoder c = new RansCoder("rans-4k", 2, 14, 1 << 12);
+        SplittableRandom r = new SplittableRandom(23);
         try (Arena arena = Arena.ofConfined()) {
-            c.decode(coded, arena.allocate(bytes), 1, bits);
+            MemorySegment in = Samples.gaussian(arena, 40_000, 0.02, 11);
+            CodedTensor coded = c.encode(in, arena);
+            MemorySegment index = coded.part(1), stream = coded.part(2);
+            long words0 = Integer.toUnsignedLong(index.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+            long words1 = Integer.toUnsignedLong(index.get(ValueLayout.JAVA_INT_UNALIGNED, 4));
+            // A flip in chunk 0's words refused at its end, and one in chunk 1's refused while its rows run.
+            long late = -1, early = -1;
+            for (int tries = 0; tries < 2000 && (late < 0 || early < 0); tries++) {
+                long at = r.nextLong(2 * (words0 + words1));
+                String message = refusal(c, flipped(coded, at), in.byteSize(), SCALAR).getMessage();
+                if (at < 2 * words0 && late < 0 && message.contains("chunk 0 ") && !message.contains("reads past")) late = at;
+                if (at >= 2 * words0 && early < 0 && message.contains("chunk 1 reads past")) early = at;
+            }
+            assertTrue(late >= 0 && early >= 0, "no such flips found: " + late + ", " + early);
+            flip(stream, late);
+            flip(stream, early);
+            RuntimeException one = refusal(c, coded, in.byteSize(), NARROW), pair = refusal(c, coded, in.byteSize(), WIDE.get(1));
+            assertTrue(one.getMessage().contains("chunk 0 "), one.getMessage());
+            assertEquals(one.getClass(), pair.getClass());
+            assertEquals(one.getMessage(), pair.getMessage());
+        }
+    }
+
+    private static void flip(MemorySegment stream, long at) { stream.set(ValueLayout.JAVA_BYTE, at, (byte) (stream.get(ValueLayout.JAVA_BYTE, at) ^ 0x10)); }
+
+    /** The coded tensor with its stream's byte {@code at} flipped (a copy: parts are shared otherwise). */
+    private static CodedTensor flipped(CodedTensor coded, long at) {
+        MemorySegment stream = Arena.ofAuto().allocate(coded.part(2).byteSize());
+        stream.copyFrom(coded.part(2));
+        flip(stream, at);
+        return new CodedTensor(coded.coder(), coded.elements(), List.of(coded.part(0), coded.part(1), stream, coded.part(3)));
+    }
+
+    /** Two chunks side by side inside each worker's run of chunks: runs of odd and even length, and a shorter last chunk. */
+    @Test
+    void pairsOnSeveralThreads() {
+        RansCoder c = new RansCoder("rans-4k", 2, 14, 1 << 12);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment in = Samples.gaussian(arena, 9 * 4096 + 1000, 0.02, 13);
+            CodedTensor coded = c.encode(in, arena);
+            for (int threads = 1; threads <= 4; threads++) {
+                MemorySegment out = arena.allocate(in.byteSize());
+                c.decode(coded, out, threads, WIDE.get(1));
+                assertEquals(-1, out.mismatch(in), threads + " threads: differs at byte " + out.mismatch(in));
+            }
+        }
+    }
+
+    @Test
+    void onlyThe512BitRowsTakeTwoChunks() {
+        assertThrows(IllegalArgumentException.class, () -> new DecodePath(256, 2));
+        assertThrows(IllegalArgumentException.class, () -> new DecodePath(0, 2));
+        assertThrows(IllegalArgumentException.class, () -> new DecodePath(128, 1));
+        assertEquals("512-bit vector rows, two chunks side by side", new DecodePath(512, 2).toString());
+    }
+
+    /** The exception a decode raises; a flipped stream bit must be refused (the CRC32C catches what the states do not). */
+    private static RuntimeException refusal(RansCoder c, CodedTensor coded, long bytes, DecodePath path) {
+        try (Arena arena = Arena.ofConfined()) {
+            c.decode(coded, arena.allocate(bytes), 1, path);
         } catch (MalformedInputException | ChecksumMismatchException e) {
             return e;
         }
-        return fail(rows(bits) + " decoded a damaged stream without complaint");
+        return fail(path + " decoded a damaged stream without complaint");
     }
-
-    private static String rows(int bits) { return bits == 0 ? "scalar rows" : bits + "-bit vector rows"; }
 }

@@ -1,0 +1,23 @@
+package dev.weightless.codec.rans;
+
+/**
+ * How 32-lane chunks are decoded: the scalar rows ({@code bits} 0), the 256-bit vector rows ({@link RansVectorRows}),
+ * or the 512-bit rows ({@link RansWideRows}) over one chunk at a time or two side by side ({@code chunks} 2). All
+ * decode the same bits; they differ in speed only (codec/NOTES.md: on an AVX-512 server core the 512-bit rows over two
+ * chunks measured fastest).
+ */
+record DecodePath(int bits, int chunks) {
+    static final DecodePath SCALAR = new DecodePath(0, 1);
+
+    DecodePath {
+        if (bits != 0 && bits != 256 && bits != 512) throw new IllegalArgumentException("row bits: 0, 256 or 512, got " + bits);
+        if (chunks != 1 && chunks != 2) throw new IllegalArgumentException("chunks side by side: 1 or 2, got " + chunks);
+        if (chunks == 2 && bits != 512) throw new IllegalArgumentException("only the 512-bit rows decode two chunks side by side");
+    }
+
+    @Override
+    public String toString() {
+        if (bits == 0) return "scalar rows";
+        return bits + "-bit vector rows, " + (chunks == 2 ? "two chunks side by side" : "one chunk at a time");
+    }
+}
