@@ -13,9 +13,10 @@ import java.util.Map;
  * Launches the large-M product ({@link WgmmaKernels}, wgmma_gemm.cu) as a task: which entry, how many CTAs,
  * how much dynamic shared memory. A CTA covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X,
  * so W's rows must be a multiple of 128 and K a multiple of 128 (the consumer loop takes K blocks in pairs).
- * The shared-memory size mirrors the CUDA source's {@code sharedBytes<BN>()}: a ring of X stages of
- * {@code rows x 128} bytes, two 1 KB exponent buffers for each of the 8 consumer warps, two mbarriers per
- * stage, and 1 KB to align the ring.
+ * The shared-memory size mirrors the CUDA source's {@code sharedBytes<BN>()}: a ring of stages, each holding
+ * one K block (64 columns) of X ({@code rows x 128} bytes) and of W (128 x 128 bytes, decoded by the producer
+ * warpgroup), two 1 KB exponent buffers for each of the 4 producer warps, two mbarriers per stage, and 1 KB
+ * to align the ring.
  */
 public final class WgmmaGemm {
     /** Threads per CTA: two consumer warpgroups and one producer warpgroup. */
@@ -27,7 +28,7 @@ public final class WgmmaGemm {
     /** Whether a W of n x k can be read by these kernels. */
     public static boolean supports(long n, long k) { return n > 0 && k > 0 && n % W_ROWS == 0 && k % 128 == 0; }
 
-    /** X stages in the ring for a CTA of {@code rows} rows of X (as in wgmma_gemm.cu's Config). */
+    /** Stages in the ring for a CTA of {@code rows} rows of X (as in wgmma_gemm.cu's Config). */
     static int stages(int rows) {
         return switch (rows) {
             case 64 -> 8;
@@ -40,7 +41,7 @@ public final class WgmmaGemm {
     /** Dynamic shared memory of one CTA, bytes. */
     public static int sharedBytes(int rows) {
         int stages = stages(rows);
-        return stages * rows * 128 + 8 * 2 * 1024 + stages * 16 + 1024;
+        return stages * (rows * 128 + W_ROWS * 128) + 4 * 2 * 1024 + stages * 16 + 1024;
     }
 
     /** The grid for m rows of X and n rows of W. */

@@ -50,7 +50,8 @@ class WgmmaGemmTest {
             assertTrue(bytes > 48 * 1024 && bytes <= 227 * 1024, rows + " rows: " + bytes + " bytes");
             assertTrue(bytes >= rows * 272, "the epilogue's BF16 tile (272 bytes per row of X) fits in the ring");
         }
-        assertEquals(4 * 256 * 128 + 16384 + 64 + 1024, WgmmaGemm.sharedBytes(256));
+        // 4 stages of X (256 x 128 bytes) and W (128 x 128), 4 producer warps x 2 KB, 8 mbarriers, 1 KB of alignment.
+        assertEquals(4 * (256 * 128 + 128 * 128) + 8192 + 64 + 1024, WgmmaGemm.sharedBytes(256));
     }
 
     @Test
