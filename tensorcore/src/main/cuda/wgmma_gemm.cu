@@ -1,22 +1,28 @@
-// Y[M x N] = X[M x K] . W^T for large M on Hopper: warp-specialised wgmma with both operands in shared memory.
-// W [N x K] is read in the palette layout (tensorcore/LAYOUT.md, decoded exactly as palette_gemm.cu's
-// patching kernel does) or as plain row-major BF16 (the bit-exactness reference and yardstick).
+// Y[M x N] = X[M x K] . W^T for large M on Hopper: warp-specialised wgmma with both operands in shared memory,
+// in clusters of two CTAs that share W. W [N x K] is read in the palette layout (tensorcore/LAYOUT.md, decoded
+// exactly as palette_gemm.cu's patching kernel does) or as plain row-major BF16 (the bit-exactness reference
+// and yardstick).
 //
-// CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256). Warpgroup 2 produces each K block (64
-// columns) into a ring of shared-memory stages, in wgmma's 128-byte-swizzled K-major layout: X (BN rows) by
-// 16-byte cp.async, and W (128 rows): in the palette mode each producer warp decodes two 16 x 64 palette tiles
-// in registers and stores them (a lane's 8 weights of one row and column half are one 16-byte piece of the
-// swizzled row), in the BF16 mode W is copied by cp.async like X. Warpgroups 0 and 1 consume: each issues
-// four wgmma.m64nBNk16 per K block for its 64 W rows, A and B read by descriptors, and does nothing else
-// (v2 had the consumers decode W into wgmma's register A operand between wgmmas, which left the tensor
-// cores idle: NOTES.md). mbarriers hand stages over (full: 128 producer arrivals after their stores plus
-// 128 cp.async arrivals; empty: one per consumer warp). The epilogue rounds to BF16, stages the 128 x BN tile
-// in shared memory and writes whole 16-byte pieces of Y rows. Both modes put the same bytes in the same
-// shared memory for the same instructions, so they agree bit for bit.
+// CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256); the two CTAs of a cluster cover the same
+// 128 W rows and two consecutive blocks of BN X rows. Warpgroup 2 produces each K block (64 columns) into a
+// ring of shared-memory stages, in wgmma's 128-byte-swizzled K-major layout: its own X rows by 16-byte
+// cp.async, and half of W (64 rows: CTA rank r rows 64r .. 64r + 63), stored both into its own stage and
+// into the other CTA's (distributed shared memory): in the palette mode each producer warp decodes one 16 x 64
+// palette tile in registers (a lane's 8 weights of one row and column half are one 16-byte piece of the
+// swizzled row), in the BF16 mode it loads the same pieces from global memory one block ahead. So each CTA
+// decodes and reads half of W per K block (v3, one CTA per tile, decoded all 128 rows: its producer was the
+// bottleneck of the palette mode, and X + W traffic from L2 of both modes; NOTES.md). Warpgroups 0 and 1
+// consume: each issues four wgmma.m64nBNk16 per K block for its 64 W rows, A and B read by descriptors, and
+// nothing else. mbarriers hand stages over: full (128 cp.async arrivals, 128 arrivals after the local stores,
+// 128 from the other CTA after its remote stores, release/acquire at cluster scope), empty (one per consumer
+// warp of both CTAs, since both CTAs' producers write each stage). The epilogue rounds to BF16, stages the
+// 128 x BN tile in shared memory and writes whole 16-byte pieces of Y rows. Both modes put the same bytes in
+// the same shared memory for the same instructions, so they agree bit for bit.
 //
 // Parameters follow the task-graph runtime's convention (each array: device address, element count).
-// Launch with 384 threads, (N / 128) * ceil(M / BN) CTAs and sharedBytes<BN>() bytes of dynamic shared
-// memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128 (consume() says why).
+// Launch with 384 threads, (N / 128) * 2 * ceil(ceil(M / BN) / 2) CTAs (clusters of 2: __cluster_dims__) and
+// sharedBytes<BN>() bytes of dynamic shared memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128
+// (consume() says why).
 #include <cstdint>
 #include <cuda_bf16.h>
 #include "palette_tile.cuh"
@@ -39,7 +45,8 @@ constexpr int CONSUMER_WARPS = 8;
 // One producer warpgroup. Two (512 threads) would leave 128 registers per thread at launch, fewer than
 // wgmma.m64n256k16's 128 accumulators and operands need (ptxas C7602), since ptxas compiles to the launch cap.
 constexpr int PRODUCER_WARPS = 4;
-constexpr int TILES_PER_WARP = 8 / PRODUCER_WARPS;    // 16-row palette tiles of a K block each producer warp decodes
+constexpr int CLUSTER = 2;                            // CTAs sharing W
+constexpr int TILES_PER_WARP = 8 / PRODUCER_WARPS / CLUSTER;   // 16-row palette tiles of a K block each producer warp decodes
 constexpr int THREADS = 32 * (CONSUMER_WARPS + PRODUCER_WARPS);
 constexpr int START_REGS = 65536 / THREADS / 8 * 8;   // registers per thread at launch: 168
 constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 64
@@ -50,7 +57,7 @@ template <int BN> struct Config;
 // setmaxnreg moves registers between the warpgroups of the CTA only: the consumers' increase must fit in what
 // the producer gives back from the 168 each thread starts with (384 threads, 64 K registers, rounded down to
 // 8), so 2 x CONSUMER_REGS + PRODUCER_REGS <= 3 x 168 (first H200 run: 224 and 64 hung in setmaxnreg.inc).
-// The consumers hold only accumulators (BN / 2) and addresses; the producer decodes two tiles ahead.
+// The consumers hold the accumulators (BN / 2) and addresses (BN = 256 spilled at 192), the producer one tile ahead.
 template <> struct Config<64> { static constexpr int STAGES = 8; static constexpr int PRODUCER_REGS = 168; static constexpr int CONSUMER_REGS = 168; };
 template <> struct Config<128> { static constexpr int STAGES = 6; static constexpr int PRODUCER_REGS = 152; static constexpr int CONSUMER_REGS = 176; };
 template <> struct Config<256> { static constexpr int STAGES = 4; static constexpr int PRODUCER_REGS = 104; static constexpr int CONSUMER_REGS = 200; };
@@ -73,6 +80,38 @@ __device__ __forceinline__ void barrierInit(uint32_t bar, uint32_t count) {
 
 __device__ __forceinline__ void barrierArrive(uint32_t bar) {
     asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}" :: "r"(bar) : "memory");
+}
+
+// Arrival on the other CTA's barrier (a shared::cluster address). Default semantics (release, CTA scope): a
+// release at cluster scope costs a memory barrier that waits for the thread's loads in flight (run w4a: the
+// whole pipeline stalled on it, NOTES.md); the consumers' arrivals follow wgmma.wait_group, so the stage's
+// reads are complete.
+__device__ __forceinline__ void remoteArrive(uint32_t bar) {
+    asm volatile("mbarrier.arrive.shared::cluster.b64 _, [%0];" :: "r"(bar) : "memory");
+}
+
+// This thread's arrival on a barrier of its CTA that also expects `bytes` of asynchronous stores (st.async).
+__device__ __forceinline__ void arriveExpecting(uint32_t bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(bar), "r"(bytes) : "memory");
+}
+
+// The shared::cluster address of the other CTA's byte at this CTA's shared address.
+__device__ __forceinline__ uint32_t peerAddress(uint32_t address, uint32_t peer) {
+    uint32_t d;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(d) : "r"(address), "r"(peer));
+    return d;
+}
+
+__device__ __forceinline__ void clusterSync() {
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+}
+
+// 16 bytes into this CTA's stage and the same bytes at the same place in the other CTA's, by an asynchronous
+// store that counts its bytes on the other CTA's full barrier `remoteBar` (no fence, no arrival per thread).
+__device__ __forceinline__ void storeBoth(uint32_t local, uint32_t remote, uint32_t remoteBar, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};" :: "r"(local), "r"(a), "r"(b), "r"(c), "r"(d) : "memory");
+    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.b32 [%0], {%1,%2,%3,%4}, [%5];"
+                 :: "r"(remote), "r"(a), "r"(b), "r"(c), "r"(d), "r"(remoteBar) : "memory");
 }
 
 __device__ __forceinline__ void barrierWait(uint32_t bar, uint32_t parity) {
@@ -171,18 +210,20 @@ struct PaletteW {
         return t;
     }
 
-    __device__ __forceinline__ void bind(size_t nBase, int K, int pw, int KB, int lane) {
+    // wBase: first W row of this CTA's half.
+    __device__ __forceinline__ void bind(size_t wBase, int K, int pw, int KB, int lane) {
 #pragma unroll
-        for (int i = 0; i < TILES_PER_WARP; i++) tileRow[i] = (nBase + 16 * (TILES_PER_WARP * pw + i)) / 16 * (K / 64);
+        for (int i = 0; i < TILES_PER_WARP; i++) tileRow[i] = (wBase + 16 * (TILES_PER_WARP * pw + i)) / 16 * (K / 64);
 #pragma unroll
         for (int i = 0; i < TILES_PER_WARP; i++) raw[i] = load(i, 0, KB, lane);
     }
 
-    // Stage `wStage` gets block kb's W rows 16 TILES_PER_WARP pw .. + 16 TILES_PER_WARP - 1, decoded from `raw`;
+    // Stage `wStage` (row `half` of it) gets block kb's W rows 16 TILES_PER_WARP pw .. + 16 TILES_PER_WARP - 1 of this
+    // CTA's half, decoded from `raw`, and so does the other CTA's stage (`peer` bytes further in the cluster window);
     // each strip's tile of block kb + 1 is loaded as soon as its registers are free (one tile in flight per strip).
     // The tiles' decodes go phase by phase side by side (WG_DECODE_PAIR), so their latencies overlap and the
     // warp synchronises once per phase, not once per tile.
-    __device__ __forceinline__ void fill(uint32_t wStage, int kb, int KB, int pw, int lane, uint8_t* buffers, int, size_t) {
+    __device__ __forceinline__ void fill(uint32_t wStage, uint32_t peer, uint32_t peerFull, int half, int kb, int KB, int pw, int lane, uint8_t* buffers, int, size_t) {
 #if WG_DECODE_PAIR
         uint32_t e[TILES_PER_WARP][4][2];
 #pragma unroll
@@ -199,7 +240,7 @@ struct PaletteW {
             uint32_t a[4][4];
             join(raw[i], e[i], a);
             if (kb + 1 < KB) raw[i] = load(i, kb + 1, KB, lane);
-            store(wStage, pw, i, lane, a);
+            store(wStage, peer, peerFull, half, pw, i, lane, a);
         }
 #else
 #pragma unroll
@@ -213,19 +254,19 @@ struct PaletteW {
             __syncwarp();
             join(raw[i], e, a);
             if (kb + 1 < KB) raw[i] = load(i, kb + 1, KB, lane);
-            store(wStage, pw, i, lane, a);
+            store(wStage, peer, peerFull, half, pw, i, lane, a);
         }
 #endif
     }
 
     // a[G]: row g + 8 (G / 2) of the strip, columns 32 (G % 2) + 8t .. + 7: piece 4 (G % 2) + t of that row.
-    __device__ __forceinline__ static void store(uint32_t wStage, int pw, int i, int lane, const uint32_t (&a)[4][4]) {
+    __device__ __forceinline__ static void store(uint32_t wStage, uint32_t peer, uint32_t peerFull, int half, int pw, int i, int lane, const uint32_t (&a)[4][4]) {
         int g = lane >> 2, t = lane & 3;
 #pragma unroll
         for (int G = 0; G < 4; G++) {
-            int row = 16 * (TILES_PER_WARP * pw + i) + g + 8 * (G >> 1);
-            asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};" :: "r"(swizzled(wStage, row, 4 * (G & 1) + t)),
-                         "r"(a[G][0]), "r"(a[G][1]), "r"(a[G][2]), "r"(a[G][3]) : "memory");
+            int row = 64 * half + 16 * (TILES_PER_WARP * pw + i) + g + 8 * (G >> 1);
+            uint32_t at = swizzled(wStage, row, 4 * (G & 1) + t);
+            storeBoth(at, at + peer, peerFull, a[G][0], a[G][1], a[G][2], a[G][3]);
         }
     }
 
@@ -270,20 +311,28 @@ struct PaletteW {
     }
 };
 
-// Plain BF16 W: the producer copies it by cp.async exactly as it copies X.
+// Plain BF16 W: the producer loads this CTA's half of each K block one block ahead (16-byte pieces: thread p
+// holds piece p % 8 of rows p / 8 + 16 i of the half) and stores it into both CTAs' stages, as the palette
+// mode stores its decoded tiles.
 struct Bf16W {
     const uint16_t* w;
+    uint4 next[4];
 
-    __device__ __forceinline__ void bind(size_t, int, int, int, int) {}
-
-    // Rows 0..127 of the CTA's W, 8 pieces each: producer thread p copies piece p % 8 of rows p / 8 + 4 PRODUCER_WARPS i.
-    __device__ __forceinline__ void fill(uint32_t wStage, int kb, int, int pw, int lane, uint8_t*, int K, size_t nBase) {
-        int p = 32 * pw + lane, piece = p & 7;
+    __device__ __forceinline__ void load(int kb, int K, size_t wBase, int p) {
 #pragma unroll
-        for (int i = 0; i < 32 / PRODUCER_WARPS; i++) {
-            int row = (p >> 3) + 4 * PRODUCER_WARPS * i;
-            copy16(swizzled(wStage, row, piece), w + (nBase + row) * K + kb * 64 + 8 * piece, 16);
+        for (int i = 0; i < 4; i++) next[i] = load16(w + (wBase + (p >> 3) + 16 * i) * K + kb * 64 + 8 * (p & 7));
+    }
+
+    __device__ __forceinline__ void bind(size_t wBase, int K, int pw, int, int lane) { load(0, K, wBase, 32 * pw + lane); }
+
+    __device__ __forceinline__ void fill(uint32_t wStage, uint32_t peer, uint32_t peerFull, int half, int kb, int KB, int pw, int lane, uint8_t*, int K, size_t wBase) {
+        int p = 32 * pw + lane;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            uint32_t at = swizzled(wStage, 64 * half + (p >> 3) + 16 * i, p & 7);
+            storeBoth(at, at + peer, peerFull, next[i].x, next[i].y, next[i].z, next[i].w);
         }
+        if (kb + 1 < KB) load(kb + 1, K, wBase, p);
     }
 };
 
@@ -291,7 +340,7 @@ struct Bf16W {
 // warpgroup's 64 W rows, B: the BN X rows, both advanced 32 bytes per step inside the swizzled rows), and
 // hand the previous block's stage back once its wgmmas are done (wait_group 1).
 template <int BN>
-__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], int kb, int KB, uint32_t ring, uint32_t bars, int wg, int lane) {
+__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], int kb, int KB, uint32_t ring, uint32_t bars, uint32_t peer, int wg, int lane) {
     constexpr int S = Config<BN>::STAGES;
     int s = kb % S;
     barrierWait(bars + 8 * s, (kb / S) & 1);
@@ -312,11 +361,15 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], int kb, int K
     if (kb + 1 < KB) wgmmaWait<1>();
     else wgmmaWait<0>();
     fenceOperands(acc);
-    if (kb > 0 && lane == 0) barrierArrive(bars + 8 * (S + (kb - 1) % S));
+    if (kb > 0 && lane == 0) {   // both CTAs' producers write each stage: both hear that it is free
+        uint32_t empty = bars + 8 * (S + (kb - 1) % S);
+        barrierArrive(empty);
+        remoteArrive(empty + peer);
+    }
 }
 
 template <int BN>
-__device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t bars, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
+__device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t bars, uint32_t peer, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
     int KB = K / 64;
     float acc[BN / 2];
@@ -325,8 +378,8 @@ __device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t b
     // K blocks in pairs: a loop exit after an odd block made ptxas serialize every wgmma (C7514, v1), so the
     // kernel takes K in multiples of 128.
     for (int kb = 0; kb < KB; kb += 2) {
-        consumeBlock<BN>(acc, kb, KB, ring, bars, warp >> 2, lane);
-        consumeBlock<BN>(acc, kb + 1, KB, ring, bars, warp >> 2, lane);
+        consumeBlock<BN>(acc, kb, KB, ring, bars, peer, warp >> 2, lane);
+        consumeBlock<BN>(acc, kb + 1, KB, ring, bars, peer, warp >> 2, lane);
     }
     wgmmaWait<0>();
     fenceOperands(acc);
@@ -356,15 +409,17 @@ __device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t b
 // stage's full barrier twice: once after its shared-memory stores (with the proxy fence the tensor cores
 // need), once when its copies land (cp.async.mbarrier.arrive.noinc).
 template <int BN, class W>
-__device__ __forceinline__ void produce(W& w, const uint16_t* x, uint8_t* buffers, uint32_t ring, uint32_t bars, int M, int K, int mBase, size_t nBase) {
+__device__ __forceinline__ void produce(W& w, const uint16_t* x, uint8_t* buffers, uint32_t ring, uint32_t bars, uint32_t peer, int half, int M, int K, int mBase, size_t wBase) {
     constexpr int S = Config<BN>::STAGES;
     int lane = threadIdx.x & 31, pw = (threadIdx.x >> 5) - CONSUMER_WARPS;   // producer warps 0 .. PRODUCER_WARPS - 1
     int piece = lane & 7, rowInGroup = lane >> 3;
     int KB = K / 64;
-    w.bind(nBase, K, pw, KB, lane);
+    w.bind(wBase, K, pw, KB, lane);
     for (int kb = 0; kb < KB; kb++) {
         int s = kb % S;
         if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
+        // This phase of the stage's full barrier gets the other CTA's half of W by st.async: 64 rows of 128 bytes.
+        if (pw == 0 && lane == 0) arriveExpecting(bars + 8 * s, 64 * 128);
         uint32_t stage = ring + s * stageBytes<BN>();
 #pragma unroll 4
         for (int row = 4 * pw + rowInGroup; row < BN; row += 4 * PRODUCER_WARPS) {
@@ -372,7 +427,7 @@ __device__ __forceinline__ void produce(W& w, const uint16_t* x, uint8_t* buffer
             const uint16_t* from = x + (size_t)min(m, M - 1) * K + kb * 64 + 8 * piece;   // a real address even when zero-filled
             copy16(swizzled(stage, row, piece), from, m < M ? 16 : 0);
         }
-        w.fill(stage + xStageBytes<BN>(), kb, KB, pw, lane, buffers, K, nBase);
+        w.fill(stage + xStageBytes<BN>(), peer, bars + 8 * s + peer, half, kb, KB, pw, lane, buffers, K, wBase);
 #if WG_PRODUCER_FENCE
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 #endif
@@ -390,24 +445,31 @@ __device__ __forceinline__ void gemm(W w, const uint16_t* x, __nv_bfloat16* y, i
     uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
     uint32_t ring = smemAddress(smem);
     uint32_t bars = ring + barrierOffset<BN>();   // full[S] then empty[S]
-    int mBlocks = (M + BN - 1) / BN;
-    int mBase = (blockIdx.x % mBlocks) * BN, nBase = (blockIdx.x / mBlocks) * W_ROWS;
+    uint32_t rank;
+    asm("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
+    // The cluster (CTAs 2c, 2c + 1) covers W rows nBase .. + 127 and X blocks 2j, 2j + 1 (a CTA past M computes
+    // zeros and writes nothing, but still produces its half of W for the other).
+    int mBlocks = (M + BN - 1) / BN, mPairs = (mBlocks + 1) / 2, pair = blockIdx.x >> 1;
+    int mBase = (2 * (pair % mPairs) + (int)rank) * BN, nBase = (pair / mPairs) * W_ROWS;
+    uint32_t peer = peerAddress(ring, rank ^ 1) - ring;   // add to a local shared address: the other CTA's
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
-            barrierInit(bars + 8 * s, 2 * 32 * PRODUCER_WARPS);
-            barrierInit(bars + 8 * (S + s), CONSUMER_WARPS);
+            barrierInit(bars + 8 * s, 2 * 32 * PRODUCER_WARPS + 1);   // cp.async arrivals, arrivals after the stores, one expecting the other CTA's bytes
+            barrierInit(bars + 8 * (S + s), CLUSTER * CONSUMER_WARPS);
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
-    __syncthreads();
+    clusterSync();   // both CTAs' barriers exist before either arrives on the other's
     if (threadIdx.x >= 256) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(Config<BN>::PRODUCER_REGS));
         uint8_t* buffers = smem + patchOffset<BN>() + ((threadIdx.x >> 5) - CONSUMER_WARPS) * TILES_PER_WARP * 1024;
-        produce<BN>(w, x, buffers, ring, bars, M, K, mBase, (size_t)nBase);
+        produce<BN>(w, x, buffers, ring, bars, peer, (int)rank, M, K, mBase, (size_t)nBase + 64 * rank);
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(Config<BN>::CONSUMER_REGS));
-        consume<BN>(smem, ring, bars, y, M, N, K, mBase, nBase);
+        consume<BN>(smem, ring, bars, peer, y, M, N, K, mBase, nBase);
     }
+    // The other CTA may still arrive on this CTA's empty barriers: neither leaves before both are done.
+    clusterSync();
 }
 
 }  // namespace wgmma_gemm
@@ -415,16 +477,16 @@ __device__ __forceinline__ void gemm(W w, const uint16_t* x, __nv_bfloat16* y, i
 using namespace wgmma_gemm;
 
 #define WGMMA_ENTRIES(BN)                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) wgmmaPatch##BN(                                                  \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) __cluster_dims__(CLUSTER, 1, 1) wgmmaPatch##BN(                                                  \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,          \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,               \
         __nv_bfloat16* y, long long, int M, int N, int K) {                                                                   \
         PaletteW w{tiles, palettes, escapeStarts, escapes, positions};                                                        \
         gemm<BN>(w, x, y, M, N, K);                                                                                           \
     }                                                                                                                         \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) wgmmaBf16_##BN(                                                  \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) __cluster_dims__(CLUSTER, 1, 1) wgmmaBf16_##BN(                                                  \
         const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, int M, int N, int K) { \
-        Bf16W w{weights};                                                                                                     \
+        Bf16W w{weights, {}};                                                                                                     \
         gemm<BN>(w, x, y, M, N, K);                                                                                           \
     }
 

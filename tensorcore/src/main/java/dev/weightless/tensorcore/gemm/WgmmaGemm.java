@@ -13,10 +13,12 @@ import java.util.Map;
  * Launches the large-M product ({@link WgmmaKernels}, wgmma_gemm.cu) as a task: which entry, how many CTAs,
  * how much dynamic shared memory. A CTA covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X,
  * so W's rows must be a multiple of 128 and K a multiple of 128 (the consumer loop takes K blocks in pairs).
+ * CTAs come in clusters of two (fixed in the kernel) that share the decode of their 128 W rows and cover two
+ * consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W rows.
  * The shared-memory size mirrors the CUDA source's {@code sharedBytes<BN>()}: a ring of stages, each holding
- * one K block (64 columns) of X ({@code rows x 128} bytes) and of W (128 x 128 bytes, decoded by the producer
- * warpgroup), two 1 KB exponent buffers for each of the 4 producer warps, two mbarriers per stage, and 1 KB
- * to align the ring.
+ * one K block (64 columns) of X ({@code rows x 128} bytes) and of W (128 x 128 bytes, half of it decoded by
+ * this CTA's producer warpgroup, half by the other CTA's), a 1 KB exponent buffer for each of the 4 producer
+ * warps, two mbarriers per stage, and 1 KB to align the ring.
  */
 public final class WgmmaGemm {
     /** Threads per CTA: two consumer warpgroups and one producer warpgroup. */
@@ -41,12 +43,12 @@ public final class WgmmaGemm {
     /** Dynamic shared memory of one CTA, bytes. */
     public static int sharedBytes(int rows) {
         int stages = stages(rows);
-        return stages * (rows * 128 + W_ROWS * 128) + 4 * 2 * 1024 + stages * 16 + 1024;
+        return stages * (rows * 128 + W_ROWS * 128) + 4 * 1024 + stages * 16 + 1024;
     }
 
-    /** The grid for m rows of X and n rows of W. */
+    /** The grid for m rows of X and n rows of W: per 128 W rows, the blocks of X rows rounded up to pairs. */
     public static Grid grid(int m, long n, int rows) {
-        long ctas = Math.multiplyExact(n / W_ROWS, (long) Math.ceilDiv(m, rows));
+        long ctas = Math.multiplyExact(n / W_ROWS, 2L * Math.ceilDiv(Math.ceilDiv(m, rows), 2));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
         return new Grid(ctas, THREADS, sharedBytes(rows));
     }
