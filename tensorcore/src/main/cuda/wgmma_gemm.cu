@@ -14,8 +14,8 @@
 // bottleneck of the palette mode, and X + W traffic from L2 of both modes; NOTES.md). Warpgroups 0 and 1
 // consume: each issues four wgmma.m64nBNk16 per K block for its 64 W rows, A and B read by descriptors, and
 // nothing else. mbarriers hand stages over: full (128 cp.async arrivals, 128 arrivals after the local stores,
-// 128 from the other CTA after its remote stores, release/acquire at cluster scope), empty (one per consumer
-// warp of both CTAs, since both CTAs' producers write each stage). The epilogue rounds to BF16, stages the
+// and one that expects the 8 KB the other CTA writes by st.async, which count themselves), empty (one per
+// consumer warp of both CTAs, since both CTAs' producers write each stage). The epilogue rounds to BF16, stages the
 // 128 x BN tile in shared memory and writes whole 16-byte pieces of Y rows. Both modes put the same bytes in
 // the same shared memory for the same instructions, so they agree bit for bit.
 //
@@ -27,6 +27,8 @@
 #include <cuda_bf16.h>
 #include "palette_tile.cuh"
 
+// Experiment switches, measured as the w3 variants in NOTES.md (the defaults are the checked-in build; with one
+// tile per producer warp since v4, WG_DECODE_PAIR no longer changes the code).
 #ifndef WG_PRODUCER_FENCE
 #define WG_PRODUCER_FENCE 0
 #endif
@@ -403,11 +405,12 @@ __device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t b
     }
 }
 
-// The producer warpgroup, per K block kb: waits for stage kb % STAGES to be free, copies X rows mBase ..
-// mBase + BN - 1 (columns of block kb) into it by 16-byte cp.async (one instruction of a warp copies 4 rows,
-// lane i piece i % 8 of row i / 8; rows past M zero-filled), fills its W part (w.fill), then arrives on the
-// stage's full barrier twice: once after its shared-memory stores (with the proxy fence the tensor cores
-// need), once when its copies land (cp.async.mbarrier.arrive.noinc).
+// The producer warpgroup, per K block kb: waits for stage kb % STAGES to be free in both CTAs, copies X rows
+// mBase .. mBase + BN - 1 (columns of block kb) into it by 16-byte cp.async (one instruction of a warp copies 4
+// rows, lane i piece i % 8 of row i / 8; rows past M zero-filled), fills its half of W in both CTAs (w.fill),
+// then arrives on the stage's full barrier twice: once after its shared-memory stores, once when its copies
+// land (cp.async.mbarrier.arrive.noinc). The consumers' proxy fence after their wait makes the generic-proxy
+// writes visible to wgmma (a fence here, WG_PRODUCER_FENCE, waited for the producer's loads in flight: run w3).
 template <int BN, class W>
 __device__ __forceinline__ void produce(W& w, const uint16_t* x, uint8_t* buffers, uint32_t ring, uint32_t bars, uint32_t peer, int half, int M, int K, int mBase, size_t wBase) {
     constexpr int S = Config<BN>::STAGES;

@@ -54,23 +54,26 @@ public final class WgmmaGemm {
     }
 
     /**
-     * Rows of X per CTA, by a rule fitted to the H200 run (results/h200-wgmma-results.jsonl): 256 when
-     * M >= 256 and 256-row tiles give at least 3/4 of the multiprocessors a CTA, else 64 (the 128-row tile
-     * was never the fastest: 280-300 TFLOP/s against 430-480 for 256 rows). It picks the measured best in 14
-     * of the 15 (shape, M >= 256) cases; the other, 1024 x 4096 at M = 1024, measured 128 best, 64 untimed.
+     * Rows of X per CTA, by a rule fitted to the H200 run w4 (results/h200-wgmma-w4-results.jsonl): the
+     * largest tile that gives at least 3/4 of the multiprocessors a CTA and covers more than one block of X
+     * rows (with one block, its cluster partner computes nothing: at M = 256, 128-row tiles beat 256-row ones
+     * on 14336 x 4096 and 128256 x 4096), else 64. It picks the measured best in 13 of the 14 (shape, M >= 256)
+     * cases where these kernels are chosen; the other, 1024 x 4096 at M = 1024, measured 128 best, 64 untimed.
      */
     public static int rows(int m, long n, int multiprocessors) {
-        long ctas256 = (n / W_ROWS) * Math.ceilDiv(m, 256);
-        return m >= 256 && 4 * ctas256 >= 3L * multiprocessors ? 256 : 64;
+        if (m > 256 && 4 * grid(m, n, 256).groups() >= 3L * multiprocessors) return 256;
+        if (m > 128 && 4 * grid(m, n, 128).groups() >= 3L * multiprocessors) return 128;
+        return 64;
     }
 
     /**
-     * Whether these kernels beat the mma.sync kernels at batch size m, by the same run: from M = 64 when
-     * their 64-row tiles give at least half the multiprocessors a CTA (14336 x 4096 and 128256 x 4096 at
-     * M = 64; every shape but 1024 x 4096 at M = 256), which decides all 10 measured (shape, M = 64 / 256) pairs.
+     * Whether these kernels beat the mma.sync kernels at batch size m, by run w4 against the mma.sync runs:
+     * from M = 256 when their 64-row tiles give at least half the multiprocessors a CTA (every shape but
+     * 1024 x 4096 at M = 256; at M = 64 the patching kernel is faster on all five shapes), which decides all
+     * 10 measured (shape, M = 64 / 256) pairs.
      */
     public static boolean pays(int m, long n, long k, int multiprocessors) {
-        return supports(n, k) && m >= 64 && 2 * (n / W_ROWS) * Math.ceilDiv(m, 64) >= multiprocessors;
+        return supports(n, k) && m >= 256 && 2 * (n / W_ROWS) * Math.ceilDiv(m, 64) >= multiprocessors;
     }
 
     /**

@@ -104,23 +104,23 @@ class WgmmaGemmTest {
     void theRuleTakesTheLargestTileThatFillsTheMultiprocessors() {
         assertEquals(256, WgmmaGemm.rows(4096, 4096, 132), "32 x 16 = 512 CTAs");
         assertEquals(256, WgmmaGemm.rows(1024, 4096, 132), "32 x 4 = 128 CTAs of 256 rows: at least 3/4 of 132");
-        assertEquals(256, WgmmaGemm.rows(256, 14336, 132), "112 CTAs");
+        assertEquals(128, WgmmaGemm.rows(256, 14336, 132), "one block of 256 X rows would leave each cluster's second CTA idle: 112 x 2 CTAs of 128 rows");
         assertEquals(64, WgmmaGemm.rows(256, 4096, 132), "32 CTAs of 256 rows are too few: 64-row tiles");
-        assertEquals(64, WgmmaGemm.rows(1024, 1024, 132), "8 x 4 CTAs of 256 rows");
-        assertEquals(64, WgmmaGemm.rows(128, 128256, 132), "under 256 rows of X: 64-row tiles");
+        assertEquals(64, WgmmaGemm.rows(1024, 1024, 132), "8 x 4 CTAs of 256 rows, 8 x 8 of 128");
+        assertEquals(64, WgmmaGemm.rows(128, 128256, 132), "one block of 128 X rows: 64-row tiles");
     }
 
     @Test
     void theyAreChosenWhereTheH200RunMeasuredThemFaster() {
-        assertTrue(WgmmaGemm.pays(64, 14336, 4096, 132));
-        assertTrue(WgmmaGemm.pays(64, 128256, 4096, 132));
+        assertFalse(WgmmaGemm.pays(64, 14336, 4096, 132), "the patching kernel is faster at M = 64 (run w4)");
+        assertFalse(WgmmaGemm.pays(64, 128256, 4096, 132));
         assertFalse(WgmmaGemm.pays(64, 4096, 4096, 132));
         assertFalse(WgmmaGemm.pays(64, 4096, 14336, 132));
         assertTrue(WgmmaGemm.pays(256, 4096, 4096, 132));
         assertTrue(WgmmaGemm.pays(256, 4096, 14336, 132));
         assertFalse(WgmmaGemm.pays(256, 1024, 4096, 132));
         assertTrue(WgmmaGemm.pays(1024, 1024, 4096, 132));
-        assertFalse(WgmmaGemm.pays(63, 128256, 4096, 132), "never below 64 rows");
+        assertFalse(WgmmaGemm.pays(255, 128256, 4096, 132), "never below 256 rows");
         assertFalse(WgmmaGemm.pays(4096, 1024, 4160, 132), "K not a multiple of 128");
     }
 }
