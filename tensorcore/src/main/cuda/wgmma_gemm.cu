@@ -1,78 +1,78 @@
-// Y[M x N] = X[M x K] . W^T for large M on Hopper: warp-specialised wgmma. W [N x K] is read in the palette
-// layout (tensorcore/LAYOUT.md, decoded exactly as palette_gemm.cu's patching kernel does) or as plain
-// row-major BF16 (the bit-exactness reference and yardstick: same tiles, same instructions, same order).
+// Y[M x N] = X[M x K] . W^T for large M on Hopper: warp-specialised wgmma with both operands in shared memory,
+// in clusters of two CTAs that share W. W [N x K] is read in the palette layout (tensorcore/LAYOUT.md, decoded
+// exactly as palette_gemm.cu's patching kernel does) or as plain row-major BF16 (the bit-exactness reference
+// and yardstick).
 //
-// CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256). Warpgroups 0 and 1 consume: each warp
-// decodes its 16 x 64 palette tile (16 W rows, one K block) straight into registers, which are the A
-// operand of wgmma.m64nBNk16 (W rows are wgmma's M side: a tile's rows per lane, made for mma.sync's A
-// fragments, are already wgmma's; the decode cost amortises over BN rows of X); decoding block kb + 1
-// overlaps the tensor cores' work on block kb (two register sets, wait_group 1). A tile lane holds columns
-// 8t .. 8t + 7, wgmma's A fragment wants 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k step): four shuffles per
-// 16 x 32 half-tile transpose the column pairs across each quad of lanes (transposeQuad), so X keeps its
-// natural order (v1 transposed X instead, with 4-byte cp.async: about half as fast, NOTES.md). Warpgroup 2
-// produces: it copies X (BN rows x 64 columns per K block) into a ring of shared-memory stages with 16-byte
-// cp.async, in wgmma's 128-byte-swizzled K-major layout. mbarriers hand stages over (full: 128 producer
-// arrivals when the copies land; empty: one per consumer warp). The epilogue rounds to BF16, stages the
-// 128 x BN tile in shared memory and writes whole 16-byte pieces of Y rows. Every sum has one fixed order,
-// so the palette and BF16 modes agree bit for bit.
+// CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256); the two CTAs of a cluster cover the same
+// 128 W rows and two consecutive blocks of BN X rows. Warpgroup 2 produces each K block (64 columns) into a
+// ring of shared-memory stages, in wgmma's 128-byte-swizzled K-major layout: its own X rows by 16-byte
+// cp.async, and half of W (64 rows: CTA rank r rows 64r .. 64r + 63), stored both into its own stage and
+// into the other CTA's (distributed shared memory): in the palette mode each producer warp decodes one 16 x 64
+// palette tile in registers (a lane's 8 weights of one row and column half are one 16-byte piece of the
+// swizzled row), in the BF16 mode it loads the same pieces from global memory one block ahead. So each CTA
+// decodes and reads half of W per K block (v3, one CTA per tile, decoded all 128 rows: its producer was the
+// bottleneck of the palette mode, and X + W traffic from L2 of both modes; NOTES.md). Warpgroups 0 and 1
+// consume: each issues four wgmma.m64nBNk16 per K block for its 64 W rows, A and B read by descriptors, and
+// nothing else. mbarriers hand stages over: full (128 cp.async arrivals, 128 arrivals after the local stores,
+// and one that expects the 8 KB the other CTA writes by st.async, which count themselves), empty (one per
+// consumer warp of both CTAs, since both CTAs' producers write each stage). The epilogue rounds to BF16, stages the
+// 128 x BN tile in shared memory and writes whole 16-byte pieces of Y rows. Both modes put the same bytes in
+// the same shared memory for the same instructions, so they agree bit for bit.
 //
 // Parameters follow the task-graph runtime's convention (each array: device address, element count).
-// Launch with 384 threads, (N / 128) * ceil(M / BN) CTAs and sharedBytes<BN>() bytes of dynamic shared
-// memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128 (consume() says why).
+// Launch with 384 threads, (N / 128) * 2 * ceil(ceil(M / BN) / 2) CTAs (clusters of 2: __cluster_dims__) and
+// sharedBytes<BN>() bytes of dynamic shared memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128
+// (consume() says why).
 #include <cstdint>
 #include <cuda_bf16.h>
 #include "palette_tile.cuh"
+
+// Experiment switches, measured as the w3 variants in NOTES.md (the defaults are the checked-in build; with one
+// tile per producer warp since v4, WG_DECODE_PAIR no longer changes the code).
+#ifndef WG_PRODUCER_FENCE
+#define WG_PRODUCER_FENCE 0
+#endif
+#ifndef WG_CONSUMER_FENCE
+#define WG_CONSUMER_FENCE 1
+#endif
+#ifndef WG_DECODE_PAIR      // 1: a producer warp's tiles decoded phase by phase side by side; 0: one after the other
+#define WG_DECODE_PAIR 1
+#endif
 
 namespace wgmma_gemm {
 
 using namespace palette_tile;
 
 constexpr int CONSUMER_WARPS = 8;
-constexpr int THREADS = 384;
+// One producer warpgroup. Two (512 threads) would leave 128 registers per thread at launch, fewer than
+// wgmma.m64n256k16's 128 accumulators and operands need (ptxas C7602), since ptxas compiles to the launch cap.
+constexpr int PRODUCER_WARPS = 4;
+constexpr int CLUSTER = 2;                            // CTAs sharing W
+constexpr int TILES_PER_WARP = 8 / PRODUCER_WARPS / CLUSTER;   // 16-row palette tiles of a K block each producer warp decodes
+constexpr int THREADS = 32 * (CONSUMER_WARPS + PRODUCER_WARPS);
+constexpr int START_REGS = 65536 / THREADS / 8 * 8;   // registers per thread at launch: 168
 constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 64
+constexpr int W_STAGE_BYTES = W_ROWS * 128;
 constexpr int EPI_PITCH = 272;      // bytes per X row of the epilogue tile: 256 + 16 (no bank conflicts)
 
 template <int BN> struct Config;
 // setmaxnreg moves registers between the warpgroups of the CTA only: the consumers' increase must fit in what
 // the producer gives back from the 168 each thread starts with (384 threads, 64 K registers, rounded down to
 // 8), so 2 x CONSUMER_REGS + PRODUCER_REGS <= 3 x 168 (first H200 run: 224 and 64 hung in setmaxnreg.inc).
-template <> struct Config<64> { static constexpr int STAGES = 8; static constexpr int PRODUCER_REGS = 40; static constexpr int CONSUMER_REGS = 232; };
-template <> struct Config<128> { static constexpr int STAGES = 6; static constexpr int PRODUCER_REGS = 40; static constexpr int CONSUMER_REGS = 232; };
-template <> struct Config<256> { static constexpr int STAGES = 4; static constexpr int PRODUCER_REGS = 40; static constexpr int CONSUMER_REGS = 232; };
-template <int BN> constexpr bool registersFit() { return 2 * Config<BN>::CONSUMER_REGS + Config<BN>::PRODUCER_REGS <= 3 * 168; }
+// The consumers hold the accumulators (BN / 2) and addresses (BN = 256 spilled at 192), the producer one tile ahead.
+template <> struct Config<64> { static constexpr int STAGES = 8; static constexpr int PRODUCER_REGS = 168; static constexpr int CONSUMER_REGS = 168; };
+template <> struct Config<128> { static constexpr int STAGES = 6; static constexpr int PRODUCER_REGS = 152; static constexpr int CONSUMER_REGS = 176; };
+template <> struct Config<256> { static constexpr int STAGES = 4; static constexpr int PRODUCER_REGS = 104; static constexpr int CONSUMER_REGS = 200; };
+template <int BN> constexpr bool registersFit() { return 2 * Config<BN>::CONSUMER_REGS + Config<BN>::PRODUCER_REGS <= 3 * START_REGS; }
 static_assert(registersFit<64>() && registersFit<128>() && registersFit<256>(), "setmaxnreg would wait forever");
 
-template <int BN> __host__ __device__ constexpr int stageBytes() { return BN * 128; }
-// X ring, then two 1 KB exponent buffers per consumer warp, then 2 mbarriers per stage; 1 KB for aligning the ring.
+// A stage: X (BN rows of 128 bytes), then W (128 rows of 128 bytes); both 1024-byte aligned.
+template <int BN> __host__ __device__ constexpr int xStageBytes() { return BN * 128; }
+template <int BN> __host__ __device__ constexpr int stageBytes() { return xStageBytes<BN>() + W_STAGE_BYTES; }
+// Ring, then two 1 KB exponent buffers per producer warp, then 2 mbarriers per stage; 1 KB for aligning the ring.
 template <int BN> __host__ __device__ constexpr int patchOffset() { return Config<BN>::STAGES * stageBytes<BN>(); }
-template <int BN> __host__ __device__ constexpr int barrierOffset() { return patchOffset<BN>() + CONSUMER_WARPS * 2 * 1024; }
+template <int BN> __host__ __device__ constexpr int barrierOffset() { return patchOffset<BN>() + PRODUCER_WARPS * TILES_PER_WARP * 1024; }
 template <int BN> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN>() + Config<BN>::STAGES * 16 + 1024; }
-
-// The tile gives lane t (of a quad) the column pairs 4t + p, p = 0..3, of each 32-column half; wgmma's A
-// fragment wants lane t to hold pairs q * 4 + t, q = 0..3 (k 2t and 2t + 8 of two k16 steps). That is a 4 x 4
-// transpose across the quad: two butterfly stages (lanes t ^ 2, then t ^ 1), each swapping the registers
-// whose index bit differs from the lane's. Afterwards a[G][q] holds pair 4q + t (in the row and column half
-// of G), so X can stay in its natural column order in shared memory.
-__device__ __forceinline__ void transposeQuad(uint32_t (&x)[4], int t) {
-    bool t1 = t & 2, t0 = t & 1;
-#pragma unroll
-    for (int p0 = 0; p0 < 2; p0++) {
-        uint32_t send = t1 ? x[p0] : x[2 + p0];
-        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 2);
-        if (t1) x[p0] = got; else x[2 + p0] = got;
-    }
-#pragma unroll
-    for (int p1 = 0; p1 < 4; p1 += 2) {
-        uint32_t send = t0 ? x[p1] : x[p1 + 1];
-        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 1);
-        if (t0) x[p1] = got; else x[p1 + 1] = got;
-    }
-}
-
-__device__ __forceinline__ void transposeTile(uint32_t (&a)[4][4], int lane) {
-#pragma unroll
-    for (int G = 0; G < 4; G++) transposeQuad(a[G], lane & 3);
-}
 
 __device__ __forceinline__ uint32_t smemAddress(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
 
@@ -82,6 +82,38 @@ __device__ __forceinline__ void barrierInit(uint32_t bar, uint32_t count) {
 
 __device__ __forceinline__ void barrierArrive(uint32_t bar) {
     asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}" :: "r"(bar) : "memory");
+}
+
+// Arrival on the other CTA's barrier (a shared::cluster address). Default semantics (release, CTA scope): a
+// release at cluster scope costs a memory barrier that waits for the thread's loads in flight (run w4a: the
+// whole pipeline stalled on it, NOTES.md); the consumers' arrivals follow wgmma.wait_group, so the stage's
+// reads are complete.
+__device__ __forceinline__ void remoteArrive(uint32_t bar) {
+    asm volatile("mbarrier.arrive.shared::cluster.b64 _, [%0];" :: "r"(bar) : "memory");
+}
+
+// This thread's arrival on a barrier of its CTA that also expects `bytes` of asynchronous stores (st.async).
+__device__ __forceinline__ void arriveExpecting(uint32_t bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(bar), "r"(bytes) : "memory");
+}
+
+// The shared::cluster address of the other CTA's byte at this CTA's shared address.
+__device__ __forceinline__ uint32_t peerAddress(uint32_t address, uint32_t peer) {
+    uint32_t d;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(d) : "r"(address), "r"(peer));
+    return d;
+}
+
+__device__ __forceinline__ void clusterSync() {
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+}
+
+// 16 bytes into this CTA's stage and the same bytes at the same place in the other CTA's, by an asynchronous
+// store that counts its bytes on the other CTA's full barrier `remoteBar` (no fence, no arrival per thread).
+__device__ __forceinline__ void storeBoth(uint32_t local, uint32_t remote, uint32_t remoteBar, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};" :: "r"(local), "r"(a), "r"(b), "r"(c), "r"(d) : "memory");
+    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.b32 [%0], {%1,%2,%3,%4}, [%5];"
+                 :: "r"(remote), "r"(a), "r"(b), "r"(c), "r"(d), "r"(remoteBar) : "memory");
 }
 
 __device__ __forceinline__ void barrierWait(uint32_t bar, uint32_t parity) {
@@ -100,28 +132,46 @@ __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
     return (uint64_t)((address & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
 }
 
-// d[32] += A (4 registers, m16n8k16 layout per warp) x B (descriptor): wgmma m64n64k16, BF16 in, FP32 out.
-__device__ __forceinline__ void wgmma64(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t desc) {
-    asm volatile("wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, {%32,%33,%34,%35}, %36, 1, 1, 1, 0;"
+// d[32] += A (descriptor: 64 W rows) x B (descriptor: 64 X rows): wgmma m64n64k16, both from shared memory.
+__device__ __forceinline__ void wgmma64(float (&d)[32], uint64_t a, uint64_t b) {
+    asm volatile("wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, %32, %33, 1, 1, 1, 0, 0;"
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(desc));
+                 : "l"(a), "l"(b));
 }
 
-// d[64] += A (4 registers, m16n8k16 layout per warp) x B (descriptor): wgmma m64n128k16, BF16 in, FP32 out.
-__device__ __forceinline__ void wgmma128(float (&d)[64], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t desc) {
-    asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, {%64,%65,%66,%67}, %68, 1, 1, 1, 0;"
+// d[64] += A (descriptor: 64 W rows) x B (descriptor: 128 X rows): wgmma m64n128k16, both from shared memory.
+__device__ __forceinline__ void wgmma128(float (&d)[64], uint64_t a, uint64_t b) {
+    asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, 1, 1, 1, 0, 0;"
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(desc));
+                 : "l"(a), "l"(b));
 }
 
-// d[128] += A (4 registers, m16n8k16 layout per warp) x B (descriptor): wgmma m64n256k16, BF16 in, FP32 out.
-__device__ __forceinline__ void wgmma256(float (&d)[128], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t desc) {
-    asm volatile("wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,%79,%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,%96,%97,%98,%99,%100,%101,%102,%103,%104,%105,%106,%107,%108,%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%123,%124,%125,%126,%127}, {%128,%129,%130,%131}, %132, 1, 1, 1, 0;"
+// d[128] += A (descriptor: 64 W rows) x B (descriptor: 256 X rows): wgmma m64n256k16, both from shared memory.
+__device__ __forceinline__ void wgmma256(float (&d)[128], uint64_t a, uint64_t b) {
+    asm volatile("wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,%79,%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,%96,%97,%98,%99,%100,%101,%102,%103,%104,%105,%106,%107,%108,%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%123,%124,%125,%126,%127}, %128, %129, 1, 1, 1, 0, 0;"
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(desc));
+                 : "l"(a), "l"(b));
 }
 
-// One warp's share of a K block as loaded from global memory, decoded into A registers one block later.
+template <int BN> __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint64_t a, uint64_t b);
+template <> __device__ __forceinline__ void wgmma<64>(float (&d)[32], uint64_t a, uint64_t b) { wgmma64(d, a, b); }
+template <> __device__ __forceinline__ void wgmma<128>(float (&d)[64], uint64_t a, uint64_t b) { wgmma128(d, a, b); }
+template <> __device__ __forceinline__ void wgmma<256>(float (&d)[128], uint64_t a, uint64_t b) { wgmma256(d, a, b); }
+
+// Keeps the compiler from moving or reading accumulator registers across the asynchronous wgmma.
+template <int R> __device__ __forceinline__ void fenceOperands(float (&d)[R]) {
+#pragma unroll
+    for (int i = 0; i < R; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+// Byte address of 16-byte piece `piece` (0..7) of row `row` in a 128-byte-swizzled K-major block.
+__device__ __forceinline__ uint32_t swizzled(uint32_t base, int row, int piece) { return base + row * 128 + ((piece ^ (row & 7)) << 4); }
+
+__device__ __forceinline__ void copy16(uint32_t to, const void* from, int bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(to), "l"(from), "r"(bytes) : "memory");
+}
+
+// One palette tile as loaded from global memory, decoded one K block later.
 struct PaletteRaw {
     uint32_t w0, w1, w2;   // 32 codes of 3 bits
     uint4 s0, s1;          // 32 sign|mantissa bytes
@@ -130,178 +180,208 @@ struct PaletteRaw {
     uint32_t at, e;        // position and exponent of escape start + lane (when it exists)
 };
 
+// W in the palette layout: producer warp p decodes the tiles of W rows 32p .. 32p + 31 of the CTA (two
+// 16-row strips), one K block ahead of the stage it fills.
 struct PaletteW {
     const uint8_t* tiles;
     const uint2* palettes;
     const uint32_t* escapeStarts;
     const uint8_t* escapes;
     const uint16_t* positions;
-    size_t tileRow;        // first tile of this warp's 16-row strip
-    uint32_t starts, ends; // escape starts and ends of 32 tiles, one per lane
+    size_t tileRow[TILES_PER_WARP];       // first tile of each strip
+    uint32_t starts[TILES_PER_WARP], ends[TILES_PER_WARP]; // escape starts and ends of 32 tiles of each strip, one per lane
+    PaletteRaw raw[TILES_PER_WARP];       // the next block's tiles
 
-    __device__ __forceinline__ void bind(size_t wRow, int K, int) { tileRow = wRow / 16 * (K / 64); }
-
-    __device__ __forceinline__ PaletteRaw load(int kb, int KB, int lane) {
+    __device__ __forceinline__ PaletteRaw load(int i, int kb, int KB, int lane) {
         if ((kb & 31) == 0 && kb + lane < KB) {
-            starts = __ldg(escapeStarts + tileRow + kb + lane);
-            ends = __ldg(escapeStarts + tileRow + kb + lane + 1);
+            starts[i] = __ldg(escapeStarts + tileRow[i] + kb + lane);
+            ends[i] = __ldg(escapeStarts + tileRow[i] + kb + lane + 1);
         }
-        const uint8_t* base = tiles + (tileRow + kb) * TILE_BYTES;
+        const uint8_t* base = tiles + (tileRow[i] + kb) * TILE_BYTES;
         PaletteRaw t;
         t.w0 = load4(base + 4 * lane);
         t.w1 = load4(base + 128 + 4 * lane);
         t.w2 = load4(base + 256 + 4 * lane);
         t.s0 = load16(base + PLANE_OFFSET + 16 * lane);
         t.s1 = load16(base + PLANE_OFFSET + 512 + 16 * lane);
-        t.palette = __ldg(palettes + tileRow + kb);
-        t.start = __shfl_sync(0xFFFFFFFFu, starts, kb & 31);
-        t.count = __shfl_sync(0xFFFFFFFFu, ends, kb & 31) - t.start;
+        t.palette = __ldg(palettes + tileRow[i] + kb);
+        t.start = __shfl_sync(0xFFFFFFFFu, starts[i], kb & 31);
+        t.count = __shfl_sync(0xFFFFFFFFu, ends[i], kb & 31) - t.start;
         t.at = t.e = 0;
         if (lane < t.count) { t.at = load2(positions + t.start + lane); t.e = load1(escapes + t.start + lane); }
         return t;
     }
 
-    // Block 0 decoded into `a`, block 1's tile loaded (returned).
-    __device__ __forceinline__ PaletteRaw first(int KB, int lane, uint8_t* buffer, uint32_t (&a)[4][4]) {
-        PaletteRaw t = load(0, KB, lane);
-        decode(t, buffer, lane, a);
-        if (KB > 1) t = load(1, KB, lane);
-        return t;
+    // wBase: first W row of this CTA's half.
+    __device__ __forceinline__ void bind(size_t wBase, int K, int pw, int KB, int lane) {
+#pragma unroll
+        for (int i = 0; i < TILES_PER_WARP; i++) tileRow[i] = (wBase + 16 * (TILES_PER_WARP * pw + i)) / 16 * (K / 64);
+#pragma unroll
+        for (int i = 0; i < TILES_PER_WARP; i++) raw[i] = load(i, 0, KB, lane);
     }
 
-    // Block kb decoded from `t` into `a`; block kb + 1's tile loaded into `t`.
-    __device__ __forceinline__ void prepare(PaletteRaw& t, int kb, int KB, uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
-        decode(t, buffer, lane, a);
-        if (kb + 1 < KB) t = load(kb + 1, KB, lane);
+    // Stage `wStage` (row `half` of it) gets block kb's W rows 16 TILES_PER_WARP pw .. + 16 TILES_PER_WARP - 1 of this
+    // CTA's half, decoded from `raw`, and so does the other CTA's stage (`peer` bytes further in the cluster window);
+    // each strip's tile of block kb + 1 is loaded as soon as its registers are free (one tile in flight per strip).
+    // The tiles' decodes go phase by phase side by side (WG_DECODE_PAIR), so their latencies overlap and the
+    // warp synchronises once per phase, not once per tile.
+    __device__ __forceinline__ void fill(uint32_t wStage, uint32_t peer, uint32_t peerFull, int half, int kb, int KB, int pw, int lane, uint8_t* buffers, int, size_t) {
+#if WG_DECODE_PAIR
+        uint32_t e[TILES_PER_WARP][4][2];
+#pragma unroll
+        for (int i = 0; i < TILES_PER_WARP; i++) exponents(raw[i], buffers + 1024 * i, lane, e[i]);
+        __syncwarp();
+#pragma unroll
+        for (int i = 0; i < TILES_PER_WARP; i++) patch(raw[i], buffers + 1024 * i, lane);
+        __syncwarp();
+#pragma unroll
+        for (int i = 0; i < TILES_PER_WARP; i++) readBack(buffers + 1024 * i, lane, e[i]);
+        __syncwarp();   // the buffers are written again by the next block's decode
+#pragma unroll
+        for (int i = 0; i < TILES_PER_WARP; i++) {
+            uint32_t a[4][4];
+            join(raw[i], e[i], a);
+            if (kb + 1 < KB) raw[i] = load(i, kb + 1, KB, lane);
+            store(wStage, peer, peerFull, half, pw, i, lane, a);
+        }
+#else
+#pragma unroll
+        for (int i = 0; i < TILES_PER_WARP; i++) {
+            uint32_t e[4][2], a[4][4];
+            exponents(raw[i], buffers + 1024 * i, lane, e);
+            __syncwarp();
+            patch(raw[i], buffers + 1024 * i, lane);
+            __syncwarp();
+            readBack(buffers + 1024 * i, lane, e);
+            __syncwarp();
+            join(raw[i], e, a);
+            if (kb + 1 < KB) raw[i] = load(i, kb + 1, KB, lane);
+            store(wStage, peer, peerFull, half, pw, i, lane, a);
+        }
+#endif
     }
 
-    // The tile as A registers a[G][p]: G = 2 * (row half) + (column half), p = pair of columns 8t + 2p, 8t + 2p + 1
-    // (LAYOUT.md). Escapes are patched through the warp's 1 KB exponent buffer, as patchGemm does.
-    __device__ __forceinline__ void decode(const PaletteRaw& t, uint8_t* buffer, int lane, uint32_t (&a)[4][4]) const {
-        uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
-                           ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
-        uint32_t e[4][2];
+    // a[G]: row g + 8 (G / 2) of the strip, columns 32 (G % 2) + 8t .. + 7: piece 4 (G % 2) + t of that row.
+    __device__ __forceinline__ static void store(uint32_t wStage, uint32_t peer, uint32_t peerFull, int half, int pw, int i, int lane, const uint32_t (&a)[4][4]) {
+        int g = lane >> 2, t = lane & 3;
 #pragma unroll
         for (int G = 0; G < 4; G++) {
-            e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);   // code 7 reads entry 7 (0): patched below
+            int row = 64 * half + 16 * (TILES_PER_WARP * pw + i) + g + 8 * (G >> 1);
+            uint32_t at = swizzled(wStage, row, 4 * (G & 1) + t);
+            storeBoth(at, at + peer, peerFull, a[G][0], a[G][1], a[G][2], a[G][3]);
+        }
+    }
+
+    // The decode in the patching kernel's steps (LAYOUT.md): each weight's palette exponent (code 7 reads entry 7,
+    // 0) into registers and the lane's 32 bytes of the 1 KB exponent buffer; escapes stored at their positions;
+    // the patched exponents read back; exponents joined with the plane bytes into a[G][p]: G = 2 * (row half) +
+    // (column half), p = pair of columns 8t + 2p, 8t + 2p + 1.
+    __device__ __forceinline__ static void exponents(const PaletteRaw& t, uint8_t* buffer, int lane, uint32_t (&e)[4][2]) {
+        uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
+                           ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
+#pragma unroll
+        for (int G = 0; G < 4; G++) {
+            e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);
             e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
         }
         uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
         mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);    // weights 0..15: plane index 16 lane + j
         mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);   // weights 16..31: 512 + 16 lane + j - 16
-        __syncwarp();
+    }
+
+    __device__ __forceinline__ void patch(const PaletteRaw& t, uint8_t* buffer, int lane) const {
         if (lane < t.count) buffer[t.at & 1023] = (uint8_t)t.e;
         for (uint32_t i = 32 + lane; i < t.count; i += 32) buffer[positions[t.start + i] & 1023] = escapes[t.start + i];   // rare: over 32 escapes
-        __syncwarp();
+    }
+
+    __device__ __forceinline__ static void readBack(const uint8_t* buffer, int lane, uint32_t (&e)[4][2]) {
+        const uint4* mine = reinterpret_cast<const uint4*>(buffer) + lane;
         uint4 lo = mine[0], hi = mine[32];
         e[0][0] = lo.x; e[0][1] = lo.y; e[1][0] = lo.z; e[1][1] = lo.w;
         e[2][0] = hi.x; e[2][1] = hi.y; e[3][0] = hi.z; e[3][1] = hi.w;
+    }
+
+    __device__ __forceinline__ static void join(const PaletteRaw& t, const uint32_t (&e)[4][2], uint32_t (&a)[4][4]) {
         const uint32_t plane[4][2] = {{t.s0.x, t.s0.y}, {t.s0.z, t.s0.w}, {t.s1.x, t.s1.y}, {t.s1.z, t.s1.w}};
 #pragma unroll
         for (int G = 0; G < 4; G++) {
-            a[G][0] = join(plane[G][0], e[G][0], 0x5140u);
-            a[G][1] = join(plane[G][0], e[G][0], 0x7362u);
-            a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
-            a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
+            a[G][0] = palette_tile::join(plane[G][0], e[G][0], 0x5140u);
+            a[G][1] = palette_tile::join(plane[G][0], e[G][0], 0x7362u);
+            a[G][2] = palette_tile::join(plane[G][1], e[G][1], 0x5140u);
+            a[G][3] = palette_tile::join(plane[G][1], e[G][1], 0x7362u);
         }
-        transposeTile(a, lane);
     }
 };
 
+// Plain BF16 W: the producer loads this CTA's half of each K block one block ahead (16-byte pieces: thread p
+// holds piece p % 8 of rows p / 8 + 16 i of the half) and stores it into both CTAs' stages, as the palette
+// mode stores its decoded tiles.
 struct Bf16W {
-    const uint16_t* row0;  // W row g of this warp's strip, column 8t (W itself until bind)
-    const uint16_t* row8;  // row g + 8
+    const uint16_t* w;
+    uint4 next[4];
 
-    __device__ __forceinline__ void bind(size_t wRow, int K, int lane) {
-        row0 += (wRow + (lane >> 2)) * K + 8 * (lane & 3);
-        row8 = row0 + (size_t)8 * K;
-    }
-
-    // Plain BF16 needs no decode: each block's A registers are loaded straight from W.
-    // The same registers as a palette tile's, then the same transpose: the two modes feed wgmma identically.
-    __device__ __forceinline__ void load(int kb, uint32_t (&a)[4][4], int lane) const {
-        int k = kb * 64;
-        uint4 r[4] = {load16(row0 + k), load16(row0 + k + 32), load16(row8 + k), load16(row8 + k + 32)};
+    __device__ __forceinline__ void load(int kb, int K, size_t wBase, int p) {
 #pragma unroll
-        for (int G = 0; G < 4; G++) { a[G][0] = r[G].x; a[G][1] = r[G].y; a[G][2] = r[G].z; a[G][3] = r[G].w; }
-        transposeTile(a, lane);
+        for (int i = 0; i < 4; i++) next[i] = load16(w + (wBase + (p >> 3) + 16 * i) * K + kb * 64 + 8 * (p & 7));
     }
 
-    __device__ __forceinline__ int first(int, int lane, uint8_t*, uint32_t (&a)[4][4]) { load(0, a, lane); return 0; }
+    __device__ __forceinline__ void bind(size_t wBase, int K, int pw, int, int lane) { load(0, K, wBase, 32 * pw + lane); }
 
-    __device__ __forceinline__ void prepare(int&, int kb, int, uint8_t*, int lane, uint32_t (&a)[4][4]) { load(kb, a, lane); }
+    __device__ __forceinline__ void fill(uint32_t wStage, uint32_t peer, uint32_t peerFull, int half, int kb, int KB, int pw, int lane, uint8_t*, int K, size_t wBase) {
+        int p = 32 * pw + lane;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            uint32_t at = swizzled(wStage, 64 * half + (p >> 3) + 16 * i, p & 7);
+            storeBoth(at, at + peer, peerFull, next[i].x, next[i].y, next[i].z, next[i].w);
+        }
+        if (kb + 1 < KB) load(kb + 1, K, wBase, p);
+    }
 };
 
-template <int BN> __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t desc);
-template <> __device__ __forceinline__ void wgmma<64>(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t desc) { wgmma64(d, a0, a1, a2, a3, desc); }
-template <> __device__ __forceinline__ void wgmma<128>(float (&d)[64], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t desc) { wgmma128(d, a0, a1, a2, a3, desc); }
-template <> __device__ __forceinline__ void wgmma<256>(float (&d)[128], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t desc) { wgmma256(d, a0, a1, a2, a3, desc); }
-
-// Keeps the compiler from moving or reading accumulator registers across the asynchronous wgmma.
-template <int R> __device__ __forceinline__ void fenceOperands(float (&d)[R]) {
-#pragma unroll
-    for (int i = 0; i < R; i++) asm volatile("" : "+f"(d[i])::"memory");
-}
-
-__device__ __forceinline__ void fenceOperands(uint32_t (&a)[4][4]) {
-#pragma unroll
-    for (int i = 0; i < 16; i++) asm volatile("" : "+r"(a[i / 4][i % 4])::"memory");
-}
-
-// One K block of a consumer warpgroup: wait for X, four k16 steps on the block's A registers `a`, and while
-// the tensor cores work, retire the previous block (its stage goes back to the producer, its registers
-// `next` are free) and make block kb + 1's A registers in `next`. After transposeTile, k step 2c + s of a
-// 64-column block takes columns 16 (2c + s) + 2t, + 1 and + 8, + 9: X's own order.
-template <int BN, class W, class Raw>
-__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, Raw& raw, int kb, int KB,
-                                             uint8_t* buffer, uint32_t ring, uint32_t bars, int lane) {
+// One K block of a consumer warpgroup: wait for the stage, four k16 steps of wgmma.m64nBNk16 (A: this
+// warpgroup's 64 W rows, B: the BN X rows, both advanced 32 bytes per step inside the swizzled rows), and
+// hand the previous block's stage back once its wgmmas are done (wait_group 1).
+template <int BN>
+__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], int kb, int KB, uint32_t ring, uint32_t bars, uint32_t peer, int wg, int lane) {
     constexpr int S = Config<BN>::STAGES;
     int s = kb % S;
     barrierWait(bars + 8 * s, (kb / S) & 1);
-    // The stage was written by cp.async (generic proxy); the tensor cores read it through the async proxy.
+#if WG_CONSUMER_FENCE
+    // Stage written by cp.async and st.shared (generic proxy); the tensor cores read it through the async proxy.
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-    uint32_t stage = ring + s * stageBytes<BN>();
+#endif
+    uint32_t x = ring + s * stageBytes<BN>();
+    uint32_t w = x + xStageBytes<BN>() + wg * (64 * 128);
     fenceOperands(acc);
-    fenceOperands(a);
     wgmmaFence();
 #pragma unroll
-    for (int kk = 0; kk < 4; kk++) {
-        int c = kk >> 1, p = 2 * (kk & 1);
-        wgmma<BN>(acc, a[c][p], a[2 + c][p], a[c][p + 1], a[2 + c][p + 1], descriptor(stage + 32 * kk));
-    }
+    for (int kk = 0; kk < 4; kk++) wgmma<BN>(acc, descriptor(w + 32 * kk), descriptor(x + 32 * kk));
     wgmmaCommit();
     fenceOperands(acc);
-#ifndef WG_NO_A_FENCE
-    fenceOperands(a);
-#endif
-#ifdef WG_WAIT0   // experiment: no wgmma group left in flight
-    wgmmaWait<0>();
-#else
     // The last block drains here, inside the loop: with wait_group 0 only after the loop, ptxas (13.0) moved
     // the epilogue's reads of the accumulators above it (seen in the SASS of the first H200 runs: wrong Y).
     if (kb + 1 < KB) wgmmaWait<1>();
     else wgmmaWait<0>();
-#endif
-    fenceOperands(next);
-    if (kb > 0 && lane == 0) barrierArrive(bars + 8 * (S + (kb - 1) % S));
-    if (kb + 1 < KB) w.prepare(raw, kb + 1, KB, buffer, lane, next);
+    fenceOperands(acc);
+    if (kb > 0 && lane == 0) {   // both CTAs' producers write each stage: both hear that it is free
+        uint32_t empty = bars + 8 * (S + (kb - 1) % S);
+        barrierArrive(empty);
+        remoteArrive(empty + peer);
+    }
 }
 
-template <int BN, class W>
-__device__ __forceinline__ void consume(W w, uint8_t* smem, uint32_t ring, uint32_t bars, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
+template <int BN>
+__device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t bars, uint32_t peer, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
     int KB = K / 64;
-    uint8_t* buffers = smem + patchOffset<BN>() + warp * 2048;
     float acc[BN / 2];
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) asm volatile("mov.b32 %0, 0;" : "=f"(acc[i]));   // no copies of one zero (C7514)
-    uint32_t even[4][4], odd[4][4];
-    auto raw = w.first(KB, lane, buffers, even);   // block 0 in `even`, block 1's tile in `raw`
-    // KB is even: a loop exit after an odd block (or a separate last block) makes ptxas serialize every
-    // wgmma (C7514), so the kernel takes K in multiples of 128.
+    // K blocks in pairs: a loop exit after an odd block made ptxas serialize every wgmma (C7514, v1), so the
+    // kernel takes K in multiples of 128.
     for (int kb = 0; kb < KB; kb += 2) {
-        consumeBlock<BN>(acc, even, odd, w, raw, kb, KB, buffers + 1024, ring, bars, lane);
-        consumeBlock<BN>(acc, odd, even, w, raw, kb + 1, KB, buffers, ring, bars, lane);
+        consumeBlock<BN>(acc, kb, KB, ring, bars, peer, warp >> 2, lane);
+        consumeBlock<BN>(acc, kb + 1, KB, ring, bars, peer, warp >> 2, lane);
     }
     wgmmaWait<0>();
     fenceOperands(acc);
@@ -325,35 +405,37 @@ __device__ __forceinline__ void consume(W w, uint8_t* smem, uint32_t ring, uint3
     }
 }
 
-// The producer warpgroup: X rows mBase .. mBase + BN - 1, columns of K block kb, into stage kb % STAGES, in
-// wgmma's 128-byte-swizzled K-major layout, by 16-byte cp.async copies (no registers held, every stage in
-// flight): one instruction of a warp copies 4 rows, lane i piece i % 8 of row i / 8. Rows past M are
-// zero-filled. The stage's full barrier completes when every producer thread's copies have landed
-// (cp.async.mbarrier.arrive.noinc: one arrival per thread).
-template <int BN>
-__device__ __forceinline__ void produce(const uint16_t* x, uint32_t ring, uint32_t bars, int M, int K, int mBase) {
+// The producer warpgroup, per K block kb: waits for stage kb % STAGES to be free in both CTAs, copies X rows
+// mBase .. mBase + BN - 1 (columns of block kb) into it by 16-byte cp.async (one instruction of a warp copies 4
+// rows, lane i piece i % 8 of row i / 8; rows past M zero-filled), fills its half of W in both CTAs (w.fill),
+// then arrives on the stage's full barrier twice: once after its shared-memory stores, once when its copies
+// land (cp.async.mbarrier.arrive.noinc). The consumers' proxy fence after their wait makes the generic-proxy
+// writes visible to wgmma (a fence here, WG_PRODUCER_FENCE, waited for the producer's loads in flight: run w3).
+template <int BN, class W>
+__device__ __forceinline__ void produce(W& w, const uint16_t* x, uint8_t* buffers, uint32_t ring, uint32_t bars, uint32_t peer, int half, int M, int K, int mBase, size_t wBase) {
     constexpr int S = Config<BN>::STAGES;
-    int lane = threadIdx.x & 31, warp = (threadIdx.x >> 5) - 8;   // producer warps 0..3
+    int lane = threadIdx.x & 31, pw = (threadIdx.x >> 5) - CONSUMER_WARPS;   // producer warps 0 .. PRODUCER_WARPS - 1
     int piece = lane & 7, rowInGroup = lane >> 3;
     int KB = K / 64;
+    w.bind(wBase, K, pw, KB, lane);
     for (int kb = 0; kb < KB; kb++) {
         int s = kb % S;
         if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
+        // This phase of the stage's full barrier gets the other CTA's half of W by st.async: 64 rows of 128 bytes.
+        if (pw == 0 && lane == 0) arriveExpecting(bars + 8 * s, 64 * 128);
         uint32_t stage = ring + s * stageBytes<BN>();
 #pragma unroll 4
-        for (int row = 4 * warp + rowInGroup; row < BN; row += 16) {
+        for (int row = 4 * pw + rowInGroup; row < BN; row += 4 * PRODUCER_WARPS) {
             int m = mBase + row;
             const uint16_t* from = x + (size_t)min(m, M - 1) * K + kb * 64 + 8 * piece;   // a real address even when zero-filled
-            uint32_t to = stage + row * 128 + ((piece ^ (row & 7)) << 4);
-            asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(to), "l"(from), "r"(m < M ? 16 : 0) : "memory");
+            copy16(swizzled(stage, row, piece), from, m < M ? 16 : 0);
         }
-#ifdef WG_SYNC_PRODUCER   // experiment: the producer waits for its copies and fences before arriving
-        asm volatile("cp.async.wait_all;" ::: "memory");
+        w.fill(stage + xStageBytes<BN>(), peer, bars + 8 * s + peer, half, kb, KB, pw, lane, buffers, K, wBase);
+#if WG_PRODUCER_FENCE
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-        barrierArrive(bars + 8 * s);
-#else
-        asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(bars + 8 * s) : "memory");
 #endif
+        barrierArrive(bars + 8 * s);
+        asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(bars + 8 * s) : "memory");
     }
     asm volatile("cp.async.wait_all;" ::: "memory");
 }
@@ -366,26 +448,31 @@ __device__ __forceinline__ void gemm(W w, const uint16_t* x, __nv_bfloat16* y, i
     uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
     uint32_t ring = smemAddress(smem);
     uint32_t bars = ring + barrierOffset<BN>();   // full[S] then empty[S]
-    int mBlocks = (M + BN - 1) / BN;
-    int mBase = (blockIdx.x % mBlocks) * BN, nBase = (blockIdx.x / mBlocks) * W_ROWS;
+    uint32_t rank;
+    asm("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
+    // The cluster (CTAs 2c, 2c + 1) covers W rows nBase .. + 127 and X blocks 2j, 2j + 1 (a CTA past M computes
+    // zeros and writes nothing, but still produces its half of W for the other).
+    int mBlocks = (M + BN - 1) / BN, mPairs = (mBlocks + 1) / 2, pair = blockIdx.x >> 1;
+    int mBase = (2 * (pair % mPairs) + (int)rank) * BN, nBase = (pair / mPairs) * W_ROWS;
+    uint32_t peer = peerAddress(ring, rank ^ 1) - ring;   // add to a local shared address: the other CTA's
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
-            barrierInit(bars + 8 * s, 128);
-            barrierInit(bars + 8 * (S + s), CONSUMER_WARPS);
+            barrierInit(bars + 8 * s, 2 * 32 * PRODUCER_WARPS + 1);   // cp.async arrivals, arrivals after the stores, one expecting the other CTA's bytes
+            barrierInit(bars + 8 * (S + s), CLUSTER * CONSUMER_WARPS);
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
-    __syncthreads();
+    clusterSync();   // both CTAs' barriers exist before either arrives on the other's
     if (threadIdx.x >= 256) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(Config<BN>::PRODUCER_REGS));
-        produce<BN>(x, ring, bars, M, K, mBase);
+        uint8_t* buffers = smem + patchOffset<BN>() + ((threadIdx.x >> 5) - CONSUMER_WARPS) * TILES_PER_WARP * 1024;
+        produce<BN>(w, x, buffers, ring, bars, peer, (int)rank, M, K, mBase, (size_t)nBase + 64 * rank);
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(Config<BN>::CONSUMER_REGS));
-        int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-        size_t wRow = (size_t)nBase + 16 * warp;   // first W row of this warp's strip
-        w.bind(wRow, K, lane);
-        consume<BN>(w, smem, ring, bars, y, M, N, K, mBase, nBase);
+        consume<BN>(smem, ring, bars, peer, y, M, N, K, mBase, nBase);
     }
+    // The other CTA may still arrive on this CTA's empty barriers: neither leaves before both are done.
+    clusterSync();
 }
 
 }  // namespace wgmma_gemm
@@ -393,16 +480,16 @@ __device__ __forceinline__ void gemm(W w, const uint16_t* x, __nv_bfloat16* y, i
 using namespace wgmma_gemm;
 
 #define WGMMA_ENTRIES(BN)                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) wgmmaPatch##BN(                                                  \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) __cluster_dims__(CLUSTER, 1, 1) wgmmaPatch##BN(                                                  \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,          \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,               \
         __nv_bfloat16* y, long long, int M, int N, int K) {                                                                   \
-        PaletteW w{tiles, palettes, escapeStarts, escapes, positions, 0, 0, 0};                                               \
+        PaletteW w{tiles, palettes, escapeStarts, escapes, positions};                                                        \
         gemm<BN>(w, x, y, M, N, K);                                                                                           \
     }                                                                                                                         \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) wgmmaBf16_##BN(                                                  \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) __cluster_dims__(CLUSTER, 1, 1) wgmmaBf16_##BN(                                                  \
         const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, int M, int N, int K) { \
-        Bf16W w{weights, weights};                                                                                            \
+        Bf16W w{weights, {}};                                                                                                     \
         gemm<BN>(w, x, y, M, N, K);                                                                                           \
     }
 

@@ -240,7 +240,7 @@ public final class FusedLinear {
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
 
     /**
-     * The default cut: the wgmma kernels where {@link WgmmaGemm#pays} (n and k multiples of 128, M >= 64 and
+     * The default cut: the wgmma kernels where {@link WgmmaGemm#pays} (n and k multiples of 128, M >= 256 and
      * enough CTAs; {@link WgmmaGemm#rows} picks their tile); otherwise one split when the strips alone give
      * every multiprocessor a CTA, else enough splits to give two; the patching kernel up to m = 64 (measured
      * faster than the ballot kernel there on every benchmarked shape, H200 run 6: NOTES.md), the ballot kernel

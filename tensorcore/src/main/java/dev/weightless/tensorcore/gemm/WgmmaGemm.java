@@ -13,9 +13,12 @@ import java.util.Map;
  * Launches the large-M product ({@link WgmmaKernels}, wgmma_gemm.cu) as a task: which entry, how many CTAs,
  * how much dynamic shared memory. A CTA covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X,
  * so W's rows must be a multiple of 128 and K a multiple of 128 (the consumer loop takes K blocks in pairs).
- * The shared-memory size mirrors the CUDA source's {@code sharedBytes<BN>()}: a ring of X stages of
- * {@code rows x 128} bytes, two 1 KB exponent buffers for each of the 8 consumer warps, two mbarriers per
- * stage, and 1 KB to align the ring.
+ * CTAs come in clusters of two (fixed in the kernel) that share the decode of their 128 W rows and cover two
+ * consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W rows.
+ * The shared-memory size mirrors the CUDA source's {@code sharedBytes<BN>()}: a ring of stages, each holding
+ * one K block (64 columns) of X ({@code rows x 128} bytes) and of W (128 x 128 bytes, half of it decoded by
+ * this CTA's producer warpgroup, half by the other CTA's), a 1 KB exponent buffer for each of the 4 producer
+ * warps, two mbarriers per stage, and 1 KB to align the ring.
  */
 public final class WgmmaGemm {
     /** Threads per CTA: two consumer warpgroups and one producer warpgroup. */
@@ -27,7 +30,7 @@ public final class WgmmaGemm {
     /** Whether a W of n x k can be read by these kernels. */
     public static boolean supports(long n, long k) { return n > 0 && k > 0 && n % W_ROWS == 0 && k % 128 == 0; }
 
-    /** X stages in the ring for a CTA of {@code rows} rows of X (as in wgmma_gemm.cu's Config). */
+    /** Stages in the ring for a CTA of {@code rows} rows of X (as in wgmma_gemm.cu's Config). */
     static int stages(int rows) {
         return switch (rows) {
             case 64 -> 8;
@@ -40,34 +43,37 @@ public final class WgmmaGemm {
     /** Dynamic shared memory of one CTA, bytes. */
     public static int sharedBytes(int rows) {
         int stages = stages(rows);
-        return stages * rows * 128 + 8 * 2 * 1024 + stages * 16 + 1024;
+        return stages * (rows * 128 + W_ROWS * 128) + 4 * 1024 + stages * 16 + 1024;
     }
 
-    /** The grid for m rows of X and n rows of W. */
+    /** The grid for m rows of X and n rows of W: per 128 W rows, the blocks of X rows rounded up to pairs. */
     public static Grid grid(int m, long n, int rows) {
-        long ctas = Math.multiplyExact(n / W_ROWS, (long) Math.ceilDiv(m, rows));
+        long ctas = Math.multiplyExact(n / W_ROWS, 2L * Math.ceilDiv(Math.ceilDiv(m, rows), 2));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
         return new Grid(ctas, THREADS, sharedBytes(rows));
     }
 
     /**
-     * Rows of X per CTA, by a rule fitted to the H200 run (results/h200-wgmma-results.jsonl): 256 when
-     * M >= 256 and 256-row tiles give at least 3/4 of the multiprocessors a CTA, else 64 (the 128-row tile
-     * was never the fastest: 280-300 TFLOP/s against 430-480 for 256 rows). It picks the measured best in 14
-     * of the 15 (shape, M >= 256) cases; the other, 1024 x 4096 at M = 1024, measured 128 best, 64 untimed.
+     * Rows of X per CTA, by a rule fitted to the H200 run w4 (results/h200-wgmma-w4-results.jsonl): the
+     * largest tile that gives at least 3/4 of the multiprocessors a CTA and covers more than one block of X
+     * rows (with one block, its cluster partner computes nothing: at M = 256, 128-row tiles beat 256-row ones
+     * on 14336 x 4096 and 128256 x 4096), else 64. It picks the measured best in 13 of the 14 (shape, M >= 256)
+     * cases where these kernels are chosen; the other, 1024 x 4096 at M = 1024, measured 128 best, 64 untimed.
      */
     public static int rows(int m, long n, int multiprocessors) {
-        long ctas256 = (n / W_ROWS) * Math.ceilDiv(m, 256);
-        return m >= 256 && 4 * ctas256 >= 3L * multiprocessors ? 256 : 64;
+        if (m > 256 && 4 * grid(m, n, 256).groups() >= 3L * multiprocessors) return 256;
+        if (m > 128 && 4 * grid(m, n, 128).groups() >= 3L * multiprocessors) return 128;
+        return 64;
     }
 
     /**
-     * Whether these kernels beat the mma.sync kernels at batch size m, by the same run: from M = 64 when
-     * their 64-row tiles give at least half the multiprocessors a CTA (14336 x 4096 and 128256 x 4096 at
-     * M = 64; every shape but 1024 x 4096 at M = 256), which decides all 10 measured (shape, M = 64 / 256) pairs.
+     * Whether these kernels beat the mma.sync kernels at batch size m, by run w4 against the mma.sync runs:
+     * from M = 256 when their 64-row tiles give at least half the multiprocessors a CTA (every shape but
+     * 1024 x 4096 at M = 256; at M = 64 the patching kernel is faster on all five shapes), which decides all
+     * 10 measured (shape, M = 64 / 256) pairs.
      */
     public static boolean pays(int m, long n, long k, int multiprocessors) {
-        return supports(n, k) && m >= 64 && 2 * (n / W_ROWS) * Math.ceilDiv(m, 64) >= multiprocessors;
+        return supports(n, k) && m >= 256 && 2 * (n / W_ROWS) * Math.ceilDiv(m, 64) >= multiprocessors;
     }
 
     /**

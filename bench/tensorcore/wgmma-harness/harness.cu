@@ -1,0 +1,229 @@
+// Standalone harness for tensorcore's wgmma kernels (NOTES.md, versions w3 and w4): correctness and timing of
+// wgmma_gemm.cu ("new") beside earlier versions made by prepare.sh (wgmma_v2.cu: "old", wgmma_v3.cu: "v3") and
+// cuBLAS. Small products against a float reference (palette == BF16 bit for bit, every Y element written),
+// then CUDA-event timings (median of 7 x 10 launches [min..max]). The palette layout is written by a host
+// encoder that follows LAYOUT.md (per-tile palettes); the v2 kernel decoding it bit-identically to its BF16
+// mode checks the encoder. Usage: ./h small | quick | time | ncu (see run-on-gpu.sh).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <cmath>
+#include <vector>
+#include <algorithm>
+#include <string>
+#include <cuda_runtime.h>
+#include "wgmma_gemm.cu"
+#include "wgmma_v2.cu"
+#include "wgmma_v3.cu"
+#ifndef NO_CUBLAS
+#include <cublas_v2.h>
+#endif
+
+#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__); exit(2); } } while (0)
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static double urand() { rng = rng * 6364136223846793005ull + 1442695040888963407ull; return ((rng >> 11) + 0.5) / 9007199254740992.0; }
+static double nrand() { return sqrt(-2 * log(urand())) * cos(6.283185307179586 * urand()); }
+static uint16_t bf16(float f) { uint32_t u; memcpy(&u, &f, 4); return (uint16_t)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
+static float fromBf16(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
+
+struct Palette { std::vector<uint8_t> tiles, palettes, escapes; std::vector<uint32_t> starts; std::vector<uint16_t> positions; };
+
+static Palette encode(const std::vector<uint16_t>& w, int N, int K) {
+    Palette p; int KB = K / 64; size_t T = (size_t)N / 16 * KB;
+    p.tiles.assign(T * 1408, 0); p.palettes.assign(T * 8, 0); p.starts.assign(T + 1, 0);
+    for (size_t tile = 0; tile < T; tile++) {
+        size_t s = tile / KB, kt = tile % KB;
+        int hist[256] = {0};
+        auto at = [&](int l, int j) { int g = l / 4, t = l % 4; int row = g + 8 * (j / 16), col = 32 * ((j / 8) % 2) + 8 * t + j % 8; return w[(16 * s + row) * K + 64 * kt + col]; };
+        for (int l = 0; l < 32; l++) for (int j = 0; j < 32; j++) hist[(at(l, j) >> 7) & 0xFF]++;
+        int order[256], n = 0; for (int i = 0; i < 256; i++) if (hist[i]) order[n++] = i;
+        std::stable_sort(order, order + n, [&](int a, int b) { return hist[a] > hist[b]; });
+        for (int i = 0; i < 256 && n < 7; i++) if (!hist[i]) order[n++] = i;   // unused exponents fill the slots left
+        uint8_t* pal = &p.palettes[tile * 8]; for (int i = 0; i < 7; i++) pal[i] = order[i]; pal[7] = 0;
+        uint8_t* tb = &p.tiles[tile * 1408];
+        p.starts[tile] = p.escapes.size();
+        for (int l = 0; l < 32; l++) {
+            uint32_t word[3] = {0, 0, 0};
+            for (int j = 0; j < 32; j++) {
+                uint16_t v = at(l, j), partner = at(l, j ^ 1);
+                int e = (v >> 7) & 0xFF, code = 7;
+                for (int i = 0; i < 7; i++) if (pal[i] == e) { code = i; break; }
+                if (j < 24) word[j / 8] |= (uint32_t)code << (4 * (j % 8));
+                else for (int b = 0; b < 3; b++) if ((code >> b) & 1) word[b] |= 1u << (4 * (j - 24) + 3);
+                int pos = 16 * (32 * (j / 16) + l) + j % 16;
+                tb[384 + pos] = (uint8_t)(((v & 0x7F) << 1) | (partner >> 15));
+                if (code == 7) { p.escapes.push_back(e); p.positions.push_back(pos); }
+            }
+            for (int b = 0; b < 3; b++) memcpy(tb + 4 * (32 * b + l), &word[b], 4);
+        }
+    }
+    p.starts[T] = p.escapes.size();
+    return p;
+}
+
+template <class T> static T* up(const std::vector<T>& v, size_t pad = 0) { T* d; CK(cudaMalloc(&d, v.size() * sizeof(T) + pad + 16)); CK(cudaMemset(d, 0, v.size() * sizeof(T) + pad + 16)); CK(cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice)); return d; }
+
+struct DevW { uint16_t* bf; uint8_t *tiles, *pals, *esc; uint32_t* starts; uint16_t* pos; double escFrac; };
+
+static DevW upload(const std::vector<uint16_t>& w, int N, int K) {
+    Palette p = encode(w, N, K);
+    DevW d; d.bf = up(w); d.tiles = up(p.tiles); d.pals = up(p.palettes); d.esc = up(p.escapes, 128); d.starts = up(p.starts); d.pos = up(p.positions, 256);
+    d.escFrac = (double)p.escapes.size() / ((double)N * K);
+    return d;
+}
+
+enum Kind { NEW_BF, NEW_PAL, OLD_BF, OLD_PAL, V3_BF, V3_PAL };
+static const char* kname(Kind k) { return k == NEW_BF ? "new-bf16" : k == NEW_PAL ? "new-pal" : k == OLD_BF ? "old-bf16" : k == OLD_PAL ? "old-pal" : k == V3_BF ? "v3-bf16" : "v3-pal"; }
+
+template <int BN> static void launchT(Kind k, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
+    int ctas = (N / 128) * ((M + BN - 1) / BN);
+    if (k == V3_BF || k == V3_PAL) {
+        int sh = wgmma_v3::sharedBytes<BN>();
+        if (k == V3_BF) { auto f = BN == 64 ? v3Bf16_64 : BN == 128 ? v3Bf16_128 : v3Bf16_256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.bf, 0, x, 0, y, 0, M, N, K); }
+        else { auto f = BN == 64 ? v3Patch64 : BN == 128 ? v3Patch128 : v3Patch256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, x, 0, y, 0, M, N, K); }
+    } else if (k == NEW_BF || k == NEW_PAL) {
+        ctas = (N / 128) * 2 * (((M + BN - 1) / BN + 1) / 2);   // clusters of two CTAs sharing W
+        int sh = wgmma_gemm::sharedBytes<BN>();
+        auto f1 = wgmmaBf16_256; (void)f1;
+        if (k == NEW_BF) { auto f = BN == 64 ? wgmmaBf16_64 : BN == 128 ? wgmmaBf16_128 : wgmmaBf16_256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.bf, 0, x, 0, y, 0, M, N, K); }
+        else { auto f = BN == 64 ? wgmmaPatch64 : BN == 128 ? wgmmaPatch128 : wgmmaPatch256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, x, 0, y, 0, M, N, K); }
+    } else {
+        int sh = wgmma_old::sharedBytes<BN>();
+        if (k == OLD_BF) { auto f = BN == 64 ? oldBf16_64 : BN == 128 ? oldBf16_128 : oldBf16_256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.bf, 0, x, 0, y, 0, M, N, K); }
+        else { auto f = BN == 64 ? oldPatch64 : BN == 128 ? oldPatch128 : oldPatch256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, x, 0, y, 0, M, N, K); }
+    }
+}
+static void launch(Kind k, int BN, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
+    if (BN == 64) launchT<64>(k, w, x, y, M, N, K); else if (BN == 128) launchT<128>(k, w, x, y, M, N, K); else launchT<256>(k, w, x, y, M, N, K);
+}
+
+__global__ void reference(const uint16_t* x, const uint16_t* w, float* y, int M, int N, int K) {
+    int n = blockIdx.x * blockDim.x + threadIdx.x, m = blockIdx.y;
+    if (n >= N) return;
+    float s = 0;
+    for (int k = 0; k < K; k++) s += __uint_as_float((uint32_t)x[(size_t)m * K + k] << 16) * __uint_as_float((uint32_t)w[(size_t)n * K + k] << 16);
+    y[(size_t)m * N + n] = s;
+}
+
+static std::vector<uint16_t> run(Kind k, int BN, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
+    CK(cudaMemset(y, 0xFF, (size_t)M * N * 2));   // poison: 0xFFFF is a NaN
+    launch(k, BN, w, x, y, M, N, K);
+    CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
+    std::vector<uint16_t> h((size_t)M * N); CK(cudaMemcpy(h.data(), y, h.size() * 2, cudaMemcpyDeviceToHost));
+    return h;
+}
+
+static double relErr(const std::vector<uint16_t>& a, const std::vector<float>& ref, long& nan) {
+    double num = 0, den = 0; nan = 0;
+    for (size_t i = 0; i < a.size(); i++) { float v = fromBf16(a[i]); if (std::isnan(v)) { nan++; continue; } double d = v - ref[i]; num += d * d; den += (double)ref[i] * ref[i]; }
+    return sqrt(num / den);
+}
+
+static std::vector<uint16_t> randomW(int N, int K, bool wide) {
+    static std::vector<uint16_t> table;   // 2^16 normal samples, std 0.02: drawn once, then indexed (fast for large W)
+    if (table.empty()) { table.resize(65536); for (auto& v : table) v = bf16((float)(nrand() * 0.02)); }
+    std::vector<uint16_t> w((size_t)N * K);
+    for (auto& v : w) {
+        if (wide) v = bf16((float)(nrand() * 0.02 * pow(2.0, (int)(urand() * 40) - 20)));
+        else { rng = rng * 6364136223846793005ull + 1442695040888963407ull; v = table[rng >> 48]; }
+    }
+    return w;
+}
+
+static int failures = 0;
+
+static void small(int N, int K, int M, bool wide) {
+    auto w = randomW(N, K, wide);
+    std::vector<uint16_t> xh((size_t)M * K); for (auto& v : xh) v = bf16((float)nrand());
+    DevW d = upload(w, N, K); uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * N * 2));
+    float* yr; CK(cudaMalloc(&yr, (size_t)M * N * 4));
+    reference<<<dim3((N + 127) / 128, M), 128>>>(x, d.bf, yr, M, N, K); CK(cudaDeviceSynchronize());
+    std::vector<float> ref((size_t)M * N); CK(cudaMemcpy(ref.data(), yr, ref.size() * 4, cudaMemcpyDeviceToHost));
+    for (int BN : {64, 128, 256}) {
+        auto nb = run(NEW_BF, BN, d, x, y, M, N, K), np = run(NEW_PAL, BN, d, x, y, M, N, K);
+        auto ob = run(OLD_BF, BN, d, x, y, M, N, K), op = run(OLD_PAL, BN, d, x, y, M, N, K);
+        auto vb = run(V3_BF, BN, d, x, y, M, N, K), vp = run(V3_PAL, BN, d, x, y, M, N, K);
+        if (!(vb == vp && vb == ob)) { failures++; printf("v3 mismatch (pal==bf16 %d, ==old %d)\n", (int)(vb == vp), (int)(vb == ob)); }
+        long nan1, nan2; double e1 = relErr(nb, ref, nan1), e2 = relErr(ob, ref, nan2);
+        bool exact = nb == np, oldExact = ob == op, same = nb == ob;
+        bool ok = exact && e1 < 1e-2 && nan1 == 0;
+        if (!ok) failures++;
+        printf("small %5dx%5d M=%4d BN=%3d %s: new err %.2e nan %ld pal==bf16 %d | old err %.2e nan %ld pal==bf16 %d | new==old %d  esc %.3f%%  %s\n",
+               N, K, M, BN, wide ? "wide" : "    ", e1, nan1, exact, e2, nan2, oldExact, same, 100 * d.escFrac, ok ? "PASS" : "FAIL");
+    }
+    cudaFree(y); cudaFree(yr);
+}
+
+static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {
+    auto w = randomW(N, K, false);
+    DevW d = upload(w, N, K);
+    int Mmax = *std::max_element(ms.begin(), ms.end());
+    std::vector<uint16_t> xh((size_t)Mmax * K); for (auto& v : xh) v = bf16((float)nrand());
+    uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)Mmax * N * 2));
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    cudaEvent_t a, b; cudaEventCreate(&a); cudaEventCreate(&b);
+    for (int M : ms) {
+        double flops = 2.0 * M * N * K;
+        std::vector<uint16_t> cub;
+#ifndef NO_CUBLAS
+        auto cublasRun = [&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &al, d.bf, CUDA_R_16BF, K, x, CUDA_R_16BF, K, &be, y, CUDA_R_16BF, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); };
+#endif
+        auto timeIt = [&](auto fn, const char* name, int BN) {
+            for (int i = 0; i < (ncuOnly ? 1 : 3); i++) fn();   // under ncu: one launch of each kernel
+            CK(cudaDeviceSynchronize());
+            if (ncuOnly) return 0.0;
+            std::vector<double> t;
+            for (int r = 0; r < 7; r++) { cudaEventRecord(a); for (int i = 0; i < 10; i++) fn(); cudaEventRecord(b); cudaEventSynchronize(b); float ms_; cudaEventElapsedTime(&ms_, a, b); t.push_back(ms_ / 10); }
+            std::sort(t.begin(), t.end());
+            printf("time %6dx%5d M=%4d %-9s BN=%3d: %.4f ms [%.4f..%.4f] %6.0f TFLOP/s\n", N, K, M, name, BN, t[3], t[0], t[6], flops / t[3] / 1e9);
+            return t[3];
+        };
+#ifndef NO_CUBLAS
+        if (!ncuOnly) { timeIt(cublasRun, "cublas", 0); cub.resize((size_t)M * N); CK(cudaMemcpy(cub.data(), y, cub.size() * 2, cudaMemcpyDeviceToHost)); }
+#endif
+        std::vector<int> bns = M >= 1024 ? std::vector<int>{128, 256} : std::vector<int>{64, 128, 256};
+        if (ncuOnly) bns = {256};
+        for (int BN : bns) {
+            for (Kind k : {OLD_BF, OLD_PAL, V3_BF, V3_PAL, NEW_BF, NEW_PAL}) {
+                if ((k == OLD_BF || k == OLD_PAL) && BN != 256) continue;
+                timeIt([&]() { launch(k, BN, d, x, y, M, N, K); }, kname(k), BN);
+            }
+            if (!ncuOnly) {
+                auto nb = run(NEW_BF, BN, d, x, y, M, N, K), np = run(NEW_PAL, BN, d, x, y, M, N, K);
+                double num = 0, den = 0; long nan = 0;
+                for (size_t i = 0; i < nb.size() && !cub.empty(); i++) { float v = fromBf16(nb[i]), c = fromBf16(cub[i]); if (std::isnan(v)) nan++; else { num += (double)(v - c) * (v - c); den += (double)c * c; } }
+                bool ok = nb == np && nan == 0 && (cub.empty() || sqrt(num / den) < 1e-2);
+                if (!ok) failures++;
+                printf("check %6dx%5d M=%4d BN=%3d: pal==bf16 %d nan %ld err vs cublas %.2e %s\n", N, K, M, BN, (int)(nb == np), nan, cub.empty() ? -1.0 : sqrt(num / den), ok ? "PASS" : "FAIL");
+            }
+        }
+    }
+    cudaFree(d.bf); cudaFree(d.tiles); cudaFree(d.pals); cudaFree(d.esc); cudaFree(d.starts); cudaFree(d.pos); cudaFree(x); cudaFree(y);
+}
+
+int main(int argc, char** argv) {
+    std::string mode = argc > 1 ? argv[1] : "all";
+    if (mode == "ncu") { timeShape(14336, 4096, {4096}, true); return 0; }
+    if (mode == "all" || mode == "small") {
+        small(128, 128, 1, false); small(128, 256, 64, false); small(256, 384, 100, false); small(128, 128, 257, false);
+        small(384, 256, 300, true); small(256, 1024, 513, false); small(1024, 4096, 1000, false);
+        printf("small failures: %d\n", failures);
+        if (failures) return 1;
+    }
+    if (mode == "quick") {   // the variants' comparison: one compute-bound, one mid and the M = 256 tiles
+        timeShape(14336, 4096, {4096, 256}, false);
+        timeShape(4096, 4096, {256}, false);
+        printf("failures: %d\n", failures);
+        return failures ? 1 : 0;
+    }
+    if (mode == "all" || mode == "time") {
+        timeShape(14336, 4096, {4096, 1024, 256}, false);
+        timeShape(4096, 4096, {4096, 256}, false);
+        timeShape(4096, 14336, {4096, 256}, false);
+        printf("failures: %d\n", failures);
+    }
+    return failures ? 1 : 0;
+}
