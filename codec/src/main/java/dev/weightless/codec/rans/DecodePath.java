@@ -2,11 +2,12 @@ package dev.weightless.codec.rans;
 
 /**
  * How 32-lane chunks are decoded: the scalar rows ({@code bits} 0), the 256-bit vector rows ({@link RansVectorRows}),
- * or the 512-bit rows ({@link RansWideRows}) over one chunk at a time or two side by side ({@code chunks} 2). All
- * decode the same bits; they differ in speed only (codec/NOTES.md: on an AVX-512 server core the 512-bit rows over two
- * chunks measured fastest).
+ * or the 512-bit rows ({@link RansWideRows}) over one chunk at a time or two side by side ({@code chunks} 2); and
+ * whether the rows write the values straight into an off-heap output ({@code direct}) or into a small buffer that
+ * each block is then copied out of (always so for an output on the heap). All decode the same bits; they differ in
+ * speed only (codec/NOTES.md: on an AVX-512 server core the 512-bit rows over two chunks measured fastest).
  */
-record DecodePath(int bits, int chunks) {
+record DecodePath(int bits, int chunks, boolean direct) {
     static final DecodePath SCALAR = new DecodePath(0, 1);
 
     DecodePath {
@@ -15,9 +16,16 @@ record DecodePath(int bits, int chunks) {
         if (chunks == 2 && bits != 512) throw new IllegalArgumentException("only the 512-bit rows decode two chunks side by side");
     }
 
+    /** Values straight into an off-heap output. */
+    DecodePath(int bits, int chunks) { this(bits, chunks, true); }
+
+    /** The same rows, the values through a buffer and a copy per block instead. */
+    DecodePath buffered() { return new DecodePath(bits, chunks, false); }
+
     @Override
     public String toString() {
-        if (bits == 0) return "scalar rows";
-        return bits + "-bit vector rows, " + (chunks == 2 ? "two chunks side by side" : "one chunk at a time");
+        String values = direct ? "" : ", values through a buffer";
+        if (bits == 0) return "scalar rows" + values;
+        return bits + "-bit vector rows, " + (chunks == 2 ? "two chunks side by side" : "one chunk at a time") + values;
     }
 }
