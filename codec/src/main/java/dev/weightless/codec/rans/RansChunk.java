@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
@@ -40,6 +41,8 @@ final class RansChunk {
     }
 
     private final Tensor t;
+    /** Rows of 32 lanes per block ({@link DecodePath#blockRows}). */
+    private final int blockRows;
     private final short[] wordBits;
     final int[] words;
     private final byte[] rawIn;
@@ -51,6 +54,10 @@ final class RansChunk {
      */
     MemorySegment dst;
     long at;
+    /** The chunk's values (in the output, or the buffer) as a buffer for the CRC32C, set once per chunk: no allocation per block. */
+    private ByteBuffer sums;
+    /** The byte of {@link #dst} where {@link #sums} starts. */
+    private long sumsAt;
     /** The vector rows' gather indices: a row's 32 slots, then their 32 range starts. */
     final int[] index = new int[64];
     final int[] state;
@@ -60,12 +67,13 @@ final class RansChunk {
     private int back, kept;
 
     /** {@code arena}, confined to the worker's thread, holds the values' buffer where the output is not the target. */
-    RansChunk(Tensor t, Arena arena) {
+    RansChunk(Tensor t, Arena arena, int blockRows) {
         this.t = t;
+        this.blockRows = blockRows;
         int most = (int) Math.min(t.n(), t.chunk());
         // Guard after the words: a corrupt row reads up to one word per lane, and a vector load 8 more, past the count.
         // Sized by the largest chunk's words and by one block, not by a whole chunk: decode allocates per tensor.
-        int block = Math.min(most, 2 * RansCoder.BLOCK_ROWS * t.lanes() + t.lanes());
+        int block = Math.min(most, 2 * blockRows * t.lanes() + t.lanes());
         wordBits = new short[t.mostWords()];
         words = new int[t.mostWords() + t.lanes() + 8];
         rawIn = new byte[most * t.w() / 8 + 16];
@@ -92,11 +100,13 @@ final class RansChunk {
         for (int lane = 0; lane < lanes; lane++) state[lane] = words[2 * lane] | words[2 * lane + 1] << 16;
         p = 2 * lanes;
         crc.reset();
+        sumsAt = buffer == null ? 2 * c * t.chunk() : 0;
+        sums = (buffer == null ? t.target().asSlice(sumsAt, 2L * m) : buffer).asByteBuffer();
     }
 
     /**
      * Starts the block at row r0: sets where its values go ({@link #dst}, {@link #at}) and returns its end row (the last
-     * block takes BLOCK_ROWS..2 BLOCK_ROWS − 1 rows, or all).
+     * block takes blockRows..2 blockRows − 1 rows, or all).
      */
     int openBlock(int r0) {
         if (buffer == null) {
@@ -106,7 +116,7 @@ final class RansChunk {
             dst = buffer;
             at = 0;
         }
-        return rows - r0 < 2 * RansCoder.BLOCK_ROWS ? rows : r0 + RansCoder.BLOCK_ROWS;
+        return rows - r0 < 2 * blockRows ? rows : r0 + blockRows;
     }
 
     /** Scalar rows [r0, r1) into the block's values (the symbols' bits). */
@@ -146,7 +156,8 @@ final class RansChunk {
                 }
             }
         }
-        crc.update(dst.asSlice(at, 2L * (to - from)).asByteBuffer());
+        int sum = (int) (at - sumsAt);
+        crc.update(sums.limit(sum + 2 * (to - from)).position(sum));
         if (buffer != null) MemorySegment.copy(buffer, 0, t.out(), c * t.chunk() * 2 + 2L * from, 2L * (to - from));
         return last;
     }

@@ -66,13 +66,17 @@ class RansOutputsTest {
         return all;
     }
 
-    /** Each path, with its values straight into the output and through the buffer. */
+    /** Each path, with its values straight into the output and through the buffer, in blocks of 256 rows and fewer. */
     private static List<DecodePath> paths() {
         List<DecodePath> all = new ArrayList<>();
         for (DecodePath p : List.of(DecodePath.SCALAR, new DecodePath(256, 1), new DecodePath(512, 1), new DecodePath(512, 2))) {
             all.add(p);
             all.add(p.buffered());
         }
+        all.add(DecodePath.SCALAR.withBlockRows(8));
+        all.add(new DecodePath(256, 1).withBlockRows(16).buffered());
+        all.add(new DecodePath(512, 2).withBlockRows(128));
+        all.add(new DecodePath(512, 2).withBlockRows(8).buffered());
         return all;
     }
 

@@ -184,6 +184,9 @@ class RansVectorRowsTest {
         assertThrows(IllegalArgumentException.class, () -> new DecodePath(0, 2));
         assertThrows(IllegalArgumentException.class, () -> new DecodePath(128, 1));
         assertEquals("512-bit vector rows, two chunks side by side", new DecodePath(512, 2).toString());
+        assertEquals("512-bit vector rows, two chunks side by side, values through a buffer, blocks of 128 rows", new DecodePath(512, 2).buffered().withBlockRows(128).toString());
+        assertThrows(IllegalArgumentException.class, () -> new DecodePath(512, 2).withBlockRows(100));
+        assertThrows(IllegalArgumentException.class, () -> new DecodePath(512, 2).withBlockRows(4));
     }
 
     /** The exception a decode raises; a flipped stream bit must be refused (the CRC32C catches what the states do not). */
