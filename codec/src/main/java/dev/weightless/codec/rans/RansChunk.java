@@ -66,17 +66,23 @@ final class RansChunk {
     int m, rows, count, p;
     private int back, kept;
 
-    /** {@code arena}, confined to the worker's thread, holds the values' buffer where the output is not the target. */
-    RansChunk(Tensor t, Arena arena, int blockRows) {
+    /**
+     * On the worker's thread: {@code arena}, confined to it, holds the values' buffer where the output is not the target;
+     * the words and raw fields are this thread's {@link DecodeBuffers} for its chunk {@code which} (0, or 1 for a pair's second).
+     */
+    RansChunk(Tensor t, Arena arena, int blockRows, int which) {
         this.t = t;
         this.blockRows = blockRows;
         int most = (int) Math.min(t.n(), t.chunk());
         // Guard after the words: a corrupt row reads up to one word per lane, and a vector load 8 more, past the count.
         // Sized by the largest chunk's words and by one block, not by a whole chunk: decode allocates per tensor.
         int block = Math.min(most, 2 * blockRows * t.lanes() + t.lanes());
-        wordBits = new short[t.mostWords()];
-        words = new int[t.mostWords() + t.lanes() + 8];
-        rawIn = new byte[most * t.w() / 8 + 16];
+        // Reused arrays, left over from earlier tensors: begin() writes the words it reads, their zero guard included, and
+        // the raw fields; joinRaw's 8-byte reads past a chunk's fields keep only the fields' bits.
+        DecodeBuffers reused = DecodeBuffers.ofThisThread();
+        wordBits = reused.shorts(which, t.mostWords());
+        words = reused.ints(DecodeBuffers.WORDS + which, t.mostWords() + t.lanes() + 8);
+        rawIn = reused.bytes(which, most * t.w() / 8 + 16);
         buffer = t.target() != null ? null : Segments.plain(arena.allocate(2L * block));
         state = new int[t.lanes()];
     }

@@ -392,11 +392,13 @@ public final class RansCoder implements Coder {
         int mostWords = 0;
         for (long c = 0; c < chunks; c++) mostWords = (int) Math.max(mostWords, start[(int) c + 1] - start[(int) c]);
         FrequencyTable table = new FrequencyTable(scale, layout.freq());
+        DecodeBuffers buffers = DecodeBuffers.ofThisThread(); // this thread's tables, reused from the previous tensor
         // Values straight into an off-heap output (a plain view: one segment class in the rows, no liveness checks there;
         // out is fenced below); an output on the heap takes them through a block buffer and a copy.
         MemorySegment target = path.direct() && out.isNative() ? Segments.plain(out) : null;
         RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, target, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
-                table.offsetPairs(), table.startEntries(symbolValues()), scale);
+                table.offsetPairs(buffers.zeroedInts(DecodeBuffers.OFFSET_PAIRS, table.offsetPairsLength())),
+                table.startEntries(symbolValues(), buffers.zeroedInts(DecodeBuffers.START_ENTRIES, 1 << scale)), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
         DecodePath p = lanes == MAX_LANES ? path : new DecodePath(0, 1, path.direct(), path.blockRows()); // fewer lanes: the scalar rows
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
@@ -406,9 +408,10 @@ public final class RansCoder implements Coder {
         try {
             Parallel.forEach(workers, tasks, task -> {
                 long first = chunks * task / tasks, last = chunks * (task + 1) / tasks;
-                try (Arena buffers = Arena.ofConfined()) {
+                try (Arena blockBuffers = Arena.ofConfined()) {
                     // The second chunk's buffers only where a pair can occur (most tensors of a model are a single chunk).
-                    RansChunk a = new RansChunk(tensor, buffers, p.blockRows()), b = pairs && last - first >= 2 ? new RansChunk(tensor, buffers, p.blockRows()) : null;
+                    RansChunk a = new RansChunk(tensor, blockBuffers, p.blockRows(), 0);
+                    RansChunk b = pairs && last - first >= 2 ? new RansChunk(tensor, blockBuffers, p.blockRows(), 1) : null;
                     for (long c = first; c < last; ) {
                         if (b != null && c + 1 < last && tensor.symbols(c + 1) == tensor.symbols(c)) {
                             decodePair(tensor, a, b, c, p, chunkCrcs);

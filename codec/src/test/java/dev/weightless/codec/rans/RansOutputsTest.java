@@ -153,6 +153,47 @@ class RansOutputsTest {
         }
     }
 
+    /**
+     * A thread's decodes reuse their arrays ({@link DecodeBuffers}), which then hold a larger, different tensor's words,
+     * raw fields and tables: good streams decode bit-exact and damaged ones are refused exactly as on a fresh thread.
+     */
+    @Test
+    void reusedArraysDecodeAsFreshOnes() throws InterruptedException {
+        RansCoder big = new RansCoder("rans-4k", 2, 14, 1 << 12), other = new RansCoder("rans-k0", 0, 12, 1 << 13);
+        SplittableRandom r = new SplittableRandom(53);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment large = Samples.uniform(arena, 9 * 4096 + 77, 54), small = Samples.gaussian(arena, 20_000, 0.02, 55);
+            MemorySegment tiny = Samples.geometric(arena, 3_000, 56); // fewer than 32 lanes: the scalar rows
+            List<CodedTensor> coded = List.of(big.encode(large, arena), other.encode(small, arena), big.encode(tiny, arena), big.encode(small, arena));
+            List<RansCoder> coders = List.of(big, other, big, big);
+            List<MemorySegment> inputs = List.of(large, small, tiny, small);
+            for (DecodePath path : List.of(new DecodePath(256, 1), new DecodePath(512, 2), DecodePath.SCALAR)) {
+                for (int round = 0; round < 2; round++) {
+                    for (int i = 0; i < coded.size(); i++) {
+                        MemorySegment out = arena.allocate(inputs.get(i).byteSize());
+                        coders.get(i).decode(coded.get(i), out, 1, path);
+                        assertEquals(-1, out.mismatch(inputs.get(i)), path + ", tensor " + i + ", round " + round);
+                    }
+                }
+                // Damaged: the small tensor after the large one on this thread, against a fresh thread's arrays.
+                MemorySegment stream = coded.get(3).part(2);
+                for (int trial = 0; trial < 6; trial++) {
+                    long at = r.nextLong(stream.byteSize());
+                    stream.set(ValueLayout.JAVA_BYTE, at, (byte) (stream.get(ValueLayout.JAVA_BYTE, at) ^ 0x04));
+                    big.decode(coded.get(0), arena.allocate(large.byteSize()), 1, path);
+                    RuntimeException here = refusal(big, coded.get(3), arena.allocate(small.byteSize()), path);
+                    RuntimeException[] fresh = new RuntimeException[1];
+                    Thread t = new Thread(() -> fresh[0] = refusal(big, coded.get(3), arena.allocate(small.byteSize()), path));
+                    t.start();
+                    t.join();
+                    assertEquals(fresh[0].getClass(), here.getClass(), path + ", byte " + at);
+                    assertEquals(fresh[0].getMessage(), here.getMessage(), path + ", byte " + at);
+                    stream.set(ValueLayout.JAVA_BYTE, at, (byte) (stream.get(ValueLayout.JAVA_BYTE, at) ^ 0x04));
+                }
+            }
+        }
+    }
+
     private static RuntimeException refusal(RansCoder c, CodedTensor coded, MemorySegment out, DecodePath path) {
         try {
             c.decode(coded, out, 1, path);
