@@ -1,7 +1,6 @@
 package dev.weightless.codec.rans;
 
 import dev.weightless.codec.MalformedInputException;
-
 import dev.weightless.codec.Segments;
 
 import java.lang.foreign.Arena;
@@ -75,7 +74,7 @@ final class RansChunk {
         this.blockRows = blockRows;
         int most = (int) Math.min(t.n(), t.chunk());
         // Guard after the words: a corrupt row reads up to one word per lane, and a vector load 8 more, past the count.
-        // Sized by the largest chunk's words and by one block, not by a whole chunk: decode allocates per tensor.
+        // Sized by the largest chunk's words and by one block, not by a whole chunk.
         int block = Math.min(most, 2 * blockRows * t.lanes() + t.lanes());
         // Reused arrays, left over from earlier tensors: begin() writes the words it reads, their zero guard included, and
         // the raw fields; joinRaw's 8-byte reads past a chunk's fields keep only the fields' bits.
