@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs on the GPU host's CPU (packed by bench/host-jmh-package.sh): unpacks the package, decodes and checks the model,
-# then times CoderBenchmark.decode on one thread: Huffman and rans-ctx with the default decoder path, rans-ctx on the
-# other paths (system properties, codec/NOTES.md) and without the Vector API's index checks (a diagnostic, never a
-# setting to ship), and Huffman again at the end (drift check). Each rANS run logs the path it decoded on.
+# then times CoderBenchmark.decode on one thread: Huffman and rans-ctx with the default decoder path (values straight
+# into the output), rans-ctx with the values through a block buffer and a copy (the previous order of work), in blocks of
+# 128 and 64 rows (system properties, codec/NOTES.md), the default again, and Huffman again at the end (drift checks).
+# Each rANS run logs the path it decoded on.
 # Usage: run-coder-decode.sh host-jmh.tgz RESULTS_DIR [JMH options, default -f 1 -wi 3 -i 5 -w 1 -r 1]
 # Writes RESULTS_DIR/coder-decode.json (every run's JMH results, each with its "config"), lscpu.txt and prints a table.
 set -euo pipefail
@@ -22,9 +23,10 @@ cd "$p"
 "${java[@]}" dev.weightless.bench.HostModel unpack "$p/minilm.rans-ctx" bench/target/real-model
 configs=(
   "default|huffman,rans-ctx|"
-  "rows256|rans-ctx|-Dweightless.rans.rows=256"
-  "rows512-one-chunk|rans-ctx|-Dweightless.rans.rows=512 -Dweightless.rans.chunks=1"
-  "default-no-oob-check|rans-ctx|-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"
+  "values-buffer|rans-ctx|-Dweightless.rans.values=buffer"
+  "block128|rans-ctx|-Dweightless.rans.blockRows=128"
+  "block64|rans-ctx|-Dweightless.rans.blockRows=64"
+  "default-again|rans-ctx|"
   "huffman-again|huffman|"
 )
 for c in "${configs[@]}"; do

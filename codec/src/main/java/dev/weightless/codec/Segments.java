@@ -3,8 +3,8 @@ package dev.weightless.codec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** Segment views for the hot loops. */
-final class Segments {
+/** Segment views for the hot loops (public for the coders in the codec's other packages). */
+public final class Segments {
     private Segments() {}
 
     /**
@@ -16,7 +16,7 @@ final class Segments {
      * where an automatic arena could otherwise be collected).
      * A heap segment is returned as it is.
      */
-    static MemorySegment plain(MemorySegment s) {
+    public static MemorySegment plain(MemorySegment s) {
         if (!s.isNative() || s.byteSize() == 0) return s;
         s.get(ValueLayout.JAVA_BYTE, 0); // throws if the segment's arena is closed
         return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());

@@ -99,8 +99,13 @@ final class FrequencyTable {
      * int (slot 2i in the low half): 32 KiB at a 14-bit scale, half the size of an int per slot, so that the
      * gathers that index it by the state's slot hit L1 more often.
      */
-    int[] offsetPairs() {
-        int[] t = new int[Math.max(1, 1 << (scaleBits - 1))];
+    int[] offsetPairs() { return offsetPairs(new int[offsetPairsLength()]); }
+
+    int offsetPairsLength() { return Math.max(1, 1 << (scaleBits - 1)); }
+
+    /** {@link #offsetPairs()} built into {@code t}, {@link #offsetPairsLength()} zeros (a reused array: {@link DecodeBuffers}). */
+    int[] offsetPairs(int[] t) {
+        if (t.length != offsetPairsLength()) throw new IllegalArgumentException("offset pairs: " + t.length + " ints, need " + offsetPairsLength());
         for (int s = 0; s < freq.length; s++) {
             int lo = cum[s], hi = cum[s] + freq[s];
             if (lo == hi) continue;
@@ -118,8 +123,11 @@ final class FrequencyTable {
      * (bits 16..31) and its frequency (bits 0..15; at most 2^15); other entries unused. At most one entry per
      * occurring symbol is ever read, so the few cache lines it touches stay in L1.
      */
-    int[] startEntries(int[] value) {
-        int[] t = new int[1 << scaleBits];
+    int[] startEntries(int[] value) { return startEntries(value, new int[1 << scaleBits]); }
+
+    /** {@link #startEntries(int[])} built into {@code t}, 2^scale ints (zeros, or a reused array: only the entries set here are read). */
+    int[] startEntries(int[] value, int[] t) {
+        if (t.length != 1 << scaleBits) throw new IllegalArgumentException("start entries: " + t.length + " ints, need " + (1 << scaleBits));
         for (int s = freq.length - 1; s >= 0; s--) if (freq[s] > 0) t[cum[s]] = value[s] << 16 | freq[s];
         return t;
     }

@@ -4,12 +4,14 @@ import dev.weightless.codec.ChecksumMismatchException;
 import dev.weightless.codec.Crc32c;
 import dev.weightless.codec.MalformedInputException;
 import dev.weightless.codec.Parallel;
+import dev.weightless.codec.Segments;
 import dev.weightless.codec.coder.Coder;
 import dev.weightless.codec.coder.CodedTensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -42,8 +44,6 @@ public final class RansCoder implements Coder {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfChar C16 = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Rows of 32 lanes decoded before their raw fields are joined and they are summed and copied out (8 Ki values: 16 KiB). */
-    static final int BLOCK_ROWS = 256;
     /**
      * Whether 32-lane chunks decode eight or sixteen lanes per vector instruction ({@link RansVectorRows}, {@link RansWideRows}): needs the
      * incubating module (java --add-modules jdk.incubator.vector, as the launchers, tests and benchmarks
@@ -58,6 +58,9 @@ public final class RansCoder implements Coder {
          * side by side, else the 256-bit rows (the fastest measured on each: codec/NOTES.md); the scalar rows without
          * vectors. The system properties {@code weightless.rans.rows} (auto, 256, 512) and {@code weightless.rans.chunks}
          * (auto, 1, 2) choose another for comparisons; one the hardware cannot run gets a notice and the 256-bit rows.
+         * {@code weightless.rans.values} (direct, buffer) chooses whether the rows write the values straight into an
+         * off-heap output (the default) or through a block buffer and a copy, as before, and {@code weightless.rans.blockRows}
+         * (a power of two in 8..4096, default 256) the rows per block: both for A/B runs in one benchmark call.
          */
         static final DecodePath PATH = ON ? pathFromProperties() : DecodePath.SCALAR;
 
@@ -83,13 +86,21 @@ public final class RansCoder implements Coder {
 
     private static DecodePath pathFromProperties() {
         String rows = System.getProperty("weightless.rans.rows", "auto"), chunks = System.getProperty("weightless.rans.chunks", "auto");
+        String values = System.getProperty("weightless.rans.values", "direct"), blockRows = System.getProperty("weightless.rans.blockRows", "" + DecodePath.BLOCK_ROWS);
+        if (!values.equals("direct") && !values.equals("buffer")) throw new IllegalArgumentException("weightless.rans.values: direct or buffer, got '" + values + "'");
         if (!rows.equals("auto") && !rows.equals("256") && !rows.equals("512")) throw new IllegalArgumentException("weightless.rans.rows: auto, 256 or 512, got '" + rows + "'");
         if (!chunks.equals("auto") && !chunks.equals("1") && !chunks.equals("2")) throw new IllegalArgumentException("weightless.rans.chunks: auto, 1 or 2, got '" + chunks + "'");
         int bits = rows.equals("256") || !RansWideRows.hardware() ? 256 : 512;
         if (rows.equals("512") && bits != 512) System.err.println("weightless: weightless.rans.rows=512 asked for, but this JVM has no 512-bit vector unit; rANS decodes with 256-bit rows");
         int together = chunks.equals("1") || bits != 512 ? 1 : 2;
         if (chunks.equals("2") && together != 2) System.err.println("weightless: weightless.rans.chunks=2 asked for, but only the 512-bit rows decode two chunks side by side; rANS decodes one at a time");
-        return new DecodePath(bits, together);
+        int block;
+        try {
+            block = Integer.parseInt(blockRows);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("weightless.rans.blockRows: a power of two in 8..4096, got '" + blockRows + "'");
+        }
+        return new DecodePath(bits, together, values.equals("direct"), block);
     }
 
     private static boolean vectorRows() {
@@ -371,6 +382,7 @@ public final class RansCoder implements Coder {
         if (path.bits() != 0 && !Vector.ON) throw new IllegalStateException("vector decoding needs --add-modules jdk.incubator.vector and 256-bit vectors");
         long n = coded.elements();
         if (out.byteSize() != Math.multiplyExact(n, 2)) throw new IllegalArgumentException("output must be " + 2 * n + " bytes, got " + out.byteSize());
+        if (out.isReadOnly()) throw new IllegalArgumentException("output segment is read-only");
         Layout layout = open(coded);
         if (n == 0) return;
         MemorySegment header = coded.part(0), index = coded.part(1), stream = coded.part(2), raw = coded.part(3);
@@ -380,28 +392,40 @@ public final class RansCoder implements Coder {
         int mostWords = 0;
         for (long c = 0; c < chunks; c++) mostWords = (int) Math.max(mostWords, start[(int) c + 1] - start[(int) c]);
         FrequencyTable table = new FrequencyTable(scale, layout.freq());
-        RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
-                table.offsetPairs(), table.startEntries(symbolValues()), scale);
+        DecodeBuffers buffers = DecodeBuffers.ofThisThread(); // this thread's tables, reused from the previous tensor
+        // Values straight into an off-heap output (a plain view: one segment class in the rows, no liveness checks there;
+        // out is fenced below); an output on the heap takes them through a block buffer and a copy.
+        MemorySegment target = path.direct() && out.isNative() ? Segments.plain(out) : null;
+        RansChunk.Tensor tensor = new RansChunk.Tensor(stream, raw, out, target, start, mostWords, n, chunk, lanes, rawBits(), backRows(lanes, chunk), rawBytes,
+                table.offsetPairs(buffers.zeroedInts(DecodeBuffers.OFFSET_PAIRS, table.offsetPairsLength())),
+                table.startEntries(symbolValues(), buffers.zeroedInts(DecodeBuffers.START_ENTRIES, 1 << scale)), scale);
         int[] chunkCrcs = new int[Math.toIntExact(chunks)];
-        DecodePath p = lanes == MAX_LANES ? path : DecodePath.SCALAR;
+        DecodePath p = lanes == MAX_LANES ? path : new DecodePath(0, 1, path.direct(), path.blockRows()); // fewer lanes: the scalar rows
         int workers = Parallel.shareable(out, header, index, stream, raw) ? threads : 1; // a confined segment stays on this thread
         // One task per worker, over a run of whole chunks, with its own buffers (chunks are independent).
         long tasks = Math.min(workers, chunks);
         boolean pairs = p.chunks() == 2;
-        Parallel.forEach(workers, tasks, task -> {
-            long first = chunks * task / tasks, last = chunks * (task + 1) / tasks;
-            // The second chunk's buffers only where a pair can occur (most tensors of a model are a single chunk).
-            RansChunk a = new RansChunk(tensor), b = pairs && last - first >= 2 ? new RansChunk(tensor) : null;
-            for (long c = first; c < last; ) {
-                if (b != null && c + 1 < last && tensor.symbols(c + 1) == tensor.symbols(c)) {
-                    decodePair(tensor, a, b, c, p, chunkCrcs);
-                    c += 2;
-                } else {
-                    decodeOne(tensor, a, c, p, chunkCrcs);
-                    c++;
+        try {
+            Parallel.forEach(workers, tasks, task -> {
+                long first = chunks * task / tasks, last = chunks * (task + 1) / tasks;
+                try (Arena blockBuffers = Arena.ofConfined()) {
+                    // The second chunk's buffers only where a pair can occur (most tensors of a model are a single chunk).
+                    RansChunk a = new RansChunk(tensor, blockBuffers, p.blockRows(), 0);
+                    RansChunk b = pairs && last - first >= 2 ? new RansChunk(tensor, blockBuffers, p.blockRows(), 1) : null;
+                    for (long c = first; c < last; ) {
+                        if (b != null && c + 1 < last && tensor.symbols(c + 1) == tensor.symbols(c)) {
+                            decodePair(tensor, a, b, c, p, chunkCrcs);
+                            c += 2;
+                        } else {
+                            decodeOne(tensor, a, c, p, chunkCrcs);
+                            c++;
+                        }
+                    }
                 }
-            }
-        });
+            });
+        } finally {
+            Reference.reachabilityFence(out); // the plain view does not hold out's arena
+        }
         int actual = chunkCrcs[0];
         for (long c = 1; c < chunks; c++) actual = Crc32c.combine(actual, chunkCrcs[(int) c], 2 * Math.min(chunk, n - c * chunk));
         if (actual != expectedCrc) throw new ChecksumMismatchException("decoded tensor", expectedCrc, actual);
@@ -410,8 +434,8 @@ public final class RansCoder implements Coder {
     /** Decodes chunk c alone, block of rows by block of rows, on the path's rows. */
     private void decodeOne(RansChunk.Tensor tensor, RansChunk a, long c, DecodePath path, int[] chunkCrcs) {
         a.begin(c, backRows(tensor.lanes(), tensor.symbols(c)));
-        for (int r0 = 0; ; r0 += BLOCK_ROWS) {
-            int r1 = a.blockEnd(r0);
+        for (int r0 = 0, r1; ; r0 = r1) {
+            r1 = a.openBlock(r0);
             if (path.bits() == 256) RansVectorRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
             else if (path.bits() == 512) RansWideRows.rows(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, r0, r1);
             else a.scalarRows(r0, r1);
@@ -431,8 +455,9 @@ public final class RansCoder implements Coder {
             int back = backRows(tensor.lanes(), tensor.symbols(c));
             a.begin(c, back);
             b.begin(c + 1, back);
-            for (int r0 = 0; ; r0 += BLOCK_ROWS) {
-                int r1 = a.blockEnd(r0);
+            for (int r0 = 0, r1; ; r0 = r1) {
+                r1 = a.openBlock(r0);
+                b.openBlock(r0);
                 RansWideRows.rowsPair(tensor.offsetPairs(), tensor.startEntries(), tensor.scale(), a, b, r0, r1);
                 a.checkPosition();
                 b.checkPosition();

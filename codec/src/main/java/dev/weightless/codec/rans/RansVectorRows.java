@@ -1,5 +1,8 @@
 package dev.weightless.codec.rans;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
@@ -39,7 +42,8 @@ final class RansVectorRows {
 
     /**
      * Decodes rows {@code [from, to)} of a 32-lane chunk (symbol j = 32 · row + lane) from its position: writes
-     * symbol j's BF16 bits (exponent and top mantissa bits) at {@code values[2 (j − 32 · from)]} and advances the
+     * symbol j's BF16 bits (exponent and top mantissa bits), little-endian, at byte {@code a.at + 2 (j − 32 · from)} of
+     * {@code a.dst} (the output itself, or a block buffer: {@link RansChunk#openBlock}) and advances the
      * position. Stops after the first row that reads past the chunk's words (corrupt input), leaving the
      * position above the count; the words array has at least 40 zero words of guard.
      *
@@ -58,12 +62,13 @@ final class RansVectorRows {
     static void rows(int[] offsetPairs, int[] startEntries, int scale, RansChunk a, int from, int to) {
         IntVector mask = IntVector.broadcast(I8, (1 << scale) - 1), low = IntVector.broadcast(I8, 0xFFFF);
         int[] state = a.state, words = a.words, index = a.index;
-        byte[] values = a.values;
+        MemorySegment dst = a.dst;
+        long at = a.at;
         int p = a.p, count = a.count;
         IntVector x0 = IntVector.fromArray(I8, state, 0), x1 = IntVector.fromArray(I8, state, 8);
         IntVector x2 = IntVector.fromArray(I8, state, 16), x3 = IntVector.fromArray(I8, state, 24);
         for (int r = from; r < to; r++) {
-            int v = 64 * (r - from);
+            long v = at + 64L * (r - from);
             IntVector s0 = x0.and(mask);
             s0.lanewise(VectorOperators.LSHR, 1).intoArray(index, 0);
             IntVector o0 = IntVector.fromArray(I8, offsetPairs, 0, index, 0).lanewise(VectorOperators.LSHR, s0.lanewise(VectorOperators.LSHL, 4).and(16)).and(low);
@@ -89,10 +94,10 @@ final class RansVectorRows {
             x2 = e2.and(low).mul(x2.lanewise(VectorOperators.LSHR, scale)).add(o2);
             x3 = e3.and(low).mul(x3.lanewise(VectorOperators.LSHR, scale)).add(o3);
             // The symbols' BF16 bits, the entries' high halves, as 16-bit lanes.
-            e0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v);
-            e1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v + 16);
-            e2.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v + 32);
-            e3.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsBytes().intoArray(values, v + 48);
+            e0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoMemorySegment(dst, v, ByteOrder.LITTLE_ENDIAN);
+            e1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoMemorySegment(dst, v + 16, ByteOrder.LITTLE_ENDIAN);
+            e2.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoMemorySegment(dst, v + 32, ByteOrder.LITTLE_ENDIAN);
+            e3.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoMemorySegment(dst, v + 48, ByteOrder.LITTLE_ENDIAN);
             // Refills in lane order: lanes 0..7, then 8..15, ..., as the scalar decoder reads the words.
             VectorMask<Integer> n0 = x0.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
             int k0 = (int) n0.toLong();

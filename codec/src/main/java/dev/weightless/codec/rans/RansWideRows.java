@@ -1,5 +1,8 @@
 package dev.weightless.codec.rans;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
@@ -27,11 +30,12 @@ final class RansWideRows {
     static void rows(int[] offsetPairs, int[] startEntries, int scale, RansChunk a, int from, int to) {
         IntVector mask = IntVector.broadcast(I16, (1 << scale) - 1), low = IntVector.broadcast(I16, 0xFFFF);
         int[] state = a.state, words = a.words, index = a.index;
-        byte[] values = a.values;
+        MemorySegment dst = a.dst;
+        long at = a.at;
         int p = a.p, count = a.count;
         IntVector x0 = IntVector.fromArray(I16, state, 0), x1 = IntVector.fromArray(I16, state, 16);
         for (int r = from; r < to; r++) {
-            int v = 64 * (r - from);
+            long v = at + 64L * (r - from);
             IntVector s0 = x0.and(mask);
             s0.lanewise(VectorOperators.LSHR, 1).intoArray(index, 0);
             IntVector o0 = IntVector.fromArray(I16, offsetPairs, 0, index, 0).lanewise(VectorOperators.LSHR, s0.lanewise(VectorOperators.LSHL, 4).and(16)).and(low);
@@ -44,8 +48,8 @@ final class RansWideRows {
             IntVector e1 = IntVector.fromArray(I16, startEntries, 0, index, 48);
             x0 = e0.and(low).mul(x0.lanewise(VectorOperators.LSHR, scale)).add(o0);
             x1 = e1.and(low).mul(x1.lanewise(VectorOperators.LSHR, scale)).add(o1);
-            e0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsBytes().intoArray(values, v);
-            e1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsBytes().intoArray(values, v + 32);
+            e0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsShorts().intoMemorySegment(dst, v, ByteOrder.LITTLE_ENDIAN);
+            e1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsShorts().intoMemorySegment(dst, v + 32, ByteOrder.LITTLE_ENDIAN);
             // Refills in lane order: lanes 0..15, then 16..31, as the scalar decoder reads the words.
             VectorMask<Integer> n0 = x0.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
             x0 = x0.blend(x0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I16, words, p).expand(n0)), n0);
@@ -69,12 +73,13 @@ final class RansWideRows {
     static void rowsPair(int[] offsetPairs, int[] startEntries, int scale, RansChunk a, RansChunk b, int from, int to) {
         IntVector mask = IntVector.broadcast(I16, (1 << scale) - 1), low = IntVector.broadcast(I16, 0xFFFF);
         int[] ia = a.index, ib = b.index, wa = a.words, wb = b.words;
-        byte[] va = a.values, vb = b.values;
+        MemorySegment da = a.dst, db = b.dst;
+        long ata = a.at, atb = b.at;
         int pa = a.p, pb = b.p, ca = a.count, cb = b.count;
         IntVector x0 = IntVector.fromArray(I16, a.state, 0), y0 = IntVector.fromArray(I16, b.state, 0);
         IntVector x1 = IntVector.fromArray(I16, a.state, 16), y1 = IntVector.fromArray(I16, b.state, 16);
         for (int r = from; r < to; r++) {
-            int v = 64 * (r - from);
+            long v = 64L * (r - from);
             IntVector sx0 = x0.and(mask);
             sx0.lanewise(VectorOperators.LSHR, 1).intoArray(ia, 0);
             IntVector ox0 = IntVector.fromArray(I16, offsetPairs, 0, ia, 0).lanewise(VectorOperators.LSHR, sx0.lanewise(VectorOperators.LSHL, 4).and(16)).and(low);
@@ -99,10 +104,10 @@ final class RansWideRows {
             x1 = ex1.and(low).mul(x1.lanewise(VectorOperators.LSHR, scale)).add(ox1);
             y0 = ey0.and(low).mul(y0.lanewise(VectorOperators.LSHR, scale)).add(oy0);
             y1 = ey1.and(low).mul(y1.lanewise(VectorOperators.LSHR, scale)).add(oy1);
-            ex0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsBytes().intoArray(va, v);
-            ex1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsBytes().intoArray(va, v + 32);
-            ey0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsBytes().intoArray(vb, v);
-            ey1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsBytes().intoArray(vb, v + 32);
+            ex0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsShorts().intoMemorySegment(da, ata + v, ByteOrder.LITTLE_ENDIAN);
+            ex1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsShorts().intoMemorySegment(da, ata + v + 32, ByteOrder.LITTLE_ENDIAN);
+            ey0.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsShorts().intoMemorySegment(db, atb + v, ByteOrder.LITTLE_ENDIAN);
+            ey1.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S16, 0).reinterpretAsShorts().intoMemorySegment(db, atb + v + 32, ByteOrder.LITTLE_ENDIAN);
             VectorMask<Integer> nx0 = x0.lanewise(VectorOperators.LSHR, 16).compare(VectorOperators.EQ, 0);
             x0 = x0.blend(x0.lanewise(VectorOperators.LSHL, 16).or(IntVector.fromArray(I16, wa, pa).expand(nx0)), nx0);
             pa += nx0.trueCount();

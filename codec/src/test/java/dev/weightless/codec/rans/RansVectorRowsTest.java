@@ -42,7 +42,8 @@ class RansVectorRowsTest {
 
     /** The 256-bit and scalar rows, and the 512-bit rows where the hardware has them (elsewhere they are emulated, slowly: see {@link #wideRowsEvenEmulated}). */
     private static void bothPaths(RansCoder c, MemorySegment in, String what) {
-        List<DecodePath> all = new java.util.ArrayList<>(List.of(NARROW));
+        // The 256-bit rows also through the block buffer (RansOutputsTest covers every path and kind of output on fewer shapes).
+        List<DecodePath> all = new java.util.ArrayList<>(List.of(NARROW, NARROW.buffered()));
         if (RansWideRows.hardware()) all.addAll(WIDE);
         all.add(SCALAR);
         paths(c, in, what, all);
@@ -183,6 +184,9 @@ class RansVectorRowsTest {
         assertThrows(IllegalArgumentException.class, () -> new DecodePath(0, 2));
         assertThrows(IllegalArgumentException.class, () -> new DecodePath(128, 1));
         assertEquals("512-bit vector rows, two chunks side by side", new DecodePath(512, 2).toString());
+        assertEquals("512-bit vector rows, two chunks side by side, values through a buffer, blocks of 128 rows", new DecodePath(512, 2).buffered().withBlockRows(128).toString());
+        assertThrows(IllegalArgumentException.class, () -> new DecodePath(512, 2).withBlockRows(100));
+        assertThrows(IllegalArgumentException.class, () -> new DecodePath(512, 2).withBlockRows(4));
     }
 
     /** The exception a decode raises; a flipped stream bit must be refused (the CRC32C catches what the states do not). */
