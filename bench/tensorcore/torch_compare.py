@@ -37,20 +37,20 @@ def rel(a, b):
     a, b = a.double(), b.double()
     return (torch.linalg.norm(a - b) / torch.linalg.norm(b)).item()
 
-def main():
-    if sys.argv[1] == "--table-only":   # redo table.md and the plot from a compare.json
-        report = json.load(open(sys.argv[2]))
-        write_outputs(report, sys.argv[3])
-        return
-    import torch
-    check, out = sys.argv[1], sys.argv[2]
-    rows = [json.loads(l) for l in open(os.path.join(check, "results.jsonl"))]
+def shapes_of(rows):
+    """The (n, k) shapes of rows (results.jsonl lines or report entries), in the order they first appear."""
     shapes = []
     for r in rows:
         if (r["n"], r["k"]) not in shapes: shapes.append((r["n"], r["k"]))
-    reps = int(os.environ.get("REPS", "30"))
-    report = []
-    for n, k in shapes:
+    return shapes
+
+def cublas_entries(check, rows, reps):
+    """The cuBLAS side of a check's rows, shared with wgmma_compare.py: for each shape, W from CHECK_DIR rotated
+    over copies that L2 cannot hold; for each M, X from CHECK_DIR (random when the check did not write it), cuBLAS
+    timed (time_matmul), and where X was written the check's Y against cuBLAS's and a float64 product. Yields
+    (entry, the rows of that shape and M) for the caller to complete; X, then W are freed after the caller's turn."""
+    import torch
+    for n, k in shapes_of(rows):
         w = load_bf16(os.path.join(check, f"w_{n}x{k}.bf16"), n, k)
         ws = [w] + [w.clone() for _ in range(max(1, math.ceil(ROTATION_BYTES / (2 * n * k))) - 1)]
         for m in sorted({r["m"] for r in rows if (r["n"], r["k"]) == (n, k)}):
@@ -66,28 +66,39 @@ def main():
                 entry["err_vs_fp64"] = rel(y, exact)
                 entry["cublas_err_vs_fp64"] = rel(ref, exact)
                 entry["nan"] = int(torch.isnan(y.float()).sum().item())
-            best_p = min(mine, key=lambda r: r["palette_ms"]["median"])
-            best_q = min(mine, key=lambda r: r["patch_ms"]["median"])
-            best_b = min(mine, key=lambda r: r["bf16_ms"]["median"])
-            dflt = next(r for r in mine if r["default"])
-            entry.update({"palette_ms": best_p["palette_ms"], "palette_splits": best_p["splits"], "patch_ms": best_q["patch_ms"], "patch_splits": best_q["splits"],
-                          "bf16_ms": best_b["bf16_ms"], "bf16_splits": best_b["splits"],
-                          "palette_default_ms": dflt["palette_ms"]["median"], "patch_default_ms": dflt["patch_ms"]["median"],
-                          "bit_exact": all(r["bit_exact"] for r in mine), "unwritten": sum(r["unwritten"] for r in mine),
-                          "palette_bytes": best_p["palette_weight_bytes"] + best_p["io_bytes"], "patch_bytes": best_q["patch_weight_bytes"] + best_q["io_bytes"],
-                          "bf16_bytes": best_p["bf16_weight_bytes"] + best_p["io_bytes"], "flops": best_p["flops"]})
-            entry["extras"] = {key: dflt[key] for key in dflt if isinstance(dflt[key], dict) and key not in ("palette_ms", "patch_ms", "bf16_ms")}
-            report.append(entry)
+                del y, ref, exact
+            yield entry, mine
             del x
         del ws, w
         torch.cuda.empty_cache()
+
+def main():
+    if sys.argv[1] == "--table-only":   # redo table.md and the plot from a compare.json
+        report = json.load(open(sys.argv[2]))
+        write_outputs(report, sys.argv[3])
+        return
+    check, out = sys.argv[1], sys.argv[2]
+    rows = [json.loads(l) for l in open(os.path.join(check, "results.jsonl"))]
+    reps = int(os.environ.get("REPS", "30"))
+    report = []
+    for entry, mine in cublas_entries(check, rows, reps):
+        best_p = min(mine, key=lambda r: r["palette_ms"]["median"])
+        best_q = min(mine, key=lambda r: r["patch_ms"]["median"])
+        best_b = min(mine, key=lambda r: r["bf16_ms"]["median"])
+        dflt = next(r for r in mine if r["default"])
+        entry.update({"palette_ms": best_p["palette_ms"], "palette_splits": best_p["splits"], "patch_ms": best_q["patch_ms"], "patch_splits": best_q["splits"],
+                      "bf16_ms": best_b["bf16_ms"], "bf16_splits": best_b["splits"],
+                      "palette_default_ms": dflt["palette_ms"]["median"], "patch_default_ms": dflt["patch_ms"]["median"],
+                      "bit_exact": all(r["bit_exact"] for r in mine), "unwritten": sum(r["unwritten"] for r in mine),
+                      "palette_bytes": best_p["palette_weight_bytes"] + best_p["io_bytes"], "patch_bytes": best_q["patch_weight_bytes"] + best_q["io_bytes"],
+                      "bf16_bytes": best_p["bf16_weight_bytes"] + best_p["io_bytes"], "flops": best_p["flops"]})
+        entry["extras"] = {key: dflt[key] for key in dflt if isinstance(dflt[key], dict) and key not in ("palette_ms", "patch_ms", "bf16_ms")}
+        report.append(entry)
     json.dump(report, open(os.path.join(out, "compare.json"), "w"), indent=1)
     write_outputs(report, out)
 
 def write_outputs(report, out):
-    shapes = []
-    for e in report:
-        if (e["n"], e["k"]) not in shapes: shapes.append((e["n"], e["k"]))
+    shapes = shapes_of(report)
     lines = ["| N x K | M | cuBLAS ms | BF16 kernel ms | patch ms (splits) | speedup vs cuBLAS | ballot (v4) ms | v4 speedup | faster kernel: speedup | patch GB/s | patch TFLOP/s | cuBLAS GB/s | err vs cuBLAS | err vs fp64 (cuBLAS's) | bit-exact, all written |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in report:

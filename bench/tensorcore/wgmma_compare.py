@@ -9,10 +9,10 @@ Y against cuBLAS's and a float64 product (relative Frobenius error), and writes 
 wgmma-compare.json and wgmma-speedup.png: speedup over cuBLAS against M per shape of the wgmma kernel on
 palette-coded W (solid) and on BF16 W (dotted), and, from OLD_COMPARE_JSON (torch_compare.py's compare.json
 of an earlier run, if given), the best mma.sync kernel of that run (thin dashed)."""
-import json, math, os, sys
+import json, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_compare import ROTATION_BYTES, load_bf16, time_matmul, rel   # one timing method for both benches
+from torch_compare import cublas_entries, shapes_of   # one timing method (and L2 rotation, error measure) for both benches
 
 def main():
     check, out = sys.argv[1], sys.argv[2]
@@ -20,50 +20,25 @@ def main():
     if check == "--table-only":
         write_outputs(json.load(open(os.path.join(out, "wgmma-compare.json"))), out, old)
         return
-    import torch
     rows = [json.loads(l) for l in open(os.path.join(check, "results.jsonl")) if l.strip()]
-    shapes = []
-    for r in rows:
-        if (r["n"], r["k"]) not in shapes: shapes.append((r["n"], r["k"]))
     reps = int(os.environ.get("REPS", "10"))
     report = []
-    for n, k in shapes:
-        w = load_bf16(os.path.join(check, f"w_{n}x{k}.bf16"), n, k)
-        ws = [w] + [w.clone() for _ in range(max(1, math.ceil(ROTATION_BYTES / (2 * n * k))) - 1)]
-        for m in sorted({r["m"] for r in rows if (r["n"], r["k"]) == (n, k)}):
-            mine = [r for r in rows if (r["n"], r["k"], r["m"]) == (n, k, m)]
-            xf = os.path.join(check, f"x_{n}x{k}_m{m}.bf16")
-            x = load_bf16(xf, m, k) if os.path.exists(xf) else torch.randn(m, k, device="cuda").bfloat16()
-            entry = {"n": n, "k": k, "m": m, "cublas_ms": time_matmul(ws, x, reps)}
-            if os.path.exists(xf):
-                y = load_bf16(os.path.join(check, f"y_{n}x{k}_m{m}.bf16"), m, n)
-                ref = torch.matmul(x, w.T)
-                exact = torch.matmul(x.double(), w.double().T)
-                entry["err_vs_cublas"] = rel(y, ref)
-                entry["err_vs_fp64"] = rel(y, exact)
-                entry["cublas_err_vs_fp64"] = rel(ref, exact)
-                entry["nan"] = int(torch.isnan(y.float()).sum().item())
-                del y, ref, exact
-            best = min(mine, key=lambda r: r["wgmma_ms"]["median"])
-            best_b = min(mine, key=lambda r: r["wgmma_bf16_ms"]["median"])
-            rule = next((r for r in mine if r["rule"]), best)
-            entry.update({"wgmma_ms": best["wgmma_ms"], "rows": best["rows"], "wgmma_bf16_ms": best_b["wgmma_bf16_ms"], "bf16_rows": best_b["rows"],
-                          "rule_rows": rule["rows"], "rule_ms": rule["wgmma_ms"]["median"], "mma_ms": best.get("mma_ms"),
-                          "by_rows": {str(r["rows"]): [r["wgmma_ms"]["median"], r["wgmma_bf16_ms"]["median"]] for r in mine},
-                          "bit_exact": all(r["bit_exact"] for r in mine), "unwritten": sum(r["unwritten"] for r in mine), "nan_kernel": sum(r["nan"] for r in mine),
-                          "palette_bytes": best["palette_weight_bytes"] + best["io_bytes"], "bf16_bytes": best["bf16_weight_bytes"] + best["io_bytes"], "flops": best["flops"]})
-            report.append(entry)
-            print(json.dumps({k2: entry[k2] for k2 in ("n", "k", "m", "rows")} | {"cublas": entry["cublas_ms"]["median"], "wgmma": entry["wgmma_ms"]["median"]}), flush=True)
-            del x
-        del ws, w
-        torch.cuda.empty_cache()
+    for entry, mine in cublas_entries(check, rows, reps):
+        best = min(mine, key=lambda r: r["wgmma_ms"]["median"])
+        best_b = min(mine, key=lambda r: r["wgmma_bf16_ms"]["median"])
+        rule = next((r for r in mine if r["rule"]), best)
+        entry.update({"wgmma_ms": best["wgmma_ms"], "rows": best["rows"], "wgmma_bf16_ms": best_b["wgmma_bf16_ms"], "bf16_rows": best_b["rows"],
+                      "rule_rows": rule["rows"], "rule_ms": rule["wgmma_ms"]["median"], "mma_ms": best.get("mma_ms"),
+                      "by_rows": {str(r["rows"]): [r["wgmma_ms"]["median"], r["wgmma_bf16_ms"]["median"]] for r in mine},
+                      "bit_exact": all(r["bit_exact"] for r in mine), "unwritten": sum(r["unwritten"] for r in mine), "nan_kernel": sum(r["nan"] for r in mine),
+                      "palette_bytes": best["palette_weight_bytes"] + best["io_bytes"], "bf16_bytes": best["bf16_weight_bytes"] + best["io_bytes"], "flops": best["flops"]})
+        report.append(entry)
+        print(json.dumps({k2: entry[k2] for k2 in ("n", "k", "m", "rows")} | {"cublas": entry["cublas_ms"]["median"], "wgmma": entry["wgmma_ms"]["median"]}), flush=True)
     json.dump(report, open(os.path.join(out, "wgmma-compare.json"), "w"), indent=1)
     write_outputs(report, out, old)
 
 def write_outputs(report, out, old):
-    shapes = []
-    for e in report:
-        if (e["n"], e["k"]) not in shapes: shapes.append((e["n"], e["k"]))
+    shapes = shapes_of(report)
     lines = ["| N x K | M | cuBLAS ms [min..max] | wgmma BF16 W ms (rows) | wgmma palette W ms [min..max] (rows) | speedup vs cuBLAS | within 5%? | palette TFLOP/s | cuBLAS TFLOP/s | mma.sync kernel ms | err vs cuBLAS | err vs fp64 (cuBLAS's) | bit-exact, all written, no NaN |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in report:

@@ -7,7 +7,8 @@ import java.util.Optional;
 
 /**
  * What every GPU check program shares: a bad argument exits 64 with the usage, no CUDA device exits 2,
- * a check that throws has failed, and the last line says PASS or FAIL (exit 0 or 1).
+ * a check that throws has failed, and the last line says PASS or FAIL (exit 0 or 1); and the reading of
+ * an option's value ({@link #argument}, {@link #intArgument}), so that every check words a bad one alike.
  */
 public final class CheckFrame {
     /** Parses the command line; throws IllegalArgumentException for a bad one. */
@@ -54,5 +55,27 @@ public final class CheckFrame {
             if (in == null) throw new IOException("the bundled yardstick " + resource + " is missing from the classpath");
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
+    }
+
+    /**
+     * The value of option {@code args[i - 1]}, which stands at {@code args[i]}; when the command line ends
+     * first, an IllegalArgumentException "OPTION needs WHAT" (e.g. "--tiled needs a file").
+     */
+    public static String argument(String[] args, int i, String what) {
+        if (i >= args.length) throw new IllegalArgumentException(args[i - 1] + " needs " + what);
+        return args[i];
+    }
+
+    /** The whole number of option {@code args[i - 1]}, in {@code min..max}; otherwise an IllegalArgumentException naming the option. */
+    public static int intArgument(String[] args, int i, int min, int max) {
+        String text = argument(args, i, "a value");
+        int value;
+        try {
+            value = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a number, got " + text);
+        }
+        if (value < min || value > max) throw new IllegalArgumentException(args[i - 1] + " must be in " + min + ".." + max + ", got " + value);
+        return value;
     }
 }

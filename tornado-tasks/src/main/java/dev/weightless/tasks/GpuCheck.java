@@ -362,14 +362,14 @@ public final class GpuCheck {
         boolean yardstick = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--gib" -> gib = intArgument(args, ++i, 1, 8);
-                case "--runs" -> runs = intArgument(args, ++i, 1, 10_000);
-                case "--local-size" -> localSize = intArgument(args, ++i, 32, 1024);
-                case "--blocks-per-sm" -> blocksPerSm = intArgument(args, ++i, 1, 64);
-                case "--weights" -> weights = Path.of(argument(args, ++i));
+                case "--gib" -> gib = CheckFrame.intArgument(args, ++i, 1, 8);
+                case "--runs" -> runs = CheckFrame.intArgument(args, ++i, 1, 10_000);
+                case "--local-size" -> localSize = CheckFrame.intArgument(args, ++i, 32, 1024);
+                case "--blocks-per-sm" -> blocksPerSm = CheckFrame.intArgument(args, ++i, 1, 64);
+                case "--weights" -> weights = Path.of(CheckFrame.argument(args, ++i, "a value"));
                 case "--yardstick" -> {
-                    yardstickPtx = Path.of(argument(args, ++i));
-                    yardstickEntry = argument(args, ++i);
+                    yardstickPtx = Path.of(CheckFrame.argument(args, ++i, "a value"));
+                    yardstickEntry = CheckFrame.argument(args, ++i, "a value");
                 }
                 case "--no-yardstick" -> yardstick = false;
                 case "-h", "--help" -> throw new IllegalArgumentException("help");
@@ -377,21 +377,5 @@ public final class GpuCheck {
             }
         }
         return new Options(gib, runs, weights, localSize, blocksPerSm, yardstickPtx, yardstickEntry, yardstick);
-    }
-
-    private static String argument(String[] args, int i) {
-        if (i >= args.length) throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        return args[i];
-    }
-
-    private static int intArgument(String[] args, int i, int min, int max) {
-        String text = argument(args, i);
-        try {
-            int value = Integer.parseInt(text);
-            if (value < min || value > max) throw new IllegalArgumentException(args[i - 1] + " must be in " + min + ".." + max + ", got " + value);
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a number, got " + text);
-        }
     }
 }

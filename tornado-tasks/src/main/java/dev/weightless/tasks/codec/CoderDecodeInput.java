@@ -30,12 +30,29 @@ import java.util.List;
  * {@code open} (a malformed tensor fails there, before any launch), laid out for the kernel, and after
  * the kernel ran, its per-chunk status and the result's CRC32C checked on the host ({@link #check}).
  */
-public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeInput {
+public abstract sealed class CoderDecodeInput permits RansDecodeInput, PaletteDecodeInput {
     /** The graph's and task's names: "decode.run", as {@link DecodeInput#graph()}'s. */
-    String GRAPH = "decode", TASK = "run";
+    public static final String GRAPH = "decode", TASK = "run";
+
+    private final CodedTensor coded;
+    private final long chunks;
+    private final int expectedCrc32c;
+    private final IntArray status;
+    /** Where the status, the host arrays and the output are allocated. */
+    final Arena arena;
+    private List<Object> host;
+
+    /** For a validated tensor of {@code chunks} chunks whose values have CRC32C {@code expectedCrc32c}. */
+    CoderDecodeInput(CodedTensor coded, long chunks, int expectedCrc32c, Arena arena) {
+        this.coded = coded;
+        this.chunks = chunks;
+        this.expectedCrc32c = expectedCrc32c;
+        this.arena = arena;
+        this.status = IntArray.allocate(arena, chunks);
+    }
 
     /** Validates {@code coded} and lays it out for the kernel of its coder; the output is allocated in {@code arena}. */
-    static CoderDecodeInput of(CodedTensor coded, Arena arena) {
+    public static CoderDecodeInput of(CodedTensor coded, Arena arena) {
         Coder coder = Coders.byName(coded.coder());
         return switch (coder) {
             case RansCoder rans -> RansDecodeInput.of(rans, coded, arena);
@@ -45,7 +62,7 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
     }
 
     /** Why there is no GPU decoder for {@code coded} (its coder, an empty tensor, a layout the kernel does not take), or null. Validates it. */
-    static String whyNot(CodedTensor coded) {
+    public static String whyNot(CodedTensor coded) {
         Coder coder = Coders.byName(coded.coder());
         return switch (coder) {
             case RansCoder rans -> RansDecodeInput.whyNot(rans.open(coded));
@@ -54,23 +71,23 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
         };
     }
 
-    CodedTensor coded();
+    public final CodedTensor coded() { return coded; }
 
-    KernelMethod kernel();
+    public abstract KernelMethod kernel();
 
     /**
      * One array the kernel reads: its bytes on the host (a part of the tensor in place, or a table built from
      * it), its size on the device ({@code deviceBytes}, at least as many: the rest must be zero, as a fresh
      * device allocation is), and its array type.
      */
-    record Upload(MemorySegment bytes, long deviceBytes, Class<?> type) {
+    public record Upload(MemorySegment bytes, long deviceBytes, Class<?> type) {
         public Upload {
             if (deviceBytes < bytes.byteSize()) throw new IllegalArgumentException("device size " + deviceBytes + " below the " + bytes.byteSize() + " bytes it holds");
         }
     }
 
     /** The arrays the kernel reads (status and output apart), in the order {@link #arguments(List, Object, Object)} takes them. */
-    List<Upload> uploads();
+    public abstract List<Upload> uploads();
 
     /**
      * The kernel's arguments with the arrays of {@link #uploads} replaced by {@code arrays} (same order, each
@@ -78,38 +95,41 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
      * {@link #outputType}) and the status by {@code status} (one int per chunk, {@link #chunks}): for a caller
      * that places them on the device itself (DeviceModel), with device arrays.
      */
-    Object[] arguments(List<?> arrays, Object out, Object status);
+    public abstract Object[] arguments(List<?> arrays, Object out, Object status);
 
     /** Bytes of the kernel's output (the values, padded as the kernel writes them). */
-    long outputBytes();
+    public abstract long outputBytes();
 
     /** The output's array type. */
-    Class<?> outputType();
+    public abstract Class<?> outputType();
 
     /** Chunks: entries of the status. */
-    long chunks();
+    public final long chunks() { return chunks; }
 
     /** {@link #uploads} as host arrays ({@link #hostArray}: a zero-padded copy where an upload's bytes are short), made on first use. */
-    List<Object> hostArrays();
+    public final List<Object> hostArrays() {
+        if (host == null) host = uploads().stream().map(u -> hostArray(u, arena)).toList();
+        return host;
+    }
 
     /** The kernel's arguments on the host: {@link #hostArrays}, {@link #out}, {@link #status}. */
-    default Object[] arguments() { return arguments(hostArrays(), out(), status()); }
+    public final Object[] arguments() { return arguments(hostArrays(), out(), status()); }
 
     /** The arrays the graph copies to the device once (inputs, and the status the kernel fills). */
-    default List<Object> inputs() {
+    public final List<Object> inputs() {
         List<Object> inputs = new ArrayList<>(hostArrays());
         inputs.add(status());
         return inputs;
     }
 
     /** The array the kernel writes the values into (padded as its kernel needs; allocated on first use); copied only on demand. */
-    Object out();
+    public abstract Object out();
 
     /** The per-chunk status the kernel writes, copied back after every execution (or filled by the caller from the device). */
-    IntArray status();
+    public final IntArray status() { return status; }
 
     /** One warp per chunk, at most {@code blocksPerSm × multiprocessors} blocks (no cap when either is not positive). */
-    Grid grid(int multiprocessors, int blocksPerSm);
+    public abstract Grid grid(int multiprocessors, int blocksPerSm);
 
     /** {@link #grid} for a kernel of {@code warps} warps per block, one per chunk. */
     static Grid grid(long chunks, int warps, int multiprocessors, int blocksPerSm) {
@@ -119,10 +139,10 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
     }
 
     /** The decoded BF16 values, without padding (of {@link #out}). */
-    MemorySegment decoded();
+    public abstract MemorySegment decoded();
 
     /** Throws MalformedInputException naming the first chunk whose status shows a corrupt part. */
-    void checkStatus();
+    public abstract void checkStatus();
 
     /** {@code upload} as a host array of its type: its bytes in place when they fill it, else a zero-padded copy in {@code arena}. */
     static Object hostArray(Upload upload, Arena arena) {
@@ -141,7 +161,7 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
     }
 
     /** The decoder as a task graph "decode" with one task "run": inputs copied once, the output on demand, the status back every time. */
-    default ImmutableTaskGraph graph() {
+    public final ImmutableTaskGraph graph() {
         return new TaskGraph(GRAPH)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, inputs().toArray())
                 .transferToDevice(DataTransferMode.UNDER_DEMAND, out())
@@ -152,17 +172,17 @@ public sealed interface CoderDecodeInput permits RansDecodeInput, PaletteDecodeI
     }
 
     /** Runs the kernel on the JVM executor (the reference a GPU run is compared with), then {@link #check}. */
-    default void decodeOnJvm(Grid grid) {
+    public final void decodeOnJvm(Grid grid) {
         JvmExecutor.run(kernel(), grid, arguments());
         check();
     }
 
     /** The status of every chunk, then the CRC32C of the decoded values against the tensor's: a mismatch is an exception. */
-    default void check() {
+    public final void check() {
         checkStatus();
         int crc = Crc32c.of(decoded());
         if (crc != expectedCrc32c()) throw new ChecksumMismatchException("GPU-decoded " + coded().coder() + " tensor", expectedCrc32c(), crc);
     }
 
-    int expectedCrc32c();
+    public final int expectedCrc32c() { return expectedCrc32c; }
 }

@@ -402,20 +402,7 @@ public final class DeviceModel implements AutoCloseable {
             for (int t = 0; t < batch.size(); t++) {
                 Pending p = batch.get(t);
                 TensorRecord r = p.record();
-                if (!onGpu[t]) {
-                    loaded[p.position()] = decodeOnCpu(file, r, host, whyNot[t]);
-                    continue;
-                }
-                gpuBytes += r.byteSize();
-                if (verify) {
-                    long t0 = System.nanoTime();
-                    MemorySegment values = host.asSlice(0, r.byteSize());
-                    out.copyTo(values, outAt[t]);
-                    checkCrc(file, r, values);
-                    verifyNanos += System.nanoTime() - t0;
-                }
-                loaded[p.position()] = new Tensor(r.name(), r.dtype(), r.shape(), new DeviceArray(out, outAt[t], r.elements(), ShortArray.class),
-                        Source.GPU_DECODED, verify, "decoded on the GPU");
+                loaded[p.position()] = onGpu[t] ? gpuDecoded(file, r, out, outAt[t], host, "decoded on the GPU") : decodeOnCpu(file, r, host, whyNot[t]);
             }
         }
 
@@ -493,21 +480,25 @@ public final class DeviceModel implements AutoCloseable {
             }
             for (int t = 0; t < n; t++) {
                 TensorRecord r = batch.get(t).record();
-                if (inputs[t] == null) {
-                    loaded[batch.get(t).position()] = decodeOnCpu(file, r, host, whyNot[t]);
-                    continue;
-                }
-                gpuBytes += r.byteSize();
-                if (verify) {
-                    long t0 = System.nanoTime();
-                    MemorySegment values = host.asSlice(0, r.byteSize());
-                    out.copyTo(values, outAt[t]);
-                    checkCrc(file, r, values);
-                    verifyNanos += System.nanoTime() - t0;
-                }
-                loaded[batch.get(t).position()] = new Tensor(r.name(), r.dtype(), r.shape(), new DeviceArray(out, outAt[t], r.elements(), ShortArray.class),
-                        Source.GPU_DECODED, verify, "decoded on the GPU (coder " + r.coder() + ")");
+                loaded[batch.get(t).position()] = inputs[t] != null ? gpuDecoded(file, r, out, outAt[t], host, "decoded on the GPU (coder " + r.coder() + ")")
+                        : decodeOnCpu(file, r, host, whyNot[t]);
             }
+        }
+
+        /**
+         * A tensor a batch decoded on the device into {@code out} at {@code at}: counted, its values copied back
+         * once through {@code host} and checked against its CRC32C when {@code verify}, and wrapped.
+         */
+        private Tensor gpuDecoded(CompressedFile file, TensorRecord r, DeviceBuffer out, long at, MemorySegment host, String detail) {
+            gpuBytes += r.byteSize();
+            if (verify) {
+                long t0 = System.nanoTime();
+                MemorySegment values = host.asSlice(0, r.byteSize());
+                out.copyTo(values, at);
+                checkCrc(file, r, values);
+                verifyNanos += System.nanoTime() - t0;
+            }
+            return new Tensor(r.name(), r.dtype(), r.shape(), new DeviceArray(out, at, r.elements(), ShortArray.class), Source.GPU_DECODED, verify, detail);
         }
 
         private static long align(long bytes) { return Math.ceilDiv(bytes, ALIGN) * ALIGN; }

@@ -53,7 +53,7 @@ public final class GpuCodecCheck {
               --no-encoder     time the decoders alone""";
     private static final String GRAPH = "decode", TASK = "run";
 
-    private record Options(int gib, int runs, boolean yardstick, List<Path> yardstickPtx, List<String> kernels, int blocksPerSm, boolean encoder) {}
+    record Options(int gib, int runs, boolean yardstick, List<Path> yardstickPtx, List<String> kernels, int blocksPerSm, boolean encoder) {}
 
     private record Timing(String label, double median, double min, double max) {}
 
@@ -269,7 +269,7 @@ public final class GpuCodecCheck {
         passed = false;
     }
 
-    private static Options parse(String[] args) {
+    static Options parse(String[] args) { // package-private for CheckParsingTest
         int gib = 1, runs = 25;
         boolean yardstick = true;
         List<Path> yardstickPtx = new ArrayList<>();
@@ -278,34 +278,19 @@ public final class GpuCodecCheck {
         int blocksPerSm = DecodeInput.BLOCKS_PER_SM;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--gib" -> gib = intArgument(args, ++i, 1, 8);
-                case "--runs" -> runs = intArgument(args, ++i, 20, 10_000);
+                case "--gib" -> gib = CheckFrame.intArgument(args, ++i, 1, 8);
+                case "--runs" -> runs = CheckFrame.intArgument(args, ++i, 20, 10_000);
                 case "--no-yardstick" -> yardstick = false;
                 case "--yardstick" -> {
-                    if (++i >= args.length) throw new IllegalArgumentException("--yardstick needs a file");
-                    for (String f : args[i].split(",")) yardstickPtx.add(Path.of(f));
+                    for (String f : CheckFrame.argument(args, ++i, "a file").split(",")) yardstickPtx.add(Path.of(f));
                 }
-                case "--blocks-per-sm" -> blocksPerSm = intArgument(args, ++i, 0, 64);
-                case "--kernel" -> {
-                    if (++i >= args.length) throw new IllegalArgumentException("--kernel needs a method name");
-                    kernels.addAll(List.of(args[i].split(",")));
-                }
+                case "--blocks-per-sm" -> blocksPerSm = CheckFrame.intArgument(args, ++i, 0, 64);
+                case "--kernel" -> kernels.addAll(List.of(CheckFrame.argument(args, ++i, "a method name").split(",")));
                 case "--no-encoder" -> encoder = false;
                 case "-h", "--help" -> throw new IllegalArgumentException("help");
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
         return new Options(gib, runs, yardstick, yardstickPtx, kernels, blocksPerSm, encoder);
-    }
-
-    private static int intArgument(String[] args, int i, int min, int max) {
-        if (i >= args.length) throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        try {
-            int value = Integer.parseInt(args[i]);
-            if (value < min || value > max) throw new IllegalArgumentException(args[i - 1] + " must be in " + min + ".." + max + ", got " + value);
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a number, got " + args[i]);
-        }
     }
 }

@@ -52,7 +52,7 @@ public final class GpuCoderCheck {
               --kernel NAMES   also time RansDecodeKernels.NAME (same parameters and grid as decode) for the rANS coders, comma-separated""";
     private static final String RUN = CoderDecodeInput.GRAPH + "." + CoderDecodeInput.TASK;
 
-    private record Options(int gib, int runs, Path tiled, List<String> coders, List<String> kernels) {}
+    record Options(int gib, int runs, Path tiled, List<String> coders, List<String> kernels) {}
 
     private record Timing(String label, double ratio, double median, double min, double max) {}
 
@@ -246,29 +246,24 @@ public final class GpuCoderCheck {
         passed = false;
     }
 
-    private static Options parse(String[] args) {
+    static Options parse(String[] args) { // package-private for CheckParsingTest
         int gib = 1, runs = 25;
         Path tiled = null;
         List<String> coders = List.of("rans", "rans-ctx", "palette");
         List<String> kernels = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--gib" -> gib = intArgument(args, ++i, 1, 4);
-                case "--runs" -> runs = intArgument(args, ++i, 5, 10_000);
-                case "--tiled" -> {
-                    if (++i >= args.length) throw new IllegalArgumentException("--tiled needs a file");
-                    tiled = Path.of(args[i]);
-                }
+                case "--gib" -> gib = CheckFrame.intArgument(args, ++i, 1, 4);
+                case "--runs" -> runs = CheckFrame.intArgument(args, ++i, 5, 10_000);
+                case "--tiled" -> tiled = Path.of(CheckFrame.argument(args, ++i, "a file"));
                 case "--coders" -> {
-                    if (++i >= args.length) throw new IllegalArgumentException("--coders needs a list");
-                    coders = List.of(args[i].split(","));
+                    coders = List.of(CheckFrame.argument(args, ++i, "a list").split(","));
                     for (String c : coders) {
                         if (!List.of("rans", "rans-ctx", "palette").contains(c)) throw new IllegalArgumentException("no GPU decoder for coder " + c);
                     }
                 }
                 case "--kernel" -> {
-                    if (++i >= args.length) throw new IllegalArgumentException("--kernel needs a method name");
-                    for (String name : args[i].split(",")) {
+                    for (String name : CheckFrame.argument(args, ++i, "a method name").split(",")) {
                         KernelMethod.of(RansDecodeKernels.class, name); // an unknown name fails here, before the GPU work
                         kernels.add(name);
                     }
@@ -278,16 +273,5 @@ public final class GpuCoderCheck {
             }
         }
         return new Options(gib, runs, tiled, coders, List.copyOf(kernels));
-    }
-
-    private static int intArgument(String[] args, int i, int min, int max) {
-        if (i >= args.length) throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        try {
-            int value = Integer.parseInt(args[i]);
-            if (value < min || value > max) throw new IllegalArgumentException(args[i - 1] + " must be in " + min + ".." + max + ", got " + value);
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a number, got " + args[i]);
-        }
     }
 }

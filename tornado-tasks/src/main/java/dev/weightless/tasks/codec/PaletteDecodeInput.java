@@ -20,22 +20,17 @@ import java.util.List;
  * only when the host arrays are asked for) and the sm plane and output are padded to whole words of four
  * values, as the Huffman decoder's.
  */
-public final class PaletteDecodeInput implements CoderDecodeInput {
-    private final CodedTensor coded;
+public final class PaletteDecodeInput extends CoderDecodeInput {
     private final PaletteCoder.Layout layout;
-    private final Arena arena;
     private final LongArray escapeStarts;
     private final IntArray pairs;
-    private final IntArray status;
-    private List<Object> host;
     private LongArray out;
 
     private PaletteDecodeInput(CodedTensor coded, PaletteCoder.Layout layout, Arena arena) {
         String why = whyNot(layout);
         if (why != null) throw new IllegalArgumentException(why);
-        this.coded = coded;
+        super(coded, layout.chunks(), layout.crc32c(), arena);
         this.layout = layout;
-        this.arena = arena;
         this.escapeStarts = LongArray.allocate(arena, layout.escapeStarts().length);
         for (int c = 0; c < layout.escapeStarts().length; c++) escapeStarts.set(c, layout.escapeStarts()[c]);
         int bits = layout.bits();
@@ -48,7 +43,6 @@ public final class PaletteDecodeInput implements CoderDecodeInput {
             int exponents = (lowEscape == 1 ? 0 : layout.palette()[low]) | (highEscape == 1 ? 0 : layout.palette()[high]) << 8;
             pairs.set(i, exponents | (lowEscape | highEscape << 1) << PaletteDecodeKernels.ESCAPE_SHIFT);
         }
-        this.status = IntArray.allocate(arena, layout.chunks());
     }
 
     /** Validates {@code coded} (a MalformedInputException when it is not a valid palette tensor) and lays it out. */
@@ -60,14 +54,11 @@ public final class PaletteDecodeInput implements CoderDecodeInput {
     }
 
     @Override
-    public CodedTensor coded() { return coded; }
-
-    @Override
     public KernelMethod kernel() { return KernelMethod.of(PaletteDecodeKernels.class, "decode"); }
 
     @Override
     public List<Upload> uploads() {
-        MemorySegment codes = coded.part(2), escapes = coded.part(3), plane = coded.part(4);
+        MemorySegment codes = coded().part(2), escapes = coded().part(3), plane = coded().part(4);
         return List.of(new Upload(codes, Math.max(8, codes.byteSize()), ByteArray.class), // padded to 8 bytes, as the kernel takes it
                 new Upload(escapeStarts.segment(), escapeStarts.segment().byteSize(), LongArray.class),
                 new Upload(escapes, Math.max(1, escapes.byteSize()), ByteArray.class),
@@ -90,22 +81,10 @@ public final class PaletteDecodeInput implements CoderDecodeInput {
     public Class<?> outputType() { return LongArray.class; }
 
     @Override
-    public long chunks() { return layout.chunks(); }
-
-    @Override
-    public List<Object> hostArrays() {
-        if (host == null) host = uploads().stream().map(u -> CoderDecodeInput.hostArray(u, arena)).toList();
-        return host;
-    }
-
-    @Override
     public LongArray out() {
         if (out == null) out = LongArray.allocate(arena, words());
         return out;
     }
-
-    @Override
-    public IntArray status() { return status; }
 
     @Override
     public Grid grid(int multiprocessors, int blocksPerSm) { return CoderDecodeInput.grid(layout.chunks(), PaletteDecodeKernels.WARPS, multiprocessors, blocksPerSm); }
@@ -114,15 +93,12 @@ public final class PaletteDecodeInput implements CoderDecodeInput {
     public MemorySegment decoded() { return out().segment().asSlice(0, 2 * layout.elements()); }
 
     @Override
-    public int expectedCrc32c() { return layout.crc32c(); }
-
-    @Override
     public void checkStatus() {
         long[] starts = layout.escapeStarts();
         for (int c = 0; c < layout.chunks(); c++) {
             long expected = starts[c + 1] - starts[c];
-            if (status.get(c) != expected) {
-                throw new MalformedInputException(8L * c, "index part: chunk " + c + " has " + status.get(c) + " escape codes, the index gives " + expected + " (GPU decoder)");
+            if (status().get(c) != expected) {
+                throw new MalformedInputException(8L * c, "index part: chunk " + c + " has " + status().get(c) + " escape codes, the index gives " + expected + " (GPU decoder)");
             }
         }
     }

@@ -20,23 +20,18 @@ import java.util.List;
  * are used in place (the kernel reads the raw part as ints: on the host path a zero-padded copy when it is
  * not whole ints, made only when the host arrays are asked for).
  */
-public final class RansDecodeInput implements CoderDecodeInput {
-    private final CodedTensor coded;
+public final class RansDecodeInput extends CoderDecodeInput {
     private final RansCoder.Layout layout;
-    private final Arena arena;
     private final LongArray chunkStarts;
     private final ShortArray slots;
     private final IntArray symbols;
-    private final IntArray status;
-    private List<Object> host;
     private ShortArray out;
 
     private RansDecodeInput(CodedTensor coded, RansCoder.Layout layout, Arena arena) {
         String why = whyNot(layout);
         if (why != null) throw new IllegalArgumentException(why);
-        this.coded = coded;
+        super(coded, layout.chunks(), layout.crc32c(), arena);
         this.layout = layout;
-        this.arena = arena;
         this.chunkStarts = LongArray.allocate(arena, layout.chunkStarts().length);
         for (int c = 0; c < layout.chunkStarts().length; c++) chunkStarts.set(c, layout.chunkStarts()[c]);
         int[] freq = layout.freq(), cum = layout.cum();
@@ -46,7 +41,6 @@ public final class RansDecodeInput implements CoderDecodeInput {
             symbols.set(s, freq[s] | cum[s] << 15);
             for (int i = 0; i < freq[s]; i++) slots.set(cum[s] + i, (short) s);
         }
-        this.status = IntArray.allocate(arena, layout.chunks());
     }
 
     /** Validates {@code coded} (a MalformedInputException when it is not a valid tensor of {@code coder}) and lays it out. */
@@ -65,15 +59,12 @@ public final class RansDecodeInput implements CoderDecodeInput {
     }
 
     @Override
-    public CodedTensor coded() { return coded; }
-
-    @Override
     public KernelMethod kernel() { return KernelMethod.of(RansDecodeKernels.class, "decode"); }
 
     @Override
     public List<Upload> uploads() {
-        MemorySegment raw = coded.part(3);
-        return List.of(new Upload(coded.part(2), coded.part(2).byteSize(), ShortArray.class),
+        MemorySegment raw = coded().part(3);
+        return List.of(new Upload(coded().part(2), coded().part(2).byteSize(), ShortArray.class),
                 new Upload(chunkStarts.segment(), chunkStarts.segment().byteSize(), LongArray.class),
                 new Upload(slots.segment(), slots.segment().byteSize(), ShortArray.class),
                 new Upload(symbols.segment(), symbols.segment().byteSize(), IntArray.class),
@@ -94,22 +85,10 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public Class<?> outputType() { return ShortArray.class; }
 
     @Override
-    public long chunks() { return layout.chunks(); }
-
-    @Override
-    public List<Object> hostArrays() {
-        if (host == null) host = uploads().stream().map(u -> CoderDecodeInput.hostArray(u, arena)).toList();
-        return host;
-    }
-
-    @Override
     public ShortArray out() {
         if (out == null) out = ShortArray.allocate(arena, layout.elements());
         return out;
     }
-
-    @Override
-    public IntArray status() { return status; }
 
     @Override
     public Grid grid(int multiprocessors, int blocksPerSm) { return CoderDecodeInput.grid(layout.chunks(), RansDecodeKernels.WARPS, multiprocessors, blocksPerSm); }
@@ -118,12 +97,9 @@ public final class RansDecodeInput implements CoderDecodeInput {
     public MemorySegment decoded() { return out().segment(); }
 
     @Override
-    public int expectedCrc32c() { return layout.crc32c(); }
-
-    @Override
     public void checkStatus() {
         for (long c = 0; c < layout.chunks(); c++) {
-            int s = status.get(c);
+            int s = status().get(c);
             if (s == 0) continue;
             long at = 2 * layout.chunkStarts()[(int) c];
             if ((s & RansDecodeKernels.WRONG_WORD_COUNT) != 0) {
