@@ -57,14 +57,14 @@ public final class ModelLoadCheck {
 
     private ModelLoadCheck() {}
 
-    private record Options(Path file, double gib, String coder, boolean verify, boolean read, boolean writeBack, boolean plain) {}
+    record Options(Path file, double gib, String coder, boolean verify, boolean read, boolean writeBack, boolean plain) {}
 
     public static void main(String[] args) {
         CheckFrame.main("ModelLoadCheck", USAGE, args, ModelLoadCheck::parse,
                 o -> o.plain() ? plain(o.file()) : run(o.file() != null ? o.file() : syntheticLlama(o.gib(), o.coder(), Path.of("/tmp")), o));
     }
 
-    private static Options parse(String[] args) {
+    static Options parse(String[] args) {
         Path file = null;
         double gib = 0;
         boolean verify = false, read = true, writeBack = false, plain = false;
@@ -75,14 +75,15 @@ public final class ModelLoadCheck {
                 case "--no-read" -> read = false;
                 case "--write-back" -> writeBack = true;
                 case "--plain" -> plain = true;
-                case "--coder" -> {
-                    if (i + 1 >= args.length) throw new IllegalArgumentException("--coder needs a name");
-                    coder = Coders.byName(args[++i]).name(); // an unknown name fails here
-                }
+                case "--coder" -> coder = Coders.byName(CheckFrame.argument(args, ++i, "a coder name")).name(); // an unknown name fails here
                 case "--synthetic-llama" -> {
-                    if (i + 1 >= args.length) throw new IllegalArgumentException("--synthetic-llama needs GIB");
-                    gib = Double.parseDouble(args[++i]);
-                    if (!(gib >= 0.03 && gib <= 64)) throw new IllegalArgumentException("--synthetic-llama GIB must be 0.03..64, got " + args[i]);
+                    String text = CheckFrame.argument(args, ++i, "GIB");
+                    try {
+                        gib = Double.parseDouble(text);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--synthetic-llama needs a number of GiB, got " + text);
+                    }
+                    if (!(gib >= 0.03 && gib <= 64)) throw new IllegalArgumentException("--synthetic-llama GIB must be 0.03..64, got " + text);
                 }
                 default -> {
                     if (args[i].startsWith("-") || file != null) throw new IllegalArgumentException("unexpected argument " + args[i]);

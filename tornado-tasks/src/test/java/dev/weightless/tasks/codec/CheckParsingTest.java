@@ -8,7 +8,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The command lines of GpuCodecCheck and GpuCoderCheck, parsed on the CPU: each option's range and message. */
+/** The command lines of GpuCodecCheck, GpuCoderCheck and ModelLoadCheck, parsed on the CPU: each option's range and message. */
 class CheckParsingTest {
     @Test
     void gpuCodecCheckRanges() {
@@ -32,6 +32,18 @@ class CheckParsingTest {
         assertMessage("--tiled needs a file", () -> GpuCoderCheck.parse(new String[] {"--tiled"}));
         assertMessage("--coders needs a list", () -> GpuCoderCheck.parse(new String[] {"--coders"}));
         assertMessage("no GPU decoder for coder huffman", () -> GpuCoderCheck.parse(new String[] {"--coders", "rans,huffman"}));
+    }
+
+    @Test
+    void modelLoadCheckOptions() {
+        var o = ModelLoadCheck.parse(new String[] {"--synthetic-llama", "0.5", "--coder", "rans-ctx", "--verify"});
+        assertEquals(0.5, o.gib());
+        assertEquals("rans-ctx", o.coder());
+        assertMessage("--synthetic-llama needs GIB", () -> ModelLoadCheck.parse(new String[] {"--synthetic-llama"}));
+        assertMessage("--synthetic-llama needs a number of GiB, got lots", () -> ModelLoadCheck.parse(new String[] {"--synthetic-llama", "lots"}));
+        assertMessage("--synthetic-llama GIB must be 0.03..64, got 65", () -> ModelLoadCheck.parse(new String[] {"--synthetic-llama", "65"}));
+        assertMessage("--coder needs a coder name", () -> ModelLoadCheck.parse(new String[] {"model.wl", "--coder"}));
+        assertMessage("name a file or --synthetic-llama GIB, not both", () -> ModelLoadCheck.parse(new String[] {"model.wl", "--synthetic-llama", "1"}));
     }
 
     private static void assertMessage(String expected, Runnable parse) {
