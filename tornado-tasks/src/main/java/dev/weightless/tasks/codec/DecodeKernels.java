@@ -133,8 +133,8 @@ public final class DecodeKernels {
                 // the checked loop.
                 long first4 = (group * 32 * chunkSymbols + round) / 4 + lane;
                 if (chunkSymbols == FAST_CHUNK && elements - group * 32 * FAST_CHUNK >= 32 * FAST_CHUNK) {
-                    writeChunks0To15(stage, rows, lane, plane, out, first4);
-                    writeChunks16To31(stage, rows, lane, plane, out, first4);
+                    writeSixteenChunks(stage, rows, lane, plane, out, first4, 0);
+                    writeSixteenChunks(stage, rows, lane, plane, out, first4, 16);
                 } else {
                     for (int c = 0; c < 32; c++) {
                         long at = (group * 32 + c) * chunkSymbols + round + 4 * lane;
@@ -147,80 +147,45 @@ public final class DecodeKernels {
     }
 
     /**
-     * Chunks 0..15 of a full group of {@link #FAST_CHUNK}-symbol chunks, one round: sixteen plane loads, then sixteen
-     * stores (the compiler may not move a load above a store to another global array, so interleaved loads would each
-     * wait a full memory latency). The stores are streaming (evict first): the output is never read here, and kept in
-     * L2 it would push out the stream words that the loads' 256-byte fetches brought in ahead of use.
+     * Chunks first..first+15 (first is the constant 0 or 16) of a full group of {@link #FAST_CHUNK}-symbol chunks, one
+     * round: sixteen plane loads, then sixteen stores (the compiler may not move a load above a store to another global
+     * array, so interleaved loads would each wait a full memory latency). The stores are streaming (evict first): the
+     * output is never read here, and kept in L2 it would push out the stream words that the loads' 256-byte fetches
+     * brought in ahead of use. Written out by hand: a kernel has no local arrays for the sixteen values.
      */
-    private static void writeChunks0To15(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q) {
-        int p0 = plane.getL2Fetch(q + 0L, PLANE_FETCH);
-        int p1 = plane.getL2Fetch(q + 256L, PLANE_FETCH);
-        int p2 = plane.getL2Fetch(q + 512L, PLANE_FETCH);
-        int p3 = plane.getL2Fetch(q + 768L, PLANE_FETCH);
-        int p4 = plane.getL2Fetch(q + 1024L, PLANE_FETCH);
-        int p5 = plane.getL2Fetch(q + 1280L, PLANE_FETCH);
-        int p6 = plane.getL2Fetch(q + 1536L, PLANE_FETCH);
-        int p7 = plane.getL2Fetch(q + 1792L, PLANE_FETCH);
-        int p8 = plane.getL2Fetch(q + 2048L, PLANE_FETCH);
-        int p9 = plane.getL2Fetch(q + 2304L, PLANE_FETCH);
-        int p10 = plane.getL2Fetch(q + 2560L, PLANE_FETCH);
-        int p11 = plane.getL2Fetch(q + 2816L, PLANE_FETCH);
-        int p12 = plane.getL2Fetch(q + 3072L, PLANE_FETCH);
-        int p13 = plane.getL2Fetch(q + 3328L, PLANE_FETCH);
-        int p14 = plane.getL2Fetch(q + 3584L, PLANE_FETCH);
-        int p15 = plane.getL2Fetch(q + 3840L, PLANE_FETCH);
-        out.setStreaming(q + 0L, join(stage[rows + 0 * ROW + (lane ^ 0)], p0));
-        out.setStreaming(q + 256L, join(stage[rows + 1 * ROW + (lane ^ 1)], p1));
-        out.setStreaming(q + 512L, join(stage[rows + 2 * ROW + (lane ^ 2)], p2));
-        out.setStreaming(q + 768L, join(stage[rows + 3 * ROW + (lane ^ 3)], p3));
-        out.setStreaming(q + 1024L, join(stage[rows + 4 * ROW + (lane ^ 4)], p4));
-        out.setStreaming(q + 1280L, join(stage[rows + 5 * ROW + (lane ^ 5)], p5));
-        out.setStreaming(q + 1536L, join(stage[rows + 6 * ROW + (lane ^ 6)], p6));
-        out.setStreaming(q + 1792L, join(stage[rows + 7 * ROW + (lane ^ 7)], p7));
-        out.setStreaming(q + 2048L, join(stage[rows + 8 * ROW + (lane ^ 8)], p8));
-        out.setStreaming(q + 2304L, join(stage[rows + 9 * ROW + (lane ^ 9)], p9));
-        out.setStreaming(q + 2560L, join(stage[rows + 10 * ROW + (lane ^ 10)], p10));
-        out.setStreaming(q + 2816L, join(stage[rows + 11 * ROW + (lane ^ 11)], p11));
-        out.setStreaming(q + 3072L, join(stage[rows + 12 * ROW + (lane ^ 12)], p12));
-        out.setStreaming(q + 3328L, join(stage[rows + 13 * ROW + (lane ^ 13)], p13));
-        out.setStreaming(q + 3584L, join(stage[rows + 14 * ROW + (lane ^ 14)], p14));
-        out.setStreaming(q + 3840L, join(stage[rows + 15 * ROW + (lane ^ 15)], p15));
-    }
-
-    /** Chunks 16..31: as {@link #writeChunks0To15}. */
-    private static void writeChunks16To31(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q) {
-        int p0 = plane.getL2Fetch(q + 4096L, PLANE_FETCH);
-        int p1 = plane.getL2Fetch(q + 4352L, PLANE_FETCH);
-        int p2 = plane.getL2Fetch(q + 4608L, PLANE_FETCH);
-        int p3 = plane.getL2Fetch(q + 4864L, PLANE_FETCH);
-        int p4 = plane.getL2Fetch(q + 5120L, PLANE_FETCH);
-        int p5 = plane.getL2Fetch(q + 5376L, PLANE_FETCH);
-        int p6 = plane.getL2Fetch(q + 5632L, PLANE_FETCH);
-        int p7 = plane.getL2Fetch(q + 5888L, PLANE_FETCH);
-        int p8 = plane.getL2Fetch(q + 6144L, PLANE_FETCH);
-        int p9 = plane.getL2Fetch(q + 6400L, PLANE_FETCH);
-        int p10 = plane.getL2Fetch(q + 6656L, PLANE_FETCH);
-        int p11 = plane.getL2Fetch(q + 6912L, PLANE_FETCH);
-        int p12 = plane.getL2Fetch(q + 7168L, PLANE_FETCH);
-        int p13 = plane.getL2Fetch(q + 7424L, PLANE_FETCH);
-        int p14 = plane.getL2Fetch(q + 7680L, PLANE_FETCH);
-        int p15 = plane.getL2Fetch(q + 7936L, PLANE_FETCH);
-        out.setStreaming(q + 4096L, join(stage[rows + 16 * ROW + (lane ^ 16)], p0));
-        out.setStreaming(q + 4352L, join(stage[rows + 17 * ROW + (lane ^ 17)], p1));
-        out.setStreaming(q + 4608L, join(stage[rows + 18 * ROW + (lane ^ 18)], p2));
-        out.setStreaming(q + 4864L, join(stage[rows + 19 * ROW + (lane ^ 19)], p3));
-        out.setStreaming(q + 5120L, join(stage[rows + 20 * ROW + (lane ^ 20)], p4));
-        out.setStreaming(q + 5376L, join(stage[rows + 21 * ROW + (lane ^ 21)], p5));
-        out.setStreaming(q + 5632L, join(stage[rows + 22 * ROW + (lane ^ 22)], p6));
-        out.setStreaming(q + 5888L, join(stage[rows + 23 * ROW + (lane ^ 23)], p7));
-        out.setStreaming(q + 6144L, join(stage[rows + 24 * ROW + (lane ^ 24)], p8));
-        out.setStreaming(q + 6400L, join(stage[rows + 25 * ROW + (lane ^ 25)], p9));
-        out.setStreaming(q + 6656L, join(stage[rows + 26 * ROW + (lane ^ 26)], p10));
-        out.setStreaming(q + 6912L, join(stage[rows + 27 * ROW + (lane ^ 27)], p11));
-        out.setStreaming(q + 7168L, join(stage[rows + 28 * ROW + (lane ^ 28)], p12));
-        out.setStreaming(q + 7424L, join(stage[rows + 29 * ROW + (lane ^ 29)], p13));
-        out.setStreaming(q + 7680L, join(stage[rows + 30 * ROW + (lane ^ 30)], p14));
-        out.setStreaming(q + 7936L, join(stage[rows + 31 * ROW + (lane ^ 31)], p15));
+    private static void writeSixteenChunks(int[] stage, int rows, int lane, IntArray plane, LongArray out, long q, int first) {
+        int p0 = plane.getL2Fetch(q + (first + 0) * 256L, PLANE_FETCH);
+        int p1 = plane.getL2Fetch(q + (first + 1) * 256L, PLANE_FETCH);
+        int p2 = plane.getL2Fetch(q + (first + 2) * 256L, PLANE_FETCH);
+        int p3 = plane.getL2Fetch(q + (first + 3) * 256L, PLANE_FETCH);
+        int p4 = plane.getL2Fetch(q + (first + 4) * 256L, PLANE_FETCH);
+        int p5 = plane.getL2Fetch(q + (first + 5) * 256L, PLANE_FETCH);
+        int p6 = plane.getL2Fetch(q + (first + 6) * 256L, PLANE_FETCH);
+        int p7 = plane.getL2Fetch(q + (first + 7) * 256L, PLANE_FETCH);
+        int p8 = plane.getL2Fetch(q + (first + 8) * 256L, PLANE_FETCH);
+        int p9 = plane.getL2Fetch(q + (first + 9) * 256L, PLANE_FETCH);
+        int p10 = plane.getL2Fetch(q + (first + 10) * 256L, PLANE_FETCH);
+        int p11 = plane.getL2Fetch(q + (first + 11) * 256L, PLANE_FETCH);
+        int p12 = plane.getL2Fetch(q + (first + 12) * 256L, PLANE_FETCH);
+        int p13 = plane.getL2Fetch(q + (first + 13) * 256L, PLANE_FETCH);
+        int p14 = plane.getL2Fetch(q + (first + 14) * 256L, PLANE_FETCH);
+        int p15 = plane.getL2Fetch(q + (first + 15) * 256L, PLANE_FETCH);
+        out.setStreaming(q + (first + 0) * 256L, join(stage[rows + (first + 0) * ROW + (lane ^ (first + 0))], p0));
+        out.setStreaming(q + (first + 1) * 256L, join(stage[rows + (first + 1) * ROW + (lane ^ (first + 1))], p1));
+        out.setStreaming(q + (first + 2) * 256L, join(stage[rows + (first + 2) * ROW + (lane ^ (first + 2))], p2));
+        out.setStreaming(q + (first + 3) * 256L, join(stage[rows + (first + 3) * ROW + (lane ^ (first + 3))], p3));
+        out.setStreaming(q + (first + 4) * 256L, join(stage[rows + (first + 4) * ROW + (lane ^ (first + 4))], p4));
+        out.setStreaming(q + (first + 5) * 256L, join(stage[rows + (first + 5) * ROW + (lane ^ (first + 5))], p5));
+        out.setStreaming(q + (first + 6) * 256L, join(stage[rows + (first + 6) * ROW + (lane ^ (first + 6))], p6));
+        out.setStreaming(q + (first + 7) * 256L, join(stage[rows + (first + 7) * ROW + (lane ^ (first + 7))], p7));
+        out.setStreaming(q + (first + 8) * 256L, join(stage[rows + (first + 8) * ROW + (lane ^ (first + 8))], p8));
+        out.setStreaming(q + (first + 9) * 256L, join(stage[rows + (first + 9) * ROW + (lane ^ (first + 9))], p9));
+        out.setStreaming(q + (first + 10) * 256L, join(stage[rows + (first + 10) * ROW + (lane ^ (first + 10))], p10));
+        out.setStreaming(q + (first + 11) * 256L, join(stage[rows + (first + 11) * ROW + (lane ^ (first + 11))], p11));
+        out.setStreaming(q + (first + 12) * 256L, join(stage[rows + (first + 12) * ROW + (lane ^ (first + 12))], p12));
+        out.setStreaming(q + (first + 13) * 256L, join(stage[rows + (first + 13) * ROW + (lane ^ (first + 13))], p13));
+        out.setStreaming(q + (first + 14) * 256L, join(stage[rows + (first + 14) * ROW + (lane ^ (first + 14))], p14));
+        out.setStreaming(q + (first + 15) * 256L, join(stage[rows + (first + 15) * ROW + (lane ^ (first + 15))], p15));
     }
 
     /**
