@@ -87,11 +87,9 @@ def main():
         rng = f" [{p['min']:.4f}..{p['max']:.4f}]" if "min" in p else ""
         gbs = f"{e['palette_bytes'] / p['median'] / 1e6:.0f} ({e['palette_bytes'] / p['median'] / 1e9 / COPY_TBPS:.0%})" if e["palette_bytes"] else "-"
         tf = e["flops"] / p["median"] / 1e9
-        lines.append(f"| {e['n']} x {e['k']} | {e['m']} | {e['where']} | {e['cublas_ms']['median']:.4f} | {e['bf16_ms']:.4f} | {p['median']:.4f}{rng} | **{e['speedup']:.3f}** | "
-                     f"{t or '-'} | {('yes' if e['speedup'] >= t else 'no') if t else '-'} | {gbs} | {tf:.0f} ({tf / MATRIX_TFLOPS:.0%}) |"
-                     if e["bf16_ms"] is not None else
-                     f"| {e['n']} x {e['k']} | {e['m']} | {e['where']} | {e['cublas_ms']['median']:.4f} | - | {p['median']:.4f}{rng} | **{e['speedup']:.3f}** | "
-                     f"{t or '-'} | {('yes' if e['speedup'] >= t else 'no') if t else '-'} | - | {tf:.0f} ({tf / MATRIX_TFLOPS:.0%}) |")
+        bf16 = f"{e['bf16_ms']:.4f}" if e["bf16_ms"] is not None else "-"
+        lines.append(f"| {e['n']} x {e['k']} | {e['m']} | {e['where']} | {e['cublas_ms']['median']:.4f} | {bf16} | {p['median']:.4f}{rng} | **{e['speedup']:.3f}** | "
+                     f"{t or '-'} | {('yes' if e['speedup'] >= t else 'no') if t else '-'} | {gbs} | {tf:.0f} ({tf / MATRIX_TFLOPS:.0%}) |")
     open(os.path.join(out, "schedule-table.md"), "w").write("\n".join(lines) + "\n")
     print("\n".join(lines))
     try:
