@@ -215,6 +215,23 @@ public final class FusedGemmCheck {
         });
     }
 
+    /**
+     * Overwrites {@code bf16} with normal values whose magnitudes spread over 2^-24..1 (one random power of two each):
+     * most 16 x 64 tiles then hold over 32 escapes, the palette layout's hard case. Sequential, one stream from {@code seed}.
+     */
+    static void fillWide(MemorySegment bf16, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (long i = 0, values = bf16.byteSize() / 2; i < values; i++) {
+            int bits = Float.floatToRawIntBits((float) (random.nextGaussian() * Math.scalb(1.0, -random.nextInt(25))));
+            bf16.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
+        }
+    }
+
+    /** Value i of a BF16 array, widened exactly (for float64 reference products). */
+    static double valueAt(MemorySegment bf16, long i) {
+        return Float.intBitsToFloat((bf16.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xFFFF) << 16);
+    }
+
     static void write(Path file, MemorySegment data) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             var buffer = data.asByteBuffer();

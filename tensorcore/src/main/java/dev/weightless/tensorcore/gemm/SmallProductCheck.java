@@ -9,7 +9,6 @@ import dev.weightless.tensorcore.layout.PaletteTensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,13 +38,7 @@ public final class SmallProductCheck {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate((long) n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, seed);
-            if (wide) {
-                java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
-                for (long i = 0; i < (long) n * k; i++) {
-                    int bits = Float.floatToRawIntBits((float) (random.nextGaussian() * Math.scalb(1.0, -random.nextInt(25))));
-                    w.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
-                }
-            }
+            if (wide) FusedGemmCheck.fillWide(w, seed);
             PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
@@ -75,7 +68,7 @@ public final class SmallProductCheck {
                     float value = Float.intBitsToFloat((got & 0xFFFF) << 16);
                     if (Float.isNaN(value)) nan++;
                     double exact = 0;
-                    for (int i = 0; i < k; i++) exact += bf16(x.segment(), (long) r * k + i) * bf16(w, (long) c * k + i);
+                    for (int i = 0; i < k; i++) exact += FusedGemmCheck.valueAt(x.segment(), (long) r * k + i) * FusedGemmCheck.valueAt(w, (long) c * k + i);
                     diff += (value - exact) * (value - exact);
                     norm += exact * exact;
                 }
@@ -94,9 +87,5 @@ public final class SmallProductCheck {
             System.out.printf("small product %-33s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED");
         }
         return problems;
-    }
-
-    private static double bf16(MemorySegment s, long i) {
-        return Float.intBitsToFloat((s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xFFFF) << 16);
     }
 }

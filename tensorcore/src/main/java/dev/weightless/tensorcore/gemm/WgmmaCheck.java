@@ -11,14 +11,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * On a GPU host: the large-M wgmma kernels ({@link WgmmaGemm}) on palette-coded and on BF16 weights.
@@ -69,13 +67,7 @@ public final class WgmmaCheck {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate((long) n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, seed);
-            if (wide) {
-                SplittableRandom random = new SplittableRandom(seed);
-                for (long i = 0; i < (long) n * k; i++) {
-                    int bits = Float.floatToRawIntBits((float) (random.nextGaussian() * Math.scalb(1.0, -random.nextInt(25))));
-                    w.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
-                }
-            }
+            if (wide) FusedGemmCheck.fillWide(w, seed);
             PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
@@ -100,7 +92,7 @@ public final class WgmmaCheck {
                 for (int c = 0; c < n; c++) {
                     float value = Float.intBitsToFloat((ys[0].get((long) r * n + c) & 0xFFFF) << 16);
                     double exact = 0;
-                    for (int i = 0; i < k; i++) exact += bf16(x.segment(), (long) r * k + i) * bf16(w, (long) c * k + i);
+                    for (int i = 0; i < k; i++) exact += FusedGemmCheck.valueAt(x.segment(), (long) r * k + i) * FusedGemmCheck.valueAt(w, (long) c * k + i);
                     double d = Float.isNaN(value) ? Double.POSITIVE_INFINITY : value - exact;
                     if (Math.abs(d) > worst) { worst = Math.abs(d); worstAt = (long) r * n + c; }
                     diff += d * d;
@@ -194,9 +186,6 @@ public final class WgmmaCheck {
         return failures;
     }
 
-    private static double bf16(MemorySegment s, long i) {
-        return Float.intBitsToFloat((s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xFFFF) << 16);
-    }
 
     private static Options parse(String[] args) {
         Path out = null;
