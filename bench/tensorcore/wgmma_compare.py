@@ -14,6 +14,10 @@ import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_compare import cublas_entries, shapes_of   # one timing method (and L2 rotation, error measure) for both benches
 
+def tile(r):
+    """A results line's kernel and tile: "256" for the paired entries (clusters sharing W), "solo 256" for one CTA per tile."""
+    return ("solo " if r.get("kernel") == "solo" else "") + str(r["rows"])
+
 def main():
     check, out = sys.argv[1], sys.argv[2]
     old = json.load(open(sys.argv[3])) if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else []
@@ -27,9 +31,9 @@ def main():
         best = min(mine, key=lambda r: r["wgmma_ms"]["median"])
         best_b = min(mine, key=lambda r: r["wgmma_bf16_ms"]["median"])
         rule = next((r for r in mine if r["rule"]), best)
-        entry.update({"wgmma_ms": best["wgmma_ms"], "rows": best["rows"], "wgmma_bf16_ms": best_b["wgmma_bf16_ms"], "bf16_rows": best_b["rows"],
-                      "rule_rows": rule["rows"], "rule_ms": rule["wgmma_ms"]["median"], "mma_ms": best.get("mma_ms"),
-                      "by_rows": {str(r["rows"]): [r["wgmma_ms"]["median"], r["wgmma_bf16_ms"]["median"]] for r in mine},
+        entry.update({"wgmma_ms": best["wgmma_ms"], "rows": tile(best), "wgmma_bf16_ms": best_b["wgmma_bf16_ms"], "bf16_rows": tile(best_b),
+                      "rule_rows": tile(rule), "rule_ms": rule["wgmma_ms"]["median"], "mma_ms": best.get("mma_ms"),
+                      "by_rows": {tile(r): [r["wgmma_ms"]["median"], r["wgmma_bf16_ms"]["median"]] for r in mine},
                       "bit_exact": all(r["bit_exact"] for r in mine), "unwritten": sum(r["unwritten"] for r in mine), "nan_kernel": sum(r["nan"] for r in mine),
                       "palette_bytes": best["palette_weight_bytes"] + best["io_bytes"], "bf16_bytes": best["bf16_weight_bytes"] + best["io_bytes"], "flops": best["flops"]})
         report.append(entry)

@@ -47,8 +47,9 @@ constexpr int CONSUMER_WARPS = 8;
 // One producer warpgroup. Two (512 threads) would leave 128 registers per thread at launch, fewer than
 // wgmma.m64n256k16's 128 accumulators and operands need (ptxas C7602), since ptxas compiles to the launch cap.
 constexpr int PRODUCER_WARPS = 4;
-constexpr int CLUSTER = 2;                            // CTAs sharing W
-constexpr int TILES_PER_WARP = 8 / PRODUCER_WARPS / CLUSTER;   // 16-row palette tiles of a K block each producer warp decodes
+constexpr int CLUSTER = 2;                            // CTAs sharing W in the paired entries (the solo ones: 1)
+// 16-row palette tiles of a K block each producer warp decodes when C CTAs share W.
+template <int C> __host__ __device__ constexpr int tilesPerWarp() { return 8 / PRODUCER_WARPS / C; }
 constexpr int THREADS = 32 * (CONSUMER_WARPS + PRODUCER_WARPS);
 constexpr int START_REGS = 65536 / THREADS / 8 * 8;   // registers per thread at launch: 168
 constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 64
@@ -69,10 +70,10 @@ static_assert(registersFit<64>() && registersFit<128>() && registersFit<256>(), 
 // A stage: X (BN rows of 128 bytes), then W (128 rows of 128 bytes); both 1024-byte aligned.
 template <int BN> __host__ __device__ constexpr int xStageBytes() { return BN * 128; }
 template <int BN> __host__ __device__ constexpr int stageBytes() { return xStageBytes<BN>() + W_STAGE_BYTES; }
-// Ring, then two 1 KB exponent buffers per producer warp, then 2 mbarriers per stage; 1 KB for aligning the ring.
+// Ring, then a 1 KB exponent buffer per tile of each producer warp, then 2 mbarriers per stage; 1 KB for aligning the ring.
 template <int BN> __host__ __device__ constexpr int patchOffset() { return Config<BN>::STAGES * stageBytes<BN>(); }
-template <int BN> __host__ __device__ constexpr int barrierOffset() { return patchOffset<BN>() + PRODUCER_WARPS * TILES_PER_WARP * 1024; }
-template <int BN> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN>() + Config<BN>::STAGES * 16 + 1024; }
+template <int BN, int C> __host__ __device__ constexpr int barrierOffset() { return patchOffset<BN>() + PRODUCER_WARPS * tilesPerWarp<C>() * 1024; }
+template <int BN, int C> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN, C>() + Config<BN>::STAGES * 16 + 1024; }
 
 __device__ __forceinline__ uint32_t smemAddress(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
 
@@ -182,7 +183,9 @@ struct PaletteRaw {
 
 // W in the palette layout: producer warp p decodes the tiles of W rows 32p .. 32p + 31 of the CTA (two
 // 16-row strips), one K block ahead of the stage it fills.
+template <int C>
 struct PaletteW {
+    static constexpr int TILES_PER_WARP = tilesPerWarp<C>();
     const uint8_t* tiles;
     const uint2* palettes;
     const uint32_t* escapeStarts;
@@ -268,7 +271,8 @@ struct PaletteW {
         for (int G = 0; G < 4; G++) {
             int row = 64 * half + 16 * (TILES_PER_WARP * pw + i) + g + 8 * (G >> 1);
             uint32_t at = swizzled(wStage, row, 4 * (G & 1) + t);
-            storeBoth(at, at + peer, peerFull, a[G][0], a[G][1], a[G][2], a[G][3]);
+            if constexpr (C == 2) storeBoth(at, at + peer, peerFull, a[G][0], a[G][1], a[G][2], a[G][3]);
+            else asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};" :: "r"(at), "r"(a[G][0]), "r"(a[G][1]), "r"(a[G][2]), "r"(a[G][3]) : "memory");
         }
     }
 
@@ -316,13 +320,15 @@ struct PaletteW {
 // Plain BF16 W: the producer loads this CTA's half of each K block one block ahead (16-byte pieces: thread p
 // holds piece p % 8 of rows p / 8 + 16 i of the half) and stores it into both CTAs' stages, as the palette
 // mode stores its decoded tiles.
+template <int C>
 struct Bf16W {
+    static constexpr int PIECES = 8 / C;   // 16-byte pieces per producer thread and K block
     const uint16_t* w;
-    uint4 next[4];
+    uint4 next[PIECES];
 
     __device__ __forceinline__ void load(int kb, int K, size_t wBase, int p) {
 #pragma unroll
-        for (int i = 0; i < 4; i++) next[i] = load16(w + (wBase + (p >> 3) + 16 * i) * K + kb * 64 + 8 * (p & 7));
+        for (int i = 0; i < PIECES; i++) next[i] = load16(w + (wBase + (p >> 3) + 16 * i) * K + kb * 64 + 8 * (p & 7));
     }
 
     __device__ __forceinline__ void bind(size_t wBase, int K, int pw, int, int lane) { load(0, K, wBase, 32 * pw + lane); }
@@ -330,9 +336,10 @@ struct Bf16W {
     __device__ __forceinline__ void fill(uint32_t wStage, uint32_t peer, uint32_t peerFull, int half, int kb, int KB, int pw, int lane, uint8_t*, int K, size_t wBase) {
         int p = 32 * pw + lane;
 #pragma unroll
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < PIECES; i++) {
             uint32_t at = swizzled(wStage, 64 * half + (p >> 3) + 16 * i, p & 7);
-            storeBoth(at, at + peer, peerFull, next[i].x, next[i].y, next[i].z, next[i].w);
+            if constexpr (C == 2) storeBoth(at, at + peer, peerFull, next[i].x, next[i].y, next[i].z, next[i].w);
+            else asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};" :: "r"(at), "r"(next[i].x), "r"(next[i].y), "r"(next[i].z), "r"(next[i].w) : "memory");
         }
         if (kb + 1 < KB) load(kb + 1, K, wBase, p);
     }
@@ -341,7 +348,7 @@ struct Bf16W {
 // One K block of a consumer warpgroup: wait for the stage, four k16 steps of wgmma.m64nBNk16 (A: this
 // warpgroup's 64 W rows, B: the BN X rows, both advanced 32 bytes per step inside the swizzled rows), and
 // hand the previous block's stage back once its wgmmas are done (wait_group 1).
-template <int BN>
+template <int BN, int C>
 __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], int kb, int KB, uint32_t ring, uint32_t bars, uint32_t peer, int wg, int lane) {
     constexpr int S = Config<BN>::STAGES;
     int s = kb % S;
@@ -366,11 +373,11 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], int kb, int K
     if (kb > 0 && lane == 0) {   // both CTAs' producers write each stage: both hear that it is free
         uint32_t empty = bars + 8 * (S + (kb - 1) % S);
         barrierArrive(empty);
-        remoteArrive(empty + peer);
+        if constexpr (C == 2) remoteArrive(empty + peer);
     }
 }
 
-template <int BN>
+template <int BN, int C>
 __device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t bars, uint32_t peer, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
     int KB = K / 64;
@@ -380,8 +387,8 @@ __device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t b
     // K blocks in pairs: a loop exit after an odd block made ptxas serialize every wgmma (C7514, v1), so the
     // kernel takes K in multiples of 128.
     for (int kb = 0; kb < KB; kb += 2) {
-        consumeBlock<BN>(acc, kb, KB, ring, bars, peer, warp >> 2, lane);
-        consumeBlock<BN>(acc, kb + 1, KB, ring, bars, peer, warp >> 2, lane);
+        consumeBlock<BN, C>(acc, kb, KB, ring, bars, peer, warp >> 2, lane);
+        consumeBlock<BN, C>(acc, kb + 1, KB, ring, bars, peer, warp >> 2, lane);
     }
     wgmmaWait<0>();
     fenceOperands(acc);
@@ -411,7 +418,7 @@ __device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t b
 // then arrives on the stage's full barrier twice: once after its shared-memory stores, once when its copies
 // land (cp.async.mbarrier.arrive.noinc). The consumers' proxy fence after their wait makes the generic-proxy
 // writes visible to wgmma (a fence here, WG_PRODUCER_FENCE, waited for the producer's loads in flight: run w3).
-template <int BN, class W>
+template <int BN, int C, class W>
 __device__ __forceinline__ void produce(W& w, const uint16_t* x, uint8_t* buffers, uint32_t ring, uint32_t bars, uint32_t peer, int half, int M, int K, int mBase, size_t wBase) {
     constexpr int S = Config<BN>::STAGES;
     int lane = threadIdx.x & 31, pw = (threadIdx.x >> 5) - CONSUMER_WARPS;   // producer warps 0 .. PRODUCER_WARPS - 1
@@ -422,7 +429,9 @@ __device__ __forceinline__ void produce(W& w, const uint16_t* x, uint8_t* buffer
         int s = kb % S;
         if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
         // This phase of the stage's full barrier gets the other CTA's half of W by st.async: 64 rows of 128 bytes.
-        if (pw == 0 && lane == 0) arriveExpecting(bars + 8 * s, 64 * 128);
+        if constexpr (C == 2) {
+            if (pw == 0 && lane == 0) arriveExpecting(bars + 8 * s, 64 * 128);
+        }
         uint32_t stage = ring + s * stageBytes<BN>();
 #pragma unroll 4
         for (int row = 4 * pw + rowInGroup; row < BN; row += 4 * PRODUCER_WARPS) {
@@ -440,59 +449,76 @@ __device__ __forceinline__ void produce(W& w, const uint16_t* x, uint8_t* buffer
     asm volatile("cp.async.wait_all;" ::: "memory");
 }
 
-template <int BN, class W>
+// C = 2: a cluster of two CTAs sharing W (the mapping below); C = 1: one CTA per 128 x BN tile (v3's kernel).
+template <int BN, int C, class W>
 __device__ __forceinline__ void gemm(W w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
     extern __shared__ uint8_t shared[];
     constexpr int S = Config<BN>::STAGES;
     // The 128-byte swizzle repeats every 1024 bytes and is computed from address bits: align the ring to 1024.
     uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
     uint32_t ring = smemAddress(smem);
-    uint32_t bars = ring + barrierOffset<BN>();   // full[S] then empty[S]
-    uint32_t rank;
-    asm("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
-    // The cluster (CTAs 2c, 2c + 1) covers W rows nBase .. + 127 and X blocks 2j, 2j + 1 (a CTA past M computes
-    // zeros and writes nothing, but still produces its half of W for the other).
-    int mBlocks = (M + BN - 1) / BN, mPairs = (mBlocks + 1) / 2, pair = blockIdx.x >> 1;
-    int mBase = (2 * (pair % mPairs) + (int)rank) * BN, nBase = (pair / mPairs) * W_ROWS;
-    uint32_t peer = peerAddress(ring, rank ^ 1) - ring;   // add to a local shared address: the other CTA's
+    uint32_t bars = ring + barrierOffset<BN, C>();   // full[S] then empty[S]
+    uint32_t rank = 0, peer = 0;
+    int mBlocks = (M + BN - 1) / BN, mBase, nBase;
+    if constexpr (C == 2) {
+        asm("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
+        // The cluster (CTAs 2c, 2c + 1) covers W rows nBase .. + 127 and X blocks 2j, 2j + 1 (a CTA past M computes
+        // zeros and writes nothing, but still produces its half of W for the other).
+        int mPairs = (mBlocks + 1) / 2, pair = blockIdx.x >> 1;
+        mBase = (2 * (pair % mPairs) + (int)rank) * BN;
+        nBase = (pair / mPairs) * W_ROWS;
+        peer = peerAddress(ring, rank ^ 1) - ring;   // add to a local shared address: the other CTA's
+    } else {
+        mBase = (blockIdx.x % mBlocks) * BN;
+        nBase = (blockIdx.x / mBlocks) * W_ROWS;
+    }
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
-            barrierInit(bars + 8 * s, 2 * 32 * PRODUCER_WARPS + 1);   // cp.async arrivals, arrivals after the stores, one expecting the other CTA's bytes
-            barrierInit(bars + 8 * (S + s), CLUSTER * CONSUMER_WARPS);
+            // cp.async arrivals, arrivals after the stores, and (paired) one expecting the other CTA's bytes
+            barrierInit(bars + 8 * s, 2 * 32 * PRODUCER_WARPS + (C == 2 ? 1 : 0));
+            barrierInit(bars + 8 * (S + s), C * CONSUMER_WARPS);
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
-    clusterSync();   // both CTAs' barriers exist before either arrives on the other's
+    if constexpr (C == 2) clusterSync();   // both CTAs' barriers exist before either arrives on the other's
+    else __syncthreads();
     if (threadIdx.x >= 256) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(Config<BN>::PRODUCER_REGS));
-        uint8_t* buffers = smem + patchOffset<BN>() + ((threadIdx.x >> 5) - CONSUMER_WARPS) * TILES_PER_WARP * 1024;
-        produce<BN>(w, x, buffers, ring, bars, peer, (int)rank, M, K, mBase, (size_t)nBase + 64 * rank);
+        uint8_t* buffers = smem + patchOffset<BN>() + ((threadIdx.x >> 5) - CONSUMER_WARPS) * tilesPerWarp<C>() * 1024;
+        produce<BN, C>(w, x, buffers, ring, bars, peer, (int)rank, M, K, mBase, (size_t)nBase + 64 * rank);
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(Config<BN>::CONSUMER_REGS));
-        consume<BN>(smem, ring, bars, peer, y, M, N, K, mBase, nBase);
+        consume<BN, C>(smem, ring, bars, peer, y, M, N, K, mBase, nBase);
     }
     // The other CTA may still arrive on this CTA's empty barriers: neither leaves before both are done.
-    clusterSync();
+    if constexpr (C == 2) clusterSync();
 }
 
 }  // namespace wgmma_gemm
 
 using namespace wgmma_gemm;
 
-#define WGMMA_ENTRIES(BN)                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) __cluster_dims__(CLUSTER, 1, 1) wgmmaPatch##BN(                                                  \
+// Paired entries (clusters of 2 CTAs sharing W) and solo ones (one CTA per tile, no cluster: better where a
+// single block of X rows would leave each cluster's second CTA idle, NOTES.md).
+#define WGMMA_ENTRIES(BN, NAME, C, CLUSTER_ATTRIBUTE)                                                                         \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) CLUSTER_ATTRIBUTE wgmma##NAME##Patch##BN(                        \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,          \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,               \
         __nv_bfloat16* y, long long, int M, int N, int K) {                                                                   \
-        PaletteW w{tiles, palettes, escapeStarts, escapes, positions};                                                        \
-        gemm<BN>(w, x, y, M, N, K);                                                                                           \
+        PaletteW<C> w{tiles, palettes, escapeStarts, escapes, positions};                                                     \
+        gemm<BN, C>(w, x, y, M, N, K);                                                                                        \
     }                                                                                                                         \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) __cluster_dims__(CLUSTER, 1, 1) wgmmaBf16_##BN(                                                  \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) CLUSTER_ATTRIBUTE wgmma##NAME##Bf16_##BN(                        \
         const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, int M, int N, int K) { \
-        Bf16W w{weights, {}};                                                                                                     \
-        gemm<BN>(w, x, y, M, N, K);                                                                                           \
+        Bf16W<C> w{weights, {}};                                                                                              \
+        gemm<BN, C>(w, x, y, M, N, K);                                                                                        \
     }
 
-WGMMA_ENTRIES(64)
-WGMMA_ENTRIES(128)
-WGMMA_ENTRIES(256)
+#define PAIRED __cluster_dims__(CLUSTER, 1, 1)
+#define SOLO
+WGMMA_ENTRIES(64, , 2, PAIRED)
+WGMMA_ENTRIES(128, , 2, PAIRED)
+WGMMA_ENTRIES(256, , 2, PAIRED)
+WGMMA_ENTRIES(64, Solo, 1, SOLO)
+WGMMA_ENTRIES(128, Solo, 1, SOLO)
+WGMMA_ENTRIES(256, Solo, 1, SOLO)

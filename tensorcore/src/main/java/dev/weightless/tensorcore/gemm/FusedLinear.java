@@ -53,9 +53,15 @@ public final class FusedLinear {
 
     /**
      * The kernel that reads W: patchGemm (variant 5) or paletteGemm (variant 4), whose BF16 twin is bf16Gemm,
-     * or for large M the wgmma kernels ({@link WgmmaGemm}: wgmmaPatch, BF16 twin wgmmaBf16_).
+     * or for large M the wgmma kernels ({@link WgmmaGemm}: wgmmaPatch, BF16 twin wgmmaBf16_, in clusters of two
+     * CTAs sharing W; WGMMA_SOLO: wgmmaSoloPatch / wgmmaSoloBf16_, one CTA per tile).
      */
-    public enum Kernel { PATCH, BALLOT, WGMMA }
+    public enum Kernel {
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO;
+
+        /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
+        public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO; }
+    }
 
 
     /**
@@ -66,7 +72,7 @@ public final class FusedLinear {
         public Schedule {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
-            if (kernel == Kernel.WGMMA) {
+            if (kernel.wgmma()) {
                 if (splits != 1) throw new IllegalArgumentException("the wgmma kernels do not split K, got splits " + splits);
                 WgmmaGemm.stages(rowsPerCta); // 64, 128 or 256
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
@@ -232,8 +238,8 @@ public final class FusedLinear {
     /** {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's rows). */
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
-                .filter(c -> c.kernel() == Kernel.WGMMA ? WgmmaGemm.supports(n, k) : c.splits() <= k / 64)
-                .map(c -> c.kernel() == Kernel.WGMMA ? new Schedule(1, c.rows(), Kernel.WGMMA)
+                .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) : c.splits() <= k / 64)
+                .map(c -> c.kernel().wgmma() ? new Schedule(1, c.rows(), c.kernel())
                         : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));
     }
 
@@ -284,8 +290,8 @@ public final class FusedLinear {
         if (y.size() != Math.multiplyExact((long) m, n)) throw new IllegalArgumentException("y has " + y.size() + " values, " + m + " x " + n + " expected");
         if (s.splits() > k / 64) throw new IllegalArgumentException("splits " + s.splits() + " exceeds the " + k / 64 + " tiles along k");
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
-        if (s.kernel() == Kernel.WGMMA) {
-            WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, m, n, k, s.rowsPerCta(), grids);
+        if (s.kernel().wgmma()) {
+            WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, m, n, k, s.rowsPerCta(), s.kernel() == Kernel.WGMMA, grids);
             return;
         }
         long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));

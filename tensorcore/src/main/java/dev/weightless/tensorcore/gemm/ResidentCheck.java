@@ -152,7 +152,7 @@ public final class ResidentCheck {
             FusedGemmCheck.fillNormal(x.segment(), 1.0, 5000 + m);
             FusedLinear bf16 = FusedLinear.bf16(w, n, k);
             FusedLinear.Schedule schedule = resident.schedule(m, device);
-            if (schedule.kernel() == FusedLinear.Kernel.WGMMA) schedule = resident.mmaSchedule(m, device.multiprocessors());   // this compares the two mma.sync kernels
+            if (schedule.kernel().wgmma()) schedule = resident.mmaSchedule(m, device.multiprocessors());   // this compares the two mma.sync kernels
             FusedLinear[] ops = {bf16, resident, resident};
             FusedLinear.Schedule[] schedules = {schedule, schedule.with(FusedLinear.Kernel.PATCH), schedule.with(FusedLinear.Kernel.BALLOT)};
             ShortArray[] ys = new ShortArray[ops.length];

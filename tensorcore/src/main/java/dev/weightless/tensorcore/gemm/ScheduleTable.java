@@ -21,8 +21,9 @@ import java.util.TreeMap;
  * part of {@link FusedLinear#schedule(int, dev.weightless.tasks.Device)}. Made from the benches' results.jsonl
  * (FusedGemmCheck's: every split it timed with both palette kernels; WgmmaCheck's: every tile of the wgmma
  * kernel; the lowest median wins) and kept as a small text resource, one line {@code n k m splits kernel}
- * each (kernel: {@code patch}, {@code ballot}, or {@code wgmma64}/{@code wgmma128}/{@code wgmma256} with its
- * rows of X per CTA). A batch size between measured ones takes the choice of the largest measured M below
+ * each (kernel: {@code patch}, {@code ballot}, {@code wgmma64}/{@code wgmma128}/{@code wgmma256} or
+ * {@code solo64}/{@code solo128}/{@code solo256} with its rows of X per CTA: the wgmma kernel in clusters of
+ * two CTAs sharing W, or one CTA per tile). A batch size between measured ones takes the choice of the largest measured M below
  * it; a shape never measured gets nothing (the caller's rule applies).
  * {@code java ... ScheduleTable results.jsonl[@M1-M2] ... > schedules.tsv} regenerates a table.
  */
@@ -57,7 +58,8 @@ public final class ScheduleTable {
     /**
      * From the benches' results.jsonl lines: per (n, k, m) the candidate whose median was lowest, over the
      * patching kernel ({@code patch_ms}) and the ballot kernel ({@code palette_ms}) at each line's splits, and
-     * the wgmma kernel ({@code wgmma_ms}) at each line's rows.
+     * the wgmma kernel ({@code wgmma_ms}) at each line's rows, paired or solo by the line's {@code kernel}
+     * ({@code "wgmma"} when absent, as in results written before the solo entries existed).
      */
     public static ScheduleTable fromResults(List<String> jsonLines) {
         Map<List<Long>, double[]> best = new TreeMap<>(ScheduleTable::compareKeys); // {ms, splits, kernel, rows}
@@ -65,16 +67,18 @@ public final class ScheduleTable {
             if (line.isBlank()) continue;
             Map<?, ?> r = (Map<?, ?>) Json.parse(line.getBytes(StandardCharsets.UTF_8));
             long n = (Long) r.get("n"), k = (Long) r.get("k"), m = (Long) r.get("m");
+            boolean solo = "solo".equals(r.get("kernel"));
             for (FusedLinear.Kernel kernel : FusedLinear.Kernel.values()) {
-                Object timing = r.get(switch (kernel) {
-                    case PATCH -> "patch_ms";
-                    case BALLOT -> "palette_ms";
-                    case WGMMA -> "wgmma_ms";
-                });
+                Object timing = switch (kernel) {
+                    case PATCH -> r.get("patch_ms");
+                    case BALLOT -> r.get("palette_ms");
+                    case WGMMA -> solo ? null : r.get("wgmma_ms");
+                    case WGMMA_SOLO -> solo ? r.get("wgmma_ms") : null;
+                };
                 if (timing == null) continue;
                 double ms = ((Number) ((Map<?, ?>) timing).get("median")).doubleValue();
-                long splits = kernel == FusedLinear.Kernel.WGMMA ? 1 : (Long) r.get("splits");
-                long rows = kernel == FusedLinear.Kernel.WGMMA ? (Long) r.get("rows") : 0;
+                long splits = kernel.wgmma() ? 1 : (Long) r.get("splits");
+                long rows = kernel.wgmma() ? (Long) r.get("rows") : 0;
                 best.merge(List.of(n, k, m), new double[] {ms, splits, kernel.ordinal(), rows}, (a, b) -> b[0] < a[0] ? b : a);
             }
         }
@@ -84,7 +88,7 @@ public final class ScheduleTable {
         return new ScheduleTable(table);
     }
 
-    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, wgmma64, wgmma128 or wgmma256); '#' starts a comment. */
+    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, wgmma64/128/256 or solo64/128/256); '#' starts a comment. */
     public static ScheduleTable parse(List<String> lines, String source) {
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);
         int number = 0;
@@ -100,11 +104,12 @@ public final class ScheduleTable {
                 Choice choice = switch (f[4]) {
                     case "patch" -> new Choice(s, FusedLinear.Kernel.PATCH);
                     case "ballot" -> new Choice(s, FusedLinear.Kernel.BALLOT);
-                    case "wgmma64", "wgmma128", "wgmma256" -> {
+                    case "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
                         if (s != 1) throw new NumberFormatException("the wgmma kernels do not split K");
-                        yield new Choice(1, FusedLinear.Kernel.WGMMA, Integer.parseInt(f[4].substring(5)));
+                        boolean solo = f[4].startsWith("solo");
+                        yield new Choice(1, solo ? FusedLinear.Kernel.WGMMA_SOLO : FusedLinear.Kernel.WGMMA, Integer.parseInt(f[4].substring(solo ? 4 : 5)));
                     }
-                    default -> throw new NumberFormatException("kernel must be patch, ballot, wgmma64, wgmma128 or wgmma256");
+                    default -> throw new NumberFormatException("kernel must be patch, ballot, wgmma64/128/256 or solo64/128/256");
                 };
                 table.computeIfAbsent(List.of(Long.parseLong(f[0]), Long.parseLong(f[1])), x -> new TreeMap<>()).put(Integer.parseInt(f[2]), choice);
             } catch (NumberFormatException e) {
@@ -128,8 +133,18 @@ public final class ScheduleTable {
     public String format(String comment) {
         StringBuilder out = new StringBuilder("# " + comment + "\n# n k m splits kernel\n");
         splits.forEach((nk, byM) -> byM.forEach((m, c) -> out.append(nk.get(0)).append(' ').append(nk.get(1)).append(' ').append(m).append(' ').append(c.splits())
-                .append(' ').append(c.kernel().name().toLowerCase(java.util.Locale.ROOT)).append(c.kernel() == FusedLinear.Kernel.WGMMA ? String.valueOf(c.rows()) : "").append('\n')));
+                .append(' ').append(name(c)).append('\n')));
         return out.toString();
+    }
+
+    /** A choice's kernel as the table writes it. */
+    private static String name(Choice c) {
+        return switch (c.kernel()) {
+            case PATCH -> "patch";
+            case BALLOT -> "ballot";
+            case WGMMA -> "wgmma" + c.rows();
+            case WGMMA_SOLO -> "solo" + c.rows();
+        };
     }
 
     private static int compareKeys(List<Long> a, List<Long> b) {

@@ -21,8 +21,8 @@ import java.util.Locale;
 /**
  * On a GPU host: the large-M wgmma kernels ({@link WgmmaGemm}) on palette-coded and on BF16 weights.
  * First small products checked against a float64 product on the CPU (M not a multiple of the tile, tiles
- * with over 32 escapes); then, per weight shape, batch size and tile (64, 128, 256 rows of X), the two
- * modes timed as {@link FusedGemmCheck} times (spin kernel ahead, warm-up pass, median of the runs, W
+ * with over 32 escapes); then, per weight shape, batch size, kernel (paired: clusters of two CTAs sharing W;
+ * solo: one CTA per tile) and tile (64, 128, 256 rows of X), the two modes timed as {@link FusedGemmCheck} times (spin kernel ahead, warm-up pass, median of the runs, W
  * rotated over copies that L2 cannot hold), each Y poisoned and checked fully written, without NaN, and
  * palette equal to BF16 bit for bit. For M up to {@value #MMA_MAX_M} the mma.sync kernel of
  * {@link FusedLinear#mmaSchedule} is timed beside them (where the wgmma kernels start to pay). Writes
@@ -32,6 +32,7 @@ import java.util.Locale;
  */
 public final class WgmmaCheck {
     static final int MMA_MAX_M = 256;
+    static final FusedLinear.Kernel[] WGMMA_KERNELS = {FusedLinear.Kernel.WGMMA, FusedLinear.Kernel.WGMMA_SOLO};
     private static final long ROTATION_BYTES = 192L << 20;
     private static final long MAX_CHECK_FILE = 1100L << 20;
 
@@ -53,7 +54,9 @@ public final class WgmmaCheck {
         int failures = 0;
         try (Device device = Device.open(); PrintWriter results = new PrintWriter(Files.newBufferedWriter(o.out().resolve("results.jsonl")))) {
             System.out.println(device);
-            if (o.small()) for (int[] c : SMALL) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, rows, 91).size();
+            if (o.small()) {
+                for (int[] c : SMALL) for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, kernel, rows, 91).size();
+            }
             for (long[] shape : o.shapes()) failures += runShape(device, shape[0], shape[1], o, results);
         }
         System.out.println(failures == 0 ? "PASS: every Y fully written, no NaN, wgmma palette == wgmma BF16 bit for bit, small products within 1e-2 of float64" : "FAIL: " + failures + " checks failed");
@@ -61,9 +64,9 @@ public final class WgmmaCheck {
     }
 
     /** One small product both ways against float64 on the CPU; what went wrong, or an empty list. */
-    static List<String> small(Device device, int n, int k, int m, boolean wide, int rows, long seed) {
+    static List<String> small(Device device, int n, int k, int m, boolean wide, FusedLinear.Kernel kernel, int rows, long seed) {
         List<String> problems = new ArrayList<>();
-        String name = n + "x" + k + " m=" + m + " rows=" + rows + (wide ? " wide" : "");
+        String name = n + "x" + k + " m=" + m + " " + label(kernel) + " rows=" + rows + (wide ? " wide" : "");
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate((long) n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, seed);
@@ -72,7 +75,7 @@ public final class WgmmaCheck {
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear[] ops = {FusedLinear.palette(p, arena), FusedLinear.bf16(w, n, k)};
-            FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA);
+            FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, kernel);
             ShortArray[] ys = new ShortArray[2];
             for (int v = 0; v < 2; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
@@ -108,7 +111,7 @@ public final class WgmmaCheck {
             long mismatch = ys[0].segment().mismatch(ys[1].segment());
             if (mismatch >= 0) problems.add(name + ": palette and BF16 modes differ first at element " + mismatch / 2 + " (row " + mismatch / 2 / n + ", column " + mismatch / 2 % n + ")");
             if (!(error < 1e-2)) problems.add(name + ": relative Frobenius error " + error + " against float64; worst at row " + worstAt / n + ", column " + worstAt % n + " (off by " + worst + ")");
-            System.out.printf(Locale.ROOT, "wgmma small %-30s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED " + problems);
+            System.out.printf(Locale.ROOT, "wgmma small %-36s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED " + problems);
         } catch (RuntimeException e) {
             problems.add(name + ": " + e);
             System.out.println("wgmma small " + name + " FAILED: " + e);
@@ -154,10 +157,10 @@ public final class WgmmaCheck {
             int ruleRows = WgmmaGemm.rows(m, n, device.multiprocessors());
             double best = Double.POSITIVE_INFINITY;
             MemorySegment bestY = null;
-            for (int rows : o.rows()) {
+            for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : o.rows()) {
                 // Tiles far taller than M only compute zero rows, and 64-row tiles at M >= 1024 halve the decode's reuse: not timed.
                 if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && o.rows().length > 1)) continue;
-                FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA);
+                FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, kernel);
                 FusedGemmCheck.Timing tp = FusedGemmCheck.time(device, FusedKernels.compiler(), "wpal", pal, x, yPal, m, s, o.reps(), arena);
                 FusedGemmCheck.Timing tr = FusedGemmCheck.time(device, FusedKernels.compiler(), "wraw", raw, x, yRaw, m, s, o.reps(), arena);
                 long unwritten = FusedGemmCheck.count(yPal, (short) 0xFFFF) + FusedGemmCheck.count(yRaw, (short) 0xFFFF);
@@ -166,11 +169,11 @@ public final class WgmmaCheck {
                 boolean ok = unwritten == 0 && nan == 0 && mismatch < 0;
                 if (!ok) failures++;
                 long flops = 2L * m * n * k;
-                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"rows\":%d,\"rule\":%b,\"wgmma_ms\":%s,\"wgmma_bf16_ms\":%s,\"mma_ms\":%s,\"palette_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b}%n",
-                        n, k, m, rows, rows == ruleRows, tp.json(), tr.json(), mma, p.byteSize(), raw.getFirst().weightBytes(), 2L * m * k + 2L * m * n, flops, unwritten, nan, mismatch < 0);
+                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"kernel\":\"%s\",\"rows\":%d,\"rule\":%b,\"wgmma_ms\":%s,\"wgmma_bf16_ms\":%s,\"mma_ms\":%s,\"palette_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b}%n",
+                        n, k, m, label(kernel), rows, kernel == FusedLinear.Kernel.WGMMA && rows == ruleRows, tp.json(), tr.json(), mma, p.byteSize(), raw.getFirst().weightBytes(), 2L * m * k + 2L * m * n, flops, unwritten, nan, mismatch < 0);
                 results.flush();
-                System.out.printf(Locale.ROOT, "  %6d x %5d  M=%4d rows=%3d: palette %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  bf16 %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  %s%n",
-                        n, k, m, rows, tp.median(), tp.min(), tp.max(), flops / tp.median() / 1e9, tr.median(), tr.min(), tr.max(), flops / tr.median() / 1e9,
+                System.out.printf(Locale.ROOT, "  %6d x %5d  M=%4d %-5s rows=%3d: palette %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  bf16 %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  %s%n",
+                        n, k, m, label(kernel), rows, tp.median(), tp.min(), tp.max(), flops / tp.median() / 1e9, tr.median(), tr.min(), tr.max(), flops / tr.median() / 1e9,
                         ok ? "ok" : "FAILED (unwritten " + unwritten + ", NaN " + nan + ", first mismatch at byte " + mismatch + ")");
                 if (ok && tp.median() < best && yPal.segment().byteSize() <= MAX_CHECK_FILE) {
                     best = tp.median();
@@ -186,6 +189,8 @@ public final class WgmmaCheck {
         return failures;
     }
 
+    /** The results' name of a wgmma kernel: "wgmma" (paired) or "solo". */
+    static String label(FusedLinear.Kernel kernel) { return kernel == FusedLinear.Kernel.WGMMA_SOLO ? "solo" : "wgmma"; }
 
     private static Options parse(String[] args) {
         Path out = null;

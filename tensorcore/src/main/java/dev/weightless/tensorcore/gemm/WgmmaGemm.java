@@ -13,12 +13,14 @@ import java.util.Map;
  * Launches the large-M product ({@link WgmmaKernels}, wgmma_gemm.cu) as a task: which entry, how many CTAs,
  * how much dynamic shared memory. A CTA covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X,
  * so W's rows must be a multiple of 128 and K a multiple of 128 (the consumer loop takes K blocks in pairs).
- * CTAs come in clusters of two (fixed in the kernel) that share the decode of their 128 W rows and cover two
- * consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W rows.
+ * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
+ * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
+ * rows. The solo entries run one CTA per tile (better where there is a single block of X rows).
  * The shared-memory size mirrors the CUDA source's {@code sharedBytes<BN>()}: a ring of stages, each holding
- * one K block (64 columns) of X ({@code rows x 128} bytes) and of W (128 x 128 bytes, half of it decoded by
- * this CTA's producer warpgroup, half by the other CTA's), a 1 KB exponent buffer for each of the 4 producer
- * warps, two mbarriers per stage, and 1 KB to align the ring.
+ * one K block (64 columns) of X ({@code rows x 128} bytes) and of W (128 x 128 bytes; paired: half of it
+ * decoded by this CTA's producer warpgroup, half by the other CTA's), a 1 KB exponent buffer for each tile a
+ * producer warp decodes per block (1 paired, 2 solo; 4 producer warps), two mbarriers per stage, and 1 KB to
+ * align the ring.
  */
 public final class WgmmaGemm {
     /** Threads per CTA: two consumer warpgroups and one producer warpgroup. */
@@ -40,17 +42,24 @@ public final class WgmmaGemm {
         };
     }
 
-    /** Dynamic shared memory of one CTA, bytes. */
-    public static int sharedBytes(int rows) {
+    /** Dynamic shared memory of one CTA, bytes, for the paired ({@code paired}) or solo entries. */
+    public static int sharedBytes(int rows, boolean paired) {
         int stages = stages(rows);
-        return stages * (rows * 128 + W_ROWS * 128) + 4 * 1024 + stages * 16 + 1024;
+        return stages * (rows * 128 + W_ROWS * 128) + 4 * (paired ? 1 : 2) * 1024 + stages * 16 + 1024;
     }
 
-    /** The grid for m rows of X and n rows of W: per 128 W rows, the blocks of X rows rounded up to pairs. */
-    public static Grid grid(int m, long n, int rows) {
-        long ctas = Math.multiplyExact(n / W_ROWS, 2L * Math.ceilDiv(Math.ceilDiv(m, rows), 2));
+    /** The paired entries' shared memory. */
+    public static int sharedBytes(int rows) { return sharedBytes(rows, true); }
+
+    /** The paired entries' grid for m rows of X and n rows of W: per 128 W rows, the blocks of X rows rounded up to pairs. */
+    public static Grid grid(int m, long n, int rows) { return grid(m, n, rows, true); }
+
+    /** The grid for m rows of X and n rows of W: per 128 W rows, the blocks of X rows (rounded up to pairs when paired). */
+    public static Grid grid(int m, long n, int rows, boolean paired) {
+        long blocks = Math.ceilDiv(m, rows);
+        long ctas = Math.multiplyExact(n / W_ROWS, paired ? 2L * Math.ceilDiv(blocks, 2) : blocks);
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-        return new Grid(ctas, THREADS, sharedBytes(rows));
+        return new Grid(ctas, THREADS, sharedBytes(rows, paired));
     }
 
     /**
@@ -79,15 +88,16 @@ public final class WgmmaGemm {
     /**
      * Adds task {@code task} computing y (m x n) from x (m x k) with W given as {@code weights}: the palette
      * layout's five parts (tiles, palettes, escape starts, escapes, escape positions) when {@code palette},
-     * else the one row-major BF16 array. Records the task's grid in {@code grids}.
+     * else the one row-major BF16 array; the paired entries when {@code paired}, else the solo ones. Records the
+     * task's grid in {@code grids}.
      */
-    static void addTo(TaskGraph g, String task, List<Object> weights, boolean palette, ShortArray x, ShortArray y, int m, long n, long k, int rows, Map<String, Grid> grids) {
+    static void addTo(TaskGraph g, String task, List<Object> weights, boolean palette, ShortArray x, ShortArray y, int m, long n, long k, int rows, boolean paired, Map<String, Grid> grids) {
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
-        Grid grid = grid(m, n, rows);
+        Grid grid = grid(m, n, rows, paired);
         List<Object> args = new ArrayList<>(weights);
         args.addAll(List.of(x, y, m, (int) n, (int) k));
-        g.task(task, KernelMethod.of(WgmmaKernels.class, (palette ? "wgmmaPatch" : "wgmmaBf16_") + rows), args.toArray());
+        g.task(task, KernelMethod.of(WgmmaKernels.class, (paired ? "wgmma" : "wgmmaSolo") + (palette ? "Patch" : "Bf16_") + rows), args.toArray());
         grids.put(g.name() + "." + task, grid);
     }
 }

@@ -12,7 +12,8 @@ import java.lang.reflect.Method;
 /**
  * The large-M kernels (warp-specialised wgmma, {@code src/main/cuda/wgmma_gemm.cu}, checked in as
  * {@code /tensorcore/wgmma_gemm.ptx}) as task signatures; {@link FusedKernels#compiler()} supplies their
- * PTX. The suffix is how many rows of X one CTA covers (64, 128 or 256); each CTA covers 128 rows of W.
+ * PTX. The suffix is how many rows of X one CTA covers (64, 128 or 256); each CTA covers 128 rows of W, in
+ * clusters of two that share its decode (wgmmaPatch, wgmmaBf16_) or alone (wgmmaSoloPatch, wgmmaSoloBf16_).
  * Launch them through {@link WgmmaGemm}, which sets the grid and the dynamic shared memory they need. As
  * with {@link FusedKernels}, the bodies never run: off a CUDA device these tasks fail loudly.
  */
@@ -33,6 +34,19 @@ public final class WgmmaKernels {
     public static void wgmmaBf16_128(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
 
     public static void wgmmaBf16_256(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    // One CTA per tile (no cluster): the same product where a single block of X rows would leave half of each cluster idle.
+    public static void wgmmaSoloPatch64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaSoloPatch128(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaSoloPatch256(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaSoloBf16_64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaSoloBf16_128(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void wgmmaSoloBf16_256(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
 
     /** The nvcc PTX entry for a method of this class. */
     static PtxKernel kernel(KernelMethod method) {

@@ -58,6 +58,16 @@ class ScheduleTableTest {
     }
 
     @Test
+    void soloLinesCompeteAsTheirOwnKernel() {
+        String solo = wgmmaRow(256, 256, 0.03).replace("\"rows\"", "\"kernel\":\"solo\",\"rows\"");
+        ScheduleTable t = ScheduleTable.fromResults(List.of(wgmmaRow(256, 128, 0.04), solo, wgmmaRow(1024, 256, 0.1)));
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_SOLO, 256), t.choice(1024, 4096, 256).orElseThrow(), "the solo line (0.03) beats the paired one (0.04)");
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA, 256), t.choice(1024, 4096, 1024).orElseThrow(), "a line without a kernel field is the paired kernel");
+        assertTrue(t.format("test").contains("1024 4096 256 1 solo256"), t.format("test"));
+        assertEquals(t.choice(1024, 4096, 256), ScheduleTable.parse(t.format("test").lines().toList(), "test").choice(1024, 4096, 256));
+    }
+
+    @Test
     void theH200TableHoldsEveryBenchmarkedShapeAndBatch() {
         ScheduleTable h200 = ScheduleTable.h200();
         assertEquals(35, h200.size(), "5 Llama-3.1-8B shapes x 7 batch sizes");

@@ -40,7 +40,9 @@ class WgmmaGemmTest {
             assertEquals(expected, Arrays.stream(entry.group(1).split(",")).filter(s -> s.contains(".param")).count(), m.getName() + ": PTX parameters");
             checked++;
         }
-        assertEquals(6, checked, "palette and BF16 entries for 64, 128 and 256 rows of X");
+        assertEquals(12, checked, "palette and BF16 entries for 64, 128 and 256 rows of X, paired and solo");
+        assertTrue(Pattern.compile("\\.entry wgmmaPatch256\\([^)]*\\)\\s*\\.maxntid[^\\n]*\\s*\\.minnctapersm[^\\n]*\\s*\\.explicitcluster\\s*\\.reqnctapercluster 2, 1, 1").matcher(ptx).find(),
+                "the paired entries carry their cluster of 2 CTAs in the PTX (a plain launch then runs clusters)");
     }
 
     @Test
@@ -72,6 +74,10 @@ class WgmmaGemmTest {
             FusedLinear.Bound raw = FusedLinear.bf16(w, 256, 512).bind("wr", x, y, 300, new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.WGMMA), arena);
             assertEquals(List.of("wgmmaBf16_64"), entries(raw));
             assertEquals(2 * 6, raw.grids().get("wr.gemm").groups(), "5 blocks of 64 X rows, rounded up to pairs");
+            FusedLinear.Bound solo = op.bind("ws", x, y, 300, new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA_SOLO), arena);
+            assertEquals(List.of("wgmmaSoloPatch128"), entries(solo));
+            assertEquals(2 * 3, solo.grids().get("ws.gemm").groups(), "one CTA per 128 x 128 tile: no pairs");
+            assertEquals(WgmmaGemm.sharedBytes(128, false), solo.grids().get("ws.gemm").sharedBytes());
         }
     }
 

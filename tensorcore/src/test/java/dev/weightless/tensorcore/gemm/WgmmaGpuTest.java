@@ -23,7 +23,11 @@ class WgmmaGpuTest {
         Assumptions.assumeTrue(absent.isEmpty(), () -> "no CUDA device: " + absent.orElse(""));
         List<String> problems = new ArrayList<>();
         try (Device device = Device.open()) {
-            for (int[] c : WgmmaCheck.SMALL) for (int rows : new int[] {64, 128, 256}) problems.addAll(WgmmaCheck.small(device, c[0], c[1], c[2], c[3] != 0, rows, 91));
+            for (int[] c : WgmmaCheck.SMALL) {
+                for (FusedLinear.Kernel kernel : WgmmaCheck.WGMMA_KERNELS) {
+                    for (int rows : new int[] {64, 128, 256}) problems.addAll(WgmmaCheck.small(device, c[0], c[1], c[2], c[3] != 0, kernel, rows, 91));
+                }
+            }
         }
         assertEquals(List.of(), problems);
     }
