@@ -5,8 +5,8 @@
 // tile straight into mma.sync.m16n8k16 A fragments (W rows are the MMA's M side, X rows its N side:
 // "swap AB", so M = 1..8 wastes no tensor-core rows of W). A CTA of 8 warps owns one 16-row strip and
 // one of `splits` slices of K; the warps' partial sums meet in shared memory in warp order, and with
-// splits > 1 go to an FP32 workspace that splitkReduce adds in split order: every sum has a fixed
-// order, so the palette and BF16 kernels give bit-identical Y.
+// splits > 1 go to an FP32 workspace that the strip's last CTA adds in split order (finishIn): every sum
+// has a fixed order, so the palette and BF16 kernels give bit-identical Y.
 //
 // Parameters follow the task-graph runtime's convention (tornado-tasks LaunchArguments): each array is
 // its device address followed by its element count.
@@ -158,17 +158,19 @@ __device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_
 
 // The CTA's (strip, split, M chunk), its K tiles for this warp, and the shared-memory sum at the end.
 struct Work {
-    int strip, split, mBase, kBegin, kEnd;
+    int strip, split, chunk, mBase, kBegin, kEnd;
 };
 
-__device__ __forceinline__ Work work(int N, int K, int M, int splits) {
+// `rows`: the M chunk of a CTA, 8 MT.
+__device__ __forceinline__ Work work(int N, int K, int M, int splits, int rows) {
     int strips = N / 16, kTiles = K / 64;
     int b = blockIdx.x;
     Work w;
     w.strip = b % strips;
     b /= strips;
     w.split = b % splits;
-    w.mBase = (b / splits) * 64;
+    w.chunk = b / splits;
+    w.mBase = w.chunk * rows;
     int perSplit = (kTiles + splits - 1) / splits;
     int splitBegin = min(kTiles, w.split * perSplit), splitEnd = min(kTiles, splitBegin + perSplit);
     int perWarp = (splitEnd - splitBegin + WARPS - 1) / WARPS;
@@ -179,6 +181,10 @@ __device__ __forceinline__ Work work(int N, int K, int M, int splits) {
 }
 
 // The warps' partial sums meet in `sums` (WARPS x 8 MT x 16 floats of shared memory) and are added in warp order.
+// Split K: each CTA stores its sums in the FP32 workspace, and the last CTA of a strip and M chunk to arrive
+// (a counter after the workspace's sums, back to 0 once it is done) adds the splits' sums in split order and
+// rounds them to BF16. One launch, and every sum in a fixed order, so the palette and BF16 kernels give
+// bit-identical Y.
 template <int MT>
 __device__ __forceinline__ void finishIn(float (&acc)[MT][4], const Work& w, int M, int N, int splits, __nv_bfloat16* __restrict__ y, float* __restrict__ partial,
                                          float (*sums)[MT * 8][16]) {
@@ -203,6 +209,28 @@ __device__ __forceinline__ void finishIn(float (&acc)[MT][4], const Work& w, int
             else partial[((size_t)w.split * M + row) * N + n] = s;
         }
     }
+    if (splits == 1) return;
+    __shared__ bool last;
+    __threadfence();   // this CTA's sums are visible to the GPU before it counts itself in
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        unsigned* counter = reinterpret_cast<unsigned*>(partial + (size_t)splits * M * N) + (size_t)w.chunk * (N / 16) + w.strip;
+        last = atomicAdd(counter, 1u) == (unsigned)splits - 1;
+        if (last) *counter = 0;   // every other CTA of this strip and chunk has counted itself: ready for the next launch
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    size_t total = (size_t)M * N;
+    for (int i = threadIdx.x; i < MT * 8 * 16; i += blockDim.x) {
+        int row = w.mBase + (i >> 4);
+        if (row < M) {
+            size_t at = (size_t)row * N + (size_t)w.strip * 16 + (i & 15);
+            float s = __ldcg(partial + at);
+            for (int k = 1; k < splits; k++) s += __ldcg(partial + k * total + at);
+            y[at] = __float2bfloat16_rn(s);
+        }
+    }
 }
 
 template <int MT>
@@ -222,7 +250,7 @@ __device__ __forceinline__ void paletteStep(float (&acc)[MT][4], const PaletteTi
 template <int MT>
 __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes,
                             const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
-    Work w = work(N, K, M, splits);
+    Work w = work(N, K, M, splits, MT * 8);
     int lane = threadIdx.x & 31;
     float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
@@ -328,7 +356,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
     // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
     // the warp's first __syncwarp of tile i + 1, which every lane reaches only after reading back tile i.
     __shared__ __align__(16) uint8_t buffers[WARPS][2][1024];
-    Work w = work(N, K, M, splits);
+    Work w = work(N, K, M, splits, MT * 8);
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
@@ -402,7 +430,7 @@ __device__ void stagedGemm(const uint8_t* tiles, const uint2* palettes, const ui
     constexpr int RING = WARPS * STAGES * SLOT_BYTES, SUMS = WARPS * MT * 8 * 16 * 4;
     __shared__ __align__(16) uint8_t shared[RING > SUMS ? RING : SUMS];   // the final sums reuse the ring
     auto ring = reinterpret_cast<uint8_t (*)[STAGES][SLOT_BYTES]>(shared);
-    Work w = work(N, K, M, splits);
+    Work w = work(N, K, M, splits, MT * 8);
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
@@ -473,7 +501,7 @@ __device__ void stagedGemm(const uint8_t* tiles, const uint2* palettes, const ui
 
 template <int MT>
 __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
-    Work w = work(N, K, M, splits);
+    Work w = work(N, K, M, splits, MT * 8);
     int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     float acc[MT][4] = {};
     const uint16_t* row0 = weights + ((size_t)w.strip * 16 + g) * K + 8 * t;
@@ -557,15 +585,5 @@ BF16_ENTRY(8, bf16Gemm64)
 extern "C" __global__ void spin(long long cycles) {
     long long start = clock64();
     while (clock64() - start < cycles) {
-    }
-}
-
-// Adds the splits' FP32 partial sums in split order and rounds to BF16: Y[m][n], m < M, n < N.
-extern "C" __global__ void splitkReduce(const float* partial, long long, __nv_bfloat16* y, long long, int M, int N, int splits) {
-    size_t total = (size_t)M * N;
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        float s = partial[i];
-        for (int k = 1; k < splits; k++) s += partial[(size_t)k * total + i];
-        y[i] = __float2bfloat16_rn(s);
     }
 }

@@ -183,7 +183,7 @@ public final class FusedGemmCheck {
             for (ExecutionResult.TaskTime t : result.tasks()) {
                 String task = t.task().substring(t.task().indexOf('.') + 1);
                 if (task.equals("spin")) continue;
-                ms[Integer.parseInt(task.replace("gemm", "").replace("Reduce", ""))] += t.millis();
+                ms[Integer.parseInt(task.replace("gemm", ""))] += t.millis();
             }
             plan.transferToHost(y);
             Arrays.sort(ms);

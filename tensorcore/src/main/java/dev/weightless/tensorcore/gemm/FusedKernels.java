@@ -50,8 +50,6 @@ public final class FusedKernels {
 
     public static void bf16Gemm64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
-    public static void splitkReduce(KernelContext c, FloatArray partial, ShortArray y, int m, int n, int splits) { throw nvccOnly(); }
-
     /** Busy for {@code cycles} clock cycles (one thread): queued ahead of timed launches so that the host cannot starve them. */
     public static void spin(KernelContext c, long cycles) { throw nvccOnly(); }
 

@@ -269,9 +269,13 @@ public final class FusedLinear {
         return new Schedule(splits, rows, m <= 64 ? Kernel.PATCH : Kernel.BALLOT);
     }
 
-    /** FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty). */
+    /**
+     * FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty): the splits'
+     * sums, then one counter per strip and M chunk (zero when allocated; each launch leaves them at zero).
+     */
     public long partialSize(int m, Schedule s) {
-        return s.splits() == 1 ? 1 : Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n);
+        if (s.splits() == 1) return 1;
+        return Math.addExact(Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n), Math.multiplyExact(n / 16, (long) Math.ceilDiv(m, s.rowsPerCta())));
     }
 
     /** The host arrays holding W, for a graph's {@code transferToDevice(UNDER_DEMAND, ...)} (they are uploaded by {@link #upload}); none for resident W. */
@@ -284,7 +288,7 @@ public final class FusedLinear {
 
     /**
      * Adds to {@code g} the task {@code task} computing {@code y} (m x n BF16) from {@code x} (m x k BF16), and
-     * {@code task + "Reduce"} when split; puts each task's grid in {@code grids}. The caller names x, partial,
+     * split or not (a split product's last CTAs add the splits' sums); puts the task's grid in {@code grids}. The caller names x, partial,
      * y and {@link #weightArrays()} in the graph's transfers, once each, however many products it adds.
      */
     public void addTo(TaskGraph g, String task, ShortArray x, ShortArray y, FloatArray partial, int m, Schedule s, Map<String, Grid> grids) {
@@ -305,10 +309,6 @@ public final class FusedLinear {
         args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
         g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());
         grids.put(g.name() + "." + task, new Grid(ctas, WARPS * 32));
-        if (s.splits() > 1) {
-            g.task(task + "Reduce", KernelMethod.of(FusedKernels.class, "splitkReduce"), partial, y, m, (int) n, s.splits());
-            grids.put(g.name() + "." + task + "Reduce", new Grid(Math.min(Math.ceilDiv((long) m * n, 256L), 132L * 16), 256));
-        }
     }
 
     /** A graph {@code name} of this one product, with its workspace; x, y and the workspace are {@code UNDER_DEMAND}. */

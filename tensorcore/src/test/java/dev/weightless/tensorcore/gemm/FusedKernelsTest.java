@@ -30,13 +30,13 @@ class FusedKernelsTest {
             assertEquals(expected, params, m.getName() + ": PTX parameters");
             checked++;
         }
-        assertEquals(14, checked, "kernels: 4 patching, 4 palette, 4 BF16, the split-K reduction, spin");
+        assertEquals(13, checked, "kernels: 4 patching, 4 palette, 4 BF16, spin");
     }
 
     @Test
     void bodiesRefuseToRunOffTheGpu() throws Exception {
-        Method m = Arrays.stream(FusedKernels.class.getMethods()).filter(x -> x.getName().equals("splitkReduce")).findFirst().orElseThrow();
-        InvocationTargetException e = assertThrows(InvocationTargetException.class, () -> m.invoke(null, null, null, null, 1, 1, 1));
+        Method m = Arrays.stream(FusedKernels.class.getMethods()).filter(x -> x.getName().equals("spin")).findFirst().orElseThrow();
+        InvocationTargetException e = assertThrows(InvocationTargetException.class, () -> m.invoke(null, null, 1L));
         assertInstanceOf(UnsupportedOperationException.class, e.getCause());
         assertThrows(IllegalArgumentException.class, () -> FusedKernels.compiler().apply(KernelMethod.of(FusedKernelsTest.class, "everySignatureHasAMatchingPtxEntry")));
     }
