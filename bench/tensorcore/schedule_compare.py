@@ -34,14 +34,16 @@ def scheduled(tsv):
 
 def pick(entry_small, entry_wgmma, kernel, splits):
     """What the runs measured for the scheduled kernel, with the cuBLAS time of the same run; None when not timed."""
-    if kernel.startswith("wgmma") and entry_wgmma:
-        rows = kernel[len("wgmma"):]
-        timed = entry_wgmma.get("by_rows", {}).get(rows)
+    if kernel.startswith(("wgmma", "solo")) and entry_wgmma:
+        solo = kernel.startswith("solo")
+        rows = kernel[len("solo"):] if solo else kernel[len("wgmma"):]
+        tile = ("solo " if solo else "") + rows   # wgmma_compare.py's key: "256" paired, "solo 256" one CTA per tile
+        timed = entry_wgmma.get("by_rows", {}).get(tile)
         if not timed:
             return None
-        stats = entry_wgmma["wgmma_ms"] if str(entry_wgmma["rows"]) == rows else {"median": timed[0]}
+        stats = entry_wgmma["wgmma_ms"] if str(entry_wgmma["rows"]) == tile else {"median": timed[0]}
         return {"palette_ms": stats, "bf16_ms": timed[1], "palette_bytes": entry_wgmma["palette_bytes"], "bf16_bytes": entry_wgmma["bf16_bytes"],
-                "flops": entry_wgmma["flops"], "where": f"wgmma, {rows}-row tiles", "cublas_ms": entry_wgmma["cublas_ms"]}
+                "flops": entry_wgmma["flops"], "where": f"wgmma{' solo' if solo else ''}, {rows}-row tiles", "cublas_ms": entry_wgmma["cublas_ms"]}
     if kernel in ("patch", "ballot") and entry_small:
         name = "patch" if kernel == "patch" else "palette"   # torch_compare.py calls the ballot kernel "palette"
         if entry_small.get(name + "_splits") != splits:
