@@ -59,7 +59,8 @@ public final class ScheduleTable {
      * From the benches' results.jsonl lines: per (n, k, m) the candidate whose median was lowest, over the
      * patching kernel ({@code patch_ms}) and the ballot kernel ({@code palette_ms}) at each line's splits, and
      * the wgmma kernel ({@code wgmma_ms}) at each line's rows, paired or solo by the line's {@code kernel}
-     * ({@code "wgmma"} when absent, as in results written before the solo entries existed).
+     * ({@code "wgmma"} when absent, as in results written before the solo entries existed), and WgmmaCheck's
+     * mma.sync yardstick ({@code mma_ms}) at its {@code mma_kernel} and {@code mma_splits} where a line names them.
      */
     public static ScheduleTable fromResults(List<String> jsonLines) {
         Map<List<Long>, double[]> best = new TreeMap<>(ScheduleTable::compareKeys); // {ms, splits, kernel, rows}
@@ -80,6 +81,11 @@ public final class ScheduleTable {
                 long splits = kernel.wgmma() ? 1 : (Long) r.get("splits");
                 long rows = kernel.wgmma() ? (Long) r.get("rows") : 0;
                 best.merge(List.of(n, k, m), new double[] {ms, splits, kernel.ordinal(), rows}, (a, b) -> b[0] < a[0] ? b : a);
+            }
+            if (r.get("mma_kernel") != null && r.get("mma_ms") instanceof Map<?, ?> t) {   // WgmmaCheck's mma.sync yardstick
+                FusedLinear.Kernel kernel = "patch".equals(r.get("mma_kernel")) ? FusedLinear.Kernel.PATCH : FusedLinear.Kernel.BALLOT;
+                double ms = ((Number) t.get("median")).doubleValue();
+                best.merge(List.of(n, k, m), new double[] {ms, (Long) r.get("mma_splits"), kernel.ordinal(), 0}, (a, b) -> b[0] < a[0] ? b : a);
             }
         }
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);

@@ -58,6 +58,14 @@ class ScheduleTableTest {
     }
 
     @Test
+    void theMmaYardstickCompetesWhereItsKernelAndSplitsAreNamed() {
+        String named = wgmmaRow(256, 64, 0.04).replace("\"mma_ms\":{\"median\":0.001}", "\"mma_ms\":{\"median\":0.02},\"mma_kernel\":\"ballot\",\"mma_splits\":2");
+        ScheduleTable t = ScheduleTable.fromResults(List.of(named, wgmmaRow(1024, 256, 0.1)));
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.BALLOT), t.choice(1024, 4096, 256).orElseThrow(), "the mma.sync yardstick (0.02) beats the wgmma tile (0.04)");
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA, 256), t.choice(1024, 4096, 1024).orElseThrow(), "an unnamed yardstick (0.001) is no candidate");
+    }
+
+    @Test
     void soloLinesCompeteAsTheirOwnKernel() {
         String solo = wgmmaRow(256, 256, 0.03).replace("\"rows\"", "\"kernel\":\"solo\",\"rows\"");
         ScheduleTable t = ScheduleTable.fromResults(List.of(wgmmaRow(256, 128, 0.04), solo, wgmmaRow(1024, 256, 0.1)));
