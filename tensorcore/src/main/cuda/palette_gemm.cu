@@ -42,19 +42,46 @@ __device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uin
 
 // The tile's 16 A registers: a[G][p], G = 2 * (row half) + chunk, p = pair of k (8t + 2p, 8t + 2p + 1).
 // Both kernels feed them to the same products in the same order.
-template <int MT>
-__device__ __forceinline__ void multiply(float (&acc)[MT][4], const uint32_t (&a)[4][4], const uint16_t* __restrict__ x,
-                                         int mBase, int M, int K, int kCol, int g) {
+// The tile's B fragments: X rows mBase + 8 mt + g, 16 bytes of each 32-column half (rows past M read a real
+// row; their columns are never stored).
+// PINNED: as volatile loads, which the compiler keeps where they are written (ahead of a decode).
+template <int MT, bool PINNED = false>
+__device__ __forceinline__ void loadX(uint4 (&b)[2][MT], const uint16_t* __restrict__ x, int mBase, int M, int K, int kCol, int g) {
 #pragma unroll
     for (int c = 0; c < 2; c++) {
 #pragma unroll
         for (int mt = 0; mt < MT; mt++) {
-            int m = min(mBase + mt * 8 + g, M - 1);   // rows past M read a real row; their columns are never stored
-            uint4 b = __ldg(reinterpret_cast<const uint4*>(x + (size_t)m * K + kCol + 32 * c));
-            mma(acc[mt], a[c][0], a[2 + c][0], a[c][1], a[2 + c][1], b.x, b.y);
-            mma(acc[mt], a[c][2], a[2 + c][2], a[c][3], a[2 + c][3], b.z, b.w);
+            int m = min(mBase + mt * 8 + g, M - 1);
+            const uint4* at = reinterpret_cast<const uint4*>(x + (size_t)m * K + kCol + 32 * c);
+            if (PINNED) {
+                asm volatile("ld.global.nc.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(b[c][mt].x), "=r"(b[c][mt].y), "=r"(b[c][mt].z), "=r"(b[c][mt].w) : "l"(at));
+            } else {
+                b[c][mt] = __ldg(at);
+            }
         }
     }
+}
+
+template <int MT>
+__device__ __forceinline__ void multiplyWith(float (&acc)[MT][4], const uint32_t (&a)[4][4], const uint4 (&b)[2][MT]) {
+#pragma unroll
+    for (int c = 0; c < 2; c++) {
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) {
+            mma(acc[mt], a[c][0], a[2 + c][0], a[c][1], a[2 + c][1], b[c][mt].x, b[c][mt].y);
+            mma(acc[mt], a[c][2], a[2 + c][2], a[c][3], a[2 + c][3], b[c][mt].z, b[c][mt].w);
+        }
+    }
+}
+
+// The tile's 16 A registers: a[G][p], G = 2 * (row half) + chunk, p = pair of k (8t + 2p, 8t + 2p + 1).
+// Every kernel feeds them to the same products in the same order.
+template <int MT>
+__device__ __forceinline__ void multiply(float (&acc)[MT][4], const uint32_t (&a)[4][4], const uint16_t* __restrict__ x,
+                                         int mBase, int M, int K, int kCol, int g) {
+    uint4 b[2][MT];
+    loadX<MT>(b, x, mBase, M, K, kCol, g);
+    multiplyWith<MT>(acc, a, b);
 }
 
 __device__ __forceinline__ PaletteTile loadPalette(const uint8_t* tiles, const uint2* palettes, const uint8_t* escapes, size_t tile, uint32_t escape, int lane) {
@@ -391,7 +418,18 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
             // One tile in registers: 54 registers at 8 rows of X, 64 at 16, no spills, 4 CTAs per SM (NOTES.md variant 8).
             for (int kt = w.kBegin; kt < w.kEnd; kt++) {
                 PatchTile t = load(kt);
-                step(t, kt, (kt - w.kBegin) & 1);
+                if (MT == 1 || MT == 8) {
+                    // X's fragments load with the tile, so their L2 latency passes under the tile's (ncu: the products
+                    // waited on them for 8% of the stall samples at M = 1; 1-6% faster at 8 and 64 rows, slower at
+                    // 16: NOTES.md variant 11).
+                    uint4 b[2][MT];
+                    loadX<MT, true>(b, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
+                    uint32_t a[4][4];
+                    decodePatch(t, positions, escapes, buffers[warp][(kt - w.kBegin) & 1], lane, a);
+                    multiplyWith<MT>(acc, a, b);
+                } else {
+                    step(t, kt, (kt - w.kBegin) & 1);
+                }
             }
         }
     }
