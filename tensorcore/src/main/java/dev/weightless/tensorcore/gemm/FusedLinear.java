@@ -251,8 +251,8 @@ public final class FusedLinear {
     /**
      * The default cut: the wgmma kernels where {@link WgmmaGemm#pays} (n and k multiples of 128, M >= 256 and
      * enough CTAs; {@link WgmmaGemm#rows} picks their tile); otherwise one split when the strips alone give
-     * every multiprocessor two CTAs, else enough splits to (4096 x 14336 at M = 1 measured 12% faster with two
-     * splits than one once splits were added up inside the kernel, session 7); the patching kernel up to m = 64 (measured
+     * every multiprocessor a CTA, else enough splits to give two (a threshold of two CTAs measured faster at M = 1
+     * on 4096 x 14336, but slower at M = 256 on 1024 x 4096: session 7, NOTES.md); the patching kernel up to m = 64 (measured
      * faster than the ballot kernel there on every benchmarked shape, H200 run 6: NOTES.md), the ballot kernel
      * above (measured faster than the patching kernel of run 2; today's is unmeasured there).
      */
@@ -266,7 +266,7 @@ public final class FusedLinear {
         int rows = m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : 64;
         long ctas = (n / 16) * Math.ceilDiv(m, rows);
         long kTiles = k / 64;
-        int splits = ctas >= 2L * multiprocessors ? 1 : (int) Math.min(Math.max(1, kTiles / WARPS), Math.ceilDiv(2L * multiprocessors, ctas));
+        int splits = ctas >= multiprocessors ? 1 : (int) Math.min(Math.max(1, kTiles / WARPS), Math.ceilDiv(2L * multiprocessors, ctas));
         return new Schedule(splits, rows, m <= 64 ? Kernel.PATCH : Kernel.BALLOT);
     }
 
