@@ -436,107 +436,6 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
     finish<MT>(acc, w, M, N, splits, y, partial);
 }
 
-// ---- Variant 10: the patching kernel with its tiles staged in shared memory ----
-// Each warp keeps a ring of STAGES slots that cp.async fills STAGES - 1 tiles ahead of the one it decodes:
-// more bytes in flight per warp without holding them in registers (variant 8 had one tile in flight). A
-// slot holds the tile, its palette, its escape range and, per lane, the 4-byte words holding escape `lane`'s
-// position and exponent; the tile's first 1024 bytes then serve as the exponent buffer of decodePatch.
-#ifndef PATCH_STAGES
-#define PATCH_STAGES 0   // 0: variant 8 (one tile in registers)
-#endif
-#if PATCH_STAGES > 1
-
-constexpr int SLOT_PALETTE = TILE_BYTES, SLOT_RANGE = TILE_BYTES + 8, SLOT_AT = TILE_BYTES + 16, SLOT_E = SLOT_AT + 128;
-constexpr int SLOT_BYTES = SLOT_E + 128;   // 1680, a multiple of 16
-
-__device__ __forceinline__ void copy16(uint32_t to, const void* from) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(to), "l"(from) : "memory");
-}
-__device__ __forceinline__ void copy8(uint32_t to, const void* from) {
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 8;" ::"r"(to), "l"(from) : "memory");
-}
-__device__ __forceinline__ void copy4(uint32_t to, const void* from) {
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(to), "l"(from) : "memory");
-}
-__device__ __forceinline__ void commitCopies() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-template <int PENDING>
-__device__ __forceinline__ void awaitCopies() { asm volatile("cp.async.wait_group %0;" ::"n"(PENDING) : "memory"); }
-
-template <int MT, int STAGES>
-__device__ void stagedGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
-                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
-    constexpr int RING = WARPS * STAGES * SLOT_BYTES, SUMS = WARPS * MT * 8 * 16 * 4;
-    __shared__ __align__(16) uint8_t shared[RING > SUMS ? RING : SUMS];   // the final sums reuse the ring
-    auto ring = reinterpret_cast<uint8_t (*)[STAGES][SLOT_BYTES]>(shared);
-    Work w = work(N, K, M, splits, MT * 8);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    float acc[MT][4] = {};
-    size_t tileRow = (size_t)w.strip * (K / 64);
-    uint32_t ringAddress = (uint32_t)__cvta_generic_to_shared(ring[warp][0]);
-    uint32_t starts = 0, ends = 0;   // escape starts and ends of 32 tiles at a time, one per lane
-    // Queues tile kt (if the warp has it) into `slot`; always one commit group, so the count of groups is fixed.
-    auto issue = [&](int kt, int slot) {
-        if (kt < w.kEnd) {
-            int ahead = kt - w.kBegin;
-            if ((ahead & 31) == 0 && kt + lane < w.kEnd) {
-                starts = __ldg(escapeStarts + tileRow + kt + lane);
-                ends = __ldg(escapeStarts + tileRow + kt + lane + 1);
-            }
-            uint32_t start = __shfl_sync(0xFFFFFFFFu, starts, ahead & 31), count = __shfl_sync(0xFFFFFFFFu, ends, ahead & 31) - start;
-            uint32_t to = ringAddress + slot * SLOT_BYTES;
-            const uint8_t* from = tiles + (tileRow + kt) * TILE_BYTES;
-            copy16(to + 16 * lane, from + 16 * lane);
-            copy16(to + 512 + 16 * lane, from + 512 + 16 * lane);
-            if (lane < TILE_BYTES / 16 - 64) copy16(to + 1024 + 16 * lane, from + 1024 + 16 * lane);
-            if (lane == 0) {
-                copy8(to + SLOT_PALETTE, palettes + tileRow + kt);
-                asm volatile("st.shared.v2.u32 [%0], {%1, %2};" ::"r"(to + SLOT_RANGE), "r"(start), "r"(count) : "memory");
-            }
-            if (lane < count) {   // the aligned words holding escape start + lane (positions carry 2 bytes of padding)
-                uint32_t i = start + lane;
-                copy4(to + SLOT_AT + 4 * lane, positions + (i & ~1u));
-                copy4(to + SLOT_E + 4 * lane, escapes + (i & ~3u));
-            }
-        }
-        commitCopies();
-    };
-    if (w.kBegin < w.kEnd) {
-#pragma unroll
-        for (int s = 0; s < STAGES - 1; s++) issue(w.kBegin + s, s);
-        int slot = 0;
-        for (int kt = w.kBegin; kt < w.kEnd; kt++) {
-            __syncwarp();   // every lane is done with the slot decoded last, which is refilled now
-            issue(kt + STAGES - 1, slot == 0 ? STAGES - 1 : slot - 1);
-            awaitCopies<STAGES - 1>();
-            __syncwarp();   // and every lane's copies into this slot are visible
-            uint8_t* here = ring[warp][slot];
-            PatchTile t;
-            t.w0 = *reinterpret_cast<const uint32_t*>(here + 4 * lane);
-            t.w1 = *reinterpret_cast<const uint32_t*>(here + 128 + 4 * lane);
-            t.w2 = *reinterpret_cast<const uint32_t*>(here + 256 + 4 * lane);
-            t.s0 = *reinterpret_cast<const uint4*>(here + PLANE_OFFSET + 16 * lane);
-            t.s1 = *reinterpret_cast<const uint4*>(here + PLANE_OFFSET + 512 + 16 * lane);
-            t.palette = *reinterpret_cast<const uint2*>(here + SLOT_PALETTE);
-            uint2 range = *reinterpret_cast<const uint2*>(here + SLOT_RANGE);
-            t.start = range.x;
-            t.count = range.y;
-            uint32_t i = t.start + lane;
-            t.at0 = (*reinterpret_cast<const uint32_t*>(here + SLOT_AT + 4 * lane) >> (16 * (i & 1))) & 0xFFFFu;
-            t.e0 = (*reinterpret_cast<const uint32_t*>(here + SLOT_E + 4 * lane) >> (8 * (i & 3))) & 0xFFu;
-            t.at1 = t.e1 = 0;
-            __syncwarp();   // the tile's bytes are in registers before decodePatch writes exponents over them
-            uint32_t a[4][4];
-            decodePatch(t, positions, escapes, here, lane, a);
-            multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
-            slot = slot == STAGES - 1 ? 0 : slot + 1;
-        }
-    }
-    awaitCopies<0>();
-    __syncthreads();   // every warp is done with the ring before the sums reuse it
-    finishIn<MT>(acc, w, M, N, splits, y, partial, reinterpret_cast<float (*)[MT * 8][16]>(shared));
-}
-#endif
-
 template <int MT>
 __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     Work w = work(N, K, M, splits, MT * 8);
@@ -586,17 +485,12 @@ using namespace palette_gemm;
 #ifndef PATCH_CTAS16
 #define PATCH_CTAS16 4  // and of 16 (3 measured the same: NOTES.md variant 8)
 #endif
-#if PATCH_STAGES > 1
-#define PATCH_BODY(MT) stagedGemm<MT, PATCH_STAGES>
-#else
-#define PATCH_BODY(MT) patchGemm<MT, (MT <= PATCH_TWO_MAX_MT)>
-#endif
 #define PATCH_ENTRY(MT, NAME)                                                                                              \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MT == 1 ? PATCH_CTAS : MT == 2 ? PATCH_CTAS16 : 2) NAME(                                                      \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
-        PATCH_BODY(MT)(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
+        patchGemm<MT, (MT <= PATCH_TWO_MAX_MT)>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
     }
 #define BF16_ENTRY(MT, NAME)                                                                                               \
     extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \

@@ -47,7 +47,6 @@ public final class FusedLinear {
     /** Warps per CTA in palette_gemm.cu. */
     static final int WARPS = 8;
     static final int ESCAPE_PADDING = 128;
-    static final int POSITION_PADDING = 4;
 
     /** How W is held: the palette layout (either palette kernel reads it) or plain BF16 (bf16Gemm). */
     public enum Variant { PALETTE, BF16 }
@@ -121,12 +120,8 @@ public final class FusedLinear {
         // (rounded down to 4 bytes), so the list on the device carries 128 bytes of padding.
         MemorySegment escapes = arena.allocate(w.escapes().byteSize() + ESCAPE_PADDING, 4);
         MemorySegment.copy(w.escapes(), 0, escapes, 0, w.escapes().byteSize());
-        // The staged patching kernel copies each escape's position as the aligned 4-byte word holding it, so the
-        // positions carry 4 bytes of padding (which also keeps the part non-empty).
-        MemorySegment positions = arena.allocate(w.escapePositions().byteSize() + POSITION_PADDING, 4);
-        MemorySegment.copy(w.escapePositions(), 0, positions, 0, w.escapePositions().byteSize());
         return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(), List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()),
-                new ByteArray(escapes), new ShortArray(positions)));
+                new ByteArray(escapes), new ShortArray(nonEmpty(w.escapePositions(), arena))));
     }
 
     /**
@@ -137,6 +132,9 @@ public final class FusedLinear {
         return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(), List.of(w.tiles(), w.palettes(), w.escapeStarts(), w.escapes(), w.escapePositions()));
     }
 
+
+    /** A device buffer is never empty: an empty part becomes a zeroed one of 16 bytes (the kernel reads none of it). */
+    private static MemorySegment nonEmpty(MemorySegment s, Arena arena) { return s.byteSize() > 0 ? s : arena.allocate(16, 16); }
 
     /** W as row-major BF16 [n x k]: n a multiple of 16, k of 64. */
     public static FusedLinear bf16(MemorySegment w, long n, long k) {
@@ -199,7 +197,7 @@ public final class FusedLinear {
 
     public long k() { return k; }
 
-    /** Bytes of W held on the device: the layout's five parts with the escape list's and the positions' padding, or 2 n k. */
+    /** Bytes of W held on the device: the layout's five parts with the escape list's padding, or 2 n k. */
     public long weightBytes() {
         long total = 0;
         for (Object w : weights) total += switch (w) {

@@ -11,8 +11,7 @@ import java.util.List;
 /**
  * A matrix in the palette layout that lives only on the device ({@link GpuTranscoder}'s output): the five
  * parts of {@link PaletteTensor} as device arrays, held until {@link #close}. The escape list carries 128
- * zero bytes of padding (the ballot kernel loads 128-byte windows); positions carry at least 4
- * bytes of padding (the staged patching kernel copies aligned 4-byte words).
+ * zero bytes of padding (the ballot kernel loads 128-byte windows); positions are never empty.
  */
 public record DevicePalette(long rows, long cols, long escapeCount, DeviceArray tiles, DeviceArray palettes, DeviceArray escapeStarts,
                             DeviceArray escapes, DeviceArray escapePositions, List<DeviceBuffer> held) implements AutoCloseable {

@@ -90,9 +90,9 @@ public final class GpuTranscoder {
             starts.buffer().copyTo(last, starts.byteOffset() + tiles * 4);
             long escapeCount = Integer.toUnsignedLong(last.get(ValueLayout.JAVA_INT, 0));
 
-            // 3. The escape list (128 bytes of zero padding) and its positions (at least 4 bytes of padding: FusedLinear.palette).
+            // 3. The escape list (128 bytes of zero padding) and its positions.
             DeviceArray escapes = part(held, escapeCount + 128, ByteArray.class);
-            DeviceArray positions = part(held, Math.max(escapeCount + 2, 8), ShortArray.class);
+            DeviceArray positions = part(held, Math.max(escapeCount, 8), ShortArray.class);
             run(new TaskGraph("escapes").transferToDevice(DataTransferMode.FIRST_EXECUTION, palette)
                     .task("write", KernelMethod.of(TranscodeKernels.class, "writeEscapes"), values, palette, starts, escapes, positions, (int) rows, (int) cols),
                     Map.of("write", perTile), millis);

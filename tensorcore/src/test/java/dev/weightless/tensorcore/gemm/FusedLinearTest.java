@@ -22,8 +22,7 @@ class FusedLinearTest {
             LayoutSurvey.fillLlamaLike(w, 9);
             PaletteTensor p = PaletteEncoder.encode(w, 64, 512, PaletteEncoder.Scope.TILE, arena);
             FusedLinear op = FusedLinear.palette(p, arena);
-            assertEquals(p.byteSize() + FusedLinear.ESCAPE_PADDING + FusedLinear.POSITION_PADDING, op.weightBytes(),
-                    "all five parts, the escape list padded for the ballot kernel's windows and the positions for the staged kernel's words");
+            assertEquals(p.byteSize() + FusedLinear.ESCAPE_PADDING, op.weightBytes(), "all five parts, the escape list padded for the ballot kernel's windows");
             assertEquals(5, op.weightArrays().length);
             assertEquals(FusedLinear.Kernel.PATCH, op.schedule(1, 132).kernel(), "M chunks of 8: the patching kernel");
             assertEquals(FusedLinear.Kernel.PATCH, op.schedule(64, 132).kernel(), "up to 64 rows: the patching kernel");
