@@ -40,8 +40,6 @@ __device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uin
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
-// The tile's 16 A registers: a[G][p], G = 2 * (row half) + chunk, p = pair of k (8t + 2p, 8t + 2p + 1).
-// Both kernels feed them to the same products in the same order.
 // The tile's B fragments: X rows mBase + 8 mt + g, 16 bytes of each 32-column half (rows past M read a real
 // row; their columns are never stored).
 // PINNED: as volatile loads, which the compiler keeps where they are written (ahead of a decode).
@@ -207,7 +205,8 @@ __device__ __forceinline__ Work work(int N, int K, int M, int splits, int rows) 
     return w;
 }
 
-// The warps' partial sums meet in `sums` (WARPS x 8 MT x 16 floats of shared memory) and are added in warp order.
+// The warps' partial sums meet in `sums` (WARPS x 8 MT x 16 floats of shared memory, finish's own) and are added
+// in warp order.
 // Split K: each CTA stores its sums in the FP32 workspace, and the last CTA of a strip and M chunk to arrive
 // (a counter after the workspace's sums, back to 0 once it is done) adds the splits' sums in split order and
 // rounds them to BF16. One launch, and every sum in a fixed order, so the palette and BF16 kernels give
@@ -421,7 +420,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 if (MT == 1 || MT == 8) {
                     // X's fragments load with the tile, so their L2 latency passes under the tile's (ncu: the products
                     // waited on them for 8% of the stall samples at M = 1; 1-6% faster at 8 and 64 rows, slower at
-                    // 16: NOTES.md variant 11).
+                    // 16: NOTES.md variant 12).
                     uint4 b[2][MT];
                     loadX<MT, true>(b, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
                     uint32_t a[4][4];
