@@ -47,17 +47,20 @@ public final class FusedLinear {
     /** Warps per CTA in palette_gemm.cu. */
     static final int WARPS = 8;
     static final int ESCAPE_PADDING = 128;
+    /** Strips per CTA of the band kernel (one per warp). */
+    static final int BAND_STRIPS = 8;
 
     /** How W is held: the palette layout (either palette kernel reads it) or plain BF16 (bf16Gemm). */
     public enum Variant { PALETTE, BF16 }
 
     /**
-     * The kernel that reads W: patchGemm (variant 5) or paletteGemm (variant 4), whose BF16 twin is bf16Gemm,
-     * or for large M the wgmma kernels ({@link WgmmaGemm}: wgmmaPatch, BF16 twin wgmmaBf16_, in clusters of two
+     * The kernel that reads W: patchGemm (variant 5) or paletteGemm (variant 4), whose BF16 twin is bf16Gemm;
+     * PATCH_BAND, 16 rows of X only: patchBand16 (twin bf16Band16), the patching kernel with 8 strips per CTA walking
+     * the same K tiles, one warp each, so that X's fragments are read from L1 by 7 of the 8; or for large M the wgmma kernels ({@link WgmmaGemm}: wgmmaPatch, BF16 twin wgmmaBf16_, in clusters of two
      * CTAs sharing W; WGMMA_SOLO: wgmmaSoloPatch / wgmmaSoloBf16_, one CTA per tile).
      */
     public enum Kernel {
-        PATCH, BALLOT, WGMMA, WGMMA_SOLO;
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
         public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO; }
@@ -65,8 +68,8 @@ public final class FusedLinear {
 
 
     /**
-     * How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by a second
-     * kernel; {@code rowsPerCta} rows of X per CTA; which palette kernel runs.
+     * How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by the last CTA of
+     * each strip (or band); {@code rowsPerCta} rows of X per CTA; which palette kernel runs.
      */
     public record Schedule(int splits, int rowsPerCta, Kernel kernel) {
         public Schedule {
@@ -77,6 +80,8 @@ public final class FusedLinear {
                 WgmmaGemm.stages(rowsPerCta); // 64, 128 or 256
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
+            } else if (kernel == Kernel.PATCH_BAND && rowsPerCta != 16) {
+                throw new IllegalArgumentException("the band kernel takes 16 rows of X per CTA, got " + rowsPerCta);
             }
         }
 
@@ -240,6 +245,7 @@ public final class FusedLinear {
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
                 .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) : c.splits() <= k / 64)
+                .filter(c -> c.kernel() != Kernel.PATCH_BAND || mmaSchedule(m, multiprocessors).rowsPerCta() == 16)
                 .map(c -> c.kernel().wgmma() ? new Schedule(1, c.rows(), c.kernel())
                         : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));
     }
@@ -300,10 +306,13 @@ public final class FusedLinear {
             WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, m, n, k, s.rowsPerCta(), s.kernel() == Kernel.WGMMA, grids);
             return;
         }
-        long ctas = Math.multiplyExact(Math.multiplyExact(n / 16, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
+        boolean band = s.kernel() == Kernel.PATCH_BAND;
+        long bands = band ? Math.ceilDiv(n / 16, (long) BAND_STRIPS) : n / 16;
+        long ctas = Math.multiplyExact(Math.multiplyExact(bands, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-        String kernel = (variant == Variant.BF16 ? "bf16Gemm" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm") + s.rowsPerCta();
-        // The ballot kernel reads four parts (no escape positions), the patching kernel all five.
+        String kernel = (variant == Variant.BF16 ? (band ? "bf16Band" : "bf16Gemm")
+                : band ? "patchBand" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm") + s.rowsPerCta();
+        // The ballot kernel reads four parts (no escape positions), the patching kernels all five.
         List<Object> args = new ArrayList<>(variant == Variant.PALETTE && s.kernel() == Kernel.BALLOT ? weights.subList(0, 4) : weights);
         args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
         g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());

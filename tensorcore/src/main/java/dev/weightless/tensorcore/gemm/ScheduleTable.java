@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * part of {@link FusedLinear#schedule(int, dev.weightless.tasks.Device)}. Made from the benches' results.jsonl
  * (FusedGemmCheck's: every split it timed with both palette kernels; WgmmaCheck's: every tile of the wgmma
  * kernel; the lowest median wins) and kept as a small text resource, one line {@code n k m splits kernel}
- * each (kernel: {@code patch}, {@code ballot}, {@code wgmma64}/{@code wgmma128}/{@code wgmma256} or
+ * each (kernel: {@code patch}, {@code ballot}, {@code band} (16 rows of X), {@code wgmma64}/{@code wgmma128}/{@code wgmma256} or
  * {@code solo64}/{@code solo128}/{@code solo256} with its rows of X per CTA: the wgmma kernel in clusters of
  * two CTAs sharing W, or one CTA per tile). A batch size between measured ones takes the choice of the largest measured M below
  * it; a shape never measured gets nothing (the caller's rule applies).
@@ -57,7 +57,7 @@ public final class ScheduleTable {
 
     /**
      * From the benches' results.jsonl lines: per (n, k, m) the candidate whose median was lowest, over the
-     * patching kernel ({@code patch_ms}) and the ballot kernel ({@code palette_ms}) at each line's splits, and
+     * patching kernel ({@code patch_ms}), the ballot kernel ({@code palette_ms}) and the band kernel ({@code band_ms}) at each line's splits, and
      * the wgmma kernel ({@code wgmma_ms}) at each line's rows, paired or solo by the line's {@code kernel}
      * ({@code "wgmma"} when absent, as in results written before the solo entries existed), and WgmmaCheck's
      * mma.sync yardstick ({@code mma_ms}) at its {@code mma_kernel} and {@code mma_splits} where a line names them.
@@ -73,6 +73,7 @@ public final class ScheduleTable {
                 Object timing = switch (kernel) {
                     case PATCH -> r.get("patch_ms");
                     case BALLOT -> r.get("palette_ms");
+                    case PATCH_BAND -> r.get("band_ms");
                     case WGMMA -> solo ? null : r.get("wgmma_ms");
                     case WGMMA_SOLO -> solo ? r.get("wgmma_ms") : null;
                 };
@@ -94,7 +95,7 @@ public final class ScheduleTable {
         return new ScheduleTable(table);
     }
 
-    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, wgmma64/128/256 or solo64/128/256); '#' starts a comment. */
+    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, band, wgmma64/128/256 or solo64/128/256); '#' starts a comment. */
     public static ScheduleTable parse(List<String> lines, String source) {
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);
         int number = 0;
@@ -110,12 +111,13 @@ public final class ScheduleTable {
                 Choice choice = switch (f[4]) {
                     case "patch" -> new Choice(s, FusedLinear.Kernel.PATCH);
                     case "ballot" -> new Choice(s, FusedLinear.Kernel.BALLOT);
+                    case "band" -> new Choice(s, FusedLinear.Kernel.PATCH_BAND);
                     case "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
                         if (s != 1) throw new NumberFormatException("the wgmma kernels do not split K");
                         boolean solo = f[4].startsWith("solo");
                         yield new Choice(1, solo ? FusedLinear.Kernel.WGMMA_SOLO : FusedLinear.Kernel.WGMMA, Integer.parseInt(f[4].substring(solo ? 4 : 5)));
                     }
-                    default -> throw new NumberFormatException("kernel must be patch, ballot, wgmma64/128/256 or solo64/128/256");
+                    default -> throw new NumberFormatException("kernel must be patch, ballot, band, wgmma64/128/256 or solo64/128/256");
                 };
                 table.computeIfAbsent(List.of(Long.parseLong(f[0]), Long.parseLong(f[1])), x -> new TreeMap<>()).put(Integer.parseInt(f[2]), choice);
             } catch (NumberFormatException e) {
@@ -148,6 +150,7 @@ public final class ScheduleTable {
         return switch (c.kernel()) {
             case PATCH -> "patch";
             case BALLOT -> "ballot";
+            case PATCH_BAND -> "band";
             case WGMMA -> "wgmma" + c.rows();
             case WGMMA_SOLO -> "solo" + c.rows();
         };

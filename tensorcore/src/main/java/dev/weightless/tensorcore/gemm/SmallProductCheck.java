@@ -15,8 +15,9 @@ import java.util.List;
 /**
  * One small product on a device, checked every way the kernels promise: Y poisoned first and every
  * element written, the palette kernel equal bit for bit to the BF16 kernel, no NaN, and relative
- * Frobenius error under 1e-2 against a float64 product on the CPU. Shapes off the common path (M not
- * a multiple of 8, M over one 64-row chunk, warps left without tiles, split K) are the point. Used by
+ * Frobenius error under 1e-2 against a float64 product on the CPU (at 16 rows of X the band kernel too, against
+ * its own BF16 twin). Shapes off the common path (M not a multiple of 8, M over one 64-row chunk, warps left
+ * without tiles, bands with fewer than 8 strips, split K) are the point. Used by
  * {@code FusedLinearGpuTest} and by {@code FusedGemmCheck --small} on GPU hosts.
  */
 public final class SmallProductCheck {
@@ -25,7 +26,7 @@ public final class SmallProductCheck {
      * tiles hold over 64 escapes (the patching kernel's loop past its two prefetched escapes per lane).
      */
     public static final int[][] CASES = {{48, 192, 1, 1, 0}, {48, 192, 5, 1, 0}, {64, 512, 3, 2, 0}, {64, 512, 70, 1, 0}, {32, 1024, 17, 4, 0}, {128, 256, 130, 2, 0},
-            {32, 256, 1, 1, 1}, {64, 512, 20, 2, 1}};
+            {32, 256, 1, 1, 1}, {64, 512, 20, 2, 1}, {48, 256, 12, 1, 0}, {144, 512, 16, 3, 1}};
 
     private SmallProductCheck() {}
 
@@ -44,9 +45,13 @@ public final class SmallProductCheck {
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear palette = FusedLinear.palette(p, arena), bf16 = FusedLinear.bf16(w, n, k);
             FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.mmaSchedule(m, device.multiprocessors()).rowsPerCta());
-            ShortArray[] ys = new ShortArray[3];
-            FusedLinear[] ops = {palette, bf16, palette};
-            FusedLinear.Schedule[] schedules = {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)};
+            // ballot, BF16 twin, patching; at 16 rows of X also the band kernel and its own BF16 twin.
+            boolean band = schedule.rowsPerCta() == 16;
+            FusedLinear[] ops = band ? new FusedLinear[] {palette, bf16, palette, palette, bf16} : new FusedLinear[] {palette, bf16, palette};
+            FusedLinear.Schedule banded = schedule.with(FusedLinear.Kernel.PATCH_BAND);
+            FusedLinear.Schedule[] schedules = band ? new FusedLinear.Schedule[] {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH), banded, banded}
+                    : new FusedLinear.Schedule[] {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)};
+            ShortArray[] ys = new ShortArray[ops.length];
             for (int v = 0; v < ops.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
                 ys[v].segment().fill((byte) 0xFF);
@@ -59,23 +64,7 @@ public final class SmallProductCheck {
                     held.forEach(DeviceBuffer::close);
                 }
             }
-            double diff = 0, norm = 0;
-            long unwritten = 0, nan = 0;
-            for (int r = 0; r < m; r++) {
-                for (int c = 0; c < n; c++) {
-                    short got = ys[0].get((long) r * n + c);
-                    if (got == (short) 0xFFFF) unwritten++;
-                    float value = Float.intBitsToFloat((got & 0xFFFF) << 16);
-                    if (Float.isNaN(value)) nan++;
-                    double exact = 0;
-                    for (int i = 0; i < k; i++) exact += FusedGemmCheck.valueAt(x.segment(), (long) r * k + i) * FusedGemmCheck.valueAt(w, (long) c * k + i);
-                    diff += (value - exact) * (value - exact);
-                    norm += exact * exact;
-                }
-            }
-            double error = Math.sqrt(diff / norm);
-            if (unwritten > 0) problems.add(name + ": " + unwritten + " elements of Y not written");
-            if (nan > 0) problems.add(name + ": " + nan + " NaN in Y");
+            double error = check(problems, name + " (ballot kernel)", ys[0], x, w, m, n, k);
             long mismatch = ys[0].segment().mismatch(ys[1].segment());
             if (mismatch >= 0) problems.add(name + ": palette and BF16 kernels differ first at byte " + mismatch);
             long mismatchPatch = ys[2].segment().mismatch(ys[1].segment());
@@ -83,9 +72,36 @@ public final class SmallProductCheck {
             long unwrittenPatch = 0;
             for (long i = 0; i < ys[2].size(); i++) if (ys[2].get(i) == (short) 0xFFFF) unwrittenPatch++;
             if (unwrittenPatch > 0) problems.add(name + ": " + unwrittenPatch + " elements of Y not written by the patching kernel");
-            if (!(error < 1e-2)) problems.add(name + ": relative Frobenius error " + error + " against float64");
+            if (band) {
+                error = Math.max(error, check(problems, name + " (band kernel)", ys[3], x, w, m, n, k));
+                long mismatchBand = ys[3].segment().mismatch(ys[4].segment());
+                if (mismatchBand >= 0) problems.add(name + ": band kernel and its BF16 twin differ first at byte " + mismatchBand);
+            }
             System.out.printf("small product %-33s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED");
         }
         return problems;
+    }
+
+    /** Adds what is wrong with y (unwritten, NaN, error of 1e-2 or more against float64) to problems; the error. */
+    private static double check(List<String> problems, String name, ShortArray y, ShortArray x, MemorySegment w, int m, int n, int k) {
+        double diff = 0, norm = 0;
+        long unwritten = 0, nan = 0;
+        for (int r = 0; r < m; r++) {
+            for (int c = 0; c < n; c++) {
+                short got = y.get((long) r * n + c);
+                if (got == (short) 0xFFFF) unwritten++;
+                float value = Float.intBitsToFloat((got & 0xFFFF) << 16);
+                if (Float.isNaN(value)) nan++;
+                double exact = 0;
+                for (int i = 0; i < k; i++) exact += FusedGemmCheck.valueAt(x.segment(), (long) r * k + i) * FusedGemmCheck.valueAt(w, (long) c * k + i);
+                diff += (value - exact) * (value - exact);
+                norm += exact * exact;
+            }
+        }
+        double error = Math.sqrt(diff / norm);
+        if (unwritten > 0) problems.add(name + ": " + unwritten + " elements of Y not written");
+        if (nan > 0) problems.add(name + ": " + nan + " NaN in Y");
+        if (!(error < 1e-2)) problems.add(name + ": relative Frobenius error " + error + " against float64");
+        return error;
     }
 }

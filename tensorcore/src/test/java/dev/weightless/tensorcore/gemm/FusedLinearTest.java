@@ -69,6 +69,20 @@ class FusedLinearTest {
     }
 
     @Test
+    void theBandKernelTakesSixteenRowsAndEightStripsPerCta() {
+        try (Arena arena = Arena.ofShared()) {
+            FusedLinear op = FusedLinear.bf16(arena.allocate(144L * 512 * 2, 2), 144, 512);
+            FusedLinear.Schedule band = new FusedLinear.Schedule(3, 16, FusedLinear.Kernel.PATCH_BAND);
+            FusedLinear.Bound b = op.bind("g", ShortArray.allocate(arena, 12 * 512), ShortArray.allocate(arena, 12 * 144), 12, band, arena);
+            assertEquals(2 * 3, b.grids().get("g.gemm").groups(), "9 strips: two bands of up to 8, three splits");
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 8, FusedLinear.Kernel.PATCH_BAND)).getMessage().contains("16 rows"));
+            ScheduleTable table = ScheduleTable.parse(List.of("144 512 16 2 band"), "test");
+            assertEquals(Optional.of(new FusedLinear.Schedule(2, 16, FusedLinear.Kernel.PATCH_BAND)), op.tabled(table, 16, 132));
+            assertEquals(Optional.empty(), op.tabled(table, 40, 132), "above 16 rows of X the band choice does not apply: the rule decides");
+        }
+    }
+
+    @Test
     void wrongSizesAreRefusedWithTheReason() {
         try (Arena arena = Arena.ofShared()) {
             FusedLinear op = FusedLinear.bf16(arena.allocate(16L * 128 * 2, 2), 16, 128);

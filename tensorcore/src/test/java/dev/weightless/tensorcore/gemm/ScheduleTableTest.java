@@ -66,6 +66,15 @@ class ScheduleTableTest {
     }
 
     @Test
+    void theBandKernelCompetesWhereALineTimedIt() {
+        String line = "{\"n\":1024,\"k\":4096,\"m\":16,\"splits\":2,\"patch_ms\":{\"median\":0.02},\"palette_ms\":{\"median\":0.03},\"band_ms\":{\"median\":0.019}}";
+        ScheduleTable t = ScheduleTable.fromResults(List.of(line));
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_BAND), t.choice(1024, 4096, 16).orElseThrow());
+        assertTrue(t.format("test").contains("1024 4096 16 2 band"), t.format("test"));
+        assertEquals(t.choice(1024, 4096, 16), ScheduleTable.parse(t.format("test").lines().toList(), "test").choice(1024, 4096, 16));
+    }
+
+    @Test
     void soloLinesCompeteAsTheirOwnKernel() {
         String solo = wgmmaRow(256, 256, 0.03).replace("\"rows\"", "\"kernel\":\"solo\",\"rows\"");
         ScheduleTable t = ScheduleTable.fromResults(List.of(wgmmaRow(256, 128, 0.04), solo, wgmmaRow(1024, 256, 0.1)));
