@@ -48,8 +48,9 @@ public final class SmallProductCheck {
             // ballot, BF16 twin, patching; at 16 rows of X also the band kernel and its own BF16 twin.
             boolean band = schedule.rowsPerCta() == 16;
             FusedLinear[] ops = band ? new FusedLinear[] {palette, bf16, palette, palette, bf16} : new FusedLinear[] {palette, bf16, palette};
-            FusedLinear.Schedule banded = schedule.with(FusedLinear.Kernel.PATCH_BAND);
-            FusedLinear.Schedule[] schedules = band ? new FusedLinear.Schedule[] {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH), banded, banded}
+            FusedLinear.Schedule[] schedules = band
+                    ? new FusedLinear.Schedule[] {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH),
+                            schedule.with(FusedLinear.Kernel.PATCH_BAND), schedule.with(FusedLinear.Kernel.PATCH_BAND)}
                     : new FusedLinear.Schedule[] {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)};
             ShortArray[] ys = new ShortArray[ops.length];
             for (int v = 0; v < ops.length; v++) {
