@@ -89,7 +89,7 @@ class ScheduleTableTest {
         ScheduleTable h200 = ScheduleTable.h200();
         assertEquals(35, h200.size(), "5 Llama-3.1-8B shapes x 7 batch sizes");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 1).orElseThrow());
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 16).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_BAND), h200.choice(128256, 4096, 16).orElseThrow(), "session 7: the band kernel at 16 rows");
         assertEquals(new ScheduleTable.Choice(5, FusedLinear.Kernel.PATCH), h200.choice(1024, 4096, 1).orElseThrow());
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.BALLOT), h200.choice(1024, 4096, 256).orElseThrow());
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA, 256), h200.choice(128256, 4096, 4096).orElseThrow());
