@@ -5,7 +5,7 @@
 // tile straight into mma.sync.m16n8k16 A fragments (W rows are the MMA's M side, X rows its N side:
 // "swap AB", so M = 1..8 wastes no tensor-core rows of W). A CTA of 8 warps owns one 16-row strip and
 // one of `splits` slices of K; the warps' partial sums meet in shared memory in warp order, and with
-// splits > 1 go to an FP32 workspace that the strip's last CTA adds in split order (finishIn): every sum
+// splits > 1 go to an FP32 workspace that the strip's last CTA adds in split order (finish): every sum
 // has a fixed order, so the palette and BF16 kernels give bit-identical Y.
 //
 // Parameters follow the task-graph runtime's convention (tornado-tasks LaunchArguments): each array is
@@ -210,15 +210,14 @@ __device__ __forceinline__ Work work(int N, int K, int M, int splits, int rows) 
     return w;
 }
 
-// The warps' partial sums meet in `sums` (WARPS x 8 MT x 16 floats of shared memory, finish's own) and are added
-// in warp order.
+// The warps' partial sums meet in shared memory and are added in warp order.
 // Split K: each CTA stores its sums in the FP32 workspace, and the last CTA of a band and M chunk to arrive
 // (a counter after the workspace's sums, back to 0 once it is done) adds the splits' sums in split order and
 // rounds them to BF16. One launch, and every sum in a fixed order, so the palette and BF16 kernels give
 // bit-identical Y.
-template <int MT, int SPC>
-__device__ __forceinline__ void finishIn(float (&acc)[MT][4], const Work& w, int M, int N, int splits, __nv_bfloat16* __restrict__ y, float* __restrict__ partial,
-                                         float (*sums)[MT * 8][16]) {
+template <int MT, int SPC = 1>
+__device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M, int N, int splits, __nv_bfloat16* __restrict__ y, float* __restrict__ partial) {
+    __shared__ float sums[WARPS][MT * 8][16];
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
     for (int mt = 0; mt < MT; mt++) {
@@ -264,12 +263,6 @@ __device__ __forceinline__ void finishIn(float (&acc)[MT][4], const Work& w, int
             y[at] = __float2bfloat16_rn(s);
         }
     }
-}
-
-template <int MT, int SPC = 1>
-__device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M, int N, int splits, __nv_bfloat16* __restrict__ y, float* __restrict__ partial) {
-    __shared__ float sums[WARPS][MT * 8][16];
-    finishIn<MT, SPC>(acc, w, M, N, splits, y, partial, sums);
 }
 
 template <int MT>

@@ -146,13 +146,16 @@ public final class ScheduleTable {
     }
 
     /** A choice's kernel as the table writes it. */
-    private static String name(Choice c) {
-        return switch (c.kernel()) {
+    private static String name(Choice c) { return name(c.kernel(), c.rows()); }
+
+    /** A kernel as the table (and the benches' results) name it; rows matter only for the wgmma kernels. */
+    static String name(FusedLinear.Kernel kernel, int rows) {
+        return switch (kernel) {
             case PATCH -> "patch";
             case BALLOT -> "ballot";
             case PATCH_BAND -> "band";
-            case WGMMA -> "wgmma" + c.rows();
-            case WGMMA_SOLO -> "solo" + c.rows();
+            case WGMMA -> "wgmma" + rows;
+            case WGMMA_SOLO -> "solo" + rows;
         };
     }
 

@@ -10,6 +10,7 @@ import dev.weightless.tensorcore.layout.PaletteTensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -47,17 +48,18 @@ public final class SmallProductCheck {
             FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.mmaSchedule(m, device.multiprocessors()).rowsPerCta());
             // ballot, BF16 twin, patching; at 16 rows of X also the band kernel and its own BF16 twin.
             boolean band = schedule.rowsPerCta() == 16;
-            FusedLinear[] ops = band ? new FusedLinear[] {palette, bf16, palette, palette, bf16} : new FusedLinear[] {palette, bf16, palette};
-            FusedLinear.Schedule[] schedules = band
-                    ? new FusedLinear.Schedule[] {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH),
-                            schedule.with(FusedLinear.Kernel.PATCH_BAND), schedule.with(FusedLinear.Kernel.PATCH_BAND)}
-                    : new FusedLinear.Schedule[] {schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)};
-            ShortArray[] ys = new ShortArray[ops.length];
-            for (int v = 0; v < ops.length; v++) {
+            List<FusedLinear> ops = new ArrayList<>(List.of(palette, bf16, palette));
+            List<FusedLinear.Schedule> schedules = new ArrayList<>(List.of(schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)));
+            if (band) {
+                ops.addAll(List.of(palette, bf16));
+                schedules.addAll(Collections.nCopies(2, schedule.with(FusedLinear.Kernel.PATCH_BAND)));
+            }
+            ShortArray[] ys = new ShortArray[ops.size()];
+            for (int v = 0; v < ys.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
                 ys[v].segment().fill((byte) 0xFF);
-                List<DeviceBuffer> held = ops[v].upload(device);
-                try (ExecutionPlan plan = ops[v].bind("small" + v, x, ys[v], m, schedules[v], arena).plan(device)) {
+                List<DeviceBuffer> held = ops.get(v).upload(device);
+                try (ExecutionPlan plan = ops.get(v).bind("small" + v, x, ys[v], m, schedules.get(v), arena).plan(device)) {
                     plan.transferToDevice(x, ys[v]);
                     plan.execute();
                     plan.transferToHost(ys[v]);

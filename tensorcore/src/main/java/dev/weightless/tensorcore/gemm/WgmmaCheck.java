@@ -152,7 +152,7 @@ public final class WgmmaCheck {
                 FusedLinear.Schedule s = pal.getFirst().mmaSchedule(m, device.multiprocessors());
                 FusedGemmCheck.Timing t = FusedGemmCheck.time(device, FusedKernels.compiler(), "mma", pal, x, yPal, m, s, o.reps(), arena);
                 // Which kernel and splits, so that ScheduleTable can weigh it against the wgmma tiles.
-                mma = t.json() + String.format(Locale.ROOT, ",\"mma_kernel\":\"%s\",\"mma_splits\":%d", s.kernel() == FusedLinear.Kernel.PATCH ? "patch" : "ballot", s.splits());
+                mma = t.json() + String.format(Locale.ROOT, ",\"mma_kernel\":\"%s\",\"mma_splits\":%d", ScheduleTable.name(s.kernel(), s.rowsPerCta()), s.splits());
                 System.out.printf(Locale.ROOT, "  %6d x %5d  M=%4d mma.sync %s kernel, splits %d: %8.4f ms [%.4f..%.4f]%n", n, k, m, s.kernel().name().toLowerCase(Locale.ROOT), s.splits(), t.median(), t.min(), t.max());
             }
             int ruleRows = WgmmaGemm.rows(m, n, device.multiprocessors());
