@@ -1,9 +1,9 @@
-// Standalone harness for tensorcore's wgmma kernels (NOTES.md, versions w3 and w4): correctness and timing of
-// wgmma_gemm.cu ("new") beside earlier versions made by prepare.sh (wgmma_v2.cu: "old", wgmma_v3.cu: "v3") and
-// cuBLAS. Small products against a float reference (palette == BF16 bit for bit, every Y element written),
-// then CUDA-event timings (median of 7 x 10 launches [min..max]). The palette layout is written by a host
-// encoder that follows LAYOUT.md (per-tile palettes); the v2 kernel decoding it bit-identically to its BF16
-// mode checks the encoder. Usage: ./h small | quick | time | ncu (see run-on-gpu.sh).
+// Standalone harness for tensorcore's wgmma kernels (NOTES.md, versions w3 to w5): correctness and timing of
+// wgmma_tma.cu ("tma": TMA-fed, A from registers; "pair": its clusters of two sharing X by multicast) beside
+// wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
+// bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
+// palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | ncu (run-on-gpu.sh).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,9 +12,8 @@
 #include <algorithm>
 #include <string>
 #include <cuda_runtime.h>
-#include "wgmma_gemm.cu"
-#include "wgmma_v2.cu"
-#include "wgmma_v3.cu"
+#include <cuda.h>
+#include "wgmma_tma.cu"
 #ifndef NO_CUBLAS
 #include <cublas_v2.h>
 #endif
@@ -73,29 +72,49 @@ static DevW upload(const std::vector<uint16_t>& w, int N, int K) {
     return d;
 }
 
-enum Kind { NEW_BF, NEW_PAL, OLD_BF, OLD_PAL, V3_BF, V3_PAL };
-static const char* kname(Kind k) { return k == NEW_BF ? "new-bf16" : k == NEW_PAL ? "new-pal" : k == OLD_BF ? "old-bf16" : k == OLD_PAL ? "old-pal" : k == V3_BF ? "v3-bf16" : "v3-pal"; }
+enum Kind { V4_BF, V4_PAL, TMA_BF, TMA_PAL, PAIR_BF, PAIR_PAL };
+static const char* kname(Kind k) { static const char* n[] = {"v4-bf16", "v4-pal", "tma-bf16", "tma-pal", "pair-bf16", "pair-pal"}; return n[k]; }
 
-template <int BN> static void launchT(Kind k, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
+// v4.cu: wgmma_gemm.cu's paired kernels (its names clash with wgmma_tma.cu's in one translation unit).
+void launchV4(bool palette, int BN, const uint16_t* bf, const uint8_t* tiles, const uint2* pals, const uint32_t* starts, const uint8_t* esc,
+              const uint16_t* pos, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K);
+
+// X or BF16 W as a 2-D tensor map: {cols, rows}, box {64, boxRows}, 128-byte swizzle, zero fill past the edges.
+static CUtensorMap tensorMap(const void* base, int cols, int rows, int boxRows) {
+    CUtensorMap m;
+    cuuint64_t dims[2] = {(cuuint64_t)cols, (cuuint64_t)rows}, strides[1] = {(cuuint64_t)cols * 2};
+    cuuint32_t box[2] = {64, (cuuint32_t)boxRows}, steps[2] = {1, 1};
+    CUresult r = cuTensorMapEncodeTiled(&m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(base), dims, strides, box, steps,
+                                        CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    if (r != CUDA_SUCCESS) { printf("cuTensorMapEncodeTiled failed: %d\n", (int)r); exit(2); }
+    return m;
+}
+
+template <int BN, int C> static void launchTma(bool palette, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
     int ctas = (N / 128) * ((M + BN - 1) / BN);
-    if (k == V3_BF || k == V3_PAL) {
-        int sh = wgmma_v3::sharedBytes<BN>();
-        if (k == V3_BF) { auto f = BN == 64 ? v3Bf16_64 : BN == 128 ? v3Bf16_128 : v3Bf16_256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.bf, 0, x, 0, y, 0, M, N, K); }
-        else { auto f = BN == 64 ? v3Patch64 : BN == 128 ? v3Patch128 : v3Patch256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, x, 0, y, 0, M, N, K); }
-    } else if (k == NEW_BF || k == NEW_PAL) {
-        ctas = (N / 128) * 2 * (((M + BN - 1) / BN + 1) / 2);   // clusters of two CTAs sharing W
-        int sh = wgmma_gemm::sharedBytes<BN>();
-        auto f1 = wgmmaBf16_256; (void)f1;
-        if (k == NEW_BF) { auto f = BN == 64 ? wgmmaBf16_64 : BN == 128 ? wgmmaBf16_128 : wgmmaBf16_256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.bf, 0, x, 0, y, 0, M, N, K); }
-        else { auto f = BN == 64 ? wgmmaPatch64 : BN == 128 ? wgmmaPatch128 : wgmmaPatch256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, x, 0, y, 0, M, N, K); }
+    CUtensorMap xMap = tensorMap(x, K, M, BN / C);
+    if (palette) {
+        int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::PALETTE>();
+        auto f = C == 2 ? (BN == 128 ? tmaPairPatch128 : tmaPairPatch256) : (BN == 64 ? tmaPatch64 : BN == 128 ? tmaPatch128 : tmaPatch256);
+        CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
+        f<<<ctas, 384, sh>>>(xMap, w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, y, 0, M, N, K);
     } else {
-        int sh = wgmma_old::sharedBytes<BN>();
-        if (k == OLD_BF) { auto f = BN == 64 ? oldBf16_64 : BN == 128 ? oldBf16_128 : oldBf16_256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.bf, 0, x, 0, y, 0, M, N, K); }
-        else { auto f = BN == 64 ? oldPatch64 : BN == 128 ? oldPatch128 : oldPatch256; CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh)); f<<<ctas, 384, sh>>>(w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, x, 0, y, 0, M, N, K); }
+        int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
+        CUtensorMap wMap = tensorMap(w.bf, K, N, 128);
+        auto f = C == 2 ? (BN == 128 ? tmaPairBf16_128 : tmaPairBf16_256) : (BN == 64 ? tmaBf16_64 : BN == 128 ? tmaBf16_128 : tmaBf16_256);
+        CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
+        f<<<ctas, 384, sh>>>(xMap, wMap, y, 0, M, N, K);
     }
 }
+
+static bool exists(Kind k, int BN, int N) { return !((k == PAIR_BF || k == PAIR_PAL) && (BN == 64 || N % 256 != 0)); }
+
 static void launch(Kind k, int BN, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
-    if (BN == 64) launchT<64>(k, w, x, y, M, N, K); else if (BN == 128) launchT<128>(k, w, x, y, M, N, K); else launchT<256>(k, w, x, y, M, N, K);
+    bool pal = k == V4_PAL || k == TMA_PAL || k == PAIR_PAL;
+    if (k == V4_BF || k == V4_PAL) launchV4(pal, BN, w.bf, w.tiles, (const uint2*)w.pals, w.starts, w.esc, w.pos, x, y, M, N, K);
+    else if (k == TMA_BF || k == TMA_PAL) { if (BN == 64) launchTma<64, 1>(pal, w, x, y, M, N, K); else if (BN == 128) launchTma<128, 1>(pal, w, x, y, M, N, K); else launchTma<256, 1>(pal, w, x, y, M, N, K); }
+    else { if (BN == 128) launchTma<128, 2>(pal, w, x, y, M, N, K); else launchTma<256, 2>(pal, w, x, y, M, N, K); }
 }
 
 __global__ void reference(const uint16_t* x, const uint16_t* w, float* y, int M, int N, int K) {
@@ -141,16 +160,17 @@ static void small(int N, int K, int M, bool wide) {
     reference<<<dim3((N + 127) / 128, M), 128>>>(x, d.bf, yr, M, N, K); CK(cudaDeviceSynchronize());
     std::vector<float> ref((size_t)M * N); CK(cudaMemcpy(ref.data(), yr, ref.size() * 4, cudaMemcpyDeviceToHost));
     for (int BN : {64, 128, 256}) {
-        auto nb = run(NEW_BF, BN, d, x, y, M, N, K), np = run(NEW_PAL, BN, d, x, y, M, N, K);
-        auto ob = run(OLD_BF, BN, d, x, y, M, N, K), op = run(OLD_PAL, BN, d, x, y, M, N, K);
-        auto vb = run(V3_BF, BN, d, x, y, M, N, K), vp = run(V3_PAL, BN, d, x, y, M, N, K);
-        if (!(vb == vp && vb == ob)) { failures++; printf("v3 mismatch (pal==bf16 %d, ==old %d)\n", (int)(vb == vp), (int)(vb == ob)); }
-        long nan1, nan2; double e1 = relErr(nb, ref, nan1), e2 = relErr(ob, ref, nan2);
-        bool exact = nb == np, oldExact = ob == op, same = nb == ob;
-        bool ok = exact && e1 < 1e-2 && nan1 == 0;
-        if (!ok) failures++;
-        printf("small %5dx%5d M=%4d BN=%3d %s: new err %.2e nan %ld pal==bf16 %d | old err %.2e nan %ld pal==bf16 %d | new==old %d  esc %.3f%%  %s\n",
-               N, K, M, BN, wide ? "wide" : "    ", e1, nan1, exact, e2, nan2, oldExact, same, 100 * d.escFrac, ok ? "PASS" : "FAIL");
+        auto vb = run(V4_BF, BN, d, x, y, M, N, K), vp = run(V4_PAL, BN, d, x, y, M, N, K);
+        if (vb != vp) { failures++; printf("v4 mismatch: palette != BF16 (encoder or v4 wrong)\n"); }
+        for (Kind bk : {TMA_BF, PAIR_BF}) {
+            if (!exists(bk, BN, N)) continue;
+            auto tb = run(bk, BN, d, x, y, M, N, K), tp = run((Kind)(bk + 1), BN, d, x, y, M, N, K);
+            long nan; double e = relErr(tb, ref, nan);
+            bool exact = tb == tp, ok = exact && e < 1e-2 && nan == 0;
+            if (!ok) failures++;
+            printf("small %5dx%5d M=%4d BN=%3d %s %-9s: err %.2e nan %ld pal==bf16 %d ==v4 %d  esc %.3f%%  %s\n",
+                   N, K, M, BN, wide ? "wide" : "    ", kname(bk), e, nan, (int)exact, (int)(tb == vb), 100 * d.escFrac, ok ? "PASS" : "FAIL");
+        }
     }
     cudaFree(y); cudaFree(yr);
 }
@@ -187,17 +207,18 @@ static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {
         std::vector<int> bns = M >= 1024 ? std::vector<int>{128, 256} : std::vector<int>{64, 128, 256};
         if (ncuOnly) bns = {256};
         for (int BN : bns) {
-            for (Kind k : {OLD_BF, OLD_PAL, V3_BF, V3_PAL, NEW_BF, NEW_PAL}) {
-                if ((k == OLD_BF || k == OLD_PAL) && BN != 256) continue;
+            for (Kind k : {V4_BF, V4_PAL, TMA_BF, TMA_PAL, PAIR_BF, PAIR_PAL}) {
+                if (!exists(k, BN, N)) continue;
                 timeIt([&]() { launch(k, BN, d, x, y, M, N, K); }, kname(k), BN);
             }
-            if (!ncuOnly) {
-                auto nb = run(NEW_BF, BN, d, x, y, M, N, K), np = run(NEW_PAL, BN, d, x, y, M, N, K);
+            for (Kind bk : {TMA_BF, PAIR_BF}) {
+                if (ncuOnly || !exists(bk, BN, N)) continue;
+                auto nb = run(bk, BN, d, x, y, M, N, K), np = run((Kind)(bk + 1), BN, d, x, y, M, N, K);
                 double num = 0, den = 0; long nan = 0;
                 for (size_t i = 0; i < nb.size() && !cub.empty(); i++) { float v = fromBf16(nb[i]), c = fromBf16(cub[i]); if (std::isnan(v)) nan++; else { num += (double)(v - c) * (v - c); den += (double)c * c; } }
                 bool ok = nb == np && nan == 0 && (cub.empty() || sqrt(num / den) < 1e-2);
                 if (!ok) failures++;
-                printf("check %6dx%5d M=%4d BN=%3d: pal==bf16 %d nan %ld err vs cublas %.2e %s\n", N, K, M, BN, (int)(nb == np), nan, cub.empty() ? -1.0 : sqrt(num / den), ok ? "PASS" : "FAIL");
+                printf("check %6dx%5d M=%4d BN=%3d %-9s: pal==bf16 %d nan %ld err vs cublas %.2e %s\n", N, K, M, BN, kname(bk), (int)(nb == np), nan, cub.empty() ? -1.0 : sqrt(num / den), ok ? "PASS" : "FAIL");
             }
         }
     }
@@ -214,8 +235,8 @@ int main(int argc, char** argv) {
         if (failures) return 1;
     }
     if (mode == "quick") {   // the variants' comparison: one compute-bound, one mid and the M = 256 tiles
-        timeShape(14336, 4096, {4096, 256}, false);
-        timeShape(4096, 4096, {256}, false);
+        timeShape(14336, 4096, {4096, 1024, 256}, false);
+        timeShape(4096, 4096, {4096, 256}, false);
         printf("failures: %d\n", failures);
         return failures ? 1 : 0;
     }

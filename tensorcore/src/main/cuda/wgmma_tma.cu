@@ -1,0 +1,444 @@
+// Y[M x N] = X[M x K] . W^T for large M on Hopper, fed by the tensor memory accelerator (TMA): version w5 of the
+// wgmma kernel (NOTES.md). W [N x K] is read in the palette layout (LAYOUT.md) or as plain row-major BF16 (the
+// bit-exactness reference and yardstick).
+//
+// CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256). One thread of warpgroup 2 produces: per K
+// block (64 columns) it loads X's BN rows into a ring stage by one TMA copy (128-byte swizzle, rows past M
+// zero-filled), and W's 128 rows: in the palette mode the eight 16 x 64 tiles of the block (one bulk copy of
+// 1408 bytes each: tiles are contiguous in the layout), in the BF16 mode one TMA copy (128-byte swizzle). The
+// copies count their bytes on the stage's full barrier; no thread copies anything itself, so the producer
+// warpgroup gives its registers to the consumers. Warpgroups 0 and 1 consume: each warp turns its strip's tile
+// (16 W rows) into the A registers of wgmma.m64nBNk16 (W rows are wgmma's M side), decoding it from the stage
+// as the patching kernel does (escapes through a 1 KB exponent buffer per warp; palettes and escapes from
+// global memory, two blocks ahead) or reading the BF16 rows from the stage; B is the stage's X by descriptor.
+// Block kb + 1's A registers are made while the tensor cores work on block kb (two register sets,
+// wgmma.wait_group 1). A tile lane holds columns 8t .. 8t + 7, wgmma's A fragment 2t, 2t + 1, 2t + 8, 2t + 9
+// (+ 16 per k step): four shuffles per 16 x 32 half-tile transpose the column pairs across each quad of lanes
+// (transposeQuad), so X keeps its natural order. Both modes make the same registers and issue the same wgmmas
+// in the same order: their Y agree bit for bit. The epilogue rounds to BF16, stages the 128 x BN tile in shared
+// memory and writes whole 16-byte pieces of Y rows.
+//
+// Paired entries (C = 2, clusters of two CTAs): the two CTAs cover the same BN X rows and W rows nBase and
+// nBase + 128; each loads half of the X rows and the TMA multicasts them into both CTAs' stages, so L2 serves
+// each X block once per pair. A stage is refilled when the consumers of both CTAs have released it.
+//
+// Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN / C}, 128-byte swizzle, zero fill), then arrays in
+// the task-graph runtime's convention (device address, element count); the BF16 entries take W's tensor map
+// ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays. Launch with 384 threads,
+// (N / 128) * ceil(M / BN) CTAs and sharedBytes<BN, MODE>() bytes of dynamic shared memory (WgmmaGemm in Java).
+// N must be a multiple of 128 (paired: 256), K of 128 (consume() says why).
+#include <cstdint>
+#include <cuda.h>
+#include <cuda_bf16.h>
+#include "palette_tile.cuh"
+#include "hopper.cuh"
+
+// Experiment switch (NOTES.md, w5 variants): 1 decodes block kb + 1 before waiting for block kb - 1's wgmmas.
+#ifndef TMA_EARLY_DECODE
+#define TMA_EARLY_DECODE 1
+#endif
+
+namespace wgmma_tma {
+
+using namespace palette_tile;
+using namespace hopper;
+
+constexpr int CONSUMER_WARPS = 8;
+constexpr int THREADS = 384;
+constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 64
+constexpr int EPI_PITCH = 272;      // bytes per X row of the epilogue tile: 256 + 16 (no bank conflicts)
+constexpr int SHARED_LIMIT = 232448;   // the H200's opt-in dynamic shared memory per block (227 KB)
+// setmaxnreg moves registers between the warpgroups of the CTA: 2 x CONSUMER_REGS + PRODUCER_REGS must not exceed
+// 3 x 168 (the registers each of the 384 threads starts with), or setmaxnreg.inc waits forever (NOTES.md, w0).
+constexpr int PRODUCER_REGS = 40;
+constexpr int CONSUMER_REGS = 232;
+static_assert(2 * CONSUMER_REGS + PRODUCER_REGS <= 3 * 168, "setmaxnreg would wait forever");
+
+enum class Mode { PALETTE, BF16 };
+
+template <int BN> __host__ __device__ constexpr int xStageBytes() { return BN * 128; }
+// W's part of a stage: 8 palette tiles (11 KB) or 128 BF16 rows of 128 bytes. Both multiples of 1 KB, so every
+// part stays 1024-byte aligned, as the 128-byte swizzle needs.
+template <Mode MODE> __host__ __device__ constexpr int wStageBytes() { return MODE == Mode::PALETTE ? 8 * TILE_BYTES : W_ROWS * 128; }
+template <int BN, Mode MODE> __host__ __device__ constexpr int stageBytes() { return xStageBytes<BN>() + wStageBytes<MODE>(); }
+// Ring, one 1 KB exponent buffer per consumer warp, 2 mbarriers per stage, 1 KB for aligning the ring: as many
+// stages as fit (at most 8).
+template <int BN, Mode MODE> __host__ __device__ constexpr int stages() {
+    int fit = (SHARED_LIMIT - 1024 - CONSUMER_WARPS * 1024 - 8 * 16) / stageBytes<BN, MODE>();
+    return fit < 8 ? fit : 8;
+}
+template <int BN, Mode MODE> __host__ __device__ constexpr int bufferOffset() { return stages<BN, MODE>() * stageBytes<BN, MODE>(); }
+template <int BN, Mode MODE> __host__ __device__ constexpr int barrierOffset() { return bufferOffset<BN, MODE>() + CONSUMER_WARPS * 1024; }
+template <int BN, Mode MODE> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN, MODE>() + stages<BN, MODE>() * 16 + 1024; }
+static_assert(sharedBytes<256, Mode::PALETTE>() <= SHARED_LIMIT && sharedBytes<256, Mode::BF16>() <= SHARED_LIMIT, "ring too large");
+static_assert(stages<256, Mode::BF16>() >= 4, "too few stages");
+
+__device__ __forceinline__ uint32_t loadShared4(uint32_t address) {
+    uint32_t v;
+    asm volatile("ld.shared.u32 %0, [%1];" : "=r"(v) : "r"(address));
+    return v;
+}
+
+__device__ __forceinline__ uint4 loadShared16(uint32_t address) {
+    uint4 v;
+    asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(address));
+    return v;
+}
+
+// Box {64 columns, rows} of a 2-D tensor map at (column, row) into shared memory, counted on `bar`.
+__device__ __forceinline__ void tmaLoad(uint32_t to, const CUtensorMap* map, int column, int row, uint32_t bar) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];"
+                 :: "r"(to), "l"(map), "r"(column), "r"(row), "r"(bar) : "memory");
+}
+
+// The same box into this shared address of every CTA of the cluster in `mask`, counted on each one's `bar`.
+__device__ __forceinline__ void tmaMulticast(uint32_t to, const CUtensorMap* map, int column, int row, uint32_t bar, uint16_t mask) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, %3}], [%4], %5;"
+                 :: "r"(to), "l"(map), "r"(column), "r"(row), "r"(bar), "h"(mask) : "memory");
+}
+
+// `bytes` contiguous bytes (a multiple of 16, both addresses 16-byte aligned) into shared memory, counted on `bar`.
+__device__ __forceinline__ void bulkLoad(uint32_t to, const void* from, uint32_t bytes, uint32_t bar) {
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
+                 :: "r"(to), "l"(from), "r"(bytes), "r"(bar) : "memory");
+}
+
+// The tile gives lane t (of a quad) the column pairs 4t + p, p = 0..3, of each 32-column half; wgmma's A
+// fragment wants lane t to hold pairs 4q + t, q = 0..3 (k 2t and 2t + 8 of two k16 steps). That is a 4 x 4
+// transpose across the quad: two butterfly stages (lanes t ^ 2, then t ^ 1), each swapping the registers
+// whose index bit differs from the lane's.
+__device__ __forceinline__ void transposeQuad(uint32_t (&x)[4], int t) {
+    bool t1 = t & 2, t0 = t & 1;
+#pragma unroll
+    for (int p0 = 0; p0 < 2; p0++) {
+        uint32_t send = t1 ? x[p0] : x[2 + p0];
+        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 2);
+        if (t1) x[p0] = got; else x[2 + p0] = got;
+    }
+#pragma unroll
+    for (int p1 = 0; p1 < 4; p1 += 2) {
+        uint32_t send = t0 ? x[p1] : x[p1 + 1];
+        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 1);
+        if (t0) x[p1] = got; else x[p1 + 1] = got;
+    }
+}
+
+__device__ __forceinline__ void transposeTile(uint32_t (&a)[4][4], int lane) {
+#pragma unroll
+    for (int G = 0; G < 4; G++) transposeQuad(a[G], lane & 3);
+}
+
+__device__ __forceinline__ void fenceRegisters(uint32_t (&a)[4][4]) {
+#pragma unroll
+    for (int i = 0; i < 16; i++) asm volatile("" : "+r"(a[i / 4][i % 4])::"memory");
+}
+
+// d[32] += A (4 registers per thread: this warp's 16 W rows, mma.sync's A fragment) x B (descriptor: 64 X rows).
+__device__ __forceinline__ void wgmma64(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
+    asm volatile("wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, {%32,%33,%34,%35}, %36, 1, 1, 1, 0;"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(b));
+}
+
+// d[64] += A (4 registers per thread: this warp's 16 W rows, mma.sync's A fragment) x B (descriptor: 128 X rows).
+__device__ __forceinline__ void wgmma128(float (&d)[64], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
+    asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, {%64,%65,%66,%67}, %68, 1, 1, 1, 0;"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(b));
+}
+
+// d[128] += A (4 registers per thread: this warp's 16 W rows, mma.sync's A fragment) x B (descriptor: 256 X rows).
+__device__ __forceinline__ void wgmma256(float (&d)[128], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
+    asm volatile("wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,%79,%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,%96,%97,%98,%99,%100,%101,%102,%103,%104,%105,%106,%107,%108,%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%123,%124,%125,%126,%127}, {%128,%129,%130,%131}, %132, 1, 1, 1, 0;"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(b));
+}
+
+template <int BN> __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b);
+template <> __device__ __forceinline__ void wgmma<64>(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmma64(d, a0, a1, a2, a3, b); }
+template <> __device__ __forceinline__ void wgmma<128>(float (&d)[64], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmma128(d, a0, a1, a2, a3, b); }
+template <> __device__ __forceinline__ void wgmma<256>(float (&d)[128], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmma256(d, a0, a1, a2, a3, b); }
+
+// What the consumers need of a block's escapes besides the tile: the palette, and escape `first + lane`.
+struct Escapes {
+    uint2 palette;
+    uint32_t first, count;   // the block's escapes: list index of the first, and how many
+    uint32_t at, e;          // position and exponent of escape first + lane (when it exists)
+};
+
+// Palette mode: the warp's tile of each block lies in the stage (the producer's bulk copies); palettes and escapes
+// come from global memory two blocks before their decode, through per-lane windows of 32 blocks.
+struct PaletteW {
+    static constexpr Mode MODE = Mode::PALETTE;
+    const uint2* palettes;
+    const uint32_t* escapeStarts;
+    const uint8_t* escapes;
+    const uint16_t* positions;
+    size_t tileRow;          // first tile of this warp's strip
+    uint2 palette;           // lane i: block 32 w + i's palette, escape start and end (window w)
+    uint32_t start, end;
+    Escapes ahead[2];        // the next two blocks to decode
+
+    __device__ __forceinline__ Escapes fetch(int kb, int KB, int lane) {
+        if ((kb & 31) == 0 && kb + lane < KB) {
+            palette = __ldg(palettes + tileRow + kb + lane);
+            start = __ldg(escapeStarts + tileRow + kb + lane);
+            end = __ldg(escapeStarts + tileRow + kb + lane + 1);
+        }
+        Escapes x;
+        x.palette.x = __shfl_sync(0xFFFFFFFFu, palette.x, kb & 31);
+        x.palette.y = __shfl_sync(0xFFFFFFFFu, palette.y, kb & 31);
+        x.first = __shfl_sync(0xFFFFFFFFu, start, kb & 31);
+        x.count = __shfl_sync(0xFFFFFFFFu, end, kb & 31) - x.first;
+        x.at = x.e = 0;
+        if (lane < x.count) { x.at = load2(positions + x.first + lane); x.e = load1(escapes + x.first + lane); }
+        return x;
+    }
+
+    __device__ __forceinline__ void bind(size_t wRow, int K, int KB, int lane) {
+        tileRow = wRow / 16 * (K / 64);
+        ahead[0] = fetch(0, KB, lane);
+        if (KB > 1) ahead[1] = fetch(1, KB, lane);
+    }
+
+    // Block kb's A registers from the warp's tile at shared address `tile` (LAYOUT.md: a[G][p], G = 2 * (row half) +
+    // (column half), p = pair of columns 8t + 2p, 8t + 2p + 1, then transposed); block kb + 2's escapes fetched.
+    __device__ __forceinline__ void decode(int kb, int KB, uint32_t wStage, int warp, uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
+        uint32_t tile = wStage + warp * TILE_BYTES;
+        const Escapes& x = ahead[0];
+        uint32_t w0 = loadShared4(tile + 4 * lane), w1 = loadShared4(tile + 128 + 4 * lane), w2 = loadShared4(tile + 256 + 4 * lane);
+        uint4 s0 = loadShared16(tile + PLANE_OFFSET + 16 * lane), s1 = loadShared16(tile + PLANE_OFFSET + 512 + 16 * lane);
+        uint32_t sel[4] = {w0 & 0x77777777u, w1 & 0x77777777u, w2 & 0x77777777u,
+                           ((w0 >> 3) & 0x11111111u) | ((w1 >> 2) & 0x22222222u) | ((w2 >> 1) & 0x44444444u)};
+        uint32_t e[4][2];
+#pragma unroll
+        for (int G = 0; G < 4; G++) {
+            e[G][0] = prmt(x.palette.x, x.palette.y, sel[G]);   // code 7 reads entry 7 (0): patched below
+            e[G][1] = prmt(x.palette.x, x.palette.y, sel[G] >> 16);
+        }
+        uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
+        mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);    // weights 0..15: plane index 16 lane + j
+        mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);   // weights 16..31: 512 + 16 lane + j - 16
+        __syncwarp();
+        if (lane < x.count) buffer[x.at & 1023] = (uint8_t)x.e;
+        for (uint32_t i = 32 + lane; i < x.count; i += 32) buffer[positions[x.first + i] & 1023] = escapes[x.first + i];   // rare: over 32 escapes
+        __syncwarp();
+        uint4 lo = mine[0], hi = mine[32];
+        __syncwarp();   // the buffer is written again by the next block's decode
+        e[0][0] = lo.x; e[0][1] = lo.y; e[1][0] = lo.z; e[1][1] = lo.w;
+        e[2][0] = hi.x; e[2][1] = hi.y; e[3][0] = hi.z; e[3][1] = hi.w;
+        const uint32_t plane[4][2] = {{s0.x, s0.y}, {s0.z, s0.w}, {s1.x, s1.y}, {s1.z, s1.w}};
+#pragma unroll
+        for (int G = 0; G < 4; G++) {
+            a[G][0] = join(plane[G][0], e[G][0], 0x5140u);
+            a[G][1] = join(plane[G][0], e[G][0], 0x7362u);
+            a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
+            a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
+        }
+        transposeTile(a, lane);
+        ahead[0] = ahead[1];
+        if (kb + 2 < KB) ahead[1] = fetch(kb + 2, KB, lane);
+    }
+};
+
+// BF16 mode: the stage holds W's 128 rows of the block (TMA, 128-byte swizzle); each lane reads the pieces a palette
+// tile would have given it (row g: columns 8t and 32 + 8t, the same of row g + 8), then the same transpose.
+struct Bf16W {
+    static constexpr Mode MODE = Mode::BF16;
+
+    __device__ __forceinline__ void bind(size_t, int, int, int) {}
+
+    __device__ __forceinline__ void decode(int, int, uint32_t wStage, int warp, uint8_t*, int lane, uint32_t (&a)[4][4]) {
+        int row = 16 * warp + (lane >> 2), t = lane & 3;
+        uint4 r[4] = {loadShared16(swizzled(wStage, row, t)), loadShared16(swizzled(wStage, row, 4 + t)),
+                      loadShared16(swizzled(wStage, row + 8, t)), loadShared16(swizzled(wStage, row + 8, 4 + t))};
+#pragma unroll
+        for (int G = 0; G < 4; G++) { a[G][0] = r[G].x; a[G][1] = r[G].y; a[G][2] = r[G].z; a[G][3] = r[G].w; }
+        transposeTile(a, lane);
+    }
+};
+
+// One K block of a consumer warpgroup: four k16 steps on the block's A registers `a` and the stage's X (its full
+// barrier was waited for before `a` was made); while the tensor cores work, retire the previous block (its stage
+// goes back to the producers of the cluster, its registers `next` are free), wait for block kb + 1's stage and make
+// its A registers in `next`. After transposeTile, k step 2c + s of a block takes columns 16 (2c + s) + 2t, + 1
+// and + 8, + 9: X's own order.
+template <int BN, int C, class W>
+__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, int kb, int KB,
+                                             uint8_t* buffer, uint32_t ring, uint32_t bars, uint32_t peer, int warp, int lane) {
+    constexpr int S = stages<BN, W::MODE>();
+    uint32_t stage = ring + (kb % S) * stageBytes<BN, W::MODE>();
+    fenceOperands(acc);
+    fenceRegisters(a);
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        int c = kk >> 1, p = 2 * (kk & 1);
+        wgmma<BN>(acc, a[c][p], a[2 + c][p], a[c][p + 1], a[2 + c][p + 1], descriptor(stage + 32 * kk));
+    }
+    wgmmaCommit();
+    fenceOperands(acc);
+    fenceRegisters(a);
+    // The last block drains here, inside the loop: with wait_group 0 only after the loop, ptxas (13.0) moved the
+    // epilogue's reads of the accumulators above it (NOTES.md, w1).
+#if TMA_EARLY_DECODE
+    // Block kb + 1 is decoded while blocks kb - 1 and kb are in the tensor cores, into registers no wgmma reads;
+    // they become `next` once block kb - 1's wgmmas are done.
+    uint32_t fresh[4][4];
+    if (kb + 1 < KB) {
+        int s = (kb + 1) % S;
+        barrierWait(bars + 8 * s, ((kb + 1) / S) & 1);
+        w.decode(kb + 1, KB, ring + s * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, fresh);
+    }
+#endif
+    if (kb + 1 < KB) wgmmaWait<1>();
+    else wgmmaWait<0>();
+    fenceRegisters(next);
+    if (kb > 0 && lane == 0) {   // in a pair, both CTAs' producers fill each stage of both: both hear it is free
+        uint32_t empty = bars + 8 * (S + (kb - 1) % S);
+        barrierArrive(empty);
+        if constexpr (C == 2) remoteArrive(empty + peer);
+    }
+    if (kb + 1 < KB) {
+#if TMA_EARLY_DECODE
+#pragma unroll
+        for (int i = 0; i < 16; i++) next[i / 4][i % 4] = fresh[i / 4][i % 4];
+#else
+        int s = (kb + 1) % S;
+        barrierWait(bars + 8 * s, ((kb + 1) / S) & 1);
+        w.decode(kb + 1, KB, ring + s * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, next);
+#endif
+    }
+}
+
+template <int BN, int C, class W>
+__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, uint32_t peer, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
+    int KB = K / 64;
+    uint8_t* buffer = smem + bufferOffset<BN, W::MODE>() + warp * 1024;
+    w.bind((size_t)nBase + 16 * warp, K, KB, lane);
+    float acc[BN / 2];
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) asm volatile("mov.b32 %0, 0;" : "=f"(acc[i]));   // no copies of one zero (C7514)
+    uint32_t even[4][4], odd[4][4];
+    barrierWait(bars, 0);
+    w.decode(0, KB, ring + xStageBytes<BN>(), warp, buffer, lane, even);
+    // KB is even: a loop exit after an odd block (or a separate last block) makes ptxas serialize every wgmma
+    // (C7514), so the kernel takes K in multiples of 128.
+    for (int kb = 0; kb < KB; kb += 2) {
+        consumeBlock<BN, C>(acc, even, odd, w, kb, KB, buffer, ring, bars, peer, warp, lane);
+        consumeBlock<BN, C>(acc, odd, even, w, kb + 1, KB, buffer, ring, bars, peer, warp, lane);
+    }
+    wgmmaWait<0>();
+    fenceOperands(acc);
+    // Every stage has been consumed, so every copy into the ring has landed: the ring holds the BF16 tile.
+    asm volatile("bar.sync 1, 256;" ::: "memory");
+    int g = lane >> 2, t = lane & 3;
+    uint8_t* tile = smem;
+    int n0 = 16 * warp + g;   // W row in the CTA (warps 4..7 are warpgroup 1: rows 64..127)
+#pragma unroll
+    for (int i = 0; i < BN / 8; i++) {
+        int m = 8 * i + 2 * t;
+        *reinterpret_cast<__nv_bfloat16*>(tile + m * EPI_PITCH + 2 * n0) = __float2bfloat16_rn(acc[4 * i]);
+        *reinterpret_cast<__nv_bfloat16*>(tile + (m + 1) * EPI_PITCH + 2 * n0) = __float2bfloat16_rn(acc[4 * i + 1]);
+        *reinterpret_cast<__nv_bfloat16*>(tile + m * EPI_PITCH + 2 * (n0 + 8)) = __float2bfloat16_rn(acc[4 * i + 2]);
+        *reinterpret_cast<__nv_bfloat16*>(tile + (m + 1) * EPI_PITCH + 2 * (n0 + 8)) = __float2bfloat16_rn(acc[4 * i + 3]);
+    }
+    asm volatile("bar.sync 1, 256;" ::: "memory");
+    for (int i = threadIdx.x; i < BN * 16; i += 256) {
+        int row = i >> 4, piece = i & 15, m = mBase + row;
+        if (m < M) *reinterpret_cast<uint4*>(y + (size_t)m * N + nBase + 8 * piece) = *reinterpret_cast<const uint4*>(tile + row * EPI_PITCH + 16 * piece);
+    }
+}
+
+// The producer (one thread): per K block, once the stage is free in every CTA it fills, the stage's full barrier
+// expects its bytes (X, all BN rows even in a pair, and this CTA's W), then X's box (a pair: this CTA's half of the
+// rows, multicast to both) and W (8 bulk copies of palette tiles, or W's box) are requested.
+template <int BN, int C, Mode MODE>
+__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars,
+                                        uint32_t rank, int K, int mBase, int nBase) {
+    constexpr int S = stages<BN, MODE>();
+    int KB = K / 64;
+    size_t tile0 = (size_t)nBase / 16 * KB;   // the CTA's first strip's first tile
+    for (int kb = 0; kb < KB; kb++) {
+        int s = kb % S;
+        if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
+        uint32_t stage = ring + s * stageBytes<BN, MODE>(), full = bars + 8 * s;
+        arriveExpecting(full, stageBytes<BN, MODE>());
+        if constexpr (C == 1) tmaLoad(stage, xMap, 64 * kb, mBase, full);
+        else tmaMulticast(stage + rank * (BN / 2) * 128, xMap, 64 * kb, mBase + (int)rank * (BN / 2), full, 0x3);
+        if constexpr (MODE == Mode::BF16) {
+            tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * kb, nBase, full);
+        } else {
+#pragma unroll
+            for (int i = 0; i < 8; i++) bulkLoad(stage + xStageBytes<BN>() + i * TILE_BYTES, tiles + (tile0 + (size_t)i * KB + kb) * TILE_BYTES, TILE_BYTES, full);
+        }
+    }
+}
+
+template <int BN, int C, class W>
+__device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, __nv_bfloat16* y, int M, int N, int K) {
+    extern __shared__ uint8_t shared[];
+    constexpr Mode MODE = W::MODE;
+    constexpr int S = stages<BN, MODE>();
+    // The 128-byte swizzle repeats every 1024 bytes and is computed from address bits: align the ring to 1024.
+    uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
+    uint32_t ring = smemAddress(smem);
+    uint32_t bars = ring + barrierOffset<BN, MODE>();   // full[S] then empty[S]
+    uint32_t rank = 0, peer = 0;
+    int mBlocks = (M + BN - 1) / BN, mBase, nBase;
+    if constexpr (C == 2) {
+        asm("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
+        int pair = blockIdx.x >> 1;
+        mBase = (pair % mBlocks) * BN;
+        nBase = (2 * (pair / mBlocks) + (int)rank) * W_ROWS;
+        peer = peerAddress(ring, rank ^ 1) - ring;   // add to a local shared address: the other CTA's
+    } else {
+        mBase = (blockIdx.x % mBlocks) * BN;
+        nBase = (blockIdx.x / mBlocks) * W_ROWS;
+    }
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < S; s++) {
+            barrierInit(bars + 8 * s, 1);                                  // the producer's arrival with its bytes
+            barrierInit(bars + 8 * (S + s), C * CONSUMER_WARPS);           // the consumer warps of the cluster
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    if constexpr (C == 2) clusterSync();   // both CTAs' barriers exist before either's copies or arrivals reach them
+    else __syncthreads();
+    if (threadIdx.x >= 256) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
+        if (threadIdx.x == 256) produce<BN, C, MODE>(xMap, wMap, tiles, ring, bars, rank, K, mBase, nBase);
+    } else {
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
+        consume<BN, C>(w, smem, ring, bars, peer, y, M, N, K, mBase, nBase);
+    }
+    // The other CTA may still arrive on this CTA's empty barriers: neither leaves before both are done.
+    if constexpr (C == 2) clusterSync();
+}
+
+}  // namespace wgmma_tma
+
+using namespace wgmma_tma;
+
+#define TMA_ENTRIES(BN, NAME, C, CLUSTER_ATTRIBUTE)                                                                            \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) CLUSTER_ATTRIBUTE tma##NAME##Patch##BN(                           \
+        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
+        __nv_bfloat16* y, long long, int M, int N, int K) {                                                                    \
+        PaletteW w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                               \
+        gemm<BN, C>(w, &xMap, nullptr, tiles, y, M, N, K);                                                                     \
+    }                                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) CLUSTER_ATTRIBUTE tma##NAME##Bf16_##BN(                           \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
+        int M, int N, int K) {                                                                                                 \
+        gemm<BN, C>(Bf16W{}, &xMap, &wMap, nullptr, y, M, N, K);                                                               \
+    }
+
+#define PAIRED __cluster_dims__(2, 1, 1)
+#define SOLO
+TMA_ENTRIES(64, , 1, SOLO)
+TMA_ENTRIES(128, , 1, SOLO)
+TMA_ENTRIES(256, , 1, SOLO)
+TMA_ENTRIES(128, Pair, 2, PAIRED)
+TMA_ENTRIES(256, Pair, 2, PAIRED)
