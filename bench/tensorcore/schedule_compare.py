@@ -34,16 +34,16 @@ def scheduled(tsv):
 
 def pick(entry_small, entry_wgmma, kernel, splits):
     """What the runs measured for the scheduled kernel, with the cuBLAS time of the same run; None when not timed."""
-    if kernel.startswith(("wgmma", "solo")) and entry_wgmma:
-        solo = kernel.startswith("solo")
-        rows = kernel[len("solo"):] if solo else kernel[len("wgmma"):]
-        tile = ("solo " if solo else "") + rows   # wgmma_compare.py's key: "256" paired, "solo 256" one CTA per tile
+    if kernel.startswith(("wgmma", "solo", "tma")) and entry_wgmma:
+        kind = kernel.rstrip("0123456789")
+        rows = kernel[len(kind):]
+        tile = ("" if kind == "wgmma" else kind + " ") + rows   # wgmma_compare.py's key: "256" paired, "solo 256", "tma 256"
         timed = entry_wgmma.get("by_rows", {}).get(tile)
         if not timed:
             return None
         stats = entry_wgmma["wgmma_ms"] if str(entry_wgmma["rows"]) == tile else {"median": timed[0]}
         return {"palette_ms": stats, "bf16_ms": timed[1], "palette_bytes": entry_wgmma["palette_bytes"], "bf16_bytes": entry_wgmma["bf16_bytes"],
-                "flops": entry_wgmma["flops"], "where": f"wgmma{' solo' if solo else ''}, {rows}-row tiles", "cublas_ms": entry_wgmma["cublas_ms"]}
+                "flops": entry_wgmma["flops"], "where": f"wgmma{'' if kind == 'wgmma' else ' ' + kind}, {rows}-row tiles", "cublas_ms": entry_wgmma["cublas_ms"]}
     if kernel == "band" and entry_small and "band_ms" in entry_small:
         if entry_small.get("band_splits") != splits:
             return None

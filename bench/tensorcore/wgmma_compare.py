@@ -15,8 +15,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_compare import cublas_entries, shapes_of   # one timing method (and L2 rotation, error measure) for both benches
 
 def tile(r):
-    """A results line's kernel and tile: "256" for the paired entries (clusters sharing W), "solo 256" for one CTA per tile."""
-    return ("solo " if r.get("kernel") == "solo" else "") + str(r["rows"])
+    """A results line's kernel and tile: "256" for the paired entries (clusters sharing W), "solo 256" for one CTA per
+    tile, "tma 256" for the TMA-fed kernel (wgmma_tma.cu)."""
+    kernel = r.get("kernel", "wgmma")
+    return ("" if kernel == "wgmma" else kernel + " ") + str(r["rows"])
 
 def main():
     check, out = sys.argv[1], sys.argv[2]

@@ -1,5 +1,5 @@
 // Standalone harness for tensorcore's wgmma kernels (NOTES.md, versions w3 to w5): correctness and timing of
-// wgmma_tma.cu ("tma": TMA-fed, A from registers; "pair": its clusters of two sharing X by multicast) beside
+// wgmma_tma.cu ("tma": TMA-fed, A from registers) beside
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
@@ -72,8 +72,8 @@ static DevW upload(const std::vector<uint16_t>& w, int N, int K) {
     return d;
 }
 
-enum Kind { V4_BF, V4_PAL, TMA_BF, TMA_PAL, PAIR_BF, PAIR_PAL };
-static const char* kname(Kind k) { static const char* n[] = {"v4-bf16", "v4-pal", "tma-bf16", "tma-pal", "pair-bf16", "pair-pal"}; return n[k]; }
+enum Kind { V4_BF, V4_PAL, TMA_BF, TMA_PAL };
+static const char* kname(Kind k) { static const char* n[] = {"v4-bf16", "v4-pal", "tma-bf16", "tma-pal"}; return n[k]; }
 
 // v4.cu: wgmma_gemm.cu's paired kernels (its names clash with wgmma_tma.cu's in one translation unit).
 void launchV4(bool palette, int BN, const uint16_t* bf, const uint8_t* tiles, const uint2* pals, const uint32_t* starts, const uint8_t* esc,
@@ -91,30 +91,29 @@ static CUtensorMap tensorMap(const void* base, int cols, int rows, int boxRows) 
     return m;
 }
 
-template <int BN, int C> static void launchTma(bool palette, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
+template <int BN> static void launchTma(bool palette, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
     int ctas = (N / 128) * ((M + BN - 1) / BN);
-    CUtensorMap xMap = tensorMap(x, K, M, BN / C);
+    CUtensorMap xMap = tensorMap(x, K, M, BN);
     if (palette) {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::PALETTE>();
-        auto f = C == 2 ? (BN == 128 ? tmaPairPatch128 : tmaPairPatch256) : (BN == 64 ? tmaPatch64 : BN == 128 ? tmaPatch128 : tmaPatch256);
+        auto f = BN == 64 ? tmaPatch64 : BN == 128 ? tmaPatch128 : tmaPatch256;
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
         f<<<ctas, 384, sh>>>(xMap, w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, y, 0, M, N, K);
     } else {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
         CUtensorMap wMap = tensorMap(w.bf, K, N, 128);
-        auto f = C == 2 ? (BN == 128 ? tmaPairBf16_128 : tmaPairBf16_256) : (BN == 64 ? tmaBf16_64 : BN == 128 ? tmaBf16_128 : tmaBf16_256);
+        auto f = BN == 64 ? tmaBf16_64 : BN == 128 ? tmaBf16_128 : tmaBf16_256;
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
         f<<<ctas, 384, sh>>>(xMap, wMap, y, 0, M, N, K);
     }
 }
 
-static bool exists(Kind k, int BN, int N) { return !((k == PAIR_BF || k == PAIR_PAL) && (BN == 64 || N % 256 != 0)); }
-
 static void launch(Kind k, int BN, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
-    bool pal = k == V4_PAL || k == TMA_PAL || k == PAIR_PAL;
+    bool pal = k == V4_PAL || k == TMA_PAL;
     if (k == V4_BF || k == V4_PAL) launchV4(pal, BN, w.bf, w.tiles, (const uint2*)w.pals, w.starts, w.esc, w.pos, x, y, M, N, K);
-    else if (k == TMA_BF || k == TMA_PAL) { if (BN == 64) launchTma<64, 1>(pal, w, x, y, M, N, K); else if (BN == 128) launchTma<128, 1>(pal, w, x, y, M, N, K); else launchTma<256, 1>(pal, w, x, y, M, N, K); }
-    else { if (BN == 128) launchTma<128, 2>(pal, w, x, y, M, N, K); else launchTma<256, 2>(pal, w, x, y, M, N, K); }
+    else if (BN == 64) launchTma<64>(pal, w, x, y, M, N, K);
+    else if (BN == 128) launchTma<128>(pal, w, x, y, M, N, K);
+    else launchTma<256>(pal, w, x, y, M, N, K);
 }
 
 __global__ void reference(const uint16_t* x, const uint16_t* w, float* y, int M, int N, int K) {
@@ -162,8 +161,8 @@ static void small(int N, int K, int M, bool wide) {
     for (int BN : {64, 128, 256}) {
         auto vb = run(V4_BF, BN, d, x, y, M, N, K), vp = run(V4_PAL, BN, d, x, y, M, N, K);
         if (vb != vp) { failures++; printf("v4 mismatch: palette != BF16 (encoder or v4 wrong)\n"); }
-        for (Kind bk : {TMA_BF, PAIR_BF}) {
-            if (!exists(bk, BN, N)) continue;
+        {
+            Kind bk = TMA_BF;
             auto tb = run(bk, BN, d, x, y, M, N, K), tp = run((Kind)(bk + 1), BN, d, x, y, M, N, K);
             long nan; double e = relErr(tb, ref, nan);
             bool exact = tb == tp, ok = exact && e < 1e-2 && nan == 0;
@@ -207,12 +206,11 @@ static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {
         std::vector<int> bns = M >= 1024 ? std::vector<int>{128, 256} : std::vector<int>{64, 128, 256};
         if (ncuOnly) bns = {256};
         for (int BN : bns) {
-            for (Kind k : {V4_BF, V4_PAL, TMA_BF, TMA_PAL, PAIR_BF, PAIR_PAL}) {
-                if (!exists(k, BN, N)) continue;
+            for (Kind k : {V4_BF, V4_PAL, TMA_BF, TMA_PAL}) {
                 timeIt([&]() { launch(k, BN, d, x, y, M, N, K); }, kname(k), BN);
             }
-            for (Kind bk : {TMA_BF, PAIR_BF}) {
-                if (ncuOnly || !exists(bk, BN, N)) continue;
+            if (!ncuOnly) {
+                Kind bk = TMA_BF;
                 auto nb = run(bk, BN, d, x, y, M, N, K), np = run((Kind)(bk + 1), BN, d, x, y, M, N, K);
                 double num = 0, den = 0; long nan = 0;
                 for (size_t i = 0; i < nb.size() && !cub.empty(); i++) { float v = fromBf16(nb[i]), c = fromBf16(cub[i]); if (std::isnan(v)) nan++; else { num += (double)(v - c) * (v - c); den += (double)c * c; } }

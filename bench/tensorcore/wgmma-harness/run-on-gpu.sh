@@ -7,7 +7,7 @@ nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I. -o h harness.cu v4
 timeout 60 ./h small > "$out/small.log" 2>&1 || { tail -40 "$out/small.log"; exit 1; }
 timeout 200 ./h "${MODE:-quick}" > "$out/time.log" 2>&1
 if [ "${NCU:-0}" = 1 ]; then
-    timeout 120 ncu --clock-control none -k regex:"wgmmaPatch256|tmaBf16_256|tmaPatch256|tmaPairPatch256" -c 4 --section SpeedOfLight \
+    timeout 120 ncu --clock-control none -k regex:"wgmmaPatch256|tmaBf16_256|tmaPatch256" -c 4 --section SpeedOfLight \
         --section WarpStateStats --section MemoryWorkloadAnalysis --section SchedulerStats ./h ncu > "$out/ncu.txt" 2>&1
 fi
 grep -E "^small" "$out/small.log" | grep -c PASS

@@ -18,25 +18,16 @@
 // in the same order: their Y agree bit for bit. The epilogue rounds to BF16, stages the 128 x BN tile in shared
 // memory and writes whole 16-byte pieces of Y rows.
 //
-// Paired entries (C = 2, clusters of two CTAs): the two CTAs cover the same BN X rows and W rows nBase and
-// nBase + 128; each loads half of the X rows and the TMA multicasts them into both CTAs' stages, so L2 serves
-// each X block once per pair. A stage is refilled when the consumers of both CTAs have released it.
-//
-// Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN / C}, 128-byte swizzle, zero fill), then arrays in
+// Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN}, 128-byte swizzle, zero fill), then arrays in
 // the task-graph runtime's convention (device address, element count); the BF16 entries take W's tensor map
 // ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays. Launch with 384 threads,
 // (N / 128) * ceil(M / BN) CTAs and sharedBytes<BN, MODE>() bytes of dynamic shared memory (WgmmaGemm in Java).
-// N must be a multiple of 128 (paired: 256), K of 128 (consume() says why).
+// N must be a multiple of 128, K of 128 (consume() says why).
 #include <cstdint>
 #include <cuda.h>
 #include <cuda_bf16.h>
 #include "palette_tile.cuh"
 #include "hopper.cuh"
-
-// Experiment switch (NOTES.md, w5 variants): 1 decodes block kb + 1 before waiting for block kb - 1's wgmmas.
-#ifndef TMA_EARLY_DECODE
-#define TMA_EARLY_DECODE 1
-#endif
 
 namespace wgmma_tma {
 
@@ -89,12 +80,6 @@ __device__ __forceinline__ uint4 loadShared16(uint32_t address) {
 __device__ __forceinline__ void tmaLoad(uint32_t to, const CUtensorMap* map, int column, int row, uint32_t bar) {
     asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];"
                  :: "r"(to), "l"(map), "r"(column), "r"(row), "r"(bar) : "memory");
-}
-
-// The same box into this shared address of every CTA of the cluster in `mask`, counted on each one's `bar`.
-__device__ __forceinline__ void tmaMulticast(uint32_t to, const CUtensorMap* map, int column, int row, uint32_t bar, uint16_t mask) {
-    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, %3}], [%4], %5;"
-                 :: "r"(to), "l"(map), "r"(column), "r"(row), "r"(bar), "h"(mask) : "memory");
 }
 
 // `bytes` contiguous bytes (a multiple of 16, both addresses 16-byte aligned) into shared memory, counted on `bar`.
@@ -260,12 +245,12 @@ struct Bf16W {
 
 // One K block of a consumer warpgroup: four k16 steps on the block's A registers `a` and the stage's X (its full
 // barrier was waited for before `a` was made); while the tensor cores work, retire the previous block (its stage
-// goes back to the producers of the cluster, its registers `next` are free), wait for block kb + 1's stage and make
+// goes back to the producer, its registers `next` are free), wait for block kb + 1's stage and make
 // its A registers in `next`. After transposeTile, k step 2c + s of a block takes columns 16 (2c + s) + 2t, + 1
 // and + 8, + 9: X's own order.
-template <int BN, int C, class W>
+template <int BN, class W>
 __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, int kb, int KB,
-                                             uint8_t* buffer, uint32_t ring, uint32_t bars, uint32_t peer, int warp, int lane) {
+                                             uint8_t* buffer, uint32_t ring, uint32_t bars, int warp, int lane) {
     constexpr int S = stages<BN, W::MODE>();
     uint32_t stage = ring + (kb % S) * stageBytes<BN, W::MODE>();
     fenceOperands(acc);
@@ -281,38 +266,19 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     fenceRegisters(a);
     // The last block drains here, inside the loop: with wait_group 0 only after the loop, ptxas (13.0) moved the
     // epilogue's reads of the accumulators above it (NOTES.md, w1).
-#if TMA_EARLY_DECODE
-    // Block kb + 1 is decoded while blocks kb - 1 and kb are in the tensor cores, into registers no wgmma reads;
-    // they become `next` once block kb - 1's wgmmas are done.
-    uint32_t fresh[4][4];
-    if (kb + 1 < KB) {
-        int s = (kb + 1) % S;
-        barrierWait(bars + 8 * s, ((kb + 1) / S) & 1);
-        w.decode(kb + 1, KB, ring + s * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, fresh);
-    }
-#endif
     if (kb + 1 < KB) wgmmaWait<1>();
     else wgmmaWait<0>();
     fenceRegisters(next);
-    if (kb > 0 && lane == 0) {   // in a pair, both CTAs' producers fill each stage of both: both hear it is free
-        uint32_t empty = bars + 8 * (S + (kb - 1) % S);
-        barrierArrive(empty);
-        if constexpr (C == 2) remoteArrive(empty + peer);
-    }
+    if (kb > 0 && lane == 0) barrierArrive(bars + 8 * (S + (kb - 1) % S));
     if (kb + 1 < KB) {
-#if TMA_EARLY_DECODE
-#pragma unroll
-        for (int i = 0; i < 16; i++) next[i / 4][i % 4] = fresh[i / 4][i % 4];
-#else
         int s = (kb + 1) % S;
         barrierWait(bars + 8 * s, ((kb + 1) / S) & 1);
         w.decode(kb + 1, KB, ring + s * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, next);
-#endif
     }
 }
 
-template <int BN, int C, class W>
-__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, uint32_t peer, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
+template <int BN, class W>
+__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
     int KB = K / 64;
     uint8_t* buffer = smem + bufferOffset<BN, W::MODE>() + warp * 1024;
@@ -326,8 +292,8 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     // KB is even: a loop exit after an odd block (or a separate last block) makes ptxas serialize every wgmma
     // (C7514), so the kernel takes K in multiples of 128.
     for (int kb = 0; kb < KB; kb += 2) {
-        consumeBlock<BN, C>(acc, even, odd, w, kb, KB, buffer, ring, bars, peer, warp, lane);
-        consumeBlock<BN, C>(acc, odd, even, w, kb + 1, KB, buffer, ring, bars, peer, warp, lane);
+        consumeBlock<BN>(acc, even, odd, w, kb, KB, buffer, ring, bars, warp, lane);
+        consumeBlock<BN>(acc, odd, even, w, kb + 1, KB, buffer, ring, bars, warp, lane);
     }
     wgmmaWait<0>();
     fenceOperands(acc);
@@ -351,12 +317,10 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     }
 }
 
-// The producer (one thread): per K block, once the stage is free in every CTA it fills, the stage's full barrier
-// expects its bytes (X, all BN rows even in a pair, and this CTA's W), then X's box (a pair: this CTA's half of the
-// rows, multicast to both) and W (8 bulk copies of palette tiles, or W's box) are requested.
-template <int BN, int C, Mode MODE>
-__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars,
-                                        uint32_t rank, int K, int mBase, int nBase) {
+// The producer (one thread): per K block, once the consumers have released the stage, its full barrier expects the
+// stage's bytes, then X's box and W (8 bulk copies of palette tiles, or W's box) are requested.
+template <int BN, Mode MODE>
+__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars, int K, int mBase, int nBase) {
     constexpr int S = stages<BN, MODE>();
     int KB = K / 64;
     size_t tile0 = (size_t)nBase / 16 * KB;   // the CTA's first strip's first tile
@@ -365,8 +329,7 @@ __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorM
         if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
         uint32_t stage = ring + s * stageBytes<BN, MODE>(), full = bars + 8 * s;
         arriveExpecting(full, stageBytes<BN, MODE>());
-        if constexpr (C == 1) tmaLoad(stage, xMap, 64 * kb, mBase, full);
-        else tmaMulticast(stage + rank * (BN / 2) * 128, xMap, 64 * kb, mBase + (int)rank * (BN / 2), full, 0x3);
+        tmaLoad(stage, xMap, 64 * kb, mBase, full);
         if constexpr (MODE == Mode::BF16) {
             tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * kb, nBase, full);
         } else {
@@ -376,7 +339,7 @@ __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorM
     }
 }
 
-template <int BN, int C, class W>
+template <int BN, class W>
 __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, __nv_bfloat16* y, int M, int N, int K) {
     extern __shared__ uint8_t shared[];
     constexpr Mode MODE = W::MODE;
@@ -385,60 +348,43 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
     uint32_t ring = smemAddress(smem);
     uint32_t bars = ring + barrierOffset<BN, MODE>();   // full[S] then empty[S]
-    uint32_t rank = 0, peer = 0;
-    int mBlocks = (M + BN - 1) / BN, mBase, nBase;
-    if constexpr (C == 2) {
-        asm("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
-        int pair = blockIdx.x >> 1;
-        mBase = (pair % mBlocks) * BN;
-        nBase = (2 * (pair / mBlocks) + (int)rank) * W_ROWS;
-        peer = peerAddress(ring, rank ^ 1) - ring;   // add to a local shared address: the other CTA's
-    } else {
-        mBase = (blockIdx.x % mBlocks) * BN;
-        nBase = (blockIdx.x / mBlocks) * W_ROWS;
-    }
+    int mBlocks = (M + BN - 1) / BN;
+    int mBase = (blockIdx.x % mBlocks) * BN, nBase = (blockIdx.x / mBlocks) * W_ROWS;
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
             barrierInit(bars + 8 * s, 1);                                  // the producer's arrival with its bytes
-            barrierInit(bars + 8 * (S + s), C * CONSUMER_WARPS);           // the consumer warps of the cluster
+            barrierInit(bars + 8 * (S + s), CONSUMER_WARPS);
         }
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");   // visible to the TMA unit's arrivals
     }
-    if constexpr (C == 2) clusterSync();   // both CTAs' barriers exist before either's copies or arrivals reach them
-    else __syncthreads();
+    __syncthreads();
     if (threadIdx.x >= 256) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
-        if (threadIdx.x == 256) produce<BN, C, MODE>(xMap, wMap, tiles, ring, bars, rank, K, mBase, nBase);
+        if (threadIdx.x == 256) produce<BN, MODE>(xMap, wMap, tiles, ring, bars, K, mBase, nBase);
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
-        consume<BN, C>(w, smem, ring, bars, peer, y, M, N, K, mBase, nBase);
+        consume<BN>(w, smem, ring, bars, y, M, N, K, mBase, nBase);
     }
-    // The other CTA may still arrive on this CTA's empty barriers: neither leaves before both are done.
-    if constexpr (C == 2) clusterSync();
 }
 
 }  // namespace wgmma_tma
 
 using namespace wgmma_tma;
 
-#define TMA_ENTRIES(BN, NAME, C, CLUSTER_ATTRIBUTE)                                                                            \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) CLUSTER_ATTRIBUTE tma##NAME##Patch##BN(                           \
+#define TMA_ENTRIES(BN)                                                                            \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaPatch##BN(                           \
         const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
         const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
         __nv_bfloat16* y, long long, int M, int N, int K) {                                                                    \
         PaletteW w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                               \
-        gemm<BN, C>(w, &xMap, nullptr, tiles, y, M, N, K);                                                                     \
+        gemm<BN>(w, &xMap, nullptr, tiles, y, M, N, K);                                                                     \
     }                                                                                                                          \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) CLUSTER_ATTRIBUTE tma##NAME##Bf16_##BN(                           \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16_##BN(                           \
         const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
         int M, int N, int K) {                                                                                                 \
-        gemm<BN, C>(Bf16W{}, &xMap, &wMap, nullptr, y, M, N, K);                                                               \
+        gemm<BN>(Bf16W{}, &xMap, &wMap, nullptr, y, M, N, K);                                                               \
     }
 
-#define PAIRED __cluster_dims__(2, 1, 1)
-#define SOLO
-TMA_ENTRIES(64, , 1, SOLO)
-TMA_ENTRIES(128, , 1, SOLO)
-TMA_ENTRIES(256, , 1, SOLO)
-TMA_ENTRIES(128, Pair, 2, PAIRED)
-TMA_ENTRIES(256, Pair, 2, PAIRED)
+TMA_ENTRIES(64)
+TMA_ENTRIES(128)
+TMA_ENTRIES(256)

@@ -222,6 +222,7 @@ final class CudaDriver implements Driver {
                 case Integer v -> Pointer.to(new int[] {v});
                 case Float v -> Pointer.to(new float[] {v});
                 case Double v -> Pointer.to(new double[] {v});
+                case TensorMapArgument t -> Pointer.to(TensorMapEncoder.encode(t));
                 default -> throw new IllegalArgumentException("kernel argument " + i + " of " + kernel.entry() + " is a " + arguments.get(i).getClass().getName());
             };
         }

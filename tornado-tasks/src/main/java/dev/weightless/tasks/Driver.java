@@ -55,7 +55,8 @@ interface Driver {
 
     /**
      * Enqueues a launch. {@code arguments} are the PTX parameters' values in order, as Long, Integer,
-     * Float or Double (an array is its address and its element count, both Long).
+     * Float, Double (an array is its address and its element count, both Long) or {@link TensorMapArgument}
+     * (the driver encodes the tensor map).
      */
     void launch(Object function, PtxKernel kernel, Grid grid, List<Object> arguments, Timer timer);
 

@@ -2,6 +2,7 @@ package dev.weightless.tasks;
 
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.jit.ptx.PtxCompiler;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tasks.ExecutionResult.Direction;
@@ -160,8 +161,9 @@ public final class ExecutionPlan implements AutoCloseable {
 
     private void prepare(String name, Task task, Function<KernelMethod, PtxKernel> compiler) {
         for (Object argument : task.arguments()) {
-            if (HostArrays.isArray(argument)) hold(argument);
-            else if (argument instanceof DeviceArray d && !d.buffer().on(device)) throw new IllegalArgumentException(name + ": " + d.buffer() + " belongs to another device");
+            Object array = argument instanceof TensorMap t ? t.array() : argument;
+            if (HostArrays.isArray(array)) hold(array);
+            else if (array instanceof DeviceArray d && !d.buffer().on(device)) throw new IllegalArgumentException(name + ": " + d.buffer() + " belongs to another device");
         }
         long start = System.nanoTime();
         PtxKernel kernel = compiler.apply(task.kernel());
@@ -200,7 +202,7 @@ public final class ExecutionPlan implements AutoCloseable {
             for (Task task : graph.tasks()) {
                 List<Object> arguments = task.arguments();
                 for (int i = 0; i < arguments.size(); i++) {
-                    Object a = arguments.get(i);
+                    Object a = arguments.get(i) instanceof TensorMap t ? t.array() : arguments.get(i);
                     if (HostArrays.isArray(a) && !declared.containsKey(a)) {
                         throw new IllegalArgumentException(graph.name() + "." + task.name() + ": argument " + (i + 1) + " (" + HostArrays.describe(a)
                                 + ") is in no transfer of this graph or an earlier one: name it in transferToDevice (an input) or transferToHost (an output)");

@@ -1,5 +1,6 @@
 package dev.weightless.tasks;
 
+import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.jit.ptx.PtxKernel.Param;
 
@@ -26,6 +27,7 @@ final class LaunchArguments {
                 case LONG -> a instanceof Long;
                 case FLOAT -> a instanceof Float;
                 case DOUBLE -> a instanceof Double;
+                case TENSOR_MAP -> a instanceof TensorMap;
             };
             if (!fits) {
                 throw new IllegalArgumentException(task + ": parameter " + (i + 1) + " (" + p.name() + ", " + p.kind() + " " + p.javaType().getSimpleName()
@@ -34,7 +36,10 @@ final class LaunchArguments {
         }
     }
 
-    /** Values in PTX parameter order: an array (or a {@link DeviceArray}) is its address on the device and its element count. */
+    /**
+     * Values in PTX parameter order: an array (or a {@link DeviceArray}) is its address on the device and its
+     * element count; a tensor map is its array's device address with the map's shape, for the driver to encode.
+     */
     static List<Object> marshal(PtxKernel kernel, List<Object> arguments, Function<Object, DeviceBuffer> buffers) {
         List<Object> values = new ArrayList<>(arguments.size() + 4);
         for (int i = 0; i < arguments.size(); i++) {
@@ -55,6 +60,11 @@ final class LaunchArguments {
                     default -> ((Number) a).intValue();
                 });
                 case LONG, FLOAT, DOUBLE -> values.add(a);
+                case TENSOR_MAP -> {
+                    TensorMap t = (TensorMap) a;
+                    long address = t.array() instanceof DeviceArray d ? d.address() : buffers.apply(t.array()).address();
+                    values.add(new TensorMapArgument(address, t));
+                }
             }
         }
         return values;

@@ -2,6 +2,8 @@ package dev.weightless.tasks;
 
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.Kernels;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.kernel.TensorMap;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -104,11 +106,29 @@ public final class TaskGraph {
             } else if (HostArrays.isArrayType(type)) {
                 if (value.getClass() != type) throw new IllegalArgumentException(position + " must be a " + type.getSimpleName() + ", got " + HostArrays.describe(value));
                 HostArrays.requireCopyable(value, position);
+            } else if (type == TensorMap.class) {
+                if (!(value instanceof TensorMap t)) throw new IllegalArgumentException(position + " must be a TensorMap, got " + HostArrays.describe(value));
+                checkMapped(t, position);
             } else if (!type.isPrimitive()) {
                 throw new IllegalArgumentException(position + ": parameter type " + type.getName() + " cannot be passed to a GPU kernel");
             } else if (boxed(type) != value.getClass()) {
                 throw new IllegalArgumentException(position + " must be a " + type.getName() + ", got " + HostArrays.describe(value));
             }
+        }
+    }
+
+    /** A tensor map's array: a ShortArray on the host (copyable) or on the device, holding the whole matrix. */
+    static void checkMapped(TensorMap t, String position) {
+        long elements = switch (t.array()) {
+            case ShortArray a -> {
+                HostArrays.requireCopyable(a, position);
+                yield HostArrays.elementCount(a);
+            }
+            case DeviceArray d when d.arrayType() == ShortArray.class -> d.elements();
+            default -> throw new IllegalArgumentException(position + ": a tensor map's array must be a ShortArray or a DeviceArray of one, got " + HostArrays.describe(t.array()));
+        };
+        if (elements < t.elements()) {
+            throw new IllegalArgumentException(position + ": a tensor map of " + t.rows() + " x " + t.columns() + " needs " + t.elements() + " elements, its array holds " + elements);
         }
     }
 

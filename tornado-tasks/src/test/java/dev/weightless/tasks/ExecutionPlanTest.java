@@ -3,6 +3,8 @@ package dev.weightless.tasks;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.jit.ptx.PtxKernel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -233,4 +235,42 @@ class ExecutionPlanTest {
     private static void assertArrayEquals(int[] expected, int[] actual) { org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual); }
 
     private static void assertArrayEquals(int[] expected, int[] actual, String message) { org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, message); }
+    @Test
+    void aTensorMapIsPassedAsItsArraysDeviceAddressWithItsShape() {
+        ShortArray x = ShortArray.allocate(arena, 64), y = ShortArray.allocate(arena, 64);
+        for (int i = 0; i < 64; i++) x.set(i, (short) (3 * i + 1));
+        TensorMap map = new TensorMap(x, 8, 8, 8, 4);
+        ImmutableTaskGraph graph = new TaskGraph("g").transferToDevice(EVERY_EXECUTION, x).task("copy", TestKernels::copyMapped, map, y)
+                .transferToHost(EVERY_EXECUTION, y).snapshot();
+        try (ExecutionPlan plan = plan(graph).withGrid("g.copy", new Grid(2, 32))) {
+            plan.execute();
+            for (int i = 0; i < 64; i++) assertEquals(3 * i + 1, y.get(i), "element " + i);
+            assertEquals(1, driver.tensorMaps.size());
+            assertEquals(plan.bufferOf(x).address(), driver.tensorMaps.getFirst().address(), "the map's array is the plan's device copy of x");
+            assertSame(map, driver.tensorMaps.getFirst().map());
+        }
+    }
+
+    @Test
+    void aTensorMapIsRefusedOverTheWrongArrayATooSmallOneOrOneInNoTransfer() {
+        ShortArray x = ShortArray.allocate(arena, 63), y = ShortArray.allocate(arena, 64);
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TaskGraph("g").task("copy", TestKernels::copyMapped, new TensorMap(x, 8, 8, 8, 8), y)),
+                "a tensor map of 8 x 8 needs 64 elements, its array holds 63");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TaskGraph("g").task("copy", TestKernels::copyMapped, new TensorMap(ints(1, 2), 8, 8, 8, 8), y)),
+                "a tensor map's array must be a ShortArray or a DeviceArray of one");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TaskGraph("g").task("copy", KernelMethod.of(TestKernels.class, "copyMapped"), x, y)), "must be a TensorMap");
+        ShortArray z = ShortArray.allocate(arena, 64);
+        ImmutableTaskGraph graph = new TaskGraph("g").transferToDevice(EVERY_EXECUTION, y).task("copy", TestKernels::copyMapped, new TensorMap(z, 8, 8, 8, 8), y).snapshot();
+        assertContains(assertThrows(IllegalArgumentException.class, () -> plan(graph)), "is in no transfer of this graph or an earlier one");
+        assertEquals(List.of(), device.liveBuffers());
+    }
+
+    @Test
+    void aTensorMapOutsideTheDriversLimitsIsRefusedWhenMade() {
+        ShortArray x = ShortArray.allocate(arena, 64);
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TensorMap(x, 4, 16, 8, 8)), "the row stride must be a multiple of 16 bytes");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TensorMap(x, 64, 1, 128, 1)), "16 to 128 bytes in multiples of 16");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TensorMap(x, 64, 1, 64, 257)), "must be in 1..256");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TensorMap(x, 64, 0, 64, 1)), "both must be in 1..2^32");
+    }
 }

@@ -3,6 +3,8 @@ package dev.weightless.tasks;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.JvmExecutor;
 import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.jit.ptx.PtxKernel;
 
 import java.lang.foreign.Arena;
@@ -22,6 +24,8 @@ final class FakeDriver implements Driver {
     private final TreeMap<Long, MemorySegment> memory = new TreeMap<>();
     private long nextAddress = 0x7000_0000L;
     int modulesLoaded, copiesToDevice, copiesToHost, launches, frees, allocations;
+    /** The tensor-map arguments of every launch, in order. */
+    final List<TensorMapArgument> tensorMaps = new ArrayList<>();
     boolean closed;
 
     /** The compiler's stand-in: the "PTX" names the kernel, the parameters follow its Java signature. */
@@ -30,6 +34,7 @@ final class FakeDriver implements Driver {
         Class<?>[] types = kernel.method().getParameterTypes();
         for (int i = 1; i < types.length; i++) {
             PtxKernel.Kind kind = HostArrays.isArrayType(types[i]) ? PtxKernel.Kind.ARRAY
+                    : types[i] == TensorMap.class ? PtxKernel.Kind.TENSOR_MAP
                     : types[i] == long.class ? PtxKernel.Kind.LONG
                     : types[i] == float.class ? PtxKernel.Kind.FLOAT
                     : types[i] == double.class ? PtxKernel.Kind.DOUBLE : PtxKernel.Kind.INT;
@@ -136,6 +141,12 @@ final class FakeDriver implements Driver {
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);
                 }
+            } else if (p.kind() == PtxKernel.Kind.TENSOR_MAP) {
+                // The kernel on the JVM gets the map over the device copy of its array, as TMA would read it.
+                TensorMapArgument t = (TensorMapArgument) arguments.get(next++);
+                tensorMaps.add(t);
+                TensorMap m = t.map();
+                javaArguments.add(new TensorMap(new ShortArray(at(t.address(), m.elements() * 2)), m.columns(), m.rows(), m.boxColumns(), m.boxRows()));
             } else {
                 javaArguments.add(arguments.get(next++));
             }

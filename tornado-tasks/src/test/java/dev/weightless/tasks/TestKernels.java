@@ -2,6 +2,8 @@ package dev.weightless.tasks;
 
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.kernel.TensorMap;
 
 /** Tiny kernels for plan tests: their effects show which copies happened. */
 final class TestKernels {
@@ -9,6 +11,12 @@ final class TestKernels {
 
     static void addOne(KernelContext ctx, IntArray data) {
         if (ctx.globalIdx < data.size()) data.set(ctx.globalIdx, data.get(ctx.globalIdx) + 1);
+    }
+
+    /** y[i] = element i of the tensor map's matrix (row-major), read through the map's array. */
+    static void copyMapped(KernelContext ctx, TensorMap x, ShortArray y) {
+        ShortArray a = (ShortArray) x.array();
+        if (ctx.globalIdx < y.size()) y.set(ctx.globalIdx, a.get(ctx.globalIdx));
     }
 
     static void scale(KernelContext ctx, IntArray in, IntArray out, int factor) {

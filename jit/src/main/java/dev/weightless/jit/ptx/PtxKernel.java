@@ -27,7 +27,9 @@ public record PtxKernel(String entry, String ptx, List<Param> params, int dynami
         /** double: one {@code .param .f64}. */
         DOUBLE,
         /** An off-heap array (IntArray, ShortArray, ...): two params, {@code .u64} device address then {@code .u64} element count. */
-        ARRAY
+        ARRAY,
+        /** A {@link dev.weightless.jit.kernel.TensorMap}: one {@code .param .align 64 .b8 [128]}, the encoded CUtensorMap. */
+        TENSOR_MAP
     }
 
     /** A Java parameter: its name in the PTX (for arrays, the address param; the count is {@code name + "_n"}), kind and Java type. */

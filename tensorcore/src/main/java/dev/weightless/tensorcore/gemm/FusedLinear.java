@@ -56,14 +56,15 @@ public final class FusedLinear {
     /**
      * The kernel that reads W: patchGemm (variant 5) or paletteGemm (variant 4), whose BF16 twin is bf16Gemm;
      * PATCH_BAND, 16 rows of X only: patchBand16 (twin bf16Band16), the patching kernel with 8 strips per CTA walking
-     * the same K tiles, one warp each, so that X's fragments are read from L1 by 7 of the 8; or for large M the wgmma kernels ({@link WgmmaGemm}: wgmmaPatch, BF16 twin wgmmaBf16_, in clusters of two
-     * CTAs sharing W; WGMMA_SOLO: wgmmaSoloPatch / wgmmaSoloBf16_, one CTA per tile).
+     * the same K tiles, one warp each, so that X's fragments are read from L1 by 7 of the 8; or for large M the wgmma kernels ({@link WgmmaGemm}): WGMMA_TMA, tmaPatch / tmaBf16_, fed by
+     * the TMA, one CTA per tile; WGMMA, wgmmaPatch / wgmmaBf16_, the earlier kernel in clusters of two CTAs sharing W;
+     * WGMMA_SOLO, wgmmaSoloPatch / wgmmaSoloBf16_, that kernel one CTA per tile.
      */
     public enum Kernel {
-        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND;
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
-        public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO; }
+        public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || this == WGMMA_TMA; }
     }
 
 
@@ -253,15 +254,15 @@ public final class FusedLinear {
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
 
     /**
-     * The default cut: the wgmma kernels where {@link WgmmaGemm#pays} (n and k multiples of 128, M >= 256 and
-     * enough CTAs; {@link WgmmaGemm#rows} picks their tile); otherwise one split when the strips alone give
+     * The default cut: the TMA-fed wgmma kernel where {@link WgmmaGemm#pays} (n and k multiples of 128, M >= 256 and
+     * enough CTAs; {@link WgmmaGemm#rows} picks its tile); otherwise one split when the strips alone give
      * every multiprocessor a CTA, else enough splits to give two (a threshold of two CTAs measured faster at M = 1
      * on 4096 x 14336, but slower at M = 256 on 1024 x 4096: session 7, NOTES.md); the patching kernel up to m = 64 (measured
      * faster than the ballot kernel there on every benchmarked shape, H200 run 6: NOTES.md), the ballot kernel
      * above (measured faster than the patching kernel of run 2; today's is unmeasured there).
      */
     public Schedule schedule(int m, int multiprocessors) {
-        if (WgmmaGemm.pays(m, n, k, multiprocessors)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA);
+        if (WgmmaGemm.pays(m, n, k, multiprocessors)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA_TMA);
         return mmaSchedule(m, multiprocessors);
     }
 
@@ -303,7 +304,7 @@ public final class FusedLinear {
         if (s.splits() > k / 64) throw new IllegalArgumentException("splits " + s.splits() + " exceeds the " + k / 64 + " tiles along k");
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
         if (s.kernel().wgmma()) {
-            WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, m, n, k, s.rowsPerCta(), s.kernel() == Kernel.WGMMA, grids);
+            WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, m, n, k, s.rowsPerCta(), s.kernel(), grids);
             return;
         }
         boolean band = s.kernel() == Kernel.PATCH_BAND;

@@ -1,5 +1,6 @@
 package dev.weightless.tensorcore.gemm;
 
+import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.jit.ptx.PtxKernel;
 
 import java.io.IOException;
@@ -21,7 +22,8 @@ final class NvccPtx {
         List<PtxKernel.Param> params = new ArrayList<>();
         Class<?>[] types = m.getParameterTypes();
         for (int i = 1; i < types.length; i++) {
-            PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : types[i] == long.class ? PtxKernel.Kind.LONG : PtxKernel.Kind.ARRAY;
+            PtxKernel.Kind kind = types[i] == int.class ? PtxKernel.Kind.INT : types[i] == long.class ? PtxKernel.Kind.LONG
+                    : types[i] == TensorMap.class ? PtxKernel.Kind.TENSOR_MAP : PtxKernel.Kind.ARRAY;
             params.add(new PtxKernel.Param(m.getName() + "_param_" + i, kind, types[i]));
         }
         return new PtxKernel(m.getName(), ptx, params);

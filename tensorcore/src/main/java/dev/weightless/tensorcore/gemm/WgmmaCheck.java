@@ -21,8 +21,8 @@ import java.util.Locale;
 /**
  * On a GPU host: the large-M wgmma kernels ({@link WgmmaGemm}) on palette-coded and on BF16 weights.
  * First small products checked against a float64 product on the CPU (M not a multiple of the tile, tiles
- * with over 32 escapes); then, per weight shape, batch size, kernel (paired: clusters of two CTAs sharing W;
- * solo: one CTA per tile) and tile (64, 128, 256 rows of X), the two modes timed as {@link FusedGemmCheck} times (spin kernel ahead, warm-up pass, median of the runs, W
+ * with over 32 escapes); then, per weight shape, batch size, kernel (tma: the TMA-fed kernel; paired: the earlier
+ * one in clusters of two CTAs sharing W; solo: that one with one CTA per tile) and tile (64, 128, 256 rows of X), the two modes timed as {@link FusedGemmCheck} times (spin kernel ahead, warm-up pass, median of the runs, W
  * rotated over copies that L2 cannot hold), each Y poisoned and checked fully written, without NaN, and
  * palette equal to BF16 bit for bit. For M up to {@value #MMA_MAX_M} the mma.sync kernel of
  * {@link FusedLinear#mmaSchedule} is timed beside them (where the wgmma kernels start to pay). Writes
@@ -32,7 +32,7 @@ import java.util.Locale;
  */
 public final class WgmmaCheck {
     static final int MMA_MAX_M = 256;
-    static final FusedLinear.Kernel[] WGMMA_KERNELS = {FusedLinear.Kernel.WGMMA, FusedLinear.Kernel.WGMMA_SOLO};
+    static final FusedLinear.Kernel[] WGMMA_KERNELS = {FusedLinear.Kernel.WGMMA_TMA, FusedLinear.Kernel.WGMMA, FusedLinear.Kernel.WGMMA_SOLO};
     private static final long ROTATION_BYTES = 192L << 20;
     private static final long MAX_CHECK_FILE = 1100L << 20;
 
@@ -171,7 +171,7 @@ public final class WgmmaCheck {
                 if (!ok) failures++;
                 long flops = 2L * m * n * k;
                 results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"kernel\":\"%s\",\"rows\":%d,\"rule\":%b,\"wgmma_ms\":%s,\"wgmma_bf16_ms\":%s,\"mma_ms\":%s,\"palette_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b}%n",
-                        n, k, m, label(kernel), rows, kernel == FusedLinear.Kernel.WGMMA && rows == ruleRows, tp.json(), tr.json(), mma, p.byteSize(), raw.getFirst().weightBytes(), 2L * m * k + 2L * m * n, flops, unwritten, nan, mismatch < 0);
+                        n, k, m, label(kernel), rows, kernel == FusedLinear.Kernel.WGMMA_TMA && rows == ruleRows, tp.json(), tr.json(), mma, p.byteSize(), raw.getFirst().weightBytes(), 2L * m * k + 2L * m * n, flops, unwritten, nan, mismatch < 0);
                 results.flush();
                 System.out.printf(Locale.ROOT, "  %6d x %5d  M=%4d %-5s rows=%3d: palette %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  bf16 %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  %s%n",
                         n, k, m, label(kernel), rows, tp.median(), tp.min(), tp.max(), flops / tp.median() / 1e9, tr.median(), tr.min(), tr.max(), flops / tr.median() / 1e9,
@@ -190,8 +190,15 @@ public final class WgmmaCheck {
         return failures;
     }
 
-    /** The results' name of a wgmma kernel: "wgmma" (paired) or "solo". */
-    static String label(FusedLinear.Kernel kernel) { return kernel == FusedLinear.Kernel.WGMMA_SOLO ? "solo" : "wgmma"; }
+    /** The results' name of a wgmma kernel: "tma" (TMA-fed), "wgmma" (paired) or "solo". */
+    static String label(FusedLinear.Kernel kernel) {
+        return switch (kernel) {
+            case WGMMA_TMA -> "tma";
+            case WGMMA -> "wgmma";
+            case WGMMA_SOLO -> "solo";
+            default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");
+        };
+    }
 
     private static Options parse(String[] args) {
         Path out = null;

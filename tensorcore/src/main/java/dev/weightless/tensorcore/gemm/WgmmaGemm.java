@@ -3,6 +3,7 @@ package dev.weightless.tensorcore.gemm;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.tasks.TaskGraph;
 
 import java.util.ArrayList;
@@ -10,9 +11,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Launches the large-M product ({@link WgmmaKernels}, wgmma_gemm.cu) as a task: which entry, how many CTAs,
- * how much dynamic shared memory. A CTA covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X,
- * so W's rows must be a multiple of 128 and K a multiple of 128 (the consumer loop takes K blocks in pairs).
+ * Launches the large-M product as a task: which entry, how many CTAs, how much dynamic shared memory. A CTA
+ * covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X, so W's rows must be a multiple of 128 and
+ * K a multiple of 128 (the consumer loop takes K blocks in pairs). Two kernels: the TMA-fed one
+ * ({@link TmaKernels}, wgmma_tma.cu, {@code Kernel.WGMMA_TMA}), one CTA per tile, X (and BF16 W) passed as
+ * tensor maps; and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and
+ * decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
  * rows. The solo entries run one CTA per tile (better where there is a single block of X rows).
@@ -26,6 +30,9 @@ public final class WgmmaGemm {
     /** Threads per CTA: two consumer warpgroups and one producer warpgroup. */
     static final int THREADS = 384;
     static final int W_ROWS = 128;
+    /** The H200's (sm_90) opt-in dynamic shared memory per block; wgmma_tma.cu fills its ring up to it. */
+    static final int SHARED_LIMIT = 232448;
+    private static final int TILE_BYTES = 1408, CONSUMER_WARPS = 8;
 
     private WgmmaGemm() {}
 
@@ -51,6 +58,46 @@ public final class WgmmaGemm {
     /** The paired entries' shared memory. */
     public static int sharedBytes(int rows) { return sharedBytes(rows, true); }
 
+    /** Stages in the TMA kernel's ring (wgmma_tma.cu's stages<BN, MODE>): as many as fit, at most 8. */
+    static int tmaStages(int rows, boolean palette) {
+        return Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * 1024 - 8 * 16) / tmaStageBytes(rows, palette));
+    }
+
+    /** A TMA stage: X ({@code rows x 128} bytes) and W (8 palette tiles, or 128 BF16 rows of 128 bytes). */
+    private static int tmaStageBytes(int rows, boolean palette) {
+        stages(rows);   // 64, 128 or 256
+        return rows * 128 + (palette ? 8 * TILE_BYTES : W_ROWS * 128);
+    }
+
+    /**
+     * The TMA kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<BN, MODE>): the ring, a 1 KB exponent
+     * buffer per consumer warp, two mbarriers per stage, and 1 KB to align the ring.
+     */
+    public static int tmaSharedBytes(int rows, boolean palette) {
+        int stages = tmaStages(rows, palette);
+        return stages * tmaStageBytes(rows, palette) + CONSUMER_WARPS * 1024 + stages * 16 + 1024;
+    }
+
+    /** The grid of {@code kernel} (one of the wgmma kernels) for m rows of X and n rows of W. */
+    public static Grid grid(int m, long n, int rows, FusedLinear.Kernel kernel, boolean palette) {
+        return switch (kernel) {
+            case WGMMA -> grid(m, n, rows, true);
+            case WGMMA_SOLO -> grid(m, n, rows, false);
+            case WGMMA_TMA -> {
+                long ctas = Math.multiplyExact(n / W_ROWS, Math.ceilDiv((long) m, rows));
+                if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
+                yield new Grid(ctas, THREADS, tmaSharedBytes(rows, palette));
+            }
+            default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");
+        };
+    }
+
+    /** X (m x k BF16) as the TMA kernels read it: boxes of 64 columns by {@code rows} rows, rows past m zero-filled. */
+    static TensorMap xMap(Object x, int m, long k, int rows) { return new TensorMap(x, k, m, 64, rows); }
+
+    /** BF16 W (n x k) as the TMA kernels' BF16 twin reads it: boxes of 64 columns by 128 rows. */
+    static TensorMap wMap(Object w, long n, long k) { return new TensorMap(w, k, n, 64, W_ROWS); }
+
     /** The paired entries' grid for m rows of X and n rows of W: per 128 W rows, the blocks of X rows rounded up to pairs. */
     public static Grid grid(int m, long n, int rows) { return grid(m, n, rows, true); }
 
@@ -63,15 +110,14 @@ public final class WgmmaGemm {
     }
 
     /**
-     * Rows of X per CTA, by a rule fitted to the H200 run w4 (results/h200-wgmma-w4-results.jsonl): the
-     * largest tile that gives at least 3/4 of the multiprocessors a CTA and covers more than one block of X
-     * rows (with one block, its cluster partner computes nothing: at M = 256, 128-row tiles beat 256-row ones
-     * on 14336 x 4096 and 128256 x 4096), else 64. It picks the measured best in 13 of the 14 (shape, M >= 256)
-     * cases where these kernels are chosen; the other, 1024 x 4096 at M = 1024, measured 128 best, 64 untimed.
+     * Rows of X per CTA of the TMA kernel, by a rule fitted to the harness runs of session 8 (NOTES.md, w5): the
+     * largest tile that gives at least 3/4 of the multiprocessors a CTA, else 64 (14336 x 4096 at M = 256: 256 rows
+     * on 112 CTAs beat 128 and 64 rows; 4096 x 4096 at M = 256: 64 rows on 128 CTAs beat 128 and 256).
      */
     public static int rows(int m, long n, int multiprocessors) {
-        if (m > 256 && 4 * grid(m, n, 256).groups() >= 3L * multiprocessors) return 256;
-        if (m > 128 && 4 * grid(m, n, 128).groups() >= 3L * multiprocessors) return 128;
+        for (int rows : new int[] {256, 128}) {
+            if (m >= rows && 4 * (n / W_ROWS) * Math.ceilDiv((long) m, rows) >= 3L * multiprocessors) return rows;
+        }
         return 64;
     }
 
@@ -88,16 +134,27 @@ public final class WgmmaGemm {
     /**
      * Adds task {@code task} computing y (m x n) from x (m x k) with W given as {@code weights}: the palette
      * layout's five parts (tiles, palettes, escape starts, escapes, escape positions) when {@code palette},
-     * else the one row-major BF16 array; the paired entries when {@code paired}, else the solo ones. Records the
-     * task's grid in {@code grids}.
+     * else the one row-major BF16 array; {@code kernel} is one of the wgmma kernels (TMA-fed, paired or solo).
+     * Records the task's grid in {@code grids}.
      */
-    static void addTo(TaskGraph g, String task, List<Object> weights, boolean palette, ShortArray x, ShortArray y, int m, long n, long k, int rows, boolean paired, Map<String, Grid> grids) {
+    static void addTo(TaskGraph g, String task, List<Object> weights, boolean palette, ShortArray x, ShortArray y, int m, long n, long k, int rows, FusedLinear.Kernel kernel, Map<String, Grid> grids) {
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
-        Grid grid = grid(m, n, rows, paired);
-        List<Object> args = new ArrayList<>(weights);
-        args.addAll(List.of(x, y, m, (int) n, (int) k));
-        g.task(task, KernelMethod.of(WgmmaKernels.class, (paired ? "wgmma" : "wgmmaSolo") + (palette ? "Patch" : "Bf16_") + rows), args.toArray());
+        Grid grid = grid(m, n, rows, kernel, palette);
+        List<Object> args = new ArrayList<>();
+        KernelMethod method;
+        if (kernel == FusedLinear.Kernel.WGMMA_TMA) {
+            args.add(xMap(x, m, k, rows));
+            if (palette) args.addAll(weights);
+            else args.add(wMap(weights.getFirst(), n, k));
+            method = KernelMethod.of(TmaKernels.class, (palette ? "tmaPatch" : "tmaBf16_") + rows);
+        } else {
+            args.addAll(weights);
+            args.add(x);
+            method = KernelMethod.of(WgmmaKernels.class, (kernel == FusedLinear.Kernel.WGMMA ? "wgmma" : "wgmmaSolo") + (palette ? "Patch" : "Bf16_") + rows);
+        }
+        args.addAll(List.of(y, m, (int) n, (int) k));
+        g.task(task, method, args.toArray());
         grids.put(g.name() + "." + task, grid);
     }
 }

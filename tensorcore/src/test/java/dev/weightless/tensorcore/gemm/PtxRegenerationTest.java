@@ -19,6 +19,9 @@ class PtxRegenerationTest {
     @Test
     void checkedInWgmmaPtxMatchesTheSource() throws IOException, InterruptedException { check("wgmma_gemm"); }
 
+    @Test
+    void checkedInTmaPtxMatchesTheSource() throws IOException, InterruptedException { check("wgmma_tma"); }
+
     private static void check(String source) throws IOException, InterruptedException {
         Optional<Path> nvcc = nvcc();
         if (nvcc.isEmpty()) System.err.println("SKIPPING PtxRegenerationTest (" + source + "): no nvcc on PATH or under /usr/local/cuda*/bin: the checked-in PTX is not compared with its source");

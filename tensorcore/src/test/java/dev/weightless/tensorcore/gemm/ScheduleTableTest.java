@@ -66,6 +66,17 @@ class ScheduleTableTest {
     }
 
     @Test
+    void theTmaKernelCompetesUnderItsOwnName() {
+        String tma = wgmmaRow(1024, 128, 0.03).replace("\"rows\"", "\"kernel\":\"tma\",\"rows\"");
+        String solo = wgmmaRow(1024, 256, 0.035).replace("\"rows\"", "\"kernel\":\"solo\",\"rows\"");
+        ScheduleTable t = ScheduleTable.fromResults(List.of(wgmmaRow(1024, 256, 0.04), tma, solo));
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 128), t.choice(1024, 4096, 1024).orElseThrow(), "tma at 128 rows (0.03) beats solo (0.035) and paired (0.04)");
+        assertTrue(t.format("test").contains("1024 4096 1024 1 tma128"), t.format("test"));
+        assertEquals(t.choice(1024, 4096, 1024), ScheduleTable.parse(t.format("test").lines().toList(), "test").choice(1024, 4096, 1024));
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 1 tma32"), "test"), "no 32-row tile");
+    }
+
+    @Test
     void theBandKernelCompetesWhereALineTimedIt() {
         String line = "{\"n\":1024,\"k\":4096,\"m\":16,\"splits\":2,\"patch_ms\":{\"median\":0.02},\"palette_ms\":{\"median\":0.03},\"band_ms\":{\"median\":0.019}}";
         ScheduleTable t = ScheduleTable.fromResults(List.of(line));

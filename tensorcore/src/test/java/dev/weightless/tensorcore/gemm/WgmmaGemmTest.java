@@ -3,6 +3,7 @@ package dev.weightless.tensorcore.gemm;
 import dev.weightless.jit.kernel.KernelContext;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tensorcore.layout.LayoutSurvey;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
@@ -43,6 +44,57 @@ class WgmmaGemmTest {
         assertEquals(12, checked, "palette and BF16 entries for 64, 128 and 256 rows of X, paired and solo");
         assertTrue(Pattern.compile("\\.entry wgmmaPatch256\\([^)]*\\)\\s*\\.maxntid[^\\n]*\\s*\\.minnctapersm[^\\n]*\\s*\\.explicitcluster\\s*\\.reqnctapercluster 2, 1, 1").matcher(ptx).find(),
                 "the paired entries carry their cluster of 2 CTAs in the PTX (a plain launch then runs clusters)");
+    }
+
+    @Test
+    void tmaEntriesHaveTheirPtxParametersAndSharedMemoryFitsAnSm90Block() {
+        String ptx = TmaKernels.ptx();
+        int checked = 0;
+        for (Method m : TmaKernels.class.getDeclaredMethods()) {
+            if (!Modifier.isPublic(m.getModifiers()) || m.getParameterCount() == 0 || m.getParameterTypes()[0] != KernelContext.class) continue;
+            PtxKernel kernel = FusedKernels.compiler().apply(KernelMethod.of(TmaKernels.class, m.getName()));
+            assertEquals(ptx, kernel.ptx(), "TMA entries come from wgmma_tma.ptx");
+            Matcher entry = Pattern.compile("\\.entry " + m.getName() + "\\(([^)]*)\\)").matcher(ptx);
+            assertTrue(entry.find(), "no .entry " + m.getName() + " in the PTX");
+            List<String> params = Arrays.stream(entry.group(1).split(",")).filter(s -> s.contains(".param")).toList();
+            assertEquals(kernel.params().stream().mapToInt(p -> p.kind() == PtxKernel.Kind.ARRAY ? 2 : 1).sum(), params.size(), m.getName() + ": PTX parameters");
+            assertEquals(PtxKernel.Kind.TENSOR_MAP, kernel.params().getFirst().kind());
+            assertTrue(params.getFirst().matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), m.getName() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + params.getFirst());
+            checked++;
+        }
+        assertEquals(6, checked, "palette and BF16 entries for 64, 128 and 256 rows of X");
+        for (int rows : new int[] {64, 128, 256}) {
+            for (boolean palette : new boolean[] {true, false}) {
+                int bytes = WgmmaGemm.tmaSharedBytes(rows, palette);
+                assertTrue(bytes <= WgmmaGemm.SHARED_LIMIT && bytes >= rows * 272, rows + " rows: " + bytes + " bytes");
+                assertTrue(WgmmaGemm.tmaStages(rows, palette) >= 4, rows + " rows: at least 4 stages");
+            }
+        }
+        // 5 stages of X (256 x 128 bytes) and 8 palette tiles (1408 bytes each), 8 consumer warps x 1 KB, 10 mbarriers, 1 KB of alignment.
+        assertEquals(5 * (256 * 128 + 8 * 1408) + 8192 + 80 + 1024, WgmmaGemm.tmaSharedBytes(256, true));
+        assertEquals(4 * (256 * 128 + 128 * 128) + 8192 + 64 + 1024, WgmmaGemm.tmaSharedBytes(256, false));
+    }
+
+    @Test
+    void theTmaKernelTakesXAndBf16WAsTensorMaps() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(256L * 512 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 3);
+            PaletteTensor p = PaletteEncoder.encode(w, 256, 512, PaletteEncoder.Scope.TILE, arena);
+            ShortArray x = ShortArray.allocate(arena, 300 * 512), y = ShortArray.allocate(arena, 300 * 256);
+            FusedLinear.Schedule s = new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA_TMA);
+            FusedLinear.Bound b = FusedLinear.palette(p, arena).bind("wt", x, y, 300, s, arena);
+            assertEquals(List.of("tmaPatch128"), entries(b));
+            var grid = b.grids().get("wt.gemm");
+            assertEquals(2 * 3, grid.groups(), "2 blocks of 128 W rows x ceil(300 / 128) = 3 blocks of X rows, one CTA each");
+            assertEquals(384, grid.localSize());
+            assertEquals(WgmmaGemm.tmaSharedBytes(128, true), grid.sharedBytes());
+            assertEquals(new TensorMap(x, 512, 300, 64, 128), WgmmaGemm.xMap(x, 300, 512, 128), "X: 300 rows of 512, boxes of 64 columns by the tile's 128 rows");
+            assertEquals(new TensorMap(w, 512, 256, 64, 128), WgmmaGemm.wMap(w, 256, 512), "BF16 W: 256 rows of 512, boxes of 64 columns by 128 rows");
+            FusedLinear.Bound raw = FusedLinear.bf16(w, 256, 512).bind("wr", x, y, 300, s, arena);
+            assertEquals(List.of("tmaBf16_128"), entries(raw));
+            assertEquals(WgmmaGemm.tmaSharedBytes(128, false), raw.grids().get("wr.gemm").sharedBytes());
+        }
     }
 
     @Test
@@ -110,10 +162,11 @@ class WgmmaGemmTest {
     void theRuleTakesTheLargestTileThatFillsTheMultiprocessors() {
         assertEquals(256, WgmmaGemm.rows(4096, 4096, 132), "32 x 16 = 512 CTAs");
         assertEquals(256, WgmmaGemm.rows(1024, 4096, 132), "32 x 4 = 128 CTAs of 256 rows: at least 3/4 of 132");
-        assertEquals(128, WgmmaGemm.rows(256, 14336, 132), "one block of 256 X rows would leave each cluster's second CTA idle: 112 x 2 CTAs of 128 rows");
-        assertEquals(64, WgmmaGemm.rows(256, 4096, 132), "32 CTAs of 256 rows are too few: 64-row tiles");
+        assertEquals(256, WgmmaGemm.rows(256, 14336, 132), "112 CTAs of one block of 256 X rows: at least 3/4 of 132");
+        assertEquals(64, WgmmaGemm.rows(256, 4096, 132), "32 CTAs of 256 rows, 64 of 128, are too few: 64-row tiles");
         assertEquals(64, WgmmaGemm.rows(1024, 1024, 132), "8 x 4 CTAs of 256 rows, 8 x 8 of 128");
-        assertEquals(64, WgmmaGemm.rows(128, 128256, 132), "one block of 128 X rows: 64-row tiles");
+        assertEquals(128, WgmmaGemm.rows(128, 128256, 132), "1002 CTAs of 128 rows; 256 rows would be half zeros");
+        assertEquals(64, WgmmaGemm.rows(100, 128256, 132), "fewer than 128 rows of X: 64-row tiles");
     }
 
     @Test

@@ -1,0 +1,57 @@
+package dev.weightless.tensorcore.gemm;
+
+import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.IntArray;
+import dev.weightless.jit.kernel.KernelContext;
+import dev.weightless.jit.kernel.KernelMethod;
+import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.jit.kernel.TensorMap;
+import dev.weightless.jit.ptx.PtxKernel;
+
+import java.lang.reflect.Method;
+
+/**
+ * The TMA-fed large-M kernels ({@code src/main/cuda/wgmma_tma.cu}, checked in as {@code /tensorcore/wgmma_tma.ptx})
+ * as task signatures; {@link FusedKernels#compiler()} supplies their PTX. The suffix is how many rows of X one CTA
+ * covers (64, 128 or 256); each CTA covers 128 rows of W. X (and, for the BF16 twin, W) arrive as tensor maps
+ * ({@link WgmmaGemm#xMap}, {@link WgmmaGemm#wMap}). Launch them through {@link WgmmaGemm}, which sets the grid and
+ * the dynamic shared memory they need. The bodies never run: off a CUDA device these tasks fail loudly.
+ */
+public final class TmaKernels {
+    public static final String PTX_RESOURCE = "/tensorcore/wgmma_tma.ptx";
+    /** System property naming another build of wgmma_tma.cu to load instead (timing and diagnosis experiments). */
+    public static final String PTX_OVERRIDE = "tensorcore.tma.ptx";
+    private static volatile String ptx;
+
+    private TmaKernels() {}
+
+    public static void tmaPatch64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void tmaPatch128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void tmaPatch256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void tmaBf16_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void tmaBf16_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    public static void tmaBf16_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+
+    /** The nvcc PTX entry for a method of this class. */
+    static PtxKernel kernel(KernelMethod method) {
+        Method m = method.method();
+        if (m.getDeclaringClass() != TmaKernels.class) throw new IllegalArgumentException(method + " is not a TMA kernel");
+        return NvccPtx.kernel(m, ptx());
+    }
+
+    /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
+    public static String ptx() {
+        String text = ptx;
+        if (text == null) ptx = text = NvccPtx.load(PTX_RESOURCE, PTX_OVERRIDE, "TMA kernels");
+        return text;
+    }
+
+    private static UnsupportedOperationException nvccOnly() {
+        return new UnsupportedOperationException("TMA kernels run only as their nvcc PTX on a CUDA device with sm_90a (TmaKernels via FusedKernels.compiler()); the JVM executor cannot run tensor-core instructions");
+    }
+}
