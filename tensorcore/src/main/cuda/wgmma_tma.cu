@@ -1,4 +1,4 @@
-// Y[M x N] = X[M x K] . W^T for large M on Hopper, fed by the tensor memory accelerator (TMA): version w5 of the
+// Y[M x N] = X[M x K] . W^T for large M on Hopper, fed by the tensor memory accelerator (TMA): version w5b of the
 // wgmma kernel (NOTES.md). W [N x K] is read in the palette layout (LAYOUT.md) or as plain row-major BF16 (the
 // bit-exactness reference and yardstick).
 //
@@ -10,12 +10,12 @@
 // warpgroup gives its registers to the consumers. Warpgroups 0 and 1 consume: each warp turns its strip's tile
 // (16 W rows) into the A registers of wgmma.m64nBNk16 (W rows are wgmma's M side), decoding it from the stage
 // as the patching kernel does (escapes through a 1 KB exponent buffer per warp; palettes and escapes from
-// global memory, two blocks ahead) or reading the BF16 rows from the stage; B is the stage's X by descriptor.
-// Block kb + 1's A registers are made while the tensor cores work on block kb (two register sets,
-// wgmma.wait_group 1). A tile lane holds columns 8t .. 8t + 7, wgmma's A fragment 2t, 2t + 1, 2t + 8, 2t + 9
-// (+ 16 per k step): four shuffles per 16 x 32 half-tile transpose the column pairs across each quad of lanes
-// (transposeQuad), so X keeps its natural order. Both modes make the same registers and issue the same wgmmas
-// in the same order: their Y agree bit for bit. The epilogue rounds to BF16, stages the 128 x BN tile in shared
+// global memory, two blocks ahead); B is the stage's X by descriptor. Block kb + 1's A registers are made while
+// the tensor cores work on block kb (two register sets, wgmma.wait_group 1). A tile lane holds columns
+// 8t .. 8t + 7, wgmma's A fragment 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k step): four shuffles per 16 x 32
+// half-tile transpose the column pairs across each quad of lanes (transposeQuad), so X keeps its natural order.
+// In the BF16 mode the wgmmas read A, W's rows in the stage, by descriptor: the same values in the same order,
+// so the two modes' Y agree bit for bit. The epilogue rounds to BF16, stages the 128 x BN tile in shared
 // memory and writes whole 16-byte pieces of Y rows.
 //
 // Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN}, 128-byte swizzle, zero fill), then arrays in
@@ -119,30 +119,56 @@ __device__ __forceinline__ void fenceRegisters(uint32_t (&a)[4][4]) {
 }
 
 // d[32] += A (4 registers per thread: this warp's 16 W rows, mma.sync's A fragment) x B (descriptor: 64 X rows).
-__device__ __forceinline__ void wgmma64(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
+__device__ __forceinline__ void wgmmaRegs64(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
     asm volatile("wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, {%32,%33,%34,%35}, %36, 1, 1, 1, 0;"
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(b));
 }
 
 // d[64] += A (4 registers per thread: this warp's 16 W rows, mma.sync's A fragment) x B (descriptor: 128 X rows).
-__device__ __forceinline__ void wgmma128(float (&d)[64], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
+__device__ __forceinline__ void wgmmaRegs128(float (&d)[64], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
     asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, {%64,%65,%66,%67}, %68, 1, 1, 1, 0;"
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(b));
 }
 
 // d[128] += A (4 registers per thread: this warp's 16 W rows, mma.sync's A fragment) x B (descriptor: 256 X rows).
-__device__ __forceinline__ void wgmma256(float (&d)[128], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
+__device__ __forceinline__ void wgmmaRegs256(float (&d)[128], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) {
     asm volatile("wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,%79,%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,%96,%97,%98,%99,%100,%101,%102,%103,%104,%105,%106,%107,%108,%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%123,%124,%125,%126,%127}, {%128,%129,%130,%131}, %132, 1, 1, 1, 0;"
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(b));
 }
 
-template <int BN> __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b);
-template <> __device__ __forceinline__ void wgmma<64>(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmma64(d, a0, a1, a2, a3, b); }
-template <> __device__ __forceinline__ void wgmma<128>(float (&d)[64], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmma128(d, a0, a1, a2, a3, b); }
-template <> __device__ __forceinline__ void wgmma<256>(float (&d)[128], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmma256(d, a0, a1, a2, a3, b); }
+template <int BN> __device__ __forceinline__ void wgmmaRegs(float (&d)[BN / 2], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b);
+template <> __device__ __forceinline__ void wgmmaRegs<64>(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmmaRegs64(d, a0, a1, a2, a3, b); }
+template <> __device__ __forceinline__ void wgmmaRegs<128>(float (&d)[64], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmmaRegs128(d, a0, a1, a2, a3, b); }
+template <> __device__ __forceinline__ void wgmmaRegs<256>(float (&d)[128], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t b) { wgmmaRegs256(d, a0, a1, a2, a3, b); }
+
+// Loads that leave their register alone when `when` is false, straight into 32-bit registers: a 16-bit output
+// converted afterwards, or a load under a branch merged by a select, makes the warp wait for the load right there.
+__device__ __forceinline__ uint32_t loadIf(bool when, const uint16_t* p) {
+    uint32_t v;
+    asm volatile("{\n.reg .pred p;\nsetp.ne.u32 p, %2, 0;\nmov.u32 %0, 0;\n@p ld.global.nc.L1::no_allocate.u16 %0, [%1];\n}" : "=r"(v) : "l"(p), "r"((uint32_t)when));
+    return v;
+}
+
+__device__ __forceinline__ uint32_t loadIf(bool when, const uint8_t* p) {
+    uint32_t v;
+    asm volatile("{\n.reg .pred p;\nsetp.ne.u32 p, %2, 0;\nmov.u32 %0, 0;\n@p ld.global.nc.L1::no_allocate.u8 %0, [%1];\n}" : "=r"(v) : "l"(p), "r"((uint32_t)when));
+    return v;
+}
+
+__device__ __forceinline__ uint32_t loadIf(bool when, const uint32_t* p) {
+    uint32_t v;
+    asm volatile("{\n.reg .pred p;\nsetp.ne.u32 p, %2, 0;\nmov.u32 %0, 0;\n@p ld.global.nc.u32 %0, [%1];\n}" : "=r"(v) : "l"(p), "r"((uint32_t)when));
+    return v;
+}
+
+__device__ __forceinline__ uint2 loadIf(bool when, const uint2* p) {
+    uint2 v;
+    asm volatile("{\n.reg .pred p;\nsetp.ne.u32 p, %3, 0;\nmov.u32 %0, 0;\nmov.u32 %1, 0;\n@p ld.global.nc.v2.u32 {%0, %1}, [%2];\n}" : "=r"(v.x), "=r"(v.y) : "l"(p), "r"((uint32_t)when));
+    return v;
+}
 
 // What the consumers need of a block's escapes besides the tile: the palette, and escape `first + lane`.
 struct Escapes {
@@ -152,7 +178,9 @@ struct Escapes {
 };
 
 // Palette mode: the warp's tile of each block lies in the stage (the producer's bulk copies); palettes and escapes
-// come from global memory two blocks before their decode, through per-lane windows of 32 blocks.
+// come from global memory two blocks before their decode, through per-lane windows of 32 blocks (the next window
+// loaded 16 blocks before it is needed). A block's escapes sit in slot (block % 2) from their fetch to their
+// decode: a register copy of a loaded value would wait for the load (NOTES.md, w6).
 struct PaletteW {
     static constexpr Mode MODE = Mode::PALETTE;
     const uint2* palettes;
@@ -162,35 +190,51 @@ struct PaletteW {
     size_t tileRow;          // first tile of this warp's strip
     uint2 palette;           // lane i: block 32 w + i's palette, escape start and end (window w)
     uint32_t start, end;
-    Escapes ahead[2];        // the next two blocks to decode
+    uint2 nextPalette;       // the same for window w + 1
+    uint32_t nextStart, nextEnd;
+    Escapes ahead[2];        // ahead[b % 2]: block b's, for the next two blocks to decode
+
+    __device__ __forceinline__ void window(int kb, int KB, int lane) {
+        bool in = kb + lane < KB;
+        size_t at = in ? tileRow + kb + lane : tileRow;
+        nextPalette = loadIf(in, palettes + at);
+        nextStart = loadIf(in, escapeStarts + at);
+        nextEnd = loadIf(in, escapeStarts + at + 1);
+    }
 
     __device__ __forceinline__ Escapes fetch(int kb, int KB, int lane) {
-        if ((kb & 31) == 0 && kb + lane < KB) {
-            palette = __ldg(palettes + tileRow + kb + lane);
-            start = __ldg(escapeStarts + tileRow + kb + lane);
-            end = __ldg(escapeStarts + tileRow + kb + lane + 1);
+        if ((kb & 31) == 0) {
+            palette = nextPalette;
+            start = nextStart;
+            end = nextEnd;
         }
+        if ((kb & 31) == 16) window(kb + 16, KB, lane);
         Escapes x;
         x.palette.x = __shfl_sync(0xFFFFFFFFu, palette.x, kb & 31);
         x.palette.y = __shfl_sync(0xFFFFFFFFu, palette.y, kb & 31);
         x.first = __shfl_sync(0xFFFFFFFFu, start, kb & 31);
         x.count = __shfl_sync(0xFFFFFFFFu, end, kb & 31) - x.first;
-        x.at = x.e = 0;
-        if (lane < x.count) { x.at = load2(positions + x.first + lane); x.e = load1(escapes + x.first + lane); }
+        bool mine = lane < x.count;
+        uint32_t at = mine ? x.first + lane : x.first;
+        x.at = loadIf(mine, positions + at);
+        x.e = loadIf(mine, escapes + at);
         return x;
     }
 
     __device__ __forceinline__ void bind(size_t wRow, int K, int KB, int lane) {
         tileRow = wRow / 16 * (K / 64);
+        window(0, KB, lane);
         ahead[0] = fetch(0, KB, lane);
-        if (KB > 1) ahead[1] = fetch(1, KB, lane);
+        ahead[1] = fetch(1, KB, lane);   // KB is even
     }
 
     // Block kb's A registers from the warp's tile at shared address `tile` (LAYOUT.md: a[G][p], G = 2 * (row half) +
-    // (column half), p = pair of columns 8t + 2p, 8t + 2p + 1, then transposed); block kb + 2's escapes fetched.
+    // (column half), p = pair of columns 8t + 2p, 8t + 2p + 1, then transposed); block kb + 2's escapes fetched into
+    // the slot (kb % 2 = SLOT) block kb's leave.
+    template <int SLOT>
     __device__ __forceinline__ void decode(int kb, int KB, uint32_t wStage, int warp, uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
         uint32_t tile = wStage + warp * TILE_BYTES;
-        const Escapes& x = ahead[0];
+        const Escapes& x = ahead[SLOT];
         uint32_t w0 = loadShared4(tile + 4 * lane), w1 = loadShared4(tile + 128 + 4 * lane), w2 = loadShared4(tile + 256 + 4 * lane);
         uint4 s0 = loadShared16(tile + PLANE_OFFSET + 16 * lane), s1 = loadShared16(tile + PLANE_OFFSET + 512 + 16 * lane);
         uint32_t sel[4] = {w0 & 0x77777777u, w1 & 0x77777777u, w2 & 0x77777777u,
@@ -221,26 +265,21 @@ struct PaletteW {
             a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
         }
         transposeTile(a, lane);
-        ahead[0] = ahead[1];
-        if (kb + 2 < KB) ahead[1] = fetch(kb + 2, KB, lane);
+        if (kb + 2 < KB) ahead[SLOT] = fetch(kb + 2, KB, lane);
     }
 };
 
-// BF16 mode: the stage holds W's 128 rows of the block (TMA, 128-byte swizzle); each lane reads the pieces a palette
-// tile would have given it (row g: columns 8t and 32 + 8t, the same of row g + 8), then the same transpose.
+// BF16 mode: the stage holds W's 128 rows of the block (TMA, 128-byte swizzle), which the wgmmas read as A by
+// descriptor: no registers to make. Its A values and their order are the palette mode's, so the products agree bit
+// for bit (checked by the benches); reading A from shared memory is what this yardstick gains over register A
+// (NOTES.md, w5: 725 against 646 TFLOP/s on 4096 x 4096 at M = 4096).
 struct Bf16W {
     static constexpr Mode MODE = Mode::BF16;
 
     __device__ __forceinline__ void bind(size_t, int, int, int) {}
 
-    __device__ __forceinline__ void decode(int, int, uint32_t wStage, int warp, uint8_t*, int lane, uint32_t (&a)[4][4]) {
-        int row = 16 * warp + (lane >> 2), t = lane & 3;
-        uint4 r[4] = {loadShared16(swizzled(wStage, row, t)), loadShared16(swizzled(wStage, row, 4 + t)),
-                      loadShared16(swizzled(wStage, row + 8, t)), loadShared16(swizzled(wStage, row + 8, 4 + t))};
-#pragma unroll
-        for (int G = 0; G < 4; G++) { a[G][0] = r[G].x; a[G][1] = r[G].y; a[G][2] = r[G].z; a[G][3] = r[G].w; }
-        transposeTile(a, lane);
-    }
+    template <int SLOT>
+    __device__ __forceinline__ void decode(int, int, uint32_t, int, uint8_t*, int, uint32_t (&)[4][4]) {}
 };
 
 // One K block of a consumer warpgroup: four k16 steps on the block's A registers `a` and the stage's X (its full
@@ -248,7 +287,7 @@ struct Bf16W {
 // goes back to the producer, its registers `next` are free), wait for block kb + 1's stage and make
 // its A registers in `next`. After transposeTile, k step 2c + s of a block takes columns 16 (2c + s) + 2t, + 1
 // and + 8, + 9: X's own order.
-template <int BN, class W>
+template <int BN, int SLOT, class W>
 __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, int kb, int KB,
                                              uint8_t* buffer, uint32_t ring, uint32_t bars, int warp, int lane) {
     constexpr int S = stages<BN, W::MODE>();
@@ -259,7 +298,8 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
         int c = kk >> 1, p = 2 * (kk & 1);
-        wgmma<BN>(acc, a[c][p], a[2 + c][p], a[c][p + 1], a[2 + c][p + 1], descriptor(stage + 32 * kk));
+        if constexpr (W::MODE == Mode::BF16) wgmma<BN>(acc, descriptor(stage + xStageBytes<BN>() + (warp >> 2) * 64 * 128 + 32 * kk), descriptor(stage + 32 * kk));
+        else wgmmaRegs<BN>(acc, a[c][p], a[2 + c][p], a[c][p + 1], a[2 + c][p + 1], descriptor(stage + 32 * kk));
     }
     wgmmaCommit();
     fenceOperands(acc);
@@ -269,11 +309,13 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     if (kb + 1 < KB) wgmmaWait<1>();
     else wgmmaWait<0>();
     fenceRegisters(next);
-    if (kb > 0 && lane == 0) barrierArrive(bars + 8 * (S + (kb - 1) % S));
+    // The arrival (release semantics) waits for the arriving thread's loads in flight: lane 31, which loads escapes
+    // only in tiles with 32 or more, not lane 0, which nearly always has block kb + 2's in flight (NOTES.md, w6).
+    if (kb > 0 && lane == 31) barrierArrive(bars + 8 * (S + (kb - 1) % S));
     if (kb + 1 < KB) {
         int s = (kb + 1) % S;
         barrierWait(bars + 8 * s, ((kb + 1) / S) & 1);
-        w.decode(kb + 1, KB, ring + s * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, next);
+        w.template decode<SLOT ^ 1>(kb + 1, KB, ring + s * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, next);
     }
 }
 
@@ -288,12 +330,12 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     for (int i = 0; i < BN / 2; i++) asm volatile("mov.b32 %0, 0;" : "=f"(acc[i]));   // no copies of one zero (C7514)
     uint32_t even[4][4], odd[4][4];
     barrierWait(bars, 0);
-    w.decode(0, KB, ring + xStageBytes<BN>(), warp, buffer, lane, even);
+    w.template decode<0>(0, KB, ring + xStageBytes<BN>(), warp, buffer, lane, even);
     // KB is even: a loop exit after an odd block (or a separate last block) makes ptxas serialize every wgmma
     // (C7514), so the kernel takes K in multiples of 128.
     for (int kb = 0; kb < KB; kb += 2) {
-        consumeBlock<BN>(acc, even, odd, w, kb, KB, buffer, ring, bars, warp, lane);
-        consumeBlock<BN>(acc, odd, even, w, kb + 1, KB, buffer, ring, bars, warp, lane);
+        consumeBlock<BN, 0>(acc, even, odd, w, kb, KB, buffer, ring, bars, warp, lane);
+        consumeBlock<BN, 1>(acc, odd, even, w, kb + 1, KB, buffer, ring, bars, warp, lane);
     }
     wgmmaWait<0>();
     fenceOperands(acc);
