@@ -37,13 +37,14 @@ def pick(entry_small, entry_wgmma, kernel, splits):
     if kernel.startswith(("wgmma", "solo", "tma")) and entry_wgmma:
         kind = kernel.rstrip("0123456789")
         rows = kernel[len(kind):]
-        tile = ("" if kind == "wgmma" else kind + " ") + rows   # wgmma_compare.py's key: "256" paired, "solo 256", "tma 256"
+        # wgmma_compare.py's key: "256" paired, "solo 256", "tma 256", "tma 64x4" (K in 4 slices)
+        tile = ("" if kind == "wgmma" else kind + " ") + rows + (f"x{splits}" if splits > 1 else "")
         timed = entry_wgmma.get("by_rows", {}).get(tile)
         if not timed:
             return None
         stats = entry_wgmma["wgmma_ms"] if str(entry_wgmma["rows"]) == tile else {"median": timed[0]}
         return {"palette_ms": stats, "bf16_ms": timed[1], "palette_bytes": entry_wgmma["palette_bytes"], "bf16_bytes": entry_wgmma["bf16_bytes"],
-                "flops": entry_wgmma["flops"], "where": f"wgmma{'' if kind == 'wgmma' else ' ' + kind}, {rows}-row tiles", "cublas_ms": entry_wgmma["cublas_ms"]}
+                "flops": entry_wgmma["flops"], "where": f"wgmma{'' if kind == 'wgmma' else ' ' + kind}, {rows}-row tiles" + (f", {splits} splits" if splits > 1 else ""), "cublas_ms": entry_wgmma["cublas_ms"]}
     if kernel == "band" and entry_small and "band_ms" in entry_small:
         if entry_small.get("band_splits") != splits:
             return None

@@ -16,9 +16,10 @@ from torch_compare import cublas_entries, shapes_of   # one timing method (and L
 
 def tile(r):
     """A results line's kernel and tile: "256" for the paired entries (clusters sharing W), "solo 256" for one CTA per
-    tile, "tma 256" for the TMA-fed kernel (wgmma_tma.cu)."""
+    tile, "tma 256" for the TMA-fed kernel (wgmma_tma.cu), "tma 64x4" for it with K in 4 slices."""
     kernel = r.get("kernel", "wgmma")
-    return ("" if kernel == "wgmma" else kernel + " ") + str(r["rows"])
+    splits = r.get("splits", 1)
+    return ("" if kernel == "wgmma" else kernel + " ") + str(r["rows"]) + (f"x{splits}" if splits > 1 else "")
 
 def main():
     check, out = sys.argv[1], sys.argv[2]

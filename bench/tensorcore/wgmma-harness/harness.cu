@@ -91,29 +91,41 @@ static CUtensorMap tensorMap(const void* base, int cols, int rows, int boxRows) 
     return m;
 }
 
-template <int BN> static void launchTma(bool palette, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
-    int ctas = (N / 128) * ((M + BN - 1) / BN);
+// The split-K workspace (slices, then counters that the kernel leaves at zero). Zeroed again whenever its layout
+// changes: the counters then sit where another layout's slices left values (a first run without this left Y unwritten).
+static float* workspace(size_t floats) {
+    static float* w = nullptr; static size_t size = 0, last = 0;
+    if (floats > size) { if (w) cudaFree(w); CK(cudaMalloc(&w, floats * 4)); size = floats; last = 0; }
+    if (floats != last) { CK(cudaMemset(w, 0, size * 4)); last = floats; }
+    return w;
+}
+
+template <int BN> static void launchTma(bool palette, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int splits) {
+    int tiles = (N / 128) * ((M + BN - 1) / BN), ctas = tiles * splits;
+    float* partial = workspace((size_t)splits * tiles * BN * 128 + tiles);
     CUtensorMap xMap = tensorMap(x, K, M, BN);
     if (palette) {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::PALETTE>();
         auto f = BN == 64 ? tmaPatch64 : BN == 128 ? tmaPatch128 : tmaPatch256;
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
-        f<<<ctas, 384, sh>>>(xMap, w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, y, 0, M, N, K);
+        f<<<ctas, 384, sh>>>(xMap, w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, y, 0, partial, 0, M, N, K, splits);
     } else {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
         CUtensorMap wMap = tensorMap(w.bf, K, N, 128);
         auto f = BN == 64 ? tmaBf16_64 : BN == 128 ? tmaBf16_128 : tmaBf16_256;
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
-        f<<<ctas, 384, sh>>>(xMap, wMap, y, 0, M, N, K);
+        f<<<ctas, 384, sh>>>(xMap, wMap, y, 0, partial, 0, M, N, K, splits);
     }
 }
+
+static int gSplits = 1;   // split K of the tma kernels in launch()
 
 static void launch(Kind k, int BN, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
     bool pal = k == V4_PAL || k == TMA_PAL;
     if (k == V4_BF || k == V4_PAL) launchV4(pal, BN, w.bf, w.tiles, (const uint2*)w.pals, w.starts, w.esc, w.pos, x, y, M, N, K);
-    else if (BN == 64) launchTma<64>(pal, w, x, y, M, N, K);
-    else if (BN == 128) launchTma<128>(pal, w, x, y, M, N, K);
-    else launchTma<256>(pal, w, x, y, M, N, K);
+    else if (BN == 64) launchTma<64>(pal, w, x, y, M, N, K, gSplits);
+    else if (BN == 128) launchTma<128>(pal, w, x, y, M, N, K, gSplits);
+    else launchTma<256>(pal, w, x, y, M, N, K, gSplits);
 }
 
 __global__ void reference(const uint16_t* x, const uint16_t* w, float* y, int M, int N, int K) {
@@ -161,15 +173,18 @@ static void small(int N, int K, int M, bool wide) {
     for (int BN : {64, 128, 256}) {
         auto vb = run(V4_BF, BN, d, x, y, M, N, K), vp = run(V4_PAL, BN, d, x, y, M, N, K);
         if (vb != vp) { failures++; printf("v4 mismatch: palette != BF16 (encoder or v4 wrong)\n"); }
-        {
+        for (int splits : {1, 2, 4}) {
+            if (splits > 1 && (BN > 128 || (K / 64) % (2 * splits) != 0)) continue;
+            gSplits = splits;
             Kind bk = TMA_BF;
             auto tb = run(bk, BN, d, x, y, M, N, K), tp = run((Kind)(bk + 1), BN, d, x, y, M, N, K);
             long nan; double e = relErr(tb, ref, nan);
             bool exact = tb == tp, ok = exact && e < 1e-2 && nan == 0;
             if (!ok) failures++;
-            printf("small %5dx%5d M=%4d BN=%3d %s %-9s: err %.2e nan %ld pal==bf16 %d ==v4 %d  esc %.3f%%  %s\n",
-                   N, K, M, BN, wide ? "wide" : "    ", kname(bk), e, nan, (int)exact, (int)(tb == vb), 100 * d.escFrac, ok ? "PASS" : "FAIL");
+            printf("small %5dx%5d M=%4d BN=%3d %s %-9s splits %d: err %.2e nan %ld pal==bf16 %d ==v4 %d  esc %.3f%%  %s\n",
+                   N, K, M, BN, wide ? "wide" : "    ", kname(bk), splits, e, nan, (int)exact, (int)(tb == vb), 100 * d.escFrac, ok ? "PASS" : "FAIL");
         }
+        gSplits = 1;
     }
     cudaFree(y); cudaFree(yr);
 }
@@ -235,6 +250,35 @@ int main(int argc, char** argv) {
     if (mode == "quick") {   // the variants' comparison: one compute-bound, one mid and the M = 256 tiles
         timeShape(14336, 4096, {4096, 1024, 256}, false);
         timeShape(4096, 4096, {4096, 256}, false);
+        printf("failures: %d\n", failures);
+        return failures ? 1 : 0;
+    }
+    if (mode == "split") {   // split K of the tma kernel where its tiles leave SMs idle
+        struct Case { int N, K, M, BN; };
+        for (Case c : {Case{4096, 4096, 256, 64}, Case{4096, 14336, 256, 64}, Case{1024, 4096, 1024, 128}, Case{1024, 4096, 256, 64}}) {
+            auto w = randomW(c.N, c.K, false);
+            DevW d = upload(w, c.N, c.K);
+            std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
+            uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
+            cudaEvent_t a, b; cudaEventCreate(&a); cudaEventCreate(&b);
+            std::vector<uint16_t> one;
+            for (int splits : {1, 2, 4, 8}) {
+                if ((c.K / 64) % (2 * splits) != 0) continue;
+                gSplits = splits;
+                for (Kind k : {TMA_BF, TMA_PAL}) {
+                    for (int i = 0; i < 3; i++) launch(k, c.BN, d, x, y, c.M, c.N, c.K);
+                    std::vector<double> t;
+                    for (int r = 0; r < 7; r++) { cudaEventRecord(a); for (int i = 0; i < 10; i++) launch(k, c.BN, d, x, y, c.M, c.N, c.K); cudaEventRecord(b); cudaEventSynchronize(b); float ms_; cudaEventElapsedTime(&ms_, a, b); t.push_back(ms_ / 10); }
+                    std::sort(t.begin(), t.end());
+                    printf("split %6dx%5d M=%4d BN=%3d %-9s splits %d: %.4f ms [%.4f..%.4f]\n", c.N, c.K, c.M, c.BN, kname(k), splits, t[3], t[0], t[6]);
+                }
+                auto tb = run(TMA_BF, c.BN, d, x, y, c.M, c.N, c.K), tp = run(TMA_PAL, c.BN, d, x, y, c.M, c.N, c.K);
+                bool ok = tb == tp; if (!ok) failures++;
+                printf("check split %d: pal==bf16 %d %s\n", splits, (int)ok, ok ? "PASS" : "FAIL");
+            }
+            gSplits = 1;
+            cudaFree(d.bf); cudaFree(d.tiles); cudaFree(d.pals); cudaFree(d.esc); cudaFree(d.starts); cudaFree(d.pos); cudaFree(x); cudaFree(y);
+        }
         printf("failures: %d\n", failures);
         return failures ? 1 : 0;
     }

@@ -20,9 +20,11 @@
 //
 // Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN}, 128-byte swizzle, zero fill), then arrays in
 // the task-graph runtime's convention (device address, element count); the BF16 entries take W's tensor map
-// ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays. Launch with 384 threads,
-// (N / 128) * ceil(M / BN) CTAs and sharedBytes<BN, MODE>() bytes of dynamic shared memory (WgmmaGemm in Java).
-// N must be a multiple of 128, K of 128 (consume() says why).
+// ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays; then Y, the split-K workspace and
+// splits. Launch with 384 threads, (N / 128) * ceil(M / BN) * splits CTAs and sharedBytes<BN, MODE>() bytes of
+// dynamic shared memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128 * splits (consume() says why);
+// splits > 1 only with BN <= 128, and then the workspace holds splits * tiles * BN * 128 floats and then one zeroed
+// counter per tile.
 #include <cstdint>
 #include <cuda.h>
 #include <cuda_bf16.h>
@@ -221,8 +223,9 @@ struct PaletteW {
         return x;
     }
 
-    __device__ __forceinline__ void bind(size_t wRow, int K, int KB, int lane) {
-        tileRow = wRow / 16 * (K / 64);
+    // firstTile: the strip's tile of this CTA's first K block.
+    __device__ __forceinline__ void bind(size_t firstTile, int KB, int lane) {
+        tileRow = firstTile;
         window(0, KB, lane);
         ahead[0] = fetch(0, KB, lane);
         ahead[1] = fetch(1, KB, lane);   // KB is even
@@ -276,7 +279,7 @@ struct PaletteW {
 struct Bf16W {
     static constexpr Mode MODE = Mode::BF16;
 
-    __device__ __forceinline__ void bind(size_t, int, int, int) {}
+    __device__ __forceinline__ void bind(size_t, int, int) {}
 
     template <int SLOT>
     __device__ __forceinline__ void decode(int, int, uint32_t, int, uint8_t*, int, uint32_t (&)[4][4]) {}
@@ -319,12 +322,67 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     }
 }
 
+// A CTA's share of K: `splits` slices of KB blocks each, this CTA's slice from block kb0; with more than one, the
+// FP32 sums of each slice go to `partial` (slice-major, then tile, then the tile's BN x 128 values), followed by one
+// counter per tile that the slices' CTAs count up; the last adds the slices in order and writes Y.
+struct Split {
+    int splits, split, kb0, KB;
+    size_t tile, tiles;
+    float* partial;
+
+    __device__ __forceinline__ float* slice(int s, int BN) const { return partial + ((size_t)s * tiles + tile) * (size_t)(BN * 128); }
+    __device__ __forceinline__ uint32_t* counter(int BN) const { return reinterpret_cast<uint32_t*>(partial + (size_t)splits * tiles * (size_t)(BN * 128)) + tile; }
+};
+
+// With K split: this CTA's sums to its slice, then the last CTA of the tile (the counter says which; it resets the
+// counter for the next launch) reads every slice back in order into `acc`. False for the other CTAs: they are done.
+template <int BN>
+__device__ __forceinline__ bool addSlices(float (&acc)[BN / 2], const Split& split, uint8_t* smem, int warp, int lane) {
+    int g = lane >> 2, t = lane & 3, n0 = 16 * warp + g;
+    float* mine = split.slice(split.split, BN);
+#pragma unroll
+    for (int i = 0; i < BN / 8; i++) {
+        int m = 8 * i + 2 * t;
+        mine[m * 128 + n0] = acc[4 * i];
+        mine[(m + 1) * 128 + n0] = acc[4 * i + 1];
+        mine[m * 128 + n0 + 8] = acc[4 * i + 2];
+        mine[(m + 1) * 128 + n0 + 8] = acc[4 * i + 3];
+    }
+    __threadfence();
+    asm volatile("bar.sync 1, 256;" ::: "memory");
+    volatile uint32_t* last = reinterpret_cast<volatile uint32_t*>(smem);   // the ring is free: every stage was consumed
+    if (threadIdx.x == 0) {
+        uint32_t* counter = split.counter(BN);
+        bool isLast = atomicAdd(counter, 1u) == (uint32_t)split.splits - 1;
+        if (isLast) *counter = 0;
+        *last = isLast;
+    }
+    asm volatile("bar.sync 1, 256;" ::: "memory");
+    if (!*last) return false;
+    __threadfence();
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) acc[i] = 0.0f;
+    for (int s = 0; s < split.splits; s++) {
+        const float* part = split.slice(s, BN);
+#pragma unroll
+        for (int i = 0; i < BN / 8; i++) {
+            int m = 8 * i + 2 * t;
+            acc[4 * i] += __ldcg(part + m * 128 + n0);
+            acc[4 * i + 1] += __ldcg(part + (m + 1) * 128 + n0);
+            acc[4 * i + 2] += __ldcg(part + m * 128 + n0 + 8);
+            acc[4 * i + 3] += __ldcg(part + (m + 1) * 128 + n0 + 8);
+        }
+    }
+    asm volatile("bar.sync 1, 256;" ::: "memory");   // every thread has read the flag before the epilogue reuses the ring
+    return true;
+}
+
 template <int BN, class W>
-__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
+__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, const Split& split, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
-    int KB = K / 64;
+    int KB = split.KB;
     uint8_t* buffer = smem + bufferOffset<BN, W::MODE>() + warp * 1024;
-    w.bind((size_t)nBase + 16 * warp, K, KB, lane);
+    w.bind(((size_t)nBase + 16 * warp) / 16 * (K / 64) + split.kb0, KB, lane);
     float acc[BN / 2];
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) asm volatile("mov.b32 %0, 0;" : "=f"(acc[i]));   // no copies of one zero (C7514)
@@ -340,6 +398,11 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     wgmmaWait<0>();
     fenceOperands(acc);
     // Every stage has been consumed, so every copy into the ring has landed: the ring holds the BF16 tile.
+    // Split K only up to 128 rows of X: at 256 its stores and reloads made ptxas spill the whole kernel's registers
+    // (160 bytes), and 256-row tiles have enough CTAs where they are chosen.
+    if constexpr (BN <= 128) {
+        if (split.splits > 1 && !addSlices<BN>(acc, split, smem, warp, lane)) return;
+    }
     asm volatile("bar.sync 1, 256;" ::: "memory");
     int g = lane >> 2, t = lane & 3;
     uint8_t* tile = smem;
@@ -362,27 +425,27 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
 // The producer (one thread): per K block, once the consumers have released the stage, its full barrier expects the
 // stage's bytes, then X's box and W (8 bulk copies of palette tiles, or W's box) are requested.
 template <int BN, Mode MODE>
-__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars, int K, int mBase, int nBase) {
+__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars, const Split& split, int K, int mBase, int nBase) {
     constexpr int S = stages<BN, MODE>();
-    int KB = K / 64;
-    size_t tile0 = (size_t)nBase / 16 * KB;   // the CTA's first strip's first tile
+    int KB = split.KB, kb0 = split.kb0;
+    size_t tile0 = (size_t)nBase / 16 * (K / 64) + kb0;   // the CTA's first strip's tile of its first block
     for (int kb = 0; kb < KB; kb++) {
         int s = kb % S;
         if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
         uint32_t stage = ring + s * stageBytes<BN, MODE>(), full = bars + 8 * s;
         arriveExpecting(full, stageBytes<BN, MODE>());
-        tmaLoad(stage, xMap, 64 * kb, mBase, full);
+        tmaLoad(stage, xMap, 64 * (kb0 + kb), mBase, full);
         if constexpr (MODE == Mode::BF16) {
-            tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * kb, nBase, full);
+            tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * (kb0 + kb), nBase, full);
         } else {
 #pragma unroll
-            for (int i = 0; i < 8; i++) bulkLoad(stage + xStageBytes<BN>() + i * TILE_BYTES, tiles + (tile0 + (size_t)i * KB + kb) * TILE_BYTES, TILE_BYTES, full);
+            for (int i = 0; i < 8; i++) bulkLoad(stage + xStageBytes<BN>() + i * TILE_BYTES, tiles + (tile0 + (size_t)i * (K / 64) + kb) * TILE_BYTES, TILE_BYTES, full);
         }
     }
 }
 
 template <int BN, class W>
-__device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, __nv_bfloat16* y, int M, int N, int K) {
+__device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     extern __shared__ uint8_t shared[];
     constexpr Mode MODE = W::MODE;
     constexpr int S = stages<BN, MODE>();
@@ -390,8 +453,12 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
     uint32_t ring = smemAddress(smem);
     uint32_t bars = ring + barrierOffset<BN, MODE>();   // full[S] then empty[S]
-    int mBlocks = (M + BN - 1) / BN;
-    int mBase = (blockIdx.x % mBlocks) * BN, nBase = (blockIdx.x / mBlocks) * W_ROWS;
+    if (BN > 128 && splits != 1) asm volatile("trap;");   // no split K at 256 rows (consume()): fail, never a wrong Y
+    // CTAs: per tile (128 W rows x BN X rows; X blocks fastest) its `splits` slices of K, adjacent.
+    int mBlocks = (M + BN - 1) / BN, tile = blockIdx.x / splits;
+    int mBase = (tile % mBlocks) * BN, nBase = (tile / mBlocks) * W_ROWS;
+    int KB = K / 64 / splits;
+    Split split{splits, (int)(blockIdx.x % splits), (int)(blockIdx.x % splits) * KB, KB, (size_t)tile, (size_t)(gridDim.x / splits), partial};
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
             barrierInit(bars + 8 * s, 1);                                  // the producer's arrival with its bytes
@@ -402,10 +469,10 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     __syncthreads();
     if (threadIdx.x >= 256) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
-        if (threadIdx.x == 256) produce<BN, MODE>(xMap, wMap, tiles, ring, bars, K, mBase, nBase);
+        if (threadIdx.x == 256) produce<BN, MODE>(xMap, wMap, tiles, ring, bars, split, K, mBase, nBase);
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
-        consume<BN>(w, smem, ring, bars, y, M, N, K, mBase, nBase);
+        consume<BN>(w, smem, ring, bars, split, y, M, N, K, mBase, nBase);
     }
 }
 
@@ -417,14 +484,14 @@ using namespace wgmma_tma;
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaPatch##BN(                           \
         const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
         const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
-        __nv_bfloat16* y, long long, int M, int N, int K) {                                                                    \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
         PaletteW w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                               \
-        gemm<BN>(w, &xMap, nullptr, tiles, y, M, N, K);                                                                     \
+        gemm<BN>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                                       \
     }                                                                                                                          \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16_##BN(                           \
         const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
-        int M, int N, int K) {                                                                                                 \
-        gemm<BN>(Bf16W{}, &xMap, &wMap, nullptr, y, M, N, K);                                                               \
+        float* partial, long long, int M, int N, int K, int splits) {                                                         \
+        gemm<BN>(Bf16W{}, &xMap, &wMap, nullptr, y, partial, M, N, K, splits);                                                 \
     }
 
 TMA_ENTRIES(64)

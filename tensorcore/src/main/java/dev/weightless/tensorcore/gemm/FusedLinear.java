@@ -77,8 +77,10 @@ public final class FusedLinear {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
             if (kernel.wgmma()) {
-                if (splits != 1) throw new IllegalArgumentException("the wgmma kernels do not split K, got splits " + splits);
                 WgmmaGemm.stages(rowsPerCta); // 64, 128 or 256
+                if (splits != 1 && (kernel != Kernel.WGMMA_TMA || rowsPerCta > 128)) {
+                    throw new IllegalArgumentException("only the TMA-fed wgmma kernel splits K, at 64 or 128 rows of X; got splits " + splits + " for " + kernel + " at " + rowsPerCta + " rows");
+                }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
             } else if (kernel == Kernel.PATCH_BAND && rowsPerCta != 16) {
@@ -245,9 +247,9 @@ public final class FusedLinear {
     /** {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's rows). */
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
-                .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) : c.splits() <= k / 64)
+                .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) && WgmmaGemm.splits(k, c.rows(), c.splits()) : c.splits() <= k / 64)
                 .filter(c -> c.kernel() != Kernel.PATCH_BAND || mmaSchedule(m, multiprocessors).rowsPerCta() == 16)
-                .map(c -> c.kernel().wgmma() ? new Schedule(1, c.rows(), c.kernel())
+                .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel())
                         : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));
     }
 
@@ -277,10 +279,15 @@ public final class FusedLinear {
 
     /**
      * FP32 values of the split-K workspace a product needs (1 when unsplit: buffers are never empty): the splits'
-     * sums, then one counter per strip and M chunk (zero when allocated; each launch leaves them at zero).
+     * sums, then one counter per strip and M chunk (zero when allocated; each launch leaves them at zero); for the
+     * TMA-fed wgmma kernel, the slices' sums per tile of 128 W rows by rowsPerCta X rows, then one counter per tile.
      */
     public long partialSize(int m, Schedule s) {
         if (s.splits() == 1) return 1;
+        if (s.kernel() == Kernel.WGMMA_TMA) {   // per slice and tile its rows x 128 sums, then a counter per tile
+            long tiles = WgmmaGemm.tmaTiles(m, n, s.rowsPerCta());
+            return Math.addExact(Math.multiplyExact(Math.multiplyExact((long) s.splits(), tiles), 128L * s.rowsPerCta()), tiles);
+        }
         return Math.addExact(Math.multiplyExact(Math.multiplyExact((long) s.splits(), m), n), Math.multiplyExact(n / 16, (long) Math.ceilDiv(m, s.rowsPerCta())));
     }
 
@@ -304,7 +311,7 @@ public final class FusedLinear {
         if (s.splits() > k / 64) throw new IllegalArgumentException("splits " + s.splits() + " exceeds the " + k / 64 + " tiles along k");
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
         if (s.kernel().wgmma()) {
-            WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, m, n, k, s.rowsPerCta(), s.kernel(), grids);
+            WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, partial, m, n, k, s.rowsPerCta(), s.splits(), s.kernel(), grids);
             return;
         }
         boolean band = s.kernel() == Kernel.PATCH_BAND;

@@ -78,7 +78,7 @@ public final class ScheduleTable {
                 };
                 if (timing == null) continue;
                 double ms = ((Number) ((Map<?, ?>) timing).get("median")).doubleValue();
-                long splits = kernel.wgmma() ? 1 : (Long) r.get("splits");
+                long splits = kernel.wgmma() ? (r.get("splits") instanceof Long l ? l : 1) : (Long) r.get("splits");
                 long rows = kernel.wgmma() ? (Long) r.get("rows") : 0;
                 best.merge(List.of(n, k, m), new double[] {ms, splits, kernel.ordinal(), rows}, (a, b) -> b[0] < a[0] ? b : a);
             }
@@ -112,10 +112,10 @@ public final class ScheduleTable {
                     case "ballot" -> new Choice(s, FusedLinear.Kernel.BALLOT);
                     case "band" -> new Choice(s, FusedLinear.Kernel.PATCH_BAND);
                     case "tma64", "tma128", "tma256", "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
-                        if (s != 1) throw new NumberFormatException("the wgmma kernels do not split K");
                         String kind = f[4].replaceAll("[0-9]+$", "");
+                        if (s != 1 && !(kind.equals("tma") && !f[4].equals("tma256"))) throw new NumberFormatException("only the TMA kernel splits K, at 64 or 128 rows");
                         FusedLinear.Kernel kernel = kind.equals("tma") ? FusedLinear.Kernel.WGMMA_TMA : kind.equals("solo") ? FusedLinear.Kernel.WGMMA_SOLO : FusedLinear.Kernel.WGMMA;
-                        yield new Choice(1, kernel, Integer.parseInt(f[4].substring(kind.length())));
+                        yield new Choice(s, kernel, Integer.parseInt(f[4].substring(kind.length())));
                     }
                     default -> throw new NumberFormatException("kernel must be patch, ballot, band, or tma, wgmma or solo and 64, 128 or 256");
                 };

@@ -1,6 +1,7 @@
 package dev.weightless.tensorcore.gemm;
 
 import dev.weightless.jit.kernel.ByteArray;
+import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
 import dev.weightless.jit.kernel.KernelMethod;
@@ -14,8 +15,10 @@ import java.lang.reflect.Method;
  * The TMA-fed large-M kernels ({@code src/main/cuda/wgmma_tma.cu}, checked in as {@code /tensorcore/wgmma_tma.ptx})
  * as task signatures; {@link FusedKernels#compiler()} supplies their PTX. The suffix is how many rows of X one CTA
  * covers (64, 128 or 256); each CTA covers 128 rows of W. X (and, for the BF16 twin, W) arrive as tensor maps
- * ({@link WgmmaGemm#xMap}, {@link WgmmaGemm#wMap}). Launch them through {@link WgmmaGemm}, which sets the grid and
- * the dynamic shared memory they need. The bodies never run: off a CUDA device these tasks fail loudly.
+ * ({@link WgmmaGemm#xMap}, {@link WgmmaGemm#wMap}). With {@code splits} > 1 (64 and 128 rows only) each tile's K is cut
+ * into that many slices, one CTA each, whose FP32 sums meet in {@code partial} and are added in order by the tile's
+ * last CTA ({@link FusedLinear#partialSize}). Launch them through {@link WgmmaGemm}, which sets the grid and the
+ * dynamic shared memory they need. The bodies never run: off a CUDA device these tasks fail loudly.
  */
 public final class TmaKernels {
     public static final String PTX_RESOURCE = "/tensorcore/wgmma_tma.ptx";
@@ -25,17 +28,17 @@ public final class TmaKernels {
 
     private TmaKernels() {}
 
-    public static void tmaPatch64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+    public static void tmaPatch64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
-    public static void tmaPatch128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+    public static void tmaPatch128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
-    public static void tmaPatch256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+    public static void tmaPatch256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
-    public static void tmaBf16_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+    public static void tmaBf16_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
-    public static void tmaBf16_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+    public static void tmaBf16_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
-    public static void tmaBf16_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
+    public static void tmaBf16_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     /** The nvcc PTX entry for a method of this class. */
     static PtxKernel kernel(KernelMethod method) {

@@ -33,6 +33,8 @@ import java.util.Locale;
 public final class WgmmaCheck {
     static final int MMA_MAX_M = 256;
     static final FusedLinear.Kernel[] WGMMA_KERNELS = {FusedLinear.Kernel.WGMMA_TMA, FusedLinear.Kernel.WGMMA, FusedLinear.Kernel.WGMMA_SOLO};
+    /** Splits of K the TMA kernel is timed at besides 1, where its tiles alone give fewer CTAs than multiprocessors. */
+    static final int[] SPLITS = {2, 4};
     private static final long ROTATION_BYTES = 192L << 20;
     private static final long MAX_CHECK_FILE = 1100L << 20;
 
@@ -55,7 +57,13 @@ public final class WgmmaCheck {
         try (Device device = Device.open(); PrintWriter results = new PrintWriter(Files.newBufferedWriter(o.out().resolve("results.jsonl")))) {
             System.out.println(device);
             if (o.small()) {
-                for (int[] c : SMALL) for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, kernel, rows, 91).size();
+                for (int[] c : SMALL) {
+                    for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(1, rows, kernel), 91).size();
+                    // The TMA kernel's split K where the case allows it.
+                    for (int splits : SPLITS) for (int rows : o.rows()) {
+                        if (WgmmaGemm.splits(c[1], rows, splits)) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA), 91).size();
+                    }
+                }
             }
             for (long[] shape : o.shapes()) failures += runShape(device, shape[0], shape[1], o, results);
         }
@@ -64,9 +72,9 @@ public final class WgmmaCheck {
     }
 
     /** One small product both ways against float64 on the CPU; what went wrong, or an empty list. */
-    static List<String> small(Device device, int n, int k, int m, boolean wide, FusedLinear.Kernel kernel, int rows, long seed) {
+    static List<String> small(Device device, int n, int k, int m, boolean wide, FusedLinear.Schedule s, long seed) {
         List<String> problems = new ArrayList<>();
-        String name = n + "x" + k + " m=" + m + " " + label(kernel) + " rows=" + rows + (wide ? " wide" : "");
+        String name = n + "x" + k + " m=" + m + " " + label(s.kernel()) + " rows=" + s.rowsPerCta() + (s.splits() > 1 ? " splits=" + s.splits() : "") + (wide ? " wide" : "");
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate((long) n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, seed);
@@ -75,7 +83,6 @@ public final class WgmmaCheck {
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear[] ops = {FusedLinear.palette(p, arena), FusedLinear.bf16(w, n, k)};
-            FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, kernel);
             ShortArray[] ys = new ShortArray[2];
             for (int v = 0; v < 2; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
@@ -158,10 +165,9 @@ public final class WgmmaCheck {
             int ruleRows = WgmmaGemm.rows(m, n, device.multiprocessors());
             double best = Double.POSITIVE_INFINITY;
             MemorySegment bestY = null;
-            for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : o.rows()) {
-                // Tiles far taller than M only compute zero rows, and 64-row tiles at M >= 1024 halve the decode's reuse: not timed.
-                if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && o.rows().length > 1)) continue;
-                FusedLinear.Schedule s = new FusedLinear.Schedule(1, rows, kernel);
+            for (FusedLinear.Schedule s : schedules(m, n, k, o.rows(), device.multiprocessors())) {
+                FusedLinear.Kernel kernel = s.kernel();
+                int rows = s.rowsPerCta();
                 FusedGemmCheck.Timing tp = FusedGemmCheck.time(device, FusedKernels.compiler(), "wpal", pal, x, yPal, m, s, o.reps(), arena);
                 FusedGemmCheck.Timing tr = FusedGemmCheck.time(device, FusedKernels.compiler(), "wraw", raw, x, yRaw, m, s, o.reps(), arena);
                 long unwritten = FusedGemmCheck.count(yPal, (short) 0xFFFF) + FusedGemmCheck.count(yRaw, (short) 0xFFFF);
@@ -170,11 +176,11 @@ public final class WgmmaCheck {
                 boolean ok = unwritten == 0 && nan == 0 && mismatch < 0;
                 if (!ok) failures++;
                 long flops = 2L * m * n * k;
-                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"kernel\":\"%s\",\"rows\":%d,\"rule\":%b,\"wgmma_ms\":%s,\"wgmma_bf16_ms\":%s,\"mma_ms\":%s,\"palette_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b}%n",
-                        n, k, m, label(kernel), rows, kernel == FusedLinear.Kernel.WGMMA_TMA && rows == ruleRows, tp.json(), tr.json(), mma, p.byteSize(), raw.getFirst().weightBytes(), 2L * m * k + 2L * m * n, flops, unwritten, nan, mismatch < 0);
+                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"kernel\":\"%s\",\"rows\":%d,\"splits\":%d,\"rule\":%b,\"wgmma_ms\":%s,\"wgmma_bf16_ms\":%s,\"mma_ms\":%s,\"palette_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b}%n",
+                        n, k, m, label(kernel), rows, s.splits(), kernel == FusedLinear.Kernel.WGMMA_TMA && rows == ruleRows && s.splits() == 1, tp.json(), tr.json(), mma, p.byteSize(), raw.getFirst().weightBytes(), 2L * m * k + 2L * m * n, flops, unwritten, nan, mismatch < 0);
                 results.flush();
-                System.out.printf(Locale.ROOT, "  %6d x %5d  M=%4d %-5s rows=%3d: palette %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  bf16 %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  %s%n",
-                        n, k, m, label(kernel), rows, tp.median(), tp.min(), tp.max(), flops / tp.median() / 1e9, tr.median(), tr.min(), tr.max(), flops / tr.median() / 1e9,
+                System.out.printf(Locale.ROOT, "  %6d x %5d  M=%4d %-5s rows=%3d splits=%d: palette %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  bf16 %8.4f ms [%.4f..%.4f] (%.0f TFLOP/s)  %s%n",
+                        n, k, m, label(kernel), rows, s.splits(), tp.median(), tp.min(), tp.max(), flops / tp.median() / 1e9, tr.median(), tr.min(), tr.max(), flops / tr.median() / 1e9,
                         ok ? "ok" : "FAILED (unwritten " + unwritten + ", NaN " + nan + ", first mismatch at byte " + mismatch + ")");
                 if (ok && tp.median() < best && yPal.segment().byteSize() <= MAX_CHECK_FILE) {
                     best = tp.median();
@@ -188,6 +194,22 @@ public final class WgmmaCheck {
             }
         }
         return failures;
+    }
+
+    /**
+     * The schedules timed at batch size m: every wgmma kernel at every tile (tiles far taller than M only compute zero
+     * rows, and 64-row tiles at M >= 1024 halve the decode's reuse: not timed), and the TMA kernel also at
+     * {@link #SPLITS} where its tiles alone leave multiprocessors idle.
+     */
+    static List<FusedLinear.Schedule> schedules(int m, long n, long k, int[] tiles, int multiprocessors) {
+        List<FusedLinear.Schedule> out = new ArrayList<>();
+        for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : tiles) {
+            if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && tiles.length > 1)) continue;
+            out.add(new FusedLinear.Schedule(1, rows, kernel));
+            if (kernel != FusedLinear.Kernel.WGMMA_TMA || WgmmaGemm.tmaTiles(m, n, rows) >= multiprocessors) continue;
+            for (int splits : SPLITS) if (WgmmaGemm.splits(k, rows, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel));
+        }
+        return out;
     }
 
     /** The results' name of a wgmma kernel: "tma" (TMA-fed), "wgmma" (paired) or "solo". */

@@ -1,5 +1,6 @@
 package dev.weightless.tensorcore.gemm;
 
+import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
@@ -78,13 +79,22 @@ public final class WgmmaGemm {
         return stages * tmaStageBytes(rows, palette) + CONSUMER_WARPS * 1024 + stages * 16 + 1024;
     }
 
-    /** The grid of {@code kernel} (one of the wgmma kernels) for m rows of X and n rows of W. */
-    public static Grid grid(int m, long n, int rows, FusedLinear.Kernel kernel, boolean palette) {
+    /** Tiles of the TMA kernel: 128 W rows by {@code rows} X rows. */
+    static long tmaTiles(int m, long n, int rows) { return Math.multiplyExact(n / W_ROWS, Math.ceilDiv((long) m, rows)); }
+
+    /** Whether the TMA kernel can cut K into {@code splits} slices: 64 or 128 rows of X, and an even number of K blocks per slice. */
+    public static boolean splits(long k, int rows, int splits) {
+        return splits == 1 || (splits > 1 && rows <= 128 && (k / 64) % (2L * splits) == 0);
+    }
+
+    /** The grid of {@code kernel} (one of the wgmma kernels; K in {@code splits} slices, TMA kernel only) for m rows of X and n rows of W. */
+    public static Grid grid(int m, long n, int rows, int splits, FusedLinear.Kernel kernel, boolean palette) {
+        if (splits != 1 && kernel != FusedLinear.Kernel.WGMMA_TMA) throw new IllegalArgumentException(kernel + " does not split K");
         return switch (kernel) {
             case WGMMA -> grid(m, n, rows, true);
             case WGMMA_SOLO -> grid(m, n, rows, false);
             case WGMMA_TMA -> {
-                long ctas = Math.multiplyExact(n / W_ROWS, Math.ceilDiv((long) m, rows));
+                long ctas = Math.multiplyExact(tmaTiles(m, n, rows), (long) splits);
                 if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
                 yield new Grid(ctas, THREADS, tmaSharedBytes(rows, palette));
             }
@@ -134,26 +144,32 @@ public final class WgmmaGemm {
     /**
      * Adds task {@code task} computing y (m x n) from x (m x k) with W given as {@code weights}: the palette
      * layout's five parts (tiles, palettes, escape starts, escapes, escape positions) when {@code palette},
-     * else the one row-major BF16 array; {@code kernel} is one of the wgmma kernels (TMA-fed, paired or solo).
+     * else the one row-major BF16 array; {@code kernel} is one of the wgmma kernels (TMA-fed, paired or solo); the
+     * TMA kernel cuts K into {@code splits} slices summed through {@code partial} ({@link FusedLinear#partialSize}).
      * Records the task's grid in {@code grids}.
      */
-    static void addTo(TaskGraph g, String task, List<Object> weights, boolean palette, ShortArray x, ShortArray y, int m, long n, long k, int rows, FusedLinear.Kernel kernel, Map<String, Grid> grids) {
+    static void addTo(TaskGraph g, String task, List<Object> weights, boolean palette, ShortArray x, ShortArray y, FloatArray partial, int m, long n, long k,
+                      int rows, int splits, FusedLinear.Kernel kernel, Map<String, Grid> grids) {
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
-        Grid grid = grid(m, n, rows, kernel, palette);
+        if (!splits(k, rows, splits)) {
+            throw new IllegalArgumentException("the TMA kernel splits K only at 64 or 128 rows of X and into slices of an even number of 64-column blocks, got "
+                    + splits + " splits of k = " + k + " at " + rows + " rows");
+        }
+        Grid grid = grid(m, n, rows, splits, kernel, palette);
         List<Object> args = new ArrayList<>();
         KernelMethod method;
         if (kernel == FusedLinear.Kernel.WGMMA_TMA) {
             args.add(xMap(x, m, k, rows));
             if (palette) args.addAll(weights);
             else args.add(wMap(weights.getFirst(), n, k));
+            args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
             method = KernelMethod.of(TmaKernels.class, (palette ? "tmaPatch" : "tmaBf16_") + rows);
         } else {
             args.addAll(weights);
-            args.add(x);
+            args.addAll(List.of(x, y, m, (int) n, (int) k));
             method = KernelMethod.of(WgmmaKernels.class, (kernel == FusedLinear.Kernel.WGMMA ? "wgmma" : "wgmmaSolo") + (palette ? "Patch" : "Bf16_") + rows);
         }
-        args.addAll(List.of(y, m, (int) n, (int) k));
         g.task(task, method, args.toArray());
         grids.put(g.name() + "." + task, grid);
     }

@@ -98,6 +98,27 @@ class WgmmaGemmTest {
     }
 
     @Test
+    void theTmaKernelSplitsKIntoSlicesOfAnEvenNumberOfBlocks() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(256L * 1024 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 5);
+            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
+            ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
+            FusedLinear.Schedule s = new FusedLinear.Schedule(4, 64, FusedLinear.Kernel.WGMMA_TMA);
+            FusedLinear.Bound b = op.bind("ws", x, y, 300, s, arena);
+            assertEquals(List.of("tmaPatch64"), entries(b));
+            assertEquals(2 * 5 * 4, b.grids().get("ws.gemm").groups(), "2 x 5 tiles of 128 x 64, each K in 4 slices");
+            assertEquals(4L * 10 * 64 * 128 + 10, op.partialSize(300, s), "the slices' sums per tile, then a counter per tile");
+            assertEquals(1, op.partialSize(300, new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.WGMMA_TMA)), "unsplit: no workspace");
+            assertTrue(WgmmaGemm.splits(1024, 64, 8), "16 blocks of 64 columns: 8 slices of 2");
+            assertFalse(WgmmaGemm.splits(1024, 64, 16), "16 slices of 1 block: the consumer loop takes blocks in pairs");
+            assertFalse(WgmmaGemm.splits(4096, 256, 2), "no split K at 256 rows");
+            String why = assertThrows(IllegalArgumentException.class, () -> op.bind("wz", x, y, 300, new FusedLinear.Schedule(16, 64, FusedLinear.Kernel.WGMMA_TMA), arena)).getMessage();
+            assertTrue(why.contains("an even number of 64-column blocks"), why);
+        }
+    }
+
+    @Test
     void sharedMemoryFitsAnSm90Block() {
         for (int rows : new int[] {64, 128, 256}) {
             int bytes = WgmmaGemm.sharedBytes(rows);
@@ -153,7 +174,8 @@ class WgmmaGemmTest {
             FusedLinear oddK = FusedLinear.bf16(arena.allocate(128L * 192 * 2, 2), 128, 192);
             assertNotEquals(FusedLinear.Kernel.WGMMA, oddK.schedule(4096, 132).kernel(), "K = 192 is 3 blocks of 64: not for the wgmma kernels");
         }
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA)).getMessage().contains("do not split"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA)).getMessage().contains("only the TMA-fed wgmma kernel splits K"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 256, FusedLinear.Kernel.WGMMA_TMA)).getMessage().contains("at 64 or 128 rows"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 32, FusedLinear.Kernel.WGMMA)).getMessage().contains("64, 128 or 256"));
         assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.PATCH), "the mma.sync kernels take 8..64 rows");
     }
