@@ -1,4 +1,4 @@
-// Y[M x N] = X[M x K] . W^T for large M on Hopper, fed by the tensor memory accelerator (TMA): version w5b of the
+// Y[M x N] = X[M x K] . W^T for large M on Hopper, fed by the tensor memory accelerator (TMA): versions w5b and w5c (split K) of the
 // wgmma kernel (NOTES.md). W [N x K] is read in the palette layout (LAYOUT.md) or as plain row-major BF16 (the
 // bit-exactness reference and yardstick).
 //
