@@ -1,8 +1,9 @@
 // Hopper pieces shared by the wgmma kernels (wgmma_gemm.cu, wgmma_tma.cu): shared-memory addresses, mbarriers,
-// cluster helpers, wgmma with both operands in shared memory, its fences and groups, and the 128-byte-swizzled
-// K-major layout it reads.
+// cluster helpers, wgmma with both operands in shared memory, its fences and groups, the 128-byte-swizzled
+// K-major layout it reads, and the consumers' epilogue.
 #pragma once
 #include <cstdint>
+#include <cuda_bf16.h>
 
 namespace hopper {
 
@@ -90,5 +91,32 @@ template <int BN> __device__ __forceinline__ void wgmma(float (&d)[BN / 2], uint
 template <> __device__ __forceinline__ void wgmma<64>(float (&d)[32], uint64_t a, uint64_t b) { wgmma64(d, a, b); }
 template <> __device__ __forceinline__ void wgmma<128>(float (&d)[64], uint64_t a, uint64_t b) { wgmma128(d, a, b); }
 template <> __device__ __forceinline__ void wgmma<256>(float (&d)[128], uint64_t a, uint64_t b) { wgmma256(d, a, b); }
+
+constexpr int EPI_PITCH = 272;   // bytes per X row of the epilogue tile: 256 + 16 (no bank conflicts)
+
+// The epilogue of the wgmma kernels' two consumer warpgroups (threads 0..255, named barrier 1): the accumulators of
+// a 128 W rows x BN X rows tile (wgmma's m64nBN layout per warpgroup) rounded to BF16 into `smem`, X row by X row,
+// then written as whole 16-byte pieces of Y's rows mBase .. (those below M), columns nBase .. nBase + 127. Every
+// thread must be done with `smem` (the ring) before: the first barrier waits for all of them.
+template <int BN>
+__device__ __forceinline__ void storeY(const float (&acc)[BN / 2], uint8_t* smem, __nv_bfloat16* y, int M, int N, int mBase, int nBase, int warp, int lane) {
+    asm volatile("bar.sync 1, 256;" ::: "memory");
+    int g = lane >> 2, t = lane & 3;
+    uint8_t* tile = smem;
+    int n0 = 16 * warp + g;   // W row in the CTA (warps 4..7 are warpgroup 1: rows 64..127)
+#pragma unroll
+    for (int i = 0; i < BN / 8; i++) {
+        int m = 8 * i + 2 * t;
+        *reinterpret_cast<__nv_bfloat16*>(tile + m * EPI_PITCH + 2 * n0) = __float2bfloat16_rn(acc[4 * i]);
+        *reinterpret_cast<__nv_bfloat16*>(tile + (m + 1) * EPI_PITCH + 2 * n0) = __float2bfloat16_rn(acc[4 * i + 1]);
+        *reinterpret_cast<__nv_bfloat16*>(tile + m * EPI_PITCH + 2 * (n0 + 8)) = __float2bfloat16_rn(acc[4 * i + 2]);
+        *reinterpret_cast<__nv_bfloat16*>(tile + (m + 1) * EPI_PITCH + 2 * (n0 + 8)) = __float2bfloat16_rn(acc[4 * i + 3]);
+    }
+    asm volatile("bar.sync 1, 256;" ::: "memory");
+    for (int i = threadIdx.x; i < BN * 16; i += 256) {
+        int row = i >> 4, piece = i & 15, m = mBase + row;
+        if (m < M) *reinterpret_cast<uint4*>(y + (size_t)m * N + nBase + 8 * piece) = *reinterpret_cast<const uint4*>(tile + row * EPI_PITCH + 16 * piece);
+    }
+}
 
 }  // namespace hopper

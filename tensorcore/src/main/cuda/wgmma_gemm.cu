@@ -56,7 +56,6 @@ constexpr int THREADS = 32 * (CONSUMER_WARPS + PRODUCER_WARPS);
 constexpr int START_REGS = 65536 / THREADS / 8 * 8;   // registers per thread at launch: 168
 constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 64
 constexpr int W_STAGE_BYTES = W_ROWS * 128;
-constexpr int EPI_PITCH = 272;      // bytes per X row of the epilogue tile: 256 + 16 (no bank conflicts)
 
 template <int BN> struct Config;
 // setmaxnreg moves registers between the warpgroups of the CTA only: the consumers' increase must fit in what
@@ -310,23 +309,7 @@ __device__ __forceinline__ void consume(uint8_t* smem, uint32_t ring, uint32_t b
     wgmmaWait<0>();
     fenceOperands(acc);
     // Every stage has been consumed (so the producer is done with the ring): the ring holds the BF16 tile.
-    asm volatile("bar.sync 1, 256;" ::: "memory");
-    int g = lane >> 2, t = lane & 3;
-    uint8_t* tile = smem;
-    int n0 = 16 * warp + g;   // W row in the CTA (warp 4..7 are warpgroup 1: rows 64..127)
-#pragma unroll
-    for (int i = 0; i < BN / 8; i++) {
-        int m = 8 * i + 2 * t;
-        *reinterpret_cast<__nv_bfloat16*>(tile + m * EPI_PITCH + 2 * n0) = __float2bfloat16_rn(acc[4 * i]);
-        *reinterpret_cast<__nv_bfloat16*>(tile + (m + 1) * EPI_PITCH + 2 * n0) = __float2bfloat16_rn(acc[4 * i + 1]);
-        *reinterpret_cast<__nv_bfloat16*>(tile + m * EPI_PITCH + 2 * (n0 + 8)) = __float2bfloat16_rn(acc[4 * i + 2]);
-        *reinterpret_cast<__nv_bfloat16*>(tile + (m + 1) * EPI_PITCH + 2 * (n0 + 8)) = __float2bfloat16_rn(acc[4 * i + 3]);
-    }
-    asm volatile("bar.sync 1, 256;" ::: "memory");
-    for (int i = threadIdx.x; i < BN * 16; i += 256) {
-        int row = i >> 4, piece = i & 15, m = mBase + row;
-        if (m < M) *reinterpret_cast<uint4*>(y + (size_t)m * N + nBase + 8 * piece) = *reinterpret_cast<const uint4*>(tile + row * EPI_PITCH + 16 * piece);
-    }
+    storeY<BN>(acc, smem, y, M, N, mBase, nBase, warp, lane);
 }
 
 // The producer warpgroup, per K block kb: waits for stage kb % STAGES to be free in both CTAs, copies X rows

@@ -39,7 +39,6 @@ using namespace hopper;
 constexpr int CONSUMER_WARPS = 8;
 constexpr int THREADS = 384;
 constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 64
-constexpr int EPI_PITCH = 272;      // bytes per X row of the epilogue tile: 256 + 16 (no bank conflicts)
 constexpr int SHARED_LIMIT = 232448;   // the H200's opt-in dynamic shared memory per block (227 KB)
 // setmaxnreg moves registers between the warpgroups of the CTA: 2 x CONSUMER_REGS + PRODUCER_REGS must not exceed
 // 3 x 168 (the registers each of the 384 threads starts with), or setmaxnreg.inc waits forever (NOTES.md, w0).
@@ -403,23 +402,7 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     if constexpr (BN <= 128) {
         if (split.splits > 1 && !addSlices<BN>(acc, split, smem, warp, lane)) return;
     }
-    asm volatile("bar.sync 1, 256;" ::: "memory");
-    int g = lane >> 2, t = lane & 3;
-    uint8_t* tile = smem;
-    int n0 = 16 * warp + g;   // W row in the CTA (warps 4..7 are warpgroup 1: rows 64..127)
-#pragma unroll
-    for (int i = 0; i < BN / 8; i++) {
-        int m = 8 * i + 2 * t;
-        *reinterpret_cast<__nv_bfloat16*>(tile + m * EPI_PITCH + 2 * n0) = __float2bfloat16_rn(acc[4 * i]);
-        *reinterpret_cast<__nv_bfloat16*>(tile + (m + 1) * EPI_PITCH + 2 * n0) = __float2bfloat16_rn(acc[4 * i + 1]);
-        *reinterpret_cast<__nv_bfloat16*>(tile + m * EPI_PITCH + 2 * (n0 + 8)) = __float2bfloat16_rn(acc[4 * i + 2]);
-        *reinterpret_cast<__nv_bfloat16*>(tile + (m + 1) * EPI_PITCH + 2 * (n0 + 8)) = __float2bfloat16_rn(acc[4 * i + 3]);
-    }
-    asm volatile("bar.sync 1, 256;" ::: "memory");
-    for (int i = threadIdx.x; i < BN * 16; i += 256) {
-        int row = i >> 4, piece = i & 15, m = mBase + row;
-        if (m < M) *reinterpret_cast<uint4*>(y + (size_t)m * N + nBase + 8 * piece) = *reinterpret_cast<const uint4*>(tile + row * EPI_PITCH + 16 * piece);
-    }
+    storeY<BN>(acc, smem, y, M, N, mBase, nBase, warp, lane);
 }
 
 // The producer (one thread): per K block, once the consumers have released the stage, its full barrier expects the

@@ -28,7 +28,7 @@ public record PtxKernel(String entry, String ptx, List<Param> params, int dynami
         DOUBLE,
         /** An off-heap array (IntArray, ShortArray, ...): two params, {@code .u64} device address then {@code .u64} element count. */
         ARRAY,
-        /** A {@link dev.weightless.jit.kernel.TensorMap}: one {@code .param .align 64 .b8 [128]}, the encoded CUtensorMap. */
+        /** A {@link dev.weightless.jit.kernel.TensorMap}: one 128-byte {@code .param .b8 [128]} aligned to 64 bytes or more, the encoded CUtensorMap. */
         TENSOR_MAP
     }
 
