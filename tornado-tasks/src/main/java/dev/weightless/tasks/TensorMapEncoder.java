@@ -57,7 +57,13 @@ final class TensorMapEncoder {
     private static MethodHandle handle() {
         MethodHandle h = encodeTiled;
         if (h == null) {
-            MemorySegment symbol = SymbolLookup.libraryLookup("libcuda.so.1", Arena.global()).find("cuTensorMapEncodeTiled")
+            SymbolLookup driver;
+            try {
+                driver = SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("cannot load the CUDA driver library libcuda.so.1 for cuTensorMapEncodeTiled: " + e.getMessage(), e);
+            }
+            MemorySegment symbol = driver.find("cuTensorMapEncodeTiled")
                     .orElseThrow(() -> new IllegalStateException("libcuda.so.1 has no cuTensorMapEncodeTiled: TMA needs a CUDA 12 or later driver"));
             encodeTiled = h = Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT,
                     ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
