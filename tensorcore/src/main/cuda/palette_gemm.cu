@@ -116,14 +116,12 @@ __device__ __forceinline__ void patchEscapes(uint32_t (&e)[4][2], const uint32_t
 
 // The warp's 16 x 64 tile as A fragments.
 __device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_t* __restrict__ escapes, int lane, uint32_t (&a)[4][4]) {
-    // Groups 0..2: one nibble per code already; group 3: the nibbles' spare top bits.
-    uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
-                       ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
-    uint32_t e[4][2];
+    uint32_t sel[4], e[4][2];
+    selectors(t.w0, t.w1, t.w2, sel);
     uint32_t flags[4];
     int count = 0;
 #pragma unroll
-    for (int G = 0; G < 4; G++) {
+    for (int G = 0; G < 4; G++) {   // paletteExponents, with each group's escape flags beside its exponents
         e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);
         e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
         flags[G] = (sel[G] + 0x11111111u) & 0x88888888u;   // bit 3 of each nibble that holds 7
@@ -171,14 +169,7 @@ __device__ __forceinline__ void decodePalette(const PaletteTile& t, const uint8_
             }
         }
     }
-    const uint32_t plane[4][2] = {{t.s0.x, t.s0.y}, {t.s0.z, t.s0.w}, {t.s1.x, t.s1.y}, {t.s1.z, t.s1.w}};
-#pragma unroll
-    for (int G = 0; G < 4; G++) {
-        a[G][0] = join(plane[G][0], e[G][0], 0x5140u);
-        a[G][1] = join(plane[G][0], e[G][0], 0x7362u);
-        a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
-        a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
-    }
+    joinTile(t.s0, t.s1, e, a);
 }
 
 // The CTA's (strip, split, M chunk), its K tiles for this warp, and the shared-memory sum at the end.
@@ -344,18 +335,11 @@ __device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2
 
 __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* __restrict__ positions, const uint8_t* __restrict__ escapes,
                                             uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
-    uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
-                       ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
-    uint32_t e[4][2];
-#pragma unroll
-    for (int G = 0; G < 4; G++) {
-        e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);   // code 7 reads entry 7 (0): patched below
-        e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
-    }
+    uint32_t sel[4], e[4][2];
+    selectors(t.w0, t.w1, t.w2, sel);
+    paletteExponents(sel, t.palette, e);
 #ifndef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
-    uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
-    mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);    // weights 0..15: plane index 16 lane + j
-    mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);   // weights 16..31: 512 + 16 lane + j - 16
+    storeExponents(buffer, lane, e);
     __syncwarp();
     if (lane < t.count) buffer[t.at0 & 1023] = (uint8_t)t.e0;
 #if PATCH_SLOTS > 1
@@ -363,18 +347,9 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
 #endif
     for (uint32_t i = 32 * PATCH_SLOTS + lane; i < t.count; i += 32) buffer[positions[t.start + i] & 1023] = escapes[t.start + i];   // rare: over 64 escapes
     __syncwarp();
-    uint4 lo = mine[0], hi = mine[32];
-    e[0][0] = lo.x; e[0][1] = lo.y; e[1][0] = lo.z; e[1][1] = lo.w;
-    e[2][0] = hi.x; e[2][1] = hi.y; e[3][0] = hi.z; e[3][1] = hi.w;
+    readExponents(buffer, lane, e);
 #endif
-    const uint32_t plane[4][2] = {{t.s0.x, t.s0.y}, {t.s0.z, t.s0.w}, {t.s1.x, t.s1.y}, {t.s1.z, t.s1.w}};
-#pragma unroll
-    for (int G = 0; G < 4; G++) {
-        a[G][0] = join(plane[G][0], e[G][0], 0x5140u);
-        a[G][1] = join(plane[G][0], e[G][0], 0x7362u);
-        a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
-        a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
-    }
+    joinTile(t.s0, t.s1, e, a);
 }
 
 template <int MT, bool TWO, int SPC = 1>

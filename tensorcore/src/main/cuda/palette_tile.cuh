@@ -46,4 +46,53 @@ __device__ __forceinline__ uint32_t join(uint32_t plane, uint32_t exps, uint32_t
     return __funnelshift_r(w, w, 1);
 }
 
+
+// A lane's 32 palette selectors, one nibble per weight in four groups of 8 (LAYOUT.md): groups 0..2 are the code
+// words' nibbles already, group 3 gathers their spare top bits.
+__device__ __forceinline__ void selectors(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t (&sel)[4]) {
+    sel[0] = w0 & 0x77777777u;
+    sel[1] = w1 & 0x77777777u;
+    sel[2] = w2 & 0x77777777u;
+    sel[3] = ((w0 >> 3) & 0x11111111u) | ((w1 >> 2) & 0x22222222u) | ((w2 >> 1) & 0x44444444u);
+}
+
+// Each weight's palette exponent: e[G][h] holds weights 8G + 4h .. + 3 (code 7 reads entry 7, 0: escapes are
+// patched in afterwards).
+__device__ __forceinline__ void paletteExponents(const uint32_t (&sel)[4], uint2 palette, uint32_t (&e)[4][2]) {
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        e[G][0] = prmt(palette.x, palette.y, sel[G]);
+        e[G][1] = prmt(palette.x, palette.y, sel[G] >> 16);
+    }
+}
+
+// The lane's 32 exponents into its place in a warp's 1 KB exponent buffer, in plane order (weights 0..15 at
+// 16 lane + j, weights 16..31 at 512 + 16 lane + j - 16), where escapes are stored at their positions.
+__device__ __forceinline__ void storeExponents(uint8_t* buffer, int lane, const uint32_t (&e)[4][2]) {
+    uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
+    mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);
+    mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);
+}
+
+// The lane's 32 exponents back from the exponent buffer, patched.
+__device__ __forceinline__ void readExponents(const uint8_t* buffer, int lane, uint32_t (&e)[4][2]) {
+    const uint4* mine = reinterpret_cast<const uint4*>(buffer) + lane;
+    uint4 lo = mine[0], hi = mine[32];
+    e[0][0] = lo.x; e[0][1] = lo.y; e[1][0] = lo.z; e[1][1] = lo.w;
+    e[2][0] = hi.x; e[2][1] = hi.y; e[3][0] = hi.z; e[3][1] = hi.w;
+}
+
+// The tile's A registers from the lane's plane pieces and exponents: a[G][p], G = 2 * (row half) + (column half),
+// p = pair of columns 8t + 2p, 8t + 2p + 1 (LAYOUT.md).
+__device__ __forceinline__ void joinTile(uint4 s0, uint4 s1, const uint32_t (&e)[4][2], uint32_t (&a)[4][4]) {
+    const uint32_t plane[4][2] = {{s0.x, s0.y}, {s0.z, s0.w}, {s1.x, s1.y}, {s1.z, s1.w}};
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        a[G][0] = join(plane[G][0], e[G][0], 0x5140u);
+        a[G][1] = join(plane[G][0], e[G][0], 0x7362u);
+        a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
+        a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
+    }
+}
+
 }  // namespace palette_tile

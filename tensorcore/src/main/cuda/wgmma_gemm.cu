@@ -154,12 +154,12 @@ struct PaletteW {
         for (int i = 0; i < TILES_PER_WARP; i++) patch(raw[i], buffers + 1024 * i, lane);
         __syncwarp();
 #pragma unroll
-        for (int i = 0; i < TILES_PER_WARP; i++) readBack(buffers + 1024 * i, lane, e[i]);
+        for (int i = 0; i < TILES_PER_WARP; i++) readExponents(buffers + 1024 * i, lane, e[i]);
         __syncwarp();   // the buffers are written again by the next block's decode
 #pragma unroll
         for (int i = 0; i < TILES_PER_WARP; i++) {
             uint32_t a[4][4];
-            join(raw[i], e[i], a);
+            joinTile(raw[i].s0, raw[i].s1, e[i], a);
             if (kb + 1 < KB) raw[i] = load(i, kb + 1, KB, lane);
             store(wStage, peer, peerFull, half, pw, i, lane, a);
         }
@@ -171,9 +171,9 @@ struct PaletteW {
             __syncwarp();
             patch(raw[i], buffers + 1024 * i, lane);
             __syncwarp();
-            readBack(buffers + 1024 * i, lane, e);
+            readExponents(buffers + 1024 * i, lane, e);
             __syncwarp();
-            join(raw[i], e, a);
+            joinTile(raw[i].s0, raw[i].s1, e, a);
             if (kb + 1 < KB) raw[i] = load(i, kb + 1, KB, lane);
             store(wStage, peer, peerFull, half, pw, i, lane, a);
         }
@@ -197,16 +197,10 @@ struct PaletteW {
     // the patched exponents read back; exponents joined with the plane bytes into a[G][p]: G = 2 * (row half) +
     // (column half), p = pair of columns 8t + 2p, 8t + 2p + 1.
     __device__ __forceinline__ static void exponents(const PaletteRaw& t, uint8_t* buffer, int lane, uint32_t (&e)[4][2]) {
-        uint32_t sel[4] = {t.w0 & 0x77777777u, t.w1 & 0x77777777u, t.w2 & 0x77777777u,
-                           ((t.w0 >> 3) & 0x11111111u) | ((t.w1 >> 2) & 0x22222222u) | ((t.w2 >> 1) & 0x44444444u)};
-#pragma unroll
-        for (int G = 0; G < 4; G++) {
-            e[G][0] = prmt(t.palette.x, t.palette.y, sel[G]);
-            e[G][1] = prmt(t.palette.x, t.palette.y, sel[G] >> 16);
-        }
-        uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
-        mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);    // weights 0..15: plane index 16 lane + j
-        mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);   // weights 16..31: 512 + 16 lane + j - 16
+        uint32_t sel[4];
+        selectors(t.w0, t.w1, t.w2, sel);
+        paletteExponents(sel, t.palette, e);
+        storeExponents(buffer, lane, e);
     }
 
     __device__ __forceinline__ void patch(const PaletteRaw& t, uint8_t* buffer, int lane) const {
@@ -214,23 +208,6 @@ struct PaletteW {
         for (uint32_t i = 32 + lane; i < t.count; i += 32) buffer[positions[t.start + i] & 1023] = escapes[t.start + i];   // rare: over 32 escapes
     }
 
-    __device__ __forceinline__ static void readBack(const uint8_t* buffer, int lane, uint32_t (&e)[4][2]) {
-        const uint4* mine = reinterpret_cast<const uint4*>(buffer) + lane;
-        uint4 lo = mine[0], hi = mine[32];
-        e[0][0] = lo.x; e[0][1] = lo.y; e[1][0] = lo.z; e[1][1] = lo.w;
-        e[2][0] = hi.x; e[2][1] = hi.y; e[3][0] = hi.z; e[3][1] = hi.w;
-    }
-
-    __device__ __forceinline__ static void join(const PaletteRaw& t, const uint32_t (&e)[4][2], uint32_t (&a)[4][4]) {
-        const uint32_t plane[4][2] = {{t.s0.x, t.s0.y}, {t.s0.z, t.s0.w}, {t.s1.x, t.s1.y}, {t.s1.z, t.s1.w}};
-#pragma unroll
-        for (int G = 0; G < 4; G++) {
-            a[G][0] = palette_tile::join(plane[G][0], e[G][0], 0x5140u);
-            a[G][1] = palette_tile::join(plane[G][0], e[G][0], 0x7362u);
-            a[G][2] = palette_tile::join(plane[G][1], e[G][1], 0x5140u);
-            a[G][3] = palette_tile::join(plane[G][1], e[G][1], 0x7362u);
-        }
-    }
 };
 
 // Plain BF16 W: the producer loads this CTA's half of each K block one block ahead (16-byte pieces: thread p

@@ -239,33 +239,17 @@ struct PaletteW {
         const Escapes& x = ahead[SLOT];
         uint32_t w0 = loadShared4(tile + 4 * lane), w1 = loadShared4(tile + 128 + 4 * lane), w2 = loadShared4(tile + 256 + 4 * lane);
         uint4 s0 = loadShared16(tile + PLANE_OFFSET + 16 * lane), s1 = loadShared16(tile + PLANE_OFFSET + 512 + 16 * lane);
-        uint32_t sel[4] = {w0 & 0x77777777u, w1 & 0x77777777u, w2 & 0x77777777u,
-                           ((w0 >> 3) & 0x11111111u) | ((w1 >> 2) & 0x22222222u) | ((w2 >> 1) & 0x44444444u)};
-        uint32_t e[4][2];
-#pragma unroll
-        for (int G = 0; G < 4; G++) {
-            e[G][0] = prmt(x.palette.x, x.palette.y, sel[G]);   // code 7 reads entry 7 (0): patched below
-            e[G][1] = prmt(x.palette.x, x.palette.y, sel[G] >> 16);
-        }
-        uint4* mine = reinterpret_cast<uint4*>(buffer) + lane;
-        mine[0] = make_uint4(e[0][0], e[0][1], e[1][0], e[1][1]);    // weights 0..15: plane index 16 lane + j
-        mine[32] = make_uint4(e[2][0], e[2][1], e[3][0], e[3][1]);   // weights 16..31: 512 + 16 lane + j - 16
+        uint32_t sel[4], e[4][2];
+        selectors(w0, w1, w2, sel);
+        paletteExponents(sel, x.palette, e);
+        storeExponents(buffer, lane, e);
         __syncwarp();
         if (lane < x.count) buffer[x.at & 1023] = (uint8_t)x.e;
         for (uint32_t i = 32 + lane; i < x.count; i += 32) buffer[positions[x.first + i] & 1023] = escapes[x.first + i];   // rare: over 32 escapes
         __syncwarp();
-        uint4 lo = mine[0], hi = mine[32];
+        readExponents(buffer, lane, e);
         __syncwarp();   // the buffer is written again by the next block's decode
-        e[0][0] = lo.x; e[0][1] = lo.y; e[1][0] = lo.z; e[1][1] = lo.w;
-        e[2][0] = hi.x; e[2][1] = hi.y; e[3][0] = hi.z; e[3][1] = hi.w;
-        const uint32_t plane[4][2] = {{s0.x, s0.y}, {s0.z, s0.w}, {s1.x, s1.y}, {s1.z, s1.w}};
-#pragma unroll
-        for (int G = 0; G < 4; G++) {
-            a[G][0] = join(plane[G][0], e[G][0], 0x5140u);
-            a[G][1] = join(plane[G][0], e[G][0], 0x7362u);
-            a[G][2] = join(plane[G][1], e[G][1], 0x5140u);
-            a[G][3] = join(plane[G][1], e[G][1], 0x7362u);
-        }
+        joinTile(s0, s1, e, a);
         transposeTile(a, lane);
         if (kb + 2 < KB) ahead[SLOT] = fetch(kb + 2, KB, lane);
     }
