@@ -126,7 +126,7 @@ public final class WgmmaGemm {
      */
     public static int rows(int m, long n, int multiprocessors) {
         for (int rows : new int[] {256, 128}) {
-            if (m >= rows && 4 * (n / W_ROWS) * Math.ceilDiv((long) m, rows) >= 3L * multiprocessors) return rows;
+            if (m >= rows && 4 * tmaTiles(m, n, rows) >= 3L * multiprocessors) return rows;
         }
         return 64;
     }
