@@ -1,5 +1,5 @@
-// Y[M x N] = X[M x K] . W^T for large M on Hopper, fed by the tensor memory accelerator (TMA): versions w5b and w5c (split K) of the
-// wgmma kernel (NOTES.md). W [N x K] is read in the palette layout (LAYOUT.md) or as plain row-major BF16 (the
+// Y[M x N] = X[M x K] . W^T for large M on Hopper, fed by the tensor memory accelerator (TMA): versions w5b, w5c (split K) and w8a (split K
+// at every tile) of the wgmma kernel (NOTES.md). W [N x K] is read in the palette layout (LAYOUT.md) or as plain row-major BF16 (the
 // bit-exactness reference and yardstick).
 //
 // CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256). One thread of warpgroup 2 produces: per K
@@ -23,8 +23,7 @@
 // ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays; then Y, the split-K workspace and
 // splits. Launch with 384 threads, (N / 128) * ceil(M / BN) * splits CTAs and sharedBytes<BN, MODE>() bytes of
 // dynamic shared memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128 * splits (consume() says why);
-// splits > 1 only with BN <= 128, and then the workspace holds splits * tiles * BN * 128 floats and then one zeroed
-// counter per tile.
+// with splits > 1 the workspace holds splits * tiles * BN * 128 floats and then one zeroed counter per tile.
 #include <cstdint>
 #include <cuda.h>
 #include <cuda_bf16.h>
@@ -317,10 +316,10 @@ struct Split {
     __device__ __forceinline__ uint32_t* counter(int BN) const { return reinterpret_cast<uint32_t*>(partial + (size_t)splits * tiles * (size_t)(BN * 128)) + tile; }
 };
 
-// With K split: this CTA's sums to its slice, then the last CTA of the tile (the counter says which; it resets the
-// counter for the next launch) reads every slice back in order into `acc`. False for the other CTAs: they are done.
+// With K split: this CTA's sums to its slice, then a count on the tile's counter. True for the tile's last CTA (it
+// resets the counter for the next launch), which then makes Y with sumSlices; the others are done.
 template <int BN>
-__device__ __forceinline__ bool addSlices(float (&acc)[BN / 2], const Split& split, uint8_t* smem, int warp, int lane) {
+__device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split, uint8_t* smem, int warp, int lane) {
     int g = lane >> 2, t = lane & 3, n0 = 16 * warp + g;
     float* mine = split.slice(split.split, BN);
 #pragma unroll
@@ -341,23 +340,31 @@ __device__ __forceinline__ bool addSlices(float (&acc)[BN / 2], const Split& spl
         *last = isLast;
     }
     asm volatile("bar.sync 1, 256;" ::: "memory");
-    if (!*last) return false;
-    __threadfence();
-#pragma unroll
-    for (int i = 0; i < BN / 2; i++) acc[i] = 0.0f;
-    for (int s = 0; s < split.splits; s++) {
-        const float* part = split.slice(s, BN);
-#pragma unroll
-        for (int i = 0; i < BN / 8; i++) {
-            int m = 8 * i + 2 * t;
-            acc[4 * i] += __ldcg(part + m * 128 + n0);
-            acc[4 * i + 1] += __ldcg(part + (m + 1) * 128 + n0);
-            acc[4 * i + 2] += __ldcg(part + m * 128 + n0 + 8);
-            acc[4 * i + 3] += __ldcg(part + (m + 1) * 128 + n0 + 8);
+    bool isLast = *last;
+    if (isLast) __threadfence();
+    return isLast;
+}
+
+// The last CTA of a split tile: Y's 16-byte pieces (8 W rows of one X row) as the slices' sums, added in slice order
+// from 0, read straight from the workspace (no accumulator registers live: at 256 rows a reload into them made ptxas
+// spill, NOTES.md w5c; loads of every slice asked for before the adds measured no faster, w8a).
+template <int BN>
+__device__ __forceinline__ void sumSlices(const Split& split, __nv_bfloat16* y, int M, int N, int mBase, int nBase) {
+    for (int c = threadIdx.x; c < BN * 16; c += 256) {
+        int row = c >> 4, piece = c & 15, m = mBase + row;
+        float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int s = 0; s < split.splits; s++) {
+            const float4* part = reinterpret_cast<const float4*>(split.slice(s, BN) + row * 128 + 8 * piece);
+            float4 lo = __ldcg(part), hi = __ldcg(part + 1);
+            v[0] += lo.x; v[1] += lo.y; v[2] += lo.z; v[3] += lo.w;
+            v[4] += hi.x; v[5] += hi.y; v[6] += hi.z; v[7] += hi.w;
+        }
+        if (m < M) {
+            __nv_bfloat162 p[4] = {__floats2bfloat162_rn(v[0], v[1]), __floats2bfloat162_rn(v[2], v[3]),
+                                   __floats2bfloat162_rn(v[4], v[5]), __floats2bfloat162_rn(v[6], v[7])};
+            *reinterpret_cast<uint4*>(y + (size_t)m * N + nBase + 8 * piece) = *reinterpret_cast<const uint4*>(p);
         }
     }
-    asm volatile("bar.sync 1, 256;" ::: "memory");   // every thread has read the flag before the epilogue reuses the ring
-    return true;
 }
 
 template <int BN, class W>
@@ -381,10 +388,9 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     wgmmaWait<0>();
     fenceOperands(acc);
     // Every stage has been consumed, so every copy into the ring has landed: the ring holds the BF16 tile.
-    // Split K only up to 128 rows of X: at 256 its stores and reloads made ptxas spill the whole kernel's registers
-    // (160 bytes), and 256-row tiles have enough CTAs where they are chosen.
-    if constexpr (BN <= 128) {
-        if (split.splits > 1 && !addSlices<BN>(acc, split, smem, warp, lane)) return;
+    if (split.splits > 1) {
+        if (storeSlice<BN>(acc, split, smem, warp, lane)) sumSlices<BN>(split, y, M, N, mBase, nBase);
+        return;
     }
     storeY<BN>(acc, smem, y, M, N, mBase, nBase, warp, lane);
 }
@@ -420,7 +426,6 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
     uint32_t ring = smemAddress(smem);
     uint32_t bars = ring + barrierOffset<BN, MODE>();   // full[S] then empty[S]
-    if (BN > 128 && splits != 1) asm volatile("trap;");   // no split K at 256 rows (consume()): fail, never a wrong Y
     // CTAs: per tile (128 W rows x BN X rows; X blocks fastest) its `splits` slices of K, adjacent.
     int mBlocks = (M + BN - 1) / BN, tile = blockIdx.x / splits;
     int mBase = (tile % mBlocks) * BN, nBase = (tile / mBlocks) * W_ROWS;

@@ -78,8 +78,8 @@ public final class FusedLinear {
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
             if (kernel.wgmma()) {
                 WgmmaGemm.stages(rowsPerCta); // 64, 128 or 256
-                if (splits != 1 && (kernel != Kernel.WGMMA_TMA || rowsPerCta > 128)) {
-                    throw new IllegalArgumentException("only the TMA-fed wgmma kernel splits K, at 64 or 128 rows of X; got splits " + splits + " for " + kernel + " at " + rowsPerCta + " rows");
+                if (splits != 1 && kernel != Kernel.WGMMA_TMA) {
+                    throw new IllegalArgumentException("only the TMA-fed wgmma kernel splits K; got splits " + splits + " for " + kernel + " at " + rowsPerCta + " rows");
                 }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
@@ -247,7 +247,7 @@ public final class FusedLinear {
     /** {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's rows). */
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
-                .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) && WgmmaGemm.splits(k, c.rows(), c.splits()) : c.splits() <= k / 64)
+                .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) && WgmmaGemm.splits(k, c.splits()) : c.splits() <= k / 64)
                 .filter(c -> c.kernel() != Kernel.PATCH_BAND || mmaSchedule(m, multiprocessors).rowsPerCta() == 16)
                 .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel())
                         : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));

@@ -113,7 +113,7 @@ public final class ScheduleTable {
                     case "band" -> new Choice(s, FusedLinear.Kernel.PATCH_BAND);
                     case "tma64", "tma128", "tma256", "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
                         String kind = f[4].replaceAll("[0-9]+$", "");
-                        if (s != 1 && (!kind.equals("tma") || f[4].equals("tma256"))) throw new NumberFormatException("only the TMA kernel splits K, at 64 or 128 rows");
+                        if (s != 1 && !kind.equals("tma")) throw new NumberFormatException("only the TMA kernel splits K");
                         FusedLinear.Kernel kernel = kind.equals("tma") ? FusedLinear.Kernel.WGMMA_TMA : kind.equals("solo") ? FusedLinear.Kernel.WGMMA_SOLO : FusedLinear.Kernel.WGMMA;
                         yield new Choice(s, kernel, Integer.parseInt(f[4].substring(kind.length())));
                     }

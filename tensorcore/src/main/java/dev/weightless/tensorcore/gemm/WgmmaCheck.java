@@ -61,7 +61,7 @@ public final class WgmmaCheck {
                     for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(1, rows, kernel), 91).size();
                     // The TMA kernel's split K where the case allows it.
                     for (int splits : SPLITS) for (int rows : o.rows()) {
-                        if (WgmmaGemm.splits(c[1], rows, splits)) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA), 91).size();
+                        if (WgmmaGemm.splits(c[1], splits)) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA), 91).size();
                     }
                 }
             }
@@ -207,7 +207,7 @@ public final class WgmmaCheck {
             if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && tiles.length > 1)) continue;
             out.add(new FusedLinear.Schedule(1, rows, kernel));
             if (kernel != FusedLinear.Kernel.WGMMA_TMA || WgmmaGemm.tmaTiles(m, n, rows) >= multiprocessors) continue;
-            for (int splits : SPLITS) if (WgmmaGemm.splits(k, rows, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel));
+            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel));
         }
         return out;
     }

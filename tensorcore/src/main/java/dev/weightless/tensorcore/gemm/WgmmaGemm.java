@@ -82,9 +82,9 @@ public final class WgmmaGemm {
     /** Tiles of the TMA kernel: 128 W rows by {@code rows} X rows. */
     static long tmaTiles(int m, long n, int rows) { return Math.multiplyExact(n / W_ROWS, Math.ceilDiv((long) m, rows)); }
 
-    /** Whether the TMA kernel can cut K into {@code splits} slices: 64 or 128 rows of X, and an even number of K blocks per slice. */
-    public static boolean splits(long k, int rows, int splits) {
-        return splits == 1 || (splits > 1 && rows <= 128 && (k / 64) % (2L * splits) == 0);
+    /** Whether the TMA kernel can cut K into {@code splits} slices: each an even number of K blocks (any tile). */
+    public static boolean splits(long k, int splits) {
+        return splits == 1 || (splits > 1 && (k / 64) % (2L * splits) == 0);
     }
 
     /** The grid of {@code kernel} (one of the wgmma kernels; K in {@code splits} slices, TMA kernel only) for m rows of X and n rows of W. */
@@ -152,8 +152,8 @@ public final class WgmmaGemm {
                       int rows, int splits, FusedLinear.Kernel kernel, Map<String, Grid> grids) {
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
-        if (!splits(k, rows, splits)) {
-            throw new IllegalArgumentException("the TMA kernel splits K only at 64 or 128 rows of X and into slices of an even number of 64-column blocks, got "
+        if (!splits(k, splits)) {
+            throw new IllegalArgumentException("the TMA kernel splits K into slices of an even number of 64-column blocks, got "
                     + splits + " splits of k = " + k + " at " + rows + " rows");
         }
         Grid grid = grid(m, n, rows, splits, kernel, palette);

@@ -75,7 +75,8 @@ class ScheduleTableTest {
         assertEquals(t.choice(1024, 4096, 1024), ScheduleTable.parse(t.format("test").lines().toList(), "test").choice(1024, 4096, 1024));
         assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 1 tma32"), "test"), "no 32-row tile");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), ScheduleTable.parse(List.of("1024 4096 256 4 tma64"), "test").choice(1024, 4096, 256).orElseThrow());
-        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 2 tma256"), "test"), "no split K at 256 rows");
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), ScheduleTable.parse(List.of("4096 4096 256 4 tma256"), "test").choice(4096, 4096, 256).orElseThrow());
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 2 solo256"), "test"), "only the TMA kernel splits K");
         String split = wgmmaRow(256, 64, 0.02).replace("\"rows\"", "\"kernel\":\"tma\",\"splits\":4,\"rows\"");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), ScheduleTable.fromResults(List.of(split, wgmmaRow(256, 64, 0.04))).choice(1024, 4096, 256).orElseThrow());
     }
