@@ -1,9 +1,9 @@
-// Standalone harness for tensorcore's wgmma kernels (NOTES.md, versions w3 to w5): correctness and timing of
+// Standalone harness for tensorcore's wgmma kernels (NOTES.md, versions w3 to w8): correctness and timing of
 // wgmma_tma.cu ("tma": TMA-fed, A from registers) beside
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | ncu (run-on-gpu.sh).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | ncu (run-on-gpu.sh).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

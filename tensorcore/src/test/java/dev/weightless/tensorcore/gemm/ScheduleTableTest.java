@@ -111,9 +111,10 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 4096).orElseThrow(), "session 8: the TMA-fed kernel");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 64).orElseThrow(), "the wgmma kernel loses at M = 64");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 256).orElseThrow(), "session 8: TMA-fed 256-row tiles at M = 256");
-        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA, 128), h200.choice(4096, 4096, 256).orElseThrow(), "128-row tiles, K in 2 slices, where 256-row ones leave SMs idle");
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(4096, 4096, 256).orElseThrow(), "session 9: 256-row tiles, K in 4 slices, where unsplit they leave SMs idle");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH), h200.choice(4096, 14336, 1).orElseThrow(), "session 7: two splits, added up in the kernel");
-        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA, 128), h200.choice(1024, 4096, 1024).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(1024, 4096, 1024).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(4096, 14336, 256).orElseThrow());
     }
 
     @Test
