@@ -27,7 +27,7 @@ class WgmmaGpuTest {
                 for (FusedLinear.Kernel kernel : WgmmaCheck.WGMMA_KERNELS) {
                     for (int rows : new int[] {64, 128, 256}) problems.addAll(WgmmaCheck.small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(1, rows, kernel), 91));
                 }
-                for (int splits : WgmmaCheck.SPLITS) for (int rows : new int[] {64, 128}) {
+                for (int splits : WgmmaCheck.SPLITS) for (int rows : new int[] {64, 128, 256}) {
                     if (WgmmaGemm.splits(c[1], splits)) problems.addAll(WgmmaCheck.small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA), 91));
                 }
             }
