@@ -163,6 +163,22 @@ static std::vector<uint16_t> randomW(int N, int K, bool wide) {
 
 static int failures = 0;
 
+// Per-launch times in ms, sorted, of 7 runs of 10 event-timed launches of fn after 3 warm-up launches: [3] is the median.
+static cudaEvent_t timerEvent(int i) {
+    static cudaEvent_t e[2];
+    if (!e[0]) { cudaEventCreate(&e[0]); cudaEventCreate(&e[1]); }
+    return e[i];
+}
+
+template <class F> static std::vector<double> launchTimes(F fn) {
+    cudaEvent_t a = timerEvent(0), b = timerEvent(1);
+    for (int i = 0; i < 3; i++) fn();
+    std::vector<double> t;
+    for (int r = 0; r < 7; r++) { cudaEventRecord(a); for (int i = 0; i < 10; i++) fn(); cudaEventRecord(b); cudaEventSynchronize(b); float ms_; cudaEventElapsedTime(&ms_, a, b); t.push_back(ms_ / 10); }
+    std::sort(t.begin(), t.end());
+    return t;
+}
+
 static void small(int N, int K, int M, bool wide) {
     auto w = randomW(N, K, wide);
     std::vector<uint16_t> xh((size_t)M * K); for (auto& v : xh) v = bf16((float)nrand());
@@ -198,7 +214,6 @@ static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {
 #ifndef NO_CUBLAS
     cublasHandle_t h; cublasCreate(&h);
 #endif
-    cudaEvent_t a, b; cudaEventCreate(&a); cudaEventCreate(&b);
     for (int M : ms) {
         double flops = 2.0 * M * N * K;
         std::vector<uint16_t> cub;
@@ -206,12 +221,8 @@ static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {
         auto cublasRun = [&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &al, d.bf, CUDA_R_16BF, K, x, CUDA_R_16BF, K, &be, y, CUDA_R_16BF, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); };
 #endif
         auto timeIt = [&](auto fn, const char* name, int BN) {
-            for (int i = 0; i < (ncuOnly ? 1 : 3); i++) fn();   // under ncu: one launch of each kernel
-            CK(cudaDeviceSynchronize());
-            if (ncuOnly) return 0.0;
-            std::vector<double> t;
-            for (int r = 0; r < 7; r++) { cudaEventRecord(a); for (int i = 0; i < 10; i++) fn(); cudaEventRecord(b); cudaEventSynchronize(b); float ms_; cudaEventElapsedTime(&ms_, a, b); t.push_back(ms_ / 10); }
-            std::sort(t.begin(), t.end());
+            if (ncuOnly) { fn(); CK(cudaDeviceSynchronize()); return 0.0; }   // under ncu: one launch of each kernel
+            std::vector<double> t = launchTimes(fn);
             printf("time %6dx%5d M=%4d %-9s BN=%3d: %.4f ms [%.4f..%.4f] %6.0f TFLOP/s\n", N, K, M, name, BN, t[3], t[0], t[6], flops / t[3] / 1e9);
             return t[3];
         };
@@ -260,17 +271,9 @@ int main(int argc, char** argv) {
             DevW d = upload(w, c.N, c.K);
             std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
             uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
-            cudaEvent_t a, b; cudaEventCreate(&a); cudaEventCreate(&b);
-            auto timeIt = [&](auto fn) {
-                for (int i = 0; i < 3; i++) fn();
-                std::vector<double> t;
-                for (int r = 0; r < 7; r++) { cudaEventRecord(a); for (int i = 0; i < 10; i++) fn(); cudaEventRecord(b); cudaEventSynchronize(b); float ms_; cudaEventElapsedTime(&ms_, a, b); t.push_back(ms_ / 10); }
-                std::sort(t.begin(), t.end());
-                return t;
-            };
 #ifndef NO_CUBLAS
             cublasHandle_t h; cublasCreate(&h);
-            auto t = timeIt([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.N, c.M, c.K, &al, d.bf, CUDA_R_16BF, c.K, x, CUDA_R_16BF, c.K, &be, y, CUDA_R_16BF, c.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); });
+            auto t = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.N, c.M, c.K, &al, d.bf, CUDA_R_16BF, c.K, x, CUDA_R_16BF, c.K, &be, y, CUDA_R_16BF, c.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); });
             printf("split %6dx%5d M=%4d cublas              : %.4f ms [%.4f..%.4f]\n", c.N, c.K, c.M, t[3], t[0], t[6]);
             cublasDestroy(h);
 #endif
@@ -279,7 +282,7 @@ int main(int argc, char** argv) {
                     if ((c.K / 64) % (2 * splits) != 0) continue;
                     gSplits = splits;
                     for (Kind k : {TMA_BF, TMA_PAL}) {
-                        auto t = timeIt([&]() { launch(k, BN, d, x, y, c.M, c.N, c.K); });
+                        auto t = launchTimes([&]() { launch(k, BN, d, x, y, c.M, c.N, c.K); });
                         printf("split %6dx%5d M=%4d BN=%3d %-9s splits %d: %.4f ms [%.4f..%.4f]\n", c.N, c.K, c.M, BN, kname(k), splits, t[3], t[0], t[6]);
                     }
                     auto tb = run(TMA_BF, BN, d, x, y, c.M, c.N, c.K), tp = run(TMA_PAL, BN, d, x, y, c.M, c.N, c.K);
