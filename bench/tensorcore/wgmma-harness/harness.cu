@@ -61,19 +61,63 @@ static Palette encode(const std::vector<uint16_t>& w, int N, int K) {
     return p;
 }
 
+// The window coding (LAYOUT.md): per tile the base b in 0..240 whose window b .. b + 14 holds most exponents (ties to
+// the smaller b), 4-bit codes (15: escape), the same plane at byte 512.
+static Palette encodeWindow(const std::vector<uint16_t>& w, int N, int K) {
+    Palette p; int KB = K / 64; size_t T = (size_t)N / 16 * KB;
+    p.tiles.assign(T * 1536, 0); p.palettes.assign(T * 8, 0); p.starts.assign(T + 1, 0);
+    for (size_t tile = 0; tile < T; tile++) {
+        size_t s = tile / KB, kt = tile % KB;
+        int hist[256] = {0};
+        auto at = [&](int l, int j) { int g = l / 4, t = l % 4; int row = g + 8 * (j / 16), col = 32 * ((j / 8) % 2) + 8 * t + j % 8; return w[(16 * s + row) * K + 64 * kt + col]; };
+        for (int l = 0; l < 32; l++) for (int j = 0; j < 32; j++) hist[(at(l, j) >> 7) & 0xFF]++;
+        int base = 0, best = -1;
+        for (int b = 0; b <= 240; b++) { int c = 0; for (int i = 0; i < 15; i++) c += hist[b + i]; if (c > best) { best = c; base = b; } }
+        p.palettes[tile * 8] = (uint8_t)base;
+        uint8_t* tb = &p.tiles[tile * 1536];
+        p.starts[tile] = p.escapes.size();
+        for (int l = 0; l < 32; l++) {
+            for (int j = 0; j < 32; j++) {
+                uint16_t v = at(l, j), partner = at(l, j ^ 1);
+                int e = (v >> 7) & 0xFF, code = e - base >= 0 && e - base <= 14 ? e - base : 15;
+                tb[16 * l + 4 * (j / 8) + j % 4] |= (uint8_t)(code << (4 * ((j % 8) / 4)));
+                int pos = 16 * (32 * (j / 16) + l) + j % 16;
+                tb[512 + pos] = (uint8_t)(((v & 0x7F) << 1) | (partner >> 15));
+                if (code == 15) { p.escapes.push_back(e); p.positions.push_back(pos); }
+            }
+        }
+    }
+    p.starts[T] = p.escapes.size();
+    return p;
+}
+
 template <class T> static T* up(const std::vector<T>& v, size_t pad = 0) { T* d; CK(cudaMalloc(&d, v.size() * sizeof(T) + pad + 16)); CK(cudaMemset(d, 0, v.size() * sizeof(T) + pad + 16)); CK(cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice)); return d; }
 
-struct DevW { uint16_t* bf; uint8_t *tiles, *pals, *esc; uint32_t* starts; uint16_t* pos; double escFrac; };
+// One coding of W on the device: its five parts, the share of escaped weights and the bytes of all parts.
+struct Coded { uint8_t *tiles, *pals, *esc; uint32_t* starts; uint16_t* pos; double escFrac; size_t bytes; };
+struct DevW { uint16_t* bf; uint8_t *tiles, *pals, *esc; uint32_t* starts; uint16_t* pos; double escFrac; Coded win; };
+
+static Coded upCoded(const Palette& p, int N, int K) {
+    Coded c; c.tiles = up(p.tiles); c.pals = up(p.palettes); c.esc = up(p.escapes, 128); c.starts = up(p.starts); c.pos = up(p.positions, 256);
+    c.escFrac = (double)p.escapes.size() / ((double)N * K);
+    c.bytes = p.tiles.size() + p.palettes.size() + p.starts.size() * 4 + p.escapes.size() * 3;
+    return c;
+}
+
+static void freeCoded(Coded& c) { cudaFree(c.tiles); cudaFree(c.pals); cudaFree(c.esc); cudaFree(c.starts); cudaFree(c.pos); }
 
 static DevW upload(const std::vector<uint16_t>& w, int N, int K) {
     Palette p = encode(w, N, K);
     DevW d; d.bf = up(w); d.tiles = up(p.tiles); d.pals = up(p.palettes); d.esc = up(p.escapes, 128); d.starts = up(p.starts); d.pos = up(p.positions, 256);
     d.escFrac = (double)p.escapes.size() / ((double)N * K);
+    d.win = upCoded(encodeWindow(w, N, K), N, K);
     return d;
 }
 
-enum Kind { V4_BF, V4_PAL, TMA_BF, TMA_PAL };
-static const char* kname(Kind k) { static const char* n[] = {"v4-bf16", "v4-pal", "tma-bf16", "tma-pal"}; return n[k]; }
+static void freeW(DevW& d) { cudaFree(d.bf); cudaFree(d.tiles); cudaFree(d.pals); cudaFree(d.esc); cudaFree(d.starts); cudaFree(d.pos); freeCoded(d.win); }
+
+enum Kind { V4_BF, V4_PAL, TMA_BF, TMA_PAL, TMA_WIN };
+static const char* kname(Kind k) { static const char* n[] = {"v4-bf16", "v4-pal", "tma-bf16", "tma-pal", "tma-win"}; return n[k]; }
 
 // v4.cu: wgmma_gemm.cu's paired kernels (its names clash with wgmma_tma.cu's in one translation unit).
 void launchV4(bool palette, int BN, const uint16_t* bf, const uint8_t* tiles, const uint2* pals, const uint32_t* starts, const uint8_t* esc,
@@ -100,15 +144,21 @@ static float* workspace(size_t floats) {
     return w;
 }
 
-template <int BN> static void launchTma(bool palette, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int splits) {
+template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int splits) {
     int tiles = (N / 128) * ((M + BN - 1) / BN), ctas = tiles * splits;
     float* partial = workspace((size_t)splits * tiles * BN * 128 + tiles);
     CUtensorMap xMap = tensorMap(x, K, M, BN);
-    if (palette) {
+    if (kind == TMA_PAL) {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::PALETTE>();
         auto f = BN == 64 ? tmaPatch64 : BN == 128 ? tmaPatch128 : tmaPatch256;
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
         f<<<ctas, 384, sh>>>(xMap, w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, y, 0, partial, 0, M, N, K, splits);
+    } else if (kind == TMA_WIN) {
+        int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::WINDOW>();
+        auto f = BN == 64 ? tmaWindow64 : BN == 128 ? tmaWindow128 : tmaWindow256;
+        CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
+        const Coded& c = w.win;
+        f<<<ctas, 384, sh>>>(xMap, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, partial, 0, M, N, K, splits);
     } else {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
         CUtensorMap wMap = tensorMap(w.bf, K, N, 128);
@@ -118,14 +168,18 @@ template <int BN> static void launchTma(bool palette, const DevW& w, const uint1
     }
 }
 
+// sm.cu: palette_gemm.cu's kernels (kind 0 BF16, 1 palette, 2 window).
+void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
+                 const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
+
 static int gSplits = 1;   // split K of the tma kernels in launch()
 
 static void launch(Kind k, int BN, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
     bool pal = k == V4_PAL || k == TMA_PAL;
     if (k == V4_BF || k == V4_PAL) launchV4(pal, BN, w.bf, w.tiles, (const uint2*)w.pals, w.starts, w.esc, w.pos, x, y, M, N, K);
-    else if (BN == 64) launchTma<64>(pal, w, x, y, M, N, K, gSplits);
-    else if (BN == 128) launchTma<128>(pal, w, x, y, M, N, K, gSplits);
-    else launchTma<256>(pal, w, x, y, M, N, K, gSplits);
+    else if (BN == 64) launchTma<64>(k, w, x, y, M, N, K, gSplits);
+    else if (BN == 128) launchTma<128>(k, w, x, y, M, N, K, gSplits);
+    else launchTma<256>(k, w, x, y, M, N, K, gSplits);
 }
 
 __global__ void reference(const uint16_t* x, const uint16_t* w, float* y, int M, int N, int K) {
@@ -193,12 +247,12 @@ static void small(int N, int K, int M, bool wide) {
             if (splits > 1 && (K / 64) % (2 * splits) != 0) continue;
             gSplits = splits;
             Kind bk = TMA_BF;
-            auto tb = run(bk, BN, d, x, y, M, N, K), tp = run((Kind)(bk + 1), BN, d, x, y, M, N, K);
+            auto tb = run(bk, BN, d, x, y, M, N, K), tp = run((Kind)(bk + 1), BN, d, x, y, M, N, K), tw = run(TMA_WIN, BN, d, x, y, M, N, K);
             long nan; double e = relErr(tb, ref, nan);
-            bool exact = tb == tp, ok = exact && e < 1e-2 && nan == 0;
+            bool exact = tb == tp && tb == tw, ok = exact && e < 1e-2 && nan == 0;
             if (!ok) failures++;
-            printf("small %5dx%5d M=%4d BN=%3d %s %-9s splits %d: err %.2e nan %ld pal==bf16 %d ==v4 %d  esc %.3f%%  %s\n",
-                   N, K, M, BN, wide ? "wide" : "    ", kname(bk), splits, e, nan, (int)exact, (int)(tb == vb), 100 * d.escFrac, ok ? "PASS" : "FAIL");
+            printf("small %5dx%5d M=%4d BN=%3d %s %-9s splits %d: err %.2e nan %ld pal==bf16 %d win==bf16 %d ==v4 %d  esc %.3f%% win esc %.4f%%  %s\n",
+                   N, K, M, BN, wide ? "wide" : "    ", kname(bk), splits, e, nan, (int)(tb == tp), (int)(tb == tw), (int)(tb == vb), 100 * d.escFrac, 100 * d.win.escFrac, ok ? "PASS" : "FAIL");
         }
         gSplits = 1;
     }
@@ -232,25 +286,96 @@ static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {
         std::vector<int> bns = M >= 1024 ? std::vector<int>{128, 256} : std::vector<int>{64, 128, 256};
         if (ncuOnly) bns = {256};
         for (int BN : bns) {
-            for (Kind k : {V4_BF, V4_PAL, TMA_BF, TMA_PAL}) {
+            for (Kind k : {TMA_BF, TMA_PAL, TMA_WIN}) {
                 timeIt([&]() { launch(k, BN, d, x, y, M, N, K); }, kname(k), BN);
             }
             if (!ncuOnly) {
                 Kind bk = TMA_BF;
-                auto nb = run(bk, BN, d, x, y, M, N, K), np = run((Kind)(bk + 1), BN, d, x, y, M, N, K);
+                auto nb = run(bk, BN, d, x, y, M, N, K), np = run((Kind)(bk + 1), BN, d, x, y, M, N, K), nw = run(TMA_WIN, BN, d, x, y, M, N, K);
                 double num = 0, den = 0; long nan = 0;
                 for (size_t i = 0; i < nb.size() && !cub.empty(); i++) { float v = fromBf16(nb[i]), c = fromBf16(cub[i]); if (std::isnan(v)) nan++; else { num += (double)(v - c) * (v - c); den += (double)c * c; } }
-                bool ok = nb == np && nan == 0 && (cub.empty() || sqrt(num / den) < 1e-2);
+                bool ok = nb == np && nb == nw && nan == 0 && (cub.empty() || sqrt(num / den) < 1e-2);
                 if (!ok) failures++;
-                printf("check %6dx%5d M=%4d BN=%3d %-9s: pal==bf16 %d nan %ld err vs cublas %.2e %s\n", N, K, M, BN, kname(bk), (int)(nb == np), nan, cub.empty() ? -1.0 : sqrt(num / den), ok ? "PASS" : "FAIL");
+                printf("check %6dx%5d M=%4d BN=%3d %-9s: pal==bf16 %d win==bf16 %d nan %ld err vs cublas %.2e %s\n", N, K, M, BN, kname(bk), (int)(nb == np), (int)(nb == nw), nan, cub.empty() ? -1.0 : sqrt(num / den), ok ? "PASS" : "FAIL");
             }
         }
     }
-    cudaFree(d.bf); cudaFree(d.tiles); cudaFree(d.pals); cudaFree(d.esc); cudaFree(d.starts); cudaFree(d.pos); cudaFree(x); cudaFree(y);
+    freeW(d); cudaFree(x); cudaFree(y);
+}
+
+// Copies of a device buffer, so that timed launches can rotate over more bytes than L2 holds.
+template <class T> static std::vector<T*> copies(T* first, size_t bytes, int n) {
+    std::vector<T*> c{first};
+    for (int i = 1; i < n; i++) { T* d; CK(cudaMalloc(&d, bytes + 256)); CK(cudaMemcpy(d, first, bytes, cudaMemcpyDeviceToDevice)); c.push_back(d); }
+    return c;
+}
+
+// The mma.sync kernels at M <= 16 on the palette and window codings beside their BF16 twin and cuBLAS, W rotated over
+// >= 192 MB of copies; Y of both codings checked against the twin bit for bit. Splits and kernels: the schedule's.
+static void smallM() {
+    struct Case { int N, K, M, splits; bool band; };
+    const Case cases[] = {{128256, 4096, 1, 1, false}, {128256, 4096, 16, 1, true}, {4096, 14336, 1, 2, false}, {4096, 14336, 16, 2, false},
+                          {14336, 4096, 1, 1, false}, {14336, 4096, 16, 1, false}, {4096, 4096, 1, 2, false}, {4096, 4096, 16, 1, false},
+                          {1024, 4096, 1, 5, false}, {1024, 4096, 16, 4, false}};
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    int lastN = 0, lastK = 0; DevW d{}; int n = 1;
+    std::vector<uint16_t*> bfs; std::vector<uint8_t*> pt, wt;
+    size_t palBytes = 0, winBytes = 0;
+    for (const Case& c : cases) {
+        if (c.N != lastN || c.K != lastK) {
+            if (lastN) { for (int i = 1; i < n; i++) { cudaFree(bfs[i]); cudaFree(pt[i]); cudaFree(wt[i]); } freeW(d); }
+            auto w = randomW(c.N, c.K, false);
+            d = upload(w, c.N, c.K);
+            size_t T = (size_t)c.N / 16 * (c.K / 64);
+            palBytes = T * (1408 + 8 + 4) + (size_t)(d.escFrac * c.N * c.K) * 3; winBytes = d.win.bytes;
+            n = std::max(1, (int)ceil(192e6 / (double)palBytes));
+            bfs = copies(d.bf, (size_t)c.N * c.K * 2, n); pt = copies(d.tiles, T * 1408, n); wt = copies(d.win.tiles, T * 1536, n);
+            lastN = c.N; lastK = c.K;
+        }
+        int mt = c.M <= 8 ? 1 : 2;
+        std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
+        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
+        float* partial = workspace((size_t)c.splits * c.M * c.N + (size_t)c.N);
+        int r = 0;
+        auto kernel = [&](int kind, int copy) {
+            const void* w = kind == 0 ? (const void*)bfs[copy] : kind == 1 ? (const void*)pt[copy] : (const void*)wt[copy];
+            const Coded& cw = d.win;
+            if (kind == 2) launchSmall(2, mt, c.band, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, c.M, c.N, c.K, c.splits);
+            else launchSmall(kind, mt, c.band, w, d.pals, d.starts, d.esc, d.pos, x, y, partial, c.M, c.N, c.K, c.splits);
+        };
+        std::vector<uint16_t> out[3];
+        for (int kind = 0; kind < 3; kind++) {
+            CK(cudaMemset(y, 0xFF, (size_t)c.M * c.N * 2));
+            kernel(kind, 0); CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
+            out[kind].resize((size_t)c.M * c.N); CK(cudaMemcpy(out[kind].data(), y, out[kind].size() * 2, cudaMemcpyDeviceToHost));
+        }
+        double t[4];
+#ifndef NO_CUBLAS
+        auto tc = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.N, c.M, c.K, &al, bfs[r++ % n], CUDA_R_16BF, c.K, x, CUDA_R_16BF, c.K, &be, y, CUDA_R_16BF, c.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); });
+        std::vector<uint16_t> cub((size_t)c.M * c.N); CK(cudaMemcpy(cub.data(), y, cub.size() * 2, cudaMemcpyDeviceToHost));
+        t[3] = tc[3];
+        double num = 0, den = 0; long nan = 0;
+        for (size_t i = 0; i < cub.size(); i++) { float v = fromBf16(out[2][i]), q = fromBf16(cub[i]); if (std::isnan(v)) nan++; else { num += (double)(v - q) * (v - q); den += (double)q * q; } }
+#else
+        t[3] = 0; double num = 0, den = 1; long nan = 0;
+#endif
+        std::vector<double> spread[3];
+        for (int kind = 0; kind < 3; kind++) { spread[kind] = launchTimes([&]() { kernel(kind, r++ % n); }); t[kind] = spread[kind][3]; }
+        bool ok = out[1] == out[0] && out[2] == out[0] && nan == 0 && sqrt(num / den) < 1e-2;
+        if (!ok) failures++;
+        printf("smallm %6dx%5d M=%2d splits %d%s: cublas %.4f | bf16 %.4f | palette %.4f [%.4f..%.4f] %.3fx | window %.4f [%.4f..%.4f] %.3fx | bytes pal %.1f MB win %.1f MB (x%d copies), esc pal %.3f%% win %.4f%% | pal==bf16 %d win==bf16 %d err %.1e %s\n",
+               c.N, c.K, c.M, c.splits, c.band ? " band" : "", t[3], t[0], t[1], spread[1][0], spread[1][6], t[3] / t[1], t[2], spread[2][0], spread[2][6], t[3] / t[2],
+               palBytes / 1e6, winBytes / 1e6, n, 100 * d.escFrac, 100 * d.win.escFrac, (int)(out[1] == out[0]), (int)(out[2] == out[0]), sqrt(num / den), ok ? "PASS" : "FAIL");
+        fflush(stdout);
+        cudaFree(x); cudaFree(y);
+    }
 }
 
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
+    if (mode == "smallm") { smallM(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ncu") { timeShape(14336, 4096, {4096}, true); return 0; }
     if (mode == "all" || mode == "small") {
         small(128, 128, 1, false); small(128, 256, 64, false); small(256, 384, 100, false); small(128, 128, 257, false);
@@ -281,17 +406,17 @@ int main(int argc, char** argv) {
                 for (int splits : {1, 2, 4, 8}) {
                     if ((c.K / 64) % (2 * splits) != 0) continue;
                     gSplits = splits;
-                    for (Kind k : {TMA_BF, TMA_PAL}) {
+                    for (Kind k : {TMA_BF, TMA_PAL, TMA_WIN}) {
                         auto t = launchTimes([&]() { launch(k, BN, d, x, y, c.M, c.N, c.K); });
                         printf("split %6dx%5d M=%4d BN=%3d %-9s splits %d: %.4f ms [%.4f..%.4f]\n", c.N, c.K, c.M, BN, kname(k), splits, t[3], t[0], t[6]);
                     }
-                    auto tb = run(TMA_BF, BN, d, x, y, c.M, c.N, c.K), tp = run(TMA_PAL, BN, d, x, y, c.M, c.N, c.K);
-                    bool ok = tb == tp; if (!ok) failures++;
+                    auto tb = run(TMA_BF, BN, d, x, y, c.M, c.N, c.K), tp = run(TMA_PAL, BN, d, x, y, c.M, c.N, c.K), tw = run(TMA_WIN, BN, d, x, y, c.M, c.N, c.K);
+                    bool ok = tb == tp && tb == tw; if (!ok) failures++;
                     printf("check split %d: pal==bf16 %d %s\n", splits, (int)ok, ok ? "PASS" : "FAIL");
                 }
             }
             gSplits = 1;
-            cudaFree(d.bf); cudaFree(d.tiles); cudaFree(d.pals); cudaFree(d.esc); cudaFree(d.starts); cudaFree(d.pos); cudaFree(x); cudaFree(y);
+            freeW(d); cudaFree(x); cudaFree(y);
         }
         printf("failures: %d\n", failures);
         return failures ? 1 : 0;

@@ -3,5 +3,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cuda="$here/../../../tensorcore/src/main/cuda"
-cp "$cuda/wgmma_gemm.cu" "$cuda/wgmma_tma.cu" "$cuda/palette_tile.cuh" "$cuda/hopper.cuh" "$here/"
+cp "$cuda/wgmma_gemm.cu" "$cuda/wgmma_tma.cu" "$cuda/palette_gemm.cu" "$cuda/palette_tile.cuh" "$cuda/hopper.cuh" "$here/"
 echo "copied the kernel sources into $here"

@@ -3,7 +3,7 @@
 # products (stops on a failure), the timings (MODE: quick, the default, or time) and, with NCU=1, ncu on the
 # 256-row kernels. Results under $OUT (default ./out).
 cd "$(dirname "$0")"; out="${OUT:-$PWD/out}"; mkdir -p "$out"
-nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I. -o h harness.cu v4.cu -lcublas -lcuda || exit 1
+nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I. -o h harness.cu v4.cu sm.cu -lcublas -lcuda || exit 1
 timeout 60 ./h small > "$out/small.log" 2>&1 || { tail -40 "$out/small.log"; exit 1; }
 timeout 200 ./h "${MODE:-quick}" > "$out/time.log" 2>&1
 if [ "${NCU:-0}" = 1 ]; then

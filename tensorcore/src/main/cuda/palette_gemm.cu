@@ -305,7 +305,8 @@ __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const u
 #endif
 
 struct PatchTile {
-    uint32_t w0, w1, w2;   // 32 codes of 3 bits
+    uint32_t w0, w1, w2;   // 32 codes of 3 bits (window coding: of 4 bits, with w3)
+    uint32_t w3;
     uint4 s0, s1;          // 32 sign|mantissa bytes
     uint2 palette;         // 8 exponent bytes
     uint32_t start, count; // the tile's escapes: list index of the first, and how many
@@ -313,16 +314,29 @@ struct PatchTile {
     uint32_t e0, e1;       // and their exponents
 };
 
+// WINDOW: the window coding (LAYOUT.md), whose palette entry is only its base byte.
+template <bool WINDOW>
 __device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2* palettes, const uint16_t* positions, const uint8_t* escapes,
                                                size_t tile, uint32_t start, uint32_t end, int lane) {
-    const uint8_t* base = tiles + tile * TILE_BYTES;
     PatchTile t;
-    t.w0 = load4(base + 4 * lane);
-    t.w1 = load4(base + 128 + 4 * lane);
-    t.w2 = load4(base + 256 + 4 * lane);
-    t.s0 = load16(base + PLANE_OFFSET + 16 * lane);
-    t.s1 = load16(base + PLANE_OFFSET + 512 + 16 * lane);
-    t.palette = __ldg(palettes + tile);
+    if (WINDOW) {
+        const uint8_t* base = tiles + tile * WINDOW_TILE_BYTES;
+        uint4 c = load16(base + 16 * lane);
+        t.w0 = c.x; t.w1 = c.y; t.w2 = c.z; t.w3 = c.w;
+        t.s0 = load16(base + WINDOW_PLANE_OFFSET + 16 * lane);
+        t.s1 = load16(base + WINDOW_PLANE_OFFSET + 512 + 16 * lane);
+        t.palette.x = load4(palettes + tile);
+        t.palette.y = 0;
+    } else {
+        const uint8_t* base = tiles + tile * TILE_BYTES;
+        t.w0 = load4(base + 4 * lane);
+        t.w1 = load4(base + 128 + 4 * lane);
+        t.w2 = load4(base + 256 + 4 * lane);
+        t.w3 = 0;
+        t.s0 = load16(base + PLANE_OFFSET + 16 * lane);
+        t.s1 = load16(base + PLANE_OFFSET + 512 + 16 * lane);
+        t.palette = __ldg(palettes + tile);
+    }
     t.start = start;
     t.count = end - start;
     t.at0 = t.at1 = t.e0 = t.e1 = 0;
@@ -333,12 +347,9 @@ __device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2
     return t;
 }
 
-__device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* __restrict__ positions, const uint8_t* __restrict__ escapes,
-                                            uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
-    uint32_t sel[4], e[4][2];
-    selectors(t.w0, t.w1, t.w2, sel);
-    paletteExponents(sel, t.palette, e);
-#ifndef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
+// The tile's escapes stored over their weights' exponents through the warp's buffer.
+__device__ __forceinline__ void patchEscapes(const PatchTile& t, const uint16_t* __restrict__ positions, const uint8_t* __restrict__ escapes,
+                                             uint8_t* buffer, int lane, uint32_t (&e)[4][2]) {
     storeExponents(buffer, lane, e);
     __syncwarp();
     if (lane < t.count) buffer[t.at0 & 1023] = (uint8_t)t.e0;
@@ -348,11 +359,32 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
     for (uint32_t i = 32 * PATCH_SLOTS + lane; i < t.count; i += 32) buffer[positions[t.start + i] & 1023] = escapes[t.start + i];   // rare: over 64 escapes
     __syncwarp();
     readExponents(buffer, lane, e);
+}
+
+template <bool WINDOW>
+__device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* __restrict__ positions, const uint8_t* __restrict__ escapes,
+                                            uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
+    uint32_t e[4][2];
+    if (WINDOW) {
+        windowExponents(make_uint4(t.w0, t.w1, t.w2, t.w3), t.palette.x, e);
+        // Few tiles have escapes in this coding: the round trip only for them (t.count is the warp's). The buffer is
+        // written again by the next tile with escapes, which may be the next tile: all lanes read it back first.
+        if (t.count != 0) {
+            patchEscapes(t, positions, escapes, buffer, lane, e);
+            __syncwarp();
+        }
+    } else {
+        uint32_t sel[4];
+        selectors(t.w0, t.w1, t.w2, sel);
+        paletteExponents(sel, t.palette, e);
+#ifndef TC_EXPERIMENT_NO_ESCAPES   // timing experiment only: escaped weights keep palette entry 7 (wrong values)
+        patchEscapes(t, positions, escapes, buffer, lane, e);
 #endif
+    }
     joinTile(t.s0, t.s1, e, a);
 }
 
-template <int MT, bool TWO, int SPC = 1>
+template <int MT, bool TWO, int SPC = 1, bool WINDOW = false>
 __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
@@ -372,12 +404,12 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 starts = __ldg(escapeStarts + tileRow + kt + lane);
                 ends = __ldg(escapeStarts + tileRow + kt + lane + 1);
             }
-            return loadPatch(tiles, palettes, positions, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31),
+            return loadPatch<WINDOW>(tiles, palettes, positions, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31),
                              __shfl_sync(0xFFFFFFFFu, ends, ahead & 31), lane);
         };
         auto step = [&](const PatchTile& t, int kt, int parity) {
             uint32_t a[4][4];
-            decodePatch(t, positions, escapes, buffers[warp][parity], lane, a);
+            decodePatch<WINDOW>(t, positions, escapes, buffers[warp][parity], lane, a);
             multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
         };
         if (TWO) {
@@ -401,7 +433,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                     uint4 b[2][MT];
                     loadX<MT, true>(b, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
                     uint32_t a[4][4];
-                    decodePatch(t, positions, escapes, buffers[warp][(kt - w.kBegin) & 1], lane, a);
+                    decodePatch<WINDOW>(t, positions, escapes, buffers[warp][(kt - w.kBegin) & 1], lane, a);
                     multiplyWith<MT>(acc, a, b);
                 } else {
                     step(t, kt, (kt - w.kBegin) & 1);
@@ -469,6 +501,14 @@ using namespace palette_gemm;
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
         patchGemm<MT, (MT <= PATCH_TWO_MAX_MT)>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
     }
+// The same kernel on the window coding (LAYOUT.md), with the same caps; its BF16 twins are bf16Gemm*.
+#define WINDOW_ENTRY(MT, NAME)                                                                                             \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32, MT == 1 ? PATCH_CTAS : MT == 2 ? PATCH_CTAS16 : 2) NAME(                                                      \
+        const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
+        const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
+        patchGemm<MT, false, 1, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
+    }
 #define BF16_ENTRY(MT, NAME)                                                                                               \
     extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \
         const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial,  \
@@ -504,6 +544,16 @@ BF16_ENTRY(2, bf16Gemm16)
 BF16_ENTRY(4, bf16Gemm32)
 BF16_ENTRY(8, bf16Gemm64)
 BAND_ENTRY(2, patchBand16, bf16Band16)
+WINDOW_ENTRY(1, windowGemm8)
+WINDOW_ENTRY(2, windowGemm16)
+WINDOW_ENTRY(4, windowGemm32)
+WINDOW_ENTRY(8, windowGemm64)
+extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBand16(
+    const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,
+    const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,
+    __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
+    patchGemm<2, false, WARPS, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits);
+}
 
 // Keeps one thread busy for `cycles` clock cycles: a benchmark queues it first, so that the launches it
 // times are all enqueued before the GPU reaches them and their events measure the kernels, not the host.

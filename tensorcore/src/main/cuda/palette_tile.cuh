@@ -7,6 +7,9 @@ namespace palette_tile {
 
 constexpr int TILE_BYTES = 1408;   // 384 bytes of codes (3 words x 32 lanes) + 1024 sign|mantissa bytes
 constexpr int PLANE_OFFSET = 384;
+// The window coding (LAYOUT.md): 4-bit codes, 512 bytes, then the same plane.
+constexpr int WINDOW_TILE_BYTES = 1536;
+constexpr int WINDOW_PLANE_OFFSET = 512;
 
 __device__ __forceinline__ uint4 load16(const void* p) {
     uint4 v;
@@ -63,6 +66,19 @@ __device__ __forceinline__ void paletteExponents(const uint32_t (&sel)[4], uint2
     for (int G = 0; G < 4; G++) {
         e[G][0] = prmt(palette.x, palette.y, sel[G]);
         e[G][1] = prmt(palette.x, palette.y, sel[G] >> 16);
+    }
+}
+
+// Window coding: each weight's exponent is the tile's base plus its 4-bit code (code 15, the escape, gives base + 15:
+// patched afterwards). Word G's low nibbles are weights 8G .. 8G + 3, its high nibbles 8G + 4 .. 8G + 7, so e[G][h]
+// groups the weights as paletteExponents does; base <= 240 keeps every byte from carrying into the next.
+__device__ __forceinline__ void windowExponents(uint4 codes, uint32_t base, uint32_t (&e)[4][2]) {
+    uint32_t bases = (base & 0xFFu) * 0x01010101u;
+    const uint32_t w[4] = {codes.x, codes.y, codes.z, codes.w};
+#pragma unroll
+    for (int G = 0; G < 4; G++) {
+        e[G][0] = (w[G] & 0x0F0F0F0Fu) + bases;
+        e[G][1] = ((w[G] >> 4) & 0x0F0F0F0Fu) + bases;
     }
 }
 

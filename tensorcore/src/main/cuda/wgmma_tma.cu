@@ -45,23 +45,28 @@ constexpr int PRODUCER_REGS = 40;
 constexpr int CONSUMER_REGS = 232;
 static_assert(2 * CONSUMER_REGS + PRODUCER_REGS <= 3 * 168, "setmaxnreg would wait forever");
 
-enum class Mode { PALETTE, BF16 };
+enum class Mode { PALETTE, BF16, WINDOW };   // W in the palette layout's palette or window coding, or BF16
 
 template <int BN> __host__ __device__ constexpr int xStageBytes() { return BN * 128; }
-// W's part of a stage: 8 palette tiles (11 KB) or 128 BF16 rows of 128 bytes. Both multiples of 1 KB, so every
+template <Mode MODE> __host__ __device__ constexpr int tileBytes() { return MODE == Mode::WINDOW ? WINDOW_TILE_BYTES : TILE_BYTES; }
+// W's part of a stage: 8 tiles (11 or 12 KB) or 128 BF16 rows of 128 bytes. All multiples of 1 KB, so every
 // part stays 1024-byte aligned, as the 128-byte swizzle needs.
-template <Mode MODE> __host__ __device__ constexpr int wStageBytes() { return MODE == Mode::PALETTE ? 8 * TILE_BYTES : W_ROWS * 128; }
+template <Mode MODE> __host__ __device__ constexpr int wStageBytes() { return MODE == Mode::BF16 ? W_ROWS * 128 : 8 * tileBytes<MODE>(); }
+// A 1 KB exponent buffer per consumer warp; the window coding patches its rare escapes in the warp's own tile of the
+// stage instead (read into registers by then), which keeps 5 stages at 256 rows.
+template <Mode MODE> __host__ __device__ constexpr int bufferBytes() { return MODE == Mode::WINDOW ? 0 : 1024; }
 template <int BN, Mode MODE> __host__ __device__ constexpr int stageBytes() { return xStageBytes<BN>() + wStageBytes<MODE>(); }
 // Ring, one 1 KB exponent buffer per consumer warp, 2 mbarriers per stage, 1 KB for aligning the ring: as many
 // stages as fit (at most 8).
 template <int BN, Mode MODE> __host__ __device__ constexpr int stages() {
-    int fit = (SHARED_LIMIT - 1024 - CONSUMER_WARPS * 1024 - 8 * 16) / stageBytes<BN, MODE>();
+    int fit = (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes<MODE>() - 8 * 16) / stageBytes<BN, MODE>();
     return fit < 8 ? fit : 8;
 }
 template <int BN, Mode MODE> __host__ __device__ constexpr int bufferOffset() { return stages<BN, MODE>() * stageBytes<BN, MODE>(); }
-template <int BN, Mode MODE> __host__ __device__ constexpr int barrierOffset() { return bufferOffset<BN, MODE>() + CONSUMER_WARPS * 1024; }
+template <int BN, Mode MODE> __host__ __device__ constexpr int barrierOffset() { return bufferOffset<BN, MODE>() + CONSUMER_WARPS * bufferBytes<MODE>(); }
 template <int BN, Mode MODE> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN, MODE>() + stages<BN, MODE>() * 16 + 1024; }
 static_assert(sharedBytes<256, Mode::PALETTE>() <= SHARED_LIMIT && sharedBytes<256, Mode::BF16>() <= SHARED_LIMIT, "ring too large");
+static_assert(sharedBytes<256, Mode::WINDOW>() <= SHARED_LIMIT && stages<256, Mode::WINDOW>() >= stages<256, Mode::PALETTE>(), "window ring");
 static_assert(stages<256, Mode::BF16>() >= 4, "too few stages");
 
 __device__ __forceinline__ uint32_t loadShared4(uint32_t address) {
@@ -181,8 +186,9 @@ struct Escapes {
 // come from global memory two blocks before their decode, through per-lane windows of 32 blocks (the next window
 // loaded 16 blocks before it is needed). A block's escapes sit in slot (block % 2) from their fetch to their
 // decode: a register copy of a loaded value would wait for the load (NOTES.md, w6).
+template <bool WINDOW>
 struct PaletteW {
-    static constexpr Mode MODE = Mode::PALETTE;
+    static constexpr Mode MODE = WINDOW ? Mode::WINDOW : Mode::PALETTE;
     const uint2* palettes;
     const uint32_t* escapeStarts;
     const uint8_t* escapes;
@@ -234,20 +240,41 @@ struct PaletteW {
     // the slot (kb % 2 = SLOT) block kb's leave.
     template <int SLOT>
     __device__ __forceinline__ void decode(int kb, int KB, uint32_t wStage, int warp, uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
-        uint32_t tile = wStage + warp * TILE_BYTES;
+        uint32_t tile = wStage + warp * tileBytes<MODE>();
         const Escapes& x = ahead[SLOT];
-        uint32_t w0 = loadShared4(tile + 4 * lane), w1 = loadShared4(tile + 128 + 4 * lane), w2 = loadShared4(tile + 256 + 4 * lane);
-        uint4 s0 = loadShared16(tile + PLANE_OFFSET + 16 * lane), s1 = loadShared16(tile + PLANE_OFFSET + 512 + 16 * lane);
-        uint32_t sel[4], e[4][2];
-        selectors(w0, w1, w2, sel);
-        paletteExponents(sel, x.palette, e);
-        storeExponents(buffer, lane, e);
-        __syncwarp();
-        if (lane < x.count) buffer[x.at & 1023] = (uint8_t)x.e;
-        for (uint32_t i = 32 + lane; i < x.count; i += 32) buffer[positions[x.first + i] & 1023] = escapes[x.first + i];   // rare: over 32 escapes
-        __syncwarp();
-        readExponents(buffer, lane, e);
-        __syncwarp();   // the buffer is written again by the next block's decode
+        uint4 s0, s1;
+        uint32_t e[4][2];
+        if constexpr (WINDOW) {
+            uint4 c = loadShared16(tile + 16 * lane);
+            s0 = loadShared16(tile + WINDOW_PLANE_OFFSET + 16 * lane);
+            s1 = loadShared16(tile + WINDOW_PLANE_OFFSET + 512 + 16 * lane);
+            windowExponents(c, x.palette.x, e);
+            if (x.count != 0) {   // few blocks: the round trip through the tile itself, whose bytes every lane holds
+                uint8_t* own = static_cast<uint8_t*>(__cvta_shared_to_generic(tile));
+                asm volatile("" ::: "memory");   // the loads above stay above these stores
+                storeExponents(own, lane, e);    // over the lane's own codes and plane piece
+                __syncwarp();
+                if (lane < x.count) own[x.at & 1023] = (uint8_t)x.e;
+                for (uint32_t i = 32 + lane; i < x.count; i += 32) own[positions[x.first + i] & 1023] = escapes[x.first + i];   // rare: over 32 escapes
+                __syncwarp();
+                readExponents(own, lane, e);
+                // These generic writes come before the TMA's next write of the stage (async proxy).
+                asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+            }
+        } else {
+            uint32_t w0 = loadShared4(tile + 4 * lane), w1 = loadShared4(tile + 128 + 4 * lane), w2 = loadShared4(tile + 256 + 4 * lane);
+            s0 = loadShared16(tile + PLANE_OFFSET + 16 * lane); s1 = loadShared16(tile + PLANE_OFFSET + 512 + 16 * lane);
+            uint32_t sel[4];
+            selectors(w0, w1, w2, sel);
+            paletteExponents(sel, x.palette, e);
+            storeExponents(buffer, lane, e);
+            __syncwarp();
+            if (lane < x.count) buffer[x.at & 1023] = (uint8_t)x.e;
+            for (uint32_t i = 32 + lane; i < x.count; i += 32) buffer[positions[x.first + i] & 1023] = escapes[x.first + i];   // rare: over 32 escapes
+            __syncwarp();
+            readExponents(buffer, lane, e);
+            __syncwarp();   // the buffer is written again by the next block's decode
+        }
         joinTile(s0, s1, e, a);
         transposeTile(a, lane);
         if (kb + 2 < KB) ahead[SLOT] = fetch(kb + 2, KB, lane);
@@ -371,7 +398,7 @@ template <int BN, class W>
 __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, const Split& split, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
     int KB = split.KB;
-    uint8_t* buffer = smem + bufferOffset<BN, W::MODE>() + warp * 1024;
+    uint8_t* buffer = smem + bufferOffset<BN, W::MODE>() + warp * bufferBytes<W::MODE>();
     w.bind(((size_t)nBase + 16 * warp) / 16 * (K / 64) + split.kb0, KB, lane);
     float acc[BN / 2];
 #pragma unroll
@@ -412,7 +439,7 @@ __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorM
             tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * (kb0 + kb), nBase, full);
         } else {
 #pragma unroll
-            for (int i = 0; i < 8; i++) bulkLoad(stage + xStageBytes<BN>() + i * TILE_BYTES, tiles + (tile0 + (size_t)i * (K / 64) + kb) * TILE_BYTES, TILE_BYTES, full);
+            for (int i = 0; i < 8; i++) bulkLoad(stage + xStageBytes<BN>() + i * tileBytes<MODE>(), tiles + (tile0 + (size_t)i * (K / 64) + kb) * tileBytes<MODE>(), tileBytes<MODE>(), full);
         }
     }
 }
@@ -457,7 +484,14 @@ using namespace wgmma_tma;
         const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
         const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
-        PaletteW w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                               \
+        PaletteW<false> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                        \
+        gemm<BN>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                                       \
+    }                                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindow##BN(                          \
+        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
+        PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
         gemm<BN>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                                       \
     }                                                                                                                          \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16_##BN(                           \
