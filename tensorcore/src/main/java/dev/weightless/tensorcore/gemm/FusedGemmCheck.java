@@ -11,6 +11,7 @@ import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tasks.ExecutionResult;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 
 import java.io.IOException;
@@ -50,6 +51,8 @@ public final class FusedGemmCheck {
     private static final long ROTATION_BYTES = 192L << 20; // over three times the H200's 60 MB L2
     private static final long MAX_CHECK_FILE = 256L << 20;
     private static final long SPIN_CYCLES = 10_000_000L; // about 5 ms at 1.98 GHz
+    /** The coding the benches encode W in: {@code -Dtensorcore.coding=PALETTE} or WINDOW (the default, measured faster: NOTES.md session 10). */
+    static final PaletteLayout.Coding CODING = PaletteLayout.Coding.valueOf(System.getProperty("tensorcore.coding", "WINDOW"));
 
     private FusedGemmCheck() {}
 
@@ -82,9 +85,9 @@ public final class FusedGemmCheck {
             long start = System.nanoTime();
             MemorySegment w = arena.allocate(n * k * 2, 16);
             fillNormal(w, 0.02, n * 31 + k);
-            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, CODING, arena);
             write(o.out().resolve("w_" + n + "x" + k + ".bf16"), w);
-            System.out.printf(Locale.ROOT, "W %d x %d: palette layout %,d bytes = %.2f%% of BF16 (%.2f%% without escape positions), escapes %.3f%% (%.1f s to make)%n",
+            System.out.printf(Locale.ROOT, "W %d x %d: palette layout, " + CODING + " coding, %,d bytes = %.2f%% of BF16 (%.2f%% without escape positions), escapes %.3f%% (%.1f s to make)%n",
                     n, k, p.byteSize(), 100.0 * p.byteSize() / w.byteSize(), 100.0 * p.byteSizeWithoutPositions() / w.byteSize(), 100.0 * p.escapeCount() / p.elements(), (System.nanoTime() - start) / 1e9);
             List<FusedLinear> pal = new ArrayList<>(), raw = new ArrayList<>();
             List<DeviceBuffer> held = new ArrayList<>();
@@ -113,7 +116,9 @@ public final class FusedGemmCheck {
             if (o.allSplits() && m <= 64) for (int s : new int[] {1, 2, 4, 8}) if (s <= k / 64) schedules.add(new FusedLinear.Schedule(s, chosen.rowsPerCta(), chosen.kernel()));
             boolean wroteFiles = false;
             for (FusedLinear.Schedule s : schedules) {
-                Timing tp = time(device, FusedKernels.compiler(), "pal", pal, x, yPal, m, s.with(FusedLinear.Kernel.BALLOT), o.reps(), arena);
+                // The ballot kernel reads only the palette coding: with the window coding its columns repeat the patching kernel's.
+                boolean ballot = CODING == PaletteLayout.Coding.PALETTE;
+                Timing tp = time(device, FusedKernels.compiler(), "pal", pal, x, yPal, m, s.with(ballot ? FusedLinear.Kernel.BALLOT : FusedLinear.Kernel.PATCH), o.reps(), arena);
                 Timing tq = time(device, FusedKernels.compiler(), "patch", pal, x, yPatch, m, s.with(FusedLinear.Kernel.PATCH), o.reps(), arena);
                 Timing tr = time(device, FusedKernels.compiler(), "raw", raw, x, yRaw, m, s, o.reps(), arena);
                 long unwritten = count(yPal, POISON) + count(yPatch, POISON) + count(yRaw, POISON);
@@ -138,7 +143,7 @@ public final class FusedGemmCheck {
                 if (!ok) failures++;
                 if (s.equals(chosen) && m <= o.extraMaxM()) {
                     for (Extra e : o.extras()) {
-                        for (FusedLinear.Kernel kernel : List.of(FusedLinear.Kernel.PATCH, FusedLinear.Kernel.BALLOT)) {
+                        for (FusedLinear.Kernel kernel : ballot ? List.of(FusedLinear.Kernel.PATCH, FusedLinear.Kernel.BALLOT) : List.of(FusedLinear.Kernel.PATCH)) {
                             // Y is poisoned by time(); the extra build's Y against this build's BF16 kernel.
                             String key = kernel == FusedLinear.Kernel.PATCH ? e.name() : e.name() + "_ballot";
                             Timing te = time(device, FusedKernels.compiler(e.ptx()), "x" + key.replaceAll("[^A-Za-z0-9]", ""), pal, x, yPatch, m, s.with(kernel), o.reps(), arena);
@@ -153,8 +158,8 @@ public final class FusedGemmCheck {
                 }
                 long flops = 2L * m * n * k;
                 long ioBytes = 2L * m * k + 2L * m * n;
-                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"splits\":%d,\"rowsPerCta\":%d,\"default\":%b,\"palette_ms\":%s,\"patch_ms\":%s,\"bf16_ms\":%s,\"palette_weight_bytes\":%d,\"patch_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b%s}%n",
-                        n, k, m, s.splits(), s.rowsPerCta(), s.equals(chosen), tp.json(), tq.json(), tr.json(), p.byteSizeWithoutPositions(), p.byteSize(), raw.getFirst().weightBytes(), ioBytes, flops,
+                results.printf(Locale.ROOT, "{\"n\":%d,\"k\":%d,\"m\":%d,\"coding\":\"%s\",\"splits\":%d,\"rowsPerCta\":%d,\"default\":%b,\"palette_ms\":%s,\"patch_ms\":%s,\"bf16_ms\":%s,\"palette_weight_bytes\":%d,\"patch_weight_bytes\":%d,\"bf16_weight_bytes\":%d,\"io_bytes\":%d,\"flops\":%d,\"unwritten\":%d,\"nan\":%d,\"bit_exact\":%b%s}%n",
+                        n, k, m, CODING, s.splits(), s.rowsPerCta(), s.equals(chosen), ballot ? tp.json() : "null", tq.json(), tr.json(), p.byteSizeWithoutPositions(), p.byteSize(), raw.getFirst().weightBytes(), ioBytes, flops,
                         unwritten, nan, mismatch < 0 && mismatchPatch < 0, extras);
                 results.flush();
                 System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: patch %8.4f ms [%.4f..%.4f]  palette %8.4f ms [%.4f..%.4f]  bf16 %8.4f ms [%.4f..%.4f]  bf16/patch %.3f  %s%n",

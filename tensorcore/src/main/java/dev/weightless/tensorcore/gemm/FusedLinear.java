@@ -18,6 +18,7 @@ import dev.weightless.tasks.ImmutableTaskGraph;
 import dev.weightless.tasks.TaskGraph;
 import dev.weightless.tensorcore.layout.PaletteDecoder;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 import dev.weightless.tensorcore.transcode.DevicePalette;
 import dev.weightless.tensorcore.transcode.DeviceLoader;
@@ -50,8 +51,21 @@ public final class FusedLinear {
     /** Strips per CTA of the band kernel (one per warp). */
     static final int BAND_STRIPS = 8;
 
-    /** How W is held: the palette layout (either palette kernel reads it) or plain BF16 (bf16Gemm). */
-    public enum Variant { PALETTE, BF16 }
+    /**
+     * How W is held: the palette layout in its 3-bit palette coding (every coded kernel reads it), in its 4-bit window
+     * coding (the patching, band and TMA-fed wgmma kernels' window entries: fewer escapes, faster decode; NOTES.md
+     * session 10), or plain BF16 (the twins).
+     */
+    public enum Variant {
+        PALETTE, WINDOW, BF16;
+
+        static Variant of(PaletteLayout.Coding coding) { return coding == PaletteLayout.Coding.WINDOW ? WINDOW : PALETTE; }
+
+        /** Whether a kernel has an entry for W held this way. */
+        public boolean readBy(Kernel kernel) {
+            return this != WINDOW || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
+        }
+    }
 
     /**
      * The kernel that reads W: patchGemm (variant 5) or paletteGemm (variant 4), whose BF16 twin is bf16Gemm;
@@ -128,7 +142,7 @@ public final class FusedLinear {
         // (rounded down to 4 bytes), so the list on the device carries 128 bytes of padding.
         MemorySegment escapes = arena.allocate(w.escapes().byteSize() + ESCAPE_PADDING, 4);
         MemorySegment.copy(w.escapes(), 0, escapes, 0, w.escapes().byteSize());
-        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(), List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()),
+        return new FusedLinear(Variant.of(w.coding()), w.rows(), w.cols(), List.of(new ByteArray(w.tiles()), new ByteArray(w.palettes()), new IntArray(w.escapeStarts()),
                 new ByteArray(escapes), new ShortArray(nonEmpty(w.escapePositions(), arena))));
     }
 
@@ -137,7 +151,7 @@ public final class FusedLinear {
      * uploaded, and {@code w} must stay open while plans use it.
      */
     public static FusedLinear resident(DevicePalette w) {
-        return new FusedLinear(Variant.PALETTE, w.rows(), w.cols(), List.of(w.tiles(), w.palettes(), w.escapeStarts(), w.escapes(), w.escapePositions()));
+        return new FusedLinear(Variant.of(w.coding()), w.rows(), w.cols(), List.of(w.tiles(), w.palettes(), w.escapeStarts(), w.escapes(), w.escapePositions()));
     }
 
 
@@ -158,24 +172,29 @@ public final class FusedLinear {
 
     /**
      * A 2-D BF16 tensor of a Weightless file, on the GPU path: decoded on {@code device} by the GPU Huffman
-     * decoder where it takes the tensor, and transcoded there by {@link GpuTranscoder} (one palette per
-     * tensor); the BF16 never returns to the host ({@link DeviceLoader} says what falls back to a CPU decode,
+     * decoder where it takes the tensor, and transcoded there by {@link GpuTranscoder} to the window coding (one
+     * window per tensor); the BF16 never returns to the host ({@link DeviceLoader} says what falls back to a CPU decode,
      * and when the CRC32C is checked: {@code verify}).
      */
     public static OnDevice fromWeightless(CompressedFile file, TensorRecord tensor, Device device, boolean verify) {
-        return fromWeightless(file, tensor, new DeviceLoader(device), verify);
+        return fromWeightless(file, tensor, new DeviceLoader(device), verify, PaletteLayout.Coding.WINDOW);
     }
 
     /** As {@link #fromWeightless(CompressedFile, TensorRecord, Device, boolean)} through {@code loader} (tests: a fake device's compiler). */
     public static OnDevice fromWeightless(CompressedFile file, TensorRecord tensor, DeviceLoader loader, boolean verify) {
+        return fromWeightless(file, tensor, loader, verify, PaletteLayout.Coding.WINDOW);
+    }
+
+    /** As {@link #fromWeightless(CompressedFile, TensorRecord, DeviceLoader, boolean)}, in {@code coding}. */
+    public static OnDevice fromWeightless(CompressedFile file, TensorRecord tensor, DeviceLoader loader, boolean verify, PaletteLayout.Coding coding) {
         checkLinear(file, tensor);
-        DeviceLoader.Loaded loaded = loader.load(file, tensor, verify);
+        DeviceLoader.Loaded loaded = loader.load(file, tensor, verify, coding);
         return new OnDevice(resident(loaded.palette()), loaded);
     }
 
     /**
-     * A 2-D BF16 tensor of a Weightless file, decoded and transcoded to the palette layout on the CPU
-     * (per-tile palettes), for either palette kernel: its CRC32C is checked by the decode. This is the path
+     * A 2-D BF16 tensor of a Weightless file, decoded and transcoded to the palette layout's window coding on the
+     * CPU (a window per tile): its CRC32C is checked by the decode. This is the path
      * without a device; with one, {@link #fromWeightless(CompressedFile, TensorRecord, Device, boolean)}
      * does both steps on the GPU.
      */
@@ -183,7 +202,7 @@ public final class FusedLinear {
         long[] shape = checkLinear(file, tensor);
         MemorySegment bf16 = arena.allocate(tensor.byteSize(), 2);
         file.decode(tensor, bf16, CodecOptions.defaults());
-        return palette(PaletteEncoder.encode(bf16, shape[0], shape[1], PaletteEncoder.Scope.TILE, arena), arena);
+        return palette(PaletteEncoder.encode(bf16, shape[0], shape[1], PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
     }
 
     /** The shape of {@code tensor} if it can be W: two dimensions, BF16, n a multiple of 16, k of 64. */
@@ -247,6 +266,7 @@ public final class FusedLinear {
     /** {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's rows). */
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
+                .filter(c -> variant.readBy(c.kernel()))
                 .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) && WgmmaGemm.splits(k, c.splits()) : c.splits() <= k / 64)
                 .filter(c -> c.kernel() != Kernel.PATCH_BAND || mmaSchedule(m, multiprocessors).rowsPerCta() == 16)
                 .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel())
@@ -261,7 +281,8 @@ public final class FusedLinear {
      * every multiprocessor a CTA, else enough splits to give two (a threshold of two CTAs measured faster at M = 1
      * on 4096 x 14336, but slower at M = 256 on 1024 x 4096: session 7, NOTES.md); the patching kernel up to m = 64 (measured
      * faster than the ballot kernel there on every benchmarked shape, H200 run 6: NOTES.md), the ballot kernel
-     * above (measured faster than the patching kernel of run 2; today's is unmeasured there).
+     * above (measured faster than the patching kernel of run 2; today's is unmeasured there) unless W is window-coded
+     * (the ballot kernel reads only the palette coding).
      */
     public Schedule schedule(int m, int multiprocessors) {
         if (WgmmaGemm.pays(m, n, k, multiprocessors)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA_TMA);
@@ -274,7 +295,7 @@ public final class FusedLinear {
         long ctas = (n / 16) * Math.ceilDiv(m, rows);
         long kTiles = k / 64;
         int splits = ctas >= multiprocessors ? 1 : (int) Math.min(Math.max(1, kTiles / WARPS), Math.ceilDiv(2L * multiprocessors, ctas));
-        return new Schedule(splits, rows, m <= 64 ? Kernel.PATCH : Kernel.BALLOT);
+        return new Schedule(splits, rows, m <= 64 || variant == Variant.WINDOW ? Kernel.PATCH : Kernel.BALLOT);
     }
 
     /**
@@ -310,16 +331,20 @@ public final class FusedLinear {
         if (y.size() != Math.multiplyExact((long) m, n)) throw new IllegalArgumentException("y has " + y.size() + " values, " + m + " x " + n + " expected");
         if (s.splits() > k / 64) throw new IllegalArgumentException("splits " + s.splits() + " exceeds the " + k / 64 + " tiles along k");
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
+        if (!variant.readBy(s.kernel())) throw new IllegalArgumentException(s.kernel() + " has no entry for " + variant + " W");
         if (s.kernel().wgmma()) {
-            WgmmaGemm.addTo(g, task, weights, variant == Variant.PALETTE, x, y, partial, m, n, k, s.rowsPerCta(), s.splits(), s.kernel(), grids);
+            WgmmaGemm.addTo(g, task, weights, variant, x, y, partial, m, n, k, s.rowsPerCta(), s.splits(), s.kernel(), grids);
             return;
         }
         boolean band = s.kernel() == Kernel.PATCH_BAND;
         long bands = band ? Math.ceilDiv(n / 16, (long) BAND_STRIPS) : n / 16;
         long ctas = Math.multiplyExact(Math.multiplyExact(bands, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-        String kernel = (variant == Variant.BF16 ? (band ? "bf16Band" : "bf16Gemm")
-                : band ? "patchBand" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm") + s.rowsPerCta();
+        String kernel = switch (variant) {
+            case BF16 -> band ? "bf16Band" : "bf16Gemm";
+            case WINDOW -> band ? "windowBand" : "windowGemm";
+            case PALETTE -> band ? "patchBand" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm";
+        } + s.rowsPerCta();
         // The ballot kernel reads four parts (no escape positions), the patching kernels all five.
         List<Object> args = new ArrayList<>(variant == Variant.PALETTE && s.kernel() == Kernel.BALLOT ? weights.subList(0, 4) : weights);
         args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));

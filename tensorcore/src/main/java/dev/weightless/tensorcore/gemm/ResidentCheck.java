@@ -12,6 +12,7 @@ import dev.weightless.tasks.DeviceArray;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 import dev.weightless.tensorcore.transcode.DevicePalette;
 import dev.weightless.tensorcore.transcode.GpuTranscoder;
@@ -113,7 +114,7 @@ public final class ResidentCheck {
             try {
                 for (int r = 0; r < runs; r++) {
                     long start = System.nanoTime();
-                    GpuTranscoder.Result result = transcoder.transcode(bf16, n, k);
+                    GpuTranscoder.Result result = transcoder.transcode(bf16, n, k, FusedGemmCheck.CODING);
                     wallMs[r] = (System.nanoTime() - start) / 1e6;
                     deviceMs[r] = result.deviceMillis();
                     steps = result.stepMillis().toString();
@@ -121,7 +122,7 @@ public final class ResidentCheck {
                     kept = result.palette();
                 }
                 long cpuStart = System.nanoTime();
-                PaletteTensor cpu = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TENSOR, arena);
+                PaletteTensor cpu = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TENSOR, FusedGemmCheck.CODING, arena);
                 double cpuMs = (System.nanoTime() - cpuStart) / 1e6;
                 PaletteTensor back = kept.toHost(arena);
                 long[] mismatches = {back.tiles().mismatch(cpu.tiles()), back.palettes().mismatch(cpu.palettes()), back.escapeStarts().mismatch(cpu.escapeStarts()),
@@ -195,7 +196,7 @@ public final class ResidentCheck {
             long start = System.nanoTime();
             try (FusedLinear.OnDevice op = FusedLinear.fromWeightless(file, file.tensor("w"), device, true)) {
                 double wall = (System.nanoTime() - start) / 1e6;
-                PaletteTensor cpu = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TENSOR, arena);
+                PaletteTensor cpu = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TENSOR, PaletteLayout.Coding.WINDOW, arena);   // fromWeightless's coding
                 PaletteTensor back = op.weights().palette().toHost(arena);
                 boolean same = back.tiles().mismatch(cpu.tiles()) < 0 && back.palettes().mismatch(cpu.palettes()) < 0 && back.escapeStarts().mismatch(cpu.escapeStarts()) < 0
                         && back.escapes().mismatch(cpu.escapes()) < 0 && back.escapePositions().mismatch(cpu.escapePositions()) < 0;

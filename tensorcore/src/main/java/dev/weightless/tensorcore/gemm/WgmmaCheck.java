@@ -79,7 +79,7 @@ public final class WgmmaCheck {
             MemorySegment w = arena.allocate((long) n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, seed);
             if (wide) FusedGemmCheck.fillWide(w, seed);
-            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, FusedGemmCheck.CODING, arena);
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear[] ops = {FusedLinear.palette(p, arena), FusedLinear.bf16(w, n, k)};
@@ -132,7 +132,7 @@ public final class WgmmaCheck {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate(n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, n * 31 + k);
-            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, arena);
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, FusedGemmCheck.CODING, arena);
             FusedGemmCheck.write(o.out().resolve("w_" + n + "x" + k + ".bf16"), w);
             System.out.printf(Locale.ROOT, "W %d x %d: palette layout %,d bytes = %.2f%% of BF16, escapes %.3f%%%n", n, k, p.byteSize(), 100.0 * p.byteSize() / w.byteSize(), 100.0 * p.escapeCount() / p.elements());
             List<FusedLinear> pal = new ArrayList<>(), raw = new ArrayList<>();

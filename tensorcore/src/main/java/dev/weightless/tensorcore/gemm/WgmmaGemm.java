@@ -6,6 +6,7 @@ import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.tasks.TaskGraph;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class WgmmaGemm {
     static final int W_ROWS = 128;
     /** The H200's (sm_90) opt-in dynamic shared memory per block; wgmma_tma.cu fills its ring up to it. */
     static final int SHARED_LIMIT = 232448;
-    private static final int TILE_BYTES = 1408, CONSUMER_WARPS = 8;
+    private static final int CONSUMER_WARPS = 8;
 
     private WgmmaGemm() {}
 
@@ -59,24 +60,31 @@ public final class WgmmaGemm {
     /** The paired entries' shared memory. */
     public static int sharedBytes(int rows) { return sharedBytes(rows, true); }
 
-    /** Stages in the TMA kernel's ring (wgmma_tma.cu's stages<BN, MODE>): as many as fit, at most 8. */
-    static int tmaStages(int rows, boolean palette) {
-        return Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * 1024 - 8 * 16) / tmaStageBytes(rows, palette));
+    /** Stages in the TMA kernel's ring (wgmma_tma.cu's stages<BN, MODE>) for W held as {@code w}: as many as fit, at most 8. */
+    static int tmaStages(int rows, FusedLinear.Variant w) {
+        return Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes(w) - 8 * 16) / tmaStageBytes(rows, w));
     }
 
-    /** A TMA stage: X ({@code rows x 128} bytes) and W (8 palette tiles, or 128 BF16 rows of 128 bytes). */
-    private static int tmaStageBytes(int rows, boolean palette) {
+    /** A consumer warp's exponent buffer: none for the window coding, which patches its rare escapes in its stage tile. */
+    private static int bufferBytes(FusedLinear.Variant w) { return w == FusedLinear.Variant.WINDOW ? 0 : 1024; }
+
+    /** A TMA stage: X ({@code rows x 128} bytes) and W (8 tiles of its coding, or 128 BF16 rows of 128 bytes). */
+    private static int tmaStageBytes(int rows, FusedLinear.Variant w) {
         stages(rows);   // 64, 128 or 256
-        return rows * 128 + (palette ? 8 * TILE_BYTES : W_ROWS * 128);
+        return rows * 128 + switch (w) {
+            case PALETTE -> 8 * PaletteLayout.Coding.PALETTE.tileBytes();
+            case WINDOW -> 8 * PaletteLayout.Coding.WINDOW.tileBytes();
+            case BF16 -> W_ROWS * 128;
+        };
     }
 
     /**
      * The TMA kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<BN, MODE>): the ring, a 1 KB exponent
-     * buffer per consumer warp, two mbarriers per stage, and 1 KB to align the ring.
+     * buffer per consumer warp (not for the window coding), two mbarriers per stage, and 1 KB to align the ring.
      */
-    public static int tmaSharedBytes(int rows, boolean palette) {
-        int stages = tmaStages(rows, palette);
-        return stages * tmaStageBytes(rows, palette) + CONSUMER_WARPS * 1024 + stages * 16 + 1024;
+    public static int tmaSharedBytes(int rows, FusedLinear.Variant w) {
+        int stages = tmaStages(rows, w);
+        return stages * tmaStageBytes(rows, w) + CONSUMER_WARPS * bufferBytes(w) + stages * 16 + 1024;
     }
 
     /** Tiles of the TMA kernel: 128 W rows by {@code rows} X rows. */
@@ -88,7 +96,7 @@ public final class WgmmaGemm {
     }
 
     /** The grid of {@code kernel} (one of the wgmma kernels; K in {@code splits} slices, TMA kernel only) for m rows of X and n rows of W. */
-    public static Grid grid(int m, long n, int rows, int splits, FusedLinear.Kernel kernel, boolean palette) {
+    public static Grid grid(int m, long n, int rows, int splits, FusedLinear.Kernel kernel, FusedLinear.Variant w) {
         if (splits != 1 && kernel != FusedLinear.Kernel.WGMMA_TMA) throw new IllegalArgumentException(kernel + " does not split K");
         return switch (kernel) {
             case WGMMA -> grid(m, n, rows, true);
@@ -96,7 +104,7 @@ public final class WgmmaGemm {
             case WGMMA_TMA -> {
                 long ctas = Math.multiplyExact(tmaTiles(m, n, rows), (long) splits);
                 if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-                yield new Grid(ctas, THREADS, tmaSharedBytes(rows, palette));
+                yield new Grid(ctas, THREADS, tmaSharedBytes(rows, w));
             }
             default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");
         };
@@ -143,20 +151,23 @@ public final class WgmmaGemm {
 
     /**
      * Adds task {@code task} computing y (m x n) from x (m x k) with W given as {@code weights}: the palette
-     * layout's five parts (tiles, palettes, escape starts, escapes, escape positions) when {@code palette},
-     * else the one row-major BF16 array; {@code kernel} is one of the wgmma kernels (TMA-fed, paired or solo); the
+     * layout's five parts (tiles, palettes, escape starts, escapes, escape positions) in the palette or window coding
+     * ({@code w}), else the one row-major BF16 array; {@code kernel} is one of the wgmma kernels (TMA-fed, paired or
+     * solo; the window coding only TMA-fed); the
      * TMA kernel cuts K into {@code splits} slices summed through {@code partial} ({@link FusedLinear#partialSize}).
      * Records the task's grid in {@code grids}.
      */
-    static void addTo(TaskGraph g, String task, List<Object> weights, boolean palette, ShortArray x, ShortArray y, FloatArray partial, int m, long n, long k,
+    static void addTo(TaskGraph g, String task, List<Object> weights, FusedLinear.Variant w, ShortArray x, ShortArray y, FloatArray partial, int m, long n, long k,
                       int rows, int splits, FusedLinear.Kernel kernel, Map<String, Grid> grids) {
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
+        if (w == FusedLinear.Variant.WINDOW && kernel != FusedLinear.Kernel.WGMMA_TMA) throw new IllegalArgumentException(kernel + " reads no window-coded W; the TMA-fed kernel does");
+        boolean palette = w != FusedLinear.Variant.BF16;
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
         if (!splits(k, splits)) {
             throw new IllegalArgumentException("the TMA kernel splits K into slices of an even number of 64-column blocks, got "
                     + splits + " splits of k = " + k + " at " + rows + " rows");
         }
-        Grid grid = grid(m, n, rows, splits, kernel, palette);
+        Grid grid = grid(m, n, rows, splits, kernel, w);
         List<Object> args = new ArrayList<>();
         KernelMethod method;
         if (kernel == FusedLinear.Kernel.WGMMA_TMA) {
@@ -164,7 +175,7 @@ public final class WgmmaGemm {
             if (palette) args.addAll(weights);
             else args.add(wMap(weights.getFirst(), n, k));
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
-            method = KernelMethod.of(TmaKernels.class, (palette ? "tmaPatch" : "tmaBf16_") + rows);
+            method = KernelMethod.of(TmaKernels.class, (w == FusedLinear.Variant.WINDOW ? "tmaWindow" : palette ? "tmaPatch" : "tmaBf16_") + rows);
         } else {
             args.addAll(weights);
             args.addAll(List.of(x, y, m, (int) n, (int) k));

@@ -16,9 +16,10 @@ import java.util.SplittableRandom;
 
 /**
  * Sizes of candidate inference layouts on real and synthetic weights, for choosing the layout by
- * measurement (NOTES.md): the palette layout with per-tile and per-tensor palettes (encoded and decoded
- * here, so the figures are of real, round-tripped encodings), a 4-bit palette (escape rate counted, size
- * computed) and the distribution format's Huffman coding (planned by the codec).
+ * measurement (NOTES.md): the palette layout with per-tile and per-tensor palettes, and its window coding
+ * (4-bit codes) with per-tile and per-tensor windows (all encoded and decoded here, so the figures are of
+ * real, round-tripped encodings), a 4-bit palette (escape rate counted, size computed) and the distribution
+ * format's Huffman coding (planned by the codec).
  * {@code java ... LayoutSurvey [MINILM_BF16.safetensors | --bundled DIR] [--synthetic ROWS COLS]}
  */
 public final class LayoutSurvey {
@@ -27,6 +28,7 @@ public final class LayoutSurvey {
     /** Totals over the matrices surveyed. */
     static final class Totals {
         long weights, bf16Bytes, tileScope, tensorScope, escapesTile, escapesTensor, escapes4bit, huffman;
+        long windowTile, windowTensor, windowEscapesTile, windowEscapesTensor;
 
         void add(MemorySegment bf16, long rows, long cols) {
             try (Arena arena = Arena.ofShared()) {
@@ -43,6 +45,18 @@ public final class LayoutSurvey {
                 tensorScope += tensor.byteSize();
                 escapesTile += tile.escapeCount();
                 escapesTensor += tensor.escapeCount();
+                for (PaletteEncoder.Scope scope : PaletteEncoder.Scope.values()) {
+                    PaletteTensor window = PaletteEncoder.encode(bf16, rows, cols, scope, PaletteLayout.Coding.WINDOW, arena);
+                    PaletteDecoder.decode(window, back);
+                    if (back.mismatch(bf16) >= 0) throw new IllegalStateException("window (" + scope + ") round trip differs");
+                    if (scope == PaletteEncoder.Scope.TILE) {
+                        windowTile += window.byteSize();
+                        windowEscapesTile += window.escapeCount();
+                    } else {
+                        windowTensor += window.byteSize();
+                        windowEscapesTensor += window.escapeCount();
+                    }
+                }
                 long[] h = PaletteEncoder.histogram(bf16);
                 long[] sorted = h.clone();
                 Arrays.sort(sorted);
@@ -59,6 +73,8 @@ public final class LayoutSurvey {
             System.out.printf("%s: %,d weights, %,d bytes of BF16%n", what, weights, bf16Bytes);
             System.out.printf("  palette 3-bit, per-tile palette : %,d bytes = %.2f%% of BF16, escapes %.3f%% of weights (%.3f bits/weight)%n", tileScope, 100.0 * tileScope / bf16Bytes, 100 * escapesTile / w, 8.0 * tileScope / w);
             System.out.printf("  palette 3-bit, per-tensor palette: %,d bytes = %.2f%% of BF16, escapes %.3f%% of weights (%.3f bits/weight)%n", tensorScope, 100.0 * tensorScope / bf16Bytes, 100 * escapesTensor / w, 8.0 * tensorScope / w);
+            System.out.printf("  window 4-bit, per-tile window    : %,d bytes = %.2f%% of BF16, escapes %.4f%% of weights (%.3f bits/weight)%n", windowTile, 100.0 * windowTile / bf16Bytes, 100 * windowEscapesTile / w, 8.0 * windowTile / w);
+            System.out.printf("  window 4-bit, per-tensor window  : %,d bytes = %.2f%% of BF16, escapes %.4f%% of weights (%.3f bits/weight)%n", windowTensor, 100.0 * windowTensor / bf16Bytes, 100 * windowEscapesTensor / w, 8.0 * windowTensor / w);
             System.out.printf("  palette 4-bit, per-tensor (computed, offsets not counted): >= %,d bytes = %.2f%%, escapes %.4f%%%n", fourBit, 100.0 * fourBit / bf16Bytes, 100 * escapes4bit / w);
             System.out.printf("  distribution format (Huffman, 1024-symbol chunks): %,d bytes = %.2f%% of BF16%n", huffman, 100.0 * huffman / bf16Bytes);
         }

@@ -17,12 +17,14 @@ import dev.weightless.tasks.DeviceArray;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.codec.DecodeInput;
 import dev.weightless.tasks.codec.GpuDecoder;
+import dev.weightless.tensorcore.layout.PaletteLayout.Coding;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -31,6 +33,7 @@ import java.util.function.Function;
  * ({@link GpuTranscoder}); the BF16 never comes back to the host. Other tensors (raw, other coders, codes
  * the kernel cannot take) are decoded on the CPU, CRC-checked, copied up once and transcoded on the device.
  * A GPU-decoded tensor's CRC32C is checked only with {@code verify} (one copy back), as in DeviceModel.
+ * The layout is palette-coded unless a {@link Coding} is given.
  */
 public final class DeviceLoader {
     /** The layout on the device, whether the decode ran there, and the device time of each step (ms). */
@@ -49,7 +52,12 @@ public final class DeviceLoader {
         this.compiler = compiler;
     }
 
-    public Loaded load(CompressedFile file, TensorRecord tensor, boolean verify) {
+    /** The tensor in the 3-bit palette coding. */
+    public Loaded load(CompressedFile file, TensorRecord tensor, boolean verify) { return load(file, tensor, verify, Coding.PALETTE); }
+
+    /** The tensor in {@code coding} (per-tensor palette or window). */
+    public Loaded load(CompressedFile file, TensorRecord tensor, boolean verify, Coding coding) {
+        Objects.requireNonNull(coding, "coding");
         long[] shape = tensor.shape();
         if (shape.length != 2 || tensor.dtype() != dev.weightless.io.safetensors.Dtype.BF16) {
             throw new IllegalArgumentException(file.source() + ": tensor " + tensor.name() + " is " + tensor.dtype() + " " + java.util.Arrays.toString(shape) + ", the palette layout takes 2-D BF16");
@@ -87,7 +95,7 @@ public final class DeviceLoader {
                     decoded = device.buffer(host);
                     decoded.copyFromHost();
                 }
-                GpuTranscoder.Result r = new GpuTranscoder(device, compiler).transcode(new DeviceArray(decoded, 0, tensor.elements(), ShortArray.class), shape[0], shape[1]);
+                GpuTranscoder.Result r = new GpuTranscoder(device, compiler).transcode(new DeviceArray(decoded, 0, tensor.elements(), ShortArray.class), shape[0], shape[1], coding);
                 r.stepMillis().forEach((step, ms) -> millis.merge(step, ms, Double::sum));
                 return new Loaded(r.palette(), gpu, millis);
             } finally {

@@ -18,6 +18,7 @@ import dev.weightless.tasks.TaskGraph;
 import dev.weightless.tasks.codec.EncodeKernels;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
 import dev.weightless.tensorcore.layout.PaletteLayout;
+import dev.weightless.tensorcore.layout.PaletteLayout.Coding;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 
 import java.lang.foreign.Arena;
@@ -27,13 +28,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
  * BF16 weights already on the device into the palette layout on the device, without a round trip through
- * the host: the exponent histogram ({@link EncodeKernels#histogram}), the tensor's palette on the host from
- * its 256 counts, then {@link TranscodeKernels}' three passes. Only the counts and the escape total come
- * back. The result equals {@link PaletteEncoder} with {@code Scope.TENSOR} byte for byte.
+ * the host: the exponent histogram ({@link EncodeKernels#histogram}), the tensor's palette (or window base)
+ * on the host from its 256 counts, then {@link TranscodeKernels}' three passes for the coding. Only the
+ * counts and the escape total come back. The result equals {@link PaletteEncoder} with {@code Scope.TENSOR}
+ * and the same {@link Coding} byte for byte.
  */
 public final class GpuTranscoder {
     private final Device device;
@@ -52,8 +55,12 @@ public final class GpuTranscoder {
         this.compiler = compiler;
     }
 
-    /** Transcodes {@code bf16} (ShortArray, rows x cols row-major, on this device); the caller closes the result. */
-    public Result transcode(DeviceArray bf16, long rows, long cols) {
+    /** Transcodes {@code bf16} (ShortArray, rows x cols row-major, on this device) into the 3-bit palette coding; the caller closes the result. */
+    public Result transcode(DeviceArray bf16, long rows, long cols) { return transcode(bf16, rows, cols, Coding.PALETTE); }
+
+    /** Transcodes {@code bf16} (ShortArray, rows x cols row-major, on this device) into {@code coding}; the caller closes the result. */
+    public Result transcode(DeviceArray bf16, long rows, long cols, Coding coding) {
+        Objects.requireNonNull(coding, "coding");
         PaletteTensor.checkShape(rows, cols);
         if (bf16.arrayType() != ShortArray.class) throw new IllegalArgumentException("BF16 values must be a DeviceArray of ShortArray, got " + bf16.arrayType().getSimpleName());
         if (bf16.elements() < Math.multiplyExact(rows, cols)) throw new IllegalArgumentException(bf16.elements() + " values on the device, " + rows + " x " + cols + " needed");
@@ -63,7 +70,7 @@ public final class GpuTranscoder {
         Map<String, Double> millis = new LinkedHashMap<>();
         List<DeviceBuffer> held = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
-            // 1. The tensor's exponent counts, and its palette.
+            // 1. The tensor's exponent counts, and its palette or window base.
             DeviceBuffer counts = hold(held, device.allocate(256 * 8));
             DeviceArray histogram = new DeviceArray(counts, 0, 256, LongArray.class);
             long blocks = Math.max(1, Math.min(Math.ceilDiv(rows * cols, EncodeKernels.LOCAL_SIZE), 8L * device.multiprocessors()));
@@ -72,19 +79,23 @@ public final class GpuTranscoder {
             MemorySegment countBytes = arena.allocate(256 * 8, 8);
             counts.copyTo(countBytes, 0);
             long[] hist = countBytes.toArray(ValueLayout.JAVA_LONG);
-            ByteArray palette = ByteArray.allocate(arena, PaletteLayout.PALETTE_SIZE);
-            MemorySegment.copy(PaletteEncoder.palette(hist), 0, palette.segment(), ValueLayout.JAVA_BYTE, 0, PaletteLayout.PALETTE_SIZE);
             held.remove(counts);
             counts.close();
+            boolean window = coding == Coding.WINDOW;
+            int base = window ? PaletteEncoder.windowBase(hist) : 0;
+            ByteArray palette = ByteArray.allocate(arena, PaletteLayout.PALETTE_SIZE); // the palette coding's kernels' argument; the window kernels take the base
+            if (!window) MemorySegment.copy(PaletteEncoder.palette(hist), 0, palette.segment(), ValueLayout.JAVA_BYTE, 0, PaletteLayout.PALETTE_SIZE);
 
             // 2. Tiles, palettes and escape counts, then the counts into offsets.
-            DeviceArray tileBytes = part(held, Math.multiplyExact(tiles, (long) PaletteLayout.TILE_BYTES), ByteArray.class);
-            DeviceArray palettes = part(held, tiles * PaletteLayout.PALETTE_SIZE, ByteArray.class);
+            DeviceArray tileBytes = part(held, Math.multiplyExact(tiles, (long) coding.tileBytes()), ByteArray.class);
+            DeviceArray palettes = part(held, Math.multiplyExact(tiles, (long) PaletteLayout.PALETTE_SIZE), ByteArray.class);
             DeviceArray starts = part(held, tiles + 1, IntArray.class);
             Grid perTile = new Grid(Math.ceilDiv(tiles, TranscodeKernels.WARPS), TranscodeKernels.LOCAL_SIZE);
-            run(new TaskGraph("code").transferToDevice(DataTransferMode.FIRST_EXECUTION, palette)
-                    .task("tiles", KernelMethod.of(TranscodeKernels.class, "codeTiles"), values, palette, tileBytes, palettes, starts, (int) rows, (int) cols)
-                    .task("scan", KernelMethod.of(TranscodeKernels.class, "scanStarts"), starts),
+            TaskGraph code = window
+                    ? new TaskGraph("code").task("tiles", KernelMethod.of(TranscodeKernels.class, "windowCodeTiles"), values, base, tileBytes, palettes, starts, (int) rows, (int) cols)
+                    : new TaskGraph("code").transferToDevice(DataTransferMode.FIRST_EXECUTION, palette)
+                    .task("tiles", KernelMethod.of(TranscodeKernels.class, "codeTiles"), values, palette, tileBytes, palettes, starts, (int) rows, (int) cols);
+            run(code.task("scan", KernelMethod.of(TranscodeKernels.class, "scanStarts"), starts),
                     Map.of("tiles", perTile, "scan", new Grid(1, TranscodeKernels.SCAN_SIZE)), millis);
             MemorySegment last = arena.allocate(4, 4);
             starts.buffer().copyTo(last, starts.byteOffset() + tiles * 4);
@@ -93,10 +104,12 @@ public final class GpuTranscoder {
             // 3. The escape list (128 bytes of zero padding) and its positions.
             DeviceArray escapes = part(held, escapeCount + 128, ByteArray.class);
             DeviceArray positions = part(held, Math.max(escapeCount, 8), ShortArray.class);
-            run(new TaskGraph("escapes").transferToDevice(DataTransferMode.FIRST_EXECUTION, palette)
-                    .task("write", KernelMethod.of(TranscodeKernels.class, "writeEscapes"), values, palette, starts, escapes, positions, (int) rows, (int) cols),
-                    Map.of("write", perTile), millis);
-            return new Result(new DevicePalette(rows, cols, escapeCount, tileBytes, palettes, starts, escapes, positions, held), millis);
+            TaskGraph write = window
+                    ? new TaskGraph("escapes").task("write", KernelMethod.of(TranscodeKernels.class, "windowWriteEscapes"), values, base, starts, escapes, positions, (int) rows, (int) cols)
+                    : new TaskGraph("escapes").transferToDevice(DataTransferMode.FIRST_EXECUTION, palette)
+                    .task("write", KernelMethod.of(TranscodeKernels.class, "writeEscapes"), values, palette, starts, escapes, positions, (int) rows, (int) cols);
+            run(write, Map.of("write", perTile), millis);
+            return new Result(new DevicePalette(rows, cols, escapeCount, tileBytes, palettes, starts, escapes, positions, held, coding), millis);
         } catch (RuntimeException | Error e) {
             held.forEach(DeviceBuffer::close);
             throw e;

@@ -4,6 +4,7 @@ import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
 import dev.weightless.jit.kernel.ShortArray;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 
 /**
  * BF16 weights already in device memory (the GPU decoder's output for a Weightless tensor) into the palette
@@ -13,6 +14,10 @@ import dev.weightless.jit.kernel.ShortArray;
  * Three passes: {@link #codeTiles} (tiles, palettes, escape count of tile t into {@code escapeStarts[t + 1]}),
  * {@link #scanStarts} (turns the counts into offsets, in one block), {@link #writeEscapes} (exponents and
  * positions). {@link GpuTranscoder} runs them on a device.
+ * <p>
+ * The window coding (4-bit codes) has its own first and last pass, {@link #windowCodeTiles} and
+ * {@link #windowWriteEscapes}, taking the tensor's window base instead of a palette; the result equals
+ * {@code PaletteEncoder} with {@code Scope.TENSOR} and {@code Coding.WINDOW} byte for byte.
  */
 public final class TranscodeKernels {
     public static final int WARPS = 8;
@@ -20,6 +25,7 @@ public final class TranscodeKernels {
     /** Threads of the one block that scans the escape counts. */
     public static final int SCAN_SIZE = 1024;
     static final int TILE_BYTES = 1408, CODE_BYTES = 384;
+    static final int WINDOW_TILE_BYTES = PaletteLayout.WINDOW_TILE_BYTES, WINDOW_CODE_BYTES = PaletteLayout.WINDOW_CODE_BYTES;
 
     private TranscodeKernels() {}
 
@@ -119,6 +125,78 @@ public final class TranscodeKernels {
         for (int j = 0; j < 32; j++) {
             int exponent = (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF;
             if (code(palette, exponent) == 7) {
+                positions.set(next, (short) (16 * (32 * (j >>> 4) + lane) + (j & 15)));
+                escapes.set(next++, (byte) exponent);
+            }
+        }
+    }
+
+    /** Window code of {@code exponent}: its offset from {@code window} if 0..14, else 15 (escape). */
+    private static int windowCode(int window, int exponent) {
+        int c = exponent - window;
+        return c < 0 || c > 14 ? 15 : c;
+    }
+
+    /**
+     * The window coding's first pass, as {@link #codeTiles}: lane l writes its 16 code bytes at 16 l of the tile
+     * (weight j's nibble in byte 4 (j / 8) + j % 4, high for j % 8 >= 4) and its plane bytes at 512 + the plane
+     * index; the tile's palette entry is {@code window} then seven zeros. Grid as {@link #codeTiles}.
+     */
+    public static void windowCodeTiles(KernelContext ctx, ShortArray w, int window, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, int n, int k) {
+        long tilesPerStrip = k / 64;
+        long tileCount = (n / 16) * tilesPerStrip;
+        long tile = (long) ctx.groupIdx * WARPS + (ctx.localIdx >>> 5);
+        if (tile >= tileCount) return; // whole warps leave together
+        int lane = ctx.laneId;
+        long strip = tile / tilesPerStrip, kt = tile % tilesPerStrip;
+        long base = tile * WINDOW_TILE_BYTES;
+        int w0 = 0, w1 = 0, w2 = 0, w3 = 0, escapes = 0;
+        for (int j = 0; j < 32; j += 2) {
+            int a = w.get(at(strip, kt, lane, j, k)) & 0xFFFF, b = w.get(at(strip, kt, lane, j + 1, k)) & 0xFFFF;
+            for (int h = 0; h < 2; h++) {
+                int v = h == 0 ? a : b, partner = h == 0 ? b : a, jj = j + h;
+                int c = windowCode(window, (v >>> 7) & 0xFF);
+                if (c == 15) escapes++;
+                int shift = 8 * (jj & 3) + 4 * ((jj >>> 2) & 1);
+                if (jj < 8) w0 |= c << shift;
+                else if (jj < 16) w1 |= c << shift;
+                else if (jj < 24) w2 |= c << shift;
+                else w3 |= c << shift;
+                long plane = base + WINDOW_CODE_BYTES + 16 * (32 * (jj >>> 4) + lane) + (jj & 15);
+                tiles.set(plane, (byte) (((v & 0x7F) << 1) | ((partner >>> 15) & 1)));
+            }
+        }
+        long codes = base + 16 * lane;
+        for (int i = 0; i < 4; i++) {
+            tiles.set(codes + i, (byte) (w0 >>> (8 * i)));
+            tiles.set(codes + 4 + i, (byte) (w1 >>> (8 * i)));
+            tiles.set(codes + 8 + i, (byte) (w2 >>> (8 * i)));
+            tiles.set(codes + 12 + i, (byte) (w3 >>> (8 * i)));
+        }
+        if (lane < 8) palettes.set(tile * 8 + lane, (byte) (lane == 0 ? window : 0));
+        for (int d = 16; d > 0; d >>= 1) escapes += ctx.shuffleXor(escapes, d);
+        if (lane == 0) escapeStarts.set(tile + 1, escapes);
+    }
+
+    /** The window coding's escaped exponents (code 15) and their positions, as {@link #writeEscapes}. Grid as {@link #codeTiles}. */
+    public static void windowWriteEscapes(KernelContext ctx, ShortArray w, int window, IntArray escapeStarts, ByteArray escapes, ShortArray positions, int n, int k) {
+        long tilesPerStrip = k / 64;
+        long tileCount = (n / 16) * tilesPerStrip;
+        long tile = (long) ctx.groupIdx * WARPS + (ctx.localIdx >>> 5);
+        if (tile >= tileCount) return;
+        int lane = ctx.laneId;
+        long strip = tile / tilesPerStrip, kt = tile % tilesPerStrip;
+        int count = 0;
+        for (int j = 0; j < 32; j++) if (windowCode(window, (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF) == 15) count++;
+        int inclusive = count;
+        for (int d = 1; d < 32; d <<= 1) {
+            int v = ctx.shuffleUp(inclusive, d);
+            if (lane >= d) inclusive += v;
+        }
+        long next = escapeStarts.get(tile) + (inclusive - count);
+        for (int j = 0; j < 32; j++) {
+            int exponent = (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF;
+            if (windowCode(window, exponent) == 15) {
                 positions.set(next, (short) (16 * (32 * (j >>> 4) + lane) + (j & 15)));
                 escapes.set(next++, (byte) exponent);
             }

@@ -8,6 +8,8 @@ import dev.weightless.io.safetensors.Dtype;
 import dev.weightless.io.safetensors.SafetensorsWriter;
 import dev.weightless.tensorcore.layout.LayoutSurvey;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteLayout;
+import dev.weightless.tensorcore.layout.PaletteTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,10 +42,12 @@ class FusedLinearFromWeightlessTest {
             new Compressor(CodecOptions.defaults(), false, Progress.NONE).compress(original, compressed);
             try (CompressedFile file = CompressedFile.open(compressed)) {
                 FusedLinear op = FusedLinear.fromWeightless(file, file.tensor("proj.weight"), arena);
-                assertEquals(FusedLinear.Variant.PALETTE, op.variant());
+                assertEquals(FusedLinear.Variant.WINDOW, op.variant(), "the CPU path encodes the window coding");
                 assertEquals(32, op.n());
                 assertEquals(256, op.k());
-                long expected = PaletteEncoder.encode(w, 32, 256, PaletteEncoder.Scope.TILE, arena).byteSize() + FusedLinear.ESCAPE_PADDING;
+                PaletteTensor p = PaletteEncoder.encode(w, 32, 256, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena);
+                // Few weights escape the window coding; an empty position list goes up as 16 zero bytes (a device buffer is never empty).
+                long expected = p.byteSize() + FusedLinear.ESCAPE_PADDING + (p.escapeCount() == 0 ? 16 : 0);
                 assertEquals(expected, op.weightBytes());
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FusedLinear.fromWeightless(file, file.tensor("proj.bias"), arena));
                 assertTrue(e.getMessage().contains("proj.bias") && e.getMessage().contains("2 dimensions"), e.getMessage());

@@ -3,6 +3,7 @@ package dev.weightless.tensorcore.gemm;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.tensorcore.layout.LayoutSurvey;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 import org.junit.jupiter.api.Test;
 
@@ -65,6 +66,24 @@ class FusedLinearTest {
             assertEquals(Optional.empty(), op.tabled(table, 8, 132), "nothing measured at or below 8");
             FusedLinear odd = FusedLinear.bf16(arena.allocate(4160L * 1024 * 2, 2), 4160, 1024);
             assertEquals(Optional.empty(), odd.tabled(table, 256, 132), "4160 rows of W: not a multiple of 128, so no wgmma");
+        }
+    }
+
+    @Test
+    void windowCodedWRunsTheWindowEntriesAndNeverTheBallotKernel() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(144L * 512 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 4);
+            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            assertEquals(FusedLinear.Variant.WINDOW, op.variant());
+            assertEquals(FusedLinear.Kernel.PATCH, op.mmaSchedule(65, 132).kernel(), "above 64 rows the palette coding takes the ballot kernel, which reads no window coding");
+            ShortArray x = ShortArray.allocate(arena, 12 * 512), y = ShortArray.allocate(arena, 12 * 144);
+            assertEquals(List.of("windowGemm16"), WgmmaGemmTest.entries(op.bind("p", x, y, 12, new FusedLinear.Schedule(1, 16), arena)));
+            assertEquals(List.of("windowBand16"), WgmmaGemmTest.entries(op.bind("b", x, y, 12, new FusedLinear.Schedule(1, 16, FusedLinear.Kernel.PATCH_BAND), arena)));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> op.bind("a", x, y, 12, new FusedLinear.Schedule(1, 16, FusedLinear.Kernel.BALLOT), arena)).getMessage().contains("BALLOT"));
+            ScheduleTable table = ScheduleTable.parse(List.of("144 512 16 1 ballot", "144 512 8 2 patch"), "test");
+            assertEquals(Optional.empty(), op.tabled(table, 16, 132), "a ballot choice does not apply to window-coded W: the rule decides");
+            assertEquals(Optional.of(new FusedLinear.Schedule(2, 8, FusedLinear.Kernel.PATCH)), op.tabled(table, 8, 132));
         }
     }
 

@@ -7,6 +7,7 @@ import dev.weightless.jit.kernel.TensorMap;
 import dev.weightless.jit.ptx.PtxKernel;
 import dev.weightless.tensorcore.layout.LayoutSurvey;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 import dev.weightless.tasks.Device;
 import dev.weightless.tasks.ExecutionPlan;
@@ -62,17 +63,19 @@ class WgmmaGemmTest {
             assertTrue(params.getFirst().matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), m.getName() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + params.getFirst());
             checked++;
         }
-        assertEquals(6, checked, "palette and BF16 entries for 64, 128 and 256 rows of X");
+        assertEquals(9, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X");
         for (int rows : new int[] {64, 128, 256}) {
-            for (boolean palette : new boolean[] {true, false}) {
-                int bytes = WgmmaGemm.tmaSharedBytes(rows, palette);
+            for (FusedLinear.Variant w : FusedLinear.Variant.values()) {
+                int bytes = WgmmaGemm.tmaSharedBytes(rows, w);
                 assertTrue(bytes <= WgmmaGemm.SHARED_LIMIT && bytes >= rows * 272, rows + " rows: " + bytes + " bytes");
-                assertTrue(WgmmaGemm.tmaStages(rows, palette) >= 4, rows + " rows: at least 4 stages");
+                assertTrue(WgmmaGemm.tmaStages(rows, w) >= 4, rows + " rows: at least 4 stages");
             }
         }
         // 5 stages of X (256 x 128 bytes) and 8 palette tiles (1408 bytes each), 8 consumer warps x 1 KB, 10 mbarriers, 1 KB of alignment.
-        assertEquals(5 * (256 * 128 + 8 * 1408) + 8192 + 80 + 1024, WgmmaGemm.tmaSharedBytes(256, true));
-        assertEquals(4 * (256 * 128 + 128 * 128) + 8192 + 64 + 1024, WgmmaGemm.tmaSharedBytes(256, false));
+        assertEquals(5 * (256 * 128 + 8 * 1408) + 8192 + 80 + 1024, WgmmaGemm.tmaSharedBytes(256, FusedLinear.Variant.PALETTE));
+        assertEquals(4 * (256 * 128 + 128 * 128) + 8192 + 64 + 1024, WgmmaGemm.tmaSharedBytes(256, FusedLinear.Variant.BF16));
+        // The window coding's tiles are 1536 bytes and it has no exponent buffers (escapes patched in the stage): still 5 stages.
+        assertEquals(5 * (256 * 128 + 8 * 1536) + 80 + 1024, WgmmaGemm.tmaSharedBytes(256, FusedLinear.Variant.WINDOW));
     }
 
     @Test
@@ -88,12 +91,19 @@ class WgmmaGemmTest {
             var grid = b.grids().get("wt.gemm");
             assertEquals(2 * 3, grid.groups(), "2 blocks of 128 W rows x ceil(300 / 128) = 3 blocks of X rows, one CTA each");
             assertEquals(384, grid.localSize());
-            assertEquals(WgmmaGemm.tmaSharedBytes(128, true), grid.sharedBytes());
+            assertEquals(WgmmaGemm.tmaSharedBytes(128, FusedLinear.Variant.PALETTE), grid.sharedBytes());
             assertEquals(new TensorMap(x, 512, 300, 64, 128), WgmmaGemm.xMap(x, 300, 512, 128), "X: 300 rows of 512, boxes of 64 columns by the tile's 128 rows");
             assertEquals(new TensorMap(w, 512, 256, 64, 128), WgmmaGemm.wMap(w, 256, 512), "BF16 W: 256 rows of 512, boxes of 64 columns by 128 rows");
             FusedLinear.Bound raw = FusedLinear.bf16(w, 256, 512).bind("wr", x, y, 300, s, arena);
             assertEquals(List.of("tmaBf16_128"), entries(raw));
-            assertEquals(WgmmaGemm.tmaSharedBytes(128, false), raw.grids().get("wr.gemm").sharedBytes());
+            assertEquals(WgmmaGemm.tmaSharedBytes(128, FusedLinear.Variant.BF16), raw.grids().get("wr.gemm").sharedBytes());
+            PaletteTensor window = PaletteEncoder.encode(w, 256, 512, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena);
+            FusedLinear.Bound win = FusedLinear.palette(window, arena).bind("ww", x, y, 300, s, arena);
+            assertEquals(List.of("tmaWindow128"), entries(win));
+            assertEquals(WgmmaGemm.tmaSharedBytes(128, FusedLinear.Variant.WINDOW), win.grids().get("ww.gemm").sharedBytes());
+            FusedLinear.Schedule paired = new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA);
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedLinear.palette(window, arena).bind("wp", x, y, 300, paired, arena)).getMessage().contains("WINDOW"),
+                    "the paired kernels have no window entries");
         }
     }
 
@@ -158,7 +168,7 @@ class WgmmaGemmTest {
     }
 
     /** The kernels a plan of the bound graph asks its compiler for (on a fake device; nothing runs). */
-    private static List<String> entries(FusedLinear.Bound b) {
+    static List<String> entries(FusedLinear.Bound b) {
         List<String> names = new ArrayList<>();
         try (Device device = FakeDevices.open();
              ExecutionPlan plan = new ExecutionPlan(device, method -> { names.add(method.method().getName()); return FakeDevices.compiler().apply(method); }, List.of(b.graph()))) {

@@ -163,6 +163,24 @@ class PaletteRoundTripTest {
     }
 
     @Test
+    void entryPointsWithoutACodingMeanThePaletteCoding() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(32L * 128 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 9);
+            PaletteTensor old = PaletteEncoder.encode(w, 32, 128, PaletteEncoder.Scope.TILE, arena);
+            PaletteTensor explicit = PaletteEncoder.encode(w, 32, 128, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.PALETTE, arena);
+            assertEquals(PaletteLayout.Coding.PALETTE, old.coding());
+            assertEquals(old.tileCount() * 1408, old.tiles().byteSize());
+            assertEquals(-1, old.tiles().mismatch(explicit.tiles()));
+            assertEquals(-1, old.palettes().mismatch(explicit.palettes()));
+            assertEquals(-1, old.escapes().mismatch(explicit.escapes()));
+            assertEquals(-1, old.escapePositions().mismatch(explicit.escapePositions()));
+            PaletteTensor rebuilt = new PaletteTensor(32, 128, old.tiles(), old.palettes(), old.escapeStarts(), old.escapes(), old.escapePositions());
+            assertEquals(old, rebuilt, "the 7-argument constructor is the palette coding");
+        }
+    }
+
+    @Test
     void shapesOutsideTheTileGridAreRefused() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate(24L * 64 * 2, 2);

@@ -14,6 +14,7 @@ import dev.weightless.tasks.FakeDevices;
 import dev.weightless.tensorcore.gemm.FusedLinear;
 import dev.weightless.tensorcore.layout.LayoutSurvey;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteLayout.Coding;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,8 +32,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The device-side load path on a fake device (kernels on the JVM executor): device-resident BF16 into the
- * palette layout, equal byte for byte to the CPU encoder with one palette per tensor; and a Weightless
- * tensor through the GPU decoder and the transcoder into a resident operator.
+ * palette layout, equal byte for byte to the CPU encoder with one palette (or window) per tensor; and a
+ * Weightless tensor through the GPU decoder and the transcoder into a resident operator (or, window-coded,
+ * onto the device).
  */
 class GpuTranscoderTest {
     @TempDir
@@ -52,14 +54,39 @@ class GpuTranscoderTest {
         }
     }
 
+    @Test
+    void deviceResidentWeightsMatchTheCpuEncoderInTheWindowCoding() {
+        try (Arena arena = Arena.ofShared(); Device device = FakeDevices.open()) {
+            MemorySegment normal = arena.allocate(32L * 256 * 2, 2);
+            LayoutSurvey.fillLlamaLike(normal, 31);
+            normal.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, 77, (short) 0x7F80); // +infinity: exponent 255 always escapes
+            normal.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, 5000, (short) 0);
+            assertSameAsCpu(device, normal, 32, 256, Coding.WINDOW, arena);
+            MemorySegment random = arena.allocate(16L * 128 * 2, 2);
+            SplittableRandom r = new SplittableRandom(3);
+            for (long i = 0; i < 16 * 128; i++) random.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) r.nextInt());
+            assertSameAsCpu(device, random, 16, 128, Coding.WINDOW, arena);
+            assertEquals(0, device.liveBuffers().size(), "every buffer freed");
+        }
+    }
+
     private static void assertSameAsCpu(Device device, MemorySegment w, int n, int k, Arena arena) {
-        PaletteTensor cpu = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TENSOR, arena);
+        assertSameAsCpu(device, w, n, k, Coding.PALETTE, arena);
+    }
+
+    private static void assertSameAsCpu(Device device, MemorySegment w, int n, int k, Coding coding, Arena arena) {
+        PaletteTensor cpu = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TENSOR, coding, arena);
         assertTrue(cpu.escapeCount() > 0, "the case must exercise escapes");
         try (DeviceBuffer values = device.allocate(w.byteSize())) {
             values.copyFrom(w, 0);
-            GpuTranscoder.Result r = new GpuTranscoder(device, FakeDevices.compiler()).transcode(new DeviceArray(values, 0, (long) n * k, ShortArray.class), n, k);
+            GpuTranscoder transcoder = new GpuTranscoder(device, FakeDevices.compiler());
+            DeviceArray bf16 = new DeviceArray(values, 0, (long) n * k, ShortArray.class);
+            GpuTranscoder.Result r = coding == Coding.PALETTE ? transcoder.transcode(bf16, n, k) : transcoder.transcode(bf16, n, k, coding);
             try (DevicePalette p = r.palette()) {
-                assertSameLayout(cpu, p.toHost(arena));
+                assertEquals(coding, p.coding());
+                PaletteTensor back = p.toHost(arena);
+                assertEquals(coding, back.coding());
+                assertSameLayout(cpu, back);
                 assertEquals(cpu.byteSize(), p.byteSize());
             }
             assertTrue(r.stepMillis().keySet().containsAll(java.util.List.of("histogram.count", "code.tiles", "code.scan", "escapes.write")), r.stepMillis().toString());
@@ -86,15 +113,18 @@ class GpuTranscoderTest {
             }
             new Compressor(CodecOptions.defaults(), false, Progress.NONE).compress(original, compressed);
             PaletteTensor cpu = PaletteEncoder.encode(w, 32, 256, PaletteEncoder.Scope.TENSOR, arena);
+            PaletteTensor window = PaletteEncoder.encode(w, 32, 256, PaletteEncoder.Scope.TENSOR, Coding.WINDOW, arena);
             try (Device device = FakeDevices.open(); CompressedFile file = CompressedFile.open(compressed)) {
-                for (boolean verify : new boolean[] {false, true}) {
-                    try (FusedLinear.OnDevice op = FusedLinear.fromWeightless(file, file.tensor("proj.weight"), new DeviceLoader(device, FakeDevices.compiler()), verify)) {
-                        assertTrue(op.weights().gpuDecoded(), "a Huffman tensor with 12-bit codes is decoded on the device");
-                        assertTrue(op.linear().isResident());
-                        assertEquals(FusedLinear.Variant.PALETTE, op.linear().variant());
-                        assertEquals(0, op.linear().weightArrays().length, "nothing to upload");
-                        assertSameLayout(cpu, op.weights().palette().toHost(arena));
-                        assertTrue(op.weights().stepMillis().containsKey("decode"), op.weights().stepMillis().toString());
+                for (Coding coding : Coding.values()) {
+                    for (boolean verify : new boolean[] {false, true}) {
+                        try (FusedLinear.OnDevice op = FusedLinear.fromWeightless(file, file.tensor("proj.weight"), new DeviceLoader(device, FakeDevices.compiler()), verify, coding)) {
+                            assertTrue(op.weights().gpuDecoded(), "a Huffman tensor with 12-bit codes is decoded on the device");
+                            assertTrue(op.linear().isResident());
+                            assertEquals(coding == Coding.PALETTE ? FusedLinear.Variant.PALETTE : FusedLinear.Variant.WINDOW, op.linear().variant());
+                            assertEquals(0, op.linear().weightArrays().length, "nothing to upload");
+                            assertSameLayout(coding == Coding.PALETTE ? cpu : window, op.weights().palette().toHost(arena));
+                            assertTrue(op.weights().stepMillis().containsKey("decode"), op.weights().stepMillis().toString());
+                        }
                     }
                 }
                 assertEquals(0, device.liveBuffers().size(), "every buffer freed");
@@ -105,6 +135,16 @@ class GpuTranscoderTest {
                  DeviceLoader.Loaded loaded = new DeviceLoader(device, FakeDevices.compiler()).load(file, file.tensor("proj.weight"), false)) {
                 assertFalse(loaded.gpuDecoded());
                 assertSameLayout(cpu, loaded.palette().toHost(arena));
+            }
+            // The loader alone, window-coded: through the GPU decoder (CRC checked), and through the CPU decode.
+            for (Path source : new Path[] {compressed, cpuOnly}) {
+                try (Device device = FakeDevices.open(); CompressedFile file = CompressedFile.open(source);
+                     DeviceLoader.Loaded loaded = new DeviceLoader(device, FakeDevices.compiler()).load(file, file.tensor("proj.weight"), true, Coding.WINDOW)) {
+                    assertEquals(source == compressed, loaded.gpuDecoded());
+                    assertEquals(Coding.WINDOW, loaded.palette().coding());
+                    assertEquals(window.byteSize(), loaded.palette().byteSize());
+                    assertSameLayout(window, loaded.palette().toHost(arena));
+                }
             }
         }
     }
