@@ -102,8 +102,13 @@ public final class ResidentCheck {
 
     /** Transcodes W (copied to the device) {@code runs} times, compares the last with the CPU encoder, and checks products at M = 1 and 16. */
     public static List<String> transcodeAndMultiply(Device device, MemorySegment w, long n, long k, int runs, boolean print) {
+        return transcodeAndMultiply(device, w, n, k, FusedGemmCheck.CODING, runs, print);
+    }
+
+    /** As {@link #transcodeAndMultiply(Device, MemorySegment, long, long, int, boolean)}, W transcoded to {@code coding}. */
+    public static List<String> transcodeAndMultiply(Device device, MemorySegment w, long n, long k, PaletteLayout.Coding coding, int runs, boolean print) {
         List<String> problems = new ArrayList<>();
-        String name = n + "x" + k;
+        String name = n + "x" + k + " " + coding;
         try (Arena arena = Arena.ofShared(); DeviceBuffer values = device.allocate(w.byteSize())) {
             values.copyFrom(w, 0);
             DeviceArray bf16 = new DeviceArray(values, 0, n * k, ShortArray.class);
@@ -114,7 +119,7 @@ public final class ResidentCheck {
             try {
                 for (int r = 0; r < runs; r++) {
                     long start = System.nanoTime();
-                    GpuTranscoder.Result result = transcoder.transcode(bf16, n, k, FusedGemmCheck.CODING);
+                    GpuTranscoder.Result result = transcoder.transcode(bf16, n, k, coding);
                     wallMs[r] = (System.nanoTime() - start) / 1e6;
                     deviceMs[r] = result.deviceMillis();
                     steps = result.stepMillis().toString();
@@ -122,7 +127,7 @@ public final class ResidentCheck {
                     kept = result.palette();
                 }
                 long cpuStart = System.nanoTime();
-                PaletteTensor cpu = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TENSOR, FusedGemmCheck.CODING, arena);
+                PaletteTensor cpu = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TENSOR, coding, arena);
                 double cpuMs = (System.nanoTime() - cpuStart) / 1e6;
                 PaletteTensor back = kept.toHost(arena);
                 long[] mismatches = {back.tiles().mismatch(cpu.tiles()), back.palettes().mismatch(cpu.palettes()), back.escapeStarts().mismatch(cpu.escapeStarts()),
@@ -154,7 +159,9 @@ public final class ResidentCheck {
             FusedLinear bf16 = FusedLinear.bf16(w, n, k);
             FusedLinear.Schedule schedule = resident.schedule(m, device);
             if (schedule.kernel().wgmma()) schedule = resident.mmaSchedule(m, device.multiprocessors());   // this compares the two mma.sync kernels
-            FusedLinear[] ops = {bf16, resident, resident};
+            // BF16 twin, patching kernel, and the ballot kernel where the coding has it (the palette coding only).
+            boolean ballot = resident.variant().readBy(FusedLinear.Kernel.BALLOT);
+            FusedLinear[] ops = ballot ? new FusedLinear[] {bf16, resident, resident} : new FusedLinear[] {bf16, resident};
             FusedLinear.Schedule[] schedules = {schedule, schedule.with(FusedLinear.Kernel.PATCH), schedule.with(FusedLinear.Kernel.BALLOT)};
             ShortArray[] ys = new ShortArray[ops.length];
             for (int v = 0; v < ops.length; v++) {

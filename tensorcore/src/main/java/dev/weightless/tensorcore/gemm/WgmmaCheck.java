@@ -5,6 +5,7 @@ import dev.weightless.tasks.Device;
 import dev.weightless.tasks.DeviceBuffer;
 import dev.weightless.tasks.ExecutionPlan;
 import dev.weightless.tensorcore.layout.PaletteEncoder;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 import dev.weightless.tensorcore.layout.PaletteTensor;
 
 import java.io.IOException;
@@ -33,6 +34,12 @@ import java.util.Locale;
 public final class WgmmaCheck {
     static final int MMA_MAX_M = 256;
     static final FusedLinear.Kernel[] WGMMA_KERNELS = {FusedLinear.Kernel.WGMMA_TMA, FusedLinear.Kernel.WGMMA, FusedLinear.Kernel.WGMMA_SOLO};
+
+    /** The wgmma kernels with an entry for the benches' coding (the window coding: the TMA-fed kernel only). */
+    static List<FusedLinear.Kernel> kernels() {
+        FusedLinear.Variant coded = FusedLinear.Variant.of(FusedGemmCheck.CODING);
+        return java.util.Arrays.stream(WGMMA_KERNELS).filter(coded::readBy).toList();
+    }
     /** Splits of K the TMA kernel is timed at besides 1, where its tiles alone give fewer CTAs than multiprocessors. */
     static final int[] SPLITS = {2, 4};
     private static final long ROTATION_BYTES = 192L << 20;
@@ -58,7 +65,7 @@ public final class WgmmaCheck {
             System.out.println(device);
             if (o.small()) {
                 for (int[] c : SMALL) {
-                    for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(1, rows, kernel), 91).size();
+                    for (FusedLinear.Kernel kernel : kernels()) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(1, rows, kernel), 91).size();
                     // The TMA kernel's split K where the case allows it.
                     for (int splits : SPLITS) for (int rows : o.rows()) {
                         if (WgmmaGemm.splits(c[1], splits)) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA), 91).size();
@@ -71,15 +78,20 @@ public final class WgmmaCheck {
         System.exit(failures == 0 ? 0 : 1);
     }
 
-    /** One small product both ways against float64 on the CPU; what went wrong, or an empty list. */
+    /** One small product both ways against float64 on the CPU, W in the benches' coding; what went wrong, or an empty list. */
     static List<String> small(Device device, int n, int k, int m, boolean wide, FusedLinear.Schedule s, long seed) {
+        return small(device, n, k, m, wide, s, FusedGemmCheck.CODING, seed);
+    }
+
+    /** As {@link #small(Device, int, int, int, boolean, FusedLinear.Schedule, long)}, W in {@code coding}. */
+    static List<String> small(Device device, int n, int k, int m, boolean wide, FusedLinear.Schedule s, PaletteLayout.Coding coding, long seed) {
         List<String> problems = new ArrayList<>();
-        String name = n + "x" + k + " m=" + m + " " + label(s.kernel()) + " rows=" + s.rowsPerCta() + (s.splits() > 1 ? " splits=" + s.splits() : "") + (wide ? " wide" : "");
+        String name = n + "x" + k + " m=" + m + " " + label(s.kernel()) + " rows=" + s.rowsPerCta() + (s.splits() > 1 ? " splits=" + s.splits() : "") + (wide ? " wide" : "") + " " + coding;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate((long) n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, seed);
             if (wide) FusedGemmCheck.fillWide(w, seed);
-            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, FusedGemmCheck.CODING, arena);
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, coding, arena);
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear[] ops = {FusedLinear.palette(p, arena), FusedLinear.bf16(w, n, k)};
@@ -203,7 +215,7 @@ public final class WgmmaCheck {
      */
     static List<FusedLinear.Schedule> schedules(int m, long n, long k, int[] tiles, int multiprocessors) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
-        for (FusedLinear.Kernel kernel : WGMMA_KERNELS) for (int rows : tiles) {
+        for (FusedLinear.Kernel kernel : kernels()) for (int rows : tiles) {
             if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && tiles.length > 1)) continue;
             out.add(new FusedLinear.Schedule(1, rows, kernel));
             if (kernel != FusedLinear.Kernel.WGMMA_TMA || WgmmaGemm.tmaTiles(m, n, rows) >= multiprocessors) continue;

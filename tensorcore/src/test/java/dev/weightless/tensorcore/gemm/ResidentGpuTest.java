@@ -2,6 +2,7 @@ package dev.weightless.tensorcore.gemm;
 
 import dev.weightless.tasks.Device;
 import dev.weightless.tensorcore.layout.LayoutSurvey;
+import dev.weightless.tensorcore.layout.PaletteLayout;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class ResidentGpuTest {
         try (Device device = Device.open(); Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate(256L * 1024 * 2, 16);
             LayoutSurvey.fillLlamaLike(w, 17);
-            problems.addAll(ResidentCheck.transcodeAndMultiply(device, w, 256, 1024, 2, false));
+            for (PaletteLayout.Coding coding : PaletteLayout.Coding.values()) problems.addAll(ResidentCheck.transcodeAndMultiply(device, w, 256, 1024, coding, 2, false));
             problems.addAll(ResidentCheck.throughFile(device, w, 256, 1024, dir));
         }
         assertEquals(List.of(), problems);
