@@ -7,7 +7,7 @@ at their best split, the BF16 kernel), WGMMA_COMPARE_JSON wgmma_compare.py's wgm
 the wgmma kernel per tile in both modes, and the mma.sync kernel of FusedLinear.mmaSchedule up to M = 256).
 SCHEDULES_TSV is the schedule table (tensorcore/src/main/resources/tensorcore/schedules-h200.tsv: n k m splits
 kernel). Each comparison JSON carries cuBLAS timed in its own device call. For every (shape, M) of the table this
-takes the scheduled kernel's time on palette-coded W and the same kernel's on BF16 W from those runs, with the
+takes the scheduled kernel's time on coded W (the palette layout, in the coding the benches ran: -Dtensorcore.coding) and the same kernel's on BF16 W from those runs, with the
 cuBLAS time of the same run, and writes schedule-table.md, schedule-compare.json and schedule-speedup.png (speedup
 over cuBLAS against M, one line per shape; the targets 1.3x at M = 1, 1.2x at M = 16, 0.95x from M = 256 marked).
 A scheduled kernel that the runs did not time (say a schedule from an older run) is reported as such, not guessed.
@@ -84,7 +84,7 @@ def main():
     json.dump(report, open(os.path.join(out, "schedule-compare.json"), "w"), indent=1)
     lines = [f"Scheduled kernel per shape and M against cuBLAS{(' (' + label + ')') if label else ''}: medians in ms; GB/s of the bytes the kernel reads "
              f"(W as stored, X, Y) against the {COPY_TBPS} TB/s copy rate, TFLOP/s against {MATRIX_TFLOPS:.0f}.", "",
-             "| N x K | M | kernel | cuBLAS ms | kernel, BF16 W ms | kernel, palette W ms [min..max] | speedup | target | met? | palette GB/s (of copy) | TFLOP/s (of matmul) |",
+             "| N x K | M | kernel | cuBLAS ms | kernel, BF16 W ms | kernel, coded W ms [min..max] | speedup | target | met? | coded W: GB/s (of copy) | TFLOP/s (of matmul) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in report:
         t = target(e["m"])
@@ -114,7 +114,7 @@ def main():
     ax.plot([1, 16, 256, 1024, 4096], [1.3, 1.2, 0.95, 0.95, 0.95], ls="none", marker="_", ms=18, color="black", label="targets")
     ax.axhline(1.0, color="gray", lw=0.8)
     ax.set_xscale("log", base=2); ax.set_xlabel("M (rows of X)"); ax.set_ylabel("speedup over cuBLAS (torch.matmul, BF16)")
-    ax.set_title("H200: the scheduled kernel on palette-coded W" + (f"\n({label})" if label else ""), fontsize=10)
+    ax.set_title("H200: the scheduled kernel on coded W (palette layout)" + (f"\n({label})" if label else ""), fontsize=10)
     ax.legend(); ax.grid(alpha=0.3)
     fig.savefig(os.path.join(out, "schedule-speedup.png"), dpi=110, bbox_inches="tight")
 

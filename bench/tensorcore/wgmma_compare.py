@@ -46,7 +46,7 @@ def main():
 
 def write_outputs(report, out, old):
     shapes = shapes_of(report)
-    lines = ["| N x K | M | cuBLAS ms [min..max] | wgmma BF16 W ms (rows) | wgmma palette W ms [min..max] (rows) | speedup vs cuBLAS | within 5%? | palette TFLOP/s | cuBLAS TFLOP/s | mma.sync kernel ms | err vs cuBLAS | err vs fp64 (cuBLAS's) | bit-exact, all written, no NaN |",
+    lines = ["| N x K | M | cuBLAS ms [min..max] | wgmma BF16 W ms (rows) | wgmma coded W ms [min..max] (rows) | speedup vs cuBLAS | within 5%? | coded W TFLOP/s | cuBLAS TFLOP/s | mma.sync kernel ms | err vs cuBLAS | err vs fp64 (cuBLAS's) | bit-exact, all written, no NaN |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in report:
         c, p, b = e["cublas_ms"]["median"], e["wgmma_ms"]["median"], e["wgmma_bf16_ms"]["median"]
@@ -71,7 +71,7 @@ def write_outputs(report, out, old):
         ax.axhline(1.0, color="gray", lw=0.8)
         ax.axhline(0.95, color="gray", lw=0.6, ls=":")
         ax.set_xscale("log", base=2); ax.set_xlabel("M (rows of X)"); ax.set_ylabel("speedup over cuBLAS (torch.matmul, BF16)")
-        ax.set_title("H200: wgmma kernel, palette W (solid) / BF16 W (dotted);\nmma.sync kernels of the earlier run (dashed)", fontsize=10)
+        ax.set_title("H200: wgmma kernel, coded W (solid) / BF16 W (dotted);\nmma.sync kernels of the earlier run (dashed)", fontsize=10)
         ax.legend(); ax.grid(alpha=0.3)
         fig.savefig(os.path.join(out, "wgmma-speedup.png"), dpi=110, bbox_inches="tight")
     except ImportError as e:
