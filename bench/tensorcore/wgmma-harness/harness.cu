@@ -62,14 +62,15 @@ static Palette encode(const std::vector<uint16_t>& w, int N, int K) {
 }
 
 // The window coding (LAYOUT.md): per tile the base b in 0..240 whose window b .. b + 14 holds most exponents (ties to
-// the smaller b), 4-bit codes (15: escape), the same plane at byte 512.
+// the smaller b), 4-bit codes (15: escape), the plane at byte 512, weights in wgmma's fragment order (lane t: the
+// column pair 2t of each 8-column group).
 static Palette encodeWindow(const std::vector<uint16_t>& w, int N, int K) {
     Palette p; int KB = K / 64; size_t T = (size_t)N / 16 * KB;
     p.tiles.assign(T * 1536, 0); p.palettes.assign(T * 8, 0); p.starts.assign(T + 1, 0);
     for (size_t tile = 0; tile < T; tile++) {
         size_t s = tile / KB, kt = tile % KB;
         int hist[256] = {0};
-        auto at = [&](int l, int j) { int g = l / 4, t = l % 4; int row = g + 8 * (j / 16), col = 32 * ((j / 8) % 2) + 8 * t + j % 8; return w[(16 * s + row) * K + 64 * kt + col]; };
+        auto at = [&](int l, int j) { int g = l / 4, t = l % 4; int row = g + 8 * (j / 16), col = 8 * ((j % 16) / 2) + 2 * t + j % 2; return w[(16 * s + row) * K + 64 * kt + col]; };
         for (int l = 0; l < 32; l++) for (int j = 0; j < 32; j++) hist[(at(l, j) >> 7) & 0xFF]++;
         int base = 0, best = -1;
         for (int b = 0; b <= 240; b++) { int c = 0; for (int i = 0; i < 15; i++) c += hist[b + i]; if (c > best) { best = c; base = b; } }
@@ -168,7 +169,7 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
     }
 }
 
-// sm.cu: palette_gemm.cu's kernels (kind 0 BF16, 1 palette, 2 window).
+// sm.cu: palette_gemm.cu's kernels (kind 0 BF16, 1 palette, 2 window, 3 BF16 in the window kernels' fragment order).
 void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                  const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
 
@@ -310,13 +311,13 @@ template <class T> static std::vector<T*> copies(T* first, size_t bytes, int n) 
     return c;
 }
 
-// The mma.sync kernels at M <= 16 on the palette and window codings beside their BF16 twin and cuBLAS, W rotated over
+// The mma.sync kernels at M <= 64 on the palette and window codings beside their BF16 twin and cuBLAS, W rotated over
 // >= 192 MB of copies; Y of both codings checked against the twin bit for bit. Splits and kernels: the schedule's.
 static void smallM() {
     struct Case { int N, K, M, splits; bool band; };
     const Case cases[] = {{128256, 4096, 1, 1, false}, {128256, 4096, 16, 1, true}, {4096, 14336, 1, 2, false}, {4096, 14336, 16, 2, false},
                           {14336, 4096, 1, 1, false}, {14336, 4096, 16, 1, false}, {4096, 4096, 1, 2, false}, {4096, 4096, 16, 1, false},
-                          {1024, 4096, 1, 5, false}, {1024, 4096, 16, 4, false}};
+                          {1024, 4096, 1, 5, false}, {1024, 4096, 16, 4, false}, {4096, 4096, 64, 1, false}, {14336, 4096, 64, 1, false}};
 #ifndef NO_CUBLAS
     cublasHandle_t h; cublasCreate(&h);
 #endif
@@ -334,40 +335,40 @@ static void smallM() {
             bfs = copies(d.bf, (size_t)c.N * c.K * 2, n); pt = copies(d.tiles, T * 1408, n); wt = copies(d.win.tiles, T * 1536, n);
             lastN = c.N; lastK = c.K;
         }
-        int mt = c.M <= 8 ? 1 : 2;
+        int mt = c.M <= 8 ? 1 : c.M <= 16 ? 2 : c.M <= 32 ? 4 : 8;
         std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
         uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
         float* partial = workspace((size_t)c.splits * c.M * c.N + (size_t)c.N);
         int r = 0;
         auto kernel = [&](int kind, int copy) {
-            const void* w = kind == 0 ? (const void*)bfs[copy] : kind == 1 ? (const void*)pt[copy] : (const void*)wt[copy];
+            const void* w = kind == 0 || kind == 3 ? (const void*)bfs[copy] : kind == 1 ? (const void*)pt[copy] : (const void*)wt[copy];
             const Coded& cw = d.win;
             if (kind == 2) launchSmall(2, mt, c.band, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, c.M, c.N, c.K, c.splits);
-            else launchSmall(kind, mt, c.band, w, d.pals, d.starts, d.esc, d.pos, x, y, partial, c.M, c.N, c.K, c.splits);
+            else launchSmall(kind, mt, c.band, w, d.pals, d.starts, d.esc, d.pos, x, y, partial, c.M, c.N, c.K, c.splits);   // kinds 0, 1, 3
         };
-        std::vector<uint16_t> out[3];
-        for (int kind = 0; kind < 3; kind++) {
+        std::vector<uint16_t> out[4];
+        for (int kind = 0; kind < 4; kind++) {
             CK(cudaMemset(y, 0xFF, (size_t)c.M * c.N * 2));
             kernel(kind, 0); CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
             out[kind].resize((size_t)c.M * c.N); CK(cudaMemcpy(out[kind].data(), y, out[kind].size() * 2, cudaMemcpyDeviceToHost));
         }
-        double t[4];
+        double t[5];
 #ifndef NO_CUBLAS
         auto tc = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.N, c.M, c.K, &al, bfs[r++ % n], CUDA_R_16BF, c.K, x, CUDA_R_16BF, c.K, &be, y, CUDA_R_16BF, c.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); });
         std::vector<uint16_t> cub((size_t)c.M * c.N); CK(cudaMemcpy(cub.data(), y, cub.size() * 2, cudaMemcpyDeviceToHost));
-        t[3] = tc[3];
+        t[4] = tc[3];
         double num = 0, den = 0; long nan = 0;
         for (size_t i = 0; i < cub.size(); i++) { float v = fromBf16(out[2][i]), q = fromBf16(cub[i]); if (std::isnan(v)) nan++; else { num += (double)(v - q) * (v - q); den += (double)q * q; } }
 #else
-        t[3] = 0; double num = 0, den = 1; long nan = 0;
+        t[4] = 0; double num = 0, den = 1; long nan = 0;
 #endif
-        std::vector<double> spread[3];
-        for (int kind = 0; kind < 3; kind++) { spread[kind] = launchTimes([&]() { kernel(kind, r++ % n); }); t[kind] = spread[kind][3]; }
-        bool ok = out[1] == out[0] && out[2] == out[0] && nan == 0 && sqrt(num / den) < 1e-2;
+        std::vector<double> spread[4];
+        for (int kind = 0; kind < 4; kind++) { spread[kind] = launchTimes([&]() { kernel(kind, r++ % n); }); t[kind] = spread[kind][3]; }
+        bool ok = out[1] == out[0] && out[2] == out[3] && nan == 0 && sqrt(num / den) < 1e-2;
         if (!ok) failures++;
-        printf("smallm %6dx%5d M=%2d splits %d%s: cublas %.4f | bf16 %.4f | palette %.4f [%.4f..%.4f] %.3fx | window %.4f [%.4f..%.4f] %.3fx | bytes pal %.1f MB win %.1f MB (x%d copies), esc pal %.3f%% win %.4f%% | pal==bf16 %d win==bf16 %d err %.1e %s\n",
-               c.N, c.K, c.M, c.splits, c.band ? " band" : "", t[3], t[0], t[1], spread[1][0], spread[1][6], t[3] / t[1], t[2], spread[2][0], spread[2][6], t[3] / t[2],
-               palBytes / 1e6, winBytes / 1e6, n, 100 * d.escFrac, 100 * d.win.escFrac, (int)(out[1] == out[0]), (int)(out[2] == out[0]), sqrt(num / den), ok ? "PASS" : "FAIL");
+        printf("smallm %6dx%5d M=%2d splits %d%s: cublas %.4f | bf16 %.4f frag %.4f | palette %.4f [%.4f..%.4f] %.3fx | window %.4f [%.4f..%.4f] %.3fx | bytes pal %.1f MB win %.1f MB (x%d copies), esc pal %.3f%% win %.4f%% | pal==bf16 %d win==frag %d err %.1e %s\n",
+               c.N, c.K, c.M, c.splits, c.band ? " band" : "", t[4], t[0], t[3], t[1], spread[1][0], spread[1][6], t[4] / t[1], t[2], spread[2][0], spread[2][6], t[4] / t[2],
+               palBytes / 1e6, winBytes / 1e6, n, 100 * d.escFrac, 100 * d.win.escFrac, (int)(out[1] == out[0]), (int)(out[2] == out[3]), sqrt(num / den), ok ? "PASS" : "FAIL");
         fflush(stdout);
         cudaFree(x); cudaFree(y);
     }
@@ -389,9 +390,10 @@ int main(int argc, char** argv) {
         printf("failures: %d\n", failures);
         return failures ? 1 : 0;
     }
-    if (mode == "split") {   // split K of the tma kernel where its tiles leave SMs idle, beside cuBLAS
+    if (mode == "split") {   // split K of the tma kernel where its tiles leave SMs idle (M = 256, 1024; and M = 64), beside cuBLAS
         struct Case { int N, K, M; };
-        for (Case c : {Case{4096, 4096, 256}, Case{4096, 14336, 256}, Case{1024, 4096, 1024}, Case{1024, 4096, 256}}) {
+        for (Case c : {Case{4096, 4096, 256}, Case{4096, 14336, 256}, Case{1024, 4096, 1024}, Case{1024, 4096, 256},
+                       Case{4096, 4096, 64}, Case{14336, 4096, 64}, Case{4096, 14336, 64}, Case{1024, 4096, 64}, Case{128256, 4096, 64}}) {
             auto w = randomW(c.N, c.K, false);
             DevW d = upload(w, c.N, c.K);
             std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());

@@ -40,21 +40,57 @@ __device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uin
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
+#ifndef FRAG_SHUFFLE_MIN_MT
+#define FRAG_SHUFFLE_MIN_MT 2   // from this many 8-row chunks of X, fragment-order X is loaded in 16-byte pieces and transposed
+#endif
+
+// Whether fragment-order X (FRAG) comes as 16-byte pieces transposed across the quad (fragX) rather than 4-byte loads: 4-byte
+// loads measured as fast at 8 rows, but 50-80% slower at 16 (four times the L1 wavefronts: NOTES.md session 10).
+template <int MT, bool FRAG> __host__ __device__ constexpr bool shuffledX() { return FRAG && MT >= FRAG_SHUFFLE_MIN_MT; }
+
 // The tile's B fragments: X rows mBase + 8 mt + g, 16 bytes of each 32-column half (rows past M read a real
-// row; their columns are never stored).
+// row; their columns are never stored), from kCol = 64 kt + 8 t; FRAG (the window coding's fragment order, LAYOUT.md):
+// the column pair 2t of each 8-column group, four 4-byte pieces per half, from kCol = 64 kt + 2 t (or, shuffledX,
+// the 16 bytes from 64 kt + 8 t, put in order by fragX).
 // PINNED: as volatile loads, which the compiler keeps where they are written (ahead of a decode).
-template <int MT, bool PINNED = false>
+template <int MT, bool PINNED = false, bool FRAG = false>
 __device__ __forceinline__ void loadX(uint4 (&b)[2][MT], const uint16_t* __restrict__ x, int mBase, int M, int K, int kCol, int g) {
 #pragma unroll
     for (int c = 0; c < 2; c++) {
 #pragma unroll
         for (int mt = 0; mt < MT; mt++) {
             int m = min(mBase + mt * 8 + g, M - 1);
-            const uint4* at = reinterpret_cast<const uint4*>(x + (size_t)m * K + kCol + 32 * c);
-            if (PINNED) {
+            const uint16_t* at = x + (size_t)m * K + kCol + 32 * c + (shuffledX<MT, FRAG>() ? 6 * (threadIdx.x & 3) : 0);
+            if (FRAG && !shuffledX<MT, FRAG>()) {
+                const uint32_t* p = reinterpret_cast<const uint32_t*>(at);
+                if (PINNED) {
+                    asm volatile("ld.global.nc.u32 %0, [%1];" : "=r"(b[c][mt].x) : "l"(p));
+                    asm volatile("ld.global.nc.u32 %0, [%1];" : "=r"(b[c][mt].y) : "l"(p + 4));
+                    asm volatile("ld.global.nc.u32 %0, [%1];" : "=r"(b[c][mt].z) : "l"(p + 8));
+                    asm volatile("ld.global.nc.u32 %0, [%1];" : "=r"(b[c][mt].w) : "l"(p + 12));
+                } else {
+                    b[c][mt] = make_uint4(__ldg(p), __ldg(p + 4), __ldg(p + 8), __ldg(p + 12));
+                }
+            } else if (PINNED) {
                 asm volatile("ld.global.nc.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(b[c][mt].x), "=r"(b[c][mt].y), "=r"(b[c][mt].z), "=r"(b[c][mt].w) : "l"(at));
             } else {
-                b[c][mt] = __ldg(at);
+                b[c][mt] = __ldg(reinterpret_cast<const uint4*>(at));
+            }
+        }
+    }
+}
+
+// Shuffled fragment-order X (shuffledX) into order: each 16-byte piece transposed across the quad.
+template <int MT, bool FRAG>
+__device__ __forceinline__ void fragX(uint4 (&b)[2][MT]) {
+    if constexpr (shuffledX<MT, FRAG>()) {
+#pragma unroll
+        for (int c = 0; c < 2; c++) {
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                uint32_t q[4] = {b[c][mt].x, b[c][mt].y, b[c][mt].z, b[c][mt].w};
+                transposeQuad(q, threadIdx.x & 3);
+                b[c][mt] = make_uint4(q[0], q[1], q[2], q[3]);
             }
         }
     }
@@ -72,13 +108,14 @@ __device__ __forceinline__ void multiplyWith(float (&acc)[MT][4], const uint32_t
     }
 }
 
-// The tile's 16 A registers: a[G][p], G = 2 * (row half) + chunk, p = pair of k (8t + 2p, 8t + 2p + 1).
-// Every kernel feeds them to the same products in the same order.
-template <int MT>
+// The tile's 16 A registers: a[G][p], G = 2 * (row half) + chunk, p = pair of k (8t + 2p, 8t + 2p + 1; FRAG:
+// 8p + 2t, 8p + 2t + 1). Every kernel feeds them to the same products in the same order.
+template <int MT, bool FRAG = false>
 __device__ __forceinline__ void multiply(float (&acc)[MT][4], const uint32_t (&a)[4][4], const uint16_t* __restrict__ x,
                                          int mBase, int M, int K, int kCol, int g) {
     uint4 b[2][MT];
-    loadX<MT>(b, x, mBase, M, K, kCol, g);
+    loadX<MT, false, FRAG>(b, x, mBase, M, K, kCol, g);
+    fragX<MT, FRAG>(b);
     multiplyWith<MT>(acc, a, b);
 }
 
@@ -384,12 +421,57 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
     joinTile(t.s0, t.s1, e, a);
 }
 
+// Fragment-order X for 16 rows through shared memory: a warp's 2 KB slot holds X rows mBase .. mBase + 15 (past M: row
+// M - 1) of one K tile, row r's 16-byte chunk j at chunk j ^ (r & 7) (ldmatrix's eight rows then hit distinct banks).
+// stageX copies the next tile's X by cp.async (4 pieces per lane, one group); ldmatrixX gives b[c][mt] in fragment order,
+// one ldmatrix.x4 per 8 rows and 32 columns (the 16-byte loads and quad transposes of shuffledX measured 5-23% slower
+// than the palette coding's 16-byte loads at M = 16: NOTES.md session 10).
+__device__ __forceinline__ uint32_t xChunk(uint32_t slot, int r, int j) { return slot + r * 128 + ((j ^ (r & 7)) << 4); }
+
+// The slot's 128 pieces from thread `first` on, `step` apart (the band kernel's CTA: all its threads; a warp: stageWarpX).
+__device__ __forceinline__ void stageX(uint32_t slot, const uint16_t* x, int mBase, int M, int K, int kt, int first, int step) {
+    for (int piece = first; piece < 128; piece += step) {
+        int r = piece >> 3, j = piece & 7;
+        const uint16_t* from = x + (size_t)min(mBase + r, M - 1) * K + kt * 64 + 8 * j;
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(xChunk(slot, r, j)), "l"(from) : "memory");
+    }
+    asm volatile("cp.async.commit_group;" ::: "memory");
+}
+
+// A warp's own slot: four pieces per lane (a fixed count, so the loop unrolls).
+__device__ __forceinline__ void stageWarpX(uint32_t slot, const uint16_t* x, int mBase, int M, int K, int kt, int lane) {
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        int piece = lane + 32 * i, r = piece >> 3, j = piece & 7;
+        const uint16_t* from = x + (size_t)min(mBase + r, M - 1) * K + kt * 64 + 8 * j;
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(xChunk(slot, r, j)), "l"(from) : "memory");
+    }
+    asm volatile("cp.async.commit_group;" ::: "memory");
+}
+
+__device__ __forceinline__ void ldmatrixX(uint4 (&b)[2][2], uint32_t slot, int lane) {
+#pragma unroll
+    for (int c = 0; c < 2; c++) {
+#pragma unroll
+        for (int mt = 0; mt < 2; mt++) {
+            // Lanes 8i .. 8i + 7 address the rows of matrix i: X rows 8 mt .. 8 mt + 7, columns 32 c + 8 i .. + 7.
+            uint32_t at = xChunk(slot, 8 * mt + (lane & 7), 4 * c + (lane >> 3));
+            asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                         : "=r"(b[c][mt].x), "=r"(b[c][mt].y), "=r"(b[c][mt].z), "=r"(b[c][mt].w) : "r"(at) : "memory");
+        }
+    }
+}
+
 template <int MT, bool TWO, int SPC = 1, bool WINDOW = false>
 __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
-    // the warp's first __syncwarp of tile i + 1, which every lane reaches only after reading back tile i.
-    __shared__ __align__(16) uint8_t buffers[WARPS][2][1024];
+    // the warp's first __syncwarp of tile i + 1, which every lane reaches only after reading back tile i. The window
+    // coding's decode ends its rare round trip with a __syncwarp: one buffer.
+    __shared__ __align__(16) uint8_t buffers[WARPS][WINDOW ? 1 : 2][1024];
+    // The window coding at 16 rows of X: X through shared memory (stageX), a 2 KB slot per warp (band kernel: per CTA).
+    constexpr bool STAGED = WINDOW && MT == 2 && !TWO;
+    __shared__ __align__(128) uint8_t xSlots[!STAGED ? 1 : SPC == WARPS ? 3 : WARPS][STAGED ? 2048 : 16];   // band: a ring of 3
     Work w = work<SPC>(N, K, M, splits, MT * 8);
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform)
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -409,8 +491,8 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
         };
         auto step = [&](const PatchTile& t, int kt, int parity) {
             uint32_t a[4][4];
-            decodePatch<WINDOW>(t, positions, escapes, buffers[warp][parity], lane, a);
-            multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
+            decodePatch<WINDOW>(t, positions, escapes, buffers[warp][WINDOW ? 0 : parity], lane, a);
+            multiply<MT, WINDOW>(acc, a, x, w.mBase, M, K, kt * 64 + (WINDOW ? 2 : 8) * (lane & 3), lane >> 2);
         };
         if (TWO) {
             // Two tiles in flight, in two sets of registers used in turn.
@@ -422,6 +504,42 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 if (kt + 2 < w.kEnd) even = load(kt + 2);
                 step(odd, kt + 1, 1);
             }
+        } else if constexpr (STAGED && SPC == WARPS) {
+            // The band kernel: its warps walk the same K tiles, so the CTA shares a ring of three slots, each tile's X copied
+            // by all its threads. A barrier per tile: X(kt) has landed for everyone, and every warp is past tile kt - 1, so
+            // the slot the next copy writes (last read at tile kt - 2) is free. Warps past the last strip take no part.
+            int active = min(WARPS, N / 16 - w.band * WARPS) * 32;
+            uint32_t ring = static_cast<uint32_t>(__cvta_generic_to_shared(xSlots[0]));
+            stageX(ring, x, w.mBase, M, K, w.kBegin, threadIdx.x, active);
+            for (int kt = w.kBegin; kt < w.kEnd; kt++) {
+                int i = kt - w.kBegin;
+                if (kt + 1 < w.kEnd) stageX(ring + ((i + 1) % 3) * 2048, x, w.mBase, M, K, kt + 1, threadIdx.x, active);
+                else asm volatile("cp.async.commit_group;" ::: "memory");   // an empty group: the wait below stays the same
+                PatchTile t = load(kt);
+                uint32_t a[4][4];
+                decodePatch<WINDOW>(t, positions, escapes, buffers[warp][0], lane, a);
+                asm volatile("cp.async.wait_group 1;" ::: "memory");
+                asm volatile("bar.sync 1, %0;" :: "r"(active) : "memory");
+                uint4 b[2][2];
+                ldmatrixX(b, ring + (i % 3) * 2048, lane);
+                multiplyWith<2>(reinterpret_cast<float (&)[2][4]>(acc), a, b);
+            }
+        } else if constexpr (STAGED) {
+            // The next tile's X is copied while this tile's products run and the next tile loads and decodes.
+            uint32_t slot = static_cast<uint32_t>(__cvta_generic_to_shared(xSlots[warp]));
+            stageWarpX(slot, x, w.mBase, M, K, w.kBegin, lane);
+            for (int kt = w.kBegin; kt < w.kEnd; kt++) {
+                PatchTile t = load(kt);
+                uint32_t a[4][4];
+                decodePatch<WINDOW>(t, positions, escapes, buffers[warp][0], lane, a);
+                asm volatile("cp.async.wait_group 0;" ::: "memory");
+                __syncwarp();   // every lane's pieces have landed
+                uint4 b[2][2];
+                ldmatrixX(b, slot, lane);
+                __syncwarp();   // every lane has read the slot before it is written again
+                if (kt + 1 < w.kEnd) stageWarpX(slot, x, w.mBase, M, K, kt + 1, lane);
+                multiplyWith<2>(reinterpret_cast<float (&)[2][4]>(acc), a, b);
+            }
         } else {
             // One tile in registers: 54 registers at 8 rows of X, 64 at 16, no spills, 4 CTAs per SM (NOTES.md variant 8).
             for (int kt = w.kBegin; kt < w.kEnd; kt++) {
@@ -431,9 +549,10 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                     // waited on them for 8% of the stall samples at M = 1; 1-6% faster at 8 and 64 rows, slower at
                     // 16: NOTES.md variant 12).
                     uint4 b[2][MT];
-                    loadX<MT, true>(b, x, w.mBase, M, K, kt * 64 + 8 * (lane & 3), lane >> 2);
+                    loadX<MT, true, WINDOW>(b, x, w.mBase, M, K, kt * 64 + (WINDOW ? 2 : 8) * (lane & 3), lane >> 2);
                     uint32_t a[4][4];
-                    decodePatch<WINDOW>(t, positions, escapes, buffers[warp][(kt - w.kBegin) & 1], lane, a);
+                    decodePatch<WINDOW>(t, positions, escapes, buffers[warp][WINDOW ? 0 : (kt - w.kBegin) & 1], lane, a);
+                    fragX<MT, WINDOW>(b);
                     multiplyWith<MT>(acc, a, b);
                 } else {
                     step(t, kt, (kt - w.kBegin) & 1);
@@ -444,7 +563,8 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
     finish<MT, SPC>(acc, w, M, N, splits, y, partial);
 }
 
-template <int MT, int SPC = 1>
+// FRAG: the window kernels' twin, feeding W and X to the products in their fragment order.
+template <int MT, int SPC = 1, bool FRAG = false>
 __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     Work w = work<SPC>(N, K, M, splits, MT * 8);
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform)
@@ -465,7 +585,8 @@ __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat
             uint32_t a[4][4];
 #pragma unroll
             for (int G = 0; G < 4; G++) { a[G][0] = cur.r[G].x; a[G][1] = cur.r[G].y; a[G][2] = cur.r[G].z; a[G][3] = cur.r[G].w; }
-            multiply<MT>(acc, a, x, w.mBase, M, K, kt * 64 + 8 * t, g);
+            if (FRAG) transposeTile(a, lane);   // W's 16-byte pieces into fragment order (4-byte loads of W measured 2x slower)
+            multiply<MT, FRAG>(acc, a, x, w.mBase, M, K, kt * 64 + (FRAG ? 2 : 8) * t, g);
         }
     }
     finish<MT, SPC>(acc, w, M, N, splits, y, partial);
@@ -507,7 +628,7 @@ using namespace palette_gemm;
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
-        patchGemm<MT, false, 1, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
+        patchGemm<MT, (MT <= PATCH_TWO_MAX_MT), 1, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
     }
 #define BF16_ENTRY(MT, NAME)                                                                                               \
     extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \
@@ -548,6 +669,18 @@ WINDOW_ENTRY(1, windowGemm8)
 WINDOW_ENTRY(2, windowGemm16)
 WINDOW_ENTRY(4, windowGemm32)
 WINDOW_ENTRY(8, windowGemm64)
+// The window kernels' BF16 twins (fragment order).
+#define FRAG_ENTRY(MT, SPC, NAME)                                                                                          \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32) NAME(                                                      \
+        const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial,  \
+        long long, int M, int N, int K, int splits) {                                                                    \
+        bf16Gemm<MT, SPC, true>(weights, x, y, partial, M, N, K, splits);                                                \
+    }
+FRAG_ENTRY(1, 1, bf16Frag8)
+FRAG_ENTRY(2, 1, bf16Frag16)
+FRAG_ENTRY(4, 1, bf16Frag32)
+FRAG_ENTRY(8, 1, bf16Frag64)
+FRAG_ENTRY(2, WARPS, bf16FragBand16)
 extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBand16(
     const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,
     const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,

@@ -82,6 +82,31 @@ __device__ __forceinline__ void windowExponents(uint4 codes, uint32_t base, uint
     }
 }
 
+// The palette coding gives lane t (of a quad) the column pairs 4t + p, p = 0..3, of each 32-column half; the MMAs'
+// fragments want lane t to hold pairs 4q + t, q = 0..3 (k 2t and 2t + 8 of two k16 steps), the window coding's order. That is a 4 x 4
+// transpose across the quad: two butterfly stages (lanes t ^ 2, then t ^ 1), each swapping the registers
+// whose index bit differs from the lane's.
+__device__ __forceinline__ void transposeQuad(uint32_t (&x)[4], int t) {
+    bool t1 = t & 2, t0 = t & 1;
+#pragma unroll
+    for (int p0 = 0; p0 < 2; p0++) {
+        uint32_t send = t1 ? x[p0] : x[2 + p0];
+        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 2);
+        if (t1) x[p0] = got; else x[2 + p0] = got;
+    }
+#pragma unroll
+    for (int p1 = 0; p1 < 4; p1 += 2) {
+        uint32_t send = t0 ? x[p1] : x[p1 + 1];
+        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 1);
+        if (t0) x[p1] = got; else x[p1 + 1] = got;
+    }
+}
+
+__device__ __forceinline__ void transposeTile(uint32_t (&a)[4][4], int lane) {
+#pragma unroll
+    for (int G = 0; G < 4; G++) transposeQuad(a[G], lane & 3);
+}
+
 // The lane's 32 exponents into its place in a warp's 1 KB exponent buffer, in plane order (weights 0..15 at
 // 16 lane + j, weights 16..31 at 512 + 16 lane + j - 16), where escapes are stored at their positions.
 __device__ __forceinline__ void storeExponents(uint8_t* buffer, int lane, const uint32_t (&e)[4][2]) {

@@ -93,31 +93,6 @@ __device__ __forceinline__ void bulkLoad(uint32_t to, const void* from, uint32_t
                  :: "r"(to), "l"(from), "r"(bytes), "r"(bar) : "memory");
 }
 
-// The tile gives lane t (of a quad) the column pairs 4t + p, p = 0..3, of each 32-column half; wgmma's A
-// fragment wants lane t to hold pairs 4q + t, q = 0..3 (k 2t and 2t + 8 of two k16 steps). That is a 4 x 4
-// transpose across the quad: two butterfly stages (lanes t ^ 2, then t ^ 1), each swapping the registers
-// whose index bit differs from the lane's.
-__device__ __forceinline__ void transposeQuad(uint32_t (&x)[4], int t) {
-    bool t1 = t & 2, t0 = t & 1;
-#pragma unroll
-    for (int p0 = 0; p0 < 2; p0++) {
-        uint32_t send = t1 ? x[p0] : x[2 + p0];
-        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 2);
-        if (t1) x[p0] = got; else x[2 + p0] = got;
-    }
-#pragma unroll
-    for (int p1 = 0; p1 < 4; p1 += 2) {
-        uint32_t send = t0 ? x[p1] : x[p1 + 1];
-        uint32_t got = __shfl_xor_sync(0xFFFFFFFFu, send, 1);
-        if (t0) x[p1] = got; else x[p1 + 1] = got;
-    }
-}
-
-__device__ __forceinline__ void transposeTile(uint32_t (&a)[4][4], int lane) {
-#pragma unroll
-    for (int G = 0; G < 4; G++) transposeQuad(a[G], lane & 3);
-}
-
 __device__ __forceinline__ void fenceRegisters(uint32_t (&a)[4][4]) {
 #pragma unroll
     for (int i = 0; i < 16; i++) asm volatile("" : "+r"(a[i / 4][i % 4])::"memory");
@@ -276,7 +251,7 @@ struct PaletteW {
             __syncwarp();   // the buffer is written again by the next block's decode
         }
         joinTile(s0, s1, e, a);
-        transposeTile(a, lane);
+        if constexpr (!WINDOW) transposeTile(a, lane);   // the window coding's tiles are in wgmma's fragment order already
         if (kb + 2 < KB) ahead[SLOT] = fetch(kb + 2, KB, lane);
     }
 };

@@ -95,7 +95,7 @@ public final class FusedGemmCheck {
             int rawCopies = (int) Math.max(1, Math.ceilDiv(ROTATION_BYTES, w.byteSize()));
             try {
                 for (int i = 0; i < palCopies; i++) { pal.add(FusedLinear.palette(p, arena)); held.addAll(pal.getLast().upload(device)); }
-                for (int i = 0; i < rawCopies; i++) { raw.add(FusedLinear.bf16(w, n, k)); held.addAll(raw.getLast().upload(device)); }
+                for (int i = 0; i < rawCopies; i++) { raw.add(FusedLinear.bf16(w, n, k, CODING)); held.addAll(raw.getLast().upload(device)); }
                 for (int m : o.ms()) failures += runBatch(device, n, k, m, p, pal, raw, o, results, arena);
             } finally {
                 held.forEach(DeviceBuffer::close);

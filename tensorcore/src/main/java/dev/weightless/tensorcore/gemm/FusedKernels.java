@@ -57,6 +57,17 @@ public final class FusedKernels {
     /** The band kernel on the window coding; BF16 twin: bf16Band16. */
     public static void windowBand16(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
+    /** The window kernels' BF16 twins: W and X fed to the products in the window coding's fragment order. */
+    public static void bf16Frag8(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void bf16Frag16(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void bf16Frag32(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void bf16Frag64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void bf16FragBand16(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
     /** The band kernel's BF16 twin: the same cut and sums in the same order. */
     public static void bf16Band16(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 

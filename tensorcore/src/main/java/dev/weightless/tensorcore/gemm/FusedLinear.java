@@ -53,17 +53,21 @@ public final class FusedLinear {
 
     /**
      * How W is held: the palette layout in its 3-bit palette coding (every coded kernel reads it), in its 4-bit window
-     * coding (the patching, band and TMA-fed wgmma kernels' window entries: fewer escapes, faster decode; NOTES.md
-     * session 10), or plain BF16 (the twins).
+     * coding (the patching, band and TMA-fed wgmma kernels' window entries: fewer escapes, faster decode, tiles in the
+     * MMA fragment order; NOTES.md session 10), or plain BF16 read as the palette-coded kernels read it (BF16, their
+     * bit-exact twins) or as the window-coded ones do (BF16_WINDOW: X and W in fragment order).
      */
     public enum Variant {
-        PALETTE, WINDOW, BF16;
+        PALETTE, WINDOW, BF16, BF16_WINDOW;
 
         static Variant of(PaletteLayout.Coding coding) { return coding == PaletteLayout.Coding.WINDOW ? WINDOW : PALETTE; }
 
+        /** Whether W is in the palette layout (either coding), not plain BF16. */
+        public boolean coded() { return this == PALETTE || this == WINDOW; }
+
         /** Whether a kernel has an entry for W held this way. */
         public boolean readBy(Kernel kernel) {
-            return this != WINDOW || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
+            return (this != WINDOW && this != BF16_WINDOW) || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
         }
     }
 
@@ -158,11 +162,19 @@ public final class FusedLinear {
     /** A device buffer is never empty: an empty part becomes a zeroed one of 16 bytes (the kernel reads none of it). */
     private static MemorySegment nonEmpty(MemorySegment s, Arena arena) { return s.byteSize() > 0 ? s : arena.allocate(16, 16); }
 
-    /** W as row-major BF16 [n x k]: n a multiple of 16, k of 64. */
-    public static FusedLinear bf16(MemorySegment w, long n, long k) {
+    /** W as row-major BF16 [n x k]: n a multiple of 16, k of 64; the palette-coded kernels' twin. */
+    public static FusedLinear bf16(MemorySegment w, long n, long k) { return bf16(w, n, k, PaletteLayout.Coding.PALETTE); }
+
+    /** W as row-major BF16 [n x k], read as the kernels of {@code coding} read their tiles (the bit-exact twin of W held in it). */
+    public static FusedLinear bf16(MemorySegment w, long n, long k, PaletteLayout.Coding coding) {
         PaletteTensor.checkShape(n, k);
         if (w.byteSize() != Math.multiplyExact(Math.multiplyExact(n, k), 2L)) throw new IllegalArgumentException("W has " + w.byteSize() + " bytes, " + n + " x " + k + " BF16 needs " + n * k * 2);
-        return new FusedLinear(Variant.BF16, n, k, List.of(new ShortArray(w)));
+        return new FusedLinear(coding == PaletteLayout.Coding.WINDOW ? Variant.BF16_WINDOW : Variant.BF16, n, k, List.of(new ShortArray(w)));
+    }
+
+    /** {@code w}, the BF16 original of this operator's W, as the operator whose products equal this one's bit for bit. */
+    public FusedLinear twin(MemorySegment w) {
+        return bf16(w, n, k, variant == Variant.WINDOW || variant == Variant.BF16_WINDOW ? PaletteLayout.Coding.WINDOW : PaletteLayout.Coding.PALETTE);
     }
 
     /** An operator whose W lives only on the device, and the hold on W: close it when done with the operator. */
@@ -295,7 +307,7 @@ public final class FusedLinear {
         long ctas = (n / 16) * Math.ceilDiv(m, rows);
         long kTiles = k / 64;
         int splits = ctas >= multiprocessors ? 1 : (int) Math.min(Math.max(1, kTiles / WARPS), Math.ceilDiv(2L * multiprocessors, ctas));
-        return new Schedule(splits, rows, m <= 64 || variant == Variant.WINDOW ? Kernel.PATCH : Kernel.BALLOT);
+        return new Schedule(splits, rows, m <= 64 || !variant.readBy(Kernel.BALLOT) ? Kernel.PATCH : Kernel.BALLOT);
     }
 
     /**
@@ -342,6 +354,7 @@ public final class FusedLinear {
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
         String kernel = switch (variant) {
             case BF16 -> band ? "bf16Band" : "bf16Gemm";
+            case BF16_WINDOW -> band ? "bf16FragBand" : "bf16Frag";
             case WINDOW -> band ? "windowBand" : "windowGemm";
             case PALETTE -> band ? "patchBand" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm";
         } + s.rowsPerCta();

@@ -156,7 +156,7 @@ public final class ResidentCheck {
         try (Arena arena = Arena.ofShared()) {
             ShortArray x = new ShortArray(arena.allocate(m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, 5000 + m);
-            FusedLinear bf16 = FusedLinear.bf16(w, n, k);
+            FusedLinear bf16 = resident.twin(w);
             FusedLinear.Schedule schedule = resident.schedule(m, device);
             if (schedule.kernel().wgmma()) schedule = resident.mmaSchedule(m, device.multiprocessors());   // this compares the two mma.sync kernels
             // BF16 twin, patching kernel, and the ballot kernel where the coding has it (the palette coding only).

@@ -47,16 +47,17 @@ public final class SmallProductCheck {
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear palette = FusedLinear.palette(p, arena), bf16 = FusedLinear.bf16(w, n, k);
             FusedLinear window = FusedLinear.palette(PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            FusedLinear windowTwin = window.twin(w);
             FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.mmaSchedule(m, device.multiprocessors()).rowsPerCta());
-            // ballot, BF16 twin, patching, patching on the window coding; at 16 rows of X also the band kernel, its own
-            // BF16 twin and its window entry.
+            // ballot, BF16 twin, patching, patching on the window coding and its own BF16 twin (fragment order); at 16 rows of
+            // X also the band kernel and its BF16 twin, on either coding.
             boolean band = schedule.rowsPerCta() == 16;
-            List<FusedLinear> ops = new ArrayList<>(List.of(palette, bf16, palette, window));
+            List<FusedLinear> ops = new ArrayList<>(List.of(palette, bf16, palette, window, windowTwin));
             List<FusedLinear.Schedule> schedules = new ArrayList<>(List.of(schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH),
-                    schedule.with(FusedLinear.Kernel.PATCH)));
+                    schedule.with(FusedLinear.Kernel.PATCH), schedule.with(FusedLinear.Kernel.PATCH)));
             if (band) {
-                ops.addAll(List.of(palette, bf16, window));
-                schedules.addAll(Collections.nCopies(3, schedule.with(FusedLinear.Kernel.PATCH_BAND)));
+                ops.addAll(List.of(palette, bf16, window, windowTwin));
+                schedules.addAll(Collections.nCopies(4, schedule.with(FusedLinear.Kernel.PATCH_BAND)));
             }
             ShortArray[] ys = new ShortArray[ops.size()];
             for (int v = 0; v < ys.length; v++) {
@@ -80,13 +81,14 @@ public final class SmallProductCheck {
             for (long i = 0; i < ys[2].size(); i++) if (ys[2].get(i) == (short) 0xFFFF) unwrittenPatch++;
             if (unwrittenPatch > 0) problems.add(name + ": " + unwrittenPatch + " elements of Y not written by the patching kernel");
             error = Math.max(error, check(problems, name + " (window coding)", ys[3], x, w, m, n, k));
-            long mismatchWindow = ys[3].segment().mismatch(ys[1].segment());
-            if (mismatchWindow >= 0) problems.add(name + ": patching kernel on the window coding and BF16 kernel differ first at byte " + mismatchWindow);
+            long mismatchWindow = ys[3].segment().mismatch(ys[4].segment());
+            if (mismatchWindow >= 0) problems.add(name + ": patching kernel on the window coding and its BF16 twin differ first at byte " + mismatchWindow);
             if (band) {
-                error = Math.max(error, check(problems, name + " (band kernel)", ys[4], x, w, m, n, k));
-                long mismatchBand = ys[4].segment().mismatch(ys[5].segment());
+                error = Math.max(error, check(problems, name + " (band kernel)", ys[5], x, w, m, n, k));
+                long mismatchBand = ys[5].segment().mismatch(ys[6].segment());
                 if (mismatchBand >= 0) problems.add(name + ": band kernel and its BF16 twin differ first at byte " + mismatchBand);
-                long mismatchWindowBand = ys[6].segment().mismatch(ys[5].segment());
+                error = Math.max(error, check(problems, name + " (band kernel, window coding)", ys[7], x, w, m, n, k));
+                long mismatchWindowBand = ys[7].segment().mismatch(ys[8].segment());
                 if (mismatchWindowBand >= 0) problems.add(name + ": band kernel on the window coding and its BF16 twin differ first at byte " + mismatchWindowBand);
             }
             System.out.printf("small product %-33s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED");

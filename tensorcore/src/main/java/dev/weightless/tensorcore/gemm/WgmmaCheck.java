@@ -94,7 +94,8 @@ public final class WgmmaCheck {
             PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, coding, arena);
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
-            FusedLinear[] ops = {FusedLinear.palette(p, arena), FusedLinear.bf16(w, n, k)};
+            FusedLinear coded = FusedLinear.palette(p, arena);
+            FusedLinear[] ops = {coded, coded.twin(w)};
             ShortArray[] ys = new ShortArray[2];
             for (int v = 0; v < 2; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
@@ -151,7 +152,7 @@ public final class WgmmaCheck {
             List<DeviceBuffer> held = new ArrayList<>();
             try {
                 for (int i = 0; i < Math.max(1, Math.ceilDiv(ROTATION_BYTES, p.byteSize())); i++) { pal.add(FusedLinear.palette(p, arena)); held.addAll(pal.getLast().upload(device)); }
-                for (int i = 0; i < Math.max(1, Math.ceilDiv(ROTATION_BYTES, w.byteSize())); i++) { raw.add(FusedLinear.bf16(w, n, k)); held.addAll(raw.getLast().upload(device)); }
+                for (int i = 0; i < Math.max(1, Math.ceilDiv(ROTATION_BYTES, w.byteSize())); i++) { raw.add(FusedLinear.bf16(w, n, k, FusedGemmCheck.CODING)); held.addAll(raw.getLast().upload(device)); }
                 for (int m : o.ms()) failures += runBatch(device, n, k, m, p, pal, raw, o, results);
             } finally {
                 held.forEach(DeviceBuffer::close);

@@ -74,7 +74,7 @@ public final class WgmmaGemm {
         return rows * 128 + switch (w) {
             case PALETTE -> 8 * PaletteLayout.Coding.PALETTE.tileBytes();
             case WINDOW -> 8 * PaletteLayout.Coding.WINDOW.tileBytes();
-            case BF16 -> W_ROWS * 128;
+            case BF16, BF16_WINDOW -> W_ROWS * 128;
         };
     }
 
@@ -161,7 +161,7 @@ public final class WgmmaGemm {
                       int rows, int splits, FusedLinear.Kernel kernel, Map<String, Grid> grids) {
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
         if (w == FusedLinear.Variant.WINDOW && kernel != FusedLinear.Kernel.WGMMA_TMA) throw new IllegalArgumentException(kernel + " reads no window-coded W; the TMA-fed kernel does");
-        boolean palette = w != FusedLinear.Variant.BF16;
+        boolean palette = w.coded();
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
         if (!splits(k, splits)) {
             throw new IllegalArgumentException("the TMA kernel splits K into slices of an even number of 64-column blocks, got "

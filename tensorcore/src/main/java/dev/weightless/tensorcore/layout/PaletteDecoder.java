@@ -89,7 +89,7 @@ public final class PaletteDecoder {
                     exponent = coding == Coding.PALETTE ? palette[code] : palette[0] + code;
                 }
                 int sign = bytes[j ^ 1] & 1, mantissa = bytes[j] >>> 1;
-                long index = base + row(lane, j) * p.cols() + col(lane, j);
+                long index = base + row(lane, j) * p.cols() + col(coding, lane, j);
                 out.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index, (short) (sign << 15 | exponent << 7 | mantissa));
             }
         }

@@ -89,7 +89,7 @@ public final class PaletteEncoder {
         int[] words = new int[4]; // a lane's code words: three (palette) or four (window)
         int[] values = new int[LANE_WEIGHTS];
         for (int lane = 0; lane < LANES; lane++) {
-            for (int j = 0; j < LANE_WEIGHTS; j++) values[j] = bf16.getAtIndex(BF16, base + row(lane, j) * cols + col(lane, j)) & 0xFFFF;
+            for (int j = 0; j < LANE_WEIGHTS; j++) values[j] = bf16.getAtIndex(BF16, base + row(lane, j) * cols + col(coding, lane, j)) & 0xFFFF;
             Arrays.fill(words, 0);
             for (int j = 0; j < LANE_WEIGHTS; j++) {
                 int v = values[j];

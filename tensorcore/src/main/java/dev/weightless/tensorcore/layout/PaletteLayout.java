@@ -3,8 +3,9 @@ package dev.weightless.tensorcore.layout;
 /**
  * Where each weight of a 16 x 64 tile lives in the palette layout (LAYOUT.md). A warp decodes one tile
  * straight into the registers of {@code mma.sync.m16n8k16}: lane {@code l} (g = l / 4, t = l % 4) owns
- * 32 weights, rows g and g + 8, columns 8t..8t+7 of each 32-column half, so every lane reads its codes
- * and sign|mantissa bytes with plain coalesced word loads and needs no shared memory.
+ * 32 weights, rows g and g + 8, columns 8t..8t+7 of each 32-column half in the palette coding, or columns
+ * 2t, 2t+1 of each 8-column group in the window coding ({@link #col(Coding, int, int)}), so every lane reads
+ * its codes and sign|mantissa bytes with plain coalesced word loads and needs no shared memory.
  * <p>
  * Two codings of the exponents share everything but the code part and the palette entry's meaning
  * ({@link Coding}): 3-bit palette codes (the constants without a prefix) and 4-bit window codes
@@ -65,8 +66,21 @@ public final class PaletteLayout {
     /** Row within the tile of lane {@code lane}'s weight {@code j}. */
     public static int row(int lane, int j) { return (lane >>> 2) + 8 * (j >>> 4); }
 
-    /** Column within the tile of lane {@code lane}'s weight {@code j}. */
-    public static int col(int lane, int j) { return 32 * ((j >>> 3) & 1) + 8 * (lane & 3) + (j & 7); }
+    /** Column within a palette-coded tile of lane {@code lane}'s weight {@code j}: {@code col(Coding.PALETTE, lane, j)}. */
+    public static int col(int lane, int j) { return col(Coding.PALETTE, lane, j); }
+
+    /**
+     * Column within a tile of {@code coding} of lane {@code lane}'s weight {@code j} (t = lane % 4). The palette
+     * coding gives lane t eight consecutive columns 8t..8t+7 of each 32-column half; the window coding gives it
+     * the column pair (2t, 2t+1) of each of the eight 8-column groups, the MMA fragment order (k = 2t, 2t+1,
+     * 2t+8, 2t+9 of each k16 step), so {@code wgmma} and {@code mma.sync} take the decoded registers without a
+     * transpose. Either way weights j and j ^ 1 are adjacent columns of one row.
+     */
+    public static int col(Coding coding, int lane, int j) {
+        return coding == Coding.WINDOW
+                ? 8 * ((j & 15) >>> 1) + 2 * (lane & 3) + (j & 1)
+                : 32 * ((j >>> 3) & 1) + 8 * (lane & 3) + (j & 7);
+    }
 
     /** Byte offset in the tile of the code word {@code word} (0..2) of {@code lane}. */
     public static int codeWordOffset(int lane, int word) { return 4 * (LANES * word + lane); }

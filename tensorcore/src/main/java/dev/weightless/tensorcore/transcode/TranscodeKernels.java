@@ -36,10 +36,20 @@ public final class TranscodeKernels {
         return code;
     }
 
-    /** Index in W of lane {@code lane}'s weight {@code j} of tile (strip, kt). */
+    /** Index in W of lane {@code lane}'s weight {@code j} of palette-coded tile (strip, kt): {@code PaletteLayout.row} and {@code col(PALETTE, ...)}. */
     private static long at(long strip, long kt, int lane, int j, int k) {
         long row = strip * 16 + (lane >>> 2) + 8 * (j >>> 4);
         long col = kt * 64 + 32 * ((j >>> 3) & 1) + 8 * (lane & 3) + (j & 7);
+        return row * k + col;
+    }
+
+    /**
+     * Index in W of lane {@code lane}'s weight {@code j} of window-coded tile (strip, kt): the same row, the column
+     * in the MMA fragment order ({@code PaletteLayout.col(WINDOW, ...)}: pair 2t, 2t+1 of each 8-column group).
+     */
+    private static long windowAt(long strip, long kt, int lane, int j, int k) {
+        long row = strip * 16 + (lane >>> 2) + 8 * (j >>> 4);
+        long col = kt * 64 + 8 * ((j & 15) >>> 1) + 2 * (lane & 3) + (j & 1);
         return row * k + col;
     }
 
@@ -138,7 +148,8 @@ public final class TranscodeKernels {
     }
 
     /**
-     * The window coding's first pass, as {@link #codeTiles}: lane l writes its 16 code bytes at 16 l of the tile
+     * The window coding's first pass, as {@link #codeTiles} but with the window coding's columns ({@link #windowAt}: the MMA
+     * fragment order): lane l writes its 16 code bytes at 16 l of the tile
      * (weight j's nibble in byte 4 (j / 8) + j % 4, high for j % 8 >= 4) and its plane bytes at 512 + the plane
      * index; the tile's palette entry is {@code window} then seven zeros. Grid as {@link #codeTiles}.
      */
@@ -152,7 +163,7 @@ public final class TranscodeKernels {
         long base = tile * WINDOW_TILE_BYTES;
         int w0 = 0, w1 = 0, w2 = 0, w3 = 0, escapes = 0;
         for (int j = 0; j < 32; j += 2) {
-            int a = w.get(at(strip, kt, lane, j, k)) & 0xFFFF, b = w.get(at(strip, kt, lane, j + 1, k)) & 0xFFFF;
+            int a = w.get(windowAt(strip, kt, lane, j, k)) & 0xFFFF, b = w.get(windowAt(strip, kt, lane, j + 1, k)) & 0xFFFF;
             for (int h = 0; h < 2; h++) {
                 int v = h == 0 ? a : b, partner = h == 0 ? b : a, jj = j + h;
                 int c = windowCode(window, (v >>> 7) & 0xFF);
@@ -178,7 +189,7 @@ public final class TranscodeKernels {
         if (lane == 0) escapeStarts.set(tile + 1, escapes);
     }
 
-    /** The window coding's escaped exponents (code 15) and their positions, as {@link #writeEscapes}. Grid as {@link #codeTiles}. */
+    /** The window coding's escaped exponents (code 15) and their positions, as {@link #writeEscapes} (weights found by {@link #windowAt}). Grid as {@link #codeTiles}. */
     public static void windowWriteEscapes(KernelContext ctx, ShortArray w, int window, IntArray escapeStarts, ByteArray escapes, ShortArray positions, int n, int k) {
         long tilesPerStrip = k / 64;
         long tileCount = (n / 16) * tilesPerStrip;
@@ -187,7 +198,7 @@ public final class TranscodeKernels {
         int lane = ctx.laneId;
         long strip = tile / tilesPerStrip, kt = tile % tilesPerStrip;
         int count = 0;
-        for (int j = 0; j < 32; j++) if (windowCode(window, (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF) == 15) count++;
+        for (int j = 0; j < 32; j++) if (windowCode(window, (w.get(windowAt(strip, kt, lane, j, k)) >>> 7) & 0xFF) == 15) count++;
         int inclusive = count;
         for (int d = 1; d < 32; d <<= 1) {
             int v = ctx.shuffleUp(inclusive, d);
@@ -195,7 +206,7 @@ public final class TranscodeKernels {
         }
         long next = escapeStarts.get(tile) + (inclusive - count);
         for (int j = 0; j < 32; j++) {
-            int exponent = (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF;
+            int exponent = (w.get(windowAt(strip, kt, lane, j, k)) >>> 7) & 0xFF;
             if (windowCode(window, exponent) == 15) {
                 positions.set(next, (short) (16 * (32 * (j >>> 4) + lane) + (j & 15)));
                 escapes.set(next++, (byte) exponent);

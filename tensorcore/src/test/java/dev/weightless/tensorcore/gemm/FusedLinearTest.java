@@ -81,6 +81,11 @@ class FusedLinearTest {
             assertEquals(List.of("windowGemm16"), WgmmaGemmTest.entries(op.bind("p", x, y, 12, new FusedLinear.Schedule(1, 16), arena)));
             assertEquals(List.of("windowBand16"), WgmmaGemmTest.entries(op.bind("b", x, y, 12, new FusedLinear.Schedule(1, 16, FusedLinear.Kernel.PATCH_BAND), arena)));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> op.bind("a", x, y, 12, new FusedLinear.Schedule(1, 16, FusedLinear.Kernel.BALLOT), arena)).getMessage().contains("BALLOT"));
+            FusedLinear twin = op.twin(w);
+            assertEquals(FusedLinear.Variant.BF16_WINDOW, twin.variant(), "the window kernels' twin reads W in their fragment order");
+            assertEquals(List.of("bf16Frag16"), WgmmaGemmTest.entries(twin.bind("t", x, y, 12, new FusedLinear.Schedule(1, 16), arena)));
+            assertEquals(List.of("bf16FragBand16"), WgmmaGemmTest.entries(twin.bind("tb", x, y, 12, new FusedLinear.Schedule(1, 16, FusedLinear.Kernel.PATCH_BAND), arena)));
+            assertEquals(FusedLinear.Variant.BF16, FusedLinear.bf16(w, 144, 512).variant());
             ScheduleTable table = ScheduleTable.parse(List.of("144 512 16 1 ballot", "144 512 8 2 patch"), "test");
             assertEquals(Optional.empty(), op.tabled(table, 16, 132), "a ballot choice does not apply to window-coded W: the rule decides");
             assertEquals(Optional.of(new FusedLinear.Schedule(2, 8, FusedLinear.Kernel.PATCH)), op.tabled(table, 8, 132));

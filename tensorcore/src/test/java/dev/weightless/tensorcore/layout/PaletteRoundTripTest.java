@@ -69,7 +69,7 @@ class PaletteRoundTripTest {
         boolean[] bits = new boolean[3 * 32];
         for (int lane = 0; lane < 32; lane++) {
             for (int j = 0; j < 32; j++) {
-                int at = PaletteLayout.row(lane, j) * 64 + PaletteLayout.col(lane, j);
+                int at = PaletteLayout.row(lane, j) * 64 + PaletteLayout.col(PaletteLayout.Coding.PALETTE, lane, j);
                 assertFalse(seen[at], "weight at " + at + " twice");
                 seen[at] = true;
             }
@@ -216,7 +216,7 @@ class PaletteRoundTripTest {
                 for (int j = 0; j < 32; j++) {
                     int plane = tile.get(ValueLayout.JAVA_BYTE, PaletteLayout.planeOffset(lane, j)) & 0xFF, partner = tile.get(ValueLayout.JAVA_BYTE, PaletteLayout.planeOffset(lane, j ^ 1)) & 0xFF;
                     int value = (partner & 1) << 15 | exponents[PaletteLayout.escapePosition(lane, j)] << 7 | plane >>> 1;
-                    long index = ((t / tilesPerStrip) * 16 + PaletteLayout.row(lane, j)) * p.cols() + (t % tilesPerStrip) * 64 + PaletteLayout.col(lane, j);
+                    long index = ((t / tilesPerStrip) * 16 + PaletteLayout.row(lane, j)) * p.cols() + (t % tilesPerStrip) * 64 + PaletteLayout.col(PaletteLayout.Coding.PALETTE, lane, j);
                     int expected = w.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index) & 0xFFFF;
                     if (expected != value) fail("tile " + t + " lane " + lane + " weight " + j + ": " + Integer.toHexString(value) + ", expected " + Integer.toHexString(expected));
                 }

@@ -63,6 +63,77 @@ class WindowCodingTest {
     }
 
     @Test
+    void windowColumnsAreTheMmaFragmentOrder() {
+        boolean[] seen = new boolean[PaletteLayout.TILE_WEIGHTS];
+        for (int lane = 0; lane < 32; lane++) {
+            int g = lane / 4, t = lane % 4;
+            for (int j = 0; j < 32; j++) {
+                int row = PaletteLayout.row(lane, j), col = PaletteLayout.col(Coding.WINDOW, lane, j);
+                assertEquals(8 * ((j % 16) / 2) + 2 * t + j % 2, col, "lane " + lane + " weight " + j);
+                assertEquals(g + 8 * (j / 16), row);
+                assertFalse(seen[row * 64 + col], "(" + row + ", " + col + ") twice");
+                seen[row * 64 + col] = true;
+                // The pair partner (whose sign the plane byte carries) is the other column of the same pair.
+                assertEquals(row, PaletteLayout.row(lane, j ^ 1));
+                assertEquals(col ^ 1, PaletteLayout.col(Coding.WINDOW, lane, j ^ 1));
+                assertEquals(PaletteLayout.col(lane, j), PaletteLayout.col(Coding.PALETTE, lane, j), "col(lane, j) stays the palette coding's");
+            }
+            // Each k16 step s: lane t holds k = 2t, 2t+1, 2t+8, 2t+9 of rows g and g + 8, as weights 4s..4s+3 and 16+4s..16+4s+3.
+            for (int step = 0; step < 4; step++) {
+                for (int half = 0; half < 2; half++) {
+                    int[] k = new int[4];
+                    for (int i = 0; i < 4; i++) k[i] = PaletteLayout.col(Coding.WINDOW, lane, 16 * half + 4 * step + i) - 16 * step;
+                    assertArrayEquals(new int[] {2 * t, 2 * t + 1, 2 * t + 8, 2 * t + 9}, k, "lane " + lane + " step " + step);
+                }
+            }
+        }
+    }
+
+    /** {lane, j, row, window column, palette column}, worked out by hand from LAYOUT.md. */
+    private static final int[][] PINNED = {
+            {0, 0, 0, 0, 0}, {0, 1, 0, 1, 1}, {1, 0, 0, 2, 8}, {9, 4, 2, 18, 12}, {6, 9, 1, 37, 49},
+            {2, 14, 0, 60, 54}, {31, 17, 15, 7, 25}, {31, 31, 15, 63, 63}};
+
+    @ParameterizedTest
+    @EnumSource(Coding.class)
+    void planeBytesHoldTheWeightsOfTheirCodingsColumns(Coding coding) {
+        // Every weight describes its place in its tile: mantissa col << 1 | row bit 0, sign row bit 1, exponent
+        // 120 + row (a window holds 15 of the 16: row 15 escapes per tile; the palette's 7 of them, the rest escape).
+        try (Arena arena = Arena.ofShared()) {
+            int n = 32, k = 128;
+            MemorySegment w = arena.allocate((long) n * k * 2, 2);
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < k; c++) {
+                    int row = r % 16, col = c % 64;
+                    w.setAtIndex(BF16, (long) r * k + c, (short) ((row >>> 1 & 1) << 15 | (120 + row) << 7 | col << 1 | (row & 1)));
+                }
+            }
+            PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, coding, arena);
+            assertTrue(p.escapeCount() > 0);
+            for (long t = 0; t < p.tileCount(); t++) {
+                for (int[] pin : PINNED) {
+                    int lane = pin[0], j = pin[1], row = pin[2], col = coding == Coding.WINDOW ? pin[3] : pin[4];
+                    assertEquals(row, PaletteLayout.row(lane, j));
+                    assertEquals(col, PaletteLayout.col(coding, lane, j), coding + " lane " + lane + " weight " + j);
+                    int plane = p.tiles().get(ValueLayout.JAVA_BYTE, t * coding.tileBytes() + coding.codeBytes() + PaletteLayout.escapePosition(lane, j)) & 0xFF;
+                    assertEquals(col, plane >>> 2, coding + " tile " + t + " lane " + lane + " weight " + j + ": column");
+                    assertEquals(row & 1, plane >>> 1 & 1, "row bit 0");
+                    assertEquals(row >>> 1 & 1, plane & 1, "the partner's sign: same row");
+                }
+                for (int lane = 0; lane < 32; lane++) {
+                    for (int j = 0; j < 32; j++) {
+                        int plane = p.tiles().get(ValueLayout.JAVA_BYTE, t * coding.tileBytes() + PaletteLayout.planeOffset(coding, lane, j)) & 0xFF;
+                        int row = PaletteLayout.row(lane, j);
+                        assertEquals((PaletteLayout.col(coding, lane, j) << 1 | (row & 1)) << 1 | (row >>> 1 & 1), plane, coding + " lane " + lane + " weight " + j);
+                    }
+                }
+            }
+            assertRoundTrip(w, p, arena);
+            if (coding == Coding.WINDOW) assertPatchedEqualsOriginal(w, p);
+        }
+    }
+
+    @Test
     void windowBaseHoldsTheMostExponentsTiesToTheSmallerBase() {
         long[] counts = new long[256];
         assertEquals(0, PaletteEncoder.windowBase(counts), "nothing anywhere: the smallest base");
@@ -312,7 +383,7 @@ class WindowCodingTest {
         MemorySegment w = arena.allocate((long) n * k * 2, 2);
         SplittableRandom random = new SplittableRandom(2);
         for (long i = 0; i < (long) n * k; i++) w.setAtIndex(BF16, i, (short) (random.nextInt(2) << 15 | 120 << 7 | random.nextInt(128)));
-        plant(w, k, 0, PaletteLayout.row(3, 7), PaletteLayout.col(3, 7));
+        plant(w, k, 0, PaletteLayout.row(3, 7), PaletteLayout.col(Coding.WINDOW, 3, 7));
         plant(w, k, 1, 4, 9);
         plant(w, k, 1, 12, 40);
         PaletteTensor p = PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, Coding.WINDOW, arena);
@@ -369,7 +440,7 @@ class WindowCodingTest {
                     int plane = tile.get(ValueLayout.JAVA_BYTE, PaletteLayout.planeOffset(Coding.WINDOW, lane, j)) & 0xFF;
                     int partner = tile.get(ValueLayout.JAVA_BYTE, PaletteLayout.planeOffset(Coding.WINDOW, lane, j ^ 1)) & 0xFF;
                     int value = (partner & 1) << 15 | exponents[PaletteLayout.escapePosition(lane, j)] << 7 | plane >>> 1;
-                    long index = ((t / tilesPerStrip) * 16 + PaletteLayout.row(lane, j)) * p.cols() + (t % tilesPerStrip) * 64 + PaletteLayout.col(lane, j);
+                    long index = ((t / tilesPerStrip) * 16 + PaletteLayout.row(lane, j)) * p.cols() + (t % tilesPerStrip) * 64 + PaletteLayout.col(Coding.WINDOW, lane, j);
                     int expected = w.getAtIndex(BF16, index) & 0xFFFF;
                     if (expected != value) fail("tile " + t + " lane " + lane + " weight " + j + ": " + Integer.toHexString(value) + ", expected " + Integer.toHexString(expected));
                 }
