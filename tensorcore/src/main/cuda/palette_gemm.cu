@@ -398,18 +398,34 @@ __device__ __forceinline__ void patchEscapes(const PatchTile& t, const uint16_t*
     readExponents(buffer, lane, e);
 }
 
+// Window coding: the tile's few escapes stored straight into the owning lane's exponent registers, one warp-wide step per
+// escape (escape i's position and exponent from lane i, or past 32 from memory): no shared-memory round trip, so the kernels
+// keep no exponent buffers. Position p is plane index 16 (32 (j / 16) + lane) + j % 16, and weight j's exponent is byte
+// j % 4 of e[j / 8][(j / 4) % 2].
+__device__ __forceinline__ void patchRegisters(const PatchTile& t, const uint16_t* __restrict__ positions, const uint8_t* __restrict__ escapes,
+                                               int lane, uint32_t (&e)[4][2]) {
+    for (uint32_t i = 0; i < t.count; i++) {
+        uint32_t at = __shfl_sync(0xFFFFFFFFu, t.at0, i & 31), exponent = __shfl_sync(0xFFFFFFFFu, t.e0, i & 31);
+        if (i >= 32) { at = positions[t.start + i]; exponent = escapes[t.start + i]; }   // rare: over 32 escapes
+        at &= 1023;
+        uint32_t j = ((at >> 9) << 4) | (at & 15), shift = 8 * (j & 3);
+        // Branch-free, so that e stays in registers: only the owner's register j / 4 takes the byte.
+        uint32_t mask = lane == (int)((at >> 4) & 31) ? 0xFFu << shift : 0u, value = exponent << shift;
+#pragma unroll
+        for (int r = 0; r < 8; r++) {
+            uint32_t m = (j >> 2) == (uint32_t)r ? mask : 0u;
+            e[r >> 1][r & 1] = (e[r >> 1][r & 1] & ~m) | (value & m);
+        }
+    }
+}
+
 template <bool WINDOW>
 __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* __restrict__ positions, const uint8_t* __restrict__ escapes,
                                             uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
     uint32_t e[4][2];
     if (WINDOW) {
         windowExponents(make_uint4(t.w0, t.w1, t.w2, t.w3), t.palette.x, e);
-        // Few tiles have escapes in this coding: the round trip only for them (t.count is the warp's). The buffer is
-        // written again by the next tile with escapes, which may be the next tile: all lanes read it back first.
-        if (t.count != 0) {
-            patchEscapes(t, positions, escapes, buffer, lane, e);
-            __syncwarp();
-        }
+        patchRegisters(t, positions, escapes, lane, e);   // few tiles have any (t.count is the warp's)
     } else {
         uint32_t sel[4];
         selectors(t.w0, t.w1, t.w2, sel);
@@ -467,11 +483,12 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
     // the warp's first __syncwarp of tile i + 1, which every lane reaches only after reading back tile i. The window
-    // coding's decode ends its rare round trip with a __syncwarp: one buffer.
-    __shared__ __align__(16) uint8_t buffers[WARPS][WINDOW ? 1 : 2][1024];
-    // The window coding at 16 rows of X: X through shared memory (stageX), a 2 KB slot per warp (band kernel: per CTA).
+    // coding patches in registers: none.
+    __shared__ __align__(16) uint8_t buffers[WINDOW ? 1 : WARPS][2][WINDOW ? 16 : 1024];
+    // The window coding at 16 rows of X: X through shared memory (stageX), two 2 KB slots per warp (the band kernel: a ring
+    // of four per CTA).
     constexpr bool STAGED = WINDOW && MT == 2 && !TWO;
-    __shared__ __align__(128) uint8_t xSlots[!STAGED ? 1 : SPC == WARPS ? 3 : WARPS][STAGED ? 2048 : 16];   // band: a ring of 3
+    __shared__ __align__(128) uint8_t xSlots[!STAGED ? 1 : SPC == WARPS ? 4 : 2 * WARPS][STAGED ? 2048 : 16];
     Work w = work<SPC>(N, K, M, splits, MT * 8);
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform)
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -491,7 +508,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
         };
         auto step = [&](const PatchTile& t, int kt, int parity) {
             uint32_t a[4][4];
-            decodePatch<WINDOW>(t, positions, escapes, buffers[warp][WINDOW ? 0 : parity], lane, a);
+            decodePatch<WINDOW>(t, positions, escapes, buffers[WINDOW ? 0 : warp][parity], lane, a);
             multiply<MT, WINDOW>(acc, a, x, w.mBase, M, K, kt * 64 + (WINDOW ? 2 : 8) * (lane & 3), lane >> 2);
         };
         if (TWO) {
@@ -505,39 +522,44 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 step(odd, kt + 1, 1);
             }
         } else if constexpr (STAGED && SPC == WARPS) {
-            // The band kernel: its warps walk the same K tiles, so the CTA shares a ring of three slots, each tile's X copied
-            // by all its threads. A barrier per tile: X(kt) has landed for everyone, and every warp is past tile kt - 1, so
-            // the slot the next copy writes (last read at tile kt - 2) is free. Warps past the last strip take no part.
+            // The band kernel: its warps walk the same K tiles, so the CTA shares a ring of four slots, each tile's X copied
+            // by all its threads two tiles ahead. A barrier per tile: X(kt) has landed for everyone, and every warp is past
+            // tile kt - 1, so the slot the next copy writes (last read at tile kt - 2) is free. Warps past the last strip take
+            // no part.
             int active = min(WARPS, N / 16 - w.band * WARPS) * 32;
             uint32_t ring = static_cast<uint32_t>(__cvta_generic_to_shared(xSlots[0]));
             stageX(ring, x, w.mBase, M, K, w.kBegin, threadIdx.x, active);
+            if (w.kBegin + 1 < w.kEnd) stageX(ring + 2048, x, w.mBase, M, K, w.kBegin + 1, threadIdx.x, active);
+            else asm volatile("cp.async.commit_group;" ::: "memory");
             for (int kt = w.kBegin; kt < w.kEnd; kt++) {
                 int i = kt - w.kBegin;
-                if (kt + 1 < w.kEnd) stageX(ring + ((i + 1) % 3) * 2048, x, w.mBase, M, K, kt + 1, threadIdx.x, active);
+                if (kt + 2 < w.kEnd) stageX(ring + ((i + 2) & 3) * 2048, x, w.mBase, M, K, kt + 2, threadIdx.x, active);
                 else asm volatile("cp.async.commit_group;" ::: "memory");   // an empty group: the wait below stays the same
                 PatchTile t = load(kt);
                 uint32_t a[4][4];
-                decodePatch<WINDOW>(t, positions, escapes, buffers[warp][0], lane, a);
-                asm volatile("cp.async.wait_group 1;" ::: "memory");
+                decodePatch<WINDOW>(t, positions, escapes, buffers[0][0], lane, a);
+                asm volatile("cp.async.wait_group 2;" ::: "memory");
                 asm volatile("bar.sync 1, %0;" :: "r"(active) : "memory");
                 uint4 b[2][2];
-                ldmatrixX(b, ring + (i % 3) * 2048, lane);
+                ldmatrixX(b, ring + (i & 3) * 2048, lane);
                 multiplyWith<2>(reinterpret_cast<float (&)[2][4]>(acc), a, b);
             }
         } else if constexpr (STAGED) {
-            // The next tile's X is copied while this tile's products run and the next tile loads and decodes.
-            uint32_t slot = static_cast<uint32_t>(__cvta_generic_to_shared(xSlots[warp]));
-            stageWarpX(slot, x, w.mBase, M, K, w.kBegin, lane);
+            // Two slots: the next tile's X is copied while this tile loads, decodes and multiplies.
+            uint32_t slots = static_cast<uint32_t>(__cvta_generic_to_shared(xSlots[2 * warp]));
+            stageWarpX(slots, x, w.mBase, M, K, w.kBegin, lane);
             for (int kt = w.kBegin; kt < w.kEnd; kt++) {
+                int parity = (kt - w.kBegin) & 1;
+                if (kt + 1 < w.kEnd) stageWarpX(slots + (parity ^ 1) * 2048, x, w.mBase, M, K, kt + 1, lane);
+                else asm volatile("cp.async.commit_group;" ::: "memory");   // an empty group: the wait below stays the same
                 PatchTile t = load(kt);
                 uint32_t a[4][4];
-                decodePatch<WINDOW>(t, positions, escapes, buffers[warp][0], lane, a);
-                asm volatile("cp.async.wait_group 0;" ::: "memory");
-                __syncwarp();   // every lane's pieces have landed
+                decodePatch<WINDOW>(t, positions, escapes, buffers[0][0], lane, a);
+                asm volatile("cp.async.wait_group 1;" ::: "memory");
+                __syncwarp();   // every lane's pieces of this tile's X have landed
                 uint4 b[2][2];
-                ldmatrixX(b, slot, lane);
-                __syncwarp();   // every lane has read the slot before it is written again
-                if (kt + 1 < w.kEnd) stageWarpX(slot, x, w.mBase, M, K, kt + 1, lane);
+                ldmatrixX(b, slots + parity * 2048, lane);
+                __syncwarp();   // every lane has read the slot before the copy issued next writes it
                 multiplyWith<2>(reinterpret_cast<float (&)[2][4]>(acc), a, b);
             }
         } else {
@@ -551,7 +573,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                     uint4 b[2][MT];
                     loadX<MT, true, WINDOW>(b, x, w.mBase, M, K, kt * 64 + (WINDOW ? 2 : 8) * (lane & 3), lane >> 2);
                     uint32_t a[4][4];
-                    decodePatch<WINDOW>(t, positions, escapes, buffers[warp][WINDOW ? 0 : (kt - w.kBegin) & 1], lane, a);
+                    decodePatch<WINDOW>(t, positions, escapes, buffers[WINDOW ? 0 : warp][(kt - w.kBegin) & 1], lane, a);
                     fragX<MT, WINDOW>(b);
                     multiplyWith<MT>(acc, a, b);
                 } else {
