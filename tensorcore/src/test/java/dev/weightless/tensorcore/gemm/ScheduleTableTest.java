@@ -106,15 +106,15 @@ class ScheduleTableTest {
         assertEquals(35, h200.size(), "5 Llama-3.1-8B shapes x 7 batch sizes");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 1).orElseThrow());
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_BAND), h200.choice(128256, 4096, 16).orElseThrow(), "session 7: the band kernel at 16 rows");
-        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH), h200.choice(1024, 4096, 1).orElseThrow(), "session 10 (window coding): 4 splits");
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(4096, 4096, 1).orElseThrow(), "session 10 (window coding): unsplit");
+        assertEquals(new ScheduleTable.Choice(5, FusedLinear.Kernel.PATCH), h200.choice(1024, 4096, 1).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(128256, 4096, 64).orElseThrow(), "session 10: the window coding's TMA kernel wins at M = 64");
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(4096, 14336, 64).orElseThrow());
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(1024, 4096, 256).orElseThrow(), "session 8: K in 4 slices");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 4096).orElseThrow(), "session 8: the TMA-fed kernel");
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 64).orElseThrow(), "the wgmma kernel loses at M = 64");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 256).orElseThrow(), "session 8: TMA-fed 256-row tiles at M = 256");
-        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(4096, 4096, 256).orElseThrow(), "session 9: 256-row tiles, K in 4 slices, where unsplit they leave SMs idle");
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA, 128), h200.choice(4096, 4096, 256).orElseThrow(), "session 10: 128-row tiles, K in 2 slices, where unsplit they leave SMs idle");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH), h200.choice(4096, 14336, 1).orElseThrow(), "session 7: two splits, added up in the kernel");
-        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(1024, 4096, 1024).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA, 128), h200.choice(1024, 4096, 1024).orElseThrow());
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(4096, 14336, 256).orElseThrow());
     }
 
