@@ -1,7 +1,8 @@
 // Y[M x N] = X[M x K] . W^T with W [N x K] held in the palette layout (tensorcore/LAYOUT.md) by two kernels
 // that differ only in how escaped exponents reach their lanes (paletteGemm*: ballots and ranks, variant 4;
-// patchGemm*: a shared-memory patch by position, variant 5), and the same product reading W as plain
-// row-major BF16, for the bit-exactness comparison. One warp decodes a 16 x 64
+// patchGemm*: a shared-memory patch by position, variant 5), the patching kernel's entries for the window coding
+// (windowGemm*, windowBand16: 4-bit codes, tiles and X in the MMA fragment order, escapes patched in registers), and
+// the same products reading W as plain row-major BF16 (bf16Gemm*, bf16Frag*), for the bit-exactness comparison. One warp decodes a 16 x 64
 // tile straight into mma.sync.m16n8k16 A fragments (W rows are the MMA's M side, X rows its N side:
 // "swap AB", so M = 1..8 wastes no tensor-core rows of W). A CTA of 8 warps owns one 16-row strip and
 // one of `splits` slices of K; the warps' partial sums meet in shared memory in warp order, and with
@@ -644,7 +645,7 @@ using namespace palette_gemm;
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
         patchGemm<MT, (MT <= PATCH_TWO_MAX_MT)>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
     }
-// The same kernel on the window coding (LAYOUT.md), with the same caps; its BF16 twins are bf16Gemm*.
+// The same kernel on the window coding (LAYOUT.md), with the same caps; its BF16 twins are bf16Frag*.
 #define WINDOW_ENTRY(MT, NAME)                                                                                             \
     extern "C" __global__ void __launch_bounds__(WARPS * 32, MT == 1 ? PATCH_CTAS : MT == 2 ? PATCH_CTAS16 : 2) NAME(                                                      \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \

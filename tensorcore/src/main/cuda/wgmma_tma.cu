@@ -1,19 +1,21 @@
 // Y[M x N] = X[M x K] . W^T for large M on Hopper, fed by the tensor memory accelerator (TMA): versions w5b, w5c (split K) and w8a (split K
-// at every tile) of the wgmma kernel (NOTES.md). W [N x K] is read in the palette layout (LAYOUT.md) or as plain row-major BF16 (the
-// bit-exactness reference and yardstick).
+// at every tile) of the wgmma kernel (NOTES.md). W [N x K] is read in the palette layout (LAYOUT.md), in its palette or its window coding
+// (tmaPatch*, tmaWindow*), or as plain row-major BF16 (tmaBf16_*: the bit-exactness reference and yardstick).
 //
 // CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256). One thread of warpgroup 2 produces: per K
 // block (64 columns) it loads X's BN rows into a ring stage by one TMA copy (128-byte swizzle, rows past M
-// zero-filled), and W's 128 rows: in the palette mode the eight 16 x 64 tiles of the block (one bulk copy of
-// 1408 bytes each: tiles are contiguous in the layout), in the BF16 mode one TMA copy (128-byte swizzle). The
+// zero-filled), and W's 128 rows: in the coded modes the eight 16 x 64 tiles of the block (one bulk copy of
+// 1408 or 1536 bytes each: tiles are contiguous in the layout), in the BF16 mode one TMA copy (128-byte swizzle). The
 // copies count their bytes on the stage's full barrier; no thread copies anything itself, so the producer
 // warpgroup gives its registers to the consumers. Warpgroups 0 and 1 consume: each warp turns its strip's tile
 // (16 W rows) into the A registers of wgmma.m64nBNk16 (W rows are wgmma's M side), decoding it from the stage
-// as the patching kernel does (escapes through a 1 KB exponent buffer per warp; palettes and escapes from
-// global memory, two blocks ahead); B is the stage's X by descriptor. Block kb + 1's A registers are made while
-// the tensor cores work on block kb (two register sets, wgmma.wait_group 1). A tile lane holds columns
-// 8t .. 8t + 7, wgmma's A fragment 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k step): four shuffles per 16 x 32
-// half-tile transpose the column pairs across each quad of lanes (transposeQuad), so X keeps its natural order.
+// as the patching kernel does (palette coding: escapes through a 1 KB exponent buffer per warp; window coding: the
+// rare escapes through the warp's own tile in the stage; palettes and escapes from global memory, two blocks ahead);
+// B is the stage's X by descriptor. Block kb + 1's A registers are made while the tensor cores work on block kb (two
+// register sets, wgmma.wait_group 1). A palette-coded tile's lane holds columns 8t .. 8t + 7, wgmma's A fragment
+// 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k step): four shuffles per 16 x 32 half-tile transpose the column pairs
+// across each quad of lanes (transposeQuad), so X keeps its natural order; window-coded tiles are stored in the
+// fragment order and need none.
 // In the BF16 mode the wgmmas read A, W's rows in the stage, by descriptor: the same values in the same order,
 // so the two modes' Y agree bit for bit. The epilogue rounds to BF16, stages the 128 x BN tile in shared
 // memory and writes whole 16-byte pieces of Y rows.
