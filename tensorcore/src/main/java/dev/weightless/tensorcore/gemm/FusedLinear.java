@@ -36,7 +36,9 @@ import java.util.Optional;
  * {@code Y[m x n] = X[m x k] . W^T} as a task of the task-graph runtime, W [n x k] in the palette layout
  * ({@link #palette}), already on the device ({@link #resident}, the GPU transcoder's output) or as plain
  * row-major BF16 ({@link #bf16}, the same kernel reading uncompressed weights: the bit-exactness reference
- * and the speed yardstick). Palette-layout W is read by one of two kernels, chosen per launch by the
+ * and the speed yardstick; {@link #twin} gives the one matching a coded W). W in the palette layout's window coding
+ * ({@link Variant#WINDOW}, what {@link #fromWeightless} makes) is read by the patching, band and TMA-fed wgmma kernels'
+ * window entries. Palette-coded W is read by one of two kernels, chosen per launch by the
  * {@link Schedule}: {@link Kernel#PATCH} (escapes patched through shared memory, variant 5) or
  * {@link Kernel#BALLOT} (escapes ranked by ballots, variant 4); {@link #schedule(int, Device)} picks the
  * one measured faster for the shape and batch size. {@link #upload} makes host-side W device-resident once (resident W is there
