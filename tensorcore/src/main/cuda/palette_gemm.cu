@@ -445,24 +445,23 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
 // than the palette coding's 16-byte loads at M = 16: NOTES.md session 10).
 __device__ __forceinline__ uint32_t xChunk(uint32_t slot, int r, int j) { return slot + r * 128 + ((j ^ (r & 7)) << 4); }
 
+// Piece `piece` (0..127: row piece / 8, 16-byte chunk piece % 8) of tile kt's X into the slot.
+__device__ __forceinline__ void copyPiece(uint32_t slot, const uint16_t* x, int mBase, int M, int K, int kt, int piece) {
+    int r = piece >> 3, j = piece & 7;
+    const uint16_t* from = x + (size_t)min(mBase + r, M - 1) * K + kt * 64 + 8 * j;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(xChunk(slot, r, j)), "l"(from) : "memory");
+}
+
 // The slot's 128 pieces from thread `first` on, `step` apart (the band kernel's CTA: all its threads; a warp: stageWarpX).
 __device__ __forceinline__ void stageX(uint32_t slot, const uint16_t* x, int mBase, int M, int K, int kt, int first, int step) {
-    for (int piece = first; piece < 128; piece += step) {
-        int r = piece >> 3, j = piece & 7;
-        const uint16_t* from = x + (size_t)min(mBase + r, M - 1) * K + kt * 64 + 8 * j;
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(xChunk(slot, r, j)), "l"(from) : "memory");
-    }
+    for (int piece = first; piece < 128; piece += step) copyPiece(slot, x, mBase, M, K, kt, piece);
     asm volatile("cp.async.commit_group;" ::: "memory");
 }
 
 // A warp's own slot: four pieces per lane (a fixed count, so the loop unrolls).
 __device__ __forceinline__ void stageWarpX(uint32_t slot, const uint16_t* x, int mBase, int M, int K, int kt, int lane) {
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
-        int piece = lane + 32 * i, r = piece >> 3, j = piece & 7;
-        const uint16_t* from = x + (size_t)min(mBase + r, M - 1) * K + kt * 64 + 8 * j;
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(xChunk(slot, r, j)), "l"(from) : "memory");
-    }
+    for (int i = 0; i < 4; i++) copyPiece(slot, x, mBase, M, K, kt, lane + 32 * i);
     asm volatile("cp.async.commit_group;" ::: "memory");
 }
 
