@@ -116,6 +116,16 @@ public final class TranscodeKernels {
         if (ctx.localIdx == 0) escapeStarts.set(0, 0);
     }
 
+    /** List index of lane {@code lane}'s first escape: the tile's start plus the {@code count}s of the lanes before it (a warp prefix sum). */
+    private static long firstEscape(KernelContext ctx, IntArray escapeStarts, long tile, int lane, int count) {
+        int inclusive = count;
+        for (int d = 1; d < 32; d <<= 1) {
+            int v = ctx.shuffleUp(inclusive, d);
+            if (lane >= d) inclusive += v;
+        }
+        return escapeStarts.get(tile) + (inclusive - count);
+    }
+
     /** The escaped exponents and their positions in the tile (plane index), in tile, lane, weight order. Grid as {@link #codeTiles}. */
     public static void writeEscapes(KernelContext ctx, ShortArray w, ByteArray palette, IntArray escapeStarts, ByteArray escapes, ShortArray positions, int n, int k) {
         long tilesPerStrip = k / 64;
@@ -126,12 +136,7 @@ public final class TranscodeKernels {
         long strip = tile / tilesPerStrip, kt = tile % tilesPerStrip;
         int count = 0;
         for (int j = 0; j < 32; j++) if (code(palette, (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF) == 7) count++;
-        int inclusive = count;
-        for (int d = 1; d < 32; d <<= 1) {
-            int v = ctx.shuffleUp(inclusive, d);
-            if (lane >= d) inclusive += v;
-        }
-        long next = escapeStarts.get(tile) + (inclusive - count);
+        long next = firstEscape(ctx, escapeStarts, tile, lane, count);
         for (int j = 0; j < 32; j++) {
             int exponent = (w.get(at(strip, kt, lane, j, k)) >>> 7) & 0xFF;
             if (code(palette, exponent) == 7) {
@@ -199,12 +204,7 @@ public final class TranscodeKernels {
         long strip = tile / tilesPerStrip, kt = tile % tilesPerStrip;
         int count = 0;
         for (int j = 0; j < 32; j++) if (windowCode(window, (w.get(windowAt(strip, kt, lane, j, k)) >>> 7) & 0xFF) == 15) count++;
-        int inclusive = count;
-        for (int d = 1; d < 32; d <<= 1) {
-            int v = ctx.shuffleUp(inclusive, d);
-            if (lane >= d) inclusive += v;
-        }
-        long next = escapeStarts.get(tile) + (inclusive - count);
+        long next = firstEscape(ctx, escapeStarts, tile, lane, count);
         for (int j = 0; j < 32; j++) {
             int exponent = (w.get(windowAt(strip, kt, lane, j, k)) >>> 7) & 0xFF;
             if (windowCode(window, exponent) == 15) {
