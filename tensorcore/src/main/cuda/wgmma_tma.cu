@@ -17,15 +17,18 @@
 // across each quad of lanes (transposeQuad), so X keeps its natural order; window-coded tiles are stored in the
 // fragment order and need none.
 // In the BF16 mode the wgmmas read A, W's rows in the stage, by descriptor: the same values in the same order,
-// so the two modes' Y agree bit for bit. The epilogue rounds to BF16, stages the 128 x BN tile in shared
-// memory and writes whole 16-byte pieces of Y rows.
+// so the two modes' Y agree bit for bit. In the epilogue each consumer warp rounds its 16 W rows x BN X rows to
+// BF16 and writes them as whole 32-byte pieces of Y rows through its own 512-byte buffer (storeWarpY).
+// Persistent: a CTA takes units (a tile's slice of K) b, b + gridDim.x, ...; the producer runs on into the next unit
+// while the consumers finish one, so a grid of one CTA per multiprocessor hides each tile's pipeline fill.
 //
 // Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN}, 128-byte swizzle, zero fill), then arrays in
 // the task-graph runtime's convention (device address, element count); the BF16 entries take W's tensor map
 // ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays; then Y, the split-K workspace and
-// splits. Launch with 384 threads, (N / 128) * ceil(M / BN) * splits CTAs and sharedBytes<BN, MODE>() bytes of
-// dynamic shared memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128 * splits (consume() says why);
-// with splits > 1 the workspace holds splits * tiles * BN * 128 floats and then one zeroed counter per tile.
+// splits. Launch with 384 threads, any number of CTAs (best: min(units, multiprocessors), units = (N / 128) *
+// ceil(M / BN) * splits) and sharedBytes<BN, MODE>() bytes of dynamic shared memory (WgmmaGemm in Java). N must be
+// a multiple of 128, K of 128 * splits (consume() says why); with splits > 1 the workspace holds splits * tiles *
+// BN * 128 floats and then one zeroed counter per tile.
 #include <cstdint>
 #include <cuda.h>
 #include <cuda_bf16.h>
@@ -54,12 +57,14 @@ template <Mode MODE> __host__ __device__ constexpr int tileBytes() { return MODE
 // W's part of a stage: 8 tiles (11 or 12 KB) or 128 BF16 rows of 128 bytes. All multiples of 1 KB, so every
 // part stays 1024-byte aligned, as the 128-byte swizzle needs.
 template <Mode MODE> __host__ __device__ constexpr int wStageBytes() { return MODE == Mode::BF16 ? W_ROWS * 128 : 8 * tileBytes<MODE>(); }
-// A 1 KB exponent buffer per consumer warp; the window coding patches its rare escapes in the warp's own tile of the
-// stage instead (read into registers by then), which keeps 5 stages at 256 rows.
-template <Mode MODE> __host__ __device__ constexpr int bufferBytes() { return MODE == Mode::WINDOW ? 0 : 1024; }
+// A buffer per consumer warp: the epilogue's 512 bytes (storeWarpY), which the palette coding's 1 KB exponent buffer
+// holds; the window coding patches its rare escapes in the warp's own tile of the stage instead (read into registers
+// by then), which keeps 5 stages at 256 rows.
+constexpr int Y_CHUNK_BYTES = 512;   // 16 X rows x 16 W rows of BF16
+template <Mode MODE> __host__ __device__ constexpr int bufferBytes() { return MODE == Mode::PALETTE ? 1024 : Y_CHUNK_BYTES; }
 template <int BN, Mode MODE> __host__ __device__ constexpr int stageBytes() { return xStageBytes<BN>() + wStageBytes<MODE>(); }
-// Ring, one 1 KB exponent buffer per consumer warp, 2 mbarriers per stage, 1 KB for aligning the ring: as many
-// stages as fit (at most 8).
+// Ring, one buffer per consumer warp, 2 mbarriers per stage, 1 KB for aligning the ring: as many stages as fit
+// (at most 8).
 template <int BN, Mode MODE> __host__ __device__ constexpr int stages() {
     int fit = (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes<MODE>() - 8 * 16) / stageBytes<BN, MODE>();
     return fit < 8 ? fit : 8;
@@ -271,16 +276,27 @@ struct Bf16W {
     __device__ __forceinline__ void decode(int, int, uint32_t, int, uint8_t*, int, uint32_t (&)[4][4]) {}
 };
 
+// A consumer's place in the ring: the stage of its next block and the parity its full barrier completes with, kept
+// as counters across units (no division by S per block).
+struct RingPosition {
+    int stage;
+    uint32_t parity;
+    __device__ __forceinline__ void advance(int S) {
+        if (++stage == S) { stage = 0; parity ^= 1; }
+    }
+    __device__ __forceinline__ int previous(int S) const { return stage == 0 ? S - 1 : stage - 1; }
+};
+
 // One K block of a consumer warpgroup: four k16 steps on the block's A registers `a` and the stage's X (its full
 // barrier was waited for before `a` was made); while the tensor cores work, retire the previous block (its stage
 // goes back to the producer, its registers `next` are free), wait for block kb + 1's stage and make
 // its A registers in `next`. After transposeTile, k step 2c + s of a block takes columns 16 (2c + s) + 2t, + 1
-// and + 8, + 9: X's own order.
+// and + 8, + 9: X's own order. `at`: block kb's stage on entry, block kb + 1's on return.
 template <int BN, int SLOT, class W>
-__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, int kb, int KB,
+__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, RingPosition& at, int kb, int KB,
                                              uint8_t* buffer, uint32_t ring, uint32_t bars, int warp, int lane) {
     constexpr int S = stages<BN, W::MODE>();
-    uint32_t stage = ring + (kb % S) * stageBytes<BN, W::MODE>();
+    uint32_t stage = ring + at.stage * stageBytes<BN, W::MODE>();
     fenceOperands(acc);
     fenceRegisters(a);
     wgmmaFence();
@@ -300,11 +316,11 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     fenceRegisters(next);
     // The arrival (release semantics) waits for the arriving thread's loads in flight: lane 31, which loads escapes
     // only in tiles with 32 or more, not lane 0, which nearly always has block kb + 2's in flight (NOTES.md, w6).
-    if (kb > 0 && lane == 31) barrierArrive(bars + 8 * (S + (kb - 1) % S));
+    if (kb > 0 && lane == 31) barrierArrive(bars + 8 * (S + at.previous(S)));
+    at.advance(S);
     if (kb + 1 < KB) {
-        int s = (kb + 1) % S;
-        barrierWait(bars + 8 * s, ((kb + 1) / S) & 1);
-        w.template decode<SLOT ^ 1>(kb + 1, KB, ring + s * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, next);
+        barrierWait(bars + 8 * at.stage, at.parity);
+        w.template decode<SLOT ^ 1>(kb + 1, KB, ring + at.stage * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, next);
     }
 }
 
@@ -323,7 +339,7 @@ struct Split {
 // With K split: this CTA's sums to its slice, then a count on the tile's counter. True for the tile's last CTA (it
 // resets the counter for the next launch), which then makes Y with sumSlices; the others are done.
 template <int BN>
-__device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split, uint8_t* smem, int warp, int lane) {
+__device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split, int warp, int lane) {
     int g = lane >> 2, t = lane & 3, n0 = 16 * warp + g;
     float* mine = split.slice(split.split, BN);
 #pragma unroll
@@ -336,7 +352,8 @@ __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Spl
     }
     __threadfence();
     asm volatile("bar.sync 1, 256;" ::: "memory");
-    volatile uint32_t* last = reinterpret_cast<volatile uint32_t*>(smem);   // the ring is free: every stage was consumed
+    __shared__ uint32_t lastFlag;   // not the ring: the producer is filling it for the next unit
+    volatile uint32_t* last = &lastFlag;
     if (threadIdx.x == 0) {
         uint32_t* counter = split.counter(BN);
         bool isLast = atomicAdd(counter, 1u) == (uint32_t)split.splits - 1;
@@ -354,7 +371,10 @@ __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Spl
 // spill, NOTES.md w5c; loads of every slice asked for before the adds measured no faster, w8a).
 template <int BN>
 __device__ __forceinline__ void sumSlices(const Split& split, __nv_bfloat16* y, int M, int N, int mBase, int nBase) {
-    for (int c = threadIdx.x; c < BN * 16; c += 256) {
+    // A trip count the same for every thread: a loop from threadIdx.x made ptxas treat the whole persistent loop as
+    // divergent (uniform registers lost, wgmma descriptors moved from vector registers: NOTES.md, session 11).
+    for (int i = 0; i < BN * 16 / 256; i++) {
+        int c = threadIdx.x + 256 * i;
         int row = c >> 4, piece = c & 15, m = mBase + row;
         float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         for (int s = 0; s < split.splits; s++) {
@@ -371,8 +391,39 @@ __device__ __forceinline__ void sumSlices(const Split& split, __nv_bfloat16* y, 
     }
 }
 
+// The warp's part of Y (its 16 W rows: 32 bytes of each of the tile's BN X rows), 16 X rows at a time through its
+// 512-byte buffer: stmatrix.trans turns the accumulators' fragments (W row g, X rows 2t, 2t + 1) into X rows of 8
+// W values, and each lane writes one 16-byte piece, so every 32-byte sector of Y is written whole. No barrier with
+// the other warps, and nothing of the ring: the producer already fills it for the next unit. The halves of a row
+// swap places every 4 rows, which keeps stmatrix's eight rows of a matrix on distinct banks.
+template <int BN>
+__device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int nBase, int warp, int lane) {
+    int q = lane >> 3, row = 8 * (q >> 1) + (lane & 7), half = q & 1;   // the row this lane addresses for stmatrix
+    uint32_t to = buffer + row * 32 + ((half ^ ((row >> 2) & 1)) << 4);
+    int readRow = lane >> 1, readHalf = lane & 1;
+    uint32_t from = buffer + readRow * 32 + ((readHalf ^ ((readRow >> 2) & 1)) << 4);
+    __nv_bfloat16* column = y + nBase + 16 * warp + 8 * readHalf;
+#pragma unroll
+    for (int c = 0; c < BN / 16; c++) {
+        uint32_t r[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            __nv_bfloat162 pair = __floats2bfloat162_rn(acc[8 * c + 2 * i], acc[8 * c + 2 * i + 1]);
+            r[i] = *reinterpret_cast<uint32_t*>(&pair);
+        }
+        asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};" :: "r"(to), "r"(r[0]), "r"(r[1]), "r"(r[2]), "r"(r[3]) : "memory");
+        __syncwarp();
+        uint4 v = loadShared16(from);
+        int m = mBase + 16 * c + readRow;
+        if (m < M) *reinterpret_cast<uint4*>(column + (size_t)m * N) = v;
+        __syncwarp();   // every lane has read the buffer before the next chunk's stmatrix
+    }
+}
+
+// One unit (a tile's slice of K) of the consumer warps, from ring position `at` (left at the next unit's).
 template <int BN, class W>
-__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, const Split& split, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
+__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, const Split& split, RingPosition& at, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
+    constexpr int S = stages<BN, W::MODE>();
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
     int KB = split.KB;
     uint8_t* buffer = smem + bufferOffset<BN, W::MODE>() + warp * bufferBytes<W::MODE>();
@@ -381,34 +432,36 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) asm volatile("mov.b32 %0, 0;" : "=f"(acc[i]));   // no copies of one zero (C7514)
     uint32_t even[4][4], odd[4][4];
-    barrierWait(bars, 0);
-    w.template decode<0>(0, KB, ring + xStageBytes<BN>(), warp, buffer, lane, even);
+    barrierWait(bars + 8 * at.stage, at.parity);
+    w.template decode<0>(0, KB, ring + at.stage * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, even);
     // KB is even: a loop exit after an odd block (or a separate last block) makes ptxas serialize every wgmma
     // (C7514), so the kernel takes K in multiples of 128.
     for (int kb = 0; kb < KB; kb += 2) {
-        consumeBlock<BN, 0>(acc, even, odd, w, kb, KB, buffer, ring, bars, warp, lane);
-        consumeBlock<BN, 1>(acc, odd, even, w, kb + 1, KB, buffer, ring, bars, warp, lane);
+        consumeBlock<BN, 0>(acc, even, odd, w, at, kb, KB, buffer, ring, bars, warp, lane);
+        consumeBlock<BN, 1>(acc, odd, even, w, at, kb + 1, KB, buffer, ring, bars, warp, lane);
     }
     wgmmaWait<0>();
     fenceOperands(acc);
-    // Every stage has been consumed, so every copy into the ring has landed: the ring holds the BF16 tile.
+    // The unit's last stage goes back to the producer before the epilogue, which does not touch the ring.
+    if (lane == 31) barrierArrive(bars + 8 * (S + at.previous(S)));
     if (split.splits > 1) {
-        if (storeSlice<BN>(acc, split, smem, warp, lane)) sumSlices<BN>(split, y, M, N, mBase, nBase);
+        if (storeSlice<BN>(acc, split, warp, lane)) sumSlices<BN>(split, y, M, N, mBase, nBase);
         return;
     }
-    storeY<BN>(acc, smem, y, M, N, mBase, nBase, warp, lane);
+    storeWarpY<BN>(acc, smemAddress(buffer), y, M, N, mBase, nBase, warp, lane);
 }
 
-// The producer (one thread): per K block, once the consumers have released the stage, its full barrier expects the
-// stage's bytes, then X's box and W (8 bulk copies of palette tiles, or W's box) are requested.
+// The producer (one thread), for one unit: per K block, once the consumers have released the stage, its full barrier
+// expects the stage's bytes, then X's box and W (8 bulk copies of palette tiles, or W's box) are requested. It runs
+// up to S blocks ahead of the consumers, into the next unit while they finish this one.
 template <int BN, Mode MODE>
-__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars, const Split& split, int K, int mBase, int nBase) {
+__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars, const Split& split, int it0, int K, int mBase, int nBase) {
     constexpr int S = stages<BN, MODE>();
     int KB = split.KB, kb0 = split.kb0;
     size_t tile0 = (size_t)nBase / 16 * (K / 64) + kb0;   // the CTA's first strip's tile of its first block
     for (int kb = 0; kb < KB; kb++) {
-        int s = kb % S;
-        if (kb >= S) barrierWait(bars + 8 * (S + s), ((kb / S) + 1) & 1);
+        int it = it0 + kb, s = it % S;
+        if (it >= S) barrierWait(bars + 8 * (S + s), ((it / S) + 1) & 1);
         uint32_t stage = ring + s * stageBytes<BN, MODE>(), full = bars + 8 * s;
         arriveExpecting(full, stageBytes<BN, MODE>());
         tmaLoad(stage, xMap, 64 * (kb0 + kb), mBase, full);
@@ -422,7 +475,7 @@ __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorM
 }
 
 template <int BN, class W>
-__device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+__device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* coded, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     extern __shared__ uint8_t shared[];
     constexpr Mode MODE = W::MODE;
     constexpr int S = stages<BN, MODE>();
@@ -430,11 +483,15 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
     uint32_t ring = smemAddress(smem);
     uint32_t bars = ring + barrierOffset<BN, MODE>();   // full[S] then empty[S]
-    // CTAs: per tile (128 W rows x BN X rows; X blocks fastest) its `splits` slices of K, adjacent.
-    int mBlocks = (M + BN - 1) / BN, tile = blockIdx.x / splits;
-    int mBase = (tile % mBlocks) * BN, nBase = (tile / mBlocks) * W_ROWS;
-    int KB = K / 64 / splits;
-    Split split{splits, (int)(blockIdx.x % splits), (int)(blockIdx.x % splits) * KB, KB, (size_t)tile, (size_t)(gridDim.x / splits), partial};
+    // Units: per tile (128 W rows x BN X rows; X blocks fastest) its `splits` slices of K, adjacent. CTA b takes units
+    // b, b + gridDim.x, ...: one each when the grid has a CTA per unit; a grid of one CTA per multiprocessor
+    // (persistent) fills the ring for its next unit while it finishes the last.
+    int mBlocks = (M + BN - 1) / BN, KB = K / 64 / splits;
+    int tiles = mBlocks * (N / W_ROWS), units = tiles * splits;
+    auto unitSplit = [&](int unit) {
+        int tile = unit / splits, slice = unit % splits;
+        return Split{splits, slice, slice * KB, KB, (size_t)tile, (size_t)tiles, partial};
+    };
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
             barrierInit(bars + 8 * s, 1);                                  // the producer's arrival with its bytes
@@ -445,10 +502,18 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     __syncthreads();
     if (threadIdx.x >= 256) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
-        if (threadIdx.x == 256) produce<BN, MODE>(xMap, wMap, tiles, ring, bars, split, K, mBase, nBase);
+        if (threadIdx.x != 256) return;
+        for (int unit = blockIdx.x, it0 = 0; unit < units; unit += gridDim.x, it0 += KB) {
+            int tile = unit / splits;
+            produce<BN, MODE>(xMap, wMap, coded, ring, bars, unitSplit(unit), it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+        }
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
-        consume<BN>(w, smem, ring, bars, split, y, M, N, K, mBase, nBase);
+        RingPosition at{0, 0};
+        for (int unit = blockIdx.x; unit < units; unit += gridDim.x) {
+            int tile = unit / splits;
+            consume<BN>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+        }
     }
 }
 

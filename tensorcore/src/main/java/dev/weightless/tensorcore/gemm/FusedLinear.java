@@ -90,12 +90,17 @@ public final class FusedLinear {
 
     /**
      * How the product is cut: {@code splits} slices of K, each its own CTAs, summed in order by the last CTA of
-     * each strip (or band); {@code rowsPerCta} rows of X per CTA; which palette kernel runs.
+     * each strip (or band); {@code rowsPerCta} rows of X per CTA; which palette kernel runs; for the TMA-fed wgmma
+     * kernel, {@code ctas}: at most this many CTAs, each taking its tiles' slices of K in turn (persistent: one per
+     * multiprocessor, see {@link #persistent}), or 0 for one CTA per slice.
      */
-    public record Schedule(int splits, int rowsPerCta, Kernel kernel) {
+    public record Schedule(int splits, int rowsPerCta, Kernel kernel, int ctas) {
         public Schedule {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
+            if (ctas < 0 || (ctas != 0 && kernel != Kernel.WGMMA_TMA)) {
+                throw new IllegalArgumentException("a CTA limit (" + ctas + ") is for the TMA-fed wgmma kernel only, >= 0; got it for " + kernel);
+            }
             if (kernel.wgmma()) {
                 WgmmaGemm.stages(rowsPerCta); // 64, 128 or 256
                 if (splits != 1 && kernel != Kernel.WGMMA_TMA) {
@@ -108,9 +113,21 @@ public final class FusedLinear {
             }
         }
 
+        /** One CTA per slice of K (the TMA-fed kernel not persistent). */
+        public Schedule(int splits, int rowsPerCta, Kernel kernel) { this(splits, rowsPerCta, kernel, 0); }
+
         public Schedule(int splits, int rowsPerCta) { this(splits, rowsPerCta, Kernel.PATCH); }
 
-        public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k); }
+        public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k, k == Kernel.WGMMA_TMA ? ctas : 0); }
+
+        /**
+         * The TMA-fed kernel on one CTA per multiprocessor, each filling its ring for its next tile while it finishes
+         * one (measured 1-4% faster at M = 64 to 4096 on the H200: NOTES.md, session 11); other kernels unchanged.
+         */
+        public Schedule persistent(int multiprocessors) {
+            if (multiprocessors < 1) throw new IllegalArgumentException("multiprocessors must be >= 1, got " + multiprocessors);
+            return kernel == Kernel.WGMMA_TMA ? new Schedule(splits, rowsPerCta, kernel, multiprocessors) : this;
+        }
     }
 
     /** A graph for one batch size and the grid of each of its tasks. */
@@ -283,7 +300,7 @@ public final class FusedLinear {
                 .filter(c -> variant.readBy(c.kernel()))
                 .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) && WgmmaGemm.splits(k, c.splits()) : c.splits() <= k / 64)
                 .filter(c -> c.kernel() != Kernel.PATCH_BAND || mmaSchedule(m, multiprocessors).rowsPerCta() == 16)
-                .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel())
+                .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel()).persistent(multiprocessors)
                         : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));
     }
 
@@ -299,7 +316,7 @@ public final class FusedLinear {
      * (the ballot kernel reads only the palette coding).
      */
     public Schedule schedule(int m, int multiprocessors) {
-        if (WgmmaGemm.pays(m, n, k, multiprocessors)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA_TMA);
+        if (WgmmaGemm.pays(m, n, k, multiprocessors)) return new Schedule(1, WgmmaGemm.rows(m, n, multiprocessors), Kernel.WGMMA_TMA, multiprocessors);
         return mmaSchedule(m, multiprocessors);
     }
 
@@ -347,7 +364,7 @@ public final class FusedLinear {
         if (partial.size() < partialSize(m, s)) throw new IllegalArgumentException("partial has " + partial.size() + " values, " + partialSize(m, s) + " needed");
         if (!variant.readBy(s.kernel())) throw new IllegalArgumentException(s.kernel() + " has no entry for " + variant + " W");
         if (s.kernel().wgmma()) {
-            WgmmaGemm.addTo(g, task, weights, variant, x, y, partial, m, n, k, s.rowsPerCta(), s.splits(), s.kernel(), grids);
+            WgmmaGemm.addTo(g, task, weights, variant, x, y, partial, m, n, k, s, grids);
             return;
         }
         boolean band = s.kernel() == Kernel.PATCH_BAND;

@@ -65,17 +65,34 @@ public final class WgmmaCheck {
             System.out.println(device);
             if (o.small()) {
                 for (int[] c : SMALL) {
-                    for (FusedLinear.Kernel kernel : kernels()) for (int rows : o.rows()) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(1, rows, kernel), 91).size();
-                    // The TMA kernel's split K where the case allows it.
-                    for (int splits : SPLITS) for (int rows : o.rows()) {
-                        if (WgmmaGemm.splits(c[1], splits)) failures += small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA), 91).size();
-                    }
+                    for (FusedLinear.Schedule s : smallSchedules(FusedGemmCheck.CODING, c[1], o.rows())) failures += small(device, c[0], c[1], c[2], c[3] != 0, s, 91).size();
                 }
             }
             for (long[] shape : o.shapes()) failures += runShape(device, shape[0], shape[1], o, results);
         }
         System.out.println(failures == 0 ? "PASS: every Y fully written, no NaN, wgmma palette == wgmma BF16 bit for bit, small products within 1e-2 of float64" : "FAIL: " + failures + " checks failed");
         System.exit(failures == 0 ? 0 : 1);
+    }
+
+    /** CTAs of the persistent TMA kernel in the small cases: few, so that each takes several tiles and slices in turn. */
+    static final int SMALL_CTAS = 3;
+
+    /**
+     * The schedules of each small case with W in {@code coding} and K = k: every wgmma kernel that reads the coding at
+     * every tile; the TMA kernel also with K split where k allows, and persistent on {@link #SMALL_CTAS} CTAs.
+     */
+    static List<FusedLinear.Schedule> smallSchedules(PaletteLayout.Coding coding, long k, int[] tiles) {
+        List<FusedLinear.Schedule> out = new ArrayList<>();
+        for (FusedLinear.Kernel kernel : WGMMA_KERNELS) {
+            if (!FusedLinear.Variant.of(coding).readBy(kernel)) continue;   // the window coding: TMA-fed kernel only
+            for (int rows : tiles) out.add(new FusedLinear.Schedule(1, rows, kernel));
+        }
+        for (int rows : tiles) {
+            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA));
+            out.add(new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA_TMA, SMALL_CTAS));
+            if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA, SMALL_CTAS));
+        }
+        return out;
     }
 
     /** One small product both ways against float64 on the CPU, W in the benches' coding; what went wrong, or an empty list. */
@@ -86,7 +103,8 @@ public final class WgmmaCheck {
     /** As {@link #small(Device, int, int, int, boolean, FusedLinear.Schedule, long)}, W in {@code coding}. */
     static List<String> small(Device device, int n, int k, int m, boolean wide, FusedLinear.Schedule s, PaletteLayout.Coding coding, long seed) {
         List<String> problems = new ArrayList<>();
-        String name = n + "x" + k + " m=" + m + " " + label(s.kernel()) + " rows=" + s.rowsPerCta() + (s.splits() > 1 ? " splits=" + s.splits() : "") + (wide ? " wide" : "") + " " + coding;
+        String name = n + "x" + k + " m=" + m + " " + label(s.kernel()) + " rows=" + s.rowsPerCta() + (s.splits() > 1 ? " splits=" + s.splits() : "")
+                + (s.ctas() > 0 ? " ctas=" + s.ctas() : "") + (wide ? " wide" : "") + " " + coding;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate((long) n * k * 2, 16);
             FusedGemmCheck.fillNormal(w, 0.02, seed);
@@ -218,9 +236,9 @@ public final class WgmmaCheck {
         List<FusedLinear.Schedule> out = new ArrayList<>();
         for (FusedLinear.Kernel kernel : kernels()) for (int rows : tiles) {
             if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && tiles.length > 1)) continue;
-            out.add(new FusedLinear.Schedule(1, rows, kernel));
+            out.add(new FusedLinear.Schedule(1, rows, kernel).persistent(multiprocessors));
             if (kernel != FusedLinear.Kernel.WGMMA_TMA || WgmmaGemm.tmaTiles(m, n, rows) >= multiprocessors) continue;
-            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel));
+            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel).persistent(multiprocessors));
         }
         return out;
     }

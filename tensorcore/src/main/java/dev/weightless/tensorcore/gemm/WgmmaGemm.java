@@ -65,8 +65,11 @@ public final class WgmmaGemm {
         return Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes(w) - 8 * 16) / tmaStageBytes(rows, w));
     }
 
-    /** A consumer warp's exponent buffer: none for the window coding, which patches its rare escapes in its stage tile. */
-    private static int bufferBytes(FusedLinear.Variant w) { return w == FusedLinear.Variant.WINDOW ? 0 : 1024; }
+    /**
+     * A consumer warp's buffer: 512 bytes for its part of Y on the way out, which the palette coding's 1 KB exponent
+     * buffer holds (the window coding patches its rare escapes in its stage tile).
+     */
+    private static int bufferBytes(FusedLinear.Variant w) { return w == FusedLinear.Variant.PALETTE ? 1024 : 512; }
 
     /** A TMA stage: X ({@code rows x 128} bytes) and W (8 tiles of its coding, or 128 BF16 rows of 128 bytes). */
     private static int tmaStageBytes(int rows, FusedLinear.Variant w) {
@@ -79,8 +82,8 @@ public final class WgmmaGemm {
     }
 
     /**
-     * The TMA kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<BN, MODE>): the ring, a 1 KB exponent
-     * buffer per consumer warp (not for the window coding), two mbarriers per stage, and 1 KB to align the ring.
+     * The TMA kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<BN, MODE>): the ring, a buffer per consumer
+     * warp ({@link #bufferBytes}), two mbarriers per stage, and 1 KB to align the ring.
      */
     public static int tmaSharedBytes(int rows, FusedLinear.Variant w) {
         int stages = tmaStages(rows, w);
@@ -95,18 +98,21 @@ public final class WgmmaGemm {
         return splits == 1 || (splits > 1 && (k / 64) % (2L * splits) == 0);
     }
 
-    /** The grid of {@code kernel} (one of the wgmma kernels; K in {@code splits} slices, TMA kernel only) for m rows of X and n rows of W. */
-    public static Grid grid(int m, long n, int rows, int splits, FusedLinear.Kernel kernel, FusedLinear.Variant w) {
-        if (splits != 1 && kernel != FusedLinear.Kernel.WGMMA_TMA) throw new IllegalArgumentException(kernel + " does not split K");
-        return switch (kernel) {
+    /**
+     * The grid of schedule {@code s} (one of the wgmma kernels) for m rows of X and n rows of W: for the TMA kernel one
+     * CTA per tile and slice of K, or at most {@code s.ctas()} of them, each taking those units in turn.
+     */
+    public static Grid grid(int m, long n, FusedLinear.Schedule s, FusedLinear.Variant w) {
+        int rows = s.rowsPerCta();
+        return switch (s.kernel()) {
             case WGMMA -> grid(m, n, rows, true);
             case WGMMA_SOLO -> grid(m, n, rows, false);
             case WGMMA_TMA -> {
-                long ctas = Math.multiplyExact(tmaTiles(m, n, rows), (long) splits);
-                if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-                yield new Grid(ctas, THREADS, tmaSharedBytes(rows, w));
+                long units = Math.multiplyExact(tmaTiles(m, n, rows), (long) s.splits());
+                if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the TMA kernel's " + units + " tiles and slices exceed 2^31 - 1");
+                yield new Grid(s.ctas() == 0 ? units : Math.min(units, s.ctas()), THREADS, tmaSharedBytes(rows, w));
             }
-            default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");
+            default -> throw new IllegalArgumentException(s.kernel() + " is not a wgmma kernel");
         };
     }
 
@@ -158,7 +164,9 @@ public final class WgmmaGemm {
      * Records the task's grid in {@code grids}.
      */
     static void addTo(TaskGraph g, String task, List<Object> weights, FusedLinear.Variant w, ShortArray x, ShortArray y, FloatArray partial, int m, long n, long k,
-                      int rows, int splits, FusedLinear.Kernel kernel, Map<String, Grid> grids) {
+                      FusedLinear.Schedule s, Map<String, Grid> grids) {
+        int rows = s.rowsPerCta(), splits = s.splits();
+        FusedLinear.Kernel kernel = s.kernel();
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
         if (w == FusedLinear.Variant.WINDOW && kernel != FusedLinear.Kernel.WGMMA_TMA) throw new IllegalArgumentException(kernel + " reads no window-coded W; the TMA-fed kernel does");
         boolean palette = w.coded();
@@ -167,7 +175,7 @@ public final class WgmmaGemm {
             throw new IllegalArgumentException("the TMA kernel splits K into slices of an even number of 64-column blocks, got "
                     + splits + " splits of k = " + k + " at " + rows + " rows");
         }
-        Grid grid = grid(m, n, rows, splits, kernel, w);
+        Grid grid = grid(m, n, s, w);
         List<Object> args = new ArrayList<>();
         KernelMethod method;
         if (kernel == FusedLinear.Kernel.WGMMA_TMA) {

@@ -47,7 +47,7 @@ class FusedLinearTest {
             FusedLinear big = FusedLinear.bf16(arena.allocate(4096L * 1024 * 2, 2), 4096, 1024);
             assertEquals(new FusedLinear.Schedule(1, 8), big.schedule(1, 132), "256 strips: a CTA for every multiprocessor, one split");
             assertEquals(new FusedLinear.Schedule(2, 8), FusedLinear.bf16(arena.allocate(2048L * 1024 * 2, 2), 2048, 1024).schedule(1, 132), "128 strips: two splits");
-            assertEquals(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA), big.schedule(4096, 132), "large M: the TMA-fed wgmma kernel, 32 x 16 CTAs of 128 x 256");
+            assertEquals(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA, 132), big.schedule(4096, 132), "large M: the TMA-fed wgmma kernel, 32 x 16 tiles of 128 x 256 on 132 persistent CTAs");
             assertEquals(new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.BALLOT), big.mmaSchedule(4096, 132));
             assertEquals(FusedLinear.Kernel.PATCH, big.schedule(63, 132).kernel(), "below 64 rows of X: never the wgmma kernels; the patching kernel up to 64");
             assertEquals(FusedLinear.Kernel.PATCH, big.schedule(64, 132).kernel(), "32 x 1 wgmma CTAs of 64 rows would leave most multiprocessors idle");

@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * On a CUDA device with sm_90a: {@link WgmmaCheck}'s small products with every tile (poisoned Y fully
- * written, palette and window codings equal bit for bit to BF16 mode, error against float64 under 1e-2). Skipped, loudly,
+ * written, palette and window codings equal bit for bit to BF16 mode, error against float64 under 1e-2; the TMA kernel
+ * also split and persistent on 3 CTAs). Skipped, loudly,
  * without one. GPU hosts without Maven run the same cases at the start of {@code WgmmaCheck}.
  */
 class WgmmaGpuTest {
@@ -26,12 +27,8 @@ class WgmmaGpuTest {
         try (Device device = Device.open()) {
             for (PaletteLayout.Coding coding : PaletteLayout.Coding.values()) {
                 for (int[] c : WgmmaCheck.SMALL) {
-                    for (FusedLinear.Kernel kernel : WgmmaCheck.WGMMA_KERNELS) {
-                        if (!FusedLinear.Variant.of(coding).readBy(kernel)) continue;   // the window coding: TMA-fed kernel only
-                        for (int rows : new int[] {64, 128, 256}) problems.addAll(WgmmaCheck.small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(1, rows, kernel), coding, 91));
-                    }
-                    for (int splits : WgmmaCheck.SPLITS) for (int rows : new int[] {64, 128, 256}) {
-                        if (WgmmaGemm.splits(c[1], splits)) problems.addAll(WgmmaCheck.small(device, c[0], c[1], c[2], c[3] != 0, new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA), coding, 91));
+                    for (FusedLinear.Schedule s : WgmmaCheck.smallSchedules(coding, c[1], new int[] {64, 128, 256})) {
+                        problems.addAll(WgmmaCheck.small(device, c[0], c[1], c[2], c[3] != 0, s, coding, 91));
                     }
                 }
             }
