@@ -17,8 +17,8 @@ import java.util.Map;
  * covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X, so W's rows must be a multiple of 128 and
  * K a multiple of 128 (the consumer loop takes K blocks in pairs). Two kernels: the TMA-fed one
  * ({@link TmaKernels}, wgmma_tma.cu, {@code Kernel.WGMMA_TMA}), one CTA per tile and slice of K or, persistent,
- * at most {@link FusedLinear.Schedule#ctas()} CTAs taking them in turn, X (and BF16 W) passed as tensor maps; and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and
- * decode W.
+ * at most {@link FusedLinear.Schedule#ctas()} CTAs taking them in turn, X (and BF16 W) passed as tensor maps;
+ * and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
  * rows. The solo entries run one CTA per tile (better where there is a single block of X rows).
