@@ -122,7 +122,8 @@ public final class FusedLinear {
 
         /**
          * The TMA-fed kernel on one CTA per multiprocessor, each filling its ring for its next tile while it finishes
-         * one (measured 1-4% faster at M = 64 to 4096 on the H200: NOTES.md, session 11); other kernels unchanged.
+         * one (on the H200 up to 9% faster at M >= 1024, within 1.5% at M = 64 and 256: NOTES.md, session 11); other
+         * kernels unchanged.
          */
         public Schedule persistent(int multiprocessors) {
             if (multiprocessors < 1) throw new IllegalArgumentException("multiprocessors must be >= 1, got " + multiprocessors);
