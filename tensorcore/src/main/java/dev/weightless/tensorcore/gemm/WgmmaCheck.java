@@ -35,11 +35,15 @@ public final class WgmmaCheck {
     static final int MMA_MAX_M = 256;
     static final FusedLinear.Kernel[] WGMMA_KERNELS = {FusedLinear.Kernel.WGMMA_TMA, FusedLinear.Kernel.WGMMA, FusedLinear.Kernel.WGMMA_SOLO};
 
-    /** The wgmma kernels with an entry for the benches' coding (the window coding: the TMA-fed kernel only). */
-    static List<FusedLinear.Kernel> kernels() {
-        FusedLinear.Variant coded = FusedLinear.Variant.of(FusedGemmCheck.CODING);
+    /** The wgmma kernels with an entry for the benches' coding. */
+    static List<FusedLinear.Kernel> kernels() { return kernels(FusedGemmCheck.CODING); }
+
+    /** The wgmma kernels with an entry for {@code coding} (the window coding: the TMA-fed kernel only). */
+    static List<FusedLinear.Kernel> kernels(PaletteLayout.Coding coding) {
+        FusedLinear.Variant coded = FusedLinear.Variant.of(coding);
         return java.util.Arrays.stream(WGMMA_KERNELS).filter(coded::readBy).toList();
     }
+
     /** Splits of K the TMA kernel is timed at besides 1, where its tiles alone give fewer CTAs than multiprocessors. */
     static final int[] SPLITS = {2, 4};
     private static final long ROTATION_BYTES = 192L << 20;
@@ -83,10 +87,7 @@ public final class WgmmaCheck {
      */
     static List<FusedLinear.Schedule> smallSchedules(PaletteLayout.Coding coding, long k, int[] tiles) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
-        for (FusedLinear.Kernel kernel : WGMMA_KERNELS) {
-            if (!FusedLinear.Variant.of(coding).readBy(kernel)) continue;   // the window coding: TMA-fed kernel only
-            for (int rows : tiles) out.add(new FusedLinear.Schedule(1, rows, kernel));
-        }
+        for (FusedLinear.Kernel kernel : kernels(coding)) for (int rows : tiles) out.add(new FusedLinear.Schedule(1, rows, kernel));
         for (int rows : tiles) {
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA));
             out.add(new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA_TMA, SMALL_CTAS));
