@@ -11,6 +11,7 @@
 #include <vector>
 #include <algorithm>
 #include <string>
+#include <functional>
 #include <cuda_runtime.h>
 #include <cuda.h>
 #include "wgmma_tma.cu"
@@ -172,6 +173,8 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
 }
 
 // sm.cu: palette_gemm.cu's kernels (kind 0 BF16, 1 palette, 2 window, 3 BF16 in the window kernels' fragment order).
+void launchLate(bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
+                const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
 void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                  const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
 
@@ -379,6 +382,71 @@ static void smallM() {
     }
 }
 
+// The 16-row window kernels, which since session 12 load each warp's next tile during this one's products, against their
+// earlier build (launchLate, sm.cu), patching and band kernels, at M = 16 and 12, the schedule's splits and one more, W rotated
+// over >= 192 MB of copies, cuBLAS in the same run; each checked bit for bit against its BF16 twin, Y poisoned.
+static void ahead() {
+    struct Shape { int N, K, split16, other; };
+    const Shape shapes[] = {{128256, 4096, 1, 2}, {4096, 14336, 2, 4}, {14336, 4096, 1, 2}, {4096, 4096, 1, 2}, {1024, 4096, 4, 8}};
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    std::vector<std::string> table;
+    for (Shape sh : shapes) {
+        auto w = randomW(sh.N, sh.K, false);
+        DevW d = upload(w, sh.N, sh.K);
+        size_t T = (size_t)sh.N / 16 * (sh.K / 64);
+        int n = std::max(1, (int)ceil(192e6 / (double)d.win.bytes));
+        auto bfs = copies(d.bf, (size_t)sh.N * sh.K * 2, n);
+        auto wt = copies(d.win.tiles, T * 1536, n);
+        int r = 0;
+        const Coded& c = d.win;
+        for (int M : {16, 12}) {
+          for (int splits : {sh.split16, sh.other}) {
+            int mt = 2;
+            std::vector<uint16_t> xh((size_t)M * sh.K); for (auto& v : xh) v = bf16((float)nrand());
+            uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * sh.N * 2));
+            float* partial = workspace((size_t)splits * M * sh.N + (size_t)sh.N);
+            double cub = 0;
+#ifndef NO_CUBLAS
+            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, bfs[r++ % n], CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+#endif
+            // Candidates: {name, launch on copy i (-1: the first), twin launch (BF16 W)}.
+            struct Candidate { const char* name; std::function<void(int)> run; std::function<void()> twin; };
+            auto twin = [&](bool band) { return [&, band]() { launchSmall(3, mt, band, bfs[0], nullptr, nullptr, nullptr, nullptr, x, y, partial, M, sh.N, sh.K, splits); }; };
+            auto small = [&](bool band) { return [&, band](int i) { launchSmall(2, mt, band, i < 0 ? (const void*)c.tiles : (const void*)wt[i], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, splits); }; };
+            auto late = [&](bool band) { return [&, band](int i) { launchLate(band, i < 0 ? (const void*)c.tiles : (const void*)wt[i], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, splits); }; };
+            std::vector<Candidate> cands = {{"window16", small(false), twin(false)}, {"late16", late(false), twin(false)},
+                                            {"band16", small(true), twin(true)}, {"bandLate16", late(true), twin(true)}};
+            char line[600]; int at = snprintf(line, sizeof line, "| %6d x %5d | %2d | %d | %.4f |", sh.N, sh.K, M, splits, cub);
+            for (auto& cand : cands) {
+                std::vector<uint16_t> o[2];
+                for (int k = 0; k < 2; k++) {
+                    CK(cudaMemset(y, 0xFF, (size_t)M * sh.N * 2));
+                    if (k == 0) cand.twin(); else cand.run(-1);
+                    CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
+                    o[k].resize((size_t)M * sh.N); CK(cudaMemcpy(o[k].data(), y, o[k].size() * 2, cudaMemcpyDeviceToHost));
+                }
+                long poisoned = 0; for (uint16_t v : o[1]) poisoned += v == 0xFFFF;
+                bool ok = o[0] == o[1] && poisoned == 0;
+                if (!ok) failures++;
+                auto t = launchTimes([&]() { cand.run(r++ % n); });
+                printf("ahead %6dx%5d M=%2d splits %d %-12s: %.4f [%.4f..%.4f] %.3fx cublas (%.4f) | ==twin %d unwritten %ld %s\n", sh.N, sh.K, M, splits, cand.name,
+                       t[3], t[0], t[6], cub / t[3], cub, (int)(o[0] == o[1]), poisoned, ok ? "PASS" : "FAIL");
+                fflush(stdout);
+                at += snprintf(line + at, sizeof line - at, " %s %.4f (%.3fx) |", cand.name, t[3], cub / t[3]);
+            }
+            table.push_back(line);
+            cudaFree(x); cudaFree(y);
+          }
+        }
+        for (int i = 1; i < n; i++) { cudaFree(bfs[i]); cudaFree(wt[i]); }
+        freeW(d);
+    }
+    printf("\n| N x K | M | splits | cuBLAS | candidates, ms (speedup) |\n|---|---|---|---|---|\n");
+    for (auto& l : table) printf("%s\n", l.c_str());
+}
+
 // The tma kernel with one CTA per unit against a persistent grid (one CTA per SM), BF16 twin and window coding, for the
 // issue's shapes at M = 64 .. 4096, every tile and split that gives work to the SMs; cuBLAS in the same run. Each
 // configuration checked: both grids and both W give the same Y bit for bit. Last, a table of the best per cell.
@@ -445,6 +513,7 @@ static void persist(int sms) {
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
     if (mode == "persist") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); persist(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
+    if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "smallm") { smallM(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ncu") { timeShape(14336, 4096, {4096}, true); return 0; }
     if (mode == "all" || mode == "small") {
