@@ -5,7 +5,7 @@
 # each with cuBLAS timed in the same call, then
 # schedule_compare.py: per shape and M the kernel the schedule table picks, against cuBLAS, in one table and one
 # plot. On the GPU host, from a folder holding the bench/tensorcore scripts and weightless-bundle.tgz
-# (mvn -B -o -Pbundle package -DskipTests); about 6 minutes. Results in $OUT: small-m/, wgmma/, schedule-table.md,
+# (mvn -B -o -Pbundle package -DskipTests); about a minute on the H200 (54 s in session 12). Results in $OUT: small-m/, wgmma/, schedule-table.md,
 # schedule-compare.json, schedule-speedup.png. The schedule table is read from the bundle's tensorcore jar.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <string>
 #include <functional>
+#include <chrono>
 #include <cuda_runtime.h>
 #include <cuda.h>
 #include "wgmma_tma.cu"
@@ -510,9 +511,61 @@ static void persist(int sms) {
     for (auto& l : table) printf("%s\n", l.c_str());
 }
 
+// Clocks and power under a sustained load (development: is the window kernel's gap to its twin the power it draws?): per
+// kernel 2.5 s of launches, then ~600 ms more timed by events with nvidia-smi read twice while they run.
+static std::string smi() {
+    FILE* p = popen("nvidia-smi --query-gpu=clocks.sm,power.draw,temperature.gpu --format=csv,noheader,nounits", "r");
+    char b[200] = {0};
+    if (p) { if (!fgets(b, sizeof b, p)) b[0] = 0; pclose(p); }
+    std::string r(b); while (!r.empty() && (r.back() == '\n')) r.pop_back();
+    return r;
+}
+
+static void power(int sms) {
+    struct Case { int N, K, M; };
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    for (Case c : {Case{14336, 4096, 4096}, Case{4096, 14336, 4096}, Case{128256, 4096, 1024}, Case{128256, 4096, 4096}, Case{4096, 4096, 4096}}) {
+        auto w = randomW(c.N, c.K, false);
+        DevW d = upload(w, c.N, c.K);
+        std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
+        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
+        gCap = sms;
+        for (int kind = 0; kind < 3; kind++) {
+            auto fn = [&]() {
+#ifndef NO_CUBLAS
+                if (kind == 0) { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.N, c.M, c.K, &al, d.bf, CUDA_R_16BF, c.K, x, CUDA_R_16BF, c.K, &be, y, CUDA_R_16BF, c.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); return; }
+#endif
+                launch(kind == 1 ? TMA_BF : TMA_WIN, 256, d, x, y, c.M, c.N, c.K);
+            };
+            cudaEvent_t a = timerEvent(0), b = timerEvent(1);
+            fn(); CK(cudaDeviceSynchronize());   // not timed: cuBLAS picks its kernel in its first call
+            cudaEventRecord(a); fn(); cudaEventRecord(b); cudaEventSynchronize(b);
+            float one; cudaEventElapsedTime(&one, a, b);
+            int batch = std::max(1, (int)(150 / one));   // ~150 ms of launches per batch
+            auto start = std::chrono::steady_clock::now();
+            while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500)) { for (int j = 0; j < batch; j++) fn(); CK(cudaDeviceSynchronize()); }
+            cudaEventRecord(a);
+            for (int j = 0; j < 2 * batch; j++) fn();
+            std::string s1 = smi();
+            for (int j = 0; j < 2 * batch; j++) fn();
+            std::string s2 = smi();
+            cudaEventRecord(b); cudaEventSynchronize(b);
+            float ms; cudaEventElapsedTime(&ms, a, b);
+            printf("power %6dx%5d M=%4d %-8s: %.4f ms per launch (%d launches) | smi (MHz, W, C): %s | %s\n", c.N, c.K, c.M,
+                   kind == 0 ? "cublas" : kind == 1 ? "tma-bf16" : "tma-win", ms / (4 * batch), 4 * batch, s1.c_str(), s2.c_str());
+            fflush(stdout);
+        }
+        gCap = 0;
+        freeW(d); cudaFree(x); cudaFree(y);
+    }
+}
+
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
     if (mode == "persist") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); persist(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
+    if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }
     if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "smallm") { smallM(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ncu") { timeShape(14336, 4096, {4096}, true); return 0; }

@@ -479,8 +479,8 @@ __device__ __forceinline__ void ldmatrixX(uint4 (&b)[2][2], uint32_t slot, int l
 }
 
 // AHEAD (the window coding at 16 rows, X staged through shared memory): each warp issues its next tile's loads right after this
-// tile's decode, so they are in flight during its X wait and products; same products in the same order. Measured 1-9% faster
-// at M = 16 on all five shapes, the band kernel too (at 8 rows, where it needs more registers, 2-6% slower): NOTES.md session 12.
+// tile's decode, so they are in flight during its X wait and products; same products in the same order. Measured up to 9% faster
+// at M = 16, the band kernel too (36 of 40 harness cases; at 8 rows, where X loads with the tile, 2-5% slower): NOTES.md session 12.
 template <int MT, bool TWO, int SPC = 1, bool WINDOW = false, bool AHEAD = false>
 __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
