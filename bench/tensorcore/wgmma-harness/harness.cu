@@ -384,7 +384,7 @@ static void smallM() {
 }
 
 // The 16-row window kernels, which since session 12 load each warp's next tile during this one's products, against their
-// earlier build (launchLate, sm.cu), patching and band kernels, at M = 16 and 12, the schedule's splits and one more, W rotated
+// earlier build (launchLate, sm.cu), patching and band kernels, at M = 16, 12 and 9, the schedule's splits and one more, W rotated
 // over >= 192 MB of copies, cuBLAS in the same run; each checked bit for bit against its BF16 twin, Y poisoned.
 static void ahead() {
     struct Shape { int N, K, split16, other; };
@@ -402,7 +402,7 @@ static void ahead() {
         auto wt = copies(d.win.tiles, T * 1536, n);
         int r = 0;
         const Coded& c = d.win;
-        for (int M : {16, 12}) {
+        for (int M : {16, 12, 9}) {
           for (int splits : {sh.split16, sh.other}) {
             int mt = 2;
             std::vector<uint16_t> xh((size_t)M * sh.K); for (auto& v : xh) v = bf16((float)nrand());

@@ -445,11 +445,16 @@ __device__ __forceinline__ void decodePatch(const PatchTile& t, const uint16_t* 
 // than the palette coding's 16-byte loads at M = 16: NOTES.md session 10).
 __device__ __forceinline__ uint32_t xChunk(uint32_t slot, int r, int j) { return slot + r * 128 + ((j ^ (r & 7)) << 4); }
 
-// Piece `piece` (0..127: row piece / 8, 16-byte chunk piece % 8) of tile kt's X into the slot.
+// Piece `piece` (0..127: row piece / 8, 16-byte chunk piece % 8) of tile kt's X into the slot. A row past M is zero-filled
+// (source size 0, nothing read; its products are never stored).
 __device__ __forceinline__ void copyPiece(uint32_t slot, const uint16_t* x, int mBase, int M, int K, int kt, int piece) {
-    int r = piece >> 3, j = piece & 7;
-    const uint16_t* from = x + (size_t)min(mBase + r, M - 1) * K + kt * 64 + 8 * j;
+    int r = piece >> 3, j = piece & 7, row = mBase + r;
+    const uint16_t* from = x + (size_t)min(row, M - 1) * K + kt * 64 + 8 * j;
+#ifdef TC_X_CLAMP   // experiment: rows past M copied from row M - 1, as before session 12
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(xChunk(slot, r, j)), "l"(from) : "memory");
+#else
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(xChunk(slot, r, j)), "l"(from), "r"(row < M ? 16 : 0) : "memory");
+#endif
 }
 
 // The slot's 128 pieces from thread `first` on, `step` apart (the band kernel's CTA: all its threads; a warp: stageWarpX).
