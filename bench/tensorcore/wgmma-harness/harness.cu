@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | ncu (run-on-gpu.sh).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | smallm | ahead | power | ncu (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -384,7 +384,7 @@ static void smallM() {
 }
 
 // The 16-row window kernels, which since session 12 load each warp's next tile during this one's products, against their
-// earlier build (launchLate, sm.cu), patching and band kernels, at M = 16, 12 and 9, the schedule's splits and one more, W rotated
+// build without that (launchLate, sm.cu), patching and band kernels, at M = 16, 12 and 9, the schedule's splits and one more, W rotated
 // over >= 192 MB of copies, cuBLAS in the same run; each checked bit for bit against its BF16 twin, Y poisoned.
 static void ahead() {
     struct Shape { int N, K, split16, other; };
