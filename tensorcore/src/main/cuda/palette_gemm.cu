@@ -519,6 +519,13 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
             decodePatch<WINDOW>(t, positions, escapes, buffers[WINDOW ? 0 : warp][parity], lane, a);
             multiply<MT, WINDOW>(acc, a, x, w.mBase, M, K, kt * 64 + (WINDOW ? 2 : 8) * (lane & 3), lane >> 2);
         };
+        // The staged paths' decode of tile kt into a: with AHEAD, t holds that tile already and takes the next one's loads
+        // as soon as it is decoded.
+        auto decodeStaged = [&](PatchTile& t, int kt, uint32_t (&a)[4][4]) {
+            if (!AHEAD) t = load(kt);
+            decodePatch<WINDOW>(t, positions, escapes, buffers[0][0], lane, a);
+            if (AHEAD && kt + 1 < w.kEnd) t = load(kt + 1);
+        };
         if (TWO) {
             // Two tiles in flight, in two sets of registers used in turn.
             PatchTile even = load(w.kBegin), odd;
@@ -545,10 +552,8 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 int i = kt - w.kBegin;
                 if (kt + 2 < w.kEnd) stageX(ring + ((i + 2) & 3) * 2048, x, w.mBase, M, K, kt + 2, threadIdx.x, active);
                 else asm volatile("cp.async.commit_group;" ::: "memory");   // an empty group: the wait below stays the same
-                if (!AHEAD) t = load(kt);
                 uint32_t a[4][4];
-                decodePatch<WINDOW>(t, positions, escapes, buffers[0][0], lane, a);
-                if (AHEAD && kt + 1 < w.kEnd) t = load(kt + 1);
+                decodeStaged(t, kt, a);
                 asm volatile("cp.async.wait_group 2;" ::: "memory");
                 asm volatile("bar.sync 1, %0;" :: "r"(active) : "memory");
                 uint4 b[2][2];
@@ -565,10 +570,8 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 int parity = (kt - w.kBegin) & 1;
                 if (kt + 1 < w.kEnd) stageWarpX(slots + (parity ^ 1) * 2048, x, w.mBase, M, K, kt + 1, lane);
                 else asm volatile("cp.async.commit_group;" ::: "memory");   // an empty group: the wait below stays the same
-                if (!AHEAD) t = load(kt);
                 uint32_t a[4][4];
-                decodePatch<WINDOW>(t, positions, escapes, buffers[0][0], lane, a);
-                if (AHEAD && kt + 1 < w.kEnd) t = load(kt + 1);
+                decodeStaged(t, kt, a);
                 asm volatile("cp.async.wait_group 1;" ::: "memory");
                 __syncwarp();   // every lane's pieces of this tile's X have landed
                 uint4 b[2][2];
