@@ -50,7 +50,7 @@ public final class FusedGemmCheck {
     private static final short POISON = (short) 0xFFFF; // a NaN: never a result of finite inputs
     private static final long ROTATION_BYTES = 192L << 20; // over three times the H200's 60 MB L2
     private static final long MAX_CHECK_FILE = 256L << 20;
-    private static final long SPIN_CYCLES = 10_000_000L; // about 5 ms at 1.98 GHz
+    static final long SPIN_CYCLES = 10_000_000L; // about 5 ms at 1.98 GHz
     /** The coding the benches encode W in: {@code -Dtensorcore.coding=PALETTE} or WINDOW (the default, measured faster: NOTES.md session 10). */
     static final PaletteLayout.Coding CODING = PaletteLayout.Coding.valueOf(System.getProperty("tensorcore.coding", "WINDOW"));
 
