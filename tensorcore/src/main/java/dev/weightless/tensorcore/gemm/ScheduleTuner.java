@@ -109,7 +109,8 @@ public final class ScheduleTuner {
     }
 
     /**
-     * The schedules timed for {@code op} at batch size m: up to M = 64, or wherever the TMA-fed kernel cannot run, the
+     * The schedules timed for {@code op} at batch size m: first the rule's ({@link FusedLinear#schedule(int, int)}, so the
+     * tuner never keeps a slower one than the rule but by the timings' spread); up to M = 64, or wherever the TMA-fed kernel cannot run, the
      * mma.sync kernels W's coding has (patching; ballot for the palette coding; band at 16 rows of X) at the rule's rows
      * of X per CTA and every split of {@link #MMA_SPLITS} and the rule's; from M = 64, where n and k allow it, the TMA-fed
      * kernel on one CTA per multiprocessor at 64, 128 and 256 rows of X (none taller than max(64, M), no 64-row tiles
@@ -119,7 +120,8 @@ public final class ScheduleTuner {
         long n = op.n(), k = op.k();
         FusedLinear.Variant v = op.variant();
         boolean tma = m >= 64 && v.readBy(FusedLinear.Kernel.WGMMA_TMA) && WgmmaGemm.supports(n, k);
-        List<FusedLinear.Schedule> out = new ArrayList<>();
+        Set<FusedLinear.Schedule> out = new LinkedHashSet<>();
+        out.add(op.schedule(m, multiprocessors));
         if (m <= 64 || !tma) {
             FusedLinear.Schedule rule = op.mmaSchedule(m, multiprocessors);
             Set<Integer> splits = new LinkedHashSet<>(List.of(rule.splits()));
@@ -141,7 +143,7 @@ public final class ScheduleTuner {
                 }
             }
         }
-        return out;
+        return List.copyOf(out);
     }
 
     /**
