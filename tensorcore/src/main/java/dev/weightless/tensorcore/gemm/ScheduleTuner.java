@@ -79,7 +79,7 @@ public final class ScheduleTuner {
      * The schedule for {@code op} at batch size m: the measured table's where it has this shape (H200), else the cache's,
      * else the fastest of {@link #candidates} timed now at the bucket's M (and cached).
      */
-    public FusedLinear.Schedule schedule(FusedLinear op, int m) {
+    public synchronized FusedLinear.Schedule schedule(FusedLinear op, int m) {
         Optional<FusedLinear.Schedule> tabled = table == null ? Optional.empty() : op.tabled(table, m, multiprocessors);
         if (tabled.isPresent()) return tabled.get();
         ScheduleCache.Key key = new ScheduleCache.Key(device, multiprocessors, op.variant(), op.n(), op.k(), bucket(m));
@@ -90,8 +90,8 @@ public final class ScheduleTuner {
         return tuned.schedule();
     }
 
-    /** Times every candidate for {@code op} at batch size m; the fastest (the first of equals) wins. Caches nothing. */
-    public Tuned tune(FusedLinear op, int m) {
+    /** Times every candidate for {@code op} at batch size m; the fastest (the first of equals) wins. Caches nothing. One tuning at a time: a device takes one thread at a time. */
+    public synchronized Tuned tune(FusedLinear op, int m) {
         List<FusedLinear.Schedule> candidates = candidates(op, m, multiprocessors);
         double[] medians = timer.medians(op, m, candidates);
         if (medians.length != candidates.size()) throw new IllegalStateException(medians.length + " timings for " + candidates.size() + " candidates");
