@@ -45,11 +45,11 @@ def pick(entry_small, entry_wgmma, kernel, splits):
         stats = entry_wgmma["wgmma_ms"] if str(entry_wgmma["rows"]) == tile else {"median": timed[0]}
         return {"palette_ms": stats, "bf16_ms": timed[1], "palette_bytes": entry_wgmma["palette_bytes"], "bf16_bytes": entry_wgmma["bf16_bytes"],
                 "flops": entry_wgmma["flops"], "where": f"wgmma{'' if kind == 'wgmma' else ' ' + kind}, {rows}-row tiles" + (f", {splits} splits" if splits > 1 else ""), "cublas_ms": entry_wgmma["cublas_ms"]}
-    if kernel == "band" and entry_small and "band_ms" in entry_small:
-        if entry_small.get("band_splits") != splits:
+    if kernel in ("band", "narrow") and entry_small and kernel + "_ms" in entry_small:
+        if entry_small.get(kernel + "_splits") != splits:
             return None
-        return {"palette_ms": entry_small["band_ms"], "bf16_ms": entry_small["band_bf16_ms"], "palette_bytes": entry_small["band_bytes"],
-                "bf16_bytes": entry_small["bf16_bytes"], "flops": entry_small["flops"], "where": f"band, {splits} split(s)", "cublas_ms": entry_small["cublas_ms"]}
+        return {"palette_ms": entry_small[kernel + "_ms"], "bf16_ms": entry_small[kernel + "_bf16_ms"], "palette_bytes": entry_small[kernel + "_bytes"],
+                "bf16_bytes": entry_small["bf16_bytes"], "flops": entry_small["flops"], "where": f"{kernel}, {splits} split(s)", "cublas_ms": entry_small["cublas_ms"]}
     if kernel in ("patch", "ballot") and entry_small:
         name = "patch" if kernel == "patch" else "palette"   # torch_compare.py calls the ballot kernel "palette"
         if entry_small.get(name + "_splits") != splits:

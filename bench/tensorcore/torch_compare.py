@@ -96,13 +96,15 @@ def main():
         if best_p:
             entry.update({"palette_ms": best_p["palette_ms"], "palette_splits": best_p["splits"], "palette_default_ms": dflt["palette_ms"]["median"],
                           "palette_bytes": best_p["palette_weight_bytes"] + best_p["io_bytes"]})
-        banded = [r for r in mine if "band_ms" in r]   # the band kernel, 16 rows of X only
-        if banded:
-            best_n = min(banded, key=lambda r: r["band_ms"]["median"])
-            entry.update({"band_ms": best_n["band_ms"], "band_splits": best_n["splits"], "band_bf16_ms": best_n["band_bf16_ms"]["median"],
-                          "band_bytes": best_n["patch_weight_bytes"] + best_n["io_bytes"]})
-            entry["bit_exact"] = entry["bit_exact"] and all(r["band_bit_exact"] for r in banded)
-        entry["extras"] = {key: dflt[key] for key in dflt if isinstance(dflt[key], dict) and key not in ("palette_ms", "patch_ms", "bf16_ms", "band_ms", "band_bf16_ms")}
+        for other in ("band", "narrow"):   # the band kernel (16 rows of X) and the narrow one (8 rows, window coding), each with its own twin
+            timed = [r for r in mine if other + "_ms" in r]
+            if timed:
+                best_o = min(timed, key=lambda r: r[other + "_ms"]["median"])
+                entry.update({other + "_ms": best_o[other + "_ms"], other + "_splits": best_o["splits"], other + "_bf16_ms": best_o[other + "_bf16_ms"]["median"],
+                              other + "_bytes": best_o["patch_weight_bytes"] + best_o["io_bytes"]})
+                entry["bit_exact"] = entry["bit_exact"] and all(r[other + "_bit_exact"] for r in timed)
+        entry["extras"] = {key: dflt[key] for key in dflt if isinstance(dflt[key], dict)
+                           and key not in ("palette_ms", "patch_ms", "bf16_ms", "band_ms", "band_bf16_ms", "narrow_ms", "narrow_bf16_ms")}
         report.append(entry)
     json.dump(report, open(os.path.join(out, "compare.json"), "w"), indent=1)
     write_outputs(report, out)

@@ -215,12 +215,12 @@ struct Work {
     int band, strip, split, chunk, mBase, kBegin, kEnd;
 };
 
-// `rows`: the M chunk of a CTA, 8 MT. A CTA multiplies a band of SPC strips, each by PARTS = WARPS / SPC warps
+// `rows`: the M chunk of a CTA, 8 MT; W: warps per CTA. A CTA multiplies a band of SPC strips, each by PARTS = W / SPC warps
 // that take a part of the split's K tiles each (SPC = 8, the band kernels: the 8 warps walk the same K tiles, so
 // each X fragment is read by 8 warps in a row and mostly hits L1); a warp past the last strip gets no tiles.
-template <int SPC>
+template <int SPC, int W = WARPS>
 __device__ __forceinline__ Work work(int N, int K, int M, int splits, int rows) {
-    constexpr int PARTS = WARPS / SPC;
+    constexpr int PARTS = W / SPC;
     int strips = N / 16, bands = (strips + SPC - 1) / SPC, kTiles = K / 64;
     int b = blockIdx.x;
     Work w;
@@ -244,9 +244,9 @@ __device__ __forceinline__ Work work(int N, int K, int M, int splits, int rows) 
 // (a counter after the workspace's sums, back to 0 once it is done) adds the splits' sums in split order and
 // rounds them to BF16. One launch, and every sum in a fixed order, so the palette and BF16 kernels give
 // bit-identical Y.
-template <int MT, int SPC = 1>
+template <int MT, int SPC = 1, int W = WARPS>
 __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M, int N, int splits, __nv_bfloat16* __restrict__ y, float* __restrict__ partial) {
-    __shared__ float sums[WARPS][MT * 8][16];
+    __shared__ float sums[W][MT * 8][16];
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
     for (int mt = 0; mt < MT; mt++) {
@@ -256,7 +256,7 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
         sums[warp][mt * 8 + 2 * t + 1][g + 8] = acc[mt][3];
     }
     __syncthreads();
-    constexpr int PARTS = WARPS / SPC;
+    constexpr int PARTS = W / SPC;
     int strips = N / 16;
     for (int i = threadIdx.x; i < SPC * MT * 8 * 16; i += blockDim.x) {
         int part = i / (MT * 8 * 16), m = (i >> 4) % (MT * 8), r = i & 15;
@@ -486,18 +486,18 @@ __device__ __forceinline__ void ldmatrixX(uint4 (&b)[2][2], uint32_t slot, int l
 // AHEAD (the window coding at 16 rows, X staged through shared memory): each warp issues its next tile's loads right after this
 // tile's decode, so they are in flight during its X wait and products; same products in the same order. Measured up to 9% faster
 // at M = 16, the band kernel too (36 of 40 harness cases; at 8 rows, where X loads with the tile, 2-5% slower): NOTES.md session 12.
-template <int MT, bool TWO, int SPC = 1, bool WINDOW = false, bool AHEAD = false>
+template <int MT, bool TWO, int SPC = 1, bool WINDOW = false, bool AHEAD = false, int W = WARPS>
 __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
     // the warp's first __syncwarp of tile i + 1, which every lane reaches only after reading back tile i. The window
     // coding patches in registers: none.
-    __shared__ __align__(16) uint8_t buffers[WINDOW ? 1 : WARPS][2][WINDOW ? 16 : 1024];
+    __shared__ __align__(16) uint8_t buffers[WINDOW ? 1 : W][2][WINDOW ? 16 : 1024];
     // The window coding at 16 rows of X: X through shared memory (stageX), two 2 KB slots per warp (the band kernel: a ring
     // of four per CTA).
     constexpr bool STAGED = WINDOW && MT == 2 && !TWO;
-    __shared__ __align__(128) uint8_t xSlots[!STAGED ? 1 : SPC == WARPS ? 4 : 2 * WARPS][STAGED ? 2048 : 16];
-    Work w = work<SPC>(N, K, M, splits, MT * 8);
+    __shared__ __align__(128) uint8_t xSlots[!STAGED ? 1 : SPC == WARPS ? 4 : 2 * W][STAGED ? 2048 : 16];
+    Work w = work<SPC, W>(N, K, M, splits, MT * 8);
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform)
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     float acc[MT][4] = {};
@@ -599,13 +599,13 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
             }
         }
     }
-    finish<MT, SPC>(acc, w, M, N, splits, y, partial);
+    finish<MT, SPC, W>(acc, w, M, N, splits, y, partial);
 }
 
 // FRAG: the window kernels' twin, feeding W and X to the products in their fragment order.
-template <int MT, int SPC = 1, bool FRAG = false>
+template <int MT, int SPC = 1, bool FRAG = false, int W = WARPS>
 __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
-    Work w = work<SPC>(N, K, M, splits, MT * 8);
+    Work w = work<SPC, W>(N, K, M, splits, MT * 8);
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform)
     int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     float acc[MT][4] = {};
@@ -628,7 +628,7 @@ __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat
             multiply<MT, FRAG>(acc, a, x, w.mBase, M, K, kt * 64 + (FRAG ? 2 : 8) * t, g);
         }
     }
-    finish<MT, SPC>(acc, w, M, N, splits, y, partial);
+    finish<MT, SPC, W>(acc, w, M, N, splits, y, partial);
 }
 
 }  // namespace palette_gemm
@@ -725,6 +725,21 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBan
     const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,
     __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
     patchGemm<2, false, WARPS, true, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits);
+}
+
+// The 8-row window kernel with 4 warps per CTA: each strip's K split among 4 warps, so twice the CTAs fit on a multiprocessor
+// (8 at 64 registers) and a shape whose strips fill them once runs in one wave (14336 x 4096: 896 CTAs on 1056 slots): 4-6% faster
+// there at M = 1 and 4, slower on the 4096-row shapes (NOTES.md session 13). Its BF16 twin is bf16FragNarrow8.
+constexpr int NARROW_WARPS = 4;
+extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32, 8) windowNarrow8(
+    const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,
+    const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,
+    __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
+    patchGemm<1, false, 1, true, false, NARROW_WARPS>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits);
+}
+extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32) bf16FragNarrow8(
+    const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
+    bf16Gemm<1, 1, true, NARROW_WARPS>(weights, x, y, partial, M, N, K, splits);
 }
 
 #ifdef TC_EXPERIMENTS   // harness-only entries (bench/tensorcore/wgmma-harness, ./h ahead): the 16-row window kernels without AHEAD

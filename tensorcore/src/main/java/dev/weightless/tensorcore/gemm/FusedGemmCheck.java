@@ -126,20 +126,9 @@ public final class FusedGemmCheck {
                 long mismatch = yPal.segment().mismatch(yRaw.segment()), mismatchPatch = yPatch.segment().mismatch(yRaw.segment());
                 boolean ok = unwritten == 0 && nan == 0 && mismatch < 0 && mismatchPatch < 0;
                 StringBuilder extras = new StringBuilder();
-                if (s.rowsPerCta() == 16) {
-                    // The band kernel (16 rows only), against its own BF16 twin: its sums run in another order.
-                    FusedLinear.Schedule b = s.with(FusedLinear.Kernel.PATCH_BAND);
-                    ShortArray yBand = new ShortArray(arena.allocate(m * n * 2, 16)), yBandRaw = new ShortArray(arena.allocate(m * n * 2, 16));
-                    Timing tb = time(device, FusedKernels.compiler(), "band", pal, x, yBand, m, b, o.reps(), arena);
-                    Timing tbr = time(device, FusedKernels.compiler(), "bandraw", raw, x, yBandRaw, m, b, o.reps(), arena);
-                    long bandUnwritten = count(yBand, POISON) + count(yBandRaw, POISON), bandNan = countNaN(yBand);
-                    long bandMismatch = yBand.segment().mismatch(yBandRaw.segment());
-                    boolean bandOk = bandUnwritten == 0 && bandNan == 0 && bandMismatch < 0;
-                    ok &= bandOk;
-                    extras.append(String.format(Locale.ROOT, ",\"band_ms\":%s,\"band_bf16_ms\":%s,\"band_bit_exact\":%b", tb.json(), tbr.json(), bandOk));
-                    System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: band  %8.4f ms [%.4f..%.4f]  its bf16 %8.4f ms  %s%n", n, k, m, s.splits(), tb.median(), tb.min(), tb.max(), tbr.median(),
-                            bandOk ? "ok" : "FAILED (unwritten " + bandUnwritten + ", NaN " + bandNan + ", first mismatch " + bandMismatch + ")");
-                }
+                // The band kernel at 16 rows, the narrow kernel at 8 (window coding), each against its own BF16 twin: their sums run in another order.
+                if (s.rowsPerCta() == 16) ok &= twinned(device, "band", s.with(FusedLinear.Kernel.PATCH_BAND), pal, raw, x, n, k, m, o, arena, extras);
+                if (s.rowsPerCta() == 8 && CODING == PaletteLayout.Coding.WINDOW) ok &= twinned(device, "narrow", s.with(FusedLinear.Kernel.PATCH_NARROW), pal, raw, x, n, k, m, o, arena, extras);
                 if (!ok) failures++;
                 if (s.equals(chosen) && m <= o.extraMaxM()) {
                     for (Extra e : o.extras()) {
@@ -173,6 +162,22 @@ public final class FusedGemmCheck {
             }
         }
         return failures;
+    }
+
+    /**
+     * Another kernel of the layout (the band or the narrow kernel) at schedule b and its BF16 twin, timed; whether both wrote every
+     * element, without NaN, bit for bit alike. Appends {@code LABEL_ms}, {@code LABEL_bf16_ms} and {@code LABEL_bit_exact} to extras.
+     */
+    private static boolean twinned(Device device, String label, FusedLinear.Schedule b, List<FusedLinear> pal, List<FusedLinear> raw, ShortArray x, long n, long k, int m, Options o, Arena arena, StringBuilder extras) {
+        ShortArray y = new ShortArray(arena.allocate(m * n * 2, 16)), yRaw = new ShortArray(arena.allocate(m * n * 2, 16));
+        Timing t = time(device, FusedKernels.compiler(), label, pal, x, y, m, b, o.reps(), arena);
+        Timing tr = time(device, FusedKernels.compiler(), label + "raw", raw, x, yRaw, m, b, o.reps(), arena);
+        long unwritten = count(y, POISON) + count(yRaw, POISON), nan = countNaN(y), mismatch = y.segment().mismatch(yRaw.segment());
+        boolean ok = unwritten == 0 && nan == 0 && mismatch < 0;
+        extras.append(String.format(Locale.ROOT, ",\"%s_ms\":%s,\"%s_bf16_ms\":%s,\"%s_bit_exact\":%b", label, t.json(), label, tr.json(), label, ok));
+        System.out.printf(Locale.ROOT, "  %5d x %5d  M=%4d splits=%d: %-6s %8.4f ms [%.4f..%.4f]  its bf16 %8.4f ms  %s%n", n, k, m, b.splits(), label, t.median(), t.min(), t.max(), tr.median(),
+                ok ? "ok" : "FAILED (unwritten " + unwritten + ", NaN " + nan + ", first mismatch " + mismatch + ")");
+        return ok;
     }
 
     record Timing(double median, double min, double max, double p10, double p90, int runs) {

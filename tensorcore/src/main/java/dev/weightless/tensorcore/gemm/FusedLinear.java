@@ -52,6 +52,8 @@ public final class FusedLinear {
     static final int ESCAPE_PADDING = 128;
     /** Strips per CTA of the band kernel (one per warp). */
     static final int BAND_STRIPS = 8;
+    /** Warps per CTA of the narrow kernel. */
+    static final int NARROW_WARPS = 4;
 
     /**
      * How W is held: the palette layout in its 3-bit palette coding (every coded kernel reads it), in its 4-bit window
@@ -69,7 +71,8 @@ public final class FusedLinear {
 
         /** Whether a kernel has an entry for W held this way. */
         public boolean readBy(Kernel kernel) {
-            return (this != WINDOW && this != BF16_WINDOW) || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
+            boolean window = this == WINDOW || this == BF16_WINDOW;
+            return kernel == Kernel.PATCH_NARROW ? window : !window || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
         }
     }
 
@@ -78,10 +81,12 @@ public final class FusedLinear {
      * PATCH_BAND, 16 rows of X only: patchBand16 (twin bf16Band16), the patching kernel with 8 strips per CTA walking
      * the same K tiles, one warp each, so that X's fragments are read from L1 by 7 of the 8; or for large M the wgmma kernels ({@link WgmmaGemm}): WGMMA_TMA, tmaPatch / tmaBf16_, fed by
      * the TMA, one CTA per tile; WGMMA, wgmmaPatch / wgmmaBf16_, the earlier kernel in clusters of two CTAs sharing W;
-     * WGMMA_SOLO, wgmmaSoloPatch / wgmmaSoloBf16_, that kernel one CTA per tile.
+     * WGMMA_SOLO, wgmmaSoloPatch / wgmmaSoloBf16_, that kernel one CTA per tile; PATCH_NARROW, 8 rows of X and window-coded W
+     * only: windowNarrow8 (twin bf16FragNarrow8), the patching kernel with 4 warps per CTA, so that twice the CTAs fit on a
+     * multiprocessor (one wave where the strips fill them once: 14336 x 4096).
      */
     public enum Kernel {
-        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA;
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
         public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || this == WGMMA_TMA; }
@@ -110,6 +115,8 @@ public final class FusedLinear {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
             } else if (kernel == Kernel.PATCH_BAND && rowsPerCta != 16) {
                 throw new IllegalArgumentException("the band kernel takes 16 rows of X per CTA, got " + rowsPerCta);
+            } else if (kernel == Kernel.PATCH_NARROW && rowsPerCta != 8) {
+                throw new IllegalArgumentException("the narrow kernel takes 8 rows of X per CTA, got " + rowsPerCta);
             }
         }
 
@@ -372,17 +379,18 @@ public final class FusedLinear {
         long bands = band ? Math.ceilDiv(n / 16, (long) BAND_STRIPS) : n / 16;
         long ctas = Math.multiplyExact(Math.multiplyExact(bands, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
+        boolean narrow = s.kernel() == Kernel.PATCH_NARROW;
         String kernel = switch (variant) {
             case BF16 -> band ? "bf16Band" : "bf16Gemm";
-            case BF16_WINDOW -> band ? "bf16FragBand" : "bf16Frag";
-            case WINDOW -> band ? "windowBand" : "windowGemm";
+            case BF16_WINDOW -> band ? "bf16FragBand" : narrow ? "bf16FragNarrow" : "bf16Frag";
+            case WINDOW -> band ? "windowBand" : narrow ? "windowNarrow" : "windowGemm";
             case PALETTE -> band ? "patchBand" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm";
         } + s.rowsPerCta();
         // The ballot kernel reads four parts (no escape positions), the patching kernels all five.
         List<Object> args = new ArrayList<>(variant == Variant.PALETTE && s.kernel() == Kernel.BALLOT ? weights.subList(0, 4) : weights);
         args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));
         g.task(task, KernelMethod.of(FusedKernels.class, kernel), args.toArray());
-        grids.put(g.name() + "." + task, new Grid(ctas, WARPS * 32));
+        grids.put(g.name() + "." + task, new Grid(ctas, (narrow ? NARROW_WARPS : WARPS) * 32));
     }
 
     /** A graph {@code name} of this one product, with its workspace; x, y and the workspace are {@code UNDER_DEMAND}. */

@@ -17,8 +17,8 @@ import java.util.List;
 /**
  * One small product on a device, checked every way the kernels promise: Y poisoned first and every
  * element written, the palette kernel equal bit for bit to the BF16 kernel, no NaN, and relative
- * Frobenius error under 1e-2 against a float64 product on the CPU (at 16 rows of X the band kernel too, against
- * its own BF16 twin). Shapes off the common path (M not a multiple of 8, M over one 64-row chunk, warps left
+ * Frobenius error under 1e-2 against a float64 product on the CPU (at 16 rows of X the band kernel too, at 8 the narrow
+ * kernel, each against its own BF16 twin). Shapes off the common path (M not a multiple of 8, M over one 64-row chunk, warps left
  * without tiles, bands with fewer than 8 strips, split K) are the point. Used by
  * {@code FusedLinearGpuTest} and by {@code FusedGemmCheck --small} on GPU hosts.
  */
@@ -59,6 +59,12 @@ public final class SmallProductCheck {
                 ops.addAll(List.of(palette, bf16, window, windowTwin));
                 schedules.addAll(Collections.nCopies(4, schedule.with(FusedLinear.Kernel.PATCH_BAND)));
             }
+            // At 8 rows the narrow kernel (4 warps per CTA, window coding) and its BF16 twin.
+            boolean narrow = schedule.rowsPerCta() == 8;
+            if (narrow) {
+                ops.addAll(List.of(window, windowTwin));
+                schedules.addAll(Collections.nCopies(2, schedule.with(FusedLinear.Kernel.PATCH_NARROW)));
+            }
             ShortArray[] ys = new ShortArray[ops.size()];
             for (int v = 0; v < ys.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
@@ -90,6 +96,12 @@ public final class SmallProductCheck {
                 error = Math.max(error, check(problems, name + " (band kernel, window coding)", ys[7], x, w, m, n, k));
                 long mismatchWindowBand = ys[7].segment().mismatch(ys[8].segment());
                 if (mismatchWindowBand >= 0) problems.add(name + ": band kernel on the window coding and its BF16 twin differ first at byte " + mismatchWindowBand);
+            }
+            if (narrow) {
+                int at = ys.length - 2;
+                error = Math.max(error, check(problems, name + " (narrow kernel)", ys[at], x, w, m, n, k));
+                long mismatchNarrow = ys[at].segment().mismatch(ys[at + 1].segment());
+                if (mismatchNarrow >= 0) problems.add(name + ": narrow kernel and its BF16 twin differ first at byte " + mismatchNarrow);
             }
             System.out.printf("small product %-33s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED");
         }

@@ -107,6 +107,29 @@ class FusedLinearTest {
     }
 
     @Test
+    void theNarrowKernelTakesEightRowsFourWarpsPerCtaAndWindowCodedWOnly() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(144L * 512 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 5);
+            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            FusedLinear.Schedule narrow = new FusedLinear.Schedule(2, 8, FusedLinear.Kernel.PATCH_NARROW);
+            ShortArray x = ShortArray.allocate(arena, 5 * 512), y = ShortArray.allocate(arena, 5 * 144);
+            FusedLinear.Bound b = op.bind("g", x, y, 5, narrow, arena);
+            assertEquals(List.of("windowNarrow8"), WgmmaGemmTest.entries(b));
+            assertEquals(9 * 2, b.grids().get("g.gemm").groups(), "9 strips, two splits: one CTA each, as the patching kernel");
+            assertEquals(4 * 32, b.grids().get("g.gemm").localSize(), "4 warps per CTA");
+            assertEquals(List.of("bf16FragNarrow8"), WgmmaGemmTest.entries(op.twin(w).bind("t", x, y, 5, narrow, arena)));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 16, FusedLinear.Kernel.PATCH_NARROW)).getMessage().contains("8 rows"));
+            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, arena), arena);
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 5, narrow, arena)).getMessage().contains("PATCH_NARROW"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedLinear.bf16(w, 144, 512).bind("r", x, y, 5, narrow, arena)).getMessage().contains("PATCH_NARROW"));
+            ScheduleTable table = ScheduleTable.parse(List.of("144 512 1 2 narrow"), "test");
+            assertEquals(Optional.of(narrow), op.tabled(table, 8, 132));
+            assertEquals(Optional.empty(), palette.tabled(table, 1, 132), "palette-coded W has no narrow entry: the rule decides");
+        }
+    }
+
+    @Test
     void wrongSizesAreRefusedWithTheReason() {
         try (Arena arena = Arena.ofShared()) {
             FusedLinear op = FusedLinear.bf16(arena.allocate(16L * 128 * 2, 2), 16, 128);

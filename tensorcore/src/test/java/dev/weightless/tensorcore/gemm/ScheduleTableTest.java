@@ -91,6 +91,15 @@ class ScheduleTableTest {
     }
 
     @Test
+    void theNarrowKernelCompetesWhereALineTimedIt() {
+        String line = "{\"n\":14336,\"k\":4096,\"m\":1,\"splits\":1,\"patch_ms\":{\"median\":0.0263},\"palette_ms\":null,\"narrow_ms\":{\"median\":0.0253}}";
+        ScheduleTable t = ScheduleTable.fromResults(List.of(line));
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), t.choice(14336, 4096, 1).orElseThrow());
+        assertTrue(t.format("test").contains("14336 4096 1 1 narrow"), t.format("test"));
+        assertEquals(t.choice(14336, 4096, 1), ScheduleTable.parse(t.format("test").lines().toList(), "test").choice(14336, 4096, 1));
+    }
+
+    @Test
     void soloLinesCompeteAsTheirOwnKernel() {
         String solo = wgmmaRow(256, 256, 0.03).replace("\"rows\"", "\"kernel\":\"solo\",\"rows\"");
         ScheduleTable t = ScheduleTable.fromResults(List.of(wgmmaRow(256, 128, 0.04), solo, wgmmaRow(1024, 256, 0.1)));

@@ -58,7 +58,7 @@ class ScheduleTunerTest {
         try (Arena arena = Arena.ofConfined()) {
             FusedLinear op = window(2048, 4096, arena);
             List<FusedLinear.Schedule> one = ScheduleTuner.candidates(op, 1, SMS);
-            assertEquals(Set.of(FusedLinear.Kernel.PATCH), kernels(one), "window-coded W: the patching kernel only at 8 rows");
+            assertEquals(Set.of(FusedLinear.Kernel.PATCH, FusedLinear.Kernel.PATCH_NARROW), kernels(one), "window-coded W at 8 rows: the patching kernel with 8 and with 4 warps per CTA");
             // 128 strips on 132 SMs: the rule splits K in 3 to give each SM two CTAs; the tuner tries that too.
             assertEquals(3, op.mmaSchedule(1, SMS).splits());
             assertEquals(Set.of(1, 2, 3, 4, 8), one.stream().map(FusedLinear.Schedule::splits).collect(Collectors.toSet()));
@@ -99,7 +99,7 @@ class ScheduleTunerTest {
             assertTrue(large.stream().noneMatch(s -> s.kernel().wgmma()) && large.stream().allMatch(s -> s.rowsPerCta() == 64));
             assertTrue(large.stream().allMatch(s -> s.splits() <= 5), "at most the 5 tiles along k");
             FusedLinear bf16 = FusedLinear.bf16(w, 192, 320);
-            assertEquals(Set.of(FusedLinear.Kernel.PATCH), kernels(ScheduleTuner.candidates(bf16, 4, SMS)), "BF16 W: one kernel, not the same twice");
+            assertEquals(Set.of(FusedLinear.Kernel.PATCH), kernels(ScheduleTuner.candidates(bf16, 4, SMS)), "BF16 W: one kernel, not the same twice; no narrow entry");
         }
     }
 
