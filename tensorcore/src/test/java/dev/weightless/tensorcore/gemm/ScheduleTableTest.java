@@ -113,9 +113,10 @@ class ScheduleTableTest {
     void theH200TableHoldsEveryBenchmarkedShapeAndBatch() {
         ScheduleTable h200 = ScheduleTable.h200();
         assertEquals(35, h200.size(), "5 Llama-3.1-8B shapes x 7 batch sizes");
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), h200.choice(128256, 4096, 1).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), h200.choice(128256, 4096, 1).orElseThrow(), "session 13: 4 warps per CTA");
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), h200.choice(14336, 4096, 4).orElseThrow(), "session 13: 896 CTAs of 4 warps in one wave");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_BAND), h200.choice(128256, 4096, 16).orElseThrow(), "session 12: the band kernel, its next tile loaded ahead, 7% ahead of the patching kernel");
-        assertEquals(new ScheduleTable.Choice(5, FusedLinear.Kernel.PATCH), h200.choice(1024, 4096, 1).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH), h200.choice(1024, 4096, 1).orElseThrow());
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(128256, 4096, 64).orElseThrow(), "session 10: the window coding's TMA kernel wins at M = 64");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(4096, 14336, 64).orElseThrow());
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(1024, 4096, 256).orElseThrow(), "session 8: K in 4 slices");
