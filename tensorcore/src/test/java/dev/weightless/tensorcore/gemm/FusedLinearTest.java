@@ -69,12 +69,23 @@ class FusedLinearTest {
         }
     }
 
+    /** 144 x 512 BF16 weights, Llama-like (seed {@code seed}). */
+    private static MemorySegment llamaLike(Arena arena, long seed) {
+        MemorySegment w = arena.allocate(144L * 512 * 2, 2);
+        LayoutSurvey.fillLlamaLike(w, seed);
+        return w;
+    }
+
+    /** 144 x 512 {@code w} as a window-coded operator. */
+    private static FusedLinear window(MemorySegment w, Arena arena) {
+        return FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+    }
+
     @Test
     void windowCodedWRunsTheWindowEntriesAndNeverTheBallotKernel() {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment w = arena.allocate(144L * 512 * 2, 2);
-            LayoutSurvey.fillLlamaLike(w, 4);
-            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            MemorySegment w = llamaLike(arena, 4);
+            FusedLinear op = window(w, arena);
             assertEquals(FusedLinear.Variant.WINDOW, op.variant());
             assertEquals(FusedLinear.Kernel.PATCH, op.mmaSchedule(65, 132).kernel(), "above 64 rows the palette coding takes the ballot kernel, which reads no window coding");
             ShortArray x = ShortArray.allocate(arena, 12 * 512), y = ShortArray.allocate(arena, 12 * 144);
@@ -109,9 +120,8 @@ class FusedLinearTest {
     @Test
     void theNarrowKernelTakesEightRowsFourWarpsPerCtaAndWindowCodedWOnly() {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment w = arena.allocate(144L * 512 * 2, 2);
-            LayoutSurvey.fillLlamaLike(w, 5);
-            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            MemorySegment w = llamaLike(arena, 5);
+            FusedLinear op = window(w, arena);
             FusedLinear.Schedule narrow = new FusedLinear.Schedule(2, 8, FusedLinear.Kernel.PATCH_NARROW);
             ShortArray x = ShortArray.allocate(arena, 5 * 512), y = ShortArray.allocate(arena, 5 * 144);
             FusedLinear.Bound b = op.bind("g", x, y, 5, narrow, arena);

@@ -83,20 +83,22 @@ class ScheduleTableTest {
 
     @Test
     void theBandKernelCompetesWhereALineTimedIt() {
-        String line = "{\"n\":1024,\"k\":4096,\"m\":16,\"splits\":2,\"patch_ms\":{\"median\":0.02},\"palette_ms\":{\"median\":0.03},\"band_ms\":{\"median\":0.019}}";
-        ScheduleTable t = ScheduleTable.fromResults(List.of(line));
-        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_BAND), t.choice(1024, 4096, 16).orElseThrow());
-        assertTrue(t.format("test").contains("1024 4096 16 2 band"), t.format("test"));
-        assertEquals(t.choice(1024, 4096, 16), ScheduleTable.parse(t.format("test").lines().toList(), "test").choice(1024, 4096, 16));
+        competes("{\"n\":1024,\"k\":4096,\"m\":16,\"splits\":2,\"patch_ms\":{\"median\":0.02},\"palette_ms\":{\"median\":0.03},\"band_ms\":{\"median\":0.019}}",
+                1024, 4096, 16, new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_BAND), "1024 4096 16 2 band");
     }
 
     @Test
     void theNarrowKernelCompetesWhereALineTimedIt() {
-        String line = "{\"n\":14336,\"k\":4096,\"m\":1,\"splits\":1,\"patch_ms\":{\"median\":0.0263},\"palette_ms\":null,\"narrow_ms\":{\"median\":0.0253}}";
+        competes("{\"n\":14336,\"k\":4096,\"m\":1,\"splits\":1,\"patch_ms\":{\"median\":0.0263},\"palette_ms\":null,\"narrow_ms\":{\"median\":0.0253}}",
+                14336, 4096, 1, new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), "14336 4096 1 1 narrow");
+    }
+
+    /** The table made from one results line picks {@code winner} for (n, k, m), writes it as {@code row} and reads it back the same. */
+    private static void competes(String line, long n, long k, int m, ScheduleTable.Choice winner, String row) {
         ScheduleTable t = ScheduleTable.fromResults(List.of(line));
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), t.choice(14336, 4096, 1).orElseThrow());
-        assertTrue(t.format("test").contains("14336 4096 1 1 narrow"), t.format("test"));
-        assertEquals(t.choice(14336, 4096, 1), ScheduleTable.parse(t.format("test").lines().toList(), "test").choice(14336, 4096, 1));
+        assertEquals(winner, t.choice(n, k, m).orElseThrow());
+        assertTrue(t.format("test").contains(row), t.format("test"));
+        assertEquals(t.choice(n, k, m), ScheduleTable.parse(t.format("test").lines().toList(), "test").choice(n, k, m));
     }
 
     @Test
