@@ -728,7 +728,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBan
 }
 
 // The 8-row window kernel with 4 warps per CTA: each strip's K split among 4 warps, so twice the CTAs fit on a multiprocessor
-// (8 at 64 registers) and a shape whose strips fill them once runs in one wave (14336 x 4096: 896 CTAs on 1056 slots): 4-6% faster
+// (8 at 64 registers) and a shape whose strips fill them once runs in one wave (14336 x 4096: 896 CTAs on 1056 slots): 3-6% faster
 // there at M = 1 and 4, slower on the 4096-row shapes (NOTES.md session 13). Its BF16 twin is bf16FragNarrow8.
 constexpr int NARROW_WARPS = 4;
 extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32, 8) windowNarrow8(
