@@ -16,4 +16,4 @@ OUT="$out/wgmma" MS="${LARGE_MS:-64,256,1024,4096}" bash "$here/wgmma-run.sh"; e
 jar=$(ls /tmp/weightless/lib/weightless-tensorcore-*.jar | head -1)
 python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("tensorcore/schedules-h200.tsv"))' "$jar" > "$out/schedules-h200.tsv"
 python3 "$here/schedule_compare.py" "$out/small-m/compare.json" "$out/wgmma/wgmma-compare.json" "$out/schedules-h200.tsv" "$out" \
-    --label="$(date -u +%F), one device call"
+    --label="$(date -u +%F), one device call" --small-results="$out/small-m/results.jsonl"

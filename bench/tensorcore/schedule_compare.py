@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The issue's table: every shape and M, the kernel the schedule picks, side by side with cuBLAS.
 
-usage: schedule_compare.py SMALL_M_COMPARE_JSON WGMMA_COMPARE_JSON SCHEDULES_TSV OUT_DIR [--label TEXT]
+usage: schedule_compare.py SMALL_M_COMPARE_JSON WGMMA_COMPARE_JSON SCHEDULES_TSV OUT_DIR [--label=TEXT] [--small-results=RESULTS_JSONL]
 SMALL_M_COMPARE_JSON is torch_compare.py's compare.json (FusedGemmCheck, M <= 64: the patching and ballot kernels
 at their best split, the BF16 kernel), WGMMA_COMPARE_JSON wgmma_compare.py's wgmma-compare.json (WgmmaCheck, M >= 64:
 the wgmma kernel per tile in both modes, and the mma.sync kernel of FusedLinear.mmaSchedule up to M = 256).
@@ -10,7 +10,9 @@ kernel). Each comparison JSON carries cuBLAS timed in its own device call. For e
 takes the scheduled kernel's time on coded W (the palette layout, in the coding the benches ran: -Dtensorcore.coding) and the same kernel's on BF16 W from those runs, with the
 cuBLAS time of the same run, and writes schedule-table.md, schedule-compare.json and schedule-speedup.png (speedup
 over cuBLAS against M, one line per shape; the targets 1.3x at M = 1, 1.2x at M = 16, 0.95x from M = 256 marked).
-A scheduled kernel that the runs did not time (say a schedule from an older run) is reported as such, not guessed.
+The small-M comparison keeps each kernel's best split only; with --small-results (FusedGemmCheck's results.jsonl, every split it
+timed) a scheduled split that was not the run's best is read from there. A scheduled kernel that the runs did not time (say a
+schedule from an older run) is reported as such, not guessed.
 Reads JSON only: runs anywhere (the plot needs matplotlib)."""
 import json, os, sys
 
@@ -32,8 +34,25 @@ def scheduled(tsv):
     return table
 
 
-def pick(entry_small, entry_wgmma, kernel, splits):
-    """What the runs measured for the scheduled kernel, with the cuBLAS time of the same run; None when not timed."""
+# FusedGemmCheck's fields per mma.sync kernel of the schedule table: its time on coded W, and on BF16 W (its twin)
+SMALL_FIELDS = {"patch": ("patch_ms", "bf16_ms"), "ballot": ("palette_ms", "bf16_ms"), "band": ("band_ms", "band_bf16_ms"), "narrow": ("narrow_ms", "narrow_bf16_ms")}
+
+
+def from_results(rows, entry_small, kernel, splits):
+    """The scheduled mma.sync kernel at the scheduled split from FusedGemmCheck's results lines of this shape and M, with the cuBLAS
+    time of the same run (entry_small's); None when no line timed it."""
+    coded, bf16 = SMALL_FIELDS[kernel]
+    line = next((r for r in rows if r["splits"] == splits and isinstance(r.get(coded), dict)), None)
+    if not line or not entry_small:
+        return None
+    return {"palette_ms": line[coded], "bf16_ms": line[bf16]["median"] if isinstance(line.get(bf16), dict) else None,
+            "palette_bytes": line["patch_weight_bytes"] + line["io_bytes"], "bf16_bytes": line["bf16_weight_bytes"] + line["io_bytes"],
+            "flops": line["flops"], "where": f"{kernel}, {splits} split(s)", "cublas_ms": entry_small["cublas_ms"]}
+
+
+def pick(entry_small, entry_wgmma, kernel, splits, rows=()):
+    """What the runs measured for the scheduled kernel, with the cuBLAS time of the same run; None when not timed. rows: the small-M
+    results lines of this shape and M (every split), for a scheduled split that was not the run's best."""
     if kernel.startswith(("wgmma", "solo", "tma")) and entry_wgmma:
         kind = kernel.rstrip("0123456789")
         rows = kernel[len(kind):]
@@ -47,13 +66,13 @@ def pick(entry_small, entry_wgmma, kernel, splits):
                 "flops": entry_wgmma["flops"], "where": f"wgmma{'' if kind == 'wgmma' else ' ' + kind}, {rows}-row tiles" + (f", {splits} splits" if splits > 1 else ""), "cublas_ms": entry_wgmma["cublas_ms"]}
     if kernel in ("band", "narrow") and entry_small and kernel + "_ms" in entry_small:
         if entry_small.get(kernel + "_splits") != splits:
-            return None
+            return from_results(rows, entry_small, kernel, splits)
         return {"palette_ms": entry_small[kernel + "_ms"], "bf16_ms": entry_small[kernel + "_bf16_ms"], "palette_bytes": entry_small[kernel + "_bytes"],
                 "bf16_bytes": entry_small["bf16_bytes"], "flops": entry_small["flops"], "where": f"{kernel}, {splits} split(s)", "cublas_ms": entry_small["cublas_ms"]}
     if kernel in ("patch", "ballot") and entry_small:
         name = "patch" if kernel == "patch" else "palette"   # torch_compare.py calls the ballot kernel "palette"
         if entry_small.get(name + "_splits") != splits:
-            return None   # the run's best split is another one: that split's time is in results.jsonl, not here
+            return from_results(rows, entry_small, kernel, splits)   # the run's best split is another one
         return {"palette_ms": entry_small[name + "_ms"], "bf16_ms": entry_small["bf16_ms"]["median"], "palette_bytes": entry_small[name + "_bytes"],
                 "bf16_bytes": entry_small["bf16_bytes"], "flops": entry_small["flops"], "where": f"{kernel}, {splits} split(s)", "cublas_ms": entry_small["cublas_ms"]}
     if kernel in ("patch", "ballot") and entry_wgmma and entry_wgmma.get("mma_ms"):
@@ -64,8 +83,15 @@ def pick(entry_small, entry_wgmma, kernel, splits):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--label")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
     label = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--label=")), "")
+    results = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--small-results=")), None)
+    lines_by_key = {}
+    if results:
+        for line in open(results):
+            if line.strip():
+                r = json.loads(line)
+                lines_by_key.setdefault((r["n"], r["k"], r["m"]), []).append(r)
     if len(args) != 4:
         sys.exit(__doc__)
     small = {(e["n"], e["k"], e["m"]): e for e in json.load(open(args[0]))}
@@ -76,7 +102,7 @@ def main():
     for key in sorted(table, key=lambda t: (-t[0] * t[1], t[0], t[2])):
         kernel, splits = table[key]
         e = {"n": key[0], "k": key[1], "m": key[2], "kernel": kernel, "splits": splits}
-        got = pick(small.get(key), wgmma.get(key), kernel, splits)
+        got = pick(small.get(key), wgmma.get(key), kernel, splits, lines_by_key.get(key, []))
         if got:
             e.update(got)
             e["speedup"] = got["cublas_ms"]["median"] / got["palette_ms"]["median"]
