@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | smallm | ahead | power | ncu (run-on-gpu.sh; README.md).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | smallm | ahead | cluster | power | ncu (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -174,6 +174,8 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
 }
 
 // sm.cu: palette_gemm.cu's kernels (kind 0 BF16, 1 palette, 2 window, 3 BF16 in the window kernels' fragment order).
+void launchCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
+                   const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K);
 void launchLate(bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                 const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
 void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
@@ -448,6 +450,85 @@ static void ahead() {
     for (auto& l : table) printf("%s\n", l.c_str());
 }
 
+// Split K summed in clusters (windowCluster8xS: the S splits of a strip are one cluster, and rank 0 adds the others' sums from
+// their shared memory in split order) against windowGemm8's workspace, fence and counter, at M = 1 and 4, S = 2, 4, 8, W rotated
+// over >= 192 MB, cuBLAS in the same run; first small cases; every configuration checked bit for bit against bf16Frag8 at S splits
+// and against windowGemm8 at S splits, Y poisoned first.
+static void clusterMode() {
+    auto check = [&](const DevW& d, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int S, const char* what) {
+        float* partial = workspace((size_t)S * M * N + (size_t)N);
+        const Coded& c = d.win;
+        std::vector<uint16_t> out[3];
+        for (int k = 0; k < 3; k++) {
+            CK(cudaMemset(y, 0xFF, (size_t)M * N * 2));
+            if (k == 0) launchSmall(3, 1, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, N, K, S);
+            else if (k == 1) launchSmall(2, 1, false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, S);
+            else launchCluster(S, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K);
+            CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
+            out[k].resize((size_t)M * N); CK(cudaMemcpy(out[k].data(), y, out[k].size() * 2, cudaMemcpyDeviceToHost));
+        }
+        long poisoned = 0; for (uint16_t v : out[2]) poisoned += v == 0xFFFF;
+        bool ok = poisoned == 0 && out[2] == out[0] && out[1] == out[0];
+        if (!ok) failures++;
+        printf("check %s %6dx%5d M=%2d S=%d: cluster==twin %d window8==twin %d unwritten %ld %s\n", what, N, K, M, S, (int)(out[2] == out[0]), (int)(out[1] == out[0]), poisoned, ok ? "PASS" : "FAIL");
+        fflush(stdout);
+    };
+    struct Small { int N, K, M, S; bool wide; };
+    for (Small c : {Small{16, 512, 1, 2, false}, Small{48, 1024, 5, 4, true}, Small{64, 2048, 13, 8, false}, Small{80, 640, 8, 2, true}, Small{32, 4096, 20, 4, false}}) {
+        auto w = randomW(c.N, c.K, c.wide);
+        DevW d = upload(w, c.N, c.K);
+        std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
+        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
+        check(d, x, y, c.M, c.N, c.K, c.S, c.wide ? "small wide" : "small");
+        freeW(d); cudaFree(x); cudaFree(y);
+    }
+    struct Shape { int N, K; };
+    const Shape shapes[] = {{128256, 4096}, {4096, 14336}, {14336, 4096}, {4096, 4096}, {1024, 4096}};
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    std::vector<std::string> table;
+    for (Shape sh : shapes) {
+        auto w = randomW(sh.N, sh.K, false);
+        DevW d = upload(w, sh.N, sh.K);
+        size_t T = (size_t)sh.N / 16 * (sh.K / 64);
+        int n = std::max(1, (int)ceil(192e6 / (double)d.win.bytes));
+        auto bfs = copies(d.bf, (size_t)sh.N * sh.K * 2, n);
+        auto wt = copies(d.win.tiles, T * 1536, n);
+        const Coded& c = d.win;
+        int r = 0;
+        for (int M : {1, 4}) {
+            std::vector<uint16_t> xh((size_t)M * sh.K); for (auto& v : xh) v = bf16((float)nrand());
+            uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * sh.N * 2));
+            double cub = 0;
+#ifndef NO_CUBLAS
+            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, bfs[r++ % n], CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+#endif
+            double best[2] = {1e9, 1e9}; int bestSplit[2] = {0, 0};
+            for (int splits : {1, 2, 4, 5, 8}) {
+                float* partial = workspace((size_t)splits * M * sh.N + (size_t)sh.N);
+                double t8 = launchTimes([&]() { launchSmall(2, 1, false, wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, splits); })[3];
+                if (t8 < best[0]) { best[0] = t8; bestSplit[0] = splits; }
+                if (splits != 2 && splits != 4 && splits != 8) continue;
+                check(d, x, y, M, sh.N, sh.K, splits, "timed");
+                partial = workspace((size_t)splits * M * sh.N + (size_t)sh.N);
+                double tc = launchTimes([&]() { launchCluster(splits, wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K); })[3];
+                printf("cluster %6dx%5d M=%d splits %d: cublas %.4f | window8 %.4f (%.3fx) | cluster %.4f (%.3fx)\n", sh.N, sh.K, M, splits, cub, t8, cub / t8, tc, cub / tc);
+                fflush(stdout);
+                if (tc < best[1]) { best[1] = tc; bestSplit[1] = splits; }
+            }
+            char line[300];
+            snprintf(line, sizeof line, "| %6d x %5d | %d | %.4f | %.4f (%d) %.3fx | %.4f (%d) %.3fx |", sh.N, sh.K, M, cub, best[0], bestSplit[0], cub / best[0], best[1], bestSplit[1], cub / best[1]);
+            table.push_back(line);
+            cudaFree(x); cudaFree(y);
+        }
+        for (int i = 1; i < n; i++) { cudaFree(bfs[i]); cudaFree(wt[i]); }
+        freeW(d);
+    }
+    printf("\n| N x K | M | cuBLAS | window8, best of 1/2/4/5/8 splits | cluster, best of 2/4/8 |\n|---|---|---|---|---|\n");
+    for (auto& l : table) printf("%s\n", l.c_str());
+}
+
 // The tma kernel with one CTA per unit against a persistent grid (one CTA per SM), BF16 twin and window coding, for the
 // issue's shapes at M = 64 .. 4096, every tile and split that gives work to the SMs; cuBLAS in the same run. Each
 // configuration checked: both grids and both W give the same Y bit for bit. Last, a table of the best per cell.
@@ -566,6 +647,7 @@ int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
     if (mode == "persist") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); persist(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }
+    if (mode == "cluster") { clusterMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "smallm") { smallM(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ncu") { timeShape(14336, 4096, {4096}, true); return 0; }

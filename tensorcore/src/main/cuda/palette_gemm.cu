@@ -218,16 +218,23 @@ struct Work {
 // `rows`: the M chunk of a CTA, 8 MT; W: warps per CTA. A CTA multiplies a band of SPC strips, each by PARTS = W / SPC warps
 // that take a part of the split's K tiles each (SPC = 8, the band kernels: the 8 warps walk the same K tiles, so
 // each X fragment is read by 8 warps in a row and mostly hits L1); a warp past the last strip gets no tiles.
-template <int SPC, int W = WARPS>
+template <int SPC, int W = WARPS, bool CLUSTER = false>
 __device__ __forceinline__ Work work(int N, int K, int M, int splits, int rows) {
     constexpr int PARTS = W / SPC;
     int strips = N / 16, bands = (strips + SPC - 1) / SPC, kTiles = K / 64;
     int b = blockIdx.x;
     Work w;
-    w.band = b % bands;
-    b /= bands;
-    w.split = b % splits;
-    w.chunk = b / splits;
+    if (CLUSTER) {   // a cluster is the splits of one band and chunk: the split is the CTA's rank in it
+        w.split = b % splits;
+        b /= splits;
+        w.band = b % bands;
+        w.chunk = b / bands;
+    } else {
+        w.band = b % bands;
+        b /= bands;
+        w.split = b % splits;
+        w.chunk = b / splits;
+    }
     w.mBase = w.chunk * rows;
     int warp = threadIdx.x >> 5;
     w.strip = w.band * SPC + warp / PARTS;
@@ -244,9 +251,10 @@ __device__ __forceinline__ Work work(int N, int K, int M, int splits, int rows) 
 // (a counter after the workspace's sums, back to 0 once it is done) adds the splits' sums in split order and
 // rounds them to BF16. One launch, and every sum in a fixed order, so the palette and BF16 kernels give
 // bit-identical Y.
-template <int MT, int SPC = 1, int W = WARPS>
+template <int MT, int SPC = 1, int W = WARPS, bool CLUSTER = false>
 __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M, int N, int splits, __nv_bfloat16* __restrict__ y, float* __restrict__ partial) {
     __shared__ float sums[W][MT * 8][16];
+    __shared__ float reduced[CLUSTER ? SPC * MT * 8 * 16 : 1];   // CLUSTER: this CTA's sums, which rank 0 reads
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
     for (int mt = 0; mt < MT; mt++) {
@@ -264,11 +272,35 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
 #pragma unroll
         for (int k = 1; k < PARTS; k++) s += sums[part * PARTS + k][m][r];
         int row = w.mBase + m, strip = w.band * SPC + part;
-        if (row < M && strip < strips) {
+        if (CLUSTER) {
+            reduced[i] = s;
+        } else if (row < M && strip < strips) {
             size_t n = (size_t)strip * 16 + r;
             if (splits == 1) y[(size_t)row * N + n] = __float2bfloat16_rn(s);
             else partial[((size_t)w.split * M + row) * N + n] = s;
         }
+    }
+    if constexpr (CLUSTER) {
+        // The splits of this band and chunk are the cluster's CTAs: rank 0 adds the others' sums, read from their shared memory,
+        // in split order (the order of the workspace path, so Y is the same bit for bit), and no CTA leaves before it has.
+        asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+        if (w.split == 0) {
+            uint32_t mine = static_cast<uint32_t>(__cvta_generic_to_shared(reduced));
+            for (int i = threadIdx.x; i < SPC * MT * 8 * 16; i += blockDim.x) {
+                float v = reduced[i];
+                for (int k = 1; k < splits; k++) {
+                    uint32_t at, from = mine + 4 * i;
+                    float u;
+                    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(at) : "r"(from), "r"(k));
+                    asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(u) : "r"(at) : "memory");
+                    v += u;
+                }
+                int row = w.mBase + (i >> 4) % (MT * 8), strip = w.band * SPC + i / (MT * 8 * 16);
+                if (row < M && strip < strips) y[(size_t)row * N + (size_t)strip * 16 + (i & 15)] = __float2bfloat16_rn(v);
+            }
+        }
+        asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+        return;
     }
     if (splits == 1) return;
     __shared__ bool last;
@@ -486,7 +518,7 @@ __device__ __forceinline__ void ldmatrixX(uint4 (&b)[2][2], uint32_t slot, int l
 // AHEAD (the window coding at 16 rows, X staged through shared memory): each warp issues its next tile's loads right after this
 // tile's decode, so they are in flight during its X wait and products; same products in the same order. Measured up to 9% faster
 // at M = 16, the band kernel too (36 of 40 harness cases; at 8 rows, where X loads with the tile, 2-5% slower): NOTES.md session 12.
-template <int MT, bool TWO, int SPC = 1, bool WINDOW = false, bool AHEAD = false, int W = WARPS>
+template <int MT, bool TWO, int SPC = 1, bool WINDOW = false, bool AHEAD = false, int W = WARPS, bool CLUSTER = false>
 __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
@@ -497,8 +529,8 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
     // of four per CTA).
     constexpr bool STAGED = WINDOW && MT == 2 && !TWO;
     __shared__ __align__(128) uint8_t xSlots[!STAGED ? 1 : SPC == WARPS ? 4 : 2 * W][STAGED ? 2048 : 16];
-    Work w = work<SPC, W>(N, K, M, splits, MT * 8);
-    if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform)
+    Work w = work<SPC, W, CLUSTER>(N, K, M, splits, MT * 8);
+    if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform; in a cluster, cluster-uniform)
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
@@ -599,7 +631,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
             }
         }
     }
-    finish<MT, SPC, W>(acc, w, M, N, splits, y, partial);
+    finish<MT, SPC, W, CLUSTER>(acc, w, M, N, splits, y, partial);
 }
 
 // FRAG: the window kernels' twin, feeding W and X to the products in their fragment order.
@@ -741,6 +773,19 @@ extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32) bf16FragNarrow8(
     const uint16_t* weights, long long, const uint16_t* x, long long, __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
     bf16Gemm<1, 1, true, NARROW_WARPS>(weights, x, y, partial, M, N, K, splits);
 }
+
+#ifdef TC_CLUSTER   // experiment (harness ./h cluster): split K summed through distributed shared memory in clusters of the splits
+#define CLUSTER_ENTRY(S, NAME)                                                                                             \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(WARPS * 32, PATCH_CTAS) NAME(                 \
+        const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
+        const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
+        patchGemm<1, false, 1, true, false, WARPS, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
+    }
+CLUSTER_ENTRY(2, windowCluster8x2)
+CLUSTER_ENTRY(4, windowCluster8x4)
+CLUSTER_ENTRY(8, windowCluster8x8)
+#endif
 
 #ifdef TC_EXPERIMENTS   // harness-only entries (bench/tensorcore/wgmma-harness, ./h ahead): the 16-row window kernels without AHEAD
 extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowGemm16Late(
