@@ -35,7 +35,8 @@ def scheduled(tsv):
 
 
 # FusedGemmCheck's fields per mma.sync kernel of the schedule table: its time on coded W, and on BF16 W (its twin)
-SMALL_FIELDS = {"patch": ("patch_ms", "bf16_ms"), "ballot": ("palette_ms", "bf16_ms"), "band": ("band_ms", "band_bf16_ms"), "narrow": ("narrow_ms", "narrow_bf16_ms")}
+SMALL_FIELDS = {"patch": ("patch_ms", "bf16_ms"), "ballot": ("palette_ms", "bf16_ms"), "band": ("band_ms", "band_bf16_ms"), "narrow": ("narrow_ms", "narrow_bf16_ms"),
+                "cluster": ("cluster_ms", "cluster_bf16_ms")}
 
 
 def from_results(rows, entry_small, kernel, splits):
@@ -64,8 +65,8 @@ def pick(entry_small, entry_wgmma, kernel, splits, rows=()):
         stats = entry_wgmma["wgmma_ms"] if str(entry_wgmma["rows"]) == tile else {"median": timed[0]}
         return {"palette_ms": stats, "bf16_ms": timed[1], "palette_bytes": entry_wgmma["palette_bytes"], "bf16_bytes": entry_wgmma["bf16_bytes"],
                 "flops": entry_wgmma["flops"], "where": f"wgmma{'' if kind == 'wgmma' else ' ' + kind}, {rows}-row tiles" + (f", {splits} splits" if splits > 1 else ""), "cublas_ms": entry_wgmma["cublas_ms"]}
-    if kernel in ("band", "narrow") and entry_small and kernel + "_ms" in entry_small:
-        if entry_small.get(kernel + "_splits") != splits:
+    if kernel in ("band", "narrow", "cluster") and entry_small:
+        if kernel + "_ms" not in entry_small or entry_small.get(kernel + "_splits") != splits:
             return from_results(rows, entry_small, kernel, splits)
         return {"palette_ms": entry_small[kernel + "_ms"], "bf16_ms": entry_small[kernel + "_bf16_ms"], "palette_bytes": entry_small[kernel + "_bytes"],
                 "bf16_bytes": entry_small["bf16_bytes"], "flops": entry_small["flops"], "where": f"{kernel}, {splits} split(s)", "cublas_ms": entry_small["cublas_ms"]}

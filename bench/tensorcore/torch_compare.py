@@ -96,7 +96,7 @@ def main():
         if best_p:
             entry.update({"palette_ms": best_p["palette_ms"], "palette_splits": best_p["splits"], "palette_default_ms": dflt["palette_ms"]["median"],
                           "palette_bytes": best_p["palette_weight_bytes"] + best_p["io_bytes"]})
-        for other in ("band", "narrow"):   # the band kernel (16 rows of X) and the narrow one (8 rows, window coding), each with its own twin
+        for other in ("band", "narrow", "cluster"):   # the band kernel (16 rows of X), the narrow and cluster ones (8 rows, window coding), each with its twin
             timed = [r for r in mine if other + "_ms" in r]
             if timed:
                 best_o = min(timed, key=lambda r: r[other + "_ms"]["median"])
@@ -104,7 +104,7 @@ def main():
                               other + "_bytes": best_o["patch_weight_bytes"] + best_o["io_bytes"]})
                 entry["bit_exact"] = entry["bit_exact"] and all(r[other + "_bit_exact"] for r in timed)
         entry["extras"] = {key: dflt[key] for key in dflt if isinstance(dflt[key], dict)
-                           and key not in ("palette_ms", "patch_ms", "bf16_ms", "band_ms", "band_bf16_ms", "narrow_ms", "narrow_bf16_ms")}
+                           and key not in ("palette_ms", "patch_ms", "bf16_ms", "band_ms", "band_bf16_ms", "narrow_ms", "narrow_bf16_ms", "cluster_ms", "cluster_bf16_ms")}
         report.append(entry)
     json.dump(report, open(os.path.join(out, "compare.json"), "w"), indent=1)
     write_outputs(report, out)

@@ -2,7 +2,6 @@
 // would clash with wgmma_tma.cu's). Kind 0: the BF16 twin, 1: the patching kernel (palette coding), 2: the window coding's,
 // 3: the window kernels' BF16 twin (fragment order).
 #define TC_EXPERIMENTS
-#define TC_CLUSTER
 #include "palette_gemm.cu"
 
 void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
@@ -30,7 +29,7 @@ void launchLate(bool band, const void* w, const void* pals, const uint32_t* star
 }
 
 // The 8-row window kernel with its S splits of K summed through distributed shared memory in clusters of S CTAs
-// (palette_gemm.cu's TC_CLUSTER entries windowCluster8x2/4/8); its twin is bf16Frag8 at S splits.
+// (palette_gemm.cu's windowCluster8x2/4/8); its twin is bf16Frag8 at S splits.
 void launchCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                    const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K) {
     int ctas = N / 16 * S * ((M + 7) / 8);

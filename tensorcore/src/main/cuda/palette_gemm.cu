@@ -774,7 +774,9 @@ extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32) bf16FragNarrow8(
     bf16Gemm<1, 1, true, NARROW_WARPS>(weights, x, y, partial, M, N, K, splits);
 }
 
-#ifdef TC_CLUSTER   // experiment (harness ./h cluster): split K summed through distributed shared memory in clusters of the splits
+// The 8-row window kernel with K split in S = 2, 4 or 8, each strip's S CTAs one cluster: rank 0 adds the others' sums from their
+// shared memory in split order (finish, CLUSTER), so no workspace, fence or counter, and Y is the same bit for bit as windowGemm8's
+// (and bf16Frag8's) at S splits. 4-7% faster than the workspace path where the schedule splits K (NOTES.md session 13).
 #define CLUSTER_ENTRY(S, NAME)                                                                                             \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(WARPS * 32, PATCH_CTAS) NAME(                 \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
@@ -785,7 +787,6 @@ extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32) bf16FragNarrow8(
 CLUSTER_ENTRY(2, windowCluster8x2)
 CLUSTER_ENTRY(4, windowCluster8x4)
 CLUSTER_ENTRY(8, windowCluster8x8)
-#endif
 
 #ifdef TC_EXPERIMENTS   // harness-only entries (bench/tensorcore/wgmma-harness, ./h ahead): the 16-row window kernels without AHEAD
 extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowGemm16Late(

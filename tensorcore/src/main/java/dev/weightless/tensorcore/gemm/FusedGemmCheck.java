@@ -126,9 +126,12 @@ public final class FusedGemmCheck {
                 long mismatch = yPal.segment().mismatch(yRaw.segment()), mismatchPatch = yPatch.segment().mismatch(yRaw.segment());
                 boolean ok = unwritten == 0 && nan == 0 && mismatch < 0 && mismatchPatch < 0;
                 StringBuilder extras = new StringBuilder();
-                // The band kernel at 16 rows, the narrow kernel at 8 (window coding), each against its own BF16 twin: their sums run in another order.
+                // The band kernel at 16 rows, the narrow and cluster kernels at 8 (window coding), each against its own BF16 twin.
                 if (s.rowsPerCta() == 16) ok &= twinned(device, "band", s.with(FusedLinear.Kernel.PATCH_BAND), pal, raw, x, n, k, m, o, arena, extras);
                 if (s.rowsPerCta() == 8 && CODING == PaletteLayout.Coding.WINDOW) ok &= twinned(device, "narrow", s.with(FusedLinear.Kernel.PATCH_NARROW), pal, raw, x, n, k, m, o, arena, extras);
+                if (s.rowsPerCta() == 8 && CODING == PaletteLayout.Coding.WINDOW && (s.splits() == 2 || s.splits() == 4 || s.splits() == 8)) {
+                    ok &= twinned(device, "cluster", s.with(FusedLinear.Kernel.PATCH_CLUSTER), pal, raw, x, n, k, m, o, arena, extras);
+                }
                 if (!ok) failures++;
                 if (s.equals(chosen) && m <= o.extraMaxM()) {
                     for (Extra e : o.extras()) {
@@ -165,7 +168,7 @@ public final class FusedGemmCheck {
     }
 
     /**
-     * Another kernel of the layout (the band or the narrow kernel) at schedule b and its BF16 twin, timed; whether both wrote every
+     * Another kernel of the layout (the band, narrow or cluster kernel) at schedule b and its BF16 twin, timed; whether both wrote every
      * element, without NaN, bit for bit alike. Appends {@code LABEL_ms}, {@code LABEL_bf16_ms} and {@code LABEL_bit_exact} to extras.
      */
     private static boolean twinned(Device device, String label, FusedLinear.Schedule b, List<FusedLinear> pal, List<FusedLinear> raw, ShortArray x, long n, long k, int m, Options o, Arena arena, StringBuilder extras) {

@@ -62,6 +62,13 @@ public final class FusedKernels {
 
     public static void bf16FragNarrow8(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
+    /** The 8-row patching kernel on the window coding with K in 2, 4 or 8 splits summed in a cluster; BF16 twin: bf16Frag8. */
+    public static void windowCluster8x2(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void windowCluster8x4(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void windowCluster8x8(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
     /** The window kernels' BF16 twins: W and X fed to the products in the window coding's fragment order. */
     public static void bf16Frag8(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 

@@ -72,7 +72,8 @@ public final class FusedLinear {
         /** Whether a kernel has an entry for W held this way. */
         public boolean readBy(Kernel kernel) {
             boolean window = this == WINDOW || this == BF16_WINDOW;
-            return kernel == Kernel.PATCH_NARROW ? window : !window || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
+            if (kernel == Kernel.PATCH_NARROW || kernel == Kernel.PATCH_CLUSTER) return window;
+            return !window || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
         }
     }
 
@@ -83,10 +84,12 @@ public final class FusedLinear {
      * the TMA, one CTA per tile; WGMMA, wgmmaPatch / wgmmaBf16_, the earlier kernel in clusters of two CTAs sharing W;
      * WGMMA_SOLO, wgmmaSoloPatch / wgmmaSoloBf16_, that kernel one CTA per tile; PATCH_NARROW, 8 rows of X and window-coded W
      * only: windowNarrow8 (twin bf16FragNarrow8), the patching kernel with 4 warps per CTA, so that twice the CTAs fit on a
-     * multiprocessor (one wave where the strips fill them once: 14336 x 4096).
+     * multiprocessor (one wave where the strips fill them once: 14336 x 4096); PATCH_CLUSTER, 8 rows of X, window-coded W and K
+     * split in 2, 4 or 8: windowCluster8x2/4/8, the patching kernel with a strip's splits in one cluster, whose rank 0 adds their
+     * sums from shared memory (no workspace round trip); its twin is bf16Frag8 at the same splits, whose sums run in the same order.
      */
     public enum Kernel {
-        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW;
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
         public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || this == WGMMA_TMA; }
@@ -117,6 +120,8 @@ public final class FusedLinear {
                 throw new IllegalArgumentException("the band kernel takes 16 rows of X per CTA, got " + rowsPerCta);
             } else if (kernel == Kernel.PATCH_NARROW && rowsPerCta != 8) {
                 throw new IllegalArgumentException("the narrow kernel takes 8 rows of X per CTA, got " + rowsPerCta);
+            } else if (kernel == Kernel.PATCH_CLUSTER && (rowsPerCta != 8 || (splits != 2 && splits != 4 && splits != 8))) {
+                throw new IllegalArgumentException("the cluster kernel takes 8 rows of X per CTA and 2, 4 or 8 splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
             }
         }
 
@@ -379,13 +384,13 @@ public final class FusedLinear {
         long bands = band ? Math.ceilDiv(n / 16, (long) BAND_STRIPS) : n / 16;
         long ctas = Math.multiplyExact(Math.multiplyExact(bands, (long) s.splits()), (long) Math.ceilDiv(m, s.rowsPerCta()));
         if (ctas > Integer.MAX_VALUE) throw new IllegalArgumentException("grid of " + ctas + " CTAs is too large");
-        boolean narrow = s.kernel() == Kernel.PATCH_NARROW;
+        boolean narrow = s.kernel() == Kernel.PATCH_NARROW, cluster = s.kernel() == Kernel.PATCH_CLUSTER;
         String kernel = switch (variant) {
             case BF16 -> band ? "bf16Band" : "bf16Gemm";
-            case BF16_WINDOW -> band ? "bf16FragBand" : narrow ? "bf16FragNarrow" : "bf16Frag";
-            case WINDOW -> band ? "windowBand" : narrow ? "windowNarrow" : "windowGemm";
+            case BF16_WINDOW -> band ? "bf16FragBand" : narrow ? "bf16FragNarrow" : "bf16Frag";   // the cluster kernel's twin: bf16Frag
+            case WINDOW -> band ? "windowBand" : narrow ? "windowNarrow" : cluster ? "windowCluster" : "windowGemm";
             case PALETTE -> band ? "patchBand" : s.kernel() == Kernel.PATCH ? "patchGemm" : "paletteGemm";
-        } + s.rowsPerCta();
+        } + s.rowsPerCta() + (cluster && variant == Variant.WINDOW ? "x" + s.splits() : "");
         // The ballot kernel reads four parts (no escape positions), the patching kernels all five.
         List<Object> args = new ArrayList<>(variant == Variant.PALETTE && s.kernel() == Kernel.BALLOT ? weights.subList(0, 4) : weights);
         args.addAll(List.of(x, y, partial, m, (int) n, (int) k, s.splits()));

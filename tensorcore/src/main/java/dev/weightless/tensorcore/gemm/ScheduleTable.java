@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * part of {@link FusedLinear#schedule(int, dev.weightless.tasks.Device)}. Made from the benches' results.jsonl
  * (FusedGemmCheck's: every split it timed with both palette kernels; WgmmaCheck's: every tile of the wgmma
  * kernel; the lowest median wins) and kept as a small text resource, one line {@code n k m splits kernel}
- * each (kernel: {@code patch}, {@code ballot}, {@code band} (16 rows of X), {@code narrow} (8 rows, 4 warps per CTA), or a wgmma kernel with its rows of X per CTA,
+ * each (kernel: {@code patch}, {@code ballot}, {@code band} (16 rows of X), {@code narrow} (8 rows, 4 warps per CTA), {@code cluster} (8 rows, 2, 4 or 8 splits summed in a cluster), or a wgmma kernel with its rows of X per CTA,
  * 64, 128 or 256: {@code tma256} the TMA-fed kernel, {@code wgmma256} the earlier one in clusters of two CTAs sharing W,
  * {@code solo256} that one with one CTA per tile). A batch size between measured ones takes the choice of the largest measured M below
  * it; a shape never measured gets nothing (the caller's rule applies).
@@ -57,7 +57,7 @@ public final class ScheduleTable {
 
     /**
      * From the benches' results.jsonl lines: per (n, k, m) the candidate whose median was lowest, over the
-     * patching kernel ({@code patch_ms}), the ballot kernel ({@code palette_ms}), the band kernel ({@code band_ms}) and the narrow kernel ({@code narrow_ms}) at each line's splits, and
+     * patching kernel ({@code patch_ms}), the ballot kernel ({@code palette_ms}), the band kernel ({@code band_ms}), the narrow kernel ({@code narrow_ms}) and the cluster kernel ({@code cluster_ms}) at each line's splits, and
      * the wgmma kernel ({@code wgmma_ms}) at each line's rows, TMA-fed, paired or solo by the line's {@code kernel}
      * ({@code "tma"}, {@code "solo"}, or {@code "wgmma"} also when absent, as in results written before the solo entries existed), and WgmmaCheck's
      * mma.sync yardstick ({@code mma_ms}) at its {@code mma_kernel} and {@code mma_splits} where a line names them.
@@ -75,6 +75,7 @@ public final class ScheduleTable {
                     case BALLOT -> r.get("palette_ms");
                     case PATCH_BAND -> r.get("band_ms");
                     case PATCH_NARROW -> r.get("narrow_ms");
+                    case PATCH_CLUSTER -> r.get("cluster_ms");
                     case WGMMA, WGMMA_SOLO, WGMMA_TMA -> WgmmaCheck.label(kernel).equals(label) ? r.get("wgmma_ms") : null;
                 };
                 if (timing == null) continue;
@@ -95,7 +96,7 @@ public final class ScheduleTable {
         return new ScheduleTable(table);
     }
 
-    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, band, narrow, or tma, wgmma or solo and 64, 128 or 256); '#' starts a comment. */
+    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, band, narrow, cluster, or tma, wgmma or solo and 64, 128 or 256); '#' starts a comment. */
     public static ScheduleTable parse(List<String> lines, String source) {
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);
         int number = 0;
@@ -113,13 +114,14 @@ public final class ScheduleTable {
                     case "ballot" -> new Choice(s, FusedLinear.Kernel.BALLOT);
                     case "band" -> new Choice(s, FusedLinear.Kernel.PATCH_BAND);
                     case "narrow" -> new Choice(s, FusedLinear.Kernel.PATCH_NARROW);
+                    case "cluster" -> new Choice(s, FusedLinear.Kernel.PATCH_CLUSTER);
                     case "tma64", "tma128", "tma256", "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
                         String kind = f[4].replaceAll("[0-9]+$", "");
                         if (s != 1 && !kind.equals("tma")) throw new NumberFormatException("only the TMA kernel splits K");
                         FusedLinear.Kernel kernel = kind.equals("tma") ? FusedLinear.Kernel.WGMMA_TMA : kind.equals("solo") ? FusedLinear.Kernel.WGMMA_SOLO : FusedLinear.Kernel.WGMMA;
                         yield new Choice(s, kernel, Integer.parseInt(f[4].substring(kind.length())));
                     }
-                    default -> throw new NumberFormatException("kernel must be patch, ballot, band, narrow, or tma, wgmma or solo and 64, 128 or 256");
+                    default -> throw new NumberFormatException("kernel must be patch, ballot, band, narrow, cluster, or tma, wgmma or solo and 64, 128 or 256");
                 };
                 table.computeIfAbsent(List.of(Long.parseLong(f[0]), Long.parseLong(f[1])), x -> new TreeMap<>()).put(Integer.parseInt(f[2]), choice);
             } catch (NumberFormatException e) {
@@ -157,6 +159,7 @@ public final class ScheduleTable {
             case BALLOT -> "ballot";
             case PATCH_BAND -> "band";
             case PATCH_NARROW -> "narrow";
+            case PATCH_CLUSTER -> "cluster";
             case WGMMA, WGMMA_SOLO, WGMMA_TMA -> WgmmaCheck.label(kernel) + rows;
         };
     }

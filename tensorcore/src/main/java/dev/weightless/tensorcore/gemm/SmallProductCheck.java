@@ -18,7 +18,7 @@ import java.util.List;
  * One small product on a device, checked every way the kernels promise: Y poisoned first and every
  * element written, the palette kernel equal bit for bit to the BF16 kernel, no NaN, and relative
  * Frobenius error under 1e-2 against a float64 product on the CPU (at 16 rows of X the band kernel too, at 8 the narrow
- * kernel, each against its own BF16 twin). Shapes off the common path (M not a multiple of 8, M over one 64-row chunk, warps left
+ * kernel and, with 2, 4 or 8 splits, the cluster kernel, each against its own BF16 twin). Shapes off the common path (M not a multiple of 8, M over one 64-row chunk, warps left
  * without tiles, bands with fewer than 8 strips, split K) are the point. Used by
  * {@code FusedLinearGpuTest} and by {@code FusedGemmCheck --small} on GPU hosts.
  */
@@ -65,6 +65,12 @@ public final class SmallProductCheck {
                 ops.addAll(List.of(window, windowTwin));
                 schedules.addAll(Collections.nCopies(2, schedule.with(FusedLinear.Kernel.PATCH_NARROW)));
             }
+            // With 2, 4 or 8 splits also the cluster kernel and its twin (bf16Frag8 at the same splits).
+            boolean cluster = narrow && (splits == 2 || splits == 4 || splits == 8);
+            if (cluster) {
+                ops.addAll(List.of(window, windowTwin));
+                schedules.addAll(Collections.nCopies(2, schedule.with(FusedLinear.Kernel.PATCH_CLUSTER)));
+            }
             ShortArray[] ys = new ShortArray[ops.size()];
             for (int v = 0; v < ys.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
@@ -97,8 +103,14 @@ public final class SmallProductCheck {
                 long mismatchWindowBand = ys[7].segment().mismatch(ys[8].segment());
                 if (mismatchWindowBand >= 0) problems.add(name + ": band kernel on the window coding and its BF16 twin differ first at byte " + mismatchWindowBand);
             }
-            if (narrow) {
+            if (cluster) {
                 int at = ys.length - 2;
+                error = Math.max(error, check(problems, name + " (cluster kernel)", ys[at], x, w, m, n, k));
+                long mismatchCluster = ys[at].segment().mismatch(ys[at + 1].segment());
+                if (mismatchCluster >= 0) problems.add(name + ": cluster kernel and its BF16 twin differ first at byte " + mismatchCluster);
+            }
+            if (narrow) {
+                int at = cluster ? ys.length - 4 : ys.length - 2;
                 error = Math.max(error, check(problems, name + " (narrow kernel)", ys[at], x, w, m, n, k));
                 long mismatchNarrow = ys[at].segment().mismatch(ys[at + 1].segment());
                 if (mismatchNarrow >= 0) problems.add(name + ": narrow kernel and its BF16 twin differ first at byte " + mismatchNarrow);

@@ -140,6 +140,30 @@ class FusedLinearTest {
     }
 
     @Test
+    void theClusterKernelTakesEightRowsTwoFourOrEightSplitsAndWindowCodedWOnly() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = llamaLike(arena, 6);
+            FusedLinear op = window(w, arena);
+            ShortArray x = ShortArray.allocate(arena, 3 * 512), y = ShortArray.allocate(arena, 3 * 144);
+            for (int splits : new int[] {2, 4, 8}) {
+                FusedLinear.Schedule cluster = new FusedLinear.Schedule(splits, 8, FusedLinear.Kernel.PATCH_CLUSTER);
+                FusedLinear.Bound b = op.bind("g", x, y, 3, cluster, arena);
+                assertEquals(List.of("windowCluster8x" + splits), WgmmaGemmTest.entries(b));
+                assertEquals(9L * splits, b.grids().get("g.gemm").groups(), "9 strips, each its splits' CTAs: one cluster");
+                assertEquals(List.of("bf16Frag8"), WgmmaGemmTest.entries(op.twin(w).bind("t", x, y, 3, cluster, arena)), "the twin: the same sums in the same order");
+            }
+            for (int splits : new int[] {1, 3, 5}) {
+                assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(splits, 8, FusedLinear.Kernel.PATCH_CLUSTER)).getMessage().contains("2, 4 or 8 splits"));
+            }
+            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 16, FusedLinear.Kernel.PATCH_CLUSTER));
+            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, arena), arena);
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 3, new FusedLinear.Schedule(2, 8, FusedLinear.Kernel.PATCH_CLUSTER), arena))
+                    .getMessage().contains("PATCH_CLUSTER"));
+            assertEquals(Optional.of(new FusedLinear.Schedule(4, 8, FusedLinear.Kernel.PATCH_CLUSTER)), op.tabled(ScheduleTable.parse(List.of("144 512 1 4 cluster"), "test"), 8, 132));
+        }
+    }
+
+    @Test
     void wrongSizesAreRefusedWithTheReason() {
         try (Arena arena = Arena.ofShared()) {
             FusedLinear op = FusedLinear.bf16(arena.allocate(16L * 128 * 2, 2), 16, 128);

@@ -93,6 +93,12 @@ class ScheduleTableTest {
                 14336, 4096, 1, new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), "14336 4096 1 1 narrow");
     }
 
+    @Test
+    void theClusterKernelCompetesWhereALineTimedIt() {
+        competes("{\"n\":4096,\"k\":14336,\"m\":1,\"splits\":2,\"patch_ms\":{\"median\":0.0257},\"palette_ms\":null,\"narrow_ms\":{\"median\":0.0262},\"cluster_ms\":{\"median\":0.0247}}",
+                4096, 14336, 1, new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), "4096 14336 1 2 cluster");
+    }
+
     /** The table made from one results line picks {@code winner} for (n, k, m), writes it as {@code row} and reads it back the same. */
     private static void competes(String line, long n, long k, int m, ScheduleTable.Choice winner, String row) {
         ScheduleTable t = ScheduleTable.fromResults(List.of(line));
@@ -118,14 +124,15 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), h200.choice(128256, 4096, 1).orElseThrow(), "session 13: 4 warps per CTA");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), h200.choice(14336, 4096, 4).orElseThrow(), "session 13: 896 CTAs of 4 warps in one wave");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_BAND), h200.choice(128256, 4096, 16).orElseThrow(), "session 12: the band kernel, its next tile loaded ahead, 7% ahead of the patching kernel");
-        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH), h200.choice(1024, 4096, 1).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(1024, 4096, 1).orElseThrow(), "session 13: split K summed in a cluster");
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(4096, 4096, 4).orElseThrow());
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(128256, 4096, 64).orElseThrow(), "session 10: the window coding's TMA kernel wins at M = 64");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(4096, 14336, 64).orElseThrow());
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(1024, 4096, 256).orElseThrow(), "session 8: K in 4 slices");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 4096).orElseThrow(), "session 8: the TMA-fed kernel");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 256).orElseThrow(), "session 8: TMA-fed 256-row tiles at M = 256");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA, 128), h200.choice(4096, 4096, 256).orElseThrow(), "session 10: 128-row tiles, K in 2 slices, where unsplit they leave SMs idle");
-        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH), h200.choice(4096, 14336, 1).orElseThrow(), "session 7: two splits, added up in the kernel");
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(4096, 14336, 1).orElseThrow(), "two splits, added up in a cluster");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA, 128), h200.choice(1024, 4096, 1024).orElseThrow());
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(4096, 14336, 256).orElseThrow());
     }
