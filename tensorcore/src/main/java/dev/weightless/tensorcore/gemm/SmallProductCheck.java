@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * One small product on a device, checked every way the kernels promise: Y poisoned first and every
@@ -32,6 +33,9 @@ public final class SmallProductCheck {
 
     private SmallProductCheck() {}
 
+    /** A product checked against its own BF16 twin, whose Y follows it at {@code at + 1}. */
+    private record Twinned(String label, int at) {}
+
     /** What went wrong with the case, or an empty list. */
     public static List<String> run(Device device, int[] c, long seed) { return run(device, c[0], c[1], c[2], c[3], c[4] != 0, seed); }
 
@@ -49,27 +53,27 @@ public final class SmallProductCheck {
             FusedLinear window = FusedLinear.palette(PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
             FusedLinear windowTwin = window.twin(w);
             FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.mmaSchedule(m, device.multiprocessors()).rowsPerCta());
-            // ballot, BF16 twin, patching, patching on the window coding and its own BF16 twin (fragment order); at 16 rows of
-            // X also the band kernel and its BF16 twin, on either coding.
-            boolean band = schedule.rowsPerCta() == 16;
-            List<FusedLinear> ops = new ArrayList<>(List.of(palette, bf16, palette, window, windowTwin));
-            List<FusedLinear.Schedule> schedules = new ArrayList<>(List.of(schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH),
-                    schedule.with(FusedLinear.Kernel.PATCH), schedule.with(FusedLinear.Kernel.PATCH)));
-            if (band) {
-                ops.addAll(List.of(palette, bf16, window, windowTwin));
-                schedules.addAll(Collections.nCopies(4, schedule.with(FusedLinear.Kernel.PATCH_BAND)));
-            }
-            // At 8 rows the narrow kernel (4 warps per CTA, window coding) and its BF16 twin.
-            boolean narrow = schedule.rowsPerCta() == 8;
-            if (narrow) {
+            // ballot, BF16 twin, patching; then kernels checked against their own BF16 twin, each product followed by its twin's:
+            // patching on the window coding (fragment order); at 16 rows of X the band kernel on either coding; at 8 rows the narrow
+            // kernel (4 warps per CTA) and, with 2, 4 or 8 splits, the cluster kernel (its twin: bf16Frag8 at the same splits).
+            List<FusedLinear> ops = new ArrayList<>(List.of(palette, bf16, palette));
+            List<FusedLinear.Schedule> schedules = new ArrayList<>(List.of(schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)));
+            List<Twinned> twinned = new ArrayList<>();
+            BiConsumer<String, FusedLinear.Schedule> windowPair = (label, s) -> {
+                twinned.add(new Twinned(label, ops.size()));
                 ops.addAll(List.of(window, windowTwin));
-                schedules.addAll(Collections.nCopies(2, schedule.with(FusedLinear.Kernel.PATCH_NARROW)));
+                schedules.addAll(Collections.nCopies(2, s));
+            };
+            windowPair.accept("patching kernel, window coding", schedule.with(FusedLinear.Kernel.PATCH));
+            if (schedule.rowsPerCta() == 16) {
+                twinned.add(new Twinned("band kernel", ops.size()));
+                ops.addAll(List.of(palette, bf16));
+                schedules.addAll(Collections.nCopies(2, schedule.with(FusedLinear.Kernel.PATCH_BAND)));
+                windowPair.accept("band kernel, window coding", schedule.with(FusedLinear.Kernel.PATCH_BAND));
             }
-            // With 2, 4 or 8 splits also the cluster kernel and its twin (bf16Frag8 at the same splits).
-            boolean cluster = narrow && (splits == 2 || splits == 4 || splits == 8);
-            if (cluster) {
-                ops.addAll(List.of(window, windowTwin));
-                schedules.addAll(Collections.nCopies(2, schedule.with(FusedLinear.Kernel.PATCH_CLUSTER)));
+            if (schedule.rowsPerCta() == 8) {
+                windowPair.accept("narrow kernel", schedule.with(FusedLinear.Kernel.PATCH_NARROW));
+                if (splits == 2 || splits == 4 || splits == 8) windowPair.accept("cluster kernel", schedule.with(FusedLinear.Kernel.PATCH_CLUSTER));
             }
             ShortArray[] ys = new ShortArray[ops.size()];
             for (int v = 0; v < ys.length; v++) {
@@ -92,28 +96,10 @@ public final class SmallProductCheck {
             long unwrittenPatch = 0;
             for (long i = 0; i < ys[2].size(); i++) if (ys[2].get(i) == (short) 0xFFFF) unwrittenPatch++;
             if (unwrittenPatch > 0) problems.add(name + ": " + unwrittenPatch + " elements of Y not written by the patching kernel");
-            error = Math.max(error, check(problems, name + " (window coding)", ys[3], x, w, m, n, k));
-            long mismatchWindow = ys[3].segment().mismatch(ys[4].segment());
-            if (mismatchWindow >= 0) problems.add(name + ": patching kernel on the window coding and its BF16 twin differ first at byte " + mismatchWindow);
-            if (band) {
-                error = Math.max(error, check(problems, name + " (band kernel)", ys[5], x, w, m, n, k));
-                long mismatchBand = ys[5].segment().mismatch(ys[6].segment());
-                if (mismatchBand >= 0) problems.add(name + ": band kernel and its BF16 twin differ first at byte " + mismatchBand);
-                error = Math.max(error, check(problems, name + " (band kernel, window coding)", ys[7], x, w, m, n, k));
-                long mismatchWindowBand = ys[7].segment().mismatch(ys[8].segment());
-                if (mismatchWindowBand >= 0) problems.add(name + ": band kernel on the window coding and its BF16 twin differ first at byte " + mismatchWindowBand);
-            }
-            if (cluster) {
-                int at = ys.length - 2;
-                error = Math.max(error, check(problems, name + " (cluster kernel)", ys[at], x, w, m, n, k));
-                long mismatchCluster = ys[at].segment().mismatch(ys[at + 1].segment());
-                if (mismatchCluster >= 0) problems.add(name + ": cluster kernel and its BF16 twin differ first at byte " + mismatchCluster);
-            }
-            if (narrow) {
-                int at = cluster ? ys.length - 4 : ys.length - 2;
-                error = Math.max(error, check(problems, name + " (narrow kernel)", ys[at], x, w, m, n, k));
-                long mismatchNarrow = ys[at].segment().mismatch(ys[at + 1].segment());
-                if (mismatchNarrow >= 0) problems.add(name + ": narrow kernel and its BF16 twin differ first at byte " + mismatchNarrow);
+            for (Twinned t : twinned) {
+                error = Math.max(error, check(problems, name + " (" + t.label() + ")", ys[t.at()], x, w, m, n, k));
+                long differs = ys[t.at()].segment().mismatch(ys[t.at() + 1].segment());
+                if (differs >= 0) problems.add(name + ": " + t.label() + " and its BF16 twin differ first at byte " + differs);
             }
             System.out.printf("small product %-33s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED");
         }
