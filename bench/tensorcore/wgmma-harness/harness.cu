@@ -322,6 +322,15 @@ template <class T> static std::vector<T*> copies(T* first, size_t bytes, int n) 
     return c;
 }
 
+// A timing shape's W: random, uploaded in both codings, with copies of the BF16 weights (bfs) and the window tiles (wt), n of each
+// (>= 192 MB of window tiles), that the timed launches rotate over; free() releases the copies and W.
+struct Rotated {
+    DevW d; int n; std::vector<uint16_t*> bfs; std::vector<uint8_t*> wt;
+    Rotated(int N, int K) : d(upload(randomW(N, K, false), N, K)), n(std::max(1, (int)ceil(192e6 / (double)d.win.bytes))),
+        bfs(copies(d.bf, (size_t)N * K * 2, n)), wt(copies(d.win.tiles, (size_t)N / 16 * (K / 64) * 1536, n)) {}
+    void free() { for (int i = 1; i < n; i++) { cudaFree(bfs[i]); cudaFree(wt[i]); } freeW(d); }
+};
+
 // The mma.sync kernels at M <= 64 on the palette and window codings beside their BF16 twin and cuBLAS, W rotated over
 // >= 192 MB of copies; Y of both codings checked against the twin bit for bit. Splits and kernels: the schedule's.
 static void smallM() {
@@ -396,12 +405,11 @@ static void ahead() {
 #endif
     std::vector<std::string> table;
     for (Shape sh : shapes) {
-        auto w = randomW(sh.N, sh.K, false);
-        DevW d = upload(w, sh.N, sh.K);
-        size_t T = (size_t)sh.N / 16 * (sh.K / 64);
-        int n = std::max(1, (int)ceil(192e6 / (double)d.win.bytes));
-        auto bfs = copies(d.bf, (size_t)sh.N * sh.K * 2, n);
-        auto wt = copies(d.win.tiles, T * 1536, n);
+        Rotated rw(sh.N, sh.K);
+        const DevW& d = rw.d;
+        const int n = rw.n;
+        const auto& bfs = rw.bfs;
+        const auto& wt = rw.wt;
         int r = 0;
         const Coded& c = d.win;
         for (int M : {16, 12, 9}) {
@@ -443,8 +451,7 @@ static void ahead() {
             cudaFree(x); cudaFree(y);
           }
         }
-        for (int i = 1; i < n; i++) { cudaFree(bfs[i]); cudaFree(wt[i]); }
-        freeW(d);
+        rw.free();
     }
     printf("\n| N x K | M | splits | cuBLAS | candidates, ms (speedup) |\n|---|---|---|---|---|\n");
     for (auto& l : table) printf("%s\n", l.c_str());
@@ -489,12 +496,11 @@ static void clusterMode() {
 #endif
     std::vector<std::string> table;
     for (Shape sh : shapes) {
-        auto w = randomW(sh.N, sh.K, false);
-        DevW d = upload(w, sh.N, sh.K);
-        size_t T = (size_t)sh.N / 16 * (sh.K / 64);
-        int n = std::max(1, (int)ceil(192e6 / (double)d.win.bytes));
-        auto bfs = copies(d.bf, (size_t)sh.N * sh.K * 2, n);
-        auto wt = copies(d.win.tiles, T * 1536, n);
+        Rotated rw(sh.N, sh.K);
+        const DevW& d = rw.d;
+        const int n = rw.n;
+        const auto& bfs = rw.bfs;
+        const auto& wt = rw.wt;
         const Coded& c = d.win;
         int r = 0;
         for (int M : {1, 4}) {
@@ -522,8 +528,7 @@ static void clusterMode() {
             table.push_back(line);
             cudaFree(x); cudaFree(y);
         }
-        for (int i = 1; i < n; i++) { cudaFree(bfs[i]); cudaFree(wt[i]); }
-        freeW(d);
+        rw.free();
     }
     printf("\n| N x K | M | cuBLAS | window8, best of 1/2/4/5/8 splits | cluster, best of 2/4/8 |\n|---|---|---|---|---|\n");
     for (auto& l : table) printf("%s\n", l.c_str());
