@@ -774,19 +774,23 @@ extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32) bf16FragNarrow8(
     bf16Gemm<1, 1, true, NARROW_WARPS>(weights, x, y, partial, M, N, K, splits);
 }
 
-// The 8-row window kernel with K split in S = 2, 4 or 8, each strip's S CTAs one cluster: rank 0 adds the others' sums from their
-// shared memory in split order (finish, CLUSTER), so no workspace, fence or counter, and Y is the same bit for bit as windowGemm8's
-// (and bf16Frag8's) at S splits. 4-7% faster than the workspace path where the schedule splits K (NOTES.md session 13).
-#define CLUSTER_ENTRY(S, NAME)                                                                                             \
-    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(WARPS * 32, PATCH_CTAS) NAME(                 \
+// The 8- and 16-row window kernels with K split in S = 2, 4 or 8, each strip's S CTAs one cluster: rank 0 adds the others' sums from
+// their shared memory in split order (finish, CLUSTER), so no workspace, fence or counter, and Y is the same bit for bit as
+// windowGemm8's / windowGemm16's (and bf16Frag8's / bf16Frag16's) at S splits. At 8 rows 4-7% faster than the workspace path where
+// the schedule splits K (NOTES.md session 13); the 16-row entries keep windowGemm16's next-tile loads (AHEAD) and CTA cap.
+#define CLUSTER_ENTRY(MT, S, NAME)                                                                                         \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(WARPS * 32, MT == 1 ? PATCH_CTAS : PATCH_CTAS16) NAME( \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
-        patchGemm<1, false, 1, true, false, WARPS, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
+        patchGemm<MT, false, 1, true, MT == 2, WARPS, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
     }
-CLUSTER_ENTRY(2, windowCluster8x2)
-CLUSTER_ENTRY(4, windowCluster8x4)
-CLUSTER_ENTRY(8, windowCluster8x8)
+CLUSTER_ENTRY(1, 2, windowCluster8x2)
+CLUSTER_ENTRY(1, 4, windowCluster8x4)
+CLUSTER_ENTRY(1, 8, windowCluster8x8)
+CLUSTER_ENTRY(2, 2, windowCluster16x2)
+CLUSTER_ENTRY(2, 4, windowCluster16x4)
+CLUSTER_ENTRY(2, 8, windowCluster16x8)
 
 #ifdef TC_EXPERIMENTS   // harness-only entries (bench/tensorcore/wgmma-harness, ./h ahead): the 16-row window kernels without AHEAD
 extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowGemm16Late(

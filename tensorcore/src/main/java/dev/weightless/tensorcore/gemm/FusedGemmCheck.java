@@ -126,10 +126,10 @@ public final class FusedGemmCheck {
                 long mismatch = yPal.segment().mismatch(yRaw.segment()), mismatchPatch = yPatch.segment().mismatch(yRaw.segment());
                 boolean ok = unwritten == 0 && nan == 0 && mismatch < 0 && mismatchPatch < 0;
                 StringBuilder extras = new StringBuilder();
-                // The band kernel at 16 rows, the narrow and cluster kernels at 8 (window coding), each against its own BF16 twin.
+                // The band kernel at 16 rows, the narrow kernel at 8, the cluster kernel at 8 and 16 (window coding), each against its own BF16 twin.
                 if (s.rowsPerCta() == 16) ok &= twinned(device, "band", s.with(FusedLinear.Kernel.PATCH_BAND), pal, raw, x, n, k, m, o, arena, extras);
                 if (s.rowsPerCta() == 8 && CODING == PaletteLayout.Coding.WINDOW) ok &= twinned(device, "narrow", s.with(FusedLinear.Kernel.PATCH_NARROW), pal, raw, x, n, k, m, o, arena, extras);
-                if (s.rowsPerCta() == 8 && CODING == PaletteLayout.Coding.WINDOW && (s.splits() == 2 || s.splits() == 4 || s.splits() == 8)) {
+                if (s.rowsPerCta() <= 16 && CODING == PaletteLayout.Coding.WINDOW && (s.splits() == 2 || s.splits() == 4 || s.splits() == 8)) {
                     ok &= twinned(device, "cluster", s.with(FusedLinear.Kernel.PATCH_CLUSTER), pal, raw, x, n, k, m, o, arena, extras);
                 }
                 if (!ok) failures++;

@@ -84,15 +84,26 @@ public final class FusedLinear {
      * the TMA, one CTA per tile; WGMMA, wgmmaPatch / wgmmaBf16_, the earlier kernel in clusters of two CTAs sharing W;
      * WGMMA_SOLO, wgmmaSoloPatch / wgmmaSoloBf16_, that kernel one CTA per tile; PATCH_NARROW, 8 rows of X and window-coded W
      * only: windowNarrow8 (twin bf16FragNarrow8), the patching kernel with 4 warps per CTA, so that twice the CTAs fit on a
-     * multiprocessor (one wave where the strips fill them once: 14336 x 4096); PATCH_CLUSTER, 8 rows of X, window-coded W and K
-     * split in 2, 4 or 8: windowCluster8x2/4/8, the patching kernel with a strip's splits in one cluster, whose rank 0 adds their
-     * sums from shared memory (no workspace round trip); its twin is bf16Frag8 at the same splits, whose sums run in the same order.
+     * multiprocessor (one wave where the strips fill them once: 14336 x 4096); PATCH_CLUSTER, 8 or 16 rows of X, window-coded W and
+     * K split in 2, 4 or 8: windowCluster8x2/4/8 and windowCluster16x2/4/8, the patching kernel with a strip's splits in one
+     * cluster, whose rank 0 adds their sums from shared memory (no workspace round trip); its twin is bf16Frag8 / bf16Frag16 at
+     * the same splits, whose sums run in the same order.
      */
     public enum Kernel {
         PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
         public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || this == WGMMA_TMA; }
+
+        /** Whether this mma.sync kernel has an entry for {@code rows} rows of X per CTA (8, 16, 32 or 64). */
+        boolean takesRows(int rows) {
+            return switch (this) {
+                case PATCH_BAND -> rows == 16;
+                case PATCH_NARROW -> rows == 8;
+                case PATCH_CLUSTER -> rows <= 16;
+                default -> true;
+            };
+        }
     }
 
 
@@ -116,12 +127,12 @@ public final class FusedLinear {
                 }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
-            } else if (kernel == Kernel.PATCH_BAND && rowsPerCta != 16) {
+            } else if (!kernel.takesRows(rowsPerCta) && kernel == Kernel.PATCH_BAND) {
                 throw new IllegalArgumentException("the band kernel takes 16 rows of X per CTA, got " + rowsPerCta);
-            } else if (kernel == Kernel.PATCH_NARROW && rowsPerCta != 8) {
+            } else if (!kernel.takesRows(rowsPerCta) && kernel == Kernel.PATCH_NARROW) {
                 throw new IllegalArgumentException("the narrow kernel takes 8 rows of X per CTA, got " + rowsPerCta);
-            } else if (kernel == Kernel.PATCH_CLUSTER && (rowsPerCta != 8 || (splits != 2 && splits != 4 && splits != 8))) {
-                throw new IllegalArgumentException("the cluster kernel takes 8 rows of X per CTA and 2, 4 or 8 splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
+            } else if (kernel == Kernel.PATCH_CLUSTER && (!kernel.takesRows(rowsPerCta) || (splits != 2 && splits != 4 && splits != 8))) {
+                throw new IllegalArgumentException("the cluster kernel takes 8 or 16 rows of X per CTA and 2, 4 or 8 splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
             }
         }
 
@@ -307,12 +318,15 @@ public final class FusedLinear {
         return tabled(H200_TABLE, m, device.multiprocessors()).orElse(rule);
     }
 
-    /** {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's rows). */
+    /**
+     * {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's
+     * rows, where the kernel has an entry for them: a narrow choice made at M = 4 does not apply at M = 9, 16 rows).
+     */
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
                 .filter(c -> variant.readBy(c.kernel()))
                 .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) && WgmmaGemm.splits(k, c.splits()) : c.splits() <= k / 64)
-                .filter(c -> c.kernel() != Kernel.PATCH_BAND || mmaSchedule(m, multiprocessors).rowsPerCta() == 16)
+                .filter(c -> c.kernel().wgmma() || c.kernel().takesRows(mmaSchedule(m, multiprocessors).rowsPerCta()))
                 .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel()).persistent(multiprocessors)
                         : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));
     }

@@ -133,8 +133,8 @@ public final class ScheduleTuner {
             for (FusedLinear.Kernel kernel : kernels) {
                 for (int s : splits) if (s <= k / 64) out.add(new FusedLinear.Schedule(s, rule.rowsPerCta(), kernel));
             }
-            if (rule.rowsPerCta() == 8 && v.readBy(FusedLinear.Kernel.PATCH_CLUSTER)) {
-                for (int s : new int[] {2, 4, 8}) if (s <= k / 64) out.add(new FusedLinear.Schedule(s, 8, FusedLinear.Kernel.PATCH_CLUSTER));
+            if (rule.rowsPerCta() <= 16 && v.readBy(FusedLinear.Kernel.PATCH_CLUSTER)) {
+                for (int s : new int[] {2, 4, 8}) if (s <= k / 64) out.add(new FusedLinear.Schedule(s, rule.rowsPerCta(), FusedLinear.Kernel.PATCH_CLUSTER));
             }
         }
         if (tma) {

@@ -19,7 +19,7 @@ import java.util.function.BiConsumer;
  * One small product on a device, checked every way the kernels promise: Y poisoned first and every
  * element written, the palette kernel equal bit for bit to the BF16 kernel, no NaN, and relative
  * Frobenius error under 1e-2 against a float64 product on the CPU (at 16 rows of X the band kernel too, at 8 the narrow
- * kernel and, with 2, 4 or 8 splits, the cluster kernel, each against its own BF16 twin). Shapes off the common path (M not a multiple of 8, M over one 64-row chunk, warps left
+ * kernel, at 8 and 16 with 2, 4 or 8 splits the cluster kernel, each against its own BF16 twin). Shapes off the common path (M not a multiple of 8, M over one 64-row chunk, warps left
  * without tiles, bands with fewer than 8 strips, split K) are the point. Used by
  * {@code FusedLinearGpuTest} and by {@code FusedGemmCheck --small} on GPU hosts.
  */
@@ -29,7 +29,7 @@ public final class SmallProductCheck {
      * tiles hold over 64 escapes (the patching kernel's loop past its two prefetched escapes per lane).
      */
     public static final int[][] CASES = {{48, 192, 1, 1, 0}, {48, 192, 5, 1, 0}, {64, 512, 3, 2, 0}, {64, 512, 70, 1, 0}, {32, 1024, 17, 4, 0}, {128, 256, 130, 2, 0},
-            {32, 256, 1, 1, 1}, {64, 512, 20, 2, 1}, {48, 256, 12, 1, 0}, {144, 512, 16, 3, 1}};
+            {32, 256, 1, 1, 1}, {64, 512, 20, 2, 1}, {48, 256, 12, 1, 0}, {144, 512, 16, 3, 1}, {80, 1024, 13, 4, 1}};
 
     private SmallProductCheck() {}
 
@@ -55,7 +55,7 @@ public final class SmallProductCheck {
             FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.mmaSchedule(m, device.multiprocessors()).rowsPerCta());
             // ballot, BF16 twin, patching; then kernels checked against their own BF16 twin, each product followed by its twin's:
             // patching on the window coding (fragment order); at 16 rows of X the band kernel on either coding; at 8 rows the narrow
-            // kernel (4 warps per CTA) and, with 2, 4 or 8 splits, the cluster kernel (its twin: bf16Frag8 at the same splits).
+            // kernel (4 warps per CTA); at 8 and 16 rows with 2, 4 or 8 splits, the cluster kernel (its twin: bf16Frag8 / bf16Frag16 at the same splits).
             List<FusedLinear> ops = new ArrayList<>(List.of(palette, bf16, palette));
             List<FusedLinear.Schedule> schedules = new ArrayList<>(List.of(schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)));
             List<Twinned> twinned = new ArrayList<>();
@@ -71,10 +71,8 @@ public final class SmallProductCheck {
                 schedules.addAll(Collections.nCopies(2, schedule.with(FusedLinear.Kernel.PATCH_BAND)));
                 windowPair.accept("band kernel, window coding", schedule.with(FusedLinear.Kernel.PATCH_BAND));
             }
-            if (schedule.rowsPerCta() == 8) {
-                windowPair.accept("narrow kernel", schedule.with(FusedLinear.Kernel.PATCH_NARROW));
-                if (splits == 2 || splits == 4 || splits == 8) windowPair.accept("cluster kernel", schedule.with(FusedLinear.Kernel.PATCH_CLUSTER));
-            }
+            if (schedule.rowsPerCta() == 8) windowPair.accept("narrow kernel", schedule.with(FusedLinear.Kernel.PATCH_NARROW));
+            if (schedule.rowsPerCta() <= 16 && (splits == 2 || splits == 4 || splits == 8)) windowPair.accept("cluster kernel", schedule.with(FusedLinear.Kernel.PATCH_CLUSTER));
             ShortArray[] ys = new ShortArray[ops.size()];
             for (int v = 0; v < ys.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));

@@ -136,11 +136,12 @@ class FusedLinearTest {
             ScheduleTable table = ScheduleTable.parse(List.of("144 512 1 2 narrow"), "test");
             assertEquals(Optional.of(narrow), op.tabled(table, 8, 132));
             assertEquals(Optional.empty(), palette.tabled(table, 1, 132), "palette-coded W has no narrow entry: the rule decides");
+            assertEquals(Optional.empty(), op.tabled(table, 9, 132), "M 9 takes 16 rows of X, which the narrow kernel has no entry for: the rule decides");
         }
     }
 
     @Test
-    void theClusterKernelTakesEightRowsTwoFourOrEightSplitsAndWindowCodedWOnly() {
+    void theClusterKernelTakesEightOrSixteenRowsTwoFourOrEightSplitsAndWindowCodedWOnly() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = llamaLike(arena, 6);
             FusedLinear op = window(w, arena);
@@ -155,11 +156,20 @@ class FusedLinearTest {
             for (int splits : new int[] {1, 3, 5}) {
                 assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(splits, 8, FusedLinear.Kernel.PATCH_CLUSTER)).getMessage().contains("2, 4 or 8 splits"));
             }
-            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 16, FusedLinear.Kernel.PATCH_CLUSTER));
+            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 32, FusedLinear.Kernel.PATCH_CLUSTER));
+            FusedLinear.Schedule sixteen = new FusedLinear.Schedule(4, 16, FusedLinear.Kernel.PATCH_CLUSTER);
+            ShortArray x16 = ShortArray.allocate(arena, 12 * 512), y16 = ShortArray.allocate(arena, 12 * 144);
+            FusedLinear.Bound b16 = op.bind("g", x16, y16, 12, sixteen, arena);
+            assertEquals(List.of("windowCluster16x4"), WgmmaGemmTest.entries(b16), "16 rows of X: windowGemm16 with its splits in a cluster");
+            assertEquals(9L * 4, b16.grids().get("g.gemm").groups());
+            assertEquals(List.of("bf16Frag16"), WgmmaGemmTest.entries(op.twin(w).bind("t", x16, y16, 12, sixteen, arena)));
             FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, arena), arena);
             assertTrue(assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 3, new FusedLinear.Schedule(2, 8, FusedLinear.Kernel.PATCH_CLUSTER), arena))
                     .getMessage().contains("PATCH_CLUSTER"));
-            assertEquals(Optional.of(new FusedLinear.Schedule(4, 8, FusedLinear.Kernel.PATCH_CLUSTER)), op.tabled(ScheduleTable.parse(List.of("144 512 1 4 cluster"), "test"), 8, 132));
+            ScheduleTable table = ScheduleTable.parse(List.of("144 512 1 4 cluster"), "test");
+            assertEquals(Optional.of(new FusedLinear.Schedule(4, 8, FusedLinear.Kernel.PATCH_CLUSTER)), op.tabled(table, 8, 132));
+            assertEquals(Optional.of(sixteen), op.tabled(table, 12, 132), "M 12: the choice at the rule's 16 rows");
+            assertEquals(Optional.empty(), op.tabled(table, 20, 132), "M 20 takes 32 rows of X, which the cluster kernel has no entry for: the rule decides");
         }
     }
 

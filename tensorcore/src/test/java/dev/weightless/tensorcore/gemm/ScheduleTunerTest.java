@@ -67,8 +67,11 @@ class ScheduleTunerTest {
             assertTrue(one.stream().allMatch(s -> s.rowsPerCta() == 8));
 
             List<FusedLinear.Schedule> sixteen = ScheduleTuner.candidates(op, 16, SMS);
-            assertEquals(Set.of(FusedLinear.Kernel.PATCH, FusedLinear.Kernel.PATCH_BAND), kernels(sixteen));
-            assertEquals(10, sixteen.size());
+            assertEquals(Set.of(FusedLinear.Kernel.PATCH, FusedLinear.Kernel.PATCH_BAND, FusedLinear.Kernel.PATCH_CLUSTER), kernels(sixteen),
+                    "16 rows: the patching kernel, alone and with its splits in a cluster, and the band kernel");
+            assertEquals(Set.of(2, 4, 8), sixteen.stream().filter(s -> s.kernel() == FusedLinear.Kernel.PATCH_CLUSTER).map(FusedLinear.Schedule::splits).collect(Collectors.toSet()));
+            assertTrue(sixteen.stream().allMatch(s -> s.rowsPerCta() == 16));
+            assertEquals(13, sixteen.size());
 
             List<FusedLinear.Schedule> mid = ScheduleTuner.candidates(op, 64, SMS);
             assertTrue(mid.stream().anyMatch(s -> s.kernel() == FusedLinear.Kernel.PATCH && s.rowsPerCta() == 64), "M = 64: the mma.sync kernel too");
