@@ -96,7 +96,7 @@ def main():
         if best_p:
             entry.update({"palette_ms": best_p["palette_ms"], "palette_splits": best_p["splits"], "palette_default_ms": dflt["palette_ms"]["median"],
                           "palette_bytes": best_p["palette_weight_bytes"] + best_p["io_bytes"]})
-        for other in ("band", "narrow", "cluster"):   # the band kernel (16 rows of X), the narrow one (8 rows) and the cluster one (8 and 16 rows), window coding,, each with its twin
+        for other in ("band", "narrow", "cluster"):   # the band kernel (16 rows of X), the narrow one (8 rows) and the cluster one (8 and 16 rows), window coding, each with its twin
             timed = [r for r in mine if other + "_ms" in r]
             if timed:
                 best_o = min(timed, key=lambda r: r[other + "_ms"]["median"])
