@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tail | smallm | ahead | cluster | power | ncu (run-on-gpu.sh; README.md).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | smallm | ahead | cluster | power | ncu (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -150,11 +150,8 @@ static float* workspace(size_t floats) {
 static int gCap = 0;   // the tma kernels' grid: one CTA per unit (0), or at most this many (persistent)
 
 template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int splits) {
-    // splits < 0: the tail split (wgmma_tma.cu), which needs the grid the kernel divides the tiles by: gCap, or a CTA per tile
-    // (then no tail: every tile whole).
-    int tiles = (N / 128) * ((M + BN - 1) / BN), cuts = splits < 0 ? -splits : splits;
-    int ctas = splits < 0 ? (gCap ? gCap : tiles) : gCap ? std::min(tiles * splits, gCap) : tiles * splits;
-    float* partial = workspace((size_t)cuts * tiles * BN * 128 + tiles);
+    int tiles = (N / 128) * ((M + BN - 1) / BN), ctas = gCap ? std::min(tiles * splits, gCap) : tiles * splits;
+    float* partial = workspace((size_t)splits * tiles * BN * 128 + tiles);
     CUtensorMap xMap = tensorMap(x, K, M, BN);
     if (kind == TMA_PAL) {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::PALETTE>();
@@ -255,24 +252,9 @@ static void small(int N, int K, int M, bool wide) {
     for (int BN : {64, 128, 256}) {
         auto vb = run(V4_BF, BN, d, x, y, M, N, K), vp = run(V4_PAL, BN, d, x, y, M, N, K);
         if (vb != vp) { failures++; printf("v4 mismatch: palette != BF16 (encoder or v4 wrong)\n"); }
-        for (int splits : {1, 2, 4, -2, -4}) {
-            int cuts = splits < 0 ? -splits : splits;
-            if (cuts > 1 && (K / 64) % (2 * cuts) != 0) continue;
+        for (int splits : {1, 2, 4}) {
+            if (splits > 1 && (K / 64) % (2 * splits) != 0) continue;
             gSplits = splits;
-            if (splits < 0) {   // the tail split on grids of 3 and 5 CTAs: the tiles of the last round cut in K
-                for (int cap : {3, 5}) {
-                    gCap = cap;
-                    auto tb = run(TMA_BF, BN, d, x, y, M, N, K), tp = run(TMA_PAL, BN, d, x, y, M, N, K), tw = run(TMA_WIN, BN, d, x, y, M, N, K);
-                    long nan; double e = relErr(tb, ref, nan);
-                    bool ok = tb == tp && tb == tw && e < 1e-2 && nan == 0;
-                    if (!ok) failures++;
-                    int tiles = (N / 128) * ((M + BN - 1) / BN);
-                    printf("small %5dx%5d M=%4d BN=%3d %s tail split %d on %d CTAs (%d of %d tiles cut): err %.2e nan %ld pal==bf16 %d win==bf16 %d  %s\n",
-                           N, K, M, BN, wide ? "wide" : "    ", cuts, cap, tiles % cap, tiles, e, nan, (int)(tb == tp), (int)(tb == tw), ok ? "PASS" : "FAIL");
-                }
-                gCap = 0;
-                continue;
-            }
             Kind bk = TMA_BF;
             auto tb = run(bk, BN, d, x, y, M, N, K), tp = run((Kind)(bk + 1), BN, d, x, y, M, N, K), tw = run(TMA_WIN, BN, d, x, y, M, N, K);
             gCap = 3;   // persistent: three CTAs take every unit in turn
@@ -615,69 +597,6 @@ static void persist(int sms) {
     for (auto& l : table) printf("%s\n", l.c_str());
 }
 
-// The tail split against the unsplit kernel, both persistent (one CTA per SM), BF16 twin and window coding, on the issue's cells
-// whose tiles leave the last round partial; cuBLAS in the same run. Checked: window == twin bit for bit at each tail split, and
-// the tail split's Y within 1e-2 (relative Frobenius) of the unsplit one's. Last, a table of the best per cell.
-static void tail(int sms) {
-    struct Shape { int N, K; };
-    const Shape shapes[] = {{128256, 4096}, {4096, 14336}, {14336, 4096}, {4096, 4096}, {1024, 4096}};
-    std::vector<std::string> table;
-#ifndef NO_CUBLAS
-    cublasHandle_t h; cublasCreate(&h);
-#endif
-    gCap = sms;
-    for (Shape sh : shapes) {
-        auto w = randomW(sh.N, sh.K, false);
-        DevW d = upload(w, sh.N, sh.K);
-        std::vector<uint16_t> xh((size_t)4096 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
-        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)4096 * sh.N * 2));
-        for (int M : {256, 1024, 4096}) {
-            double cub = 0;
-#ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, d.bf, CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
-#endif
-            for (int BN : {128, 256}) {
-                int tiles = (sh.N / 128) * ((M + BN - 1) / BN), left = tiles % sms;
-                if (left == 0 || tiles < sms) continue;   // no partial round after full ones
-                double t[2][2] = {{0, 0}, {1e9, 1e9}};    // [unsplit / best tail][bf16 / window]
-                int bestCuts[2] = {0, 0};
-                std::vector<uint16_t> whole;
-                for (int splits : {1, -2, -3, -4}) {
-                    int cuts = splits < 0 ? -splits : splits;
-                    if ((sh.K / 64) % (2 * cuts) != 0) continue;
-                    gSplits = splits;
-                    for (int ki = 0; ki < 2; ki++) {
-                        Kind k = ki ? TMA_WIN : TMA_BF;
-                        auto tt = launchTimes([&]() { launch(k, BN, d, x, y, M, sh.N, sh.K); });
-                        printf("tail %6dx%5d M=%4d BN=%3d tiles %5d (%3d in the last round) %-8s %s %d: %.4f ms [%.4f..%.4f] %.3fx cublas %.4f\n", sh.N, sh.K, M, BN, tiles, left,
-                               kname(k), splits < 0 ? "tail split" : "unsplit   ", cuts, tt[3], tt[0], tt[6], cub / tt[3], cub);
-                        if (splits == 1) t[0][ki] = tt[3];
-                        else if (tt[3] < t[1][ki]) { t[1][ki] = tt[3]; bestCuts[ki] = cuts; }
-                    }
-                    auto tb = run(TMA_BF, BN, d, x, y, M, sh.N, sh.K), tw = run(TMA_WIN, BN, d, x, y, M, sh.N, sh.K);
-                    if (splits == 1) whole = tb;
-                    double num = 0, den = 0;
-                    for (size_t i = 0; i < tb.size(); i++) { double a = fromBf16(tb[i]), b = fromBf16(whole[i]); num += (a - b) * (a - b); den += b * b; }
-                    double e = sqrt(num / den);
-                    bool ok = tb == tw && e < 1e-2 && std::isfinite(e);
-                    if (!ok) failures++;
-                    printf("check tail %6dx%5d M=%4d BN=%3d splits %d: win==bf16 %d, against unsplit %.2e %s\n", sh.N, sh.K, M, BN, splits, (int)(tb == tw), e, ok ? "PASS" : "FAIL");
-                    fflush(stdout);
-                }
-                gSplits = 1;
-                char line[400];
-                snprintf(line, sizeof line, "| %6d x %5d | %4d | %3d | %5d (%3d) | %.4f | %.4f | %.4f (%d) | %.4f %.3fx | %.4f (%d) %.3fx |", sh.N, sh.K, M, BN, tiles, left, cub,
-                         t[0][0], t[1][0], bestCuts[0], t[0][1], cub / t[0][1], t[1][1], bestCuts[1], cub / t[1][1]);
-                table.push_back(line);
-            }
-        }
-        freeW(d); cudaFree(x); cudaFree(y);
-    }
-    gCap = 0;
-    printf("\n| N x K | M | rows | tiles (last round) | cuBLAS | bf16 unsplit | bf16 tail (S) | window unsplit | window tail (S) |\n|---|---|---|---|---|---|---|---|---|\n");
-    for (auto& l : table) printf("%s\n", l.c_str());
-}
-
 // Clocks and power under a sustained load (development: is the window kernel's gap to its twin the power it draws?): per
 // kernel 2.5 s of launches, then ~600 ms more timed by events with nvidia-smi read twice while they run.
 static std::string smi() {
@@ -732,7 +651,6 @@ static void power(int sms) {
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
     if (mode == "persist") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); persist(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
-    if (mode == "tail") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); tail(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }
     if (mode == "cluster") { clusterMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }

@@ -29,9 +29,6 @@
 // ceil(M / BN) * splits) and sharedBytes<BN, MODE>() bytes of dynamic shared memory (WgmmaGemm in Java). N must be
 // a multiple of 128, K of 128 * splits (consume() says why); with splits > 1 the workspace holds splits * tiles *
 // BN * 128 floats and then one zeroed counter per tile.
-// Splits -S (S > 1), the tail split: only the tiles of the grid's last, partial round (tiles % gridDim.x, the last in
-// tile order) are cut in S slices of K; the others stay whole, so the rounds before run as unsplit and the last one
-// takes 1 / S of a tile's time on S times the CTAs. The workspace as for S splits.
 #include <cstdint>
 #include <cuda.h>
 #include <cuda_bf16.h>
@@ -329,13 +326,11 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
 
 // A CTA's share of K: `splits` slices of KB blocks each, this CTA's slice from block kb0; with more than one, the
 // FP32 sums of each slice go to `partial` (slice-major, then tile, then the tile's BN x 128 values), followed by one
-// counter per tile that the slices' CTAs count up; the last adds the slices in order and writes Y. `tile` and
-// `tiles` count the split tiles only (all, or the tail's); `place` is the tile's index among all tiles.
+// counter per tile that the slices' CTAs count up; the last adds the slices in order and writes Y.
 struct Split {
     int splits, split, kb0, KB;
     size_t tile, tiles;
     float* partial;
-    int place;
 
     __device__ __forceinline__ float* slice(int s, int BN) const { return partial + ((size_t)s * tiles + tile) * (size_t)(BN * 128); }
     __device__ __forceinline__ uint32_t* counter(int BN) const { return reinterpret_cast<uint32_t*>(partial + (size_t)splits * tiles * (size_t)(BN * 128)) + tile; }
@@ -490,15 +485,12 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     uint32_t bars = ring + barrierOffset<BN, MODE>();   // full[S] then empty[S]
     // Units: per tile (128 W rows x BN X rows; X blocks fastest) its `splits` slices of K, adjacent. CTA b takes units
     // b, b + gridDim.x, ...: one each when the grid has a CTA per unit; a grid of one CTA per multiprocessor
-    // (persistent) fills the ring for its next unit while it finishes the last. The tail split (splits < 0): the first
-    // `whole` tiles one unit each, then the tail's tiles' slices.
-    int mBlocks = (M + BN - 1) / BN, cuts = splits < 0 ? -splits : splits, KB = K / 64 / cuts;
-    int tiles = mBlocks * (N / W_ROWS), tail = splits < 0 ? tiles % gridDim.x : tiles, whole = tiles - tail;
-    int units = whole + tail * cuts;
+    // (persistent) fills the ring for its next unit while it finishes the last.
+    int mBlocks = (M + BN - 1) / BN, KB = K / 64 / splits;
+    int tiles = mBlocks * (N / W_ROWS), units = tiles * splits;
     auto unitSplit = [&](int unit) {
-        if (unit < whole) return Split{1, 0, 0, K / 64, 0, 0, partial, unit};
-        int v = unit - whole, slice = v % cuts;
-        return Split{cuts, slice, slice * KB, KB, (size_t)(v / cuts), (size_t)tail, partial, whole + v / cuts};
+        int tile = unit / splits, slice = unit % splits;
+        return Split{splits, slice, slice * KB, KB, (size_t)tile, (size_t)tiles, partial};
     };
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
@@ -511,17 +503,16 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     if (threadIdx.x >= 256) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
         if (threadIdx.x != 256) return;
-        for (int unit = blockIdx.x, it0 = 0; unit < units; unit += gridDim.x) {
-            Split split = unitSplit(unit);
-            produce<BN, MODE>(xMap, wMap, coded, ring, bars, split, it0, K, (split.place % mBlocks) * BN, (split.place / mBlocks) * W_ROWS);
-            it0 += split.KB;
+        for (int unit = blockIdx.x, it0 = 0; unit < units; unit += gridDim.x, it0 += KB) {
+            int tile = unit / splits;
+            produce<BN, MODE>(xMap, wMap, coded, ring, bars, unitSplit(unit), it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
         }
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
         RingPosition at{0, 0};
         for (int unit = blockIdx.x; unit < units; unit += gridDim.x) {
-            Split split = unitSplit(unit);
-            consume<BN>(w, smem, ring, bars, split, at, y, M, N, K, (split.place % mBlocks) * BN, (split.place / mBlocks) * W_ROWS);
+            int tile = unit / splits;
+            consume<BN>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
         }
     }
 }
