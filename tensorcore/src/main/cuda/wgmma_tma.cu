@@ -391,6 +391,54 @@ __device__ __forceinline__ void sumSlices(const Split& split, __nv_bfloat16* y, 
     }
 }
 
+// Split K in a cluster (the tmaWindowCluster entries): the tile's S slices are the S CTAs of one cluster, one unit each, so the
+// ring is idle once a CTA's last block is consumed. Each CTA writes its sums there (X row-major, 132 floats per row: 128 W
+// values and 4 of padding, which puts the quads' rows 2t on distinct banks), and after a cluster barrier CTA r makes rows
+// r BN / S .. (r + 1) BN / S of Y from all S CTAs' sums, read through distributed shared memory and added in slice order
+// from 0, as sumSlices adds the workspace's: Y is the same bit for bit as the workspace path's (and its BF16 twin's).
+// No workspace stores, fence, counter or L2 reads, and the adds are spread over the cluster instead of one CTA.
+constexpr int SUM_PITCH = 132;
+template <int BN, int S>
+__device__ __forceinline__ void clusterSum(const float (&acc)[BN / 2], uint8_t* ring, int slice, __nv_bfloat16* y, int M, int N, int mBase, int nBase, int warp, int lane) {
+    constexpr int ROWS = BN / S, PIECES = ROWS * 16;   // a piece: 8 W values of one X row (16 bytes of Y)
+    static_assert(PIECES % 256 == 0, "a trip count the same for every consumer thread");
+    float* sums = reinterpret_cast<float*>(ring);
+    asm volatile("bar.sync 1, 256;" ::: "memory");   // both warpgroups' wgmmas have read the ring
+    int g = lane >> 2, t = lane & 3, n0 = 16 * warp + g;
+#pragma unroll
+    for (int i = 0; i < BN / 8; i++) {
+        int m = 8 * i + 2 * t;
+        sums[m * SUM_PITCH + n0] = acc[4 * i];
+        sums[(m + 1) * SUM_PITCH + n0] = acc[4 * i + 1];
+        sums[m * SUM_PITCH + n0 + 8] = acc[4 * i + 2];
+        sums[(m + 1) * SUM_PITCH + n0 + 8] = acc[4 * i + 3];
+    }
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+    for (int i = 0; i < PIECES / 256; i++) {
+        int c = threadIdx.x + 256 * i;
+        int row = slice * ROWS + (c >> 4), piece = c & 15, m = mBase + row;
+        uint32_t mine = smemAddress(sums + row * SUM_PITCH + 8 * piece);
+        float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+#pragma unroll
+        for (int s = 0; s < S; s++) {
+            uint32_t at;
+            float4 lo, hi;
+            asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(at) : "r"(mine), "r"(s));
+            asm volatile("ld.shared::cluster.v4.f32 {%0, %1, %2, %3}, [%4];" : "=f"(lo.x), "=f"(lo.y), "=f"(lo.z), "=f"(lo.w) : "r"(at) : "memory");
+            asm volatile("ld.shared::cluster.v4.f32 {%0, %1, %2, %3}, [%4];" : "=f"(hi.x), "=f"(hi.y), "=f"(hi.z), "=f"(hi.w) : "r"(at + 16) : "memory");
+            v[0] += lo.x; v[1] += lo.y; v[2] += lo.z; v[3] += lo.w;
+            v[4] += hi.x; v[5] += hi.y; v[6] += hi.z; v[7] += hi.w;
+        }
+        if (m < M) {
+            __nv_bfloat162 p[4] = {__floats2bfloat162_rn(v[0], v[1]), __floats2bfloat162_rn(v[2], v[3]),
+                                   __floats2bfloat162_rn(v[4], v[5]), __floats2bfloat162_rn(v[6], v[7])};
+            *reinterpret_cast<uint4*>(y + (size_t)m * N + nBase + 8 * piece) = *reinterpret_cast<const uint4*>(p);
+        }
+    }
+    // No CTA leaves (and frees its shared memory) while another may still read its sums.
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+}
+
 // The warp's part of Y (its 16 W rows: 32 bytes of each of the tile's BN X rows), 16 X rows at a time through its
 // 512-byte buffer: stmatrix.trans turns the accumulators' fragments (W row g, X rows 2t, 2t + 1) into X rows of 8
 // W values, and each lane writes one 16-byte piece, so every 32-byte sector of Y is written whole. No barrier with
@@ -420,8 +468,9 @@ __device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t 
     }
 }
 
-// One unit (a tile's slice of K) of the consumer warps, from ring position `at` (left at the next unit's).
-template <int BN, class W>
+// One unit (a tile's slice of K) of the consumer warps, from ring position `at` (left at the next unit's). CLUSTER: the
+// tile's CLUSTER slices are one cluster's CTAs (clusterSum).
+template <int BN, int CLUSTER, class W>
 __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, const Split& split, RingPosition& at, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
     constexpr int S = stages<BN, W::MODE>();
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
@@ -444,6 +493,10 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     fenceOperands(acc);
     // The unit's last stage goes back to the producer before the epilogue, which does not touch the ring.
     if (lane == 31) barrierArrive(bars + 8 * (S + at.previous(S)));
+    if constexpr (CLUSTER > 1) {
+        clusterSum<BN, CLUSTER>(acc, smem, split.split, y, M, N, mBase, nBase, warp, lane);
+        return;
+    }
     if (split.splits > 1) {
         if (storeSlice<BN>(acc, split, warp, lane)) sumSlices<BN>(split, y, M, N, mBase, nBase);
         return;
@@ -474,7 +527,7 @@ __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorM
     }
 }
 
-template <int BN, class W>
+template <int BN, class W, int CLUSTER = 1>
 __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* coded, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     extern __shared__ uint8_t shared[];
     constexpr Mode MODE = W::MODE;
@@ -492,6 +545,9 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
         int tile = unit / splits, slice = unit % splits;
         return Split{splits, slice, slice * KB, KB, (size_t)tile, (size_t)tiles, partial};
     };
+    static_assert(CLUSTER == 1 || BN * SUM_PITCH * 4 <= S * stageBytes<BN, MODE>(), "the sums fit in the ring");
+    // In a cluster the splits are its CTAs, one unit each (the ring then holds the sums): refuse any other launch.
+    if (CLUSTER > 1 && (splits != CLUSTER || gridDim.x != (unsigned)units)) asm volatile("trap;");
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
             barrierInit(bars + 8 * s, 1);                                  // the producer's arrival with its bytes
@@ -512,7 +568,7 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
         RingPosition at{0, 0};
         for (int unit = blockIdx.x; unit < units; unit += gridDim.x) {
             int tile = unit / splits;
-            consume<BN>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+            consume<BN, CLUSTER>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
         }
     }
 }
@@ -545,3 +601,20 @@ using namespace wgmma_tma;
 TMA_ENTRIES(64)
 TMA_ENTRIES(128)
 TMA_ENTRIES(256)
+
+// The window coding with K split in S = 2 or 4 and a tile's slices one cluster (clusterSum): launch one CTA per unit
+// (tiles * S, a multiple of S) with splits = S. Y is the same bit for bit as tmaWindow's and tmaBf16_'s at S splits.
+#define TMA_CLUSTER_ENTRY(BN, S)                                                                                               \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowCluster##BN##x##S(               \
+        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
+        PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
+        gemm<BN, PaletteW<true>, S>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                    \
+    }
+TMA_CLUSTER_ENTRY(64, 2)
+TMA_CLUSTER_ENTRY(64, 4)
+TMA_CLUSTER_ENTRY(128, 2)
+TMA_CLUSTER_ENTRY(128, 4)
+TMA_CLUSTER_ENTRY(256, 2)
+TMA_CLUSTER_ENTRY(256, 4)

@@ -72,7 +72,7 @@ public final class FusedLinear {
         /** Whether a kernel has an entry for W held this way. */
         public boolean readBy(Kernel kernel) {
             boolean window = this == WINDOW || this == BF16_WINDOW;
-            if (kernel == Kernel.PATCH_NARROW || kernel == Kernel.PATCH_CLUSTER) return window;
+            if (kernel == Kernel.PATCH_NARROW || kernel == Kernel.PATCH_CLUSTER || kernel == Kernel.WGMMA_TMA_CLUSTER) return window;
             return !window || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
         }
     }
@@ -87,13 +87,19 @@ public final class FusedLinear {
      * multiprocessor (one wave where the strips fill them once: 14336 x 4096); PATCH_CLUSTER, 8 or 16 rows of X, window-coded W and
      * K split in 2, 4 or 8: windowCluster8x2/4/8 and windowCluster16x2/4/8, the patching kernel with a strip's splits in one
      * cluster, whose rank 0 adds their sums from shared memory (no workspace round trip); its twin is bf16Frag8 / bf16Frag16 at
-     * the same splits, whose sums run in the same order.
+     * the same splits, whose sums run in the same order. WGMMA_TMA_CLUSTER, window-coded W and K split in 2 or 4:
+     * tmaWindowCluster{64,128,256}x{2,4}, the TMA-fed kernel with a tile's slices in one cluster, one CTA per slice, whose
+     * CTAs add their sums through distributed shared memory (no workspace round trip); its twin is tmaBf16_ at the same
+     * splits (the workspace path), whose sums run in the same order.
      */
     public enum Kernel {
-        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER;
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER, WGMMA_TMA_CLUSTER;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
-        public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || this == WGMMA_TMA; }
+        public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER; }
+
+        /** Whether this is the TMA-fed wgmma kernel, its split K summed through the workspace or in a cluster. */
+        public boolean tma() { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER; }
 
         /** Whether this mma.sync kernel has an entry for {@code rows} rows of X per CTA (8, 16, 32 or 64). */
         boolean takesRows(int rows) {
@@ -122,8 +128,11 @@ public final class FusedLinear {
             }
             if (kernel.wgmma()) {
                 WgmmaGemm.stages(rowsPerCta); // 64, 128 or 256
-                if (splits != 1 && kernel != Kernel.WGMMA_TMA) {
+                if (splits != 1 && !kernel.tma()) {
                     throw new IllegalArgumentException("only the TMA-fed wgmma kernel splits K; got splits " + splits + " for " + kernel + " at " + rowsPerCta + " rows");
+                }
+                if (kernel == Kernel.WGMMA_TMA_CLUSTER && splits != 2 && splits != 4) {
+                    throw new IllegalArgumentException("the TMA kernel's cluster finish takes 2 or 4 splits of K, got " + splits);
                 }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
@@ -363,7 +372,7 @@ public final class FusedLinear {
      */
     public long partialSize(int m, Schedule s) {
         if (s.splits() == 1) return 1;
-        if (s.kernel() == Kernel.WGMMA_TMA) {   // per slice and tile its rows x 128 sums, then a counter per tile
+        if (s.kernel().tma()) {   // per slice and tile its rows x 128 sums, then a counter per tile (the cluster kernel's twin's)
             long tiles = WgmmaGemm.tmaTiles(m, n, s.rowsPerCta());
             return Math.addExact(Math.multiplyExact(Math.multiplyExact((long) s.splits(), tiles), 128L * s.rowsPerCta()), tiles);
         }

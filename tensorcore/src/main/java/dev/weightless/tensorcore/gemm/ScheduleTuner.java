@@ -114,7 +114,8 @@ public final class ScheduleTuner {
      * mma.sync kernels W's coding has (patching; ballot for the palette coding; band at 16 rows of X; narrow at 8 for the window coding, and cluster at 2, 4 and 8 splits) at the rule's rows
      * of X per CTA and every split of {@link #MMA_SPLITS} and the rule's; from M = 64, where n and k allow it, the TMA-fed
      * kernel on one CTA per multiprocessor at 64, 128 and 256 rows of X (none taller than max(64, M), no 64-row tiles
-     * from M = 1024), split by {@link #TMA_SPLITS} where its tiles leave multiprocessors idle.
+     * from M = 1024), split by {@link #TMA_SPLITS} where its tiles leave multiprocessors idle (through the workspace and,
+     * window-coded W, in a cluster).
      */
     static List<FusedLinear.Schedule> candidates(FusedLinear op, int m, int multiprocessors) {
         long n = op.n(), k = op.k();
@@ -143,7 +144,9 @@ public final class ScheduleTuner {
                 out.add(new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
                 if (WgmmaGemm.tmaTiles(m, n, rows) >= multiprocessors) continue;
                 for (int s : TMA_SPLITS) {
-                    if (WgmmaGemm.splits(k, s)) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
+                    if (!WgmmaGemm.splits(k, s)) continue;
+                    out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
+                    if (v.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER)) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
                 }
             }
         }

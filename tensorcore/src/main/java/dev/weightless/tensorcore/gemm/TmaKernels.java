@@ -41,6 +41,19 @@ public final class TmaKernels {
 
     public static void tmaWindow256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
+    /** The window coding with K in 2 or 4 slices, a tile's slices one cluster adding their sums; BF16 twin: tmaBf16_ at the same splits. */
+    public static void tmaWindowCluster64x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaWindowCluster64x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaWindowCluster128x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaWindowCluster128x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaWindowCluster256x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaWindowCluster256x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
     public static void tmaBf16_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     public static void tmaBf16_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }

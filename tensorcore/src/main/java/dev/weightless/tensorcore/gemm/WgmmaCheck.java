@@ -83,7 +83,8 @@ public final class WgmmaCheck {
 
     /**
      * The schedules of each small case with W in {@code coding} and K = k: every wgmma kernel that reads the coding at
-     * every tile; the TMA kernel also with K split where k allows, and persistent on {@link #SMALL_CTAS} CTAs.
+     * every tile; the TMA kernel also with K split where k allows (for the window coding also summed in a cluster), and
+     * persistent on {@link #SMALL_CTAS} CTAs.
      */
     static List<FusedLinear.Schedule> smallSchedules(PaletteLayout.Coding coding, long k, int[] tiles) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
@@ -92,6 +93,8 @@ public final class WgmmaCheck {
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA));
             out.add(new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA_TMA, SMALL_CTAS));
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA, SMALL_CTAS));
+            if (!FusedLinear.Variant.of(coding).readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER)) continue;
+            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
         }
         return out;
     }
@@ -231,7 +234,7 @@ public final class WgmmaCheck {
     /**
      * The schedules timed at batch size m: every wgmma kernel at every tile (tiles far taller than M only compute zero
      * rows, and 64-row tiles at M >= 1024 halve the decode's reuse: not timed), and the TMA kernel also at
-     * {@link #SPLITS} where its tiles alone leave multiprocessors idle.
+     * {@link #SPLITS} where its tiles alone leave multiprocessors idle, through the workspace and (window coding) in a cluster.
      */
     static List<FusedLinear.Schedule> schedules(int m, long n, long k, int[] tiles, int multiprocessors) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
@@ -240,14 +243,17 @@ public final class WgmmaCheck {
             out.add(new FusedLinear.Schedule(1, rows, kernel).persistent(multiprocessors));
             if (kernel != FusedLinear.Kernel.WGMMA_TMA || WgmmaGemm.tmaTiles(m, n, rows) >= multiprocessors) continue;
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel).persistent(multiprocessors));
+            if (!FusedLinear.Variant.of(FusedGemmCheck.CODING).readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER)) continue;
+            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
         }
         return out;
     }
 
-    /** The results' name of a wgmma kernel: "tma" (TMA-fed), "wgmma" (paired) or "solo". */
+    /** The results' name of a wgmma kernel: "tma" (TMA-fed), "tmacluster" (its split K summed in a cluster), "wgmma" (paired) or "solo". */
     static String label(FusedLinear.Kernel kernel) {
         return switch (kernel) {
             case WGMMA_TMA -> "tma";
+            case WGMMA_TMA_CLUSTER -> "tmacluster";
             case WGMMA -> "wgmma";
             case WGMMA_SOLO -> "solo";
             default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");

@@ -17,7 +17,8 @@ import java.util.Map;
  * covers 128 rows of W and {@code rows} (64, 128 or 256) rows of X, so W's rows must be a multiple of 128 and
  * K a multiple of 128 (the consumer loop takes K blocks in pairs). Two kernels: the TMA-fed one
  * ({@link TmaKernels}, wgmma_tma.cu, {@code Kernel.WGMMA_TMA}), one CTA per tile and slice of K or, persistent,
- * at most {@link FusedLinear.Schedule#ctas()} CTAs taking them in turn, X (and BF16 W) passed as tensor maps;
+ * at most {@link FusedLinear.Schedule#ctas()} CTAs taking them in turn, X (and BF16 W) passed as tensor maps (with
+ * {@code Kernel.WGMMA_TMA_CLUSTER} one CTA per slice, a tile's slices one cluster that adds their sums);
  * and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
@@ -107,7 +108,7 @@ public final class WgmmaGemm {
         return switch (s.kernel()) {
             case WGMMA -> grid(m, n, rows, true);
             case WGMMA_SOLO -> grid(m, n, rows, false);
-            case WGMMA_TMA -> {
+            case WGMMA_TMA, WGMMA_TMA_CLUSTER -> {   // the cluster kernel: one CTA per unit (ctas is 0)
                 long units = Math.multiplyExact(tmaTiles(m, n, rows), (long) s.splits());
                 if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the TMA kernel's " + units + " tiles and slices exceed 2^31 - 1");
                 yield new Grid(s.ctas() == 0 ? units : Math.min(units, s.ctas()), THREADS, tmaSharedBytes(rows, w));
@@ -168,7 +169,7 @@ public final class WgmmaGemm {
         int rows = s.rowsPerCta(), splits = s.splits();
         FusedLinear.Kernel kernel = s.kernel();
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
-        if (w == FusedLinear.Variant.WINDOW && kernel != FusedLinear.Kernel.WGMMA_TMA) throw new IllegalArgumentException(kernel + " reads no window-coded W; the TMA-fed kernel does");
+        if (w == FusedLinear.Variant.WINDOW && !kernel.tma()) throw new IllegalArgumentException(kernel + " reads no window-coded W; the TMA-fed kernel does");
         boolean palette = w.coded();
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
         if (!splits(k, splits)) {
@@ -178,12 +179,15 @@ public final class WgmmaGemm {
         Grid grid = grid(m, n, s, w);
         List<Object> args = new ArrayList<>();
         KernelMethod method;
-        if (kernel == FusedLinear.Kernel.WGMMA_TMA) {
+        if (kernel.tma()) {
             args.add(xMap(x, m, k, rows));
             if (palette) args.addAll(weights);
             else args.add(wMap(weights.getFirst(), n, k));
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
-            method = KernelMethod.of(TmaKernels.class, (w == FusedLinear.Variant.WINDOW ? "tmaWindow" : palette ? "tmaPatch" : "tmaBf16_") + rows);
+            // The cluster kernel's twin is the BF16 entry on the workspace path: its sums run in the same order.
+            boolean cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER && w == FusedLinear.Variant.WINDOW;
+            method = KernelMethod.of(TmaKernels.class, (cluster ? "tmaWindowCluster" : w == FusedLinear.Variant.WINDOW ? "tmaWindow" : palette ? "tmaPatch" : "tmaBf16_")
+                    + rows + (cluster ? "x" + splits : ""));
         } else {
             args.addAll(weights);
             args.addAll(List.of(x, y, m, (int) n, (int) k));

@@ -79,6 +79,13 @@ class ScheduleTableTest {
         assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 2 solo256"), "test"), "only the TMA kernel splits K");
         String split = wgmmaRow(256, 64, 0.02).replace("\"rows\"", "\"kernel\":\"tma\",\"splits\":4,\"rows\"");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), ScheduleTable.fromResults(List.of(split, wgmmaRow(256, 64, 0.04))).choice(1024, 4096, 256).orElseThrow());
+        // The TMA kernel's split K summed in a cluster: its own label, 2 or 4 splits.
+        String cluster = wgmmaRow(256, 128, 0.015).replace("\"rows\"", "\"kernel\":\"tmacluster\",\"splits\":2,\"rows\"");
+        ScheduleTable c = ScheduleTable.fromResults(List.of(split, cluster));
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 128), c.choice(1024, 4096, 256).orElseThrow(), "the cluster's 0.015 beats the workspace's 0.02");
+        assertTrue(c.format("test").contains("1024 4096 256 2 tmacluster128"), c.format("test"));
+        assertEquals(c.choice(1024, 4096, 256), ScheduleTable.parse(List.of("1024 4096 256 2 tmacluster128"), "test").choice(1024, 4096, 256), "written as it is read");
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 1 tmacluster128"), "test"), "the cluster finish needs 2 or 4 splits");
     }
 
     @Test

@@ -81,10 +81,14 @@ class ScheduleTunerTest {
             List<FusedLinear.Schedule> large = ScheduleTuner.candidates(op, 256, SMS);
             // 16 strips of 128 rows at M = 256 give only 128 of 132 SMs a 64-row tile: the rule keeps the patching kernel.
             assertEquals(new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.PATCH), large.getFirst(), "the rule's schedule first");
-            assertEquals(Set.of(FusedLinear.Kernel.WGMMA_TMA), kernels(large.subList(1, large.size())), "then from M = 128 only the TMA-fed kernel where it runs");
+            assertEquals(Set.of(FusedLinear.Kernel.WGMMA_TMA, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), kernels(large.subList(1, large.size())),
+                    "then from M = 128 only the TMA-fed kernel where it runs, its split K through the workspace or in a cluster");
             // 2048 x 4096 at M = 256: 16 x 4 = 64 tiles of 64 rows (< 132 SMs: split), 32 of 128, 16 of 256.
             assertTrue(large.contains(new FusedLinear.Schedule(4, 64, FusedLinear.Kernel.WGMMA_TMA, SMS)));
             assertTrue(large.contains(new FusedLinear.Schedule(2, 256, FusedLinear.Kernel.WGMMA_TMA, SMS)));
+            assertTrue(large.contains(new FusedLinear.Schedule(2, 256, FusedLinear.Kernel.WGMMA_TMA_CLUSTER)), "the cluster kernel: one CTA per slice");
+            assertEquals(large.stream().filter(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA && s.splits() > 1).count(),
+                    large.stream().filter(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA_CLUSTER).count(), "each split of K both ways");
 
             for (int m : new int[] {1, 5, 16, 64, 256, 1000, 4096}) assertEquals(op.schedule(m, SMS), ScheduleTuner.candidates(op, m, SMS).getFirst(), "m = " + m);
             List<FusedLinear.Schedule> huge = ScheduleTuner.candidates(op, 4096, SMS);

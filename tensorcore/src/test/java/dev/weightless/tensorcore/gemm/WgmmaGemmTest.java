@@ -63,7 +63,7 @@ class WgmmaGemmTest {
             assertTrue(params.getFirst().matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), m.getName() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + params.getFirst());
             checked++;
         }
-        assertEquals(9, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X");
+        assertEquals(15, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, and the window entries with 2 or 4 splits summed in a cluster");
         for (int rows : new int[] {64, 128, 256}) {
             for (FusedLinear.Variant w : FusedLinear.Variant.values()) {
                 int bytes = WgmmaGemm.tmaSharedBytes(rows, w);
@@ -106,6 +106,37 @@ class WgmmaGemmTest {
             FusedLinear.Schedule paired = new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA);
             assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedLinear.palette(window, arena).bind("wp", x, y, 300, paired, arena)).getMessage().contains("WINDOW"),
                     "the paired kernels have no window entries");
+        }
+    }
+
+    @Test
+    void theTmaKernelsClusterFinishTakesWindowCodedWTwoOrFourSplitsAndOneCtaPerSlice() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(256L * 1024 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 6);
+            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
+            for (int splits : new int[] {2, 4}) {
+                for (int rows : new int[] {64, 128, 256}) {
+                    FusedLinear.Schedule s = new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
+                    FusedLinear.Bound b = op.bind("c", x, y, 300, s, arena);
+                    assertEquals(List.of("tmaWindowCluster" + rows + "x" + splits), entries(b));
+                    long tiles = 2L * Math.ceilDiv(300, rows);
+                    assertEquals(tiles * splits, b.grids().get("c.gemm").groups(), "one CTA per tile and slice: a tile's slices are one cluster");
+                    assertEquals(WgmmaGemm.tmaSharedBytes(rows, FusedLinear.Variant.WINDOW), b.grids().get("c.gemm").sharedBytes());
+                    assertEquals(List.of("tmaBf16_" + rows), entries(op.twin(w).bind("t", x, y, 300, s, arena)), "the twin: the workspace path, its sums in the same order");
+                    assertEquals(op.partialSize(300, s.with(FusedLinear.Kernel.WGMMA_TMA)), op.partialSize(300, s), "the twin's workspace");
+                }
+            }
+            for (int splits : new int[] {1, 3, 8}) {
+                String why = assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(splits, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER)).getMessage();
+                assertTrue(why.contains("2 or 4 splits"), why);
+            }
+            assertEquals(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(132),
+                    "never persistent: the ring holds the sums once the CTA's one slice is done");
+            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
+            String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), arena)).getMessage();
+            assertTrue(why.contains("WGMMA_TMA_CLUSTER"), why);
         }
     }
 
