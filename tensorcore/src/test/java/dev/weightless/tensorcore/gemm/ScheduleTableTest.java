@@ -138,9 +138,13 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(1024, 4096, 256).orElseThrow(), "session 8: K in 4 slices");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 4096).orElseThrow(), "session 8: the TMA-fed kernel");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 256).orElseThrow(), "session 8: TMA-fed 256-row tiles at M = 256");
-        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA, 128), h200.choice(4096, 4096, 256).orElseThrow(), "session 10: 128-row tiles, K in 2 slices, where unsplit they leave SMs idle");
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 128), h200.choice(4096, 4096, 256).orElseThrow(),
+                "session 14: 128-row tiles, K in 2 slices where unsplit they leave SMs idle, summed in a cluster");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(4096, 14336, 1).orElseThrow(), "two splits, added up in a cluster");
-        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA, 128), h200.choice(1024, 4096, 1024).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 128), h200.choice(1024, 4096, 1024).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 64), h200.choice(1024, 4096, 64).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(1024, 4096, 16).orElseThrow(), "session 14: the cluster kernel at 16 rows");
+        assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(4096, 4096, 64).orElseThrow(), "4 splits: the workspace path, faster there than 2 in a cluster");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(4096, 14336, 256).orElseThrow());
     }
 
