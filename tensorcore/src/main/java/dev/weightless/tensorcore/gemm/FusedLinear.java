@@ -136,9 +136,9 @@ public final class FusedLinear {
                 }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
-            } else if (!kernel.takesRows(rowsPerCta) && kernel == Kernel.PATCH_BAND) {
+            } else if (kernel == Kernel.PATCH_BAND && !kernel.takesRows(rowsPerCta)) {
                 throw new IllegalArgumentException("the band kernel takes 16 rows of X per CTA, got " + rowsPerCta);
-            } else if (!kernel.takesRows(rowsPerCta) && kernel == Kernel.PATCH_NARROW) {
+            } else if (kernel == Kernel.PATCH_NARROW && !kernel.takesRows(rowsPerCta)) {
                 throw new IllegalArgumentException("the narrow kernel takes 8 rows of X per CTA, got " + rowsPerCta);
             } else if (kernel == Kernel.PATCH_CLUSTER && (!kernel.takesRows(rowsPerCta) || (splits != 2 && splits != 4 && splits != 8))) {
                 throw new IllegalArgumentException("the cluster kernel takes 8 or 16 rows of X per CTA and 2, 4 or 8 splits of K, got " + rowsPerCta + " rows, " + splits + " splits");

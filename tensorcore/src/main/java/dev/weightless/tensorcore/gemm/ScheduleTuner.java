@@ -111,7 +111,7 @@ public final class ScheduleTuner {
     /**
      * The schedules timed for {@code op} at batch size m: first the rule's ({@link FusedLinear#schedule(int, int)}, so the
      * tuner never keeps a slower one than the rule but by the timings' spread); up to M = 64, or wherever the TMA-fed kernel cannot run, the
-     * mma.sync kernels W's coding has (patching; ballot for the palette coding; band at 16 rows of X; narrow at 8 for the window coding, and cluster at 2, 4 and 8 splits) at the rule's rows
+     * mma.sync kernels W's coding has (patching; ballot for the palette coding; band at 16 rows of X; narrow at 8 for the window coding, and cluster at 8 and 16 with 2, 4 and 8 splits) at the rule's rows
      * of X per CTA and every split of {@link #MMA_SPLITS} and the rule's; from M = 64, where n and k allow it, the TMA-fed
      * kernel on one CTA per multiprocessor at 64, 128 and 256 rows of X (none taller than max(64, M), no 64-row tiles
      * from M = 1024), split by {@link #TMA_SPLITS} where its tiles leave multiprocessors idle (through the workspace and,
