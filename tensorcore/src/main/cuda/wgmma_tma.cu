@@ -493,7 +493,7 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     fenceOperands(acc);
     // The unit's last stage goes back to the producer before the epilogue, which does not touch the ring.
     if (lane == 31) barrierArrive(bars + 8 * (S + at.previous(S)));
-    if constexpr (CLUSTER > 1) {
+    if (CLUSTER > 1 && split.splits > 1) {
         clusterSum<BN, CLUSTER>(acc, smem, split.split, y, M, N, mBase, nBase, warp, lane);
         return;
     }
@@ -546,8 +546,23 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
         return Split{splits, slice, slice * KB, KB, (size_t)tile, (size_t)tiles, partial};
     };
     static_assert(CLUSTER == 1 || BN * SUM_PITCH * 4 <= S * stageBytes<BN, MODE>(), "the sums fit in the ring");
-    // In a cluster the splits are its CTAs, one unit each (the ring then holds the sums): refuse any other launch.
-    if (CLUSTER > 1 && (splits != CLUSTER || gridDim.x != (unsigned)units)) asm volatile("trap;");
+    // In clusters: first `whole` tiles one CTA each (b, b + G, ...), then the tail's, each cut in CLUSTER slices that are one
+    // cluster's CTAs (cluster c takes tail tile c); a CTA's slice is its last unit, so the ring is idle for the sums. With a
+    // CTA per unit (G = units) every tile is in the tail; with a smaller grid the tail is the last, partial round of tiles
+    // (tiles % G) when one cluster each covers it, else none. Refuse any other launch.
+    int whole = 0, tail = tiles;
+    if constexpr (CLUSTER > 1) {
+        int G = gridDim.x, left = tiles % G;
+        tail = left <= G / CLUSTER ? left : 0;
+        whole = tiles - tail;
+        if (splits != CLUSTER || G % CLUSTER != 0) asm volatile("trap;");
+    }
+    auto tailSplit = [&]() {
+        int slice = blockIdx.x % CLUSTER;
+        return Split{CLUSTER, slice, slice * KB, KB, 0, 0, nullptr};
+    };
+    bool inTail = (int)blockIdx.x / CLUSTER < tail;
+    int tailTile = whole + blockIdx.x / CLUSTER;
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
             barrierInit(bars + 8 * s, 1);                                  // the producer's arrival with its bytes
@@ -559,16 +574,31 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     if (threadIdx.x >= 256) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
         if (threadIdx.x != 256) return;
-        for (int unit = blockIdx.x, it0 = 0; unit < units; unit += gridDim.x, it0 += KB) {
-            int tile = unit / splits;
-            produce<BN, MODE>(xMap, wMap, coded, ring, bars, unitSplit(unit), it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+        if constexpr (CLUSTER > 1) {
+            int it0 = 0;
+            for (int tile = blockIdx.x; tile < whole; tile += gridDim.x, it0 += K / 64) {
+                produce<BN, MODE>(xMap, wMap, coded, ring, bars, Split{1, 0, 0, K / 64, 0, 0, nullptr}, it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+            }
+            if (inTail) produce<BN, MODE>(xMap, wMap, coded, ring, bars, tailSplit(), it0, K, (tailTile % mBlocks) * BN, (tailTile / mBlocks) * W_ROWS);
+        } else {
+            for (int unit = blockIdx.x, it0 = 0; unit < units; unit += gridDim.x, it0 += KB) {
+                int tile = unit / splits;
+                produce<BN, MODE>(xMap, wMap, coded, ring, bars, unitSplit(unit), it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+            }
         }
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
         RingPosition at{0, 0};
-        for (int unit = blockIdx.x; unit < units; unit += gridDim.x) {
-            int tile = unit / splits;
-            consume<BN, CLUSTER>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+        if constexpr (CLUSTER > 1) {
+            for (int tile = blockIdx.x; tile < whole; tile += gridDim.x) {
+                consume<BN, CLUSTER>(w, smem, ring, bars, Split{1, 0, 0, K / 64, 0, 0, nullptr}, at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+            }
+            if (inTail) consume<BN, CLUSTER>(w, smem, ring, bars, tailSplit(), at, y, M, N, K, (tailTile % mBlocks) * BN, (tailTile / mBlocks) * W_ROWS);
+        } else {
+            for (int unit = blockIdx.x; unit < units; unit += gridDim.x) {
+                int tile = unit / splits;
+                consume<BN, CLUSTER>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+            }
         }
     }
 }
@@ -602,8 +632,9 @@ TMA_ENTRIES(64)
 TMA_ENTRIES(128)
 TMA_ENTRIES(256)
 
-// The window coding with K split in S = 2 or 4 and a tile's slices one cluster (clusterSum): launch one CTA per unit
-// (tiles * S, a multiple of S) with splits = S. Y is the same bit for bit as tmaWindow's and tmaBf16_'s at S splits.
+// The window coding with K split in S = 2 or 4 and a tile's slices one cluster (clusterSum), and its BF16 twin: launch with
+// splits = S on a grid that is a multiple of S: one CTA per unit (tiles * S; then Y is the same bit for bit as tmaWindow's
+// and tmaBf16_'s at S splits), or fewer, and then only the tiles of the last, partial round are split (see gemm).
 #define TMA_CLUSTER_ENTRY(BN, S)                                                                                               \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowCluster##BN##x##S(               \
         const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
@@ -611,6 +642,11 @@ TMA_ENTRIES(256)
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
         PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
         gemm<BN, PaletteW<true>, S>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                    \
+    }                                                                                                                          \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaBf16Cluster##BN##x##S(                 \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
+        float* partial, long long, int M, int N, int K, int splits) {                                                         \
+        gemm<BN, Bf16W, S>(Bf16W{}, &xMap, &wMap, nullptr, y, partial, M, N, K, splits);                                       \
     }
 TMA_CLUSTER_ENTRY(64, 2)
 TMA_CLUSTER_ENTRY(64, 4)

@@ -88,9 +88,10 @@ public final class FusedLinear {
      * K split in 2, 4 or 8: windowCluster8x2/4/8 and windowCluster16x2/4/8, the patching kernel with a strip's splits in one
      * cluster, whose rank 0 adds their sums from shared memory (no workspace round trip); its twin is bf16Frag8 / bf16Frag16 at
      * the same splits, whose sums run in the same order. WGMMA_TMA_CLUSTER, window-coded W and K split in 2 or 4:
-     * tmaWindowCluster{64,128,256}x{2,4}, the TMA-fed kernel with a tile's slices in one cluster, one CTA per slice, whose
-     * CTAs add their sums through distributed shared memory (no workspace round trip); its twin is tmaBf16_ at the same
-     * splits (the workspace path), whose sums run in the same order.
+     * tmaWindowCluster{64,128,256}x{2,4} (twin tmaBf16Cluster*), the TMA-fed kernel with a tile's slices in one cluster,
+     * whose CTAs add their sums through distributed shared memory (no workspace round trip): one CTA per slice, or, on a
+     * persistent grid where the tiles' last round fits clusters of 2, whole tiles first and only that round's tiles split.
+     * With one CTA per slice its Y equals WGMMA_TMA's at the same splits.
      */
     public enum Kernel {
         PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER, WGMMA_TMA_CLUSTER;
@@ -123,7 +124,7 @@ public final class FusedLinear {
         public Schedule {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
-            if (ctas < 0 || (ctas != 0 && kernel != Kernel.WGMMA_TMA)) {
+            if (ctas < 0 || (ctas != 0 && !kernel.tma())) {
                 throw new IllegalArgumentException("a CTA limit (" + ctas + ") is for the TMA-fed wgmma kernel only, >= 0; got it for " + kernel);
             }
             if (kernel.wgmma()) {
@@ -150,16 +151,17 @@ public final class FusedLinear {
 
         public Schedule(int splits, int rowsPerCta) { this(splits, rowsPerCta, Kernel.PATCH); }
 
-        public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k, k == Kernel.WGMMA_TMA ? ctas : 0); }
+        public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k, k.tma() ? ctas : 0); }
 
         /**
          * The TMA-fed kernel on one CTA per multiprocessor, each filling its ring for its next tile while it finishes
-         * one (on the H200 up to 9% faster at M >= 1024, within 1.5% at M = 64 and 256: NOTES.md, session 11); other
-         * kernels unchanged.
+         * one (on the H200 up to 9% faster at M >= 1024, within 1.5% at M = 64 and 256: NOTES.md, session 11); its cluster
+         * finish too, where then only the tiles of the last, partial round are split ({@link WgmmaGemm#grid}); other kernels
+         * unchanged.
          */
         public Schedule persistent(int multiprocessors) {
             if (multiprocessors < 1) throw new IllegalArgumentException("multiprocessors must be >= 1, got " + multiprocessors);
-            return kernel == Kernel.WGMMA_TMA ? new Schedule(splits, rowsPerCta, kernel, multiprocessors) : this;
+            return kernel.tma() ? new Schedule(splits, rowsPerCta, kernel, multiprocessors) : this;
         }
     }
 
@@ -372,7 +374,8 @@ public final class FusedLinear {
      */
     public long partialSize(int m, Schedule s) {
         if (s.splits() == 1) return 1;
-        if (s.kernel().tma()) {   // per slice and tile its rows x 128 sums, then a counter per tile (the cluster kernel's twin's)
+        if (s.kernel() == Kernel.WGMMA_TMA_CLUSTER) return 1;   // its slices meet in shared memory, its twin's too
+        if (s.kernel() == Kernel.WGMMA_TMA) {   // per slice and tile its rows x 128 sums, then a counter per tile
             long tiles = WgmmaGemm.tmaTiles(m, n, s.rowsPerCta());
             return Math.addExact(Math.multiplyExact(Math.multiplyExact((long) s.splits(), tiles), 128L * s.rowsPerCta()), tiles);
         }

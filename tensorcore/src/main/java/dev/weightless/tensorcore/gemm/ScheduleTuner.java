@@ -115,7 +115,7 @@ public final class ScheduleTuner {
      * of X per CTA and every split of {@link #MMA_SPLITS} and the rule's; from M = 64, where n and k allow it, the TMA-fed
      * kernel on one CTA per multiprocessor at 64, 128 and 256 rows of X (none taller than max(64, M), no 64-row tiles
      * from M = 1024), split by {@link #TMA_SPLITS} where its tiles leave multiprocessors idle (through the workspace and,
-     * window-coded W, in a cluster).
+     * window-coded W, in a cluster), and for window-coded W with the last, partial round of tiles split in clusters of 2.
      */
     static List<FusedLinear.Schedule> candidates(FusedLinear op, int m, int multiprocessors) {
         long n = op.n(), k = op.k();
@@ -142,7 +142,12 @@ public final class ScheduleTuner {
             for (int rows : new int[] {64, 128, 256}) {
                 if (rows > Math.max(64, m) || (m >= 1024 && rows == 64)) continue;
                 out.add(new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
-                if (WgmmaGemm.tmaTiles(m, n, rows) >= multiprocessors) continue;
+                long tiles = WgmmaGemm.tmaTiles(m, n, rows);
+                if (tiles >= multiprocessors) {   // the last, partial round split in clusters of 2, where it fits
+                    FusedLinear.Schedule tail = new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(multiprocessors);
+                    if (v.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER) && WgmmaGemm.splits(k, 2) && WgmmaGemm.tailSplit(tiles, tail)) out.add(tail);
+                    continue;
+                }
                 for (int s : TMA_SPLITS) {
                     if (!WgmmaGemm.splits(k, s)) continue;
                     out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));

@@ -41,7 +41,7 @@ public final class TmaKernels {
 
     public static void tmaWindow256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
-    /** The window coding with K in 2 or 4 slices, a tile's slices one cluster adding their sums; BF16 twin: tmaBf16_ at the same splits. */
+    /** The window coding with K in 2 or 4 slices, a tile's slices one cluster adding their sums; BF16 twin: tmaBf16Cluster*. */
     public static void tmaWindowCluster64x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     public static void tmaWindowCluster64x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
@@ -59,6 +59,19 @@ public final class TmaKernels {
     public static void tmaBf16_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     public static void tmaBf16_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    /** The cluster entries' BF16 twins: the same split, tail and sums. */
+    public static void tmaBf16Cluster64x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaBf16Cluster64x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaBf16Cluster128x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaBf16Cluster128x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaBf16Cluster256x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaBf16Cluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     /** The nvcc PTX entry for a method of this class. */
     static PtxKernel kernel(KernelMethod method) {

@@ -95,6 +95,8 @@ public final class WgmmaCheck {
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA, SMALL_CTAS));
             if (!FusedLinear.Variant.of(coding).readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER)) continue;
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
+            // Persistent on 4 CTAs: tiles % 4 of them, when 1 or 2, split in clusters of 2 after the whole ones.
+            if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 4));
         }
         return out;
     }
@@ -234,16 +236,24 @@ public final class WgmmaCheck {
     /**
      * The schedules timed at batch size m: every wgmma kernel at every tile (tiles far taller than M only compute zero
      * rows, and 64-row tiles at M >= 1024 halve the decode's reuse: not timed), and the TMA kernel also at
-     * {@link #SPLITS} where its tiles alone leave multiprocessors idle, through the workspace and (window coding) in a cluster.
+     * {@link #SPLITS} where its tiles alone leave multiprocessors idle, through the workspace and (window coding) in a cluster,
+     * and (window coding) with the last, partial round of tiles split in clusters of 2 where they fill them once or more.
      */
     static List<FusedLinear.Schedule> schedules(int m, long n, long k, int[] tiles, int multiprocessors) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
         for (FusedLinear.Kernel kernel : kernels()) for (int rows : tiles) {
             if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && tiles.length > 1)) continue;
             out.add(new FusedLinear.Schedule(1, rows, kernel).persistent(multiprocessors));
-            if (kernel != FusedLinear.Kernel.WGMMA_TMA || WgmmaGemm.tmaTiles(m, n, rows) >= multiprocessors) continue;
+            if (kernel != FusedLinear.Kernel.WGMMA_TMA) continue;
+            boolean cluster = FusedLinear.Variant.of(FusedGemmCheck.CODING).readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
+            long tmaTiles = WgmmaGemm.tmaTiles(m, n, rows);
+            if (tmaTiles >= multiprocessors) {   // the last, partial round split in clusters of 2, where it fits
+                FusedLinear.Schedule tail = new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(multiprocessors);
+                if (cluster && WgmmaGemm.splits(k, 2) && WgmmaGemm.tailSplit(tmaTiles, tail)) out.add(tail);
+                continue;
+            }
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel).persistent(multiprocessors));
-            if (!FusedLinear.Variant.of(FusedGemmCheck.CODING).readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER)) continue;
+            if (!cluster) continue;
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
         }
         return out;

@@ -18,7 +18,8 @@ import java.util.Map;
  * K a multiple of 128 (the consumer loop takes K blocks in pairs). Two kernels: the TMA-fed one
  * ({@link TmaKernels}, wgmma_tma.cu, {@code Kernel.WGMMA_TMA}), one CTA per tile and slice of K or, persistent,
  * at most {@link FusedLinear.Schedule#ctas()} CTAs taking them in turn, X (and BF16 W) passed as tensor maps (with
- * {@code Kernel.WGMMA_TMA_CLUSTER} one CTA per slice, a tile's slices one cluster that adds their sums);
+ * {@code Kernel.WGMMA_TMA_CLUSTER} a tile's slices one cluster that adds their sums: one CTA per slice, or persistent with only
+ * the last round's tiles split, {@link #tailSplit});
  * and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
@@ -108,13 +109,25 @@ public final class WgmmaGemm {
         return switch (s.kernel()) {
             case WGMMA -> grid(m, n, rows, true);
             case WGMMA_SOLO -> grid(m, n, rows, false);
-            case WGMMA_TMA, WGMMA_TMA_CLUSTER -> {   // the cluster kernel: one CTA per unit (ctas is 0)
-                long units = Math.multiplyExact(tmaTiles(m, n, rows), (long) s.splits());
+            case WGMMA_TMA, WGMMA_TMA_CLUSTER -> {
+                long tiles = tmaTiles(m, n, rows), units = Math.multiplyExact(tiles, (long) s.splits());
                 if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the TMA kernel's " + units + " tiles and slices exceed 2^31 - 1");
-                yield new Grid(s.ctas() == 0 ? units : Math.min(units, s.ctas()), THREADS, tmaSharedBytes(rows, w));
+                long ctas = s.kernel() == FusedLinear.Kernel.WGMMA_TMA ? (s.ctas() == 0 ? units : Math.min(units, s.ctas()))
+                        : tailSplit(tiles, s) ? s.ctas() : units;
+                yield new Grid(ctas, THREADS, tmaSharedBytes(rows, w));
             }
             default -> throw new IllegalArgumentException(s.kernel() + " is not a wgmma kernel");
         };
+    }
+
+    /**
+     * Whether the cluster finish (schedule {@code s}) runs persistent, on {@code s.ctas()} CTAs, with only the tiles of the last,
+     * partial round split: there must be a full round first, and that round's tiles must fit one cluster of 2 each (66 clusters
+     * of 2 one-SM CTAs fit an H200 at once, only 30 of 4: NOTES.md, session 14). Otherwise it runs one CTA per slice.
+     */
+    static boolean tailSplit(long tiles, FusedLinear.Schedule s) {
+        long grid = s.ctas(), left = grid == 0 ? 0 : tiles % grid;
+        return s.kernel() == FusedLinear.Kernel.WGMMA_TMA_CLUSTER && s.splits() == 2 && grid % 2 == 0 && tiles >= grid && left > 0 && left <= grid / 2;
     }
 
     /** X (m x k BF16) as the TMA kernels read it: boxes of 64 columns by {@code rows} rows, rows past m zero-filled. */
@@ -184,10 +197,9 @@ public final class WgmmaGemm {
             if (palette) args.addAll(weights);
             else args.add(wMap(weights.getFirst(), n, k));
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
-            // The cluster kernel's twin is the BF16 entry on the workspace path: its sums run in the same order.
-            boolean cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER && w == FusedLinear.Variant.WINDOW;
-            method = KernelMethod.of(TmaKernels.class, (cluster ? "tmaWindowCluster" : w == FusedLinear.Variant.WINDOW ? "tmaWindow" : palette ? "tmaPatch" : "tmaBf16_")
-                    + rows + (cluster ? "x" + splits : ""));
+            boolean cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER;
+            String entry = w == FusedLinear.Variant.WINDOW ? (cluster ? "tmaWindowCluster" : "tmaWindow") : palette ? "tmaPatch" : cluster ? "tmaBf16Cluster" : "tmaBf16_";
+            method = KernelMethod.of(TmaKernels.class, entry + rows + (cluster ? "x" + splits : ""));
         } else {
             args.addAll(weights);
             args.addAll(List.of(x, y, m, (int) n, (int) k));

@@ -95,6 +95,12 @@ class ScheduleTunerTest {
             assertFalse(huge.stream().anyMatch(s -> s.rowsPerCta() == 64), "no 64-row tiles from M = 1024");
             assertFalse(huge.stream().anyMatch(s -> s.splits() > 1), "512 tiles of 128 rows fill 132 SMs: no splits");
         }
+        try (Arena arena = Arena.ofConfined()) {
+            // 2176 x 4096 at M = 1024: 17 x 8 = 136 tiles of 128 rows, one full round on 132 SMs and 4 left: those split in clusters of 2.
+            List<FusedLinear.Schedule> tail = ScheduleTuner.candidates(window(2176, 4096, arena), 1024, SMS);
+            assertTrue(tail.contains(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, SMS)), tail.toString());
+            assertFalse(tail.contains(new FusedLinear.Schedule(2, 256, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, SMS)), "68 tiles of 256 rows: under one round, so their splits run one CTA per slice");
+        }
     }
 
     @Test

@@ -63,7 +63,7 @@ class WgmmaGemmTest {
             assertTrue(params.getFirst().matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), m.getName() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + params.getFirst());
             checked++;
         }
-        assertEquals(15, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, and the window entries with 2 or 4 splits summed in a cluster");
+        assertEquals(21, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, and the window and BF16 entries with 2 or 4 splits summed in a cluster");
         for (int rows : new int[] {64, 128, 256}) {
             for (FusedLinear.Variant w : FusedLinear.Variant.values()) {
                 int bytes = WgmmaGemm.tmaSharedBytes(rows, w);
@@ -110,7 +110,7 @@ class WgmmaGemmTest {
     }
 
     @Test
-    void theTmaKernelsClusterFinishTakesWindowCodedWTwoOrFourSplitsAndOneCtaPerSlice() {
+    void theTmaKernelsClusterFinishTakesWindowCodedWTwoOrFourSplits() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate(256L * 1024 * 2, 2);
             LayoutSurvey.fillLlamaLike(w, 6);
@@ -124,16 +124,24 @@ class WgmmaGemmTest {
                     long tiles = 2L * Math.ceilDiv(300, rows);
                     assertEquals(tiles * splits, b.grids().get("c.gemm").groups(), "one CTA per tile and slice: a tile's slices are one cluster");
                     assertEquals(WgmmaGemm.tmaSharedBytes(rows, FusedLinear.Variant.WINDOW), b.grids().get("c.gemm").sharedBytes());
-                    assertEquals(List.of("tmaBf16_" + rows), entries(op.twin(w).bind("t", x, y, 300, s, arena)), "the twin: the workspace path, its sums in the same order");
-                    assertEquals(op.partialSize(300, s.with(FusedLinear.Kernel.WGMMA_TMA)), op.partialSize(300, s), "the twin's workspace");
+                    assertEquals(List.of("tmaBf16Cluster" + rows + "x" + splits), entries(op.twin(w).bind("t", x, y, 300, s, arena)), "the twin: the same split and sums");
+                    assertEquals(1, op.partialSize(300, s), "no workspace: the slices meet in shared memory");
                 }
             }
             for (int splits : new int[] {1, 3, 8}) {
                 String why = assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(splits, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER)).getMessage();
                 assertTrue(why.contains("2 or 4 splits"), why);
             }
-            assertEquals(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(132),
-                    "never persistent: the ring holds the sums once the CTA's one slice is done");
+            // Persistent: whole tiles first, then the last, partial round's tiles in clusters of 2, where each fits one cluster.
+            // 2 x 5 = 10 tiles of 128 x 64 at M = 300.
+            FusedLinear.Schedule two = new FusedLinear.Schedule(2, 64, FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
+            assertEquals(4, WgmmaGemm.grid(300, 256, two.persistent(4), FusedLinear.Variant.WINDOW).groups(), "4 CTAs: 2 rounds of whole tiles, then 2 tiles in 2 clusters");
+            assertEquals(20, WgmmaGemm.grid(300, 256, two.persistent(6), FusedLinear.Variant.WINDOW).groups(), "4 tiles left for 3 clusters: one CTA per slice instead");
+            assertEquals(20, WgmmaGemm.grid(300, 256, two.persistent(3), FusedLinear.Variant.WINDOW).groups(), "an odd grid has no clusters of 2");
+            assertEquals(20, WgmmaGemm.grid(300, 256, two.persistent(16), FusedLinear.Variant.WINDOW).groups(), "fewer tiles than CTAs: one CTA per slice");
+            FusedLinear.Schedule four = new FusedLinear.Schedule(4, 64, FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
+            assertEquals(40, WgmmaGemm.grid(300, 256, four.persistent(8), FusedLinear.Variant.WINDOW).groups(), "clusters of 4 are too few at a time to run persistent");
+            assertEquals(List.of("tmaWindowCluster64x2"), entries(op.bind("p", x, y, 300, two.persistent(4), arena)));
             FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
             String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), arena)).getMessage();
             assertTrue(why.contains("WGMMA_TMA_CLUSTER"), why);
