@@ -145,7 +145,7 @@ public final class ScheduleTuner {
                 long tiles = WgmmaGemm.tmaTiles(m, n, rows);
                 if (tiles >= multiprocessors) {   // the last, partial round split in clusters of 2, where it fits
                     FusedLinear.Schedule tail = new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(multiprocessors);
-                    if (v.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER) && WgmmaGemm.splits(k, 2) && WgmmaGemm.tailSplit(tiles, tail)) out.add(tail);
+                    if (v.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER) && WgmmaGemm.splits(k, 2) && WgmmaGemm.tailFits(tiles, multiprocessors & ~1)) out.add(tail);
                     continue;
                 }
                 for (int s : TMA_SPLITS) {

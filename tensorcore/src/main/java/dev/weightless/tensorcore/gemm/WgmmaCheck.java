@@ -249,7 +249,7 @@ public final class WgmmaCheck {
             long tmaTiles = WgmmaGemm.tmaTiles(m, n, rows);
             if (tmaTiles >= multiprocessors) {   // the last, partial round split in clusters of 2, where it fits
                 FusedLinear.Schedule tail = new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(multiprocessors);
-                if (cluster && WgmmaGemm.splits(k, 2) && WgmmaGemm.tailSplit(tmaTiles, tail)) out.add(tail);
+                if (cluster && WgmmaGemm.splits(k, 2) && WgmmaGemm.tailFits(tmaTiles, multiprocessors & ~1)) out.add(tail);
                 continue;
             }
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel).persistent(multiprocessors));

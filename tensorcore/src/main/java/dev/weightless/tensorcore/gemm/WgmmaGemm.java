@@ -19,7 +19,7 @@ import java.util.Map;
  * ({@link TmaKernels}, wgmma_tma.cu, {@code Kernel.WGMMA_TMA}), one CTA per tile and slice of K or, persistent,
  * at most {@link FusedLinear.Schedule#ctas()} CTAs taking them in turn, X (and BF16 W) passed as tensor maps (with
  * {@code Kernel.WGMMA_TMA_CLUSTER} a tile's slices one cluster that adds their sums: one CTA per slice, or persistent with only
- * the last round's tiles split, {@link #tailSplit});
+ * the last round's tiles split, {@link #persistentCluster});
  * and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
@@ -113,7 +113,7 @@ public final class WgmmaGemm {
                 long tiles = tmaTiles(m, n, rows), units = Math.multiplyExact(tiles, (long) s.splits());
                 if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the TMA kernel's " + units + " tiles and slices exceed 2^31 - 1");
                 long ctas = s.kernel() == FusedLinear.Kernel.WGMMA_TMA ? (s.ctas() == 0 ? units : Math.min(units, s.ctas()))
-                        : tailSplit(tiles, s) ? s.ctas() : units;
+                        : persistentCluster(tiles, s) ? s.ctas() & ~1 : units;
                 yield new Grid(ctas, THREADS, tmaSharedBytes(rows, w));
             }
             default -> throw new IllegalArgumentException(s.kernel() + " is not a wgmma kernel");
@@ -121,13 +121,20 @@ public final class WgmmaGemm {
     }
 
     /**
-     * Whether the cluster finish (schedule {@code s}) runs persistent, on {@code s.ctas()} CTAs, with only the tiles of the last,
-     * partial round split: there must be a full round first, and that round's tiles must fit one cluster of 2 each (66 clusters
-     * of 2 one-SM CTAs fit an H200 at once, only 30 of 4: NOTES.md, session 14). Otherwise it runs one CTA per slice.
+     * Whether the cluster finish (schedule {@code s}) runs persistent, on {@code s.ctas()} CTAs rounded down to even: with 2
+     * splits, where the tiles fill that grid at least once. The kernel then takes whole tiles first and splits the last,
+     * partial round's tiles where they fit one cluster of 2 each ({@link #tailFits}), else none. Otherwise, and always with 4
+     * splits (66 clusters of 2 one-SM CTAs fit an H200 at once, only 30 of 4: NOTES.md, session 14), one CTA per slice.
      */
-    static boolean tailSplit(long tiles, FusedLinear.Schedule s) {
-        long grid = s.ctas(), left = grid == 0 ? 0 : tiles % grid;
-        return s.kernel() == FusedLinear.Kernel.WGMMA_TMA_CLUSTER && s.splits() == 2 && grid % 2 == 0 && tiles >= grid && left > 0 && left <= grid / 2;
+    static boolean persistentCluster(long tiles, FusedLinear.Schedule s) {
+        long grid = s.ctas() & ~1;
+        return s.kernel() == FusedLinear.Kernel.WGMMA_TMA_CLUSTER && s.splits() == 2 && grid > 0 && tiles >= grid;
+    }
+
+    /** Whether the last, partial round of {@code tiles} on {@code grid} CTAs fits one cluster of 2 each (wgmma_tma.cu's rule). */
+    static boolean tailFits(long tiles, int grid) {
+        long left = tiles % grid;
+        return left > 0 && left <= grid / 2;
     }
 
     /** X (m x k BF16) as the TMA kernels read it: boxes of 64 columns by {@code rows} rows, rows past m zero-filled. */

@@ -136,8 +136,10 @@ class WgmmaGemmTest {
             // 2 x 5 = 10 tiles of 128 x 64 at M = 300.
             FusedLinear.Schedule two = new FusedLinear.Schedule(2, 64, FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
             assertEquals(4, WgmmaGemm.grid(300, 256, two.persistent(4), FusedLinear.Variant.WINDOW).groups(), "4 CTAs: 2 rounds of whole tiles, then 2 tiles in 2 clusters");
-            assertEquals(20, WgmmaGemm.grid(300, 256, two.persistent(6), FusedLinear.Variant.WINDOW).groups(), "4 tiles left for 3 clusters: one CTA per slice instead");
-            assertEquals(20, WgmmaGemm.grid(300, 256, two.persistent(3), FusedLinear.Variant.WINDOW).groups(), "an odd grid has no clusters of 2");
+            assertTrue(WgmmaGemm.tailFits(10, 4));
+            assertEquals(6, WgmmaGemm.grid(300, 256, two.persistent(6), FusedLinear.Variant.WINDOW).groups(), "4 tiles left for 3 clusters: the kernel takes every tile whole");
+            assertFalse(WgmmaGemm.tailFits(10, 6));
+            assertEquals(2, WgmmaGemm.grid(300, 256, two.persistent(3), FusedLinear.Variant.WINDOW).groups(), "an odd grid rounds down to clusters of 2");
             assertEquals(20, WgmmaGemm.grid(300, 256, two.persistent(16), FusedLinear.Variant.WINDOW).groups(), "fewer tiles than CTAs: one CTA per slice");
             FusedLinear.Schedule four = new FusedLinear.Schedule(4, 64, FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
             assertEquals(40, WgmmaGemm.grid(300, 256, four.persistent(8), FusedLinear.Variant.WINDOW).groups(), "clusters of 4 are too few at a time to run persistent");
