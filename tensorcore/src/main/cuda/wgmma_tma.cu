@@ -391,8 +391,8 @@ __device__ __forceinline__ void sumSlices(const Split& split, __nv_bfloat16* y, 
     }
 }
 
-// Split K in a cluster (the tmaWindowCluster entries): the tile's S slices are the S CTAs of one cluster, one unit each, so the
-// ring is idle once a CTA's last block is consumed. Each CTA writes its sums there (X row-major, 132 floats per row: 128 W
+// Split K in a cluster (the cluster entries): a split tile's S slices are the S CTAs of one cluster, and a slice is its CTA's
+// last unit, so the ring is idle once the CTA's last block is consumed. Each CTA writes its sums there (X row-major, 132 floats per row: 128 W
 // values and 4 of padding, which puts the quads' rows 2t on distinct banks), and after a cluster barrier CTA r makes rows
 // r BN / S .. (r + 1) BN / S of Y from all S CTAs' sums, read through distributed shared memory and added in slice order
 // from 0, as sumSlices adds the workspace's: Y is the same bit for bit as the workspace path's (and its BF16 twin's).
