@@ -112,8 +112,7 @@ class WgmmaGemmTest {
     @Test
     void theTmaKernelsClusterFinishTakesWindowCodedWTwoOrFourSplits() {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment w = arena.allocate(256L * 1024 * 2, 2);
-            LayoutSurvey.fillLlamaLike(w, 6);
+            MemorySegment w = llamaLike256x1024(arena);
             FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
             ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
             for (int splits : new int[] {2, 4}) {
@@ -177,8 +176,7 @@ class WgmmaGemmTest {
     @Test
     void thePersistentTmaKernelRunsAtMostOneCtaPerMultiprocessor() {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment w = arena.allocate(256L * 1024 * 2, 2);
-            LayoutSurvey.fillLlamaLike(w, 6);
+            MemorySegment w = llamaLike256x1024(arena);
             FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
             ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
             FusedLinear.Schedule s = new FusedLinear.Schedule(2, 64, FusedLinear.Kernel.WGMMA_TMA).persistent(7);
@@ -232,6 +230,13 @@ class WgmmaGemmTest {
     }
 
     /** The kernels a plan of the bound graph asks its compiler for (on a fake device; nothing runs). */
+    /** A Llama-like 256 x 1024 BF16 W (seed 6), which the window-coded tests encode. */
+    private static MemorySegment llamaLike256x1024(Arena arena) {
+        MemorySegment w = arena.allocate(256L * 1024 * 2, 2);
+        LayoutSurvey.fillLlamaLike(w, 6);
+        return w;
+    }
+
     static List<String> entries(FusedLinear.Bound b) {
         List<String> names = new ArrayList<>();
         try (Device device = FakeDevices.open();
