@@ -142,17 +142,7 @@ public final class ScheduleTuner {
             for (int rows : new int[] {64, 128, 256}) {
                 if (rows > Math.max(64, m) || (m >= 1024 && rows == 64)) continue;
                 out.add(new FusedLinear.Schedule(1, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
-                long tiles = WgmmaGemm.tmaTiles(m, n, rows);
-                if (tiles >= multiprocessors) {   // the last, partial round split in clusters of 2, where it fits
-                    FusedLinear.Schedule tail = new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(multiprocessors);
-                    if (v.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER) && WgmmaGemm.splits(k, 2) && WgmmaGemm.tailFits(tiles, multiprocessors & ~1)) out.add(tail);
-                    continue;
-                }
-                for (int s : TMA_SPLITS) {
-                    if (!WgmmaGemm.splits(k, s)) continue;
-                    out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
-                    if (v.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER)) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
-                }
+                out.addAll(WgmmaGemm.splitSchedules(m, n, k, rows, multiprocessors, TMA_SPLITS, v));
             }
         }
         return List.copyOf(out);

@@ -244,17 +244,7 @@ public final class WgmmaCheck {
         for (FusedLinear.Kernel kernel : kernels()) for (int rows : tiles) {
             if (rows > Math.max(64, m) || (m >= 1024 && rows == 64 && tiles.length > 1)) continue;
             out.add(new FusedLinear.Schedule(1, rows, kernel).persistent(multiprocessors));
-            if (kernel != FusedLinear.Kernel.WGMMA_TMA) continue;
-            boolean cluster = FusedLinear.Variant.of(FusedGemmCheck.CODING).readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
-            long tmaTiles = WgmmaGemm.tmaTiles(m, n, rows);
-            if (tmaTiles >= multiprocessors) {   // the last, partial round split in clusters of 2, where it fits
-                FusedLinear.Schedule tail = new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(multiprocessors);
-                if (cluster && WgmmaGemm.splits(k, 2) && WgmmaGemm.tailFits(tmaTiles, multiprocessors & ~1)) out.add(tail);
-                continue;
-            }
-            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, kernel).persistent(multiprocessors));
-            if (!cluster) continue;
-            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
+            if (kernel == FusedLinear.Kernel.WGMMA_TMA) out.addAll(WgmmaGemm.splitSchedules(m, n, k, rows, multiprocessors, SPLITS, FusedLinear.Variant.of(FusedGemmCheck.CODING)));
         }
         return out;
     }

@@ -131,6 +131,29 @@ public final class WgmmaGemm {
         return s.kernel() == FusedLinear.Kernel.WGMMA_TMA_CLUSTER && s.splits() == 2 && grid > 0 && tiles >= grid;
     }
 
+    /**
+     * The TMA kernel's split schedules at {@code rows} rows of X, for W held as {@code w}: where its tiles leave multiprocessors
+     * idle, each of {@code splits} that k allows, summed through the workspace (persistent) and, for window-coded W, in a cluster;
+     * where they fill them once or more, for window-coded W, the last, partial round split in clusters of 2, where it fits.
+     */
+    static List<FusedLinear.Schedule> splitSchedules(int m, long n, long k, int rows, int multiprocessors, int[] splits, FusedLinear.Variant w) {
+        boolean cluster = w.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
+        long tiles = tmaTiles(m, n, rows);
+        List<FusedLinear.Schedule> out = new ArrayList<>();
+        if (tiles >= multiprocessors) {
+            if (cluster && splits(k, 2) && tailFits(tiles, multiprocessors & ~1)) {
+                out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(multiprocessors));
+            }
+            return out;
+        }
+        for (int s : splits) {
+            if (!splits(k, s)) continue;
+            out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
+            if (cluster) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
+        }
+        return out;
+    }
+
     /** Whether the last, partial round of {@code tiles} on {@code grid} CTAs fits one cluster of 2 each (wgmma_tma.cu's rule). */
     static boolean tailFits(long tiles, int grid) {
         long left = tiles % grid;
