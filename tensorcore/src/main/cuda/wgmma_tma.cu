@@ -336,20 +336,26 @@ struct Split {
     __device__ __forceinline__ uint32_t* counter(int BN) const { return reinterpret_cast<uint32_t*>(partial + (size_t)splits * tiles * (size_t)(BN * 128)) + tile; }
 };
 
+// A consumer warp's FP32 sums (its 16 W rows, wgmma's fragments: W row g and g + 8, X rows 2t and 2t + 1 of each 8) into a
+// BN x PITCH array, X row-major.
+template <int BN, int PITCH>
+__device__ __forceinline__ void storeSums(const float (&acc)[BN / 2], float* to, int warp, int lane) {
+    int g = lane >> 2, t = lane & 3, n0 = 16 * warp + g;
+#pragma unroll
+    for (int i = 0; i < BN / 8; i++) {
+        int m = 8 * i + 2 * t;
+        to[m * PITCH + n0] = acc[4 * i];
+        to[(m + 1) * PITCH + n0] = acc[4 * i + 1];
+        to[m * PITCH + n0 + 8] = acc[4 * i + 2];
+        to[(m + 1) * PITCH + n0 + 8] = acc[4 * i + 3];
+    }
+}
+
 // With K split: this CTA's sums to its slice, then a count on the tile's counter. True for the tile's last CTA (it
 // resets the counter for the next launch), which then makes Y with sumSlices; the others are done.
 template <int BN>
 __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split, int warp, int lane) {
-    int g = lane >> 2, t = lane & 3, n0 = 16 * warp + g;
-    float* mine = split.slice(split.split, BN);
-#pragma unroll
-    for (int i = 0; i < BN / 8; i++) {
-        int m = 8 * i + 2 * t;
-        mine[m * 128 + n0] = acc[4 * i];
-        mine[(m + 1) * 128 + n0] = acc[4 * i + 1];
-        mine[m * 128 + n0 + 8] = acc[4 * i + 2];
-        mine[(m + 1) * 128 + n0 + 8] = acc[4 * i + 3];
-    }
+    storeSums<BN, 128>(acc, split.slice(split.split, BN), warp, lane);
     __threadfence();
     asm volatile("bar.sync 1, 256;" ::: "memory");
     __shared__ uint32_t lastFlag;   // not the ring: the producer is filling it for the next unit
@@ -404,15 +410,7 @@ __device__ __forceinline__ void clusterSum(const float (&acc)[BN / 2], uint8_t* 
     static_assert(PIECES % 256 == 0, "a trip count the same for every consumer thread");
     float* sums = reinterpret_cast<float*>(ring);
     asm volatile("bar.sync 1, 256;" ::: "memory");   // both warpgroups' wgmmas have read the ring
-    int g = lane >> 2, t = lane & 3, n0 = 16 * warp + g;
-#pragma unroll
-    for (int i = 0; i < BN / 8; i++) {
-        int m = 8 * i + 2 * t;
-        sums[m * SUM_PITCH + n0] = acc[4 * i];
-        sums[(m + 1) * SUM_PITCH + n0] = acc[4 * i + 1];
-        sums[m * SUM_PITCH + n0 + 8] = acc[4 * i + 2];
-        sums[(m + 1) * SUM_PITCH + n0 + 8] = acc[4 * i + 3];
-    }
+    storeSums<BN, SUM_PITCH>(acc, sums, warp, lane);
     asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
     for (int i = 0; i < PIECES / 256; i++) {
         int c = threadIdx.x + 256 * i;
