@@ -54,24 +54,24 @@ enum class Mode { PALETTE, BF16, WINDOW };   // W in the palette layout's palett
 
 template <int BN> __host__ __device__ constexpr int xStageBytes() { return BN * 128; }
 template <Mode MODE> __host__ __device__ constexpr int tileBytes() { return MODE == Mode::WINDOW ? WINDOW_TILE_BYTES : TILE_BYTES; }
-// W's part of a stage: 8 tiles (11 or 12 KB) or 128 BF16 rows of 128 bytes. All multiples of 1 KB, so every
-// part stays 1024-byte aligned, as the 128-byte swizzle needs.
-template <Mode MODE> __host__ __device__ constexpr int wStageBytes() { return MODE == Mode::BF16 ? W_ROWS * 128 : 8 * tileBytes<MODE>(); }
+// W's part of a stage: WR / 16 tiles (8: 11 or 12 KB) or WR BF16 rows of 128 bytes. All multiples of 1 KB, so every
+// part stays 1024-byte aligned, as the 128-byte swizzle needs. WR: W rows per CTA, 128, or 64 in the half kernels.
+template <Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int wStageBytes() { return MODE == Mode::BF16 ? WR * 128 : WR / 16 * tileBytes<MODE>(); }
 // A buffer per consumer warp: the epilogue's 512 bytes (storeWarpY), which the palette coding's 1 KB exponent buffer
 // holds; the window coding patches its rare escapes in the warp's own tile of the stage instead (read into registers
 // by then), which keeps 5 stages at 256 rows.
 constexpr int Y_CHUNK_BYTES = 512;   // 16 X rows x 16 W rows of BF16
 template <Mode MODE> __host__ __device__ constexpr int bufferBytes() { return MODE == Mode::PALETTE ? 1024 : Y_CHUNK_BYTES; }
-template <int BN, Mode MODE> __host__ __device__ constexpr int stageBytes() { return xStageBytes<BN>() + wStageBytes<MODE>(); }
+template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int stageBytes() { return xStageBytes<BN>() + wStageBytes<MODE, WR>(); }
 // Ring, one buffer per consumer warp, 2 mbarriers per stage, 1 KB for aligning the ring: as many stages as fit
 // (at most 8).
-template <int BN, Mode MODE> __host__ __device__ constexpr int stages() {
-    int fit = (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes<MODE>() - 8 * 16) / stageBytes<BN, MODE>();
+template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int stages() {
+    int fit = (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes<MODE>() - 8 * 16) / stageBytes<BN, MODE, WR>();
     return fit < 8 ? fit : 8;
 }
-template <int BN, Mode MODE> __host__ __device__ constexpr int bufferOffset() { return stages<BN, MODE>() * stageBytes<BN, MODE>(); }
-template <int BN, Mode MODE> __host__ __device__ constexpr int barrierOffset() { return bufferOffset<BN, MODE>() + CONSUMER_WARPS * bufferBytes<MODE>(); }
-template <int BN, Mode MODE> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN, MODE>() + stages<BN, MODE>() * 16 + 1024; }
+template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int bufferOffset() { return stages<BN, MODE, WR>() * stageBytes<BN, MODE, WR>(); }
+template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int barrierOffset() { return bufferOffset<BN, MODE, WR>() + CONSUMER_WARPS * bufferBytes<MODE>(); }
+template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN, MODE, WR>() + stages<BN, MODE, WR>() * 16 + 1024; }
 static_assert(sharedBytes<256, Mode::PALETTE>() <= SHARED_LIMIT && sharedBytes<256, Mode::BF16>() <= SHARED_LIMIT, "ring too large");
 static_assert(sharedBytes<256, Mode::WINDOW>() <= SHARED_LIMIT && stages<256, Mode::WINDOW>() >= stages<256, Mode::PALETTE>(), "window ring");
 static_assert(stages<256, Mode::BF16>() >= 4, "too few stages");
@@ -167,15 +167,16 @@ struct Escapes {
 // Palette mode: the warp's tile of each block lies in the stage (the producer's bulk copies); palettes and escapes
 // come from global memory two blocks before their decode, through per-lane windows of 32 blocks (the next window
 // loaded 16 blocks before it is needed). A block's escapes sit in slot (block % 2) from their fetch to their
-// decode: a register copy of a loaded value would wait for the load (NOTES.md, w6).
-template <bool WINDOW>
+// decode: a register copy of a loaded value would wait for the load (NOTES.md, w6). STRIDE: the warp decodes every
+// STRIDE-th K block of its strip (2 in the half kernels, whose warpgroups take alternate blocks); kb counts its own blocks.
+template <bool WINDOW, int STRIDE = 1>
 struct PaletteW {
     static constexpr Mode MODE = WINDOW ? Mode::WINDOW : Mode::PALETTE;
     const uint2* palettes;
     const uint32_t* escapeStarts;
     const uint8_t* escapes;
     const uint16_t* positions;
-    size_t tileRow;          // first tile of this warp's strip
+    size_t tileRow;          // the warp's first tile (of its strip)
     uint2 palette;           // lane i: block 32 w + i's palette, escape start and end (window w)
     uint32_t start, end;
     uint2 nextPalette;       // the same for window w + 1
@@ -184,7 +185,7 @@ struct PaletteW {
 
     __device__ __forceinline__ void window(int kb, int KB, int lane) {
         bool in = kb + lane < KB;
-        size_t at = in ? tileRow + kb + lane : tileRow;
+        size_t at = in ? tileRow + (size_t)(kb + lane) * STRIDE : tileRow;
         nextPalette = loadIf(in, palettes + at);
         nextStart = loadIf(in, escapeStarts + at);
         nextEnd = loadIf(in, escapeStarts + at + 1);
@@ -209,7 +210,7 @@ struct PaletteW {
         return x;
     }
 
-    // firstTile: the strip's tile of this CTA's first K block.
+    // firstTile: the strip's tile of this warp's first K block.
     __device__ __forceinline__ void bind(size_t firstTile, int KB, int lane) {
         tileRow = firstTile;
         window(0, KB, lane);
@@ -217,12 +218,12 @@ struct PaletteW {
         ahead[1] = fetch(1, KB, lane);   // KB is even
     }
 
-    // Block kb's A registers from the warp's tile at shared address `tile` (LAYOUT.md: a[G][p], G = 2 * (row half) +
+    // Block kb's A registers from the warp's tile, tile `slot` of the stage's W part (LAYOUT.md: a[G][p], G = 2 * (row half) +
     // (column half), p = pair of columns 8t + 2p, 8t + 2p + 1, then transposed); block kb + 2's escapes fetched into
     // the slot (kb % 2 = SLOT) block kb's leave.
     template <int SLOT>
-    __device__ __forceinline__ void decode(int kb, int KB, uint32_t wStage, int warp, uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
-        uint32_t tile = wStage + warp * tileBytes<MODE>();
+    __device__ __forceinline__ void decode(int kb, int KB, uint32_t wStage, int slot, uint8_t* buffer, int lane, uint32_t (&a)[4][4]) {
+        uint32_t tile = wStage + slot * tileBytes<MODE>();
         const Escapes& x = ahead[SLOT];
         uint4 s0, s1;
         uint32_t e[4][2];
@@ -277,33 +278,42 @@ struct Bf16W {
 };
 
 // A consumer's place in the ring: the stage of its next block and the parity its full barrier completes with, kept
-// as counters across units (no division by S per block).
+// as counters across units (no division by S per block). STEP: ring blocks from one of the warpgroup's blocks to its
+// next (2 in the half kernels, whose warpgroups take alternate blocks).
+template <int STEP = 1>
 struct RingPosition {
     int stage;
     uint32_t parity;
     __device__ __forceinline__ void advance(int S) {
-        if (++stage == S) { stage = 0; parity ^= 1; }
+#pragma unroll
+        for (int i = 0; i < STEP; i++) {
+            if (++stage == S) { stage = 0; parity ^= 1; }
+        }
     }
-    __device__ __forceinline__ int previous(int S) const { return stage == 0 ? S - 1 : stage - 1; }
+    __device__ __forceinline__ int previous(int S) const {
+        if constexpr (STEP == 1) return stage == 0 ? S - 1 : stage - 1;
+        else return stage >= STEP ? stage - STEP : stage + S - STEP;
+    }
 };
 
 // One K block of a consumer warpgroup: four k16 steps on the block's A registers `a` and the stage's X (its full
 // barrier was waited for before `a` was made); while the tensor cores work, retire the previous block (its stage
 // goes back to the producer, its registers `next` are free), wait for block kb + 1's stage and make
 // its A registers in `next`. After transposeTile, k step 2c + s of a block takes columns 16 (2c + s) + 2t, + 1
-// and + 8, + 9: X's own order. `at`: block kb's stage on entry, block kb + 1's on return.
-template <int BN, int SLOT, class W>
-__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, RingPosition& at, int kb, int KB,
+// and + 8, + 9: X's own order. `at`: block kb's stage on entry, block kb + 1's on return (kb counts the warpgroup's
+// own blocks). WR: W rows per CTA (W_ROWS; 64 in the half kernels, where both warpgroups multiply the same 64 rows).
+template <int BN, int SLOT, class W, int WR = W_ROWS>
+__device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, RingPosition<W_ROWS / WR>& at, int kb, int KB,
                                              uint8_t* buffer, uint32_t ring, uint32_t bars, int warp, int lane) {
-    constexpr int S = stages<BN, W::MODE>();
-    uint32_t stage = ring + at.stage * stageBytes<BN, W::MODE>();
+    constexpr int S = stages<BN, W::MODE, WR>();
+    uint32_t stage = ring + at.stage * stageBytes<BN, W::MODE, WR>();
     fenceOperands(acc);
     fenceRegisters(a);
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
         int c = kk >> 1, p = 2 * (kk & 1);
-        if constexpr (W::MODE == Mode::BF16) wgmma<BN>(acc, descriptor(stage + xStageBytes<BN>() + (warp >> 2) * 64 * 128 + 32 * kk), descriptor(stage + 32 * kk));
+        if constexpr (W::MODE == Mode::BF16) wgmma<BN>(acc, descriptor(stage + xStageBytes<BN>() + (WR == W_ROWS ? (warp >> 2) * 64 * 128 : 0) + 32 * kk), descriptor(stage + 32 * kk));
         else wgmmaRegs<BN>(acc, a[c][p], a[2 + c][p], a[c][p + 1], a[2 + c][p + 1], descriptor(stage + 32 * kk));
     }
     wgmmaCommit();
@@ -320,7 +330,7 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     at.advance(S);
     if (kb + 1 < KB) {
         barrierWait(bars + 8 * at.stage, at.parity);
-        w.template decode<SLOT ^ 1>(kb + 1, KB, ring + at.stage * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, next);
+        w.template decode<SLOT ^ 1>(kb + 1, KB, ring + at.stage * stageBytes<BN, W::MODE, WR>() + xStageBytes<BN>(), WR == W_ROWS ? warp : warp & 3, buffer, lane, next);
     }
 }
 
@@ -337,12 +347,13 @@ struct Split {
 };
 
 // A consumer warp's FP32 sums (its 16 W rows, wgmma's fragments: W row g and g + 8, X rows 2t and 2t + 1 of each 8) into a
-// BN x PITCH array, X row-major.
-template <int BN, int PITCH>
-__device__ __forceinline__ void storeSums(const float (&acc)[BN / 2], float* to, int warp, int lane) {
-    int g = lane >> 2, t = lane & 3, n0 = 16 * warp + g;
+// BN x PITCH array, X row-major; `strip`: the warp's 16 W rows in the tile. X rows 8 I0 .. 8 I1 - 1 only (the half
+// kernels' warpgroups each hold half of them).
+template <int BN, int PITCH, int I0 = 0, int I1 = BN / 8>
+__device__ __forceinline__ void storeSums(const float (&acc)[BN / 2], float* to, int strip, int lane) {
+    int g = lane >> 2, t = lane & 3, n0 = 16 * strip + g;
 #pragma unroll
-    for (int i = 0; i < BN / 8; i++) {
+    for (int i = I0; i < I1; i++) {
         int m = 8 * i + 2 * t;
         to[m * PITCH + n0] = acc[4 * i];
         to[(m + 1) * PITCH + n0] = acc[4 * i + 1];
@@ -403,19 +414,23 @@ __device__ __forceinline__ void sumSlices(const Split& split, __nv_bfloat16* y, 
 // r BN / S .. (r + 1) BN / S of Y from all S CTAs' sums, read through distributed shared memory and added in slice order
 // from 0, as sumSlices adds the workspace's: Y is the same bit for bit as the workspace path's (and its BF16 twin's).
 // No workspace stores, fence, counter or L2 reads, and the adds are spread over the cluster instead of one CTA.
-constexpr int SUM_PITCH = 132;
-template <int BN, int S>
+// WR = 64 (the half kernels): 68 floats per X row, and each warpgroup stores the half of the X rows it holds (pairSum).
+template <int WR> __host__ __device__ constexpr int sumPitch() { return WR + 4; }
+template <int BN, int S, int WR = W_ROWS>
 __device__ __forceinline__ void clusterSum(const float (&acc)[BN / 2], uint8_t* ring, int slice, __nv_bfloat16* y, int M, int N, int mBase, int nBase, int warp, int lane) {
-    constexpr int ROWS = BN / S, PIECES = ROWS * 16;   // a piece: 8 W values of one X row (16 bytes of Y)
+    constexpr int PITCH = sumPitch<WR>(), SHIFT = WR == 128 ? 4 : 3;   // pieces per X row: 1 << SHIFT
+    constexpr int ROWS = BN / S, PIECES = ROWS << SHIFT;   // a piece: 8 W values of one X row (16 bytes of Y)
     static_assert(PIECES % 256 == 0, "a trip count the same for every consumer thread");
     float* sums = reinterpret_cast<float*>(ring);
-    asm volatile("bar.sync 1, 256;" ::: "memory");   // both warpgroups' wgmmas have read the ring
-    storeSums<BN, SUM_PITCH>(acc, sums, warp, lane);
+    asm volatile("bar.sync 1, 256;" ::: "memory");   // both warpgroups' wgmmas (and pairSum's reads) are done with the ring
+    if constexpr (WR == W_ROWS) storeSums<BN, PITCH>(acc, sums, warp, lane);
+    else if (warp < 4) storeSums<BN, PITCH, 0, BN / 16>(acc, sums, warp, lane);
+    else storeSums<BN, PITCH, BN / 16, BN / 8>(acc, sums, warp - 4, lane);
     asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
     for (int i = 0; i < PIECES / 256; i++) {
         int c = threadIdx.x + 256 * i;
-        int row = slice * ROWS + (c >> 4), piece = c & 15, m = mBase + row;
-        uint32_t mine = smemAddress(sums + row * SUM_PITCH + 8 * piece);
+        int row = slice * ROWS + (c >> SHIFT), piece = c & ((1 << SHIFT) - 1), m = mBase + row;
+        uint32_t mine = smemAddress(sums + row * PITCH + 8 * piece);
         float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
 #pragma unroll
         for (int s = 0; s < S; s++) {
@@ -442,15 +457,16 @@ __device__ __forceinline__ void clusterSum(const float (&acc)[BN / 2], uint8_t* 
 // W values, and each lane writes one 16-byte piece, so every 32-byte sector of Y is written whole. No barrier with
 // the other warps, and nothing of the ring: the producer already fills it for the next unit. The halves of a row
 // swap places every 4 rows, which keeps stmatrix's eight rows of a matrix on distinct banks.
-template <int BN>
-__device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int nBase, int warp, int lane) {
+// C0 .. C1 - 1: the chunks of 16 X rows to write (the half kernels' warpgroups each write half); n0: the warp's first W row.
+template <int BN, int C0 = 0, int C1 = BN / 16>
+__device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
     int q = lane >> 3, row = 8 * (q >> 1) + (lane & 7), half = q & 1;   // the row this lane addresses for stmatrix
     uint32_t to = buffer + row * 32 + ((half ^ ((row >> 2) & 1)) << 4);
     int readRow = lane >> 1, readHalf = lane & 1;
     uint32_t from = buffer + readRow * 32 + ((readHalf ^ ((readRow >> 2) & 1)) << 4);
-    __nv_bfloat16* column = y + nBase + 16 * warp + 8 * readHalf;
+    __nv_bfloat16* column = y + n0 + 8 * readHalf;
 #pragma unroll
-    for (int c = 0; c < BN / 16; c++) {
+    for (int c = C0; c < C1; c++) {
         uint32_t r[4];
 #pragma unroll
         for (int i = 0; i < 4; i++) {
@@ -466,31 +482,76 @@ __device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t 
     }
 }
 
+// The half kernels' finish of a tile: both warpgroups hold sums over alternate K blocks of the same 64 W rows x BN X rows.
+// Each hands the other, through the ring (idle once the CTA's one unit is consumed), the sums of the X rows the other keeps
+// (warpgroup 0 keeps rows 0 .. BN / 2 - 1, 1 the rest) and adds the other's to its own: a + b == b + a, so Y does not
+// depend on which warpgroup adds.
+template <int BN>
+__device__ __forceinline__ void pairSum(float (&acc)[BN / 2], uint8_t* ring, int group) {
+    constexpr int HALF = BN / 4;   // a thread's sums of one half of the X rows
+    float4* swap = reinterpret_cast<float4*>(ring);   // [2][HALF / 4][128]: what each warpgroup gives
+    int t = threadIdx.x & 127;
+    asm volatile("bar.sync 1, 256;" ::: "memory");   // both warpgroups' wgmmas have read the ring
+    float4* given = swap + group * (HALF / 4) * 128;
+    const float4* taken = swap + (group ^ 1) * (HALF / 4) * 128;
+    if (group == 0) {
+#pragma unroll
+        for (int i = 0; i < HALF / 4; i++) given[i * 128 + t] = make_float4(acc[HALF + 4 * i], acc[HALF + 4 * i + 1], acc[HALF + 4 * i + 2], acc[HALF + 4 * i + 3]);
+    } else {
+#pragma unroll
+        for (int i = 0; i < HALF / 4; i++) given[i * 128 + t] = make_float4(acc[4 * i], acc[4 * i + 1], acc[4 * i + 2], acc[4 * i + 3]);
+    }
+    asm volatile("bar.sync 1, 256;" ::: "memory");
+    if (group == 0) {
+#pragma unroll
+        for (int i = 0; i < HALF / 4; i++) {
+            float4 v = taken[i * 128 + t];
+            acc[4 * i] += v.x; acc[4 * i + 1] += v.y; acc[4 * i + 2] += v.z; acc[4 * i + 3] += v.w;
+        }
+    } else {
+#pragma unroll
+        for (int i = 0; i < HALF / 4; i++) {
+            float4 v = taken[i * 128 + t];
+            acc[HALF + 4 * i] += v.x; acc[HALF + 4 * i + 1] += v.y; acc[HALF + 4 * i + 2] += v.z; acc[HALF + 4 * i + 3] += v.w;
+        }
+    }
+}
+
 // One unit (a tile's slice of K) of the consumer warps, from ring position `at` (left at the next unit's). CLUSTER: the
-// tile's CLUSTER slices are one cluster's CTAs (clusterSum).
-template <int BN, int CLUSTER, class W>
-__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, const Split& split, RingPosition& at, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
-    constexpr int S = stages<BN, W::MODE>();
+// tile's CLUSTER slices are one cluster's CTAs (clusterSum). WR = 64 (the half kernels): warpgroup g takes the unit's blocks
+// g, g + 2, ... (KB / 2 of them), its warp w the strip's tile w & 3, and pairSum joins the two; one unit per CTA.
+template <int BN, int CLUSTER, class W, int WR = W_ROWS>
+__device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint32_t bars, const Split& split, RingPosition<W_ROWS / WR>& at, __nv_bfloat16* y, int M, int N, int K, int mBase, int nBase) {
+    constexpr int S = stages<BN, W::MODE, WR>();
+    constexpr bool HALF = WR != W_ROWS;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;   // warps 0..7, warpgroups 0 and 1
-    int KB = split.KB;
-    uint8_t* buffer = smem + bufferOffset<BN, W::MODE>() + warp * bufferBytes<W::MODE>();
-    w.bind(((size_t)nBase + 16 * warp) / 16 * (K / 64) + split.kb0, KB, lane);
+    int group = HALF ? warp >> 2 : 0, strip = HALF ? warp & 3 : warp;
+    int KB = HALF ? split.KB / 2 : split.KB;
+    uint8_t* buffer = smem + bufferOffset<BN, W::MODE, WR>() + warp * bufferBytes<W::MODE>();
+    w.bind(((size_t)nBase + 16 * strip) / 16 * (K / 64) + split.kb0 + group, KB, lane);
     float acc[BN / 2];
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) asm volatile("mov.b32 %0, 0;" : "=f"(acc[i]));   // no copies of one zero (C7514)
     uint32_t even[4][4], odd[4][4];
     barrierWait(bars + 8 * at.stage, at.parity);
-    w.template decode<0>(0, KB, ring + at.stage * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, buffer, lane, even);
+    w.template decode<0>(0, KB, ring + at.stage * stageBytes<BN, W::MODE, WR>() + xStageBytes<BN>(), strip, buffer, lane, even);
     // KB is even: a loop exit after an odd block (or a separate last block) makes ptxas serialize every wgmma
-    // (C7514), so the kernel takes K in multiples of 128.
+    // (C7514), so the kernel takes K in multiples of 128 (of 256 in the half kernels).
     for (int kb = 0; kb < KB; kb += 2) {
-        consumeBlock<BN, 0>(acc, even, odd, w, at, kb, KB, buffer, ring, bars, warp, lane);
-        consumeBlock<BN, 1>(acc, odd, even, w, at, kb + 1, KB, buffer, ring, bars, warp, lane);
+        consumeBlock<BN, 0, W, WR>(acc, even, odd, w, at, kb, KB, buffer, ring, bars, warp, lane);
+        consumeBlock<BN, 1, W, WR>(acc, odd, even, w, at, kb + 1, KB, buffer, ring, bars, warp, lane);
     }
     wgmmaWait<0>();
     fenceOperands(acc);
     // The unit's last stage goes back to the producer before the epilogue, which does not touch the ring.
     if (lane == 31) barrierArrive(bars + 8 * (S + at.previous(S)));
+    if constexpr (HALF) {
+        pairSum<BN>(acc, smem, group);
+        if (CLUSTER > 1 && split.splits > 1) clusterSum<BN, CLUSTER, WR>(acc, smem, split.split, y, M, N, mBase, nBase, warp, lane);
+        else if (group == 0) storeWarpY<BN, 0, BN / 32>(acc, smemAddress(buffer), y, M, N, mBase, nBase + 16 * strip, lane);
+        else storeWarpY<BN, BN / 32, BN / 16>(acc, smemAddress(buffer), y, M, N, mBase, nBase + 16 * strip, lane);
+        return;
+    }
     if (CLUSTER > 1 && split.splits > 1) {
         clusterSum<BN, CLUSTER>(acc, smem, split.split, y, M, N, mBase, nBase, warp, lane);
         return;
@@ -499,51 +560,54 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
         if (storeSlice<BN>(acc, split, warp, lane)) sumSlices<BN>(split, y, M, N, mBase, nBase);
         return;
     }
-    storeWarpY<BN>(acc, smemAddress(buffer), y, M, N, mBase, nBase, warp, lane);
+    storeWarpY<BN>(acc, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
 }
 
 // The producer (one thread), for one unit: per K block, once the consumers have released the stage, its full barrier
-// expects the stage's bytes, then X's box and W (8 bulk copies of palette tiles, or W's box) are requested. It runs
-// up to S blocks ahead of the consumers, into the next unit while they finish this one.
-template <int BN, Mode MODE>
+// expects the stage's bytes, then X's box and W (WR / 16 bulk copies of palette tiles, or W's box of WR rows) are requested.
+// It runs up to S blocks ahead of the consumers, into the next unit while they finish this one.
+template <int BN, Mode MODE, int WR = W_ROWS>
 __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars, const Split& split, int it0, int K, int mBase, int nBase) {
-    constexpr int S = stages<BN, MODE>();
+    constexpr int S = stages<BN, MODE, WR>();
     int KB = split.KB, kb0 = split.kb0;
     size_t tile0 = (size_t)nBase / 16 * (K / 64) + kb0;   // the CTA's first strip's tile of its first block
     for (int kb = 0; kb < KB; kb++) {
         int it = it0 + kb, s = it % S;
         if (it >= S) barrierWait(bars + 8 * (S + s), ((it / S) + 1) & 1);
-        uint32_t stage = ring + s * stageBytes<BN, MODE>(), full = bars + 8 * s;
-        arriveExpecting(full, stageBytes<BN, MODE>());
+        uint32_t stage = ring + s * stageBytes<BN, MODE, WR>(), full = bars + 8 * s;
+        arriveExpecting(full, stageBytes<BN, MODE, WR>());
         tmaLoad(stage, xMap, 64 * (kb0 + kb), mBase, full);
         if constexpr (MODE == Mode::BF16) {
             tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * (kb0 + kb), nBase, full);
         } else {
 #pragma unroll
-            for (int i = 0; i < 8; i++) bulkLoad(stage + xStageBytes<BN>() + i * tileBytes<MODE>(), tiles + (tile0 + (size_t)i * (K / 64) + kb) * tileBytes<MODE>(), tileBytes<MODE>(), full);
+            for (int i = 0; i < WR / 16; i++) bulkLoad(stage + xStageBytes<BN>() + i * tileBytes<MODE>(), tiles + (tile0 + (size_t)i * (K / 64) + kb) * tileBytes<MODE>(), tileBytes<MODE>(), full);
         }
     }
 }
 
-template <int BN, class W, int CLUSTER = 1>
+// WR: W rows per CTA, W_ROWS, or 64 in the half kernels (consume), which take one unit per CTA and K in multiples of 256 per slice.
+template <int BN, class W, int CLUSTER = 1, int WR = W_ROWS>
 __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* coded, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     extern __shared__ uint8_t shared[];
     constexpr Mode MODE = W::MODE;
-    constexpr int S = stages<BN, MODE>();
+    constexpr int S = stages<BN, MODE, WR>();
     // The 128-byte swizzle repeats every 1024 bytes and is computed from address bits: align the ring to 1024.
     uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
     uint32_t ring = smemAddress(smem);
-    uint32_t bars = ring + barrierOffset<BN, MODE>();   // full[S] then empty[S]
-    // Units: per tile (128 W rows x BN X rows; X blocks fastest) its `splits` slices of K, adjacent. CTA b takes units
+    uint32_t bars = ring + barrierOffset<BN, MODE, WR>();   // full[S] then empty[S]
+    // Units: per tile (WR W rows x BN X rows; X blocks fastest) its `splits` slices of K, adjacent. CTA b takes units
     // b, b + gridDim.x, ...: one each when the grid has a CTA per unit; a grid of one CTA per multiprocessor
     // (persistent) fills the ring for its next unit while it finishes the last.
     int mBlocks = (M + BN - 1) / BN, KB = K / 64 / splits;
-    int tiles = mBlocks * (N / W_ROWS), units = tiles * splits;
+    int tiles = mBlocks * (N / WR), units = tiles * splits;
     auto unitSplit = [&](int unit) {
         int tile = unit / splits, slice = unit % splits;
         return Split{splits, slice, slice * KB, KB, (size_t)tile, (size_t)tiles, partial};
     };
-    static_assert(CLUSTER == 1 || BN * SUM_PITCH * 4 <= S * stageBytes<BN, MODE>(), "the sums fit in the ring");
+    static_assert(CLUSTER == 1 || BN * sumPitch<WR>() * 4 <= S * stageBytes<BN, MODE, WR>(), "the sums fit in the ring");
+    static_assert(WR == W_ROWS || BN * 256 <= S * stageBytes<BN, MODE, WR>(), "pairSum's exchange fits in the ring");
+    if (WR != W_ROWS && ((int)gridDim.x != units || KB % 4 != 0)) asm volatile("trap;");
     // In clusters: first `whole` tiles one CTA each (b, b + G, ...), then the tail's, each cut in CLUSTER slices that are one
     // cluster's CTAs (cluster c takes tail tile c); a CTA's slice is its last unit, so the ring is idle for the sums. With a
     // CTA per unit (G = units) every tile is in the tail; with a smaller grid the tail is the last, partial round of tiles
@@ -564,7 +628,7 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     if (threadIdx.x == 0) {
         for (int s = 0; s < S; s++) {
             barrierInit(bars + 8 * s, 1);                                  // the producer's arrival with its bytes
-            barrierInit(bars + 8 * (S + s), CONSUMER_WARPS);
+            barrierInit(bars + 8 * (S + s), WR == W_ROWS ? CONSUMER_WARPS : 4);   // the consuming warpgroup's warps
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");   // visible to the TMA unit's arrivals
     }
@@ -575,27 +639,27 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
         if constexpr (CLUSTER > 1) {
             int it0 = 0;
             for (int tile = blockIdx.x; tile < whole; tile += gridDim.x, it0 += K / 64) {
-                produce<BN, MODE>(xMap, wMap, coded, ring, bars, Split{1, 0, 0, K / 64, 0, 0, nullptr}, it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+                produce<BN, MODE, WR>(xMap, wMap, coded, ring, bars, Split{1, 0, 0, K / 64, 0, 0, nullptr}, it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * WR);
             }
-            if (inTail) produce<BN, MODE>(xMap, wMap, coded, ring, bars, tailSplit(), it0, K, (tailTile % mBlocks) * BN, (tailTile / mBlocks) * W_ROWS);
+            if (inTail) produce<BN, MODE, WR>(xMap, wMap, coded, ring, bars, tailSplit(), it0, K, (tailTile % mBlocks) * BN, (tailTile / mBlocks) * WR);
         } else {
             for (int unit = blockIdx.x, it0 = 0; unit < units; unit += gridDim.x, it0 += KB) {
                 int tile = unit / splits;
-                produce<BN, MODE>(xMap, wMap, coded, ring, bars, unitSplit(unit), it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+                produce<BN, MODE, WR>(xMap, wMap, coded, ring, bars, unitSplit(unit), it0, K, (tile % mBlocks) * BN, (tile / mBlocks) * WR);
             }
         }
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
-        RingPosition at{0, 0};
+        RingPosition<W_ROWS / WR> at{WR == W_ROWS ? 0 : (int)(threadIdx.x >> 7), 0};   // the half kernels' warpgroup g: block g first
         if constexpr (CLUSTER > 1) {
             for (int tile = blockIdx.x; tile < whole; tile += gridDim.x) {
-                consume<BN, CLUSTER>(w, smem, ring, bars, Split{1, 0, 0, K / 64, 0, 0, nullptr}, at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+                consume<BN, CLUSTER, W, WR>(w, smem, ring, bars, Split{1, 0, 0, K / 64, 0, 0, nullptr}, at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * WR);
             }
-            if (inTail) consume<BN, CLUSTER>(w, smem, ring, bars, tailSplit(), at, y, M, N, K, (tailTile % mBlocks) * BN, (tailTile / mBlocks) * W_ROWS);
+            if (inTail) consume<BN, CLUSTER, W, WR>(w, smem, ring, bars, tailSplit(), at, y, M, N, K, (tailTile % mBlocks) * BN, (tailTile / mBlocks) * WR);
         } else {
             for (int unit = blockIdx.x; unit < units; unit += gridDim.x) {
                 int tile = unit / splits;
-                consume<BN, CLUSTER>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * W_ROWS);
+                consume<BN, CLUSTER, W, WR>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * WR);
             }
         }
     }
@@ -652,3 +716,35 @@ TMA_CLUSTER_ENTRY(128, 2)
 TMA_CLUSTER_ENTRY(128, 4)
 TMA_CLUSTER_ENTRY(256, 2)
 TMA_CLUSTER_ENTRY(256, 4)
+
+// The half kernels (WR = 64: gemm, consume, pairSum): a CTA multiplies 64 W rows by BN X rows, its two consumer warpgroups taking
+// alternate K blocks of the same rows, so wgmma keeps its widest shape (m64n256, where register A costs least: NOTES.md session 15)
+// on twice the 128-row kernel's tiles, for the shapes whose tiles leave SMs idle. One CTA per unit; K a multiple of 256 per slice;
+// K split in S = 2 or 4 only as one cluster per tile (clusterSum). The BF16 twins read W by a tensor map with a box of 64 rows.
+extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindowHalf256(
+    const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,
+    const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,
+    __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
+    PaletteW<true, 2> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};
+    gemm<256, PaletteW<true, 2>, 1, 64>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);
+}
+extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16Half_256(
+    const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,
+    float* partial, long long, int M, int N, int K, int splits) {
+    gemm<256, Bf16W, 1, 64>(Bf16W{}, &xMap, &wMap, nullptr, y, partial, M, N, K, splits);
+}
+#define TMA_HALF_CLUSTER_ENTRY(BN, S)                                                                                          \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowHalfCluster##BN##x##S(           \
+        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
+        PaletteW<true, 2> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                      \
+        gemm<BN, PaletteW<true, 2>, S, 64>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                             \
+    }                                                                                                                          \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaBf16HalfCluster##BN##x##S(             \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
+        float* partial, long long, int M, int N, int K, int splits) {                                                         \
+        gemm<BN, Bf16W, S, 64>(Bf16W{}, &xMap, &wMap, nullptr, y, partial, M, N, K, splits);                                   \
+    }
+TMA_HALF_CLUSTER_ENTRY(256, 2)
+TMA_HALF_CLUSTER_ENTRY(256, 4)
