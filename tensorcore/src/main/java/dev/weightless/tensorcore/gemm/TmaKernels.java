@@ -14,7 +14,7 @@ import java.lang.reflect.Method;
 /**
  * The TMA-fed large-M kernels ({@code src/main/cuda/wgmma_tma.cu}, checked in as {@code /tensorcore/wgmma_tma.ptx})
  * as task signatures; {@link FusedKernels#compiler()} supplies their PTX. The suffix is how many rows of X one CTA
- * covers (64, 128 or 256); each CTA covers 128 rows of W. X (and, for the BF16 twin, W) arrive as tensor maps
+ * covers (64, 128 or 256); each CTA covers 128 rows of W (64 in the half kernels). X (and, for the BF16 twin, W) arrive as tensor maps
  * ({@link WgmmaGemm#xMap}, {@link WgmmaGemm#wMap}). With {@code splits} > 1 (64 and 128 rows only) each tile's K is cut
  * into that many slices, one CTA each, whose FP32 sums meet in {@code partial} and are added in order by the tile's
  * last CTA ({@link FusedLinear#partialSize}). Launch them through {@link WgmmaGemm}, which sets the grid and the
@@ -72,6 +72,22 @@ public final class TmaKernels {
     public static void tmaBf16Cluster256x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     public static void tmaBf16Cluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    /**
+     * The half kernels: 64 W rows by 256 X rows per CTA, the two consumer warpgroups on alternate K blocks, K in 1, 2 or 4
+     * slices (2 and 4: a tile's slices one cluster); BF16 twins tmaBf16Half_256 and tmaBf16HalfCluster256x*, W's map in boxes of 64 rows.
+     */
+    public static void tmaWindowHalf256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaWindowHalfCluster256x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaWindowHalfCluster256x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaBf16Half_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaBf16HalfCluster256x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+
+    public static void tmaBf16HalfCluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
 
     /** The nvcc PTX entry for a method of this class. */
     static PtxKernel kernel(KernelMethod method) {

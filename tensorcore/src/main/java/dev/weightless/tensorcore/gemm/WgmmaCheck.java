@@ -83,8 +83,8 @@ public final class WgmmaCheck {
 
     /**
      * The schedules of each small case with W in {@code coding} and K = k: every wgmma kernel that reads the coding at
-     * every tile; the TMA kernel also with K split where k allows (for the window coding also summed in a cluster), and
-     * persistent on {@link #SMALL_CTAS} CTAs.
+     * every tile; the TMA kernel also with K split where k allows (for the window coding also summed in a cluster, and at 256
+     * rows its half form at 1, 2 and 4 splits), and persistent on {@link #SMALL_CTAS} CTAs.
      */
     static List<FusedLinear.Schedule> smallSchedules(PaletteLayout.Coding coding, long k, int[] tiles) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
@@ -97,6 +97,10 @@ public final class WgmmaCheck {
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
             // Persistent on 4 CTAs: tiles % 4 of them, when 1 or 2, split in clusters of 2 after the whole ones.
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 4));
+            if (rows != 256) continue;
+            for (int splits : new int[] {1, 2, 4}) {
+                if (WgmmaGemm.splits(k, splits, FusedLinear.Kernel.WGMMA_TMA_HALF)) out.add(new FusedLinear.Schedule(splits, 256, FusedLinear.Kernel.WGMMA_TMA_HALF));
+            }
         }
         return out;
     }
@@ -249,11 +253,15 @@ public final class WgmmaCheck {
         return out;
     }
 
-    /** The results' name of a wgmma kernel: "tma" (TMA-fed), "tmacluster" (its split K summed in a cluster), "wgmma" (paired) or "solo". */
+    /**
+     * The results' name of a wgmma kernel: "tma" (TMA-fed), "tmacluster" (its split K summed in a cluster), "tmahalf" (its half
+     * form), "wgmma" (paired) or "solo".
+     */
     static String label(FusedLinear.Kernel kernel) {
         return switch (kernel) {
             case WGMMA_TMA -> "tma";
             case WGMMA_TMA_CLUSTER -> "tmacluster";
+            case WGMMA_TMA_HALF -> "tmahalf";
             case WGMMA -> "wgmma";
             case WGMMA_SOLO -> "solo";
             default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");

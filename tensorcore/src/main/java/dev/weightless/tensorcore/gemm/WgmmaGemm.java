@@ -19,7 +19,8 @@ import java.util.Map;
  * ({@link TmaKernels}, wgmma_tma.cu, {@code Kernel.WGMMA_TMA}), one CTA per tile and slice of K or, persistent,
  * at most {@link FusedLinear.Schedule#ctas()} CTAs taking them in turn, X (and BF16 W) passed as tensor maps (with
  * {@code Kernel.WGMMA_TMA_CLUSTER} a tile's slices one cluster that adds their sums: one CTA per slice, or persistent with only
- * the last round's tiles split, {@link #persistentCluster});
+ * the last round's tiles split, {@link #persistentCluster}; {@code Kernel.WGMMA_TMA_HALF} 64 W rows by 256 X rows per CTA, its
+ * two consumer warpgroups on alternate K blocks, a tile's slices one cluster, one CTA per slice, {@link #halfTiles});
  * and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
@@ -95,9 +96,35 @@ public final class WgmmaGemm {
     /** Tiles of the TMA kernel: 128 W rows by {@code rows} X rows. */
     static long tmaTiles(int m, long n, int rows) { return Math.multiplyExact(n / W_ROWS, Math.ceilDiv((long) m, rows)); }
 
+    /** W rows per CTA of the half kernel ({@code Kernel.WGMMA_TMA_HALF}), whose CTAs take 256 rows of X. */
+    static final int HALF_W_ROWS = 64;
+
+    /** Tiles of the half kernel: 64 W rows by 256 X rows. */
+    static long halfTiles(int m, long n) { return Math.multiplyExact(n / HALF_W_ROWS, Math.ceilDiv((long) m, 256)); }
+
     /** Whether the TMA kernel can cut K into {@code splits} slices: each an even number of K blocks (any tile). */
     public static boolean splits(long k, int splits) {
         return splits == 1 || (splits > 1 && (k / 64) % (2L * splits) == 0);
+    }
+
+    /**
+     * Whether {@code kernel} can cut K into {@code splits} slices: the half kernel's warpgroups each take an even number of
+     * a slice's K blocks, so a multiple of 4 of them ({@link #splits(long, int)} for the others).
+     */
+    public static boolean splits(long k, int splits, FusedLinear.Kernel kernel) {
+        if (kernel != FusedLinear.Kernel.WGMMA_TMA_HALF) return splits(k, splits);
+        return splits >= 1 && (k / 64) % (4L * splits) == 0;
+    }
+
+    /** The half kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<256, MODE, 64>): as {@link #tmaSharedBytes}, stages of 256 X and 64 W rows. */
+    static int halfSharedBytes(FusedLinear.Variant w) {
+        int stage = 256 * 128 + switch (w) {
+            case WINDOW -> 4 * PaletteLayout.Coding.WINDOW.tileBytes();
+            case BF16_WINDOW -> HALF_W_ROWS * 128;
+            default -> throw new IllegalArgumentException("the half kernel reads window-coded W (or its BF16 twin), not " + w);
+        };
+        int stages = Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes(w) - 8 * 16) / stage);
+        return stages * stage + CONSUMER_WARPS * bufferBytes(w) + stages * 16 + 1024;
     }
 
     /**
@@ -115,6 +142,11 @@ public final class WgmmaGemm {
                 long ctas = s.kernel() == FusedLinear.Kernel.WGMMA_TMA ? (s.ctas() == 0 ? units : Math.min(units, s.ctas()))
                         : persistentCluster(tiles, s) ? s.ctas() & ~1 : units;
                 yield new Grid(ctas, THREADS, tmaSharedBytes(rows, w));
+            }
+            case WGMMA_TMA_HALF -> {
+                long units = Math.multiplyExact(halfTiles(m, n), (long) s.splits());
+                if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the half kernel's " + units + " tiles and slices exceed 2^31 - 1");
+                yield new Grid(units, THREADS, halfSharedBytes(w));
             }
             default -> throw new IllegalArgumentException(s.kernel() + " is not a wgmma kernel");
         };
@@ -134,7 +166,9 @@ public final class WgmmaGemm {
     /**
      * The TMA kernel's split schedules at {@code rows} rows of X, for W held as {@code w}: where its tiles leave multiprocessors
      * idle, each of {@code splits} that k allows, summed through the workspace (persistent) and, for window-coded W, in a cluster;
-     * where they fill them once or more, for window-coded W, the last, partial round split in clusters of 2, where it fits.
+     * where they fill them once or more, for window-coded W, the last, partial round split in clusters of 2, where it fits. At
+     * 256 rows, where those tiles leave multiprocessors idle, for window-coded W also the half kernel at 1, 2 and 4 splits where
+     * its CTAs fit the multiprocessors at once (the harness, NOTES.md session 15: more lost everywhere).
      */
     static List<FusedLinear.Schedule> splitSchedules(int m, long n, long k, int rows, int multiprocessors, int[] splits, FusedLinear.Variant w) {
         boolean cluster = w.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
@@ -151,6 +185,13 @@ public final class WgmmaGemm {
             out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
             if (cluster) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
         }
+        if (rows == 256 && w.readBy(FusedLinear.Kernel.WGMMA_TMA_HALF)) {
+            for (int s : new int[] {1, 2, 4}) {
+                if (splits(k, s, FusedLinear.Kernel.WGMMA_TMA_HALF) && halfTiles(m, n) * s <= multiprocessors) {
+                    out.add(new FusedLinear.Schedule(s, 256, FusedLinear.Kernel.WGMMA_TMA_HALF));
+                }
+            }
+        }
         return out;
     }
 
@@ -163,8 +204,8 @@ public final class WgmmaGemm {
     /** X (m x k BF16) as the TMA kernels read it: boxes of 64 columns by {@code rows} rows, rows past m zero-filled. */
     static TensorMap xMap(Object x, int m, long k, int rows) { return new TensorMap(x, k, m, 64, rows); }
 
-    /** BF16 W (n x k) as the TMA kernels' BF16 twin reads it: boxes of 64 columns by 128 rows. */
-    static TensorMap wMap(Object w, long n, long k) { return new TensorMap(w, k, n, 64, W_ROWS); }
+    /** BF16 W (n x k) as the TMA kernels' BF16 twin reads it: boxes of 64 columns by 128 rows (64: the half kernel's). */
+    static TensorMap wMap(Object w, long n, long k, int wRows) { return new TensorMap(w, k, n, 64, wRows); }
 
     /** The paired entries' grid for m rows of X and n rows of W: per 128 W rows, the blocks of X rows rounded up to pairs. */
     public static Grid grid(int m, long n, int rows) { return grid(m, n, rows, true); }
@@ -215,20 +256,21 @@ public final class WgmmaGemm {
         if (w == FusedLinear.Variant.WINDOW && !kernel.tma()) throw new IllegalArgumentException(kernel + " reads no window-coded W; the TMA-fed kernel does");
         boolean palette = w.coded();
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
-        if (!splits(k, splits)) {
-            throw new IllegalArgumentException("the TMA kernel splits K into slices of an even number of 64-column blocks, got "
-                    + splits + " splits of k = " + k + " at " + rows + " rows");
+        if (!splits(k, splits, kernel)) {
+            throw new IllegalArgumentException("the TMA kernel splits K into slices of an even number of 64-column blocks (the half kernel: a multiple of 4), got "
+                    + splits + " splits of k = " + k + " at " + rows + " rows for " + kernel);
         }
         Grid grid = grid(m, n, s, w);
         List<Object> args = new ArrayList<>();
         KernelMethod method;
         if (kernel.tma()) {
             args.add(xMap(x, m, k, rows));
+            boolean half = kernel == FusedLinear.Kernel.WGMMA_TMA_HALF, cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER || (half && splits > 1);
             if (palette) args.addAll(weights);
-            else args.add(wMap(weights.getFirst(), n, k));
+            else args.add(wMap(weights.getFirst(), n, k, half ? HALF_W_ROWS : W_ROWS));
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
-            boolean cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER;
-            String entry = w == FusedLinear.Variant.WINDOW ? (cluster ? "tmaWindowCluster" : "tmaWindow") : palette ? "tmaPatch" : cluster ? "tmaBf16Cluster" : "tmaBf16_";
+            String form = (half ? "Half" : "") + (cluster ? "Cluster" : "");
+            String entry = w == FusedLinear.Variant.WINDOW ? "tmaWindow" + form : palette ? "tmaPatch" : form.isEmpty() ? "tmaBf16_" : "tmaBf16" + form + (cluster ? "" : "_");
             method = KernelMethod.of(TmaKernels.class, entry + rows + (cluster ? "x" + splits : ""));
         } else {
             args.addAll(weights);

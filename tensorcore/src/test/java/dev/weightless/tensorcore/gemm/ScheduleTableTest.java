@@ -86,6 +86,14 @@ class ScheduleTableTest {
         assertTrue(c.format("test").contains("1024 4096 256 2 tmacluster128"), c.format("test"));
         assertEquals(c.choice(1024, 4096, 256), ScheduleTable.parse(List.of("1024 4096 256 2 tmacluster128"), "test").choice(1024, 4096, 256), "written as it is read");
         assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 1 tmacluster128"), "test"), "the cluster finish needs 2 or 4 splits");
+        // The half kernel: its own label, 256 rows, 1, 2 or 4 splits.
+        String half = wgmmaRow(256, 256, 0.012).replace("\"rows\"", "\"kernel\":\"tmahalf\",\"splits\":2,\"rows\"");
+        ScheduleTable h = ScheduleTable.fromResults(List.of(split, cluster, half));
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_HALF, 256), h.choice(1024, 4096, 256).orElseThrow(), "the half kernel's 0.012 beats the cluster's 0.015");
+        assertTrue(h.format("test").contains("1024 4096 256 2 tmahalf256"), h.format("test"));
+        assertEquals(h.choice(1024, 4096, 256), ScheduleTable.parse(List.of("1024 4096 256 2 tmahalf256"), "test").choice(1024, 4096, 256), "written as it is read");
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 3 tmahalf256"), "test"), "1, 2 or 4 splits");
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 1 tmahalf128"), "test"), "256 rows only");
     }
 
     @Test
@@ -140,10 +148,11 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 256), h200.choice(14336, 4096, 1024).orElseThrow(), "448 tiles: 3 rounds whole, 52 split in clusters of 2");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(14336, 4096, 4096).orElseThrow(), "76 tiles left: more than 66 clusters of 2, so whole");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 256).orElseThrow(), "session 8: TMA-fed 256-row tiles at M = 256");
-        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 128), h200.choice(4096, 4096, 256).orElseThrow(),
-                "session 14: 128-row tiles, K in 2 slices where unsplit they leave SMs idle, summed in a cluster");
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_HALF, 256), h200.choice(4096, 4096, 256).orElseThrow(),
+                "session 15: the half kernel, 64 W rows per CTA, K in 2 slices summed in a cluster");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(4096, 14336, 1).orElseThrow(), "two splits, added up in a cluster");
-        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 128), h200.choice(1024, 4096, 1024).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_HALF, 256), h200.choice(1024, 4096, 1024).orElseThrow());
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 1024).orElseThrow(), "session 15: kept by hand, a tie");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 64), h200.choice(1024, 4096, 64).orElseThrow());
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(1024, 4096, 16).orElseThrow(), "session 14: the cluster kernel at 16 rows");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(4096, 4096, 64).orElseThrow(), "4 splits: the workspace path, faster there than 2 in a cluster");

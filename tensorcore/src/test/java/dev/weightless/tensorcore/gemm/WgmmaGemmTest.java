@@ -63,7 +63,7 @@ class WgmmaGemmTest {
             assertTrue(params.getFirst().matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), m.getName() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + params.getFirst());
             checked++;
         }
-        assertEquals(21, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, and the window and BF16 entries with 2 or 4 splits summed in a cluster");
+        assertEquals(27, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, the window and BF16 entries with 2 or 4 splits summed in a cluster, and their half forms at 256 rows, unsplit and in clusters of 2 or 4");
         for (int rows : new int[] {64, 128, 256}) {
             for (FusedLinear.Variant w : FusedLinear.Variant.values()) {
                 int bytes = WgmmaGemm.tmaSharedBytes(rows, w);
@@ -78,6 +78,10 @@ class WgmmaGemmTest {
         // The window coding's tiles are 1536 bytes and it has no exponent buffers (escapes patched in the stage), only Y's
         // 512 bytes per warp: still 5 stages.
         assertEquals(5 * (256 * 128 + 8 * 1536) + 4096 + 80 + 1024, WgmmaGemm.tmaSharedBytes(256, FusedLinear.Variant.WINDOW));
+        // The half kernels: stages of 256 X rows and 64 W rows (4 window tiles, or 64 BF16 rows of 128 bytes), 5 of each.
+        assertEquals(5 * (256 * 128 + 4 * 1536) + 4096 + 80 + 1024, WgmmaGemm.halfSharedBytes(FusedLinear.Variant.WINDOW));
+        assertEquals(5 * (256 * 128 + 64 * 128) + 4096 + 80 + 1024, WgmmaGemm.halfSharedBytes(FusedLinear.Variant.BF16_WINDOW));
+        assertThrows(IllegalArgumentException.class, () -> WgmmaGemm.halfSharedBytes(FusedLinear.Variant.PALETTE), "no palette-coded half kernel");
     }
 
     @Test
@@ -95,7 +99,7 @@ class WgmmaGemmTest {
             assertEquals(384, grid.localSize());
             assertEquals(WgmmaGemm.tmaSharedBytes(128, FusedLinear.Variant.PALETTE), grid.sharedBytes());
             assertEquals(new TensorMap(x, 512, 300, 64, 128), WgmmaGemm.xMap(x, 300, 512, 128), "X: 300 rows of 512, boxes of 64 columns by the tile's 128 rows");
-            assertEquals(new TensorMap(w, 512, 256, 64, 128), WgmmaGemm.wMap(w, 256, 512), "BF16 W: 256 rows of 512, boxes of 64 columns by 128 rows");
+            assertEquals(new TensorMap(w, 512, 256, 64, 128), WgmmaGemm.wMap(w, 256, 512, 128), "BF16 W: 256 rows of 512, boxes of 64 columns by 128 rows");
             FusedLinear.Bound raw = FusedLinear.bf16(w, 256, 512).bind("wr", x, y, 300, s, arena);
             assertEquals(List.of("tmaBf16_128"), entries(raw));
             assertEquals(WgmmaGemm.tmaSharedBytes(128, FusedLinear.Variant.BF16), raw.grids().get("wr.gemm").sharedBytes());
@@ -146,6 +150,46 @@ class WgmmaGemmTest {
             FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
             String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), arena)).getMessage();
             assertTrue(why.contains("WGMMA_TMA_CLUSTER"), why);
+        }
+    }
+
+    @Test
+    void theHalfKernelTakesWindowCodedW256RowsOfXAndOneCtaPerSlice() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = llamaLike256x1024(arena);
+            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
+            for (int splits : new int[] {1, 2, 4}) {
+                FusedLinear.Schedule s = new FusedLinear.Schedule(splits, 256, FusedLinear.Kernel.WGMMA_TMA_HALF);
+                assertEquals(s, s.persistent(132), "never persistent");
+                FusedLinear.Bound b = op.bind("h", x, y, 300, s, arena);
+                assertEquals(List.of(splits == 1 ? "tmaWindowHalf256" : "tmaWindowHalfCluster256x" + splits), entries(b));
+                assertEquals(4L * 2 * splits, b.grids().get("h.gemm").groups(), "256 W rows in 4 tiles of 64 x ceil(300 / 256) = 2 blocks of X rows, one CTA per slice");
+                assertEquals(WgmmaGemm.halfSharedBytes(FusedLinear.Variant.WINDOW), b.grids().get("h.gemm").sharedBytes());
+                FusedLinear.Bound twin = op.twin(w).bind("t", x, y, 300, s, arena);
+                assertEquals(List.of(splits == 1 ? "tmaBf16Half_256" : "tmaBf16HalfCluster256x" + splits), entries(twin), "the twin: the same tiles, split and sums");
+                assertEquals(WgmmaGemm.halfSharedBytes(FusedLinear.Variant.BF16_WINDOW), twin.grids().get("t.gemm").sharedBytes());
+                assertEquals(1, op.partialSize(300, s), "no workspace: the warpgroups and slices meet in shared memory");
+            }
+            assertEquals(new TensorMap(w, 1024, 256, 64, 64), WgmmaGemm.wMap(w, 256, 1024, WgmmaGemm.HALF_W_ROWS), "the twin's W in boxes of 64 rows");
+            for (int[] bad : new int[][] {{1, 128}, {3, 256}, {8, 256}}) {
+                String why = assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(bad[0], bad[1], FusedLinear.Kernel.WGMMA_TMA_HALF)).getMessage();
+                assertTrue(why.contains("256 rows") && why.contains("1, 2 or 4 splits"), why);
+            }
+            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_HALF, 132), "no CTA limit");
+            // Each warpgroup takes an even number of a slice's K blocks: k / 64 a multiple of 4 per split.
+            assertTrue(WgmmaGemm.splits(1024, 4, FusedLinear.Kernel.WGMMA_TMA_HALF));
+            assertFalse(WgmmaGemm.splits(512, 4, FusedLinear.Kernel.WGMMA_TMA_HALF));
+            assertTrue(WgmmaGemm.splits(512, 4, FusedLinear.Kernel.WGMMA_TMA), "the 128-row kernel: an even number per slice");
+            MemorySegment narrow = arena.allocate(256L * 512 * 2, 2);
+            LayoutSurvey.fillLlamaLike(narrow, 7);
+            FusedLinear k512 = FusedLinear.palette(PaletteEncoder.encode(narrow, 256, 512, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            ShortArray x512 = ShortArray.allocate(arena, 300 * 512);
+            String why = assertThrows(IllegalArgumentException.class, () -> k512.bind("h4", x512, y, 300, new FusedLinear.Schedule(4, 256, FusedLinear.Kernel.WGMMA_TMA_HALF), arena)).getMessage();
+            assertTrue(why.contains("multiple of 4"), why);
+            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
+            why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_HALF), arena)).getMessage();
+            assertTrue(why.contains("WGMMA_TMA_HALF"), why);
         }
     }
 
