@@ -22,8 +22,9 @@ import java.util.Locale;
 /**
  * On a GPU host: the large-M wgmma kernels ({@link WgmmaGemm}) on palette-coded and on BF16 weights.
  * First small products checked against a float64 product on the CPU (M not a multiple of the tile, tiles
- * with over 32 escapes); then, per weight shape, batch size, kernel (tma: the TMA-fed kernel; paired: the earlier
- * one in clusters of two CTAs sharing W; solo: that one with one CTA per tile) and tile (64, 128, 256 rows of X), the two modes timed as {@link FusedGemmCheck} times (spin kernel ahead, warm-up pass, median of the runs, W
+ * with over 32 escapes); then, per weight shape, batch size, kernel (tma: the TMA-fed kernel; tmacluster: its split K
+ * summed in a cluster; tmahalf: its half form; paired: the earlier one in clusters of two CTAs sharing W; solo: that one
+ * with one CTA per tile) and tile (64, 128, 256 rows of X), the two modes timed as {@link FusedGemmCheck} times (spin kernel ahead, warm-up pass, median of the runs, W
  * rotated over copies that L2 cannot hold), each Y poisoned and checked fully written, without NaN, and
  * palette equal to BF16 bit for bit. For M up to {@value #MMA_MAX_M} the mma.sync kernel of
  * {@link FusedLinear#mmaSchedule} is timed beside them (where the wgmma kernels start to pay). Writes
@@ -241,7 +242,8 @@ public final class WgmmaCheck {
      * The schedules timed at batch size m: every wgmma kernel at every tile (tiles far taller than M only compute zero
      * rows, and 64-row tiles at M >= 1024 halve the decode's reuse: not timed), and the TMA kernel also at
      * {@link #SPLITS} where its tiles alone leave multiprocessors idle, through the workspace and (window coding) in a cluster,
-     * and (window coding) with the last, partial round of tiles split in clusters of 2 where they fill them once or more.
+     * and (window coding) with the last, partial round of tiles split in clusters of 2 where they fill them once or more, and
+     * (window coding) the half kernel where the 256-row tiles leave them idle ({@link WgmmaGemm#splitSchedules}).
      */
     static List<FusedLinear.Schedule> schedules(int m, long n, long k, int[] tiles, int multiprocessors) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
