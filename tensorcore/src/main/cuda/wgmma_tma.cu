@@ -21,6 +21,8 @@
 // BF16 and writes them as whole 32-byte pieces of Y rows through its own 512-byte buffer (storeWarpY).
 // Persistent: a CTA takes units (a tile's slice of K) b, b + gridDim.x, ...; the producer runs on into the next unit
 // while the consumers finish one, so a grid of one CTA per multiprocessor hides each tile's pipeline fill.
+// The half kernels (tmaWindowHalf*, tmaBf16Half*) take 64 W rows per CTA instead, their two consumer warpgroups on alternate
+// K blocks of the same rows, joined at the end (pairSum): wgmma keeps n = 256 on twice the tiles (NOTES.md, session 15).
 //
 // Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN}, 128-byte swizzle, zero fill), then arrays in
 // the task-graph runtime's convention (device address, element count); the BF16 entries take W's tensor map
