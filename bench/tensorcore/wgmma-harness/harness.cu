@@ -274,13 +274,24 @@ template <class F> static std::vector<double> launchTimes(F fn) {
     return t;
 }
 
+// A small product's W (both codings), X and Y on the device and its float reference on the host; free() releases them.
+struct SmallCase {
+    DevW d; uint16_t* x; __nv_bfloat16* y; std::vector<float> ref;
+    SmallCase(int N, int K, int M, bool wide) {
+        auto w = randomW(N, K, wide);
+        std::vector<uint16_t> xh((size_t)M * K); for (auto& v : xh) v = bf16((float)nrand());
+        d = upload(w, N, K); x = up(xh); CK(cudaMalloc(&y, (size_t)M * N * 2));
+        float* yr; CK(cudaMalloc(&yr, (size_t)M * N * 4));
+        reference<<<dim3((N + 127) / 128, M), 128>>>(x, d.bf, yr, M, N, K); CK(cudaDeviceSynchronize());
+        ref.resize((size_t)M * N); CK(cudaMemcpy(ref.data(), yr, ref.size() * 4, cudaMemcpyDeviceToHost));
+        cudaFree(yr);
+    }
+    void free() { freeW(d); cudaFree(x); cudaFree(y); }
+};
+
 static void small(int N, int K, int M, bool wide) {
-    auto w = randomW(N, K, wide);
-    std::vector<uint16_t> xh((size_t)M * K); for (auto& v : xh) v = bf16((float)nrand());
-    DevW d = upload(w, N, K); uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * N * 2));
-    float* yr; CK(cudaMalloc(&yr, (size_t)M * N * 4));
-    reference<<<dim3((N + 127) / 128, M), 128>>>(x, d.bf, yr, M, N, K); CK(cudaDeviceSynchronize());
-    std::vector<float> ref((size_t)M * N); CK(cudaMemcpy(ref.data(), yr, ref.size() * 4, cudaMemcpyDeviceToHost));
+    SmallCase c(N, K, M, wide);
+    DevW& d = c.d; uint16_t* x = c.x; __nv_bfloat16* y = c.y; const std::vector<float>& ref = c.ref;
     for (int BN : {64, 128, 256}) {
         auto vb = run(V4_BF, BN, d, x, y, M, N, K), vp = run(V4_PAL, BN, d, x, y, M, N, K);
         if (vb != vp) { failures++; printf("v4 mismatch: palette != BF16 (encoder or v4 wrong)\n"); }
@@ -317,18 +328,14 @@ static void small(int N, int K, int M, bool wide) {
         }
         gSplits = 1;
     }
-    cudaFree(y); cudaFree(yr);
+    c.free();
 }
 
 // The half kernels' small products: window == its BF16 twin bit for bit at every split, within 1e-2 of the float reference, every
 // element written (Y poisoned first).
 static void smallHalf(int N, int K, int M, bool wide) {
-    auto w = randomW(N, K, wide);
-    std::vector<uint16_t> xh((size_t)M * K); for (auto& v : xh) v = bf16((float)nrand());
-    DevW d = upload(w, N, K); uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * N * 2));
-    float* yr; CK(cudaMalloc(&yr, (size_t)M * N * 4));
-    reference<<<dim3((N + 127) / 128, M), 128>>>(x, d.bf, yr, M, N, K); CK(cudaDeviceSynchronize());
-    std::vector<float> ref((size_t)M * N); CK(cudaMemcpy(ref.data(), yr, ref.size() * 4, cudaMemcpyDeviceToHost));
+    SmallCase c(N, K, M, wide);
+    DevW& d = c.d; uint16_t* x = c.x; __nv_bfloat16* y = c.y; const std::vector<float>& ref = c.ref;
     gHalf = true;
     for (int splits : {1, 2, 4}) {
         if ((K / 64) % (4 * splits) != 0) continue;
@@ -341,7 +348,7 @@ static void smallHalf(int N, int K, int M, bool wide) {
                (int)(tb == tw), 100 * d.win.escFrac, ok ? "PASS" : "FAIL");
     }
     gHalf = false; gSplits = 1;
-    freeW(d); cudaFree(x); cudaFree(y); cudaFree(yr);
+    c.free();
 }
 
 static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {

@@ -99,7 +99,7 @@ public final class WgmmaCheck {
             // Persistent on 4 CTAs: tiles % 4 of them, when 1 or 2, split in clusters of 2 after the whole ones.
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 4));
             if (rows != 256) continue;
-            for (int splits : new int[] {1, 2, 4}) {
+            for (int splits : WgmmaGemm.HALF_SPLITS) {
                 if (WgmmaGemm.splits(k, splits, FusedLinear.Kernel.WGMMA_TMA_HALF)) out.add(new FusedLinear.Schedule(splits, 256, FusedLinear.Kernel.WGMMA_TMA_HALF));
             }
         }

@@ -99,6 +99,9 @@ public final class WgmmaGemm {
     /** W rows per CTA of the half kernel ({@code Kernel.WGMMA_TMA_HALF}), whose CTAs take 256 rows of X. */
     static final int HALF_W_ROWS = 64;
 
+    /** The half kernel's splits of K (its entries: unsplit, and 2 or 4 slices in a cluster). */
+    static final int[] HALF_SPLITS = {1, 2, 4};
+
     /** Tiles of the half kernel: 64 W rows by 256 X rows. */
     static long halfTiles(int m, long n) { return Math.multiplyExact(n / HALF_W_ROWS, Math.ceilDiv((long) m, 256)); }
 
@@ -186,7 +189,7 @@ public final class WgmmaGemm {
             if (cluster) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
         }
         if (rows == 256 && w.readBy(FusedLinear.Kernel.WGMMA_TMA_HALF)) {
-            for (int s : new int[] {1, 2, 4}) {
+            for (int s : HALF_SPLITS) {
                 if (splits(k, s, FusedLinear.Kernel.WGMMA_TMA_HALF) && halfTiles(m, n) * s <= multiprocessors) {
                     out.add(new FusedLinear.Schedule(s, 256, FusedLinear.Kernel.WGMMA_TMA_HALF));
                 }

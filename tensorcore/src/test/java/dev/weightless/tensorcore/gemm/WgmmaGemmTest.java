@@ -117,7 +117,7 @@ class WgmmaGemmTest {
     void theTmaKernelsClusterFinishTakesWindowCodedWTwoOrFourSplits() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = llamaLike256x1024(arena);
-            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            FusedLinear op = window(w, 256, 1024, arena);
             ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
             for (int splits : new int[] {2, 4}) {
                 for (int rows : new int[] {64, 128, 256}) {
@@ -157,7 +157,7 @@ class WgmmaGemmTest {
     void theHalfKernelTakesWindowCodedW256RowsOfXAndOneCtaPerSlice() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = llamaLike256x1024(arena);
-            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            FusedLinear op = window(w, 256, 1024, arena);
             ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
             for (int splits : new int[] {1, 2, 4}) {
                 FusedLinear.Schedule s = new FusedLinear.Schedule(splits, 256, FusedLinear.Kernel.WGMMA_TMA_HALF);
@@ -183,7 +183,7 @@ class WgmmaGemmTest {
             assertTrue(WgmmaGemm.splits(512, 4, FusedLinear.Kernel.WGMMA_TMA), "the 128-row kernel: an even number per slice");
             MemorySegment narrow = arena.allocate(256L * 512 * 2, 2);
             LayoutSurvey.fillLlamaLike(narrow, 7);
-            FusedLinear k512 = FusedLinear.palette(PaletteEncoder.encode(narrow, 256, 512, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            FusedLinear k512 = window(narrow, 256, 512, arena);
             ShortArray x512 = ShortArray.allocate(arena, 300 * 512);
             String why = assertThrows(IllegalArgumentException.class, () -> k512.bind("h4", x512, y, 300, new FusedLinear.Schedule(4, 256, FusedLinear.Kernel.WGMMA_TMA_HALF), arena)).getMessage();
             assertTrue(why.contains("multiple of 4"), why);
@@ -221,7 +221,7 @@ class WgmmaGemmTest {
     void thePersistentTmaKernelRunsAtMostOneCtaPerMultiprocessor() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = llamaLike256x1024(arena);
-            FusedLinear op = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+            FusedLinear op = window(w, 256, 1024, arena);
             ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
             FusedLinear.Schedule s = new FusedLinear.Schedule(2, 64, FusedLinear.Kernel.WGMMA_TMA).persistent(7);
             assertEquals(7, s.ctas());
@@ -275,6 +275,11 @@ class WgmmaGemmTest {
 
     /** The kernels a plan of the bound graph asks its compiler for (on a fake device; nothing runs). */
     /** A Llama-like 256 x 1024 BF16 W (seed 6), which the window-coded tests encode. */
+    /** W (n x k BF16) window-coded, a tile per palette, as the operator the benches time. */
+    private static FusedLinear window(MemorySegment w, int n, int k, Arena arena) {
+        return FusedLinear.palette(PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+    }
+
     private static MemorySegment llamaLike256x1024(Arena arena) {
         MemorySegment w = arena.allocate(256L * 1024 * 2, 2);
         LayoutSurvey.fillLlamaLike(w, 6);
