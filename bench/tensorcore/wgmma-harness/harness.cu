@@ -831,6 +831,29 @@ static void halfMode(int sms) {
     for (auto& l : table) printf("%s\n", l.c_str());
 }
 
+// The TMA kernel's split K through the workspace on the M = 256 cells of the 4096-row shapes and 14336 x 4096, 128- and 256-row tiles
+// at 1, 2 and 4 splits, persistent, window and twin (session 15: what the finish costs, compared across builds).
+static void finishMode(int sms) {
+    struct Cell { int N, K, M; };
+    for (Cell c : {Cell{4096, 14336, 256}, Cell{4096, 4096, 256}, Cell{14336, 4096, 256}}) {
+        DevW d = upload(randomW(c.N, c.K, false), c.N, c.K);
+        std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
+        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
+        for (int BN : {128, 256}) for (int splits : {1, 2, 4}) {
+            if ((c.K / 64) % (2 * splits) != 0) continue;
+            gSplits = splits; gCap = sms;
+            auto tw = launchTimes([&]() { launch(TMA_WIN, BN, d, x, y, c.M, c.N, c.K); });
+            auto tb = launchTimes([&]() { launch(TMA_BF, BN, d, x, y, c.M, c.N, c.K); });
+            int units = (c.N / 128) * ((c.M + BN - 1) / BN) * splits;
+            printf("finish %6dx%5d M=%4d BN=%3d splits %d (%d units, %d blocks each): window %.4f [%.4f..%.4f] twin %.4f [%.4f..%.4f]\n", c.N, c.K, c.M, BN, splits, units,
+                   c.K / 64 / splits, tw[3], tw[0], tw[6], tb[3], tb[0], tb[6]);
+            fflush(stdout);
+        }
+        gSplits = 1; gCap = 0;
+        freeW(d); cudaFree(x); cudaFree(y);
+    }
+}
+
 // Clocks and power under a sustained load (development: is the window kernel's gap to its twin the power it draws?): per
 // kernel 2.5 s of launches, then ~600 ms more timed by events with nvidia-smi read twice while they run.
 static std::string smi() {
@@ -885,6 +908,7 @@ static void power(int sms) {
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
     if (mode == "persist") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); persist(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
+    if (mode == "finish") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); finishMode(sms); return 0; }
     if (mode == "half") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); halfMode(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "tcluster") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); tcluster(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }

@@ -337,8 +337,9 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
 }
 
 // A CTA's share of K: `splits` slices of KB blocks each, this CTA's slice from block kb0; with more than one, the
-// FP32 sums of each slice go to `partial` (slice-major, then tile, then the tile's BN x 128 values), followed by one
-// counter per tile that the slices' CTAs count up; the last adds the slices in order and writes Y.
+// FP32 sums of each slice go to `partial` (slice-major, then tile, then the tile's BN x 128 values in the accumulators'
+// fragment order: float4 q of consumer thread t at q * 256 + t), followed by one counter per tile that the slices' CTAs
+// count up; the last adds the slices in order and writes Y.
 struct Split {
     int splits, split, kb0, KB;
     size_t tile, tiles;
@@ -364,11 +365,14 @@ __device__ __forceinline__ void storeSums(const float (&acc)[BN / 2], float* to,
     }
 }
 
-// With K split: this CTA's sums to its slice, then a count on the tile's counter. True for the tile's last CTA (it
-// resets the counter for the next launch), which then makes Y with sumSlices; the others are done.
+// With K split: this CTA's sums to its slice, in the fragment order (each warp's stores whole 512-byte runs), then a
+// count on the tile's counter. True for the tile's last CTA (it resets the counter for the next launch), which then
+// makes Y with sumWarpY; the others are done.
 template <int BN>
-__device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split, int warp, int lane) {
-    storeSums<BN, 128>(acc, split.slice(split.split, BN), warp, lane);
+__device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split) {
+    float4* to = reinterpret_cast<float4*>(split.slice(split.split, BN)) + threadIdx.x;
+#pragma unroll
+    for (int q = 0; q < BN / 8; q++) to[q * 256] = make_float4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
     __threadfence();
     asm volatile("bar.sync 1, 256;" ::: "memory");
     __shared__ uint32_t lastFlag;   // not the ring: the producer is filling it for the next unit
@@ -385,36 +389,11 @@ __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Spl
     return isLast;
 }
 
-// The last CTA of a split tile: Y's 16-byte pieces (8 W rows of one X row) as the slices' sums, added in slice order
-// from 0, read straight from the workspace (no accumulator registers live: at 256 rows a reload into them made ptxas
-// spill, NOTES.md w5c; loads of every slice asked for before the adds measured no faster, w8a).
-template <int BN>
-__device__ __forceinline__ void sumSlices(const Split& split, __nv_bfloat16* y, int M, int N, int mBase, int nBase) {
-    // A trip count the same for every thread: a loop from threadIdx.x made ptxas treat the whole persistent loop as
-    // divergent (uniform registers lost, wgmma descriptors moved from vector registers: NOTES.md, session 11).
-    for (int i = 0; i < BN * 16 / 256; i++) {
-        int c = threadIdx.x + 256 * i;
-        int row = c >> 4, piece = c & 15, m = mBase + row;
-        float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int s = 0; s < split.splits; s++) {
-            const float4* part = reinterpret_cast<const float4*>(split.slice(s, BN) + row * 128 + 8 * piece);
-            float4 lo = __ldcg(part), hi = __ldcg(part + 1);
-            v[0] += lo.x; v[1] += lo.y; v[2] += lo.z; v[3] += lo.w;
-            v[4] += hi.x; v[5] += hi.y; v[6] += hi.z; v[7] += hi.w;
-        }
-        if (m < M) {
-            __nv_bfloat162 p[4] = {__floats2bfloat162_rn(v[0], v[1]), __floats2bfloat162_rn(v[2], v[3]),
-                                   __floats2bfloat162_rn(v[4], v[5]), __floats2bfloat162_rn(v[6], v[7])};
-            *reinterpret_cast<uint4*>(y + (size_t)m * N + nBase + 8 * piece) = *reinterpret_cast<const uint4*>(p);
-        }
-    }
-}
-
 // Split K in a cluster (the cluster entries): a split tile's S slices are the S CTAs of one cluster, and a slice is its CTA's
 // last unit, so the ring is idle once the CTA's last block is consumed. Each CTA writes its sums there (X row-major, 132 floats per row: 128 W
 // values and 4 of padding, which puts the quads' rows 2t on distinct banks), and after a cluster barrier CTA r makes rows
 // r BN / S .. (r + 1) BN / S of Y from all S CTAs' sums, read through distributed shared memory and added in slice order
-// from 0, as sumSlices adds the workspace's: Y is the same bit for bit as the workspace path's (and its BF16 twin's).
+// from 0, as sumWarpY adds the workspace's: Y is the same bit for bit as the workspace path's (and its BF16 twin's).
 // No workspace stores, fence, counter or L2 reads, and the adds are spread over the cluster instead of one CTA.
 // WR = 64 (the half kernels): 68 floats per X row, and each warpgroup stores the half of the X rows it holds (pairSum).
 template <int WR> __host__ __device__ constexpr int sumPitch() { return WR + 4; }
@@ -458,29 +437,86 @@ __device__ __forceinline__ void clusterSum(const float (&acc)[BN / 2], uint8_t* 
 // 512-byte buffer: stmatrix.trans turns the accumulators' fragments (W row g, X rows 2t, 2t + 1) into X rows of 8
 // W values, and each lane writes one 16-byte piece, so every 32-byte sector of Y is written whole. No barrier with
 // the other warps, and nothing of the ring: the producer already fills it for the next unit. The halves of a row
-// swap places every 4 rows, which keeps stmatrix's eight rows of a matrix on distinct banks.
-// C0 .. C1 - 1: the chunks of 16 X rows to write (the half kernels' warpgroups each write half); n0: the warp's first W row.
-template <int BN, int C0 = 0, int C1 = BN / 16>
-__device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
-    int q = lane >> 3, row = 8 * (q >> 1) + (lane & 7), half = q & 1;   // the row this lane addresses for stmatrix
-    uint32_t to = buffer + row * 32 + ((half ^ ((row >> 2) & 1)) << 4);
-    int readRow = lane >> 1, readHalf = lane & 1;
-    uint32_t from = buffer + readRow * 32 + ((readHalf ^ ((readRow >> 2) & 1)) << 4);
-    __nv_bfloat16* column = y + n0 + 8 * readHalf;
-#pragma unroll
-    for (int c = C0; c < C1; c++) {
+// swap places every 4 rows, which keeps stmatrix's eight rows of a matrix on distinct banks. n0: the warp's first W row.
+struct WarpY {
+    uint32_t to, from;
+    __nv_bfloat16* column;
+    int readRow;
+
+    __device__ __forceinline__ WarpY(uint32_t buffer, __nv_bfloat16* y, int n0, int lane) {
+        int q = lane >> 3, row = 8 * (q >> 1) + (lane & 7), half = q & 1;   // the row this lane addresses for stmatrix
+        to = buffer + row * 32 + ((half ^ ((row >> 2) & 1)) << 4);
+        readRow = lane >> 1;
+        int readHalf = lane & 1;
+        from = buffer + readRow * 32 + ((readHalf ^ ((readRow >> 2) & 1)) << 4);
+        column = y + n0 + 8 * readHalf;
+    }
+
+    // X rows 16 c .. 16 c + 15 from v, the lane's 8 sums of them in the fragment order (accumulators 8 c .. 8 c + 7).
+    __device__ __forceinline__ void chunk(const float* v, int c, int M, int N, int mBase) {
         uint32_t r[4];
 #pragma unroll
         for (int i = 0; i < 4; i++) {
-            __nv_bfloat162 pair = __floats2bfloat162_rn(acc[8 * c + 2 * i], acc[8 * c + 2 * i + 1]);
+            __nv_bfloat162 pair = __floats2bfloat162_rn(v[2 * i], v[2 * i + 1]);
             r[i] = *reinterpret_cast<uint32_t*>(&pair);
         }
         asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};" :: "r"(to), "r"(r[0]), "r"(r[1]), "r"(r[2]), "r"(r[3]) : "memory");
         __syncwarp();
-        uint4 v = loadShared16(from);
+        uint4 y16 = loadShared16(from);
         int m = mBase + 16 * c + readRow;
-        if (m < M) *reinterpret_cast<uint4*>(column + (size_t)m * N) = v;
+        if (m < M) *reinterpret_cast<uint4*>(column + (size_t)m * N) = y16;
         __syncwarp();   // every lane has read the buffer before the next chunk's stmatrix
+    }
+};
+
+// C0 .. C1 - 1: the chunks of 16 X rows to write (the half kernels' warpgroups each write half).
+template <int BN, int C0 = 0, int C1 = BN / 16>
+__device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
+    WarpY out(buffer, y, n0, lane);
+#pragma unroll
+    for (int c = C0; c < C1; c++) out.chunk(acc + 8 * c, c, M, N, mBase);
+}
+
+// The last CTA of a split tile: each consumer thread adds its fragments' sums from every slice, in slice order from 0, and
+// its warp writes them as storeWarpY does. Four chunks of 16 X rows at a time, every slice's loads (up to 4) asked for
+// before their adds: 128 KB in flight per CTA (one 16-byte piece per thread and slice before, NOTES.md session 15); the
+// accumulators are dead by then, so their registers hold the loads.
+template <int BN>
+__device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
+    constexpr int U = BN / 16 < 4 ? BN / 16 : 4;   // chunks at a time
+    WarpY out(buffer, y, n0, lane);
+#pragma unroll
+    for (int c0 = 0; c0 < BN / 16; c0 += U) {
+        float v[U][8];
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+#pragma unroll
+            for (int i = 0; i < 8; i++) v[u][i] = 0;
+        }
+        // A trip count the same for every thread (NOTES.md, session 11: a thread-dependent one made the persistent loop divergent).
+        for (int s0 = 0; s0 < split.splits; s0 += 4) {
+            float4 p[4][U][2];
+#pragma unroll
+            for (int d = 0; d < 4; d++) {
+                const float4* from = reinterpret_cast<const float4*>(split.slice(s0 + d < split.splits ? s0 + d : s0, BN)) + threadIdx.x;
+#pragma unroll
+                for (int u = 0; u < U; u++) {
+                    p[d][u][0] = __ldcg(from + (2 * (c0 + u)) * 256);
+                    p[d][u][1] = __ldcg(from + (2 * (c0 + u) + 1) * 256);
+                }
+            }
+#pragma unroll
+            for (int d = 0; d < 4; d++) {
+                if (s0 + d >= split.splits) break;
+#pragma unroll
+                for (int u = 0; u < U; u++) {
+                    v[u][0] += p[d][u][0].x; v[u][1] += p[d][u][0].y; v[u][2] += p[d][u][0].z; v[u][3] += p[d][u][0].w;
+                    v[u][4] += p[d][u][1].x; v[u][5] += p[d][u][1].y; v[u][6] += p[d][u][1].z; v[u][7] += p[d][u][1].w;
+                }
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < U; u++) out.chunk(v[u], c0 + u, M, N, mBase);
     }
 }
 
@@ -559,7 +595,7 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
         return;
     }
     if (split.splits > 1) {
-        if (storeSlice<BN>(acc, split, warp, lane)) sumSlices<BN>(split, y, M, N, mBase, nBase);
+        if (storeSlice<BN>(acc, split)) sumWarpY<BN>(split, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
         return;
     }
     storeWarpY<BN>(acc, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
