@@ -478,9 +478,10 @@ __device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t 
 }
 
 // The last CTA of a split tile: each consumer thread adds its fragments' sums from every slice, in slice order from 0, and
-// its warp writes them as storeWarpY does. Four chunks of 16 X rows at a time, every slice's loads (up to 4) asked for
-// before their adds: 128 KB in flight per CTA (one 16-byte piece per thread and slice before, NOTES.md session 15); the
-// accumulators are dead by then, so their registers hold the loads.
+// its warp writes them as storeWarpY does. Four chunks of 16 X rows at a time, four slices' loads asked for before their
+// adds: 128 KB in flight per CTA (32 KB before: NOTES.md session 15, f1); the accumulators are dead by then, so their
+// registers hold the loads. With fewer than 4 slices left the spare loads read slice s0 again, unused: loads under a branch
+// made ptxas spill up to 2.7 KB in the unsplit entries.
 template <int BN>
 __device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
     constexpr int U = BN / 16 < 4 ? BN / 16 : 4;   // chunks at a time
