@@ -64,8 +64,11 @@ public final class WgmmaGemm {
     public static int sharedBytes(int rows) { return sharedBytes(rows, true); }
 
     /** Stages in the TMA kernel's ring (wgmma_tma.cu's stages<BN, MODE>) for W held as {@code w}: as many as fit, at most 8. */
-    static int tmaStages(int rows, FusedLinear.Variant w) {
-        return Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes(w) - 8 * 16) / tmaStageBytes(rows, w));
+    static int tmaStages(int rows, FusedLinear.Variant w) { return tmaStages(rows, w, W_ROWS); }
+
+    /** The same for CTAs of {@code wRows} W rows (wgmma_tma.cu's stages<BN, MODE, WR>). */
+    private static int tmaStages(int rows, FusedLinear.Variant w, int wRows) {
+        return Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes(w) - 8 * 16) / tmaStageBytes(rows, w, wRows));
     }
 
     /**
@@ -74,13 +77,13 @@ public final class WgmmaGemm {
      */
     private static int bufferBytes(FusedLinear.Variant w) { return w == FusedLinear.Variant.PALETTE ? 1024 : 512; }
 
-    /** A TMA stage: X ({@code rows x 128} bytes) and W (8 tiles of its coding, or 128 BF16 rows of 128 bytes). */
-    private static int tmaStageBytes(int rows, FusedLinear.Variant w) {
+    /** A TMA stage: X ({@code rows x 128} bytes) and W ({@code wRows / 16} tiles of its coding, or {@code wRows} BF16 rows of 128 bytes). */
+    private static int tmaStageBytes(int rows, FusedLinear.Variant w, int wRows) {
         stages(rows);   // 64, 128 or 256
         return rows * 128 + switch (w) {
-            case PALETTE -> 8 * PaletteLayout.Coding.PALETTE.tileBytes();
-            case WINDOW -> 8 * PaletteLayout.Coding.WINDOW.tileBytes();
-            case BF16, BF16_WINDOW -> W_ROWS * 128;
+            case PALETTE -> wRows / 16 * PaletteLayout.Coding.PALETTE.tileBytes();
+            case WINDOW -> wRows / 16 * PaletteLayout.Coding.WINDOW.tileBytes();
+            case BF16, BF16_WINDOW -> wRows * 128;
         };
     }
 
@@ -88,9 +91,12 @@ public final class WgmmaGemm {
      * The TMA kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<BN, MODE>): the ring, a buffer per consumer
      * warp ({@link #bufferBytes}), two mbarriers per stage, and 1 KB to align the ring.
      */
-    public static int tmaSharedBytes(int rows, FusedLinear.Variant w) {
-        int stages = tmaStages(rows, w);
-        return stages * tmaStageBytes(rows, w) + CONSUMER_WARPS * bufferBytes(w) + stages * 16 + 1024;
+    public static int tmaSharedBytes(int rows, FusedLinear.Variant w) { return tmaSharedBytes(rows, w, W_ROWS); }
+
+    /** The same for CTAs of {@code wRows} W rows (wgmma_tma.cu's sharedBytes<BN, MODE, WR>). */
+    private static int tmaSharedBytes(int rows, FusedLinear.Variant w, int wRows) {
+        int stages = tmaStages(rows, w, wRows);
+        return stages * tmaStageBytes(rows, w, wRows) + CONSUMER_WARPS * bufferBytes(w) + stages * 16 + 1024;
     }
 
     /** Tiles of the TMA kernel: 128 W rows by {@code rows} X rows. */
@@ -119,15 +125,10 @@ public final class WgmmaGemm {
         return splits >= 1 && (k / 64) % (4L * splits) == 0;
     }
 
-    /** The half kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<256, MODE, 64>): as {@link #tmaSharedBytes}, stages of 256 X and 64 W rows. */
+    /** The half kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<256, MODE, 64>): stages of 256 X and 64 W rows. */
     static int halfSharedBytes(FusedLinear.Variant w) {
-        int stage = 256 * 128 + switch (w) {
-            case WINDOW -> 4 * PaletteLayout.Coding.WINDOW.tileBytes();
-            case BF16_WINDOW -> HALF_W_ROWS * 128;
-            default -> throw new IllegalArgumentException("the half kernel reads window-coded W (or its BF16 twin), not " + w);
-        };
-        int stages = Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes(w) - 8 * 16) / stage);
-        return stages * stage + CONSUMER_WARPS * bufferBytes(w) + stages * 16 + 1024;
+        if (!w.readBy(FusedLinear.Kernel.WGMMA_TMA_HALF)) throw new IllegalArgumentException("the half kernel reads window-coded W (or its BF16 twin), not " + w);
+        return tmaSharedBytes(256, w, HALF_W_ROWS);
     }
 
     /**
