@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | power | ncu (run-on-gpu.sh; README.md).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | power | ncu (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +13,7 @@
 #include <string>
 #include <functional>
 #include <chrono>
+#include <memory>
 #include <cuda_runtime.h>
 #include <cuda.h>
 #include "wgmma_tma.cu"
@@ -207,11 +208,18 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
 
 // sm.cu: palette_gemm.cu's kernels (kind 0 BF16, 1 palette, 2 window, 3 BF16 in the window kernels' fragment order).
 void launchCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
-                   const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K);
+                   const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int mt = 1);
 void launchLate(bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                 const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
 void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                  const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
+
+void launchNarrow(bool twin, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
+                  const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
+bool setTimeline(unsigned long long* to);
+void launchStream(const void* p, size_t bytes, unsigned* sink, int ctas);
+void launchEmpty(int ctas, int threads);
+void launchSpin(long long cycles);
 
 static int gSplits = 1;   // split K of the tma kernels in launch()
 
@@ -542,22 +550,22 @@ static void ahead() {
 // over >= 192 MB, cuBLAS in the same run; first small cases; every configuration checked bit for bit against bf16Frag8 at S splits
 // and against windowGemm8 at S splits, Y poisoned first.
 static void clusterMode() {
-    auto check = [&](const DevW& d, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int S, const char* what) {
+    auto check = [&](const DevW& d, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int S, int mt, const char* what) {
         float* partial = workspace((size_t)S * M * N + (size_t)N);
         const Coded& c = d.win;
         std::vector<uint16_t> out[3];
         for (int k = 0; k < 3; k++) {
             CK(cudaMemset(y, 0xFF, (size_t)M * N * 2));
-            if (k == 0) launchSmall(3, 1, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, N, K, S);
-            else if (k == 1) launchSmall(2, 1, false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, S);
-            else launchCluster(S, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K);
+            if (k == 0) launchSmall(3, mt, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, N, K, S);
+            else if (k == 1) launchSmall(2, mt, false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, S);
+            else launchCluster(S, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, mt);
             CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
             out[k].resize((size_t)M * N); CK(cudaMemcpy(out[k].data(), y, out[k].size() * 2, cudaMemcpyDeviceToHost));
         }
         long poisoned = 0; for (uint16_t v : out[2]) poisoned += v == 0xFFFF;
         bool ok = poisoned == 0 && out[2] == out[0] && out[1] == out[0];
         if (!ok) failures++;
-        printf("check %s %6dx%5d M=%2d S=%d: cluster==twin %d window8==twin %d unwritten %ld %s\n", what, N, K, M, S, (int)(out[2] == out[0]), (int)(out[1] == out[0]), poisoned, ok ? "PASS" : "FAIL");
+        printf("check %s %6dx%5d M=%2d S=%d rows %d: cluster==twin %d window8==twin %d unwritten %ld %s\n", what, N, K, M, S, 8 * mt, (int)(out[2] == out[0]), (int)(out[1] == out[0]), poisoned, ok ? "PASS" : "FAIL");
         fflush(stdout);
     };
     struct Small { int N, K, M, S; bool wide; };
@@ -566,7 +574,7 @@ static void clusterMode() {
         DevW d = upload(w, c.N, c.K);
         std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
         uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
-        check(d, x, y, c.M, c.N, c.K, c.S, c.wide ? "small wide" : "small");
+        for (int mt : {1, 2}) check(d, x, y, c.M, c.N, c.K, c.S, mt, c.wide ? "small wide" : "small");
         freeW(d); cudaFree(x); cudaFree(y);
     }
     struct Shape { int N, K; };
@@ -583,7 +591,8 @@ static void clusterMode() {
         const auto& wt = rw.wt;
         const Coded& c = d.win;
         int r = 0;
-        for (int M : {1, 4}) {
+        for (int M : {1, 4, 16}) {
+            int mt = M > 8 ? 2 : 1;
             std::vector<uint16_t> xh((size_t)M * sh.K); for (auto& v : xh) v = bf16((float)nrand());
             uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * sh.N * 2));
             double cub = 0;
@@ -593,13 +602,13 @@ static void clusterMode() {
             double best[2] = {1e9, 1e9}; int bestSplit[2] = {0, 0};
             for (int splits : {1, 2, 4, 5, 8}) {
                 float* partial = workspace((size_t)splits * M * sh.N + (size_t)sh.N);
-                double t8 = launchTimes([&]() { launchSmall(2, 1, false, wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, splits); })[3];
+                double t8 = launchTimes([&]() { launchSmall(2, mt, false, wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, splits); })[3];
                 if (t8 < best[0]) { best[0] = t8; bestSplit[0] = splits; }
                 if (splits != 2 && splits != 4 && splits != 8) continue;
-                check(d, x, y, M, sh.N, sh.K, splits, "timed");
+                check(d, x, y, M, sh.N, sh.K, splits, mt, "timed");
                 partial = workspace((size_t)splits * M * sh.N + (size_t)sh.N);
-                double tc = launchTimes([&]() { launchCluster(splits, wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K); })[3];
-                printf("cluster %6dx%5d M=%d splits %d: cublas %.4f | window8 %.4f (%.3fx) | cluster %.4f (%.3fx)\n", sh.N, sh.K, M, splits, cub, t8, cub / t8, tc, cub / tc);
+                double tc = launchTimes([&]() { launchCluster(splits, wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, mt); })[3];
+                printf("cluster %6dx%5d M=%d splits %d: cublas %.4f | window%d %.4f (%.3fx) | cluster %.4f (%.3fx)\n", sh.N, sh.K, M, splits, cub, 8 * mt, t8, cub / t8, tc, cub / tc);
                 fflush(stdout);
                 if (tc < best[1]) { best[1] = tc; bestSplit[1] = splits; }
             }
@@ -612,6 +621,140 @@ static void clusterMode() {
     }
     printf("\n| N x K | M | cuBLAS | window8, best of 1/2/4/5/8 splits | cluster, best of 2/4/8 |\n|---|---|---|---|---|\n");
     for (auto& l : table) printf("%s\n", l.c_str());
+}
+
+// ./h ramp (session 16): where an M = 1 launch's time goes, on the schedule's kernel per shape (and the others at 4096 x 14336).
+// Per case: the kernel checked against its twin bit for bit; its time, cuBLAS's, and a plain grid-stride read of the same
+// tile bytes (the floor for those bytes), W rotated over >= 192 MB; with a -DTC_TIMELINE build of sm.cu, each CTA's
+// %globaltimer at its start, after warp 0's last tile and at its end (thread 0), of 5 launches behind a spin with events
+// around the kernel alone: the launch with the median span, as µs from the first CTA's start.
+struct Ramp { double event = 0, span = 0, s50 = 0, s100 = 0, l0 = 0, l50 = 0, l100 = 0, e0 = 0, e50 = 0, e100 = 0, tick = 0; int run = 0; };
+
+static Ramp rampOf(const std::function<void(int)>& fn, int ctas, unsigned long long* tl, const std::string& csv) {
+    std::vector<Ramp> runs;
+    std::vector<std::vector<unsigned long long>> raw;
+    cudaEvent_t a = timerEvent(0), b = timerEvent(1);
+    for (int r = 0; r < 5; r++) {
+        std::vector<unsigned long long> h((size_t)12 * ctas);
+        CK(cudaMemset(tl, 0, h.size() * 8));
+        launchSpin(40000);
+        cudaEventRecord(a); fn(r); cudaEventRecord(b);
+        CK(cudaEventSynchronize(b));
+        float ms; cudaEventElapsedTime(&ms, a, b);
+        CK(cudaMemcpy(h.data(), tl, h.size() * 8, cudaMemcpyDeviceToHost));
+        std::vector<double> st, lo, en;
+        unsigned long long t0 = ~0ull;
+        for (int c = 0; c < ctas; c++) if (h[12 * c]) t0 = std::min(t0, h[12 * c]);
+        for (int c = 0; c < ctas; c++) {
+            if (!h[12 * c]) continue;   // a CTA past the work returns before its marks
+            st.push_back((h[12 * c] - t0) * 1e-3); lo.push_back((h[12 * c + 3] - t0) * 1e-3); en.push_back((h[12 * c + 1] - t0) * 1e-3);
+        }
+        std::sort(st.begin(), st.end()); std::sort(lo.begin(), lo.end()); std::sort(en.begin(), en.end());
+        auto pct = [](const std::vector<double>& v, double q) { return v[std::min(v.size() - 1, (size_t)(q * (v.size() - 1) + 0.5))]; };
+        Ramp x;
+        x.event = ms * 1e3; x.span = en.back();
+        x.s50 = pct(st, 0.5); x.s100 = st.back(); x.l0 = lo.front(); x.l50 = pct(lo, 0.5); x.l100 = lo.back();
+        x.e0 = en.front(); x.e50 = pct(en, 0.5); x.e100 = en.back();
+        double tick = 1e9; for (size_t i = 1; i < st.size(); i++) if (st[i] > st[i - 1]) tick = std::min(tick, st[i] - st[i - 1]);
+        x.tick = tick; x.run = r;
+        runs.push_back(x);
+        raw.push_back(h);
+    }
+    std::sort(runs.begin(), runs.end(), [](const Ramp& p, const Ramp& q) { return p.span < q.span; });
+    const char* dir = getenv("TIMELINE_DIR");
+    if (dir && !csv.empty()) {   // every CTA of the median launch: ns from its first CTA's start (0: no mark)
+        const auto& h = raw[runs[2].run];
+        unsigned long long t0 = ~0ull;
+        for (int c = 0; c < ctas; c++) if (h[12 * c]) t0 = std::min(t0, h[12 * c]);
+        FILE* f = fopen((std::string(dir) + "/" + csv).c_str(), "w");
+        if (f) {
+            fprintf(f, "cta,sm,start,end,w0,w1,w2,w3,w4,w5,w6,w7\n");
+            auto rel = [&](unsigned long long v) { return v ? (long long)(v - t0) : -1ll; };
+            for (int c = 0; c < ctas; c++) {
+                const unsigned long long* q = &h[12 * (size_t)c];
+                fprintf(f, "%d,%llu,%lld,%lld", c, q[2], rel(q[0]), rel(q[1]));
+                for (int w = 0; w < 8; w++) fprintf(f, ",%lld", rel(q[3 + w]));
+                fprintf(f, "\n");
+            }
+            fclose(f);
+        }
+    }
+    return runs[2];
+}
+
+static void printRamp(const char* what, const Ramp& r) {
+    printf("  timeline %-28s event %6.2f us | span %6.2f | starts p50 %5.2f max %5.2f | warp 0 done min %6.2f p50 %6.2f max %6.2f | ends min %6.2f p50 %6.2f max %6.2f | tick %.3f\n",
+           what, r.event, r.span, r.s50, r.s100, r.l0, r.l50, r.l100, r.e0, r.e50, r.e100, r.tick);
+}
+
+static void ramp() {
+    struct Case { int N, K, kind, S; };   // kind 0: windowNarrow8, 1: windowCluster8xS, 2: windowGemm8 (the workspace path)
+    const Case cases[] = {{4096, 14336, 1, 2}, {4096, 14336, 0, 1}, {4096, 14336, 2, 1}, {14336, 4096, 0, 1}, {4096, 4096, 1, 2},
+                          {1024, 4096, 1, 4}, {128256, 4096, 0, 1}};
+    const char* names[] = {"narrow8", "cluster8", "window8"};
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    unsigned long long* tl; CK(cudaMalloc(&tl, (size_t)12 * 8 * 1024 * 1024));
+    unsigned* sink; CK(cudaMalloc(&sink, 4096));
+    bool timeline = setTimeline(tl);
+    printf("ramp: timeline %s\n", timeline ? "on" : "off (build sm.cu with -DTC_TIMELINE for it)");
+    std::unique_ptr<Rotated> rw;
+    int lastN = 0, lastK = 0;
+    for (Case c : cases) {
+        if (c.N != lastN || c.K != lastK) { if (rw) rw->free(); rw.reset(new Rotated(c.N, c.K)); lastN = c.N; lastK = c.K; }
+        const DevW& d = rw->d;
+        const Coded& cw = d.win;
+        const int M = 1, n = rw->n;
+        int r = 0;
+        std::vector<uint16_t> xh((size_t)M * c.K); for (auto& v : xh) v = bf16((float)nrand());
+        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * c.N * 2));
+        float* partial = workspace((size_t)c.S * M * c.N + (size_t)c.N);
+        int ctas = c.N / 16 * c.S;
+        auto run = [&](const void* w) {
+            if (c.kind == 0) launchNarrow(false, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, M, c.N, c.K, c.S);
+            else if (c.kind == 1) launchCluster(c.S, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, M, c.N, c.K);
+            else launchSmall(2, 1, false, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, M, c.N, c.K, c.S);
+        };
+        std::vector<uint16_t> out[2];
+        for (int k = 0; k < 2; k++) {
+            CK(cudaMemset(y, 0xFF, (size_t)M * c.N * 2));
+            if (k == 0) { if (c.kind == 0) launchNarrow(true, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S);
+                          else launchSmall(3, 1, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S); }
+            else run(cw.tiles);
+            CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
+            out[k].resize((size_t)M * c.N); CK(cudaMemcpy(out[k].data(), y, out[k].size() * 2, cudaMemcpyDeviceToHost));
+        }
+        long unwritten = 0; for (uint16_t v : out[1]) unwritten += v == 0xFFFF;
+        bool ok = out[0] == out[1] && unwritten == 0;
+        if (!ok) failures++;
+        double cub = 0;
+#ifndef NO_CUBLAS
+        cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.N, M, c.K, &al, rw->bfs[r++ % n], CUDA_R_16BF, c.K, x, CUDA_R_16BF, c.K, &be, y, CUDA_R_16BF, c.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+#endif
+        auto tk = launchTimes([&]() { run(rw->wt[r++ % n]); });
+        size_t bytes = (size_t)c.N / 16 * (c.K / 64) * 1536;
+        double best = 1e9; int bestG = 0;
+        for (int g : {4, 8, 16}) {
+            double t = launchTimes([&]() { launchStream(rw->wt[r++ % n], bytes, sink, 132 * g); })[3];
+            if (t < best) { best = t; bestG = g; }
+        }
+        auto te = launchTimes([&]() { launchEmpty(ctas, c.kind == 0 ? 128 : 256); });
+        printf("ramp %6dx%5d M=1 %s S=%d (%d CTAs): cublas %.4f | kernel %.4f [%.4f..%.4f] %.3fx | stream %.1f MB %.4f (%d per SM) %.3fx | empty %.4f | kernel==twin %d unwritten %ld %s\n",
+               c.N, c.K, names[c.kind], c.S, ctas, cub, tk[3], tk[0], tk[6], cub / tk[3], bytes / 1e6, best, bestG, cub / best, te[3], (int)(out[0] == out[1]), unwritten, ok ? "PASS" : "FAIL");
+        if (timeline) {
+            std::string label = std::to_string(c.N) + "x" + std::to_string(c.K) + "-" + names[c.kind] + "-S" + std::to_string(c.S);
+            printRamp("kernel", rampOf([&](int i) { run(rw->wt[(r + i) % n]); }, ctas, tl, "timeline-" + label + ".csv"));
+            r += 5;
+            printRamp("stream", rampOf([&](int i) { launchStream(rw->wt[(r + i) % n], bytes, sink, 132 * bestG); }, 132 * bestG, tl, "timeline-" + label + "-stream.csv"));
+            r += 5;
+            printRamp("empty", rampOf([&](int) { launchEmpty(ctas, c.kind == 0 ? 128 : 256); }, ctas, tl, ""));
+        }
+        fflush(stdout);
+        cudaFree(x); cudaFree(y);
+    }
+    if (rw) rw->free();
+    cudaFree(tl); cudaFree(sink);
 }
 
 // The tma kernel with one CTA per unit against a persistent grid (one CTA per SM), BF16 twin and window coding, for the
@@ -912,6 +1055,7 @@ int main(int argc, char** argv) {
     if (mode == "half") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); halfMode(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "tcluster") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); tcluster(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }
+    if (mode == "ramp") { ramp(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "cluster") { clusterMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "smallm") { smallM(); printf("failures: %d\n", failures); return failures ? 1 : 0; }

@@ -28,11 +28,58 @@ void launchLate(bool band, const void* w, const void* pals, const uint32_t* star
     f<<<bands * splits * chunks, WARPS * 32>>>((const uint8_t*)w, 0, (const uint2*)pals, 0, starts, 0, esc, 0, pos, 0, x, 0, y, 0, partial, 0, M, N, K, splits);
 }
 
-// The 8-row window kernel with its S splits of K summed through distributed shared memory in clusters of S CTAs
-// (palette_gemm.cu's windowCluster8x2/4/8); its twin is bf16Frag8 at S splits.
+// The 8-row (mt 1) or 16-row (mt 2) window kernel with its S splits of K summed through distributed shared memory in clusters of S
+// CTAs (palette_gemm.cu's windowCluster8x2/4/8, windowCluster16x2/4/8); its twin is bf16Frag8 / bf16Frag16 at S splits.
 void launchCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
-                   const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K) {
-    int ctas = N / 16 * S * ((M + 7) / 8);
-    auto f = S == 2 ? windowCluster8x2 : S == 4 ? windowCluster8x4 : windowCluster8x8;
+                   const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int mt) {
+    int ctas = N / 16 * S * ((M + 8 * mt - 1) / (8 * mt));
+    auto f = mt == 1 ? (S == 2 ? windowCluster8x2 : S == 4 ? windowCluster8x4 : windowCluster8x8)
+                     : (S == 2 ? windowCluster16x2 : S == 4 ? windowCluster16x4 : windowCluster16x8);
     f<<<ctas, WARPS * 32>>>((const uint8_t*)w, 0, (const uint2*)pals, 0, starts, 0, esc, 0, pos, 0, x, 0, y, 0, partial, 0, M, N, K, S);
 }
+
+// ---- ./h ramp (session 16): where an M = 1 launch's time goes ----
+
+// The 8-row window kernel with 4 warps per CTA (windowNarrow8) and its twin (bf16FragNarrow8) at `splits` slices of K.
+void launchNarrow(bool twin, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
+                  const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+    int ctas = N / 16 * splits * ((M + 7) / 8);
+    if (twin) bf16FragNarrow8<<<ctas, NARROW_WARPS * 32>>>((const uint16_t*)w, 0, x, 0, y, 0, partial, 0, M, N, K, splits);
+    else windowNarrow8<<<ctas, NARROW_WARPS * 32>>>((const uint8_t*)w, 0, (const uint2*)pals, 0, starts, 0, esc, 0, pos, 0, x, 0, y, 0, partial, 0, M, N, K, splits);
+}
+
+// Where the kernels' per-CTA timestamps go (a build with -DTC_TIMELINE: 3 per CTA); false in a build without them.
+bool setTimeline(unsigned long long* to) {
+#ifdef TC_TIMELINE
+    return cudaMemcpyToSymbol(palette_gemm::tcTimeline, &to, sizeof to) == cudaSuccess;
+#else
+    (void)to;
+    return false;
+#endif
+}
+
+// The floor for a launch that reads `n16` 16-byte pieces: a grid-stride read of them, four loads in flight per thread, the
+// same non-allocating loads as the tiles'; marks like the product kernels' (start, loop end, end).
+__global__ void __launch_bounds__(256) streamRead(const uint4* p, size_t n16, unsigned* sink) {
+    TIMELINE_MARK(0);
+    size_t stride = (size_t)gridDim.x * blockDim.x, i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    uint32_t acc = 0;
+    for (; i + 3 * stride < n16; i += 4 * stride) {
+        uint4 a = load16(p + i), b = load16(p + i + stride), c = load16(p + i + 2 * stride), d = load16(p + i + 3 * stride);
+        acc ^= a.x ^ a.y ^ a.z ^ a.w ^ b.x ^ b.y ^ b.z ^ b.w ^ c.x ^ c.y ^ c.z ^ c.w ^ d.x ^ d.y ^ d.z ^ d.w;
+    }
+    for (; i < n16; i += stride) { uint4 a = load16(p + i); acc ^= a.x ^ a.y ^ a.z ^ a.w; }
+    TIMELINE_MARK(1);
+    if (acc == 0x9E3779B9u) sink[threadIdx.x] = acc;   // keeps the loads; as good as never stored
+    TIMELINE_MARK(2);
+}
+
+__global__ void emptyKernel() {
+    TIMELINE_MARK(0);
+    TIMELINE_MARK(1);
+    TIMELINE_MARK(2);
+}
+
+void launchStream(const void* p, size_t bytes, unsigned* sink, int ctas) { streamRead<<<ctas, 256>>>((const uint4*)p, bytes / 16, sink); }
+void launchEmpty(int ctas, int threads) { emptyKernel<<<ctas, threads>>>(); }
+void launchSpin(long long cycles) { spin<<<1, 1>>>(cycles); }

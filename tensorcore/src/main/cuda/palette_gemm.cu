@@ -246,15 +246,54 @@ __device__ __forceinline__ Work work(int N, int K, int M, int splits, int rows) 
     return w;
 }
 
+// The cluster entries' finish (PUSH): the split CTAs store their sums into rank 0's inbox by st.async, counted in bytes on its
+// barrier, and leave; rank 0 waits for the bytes alone. No cluster barrier at the end, and no round trip of remote loads: the pull
+// finish (rank 0 reads the others' sums after a cluster barrier, and a second one keeps them resident until it has) took 1.3 us
+// from a cluster's last warp to its end at 4 splits and 8 rows, and the push 3-12% off the 8-row kernels (NOTES.md session 16).
+// At 16 rows with 8 splits the inbox (7 KB) would not fit beside the X slots: that entry pulls.
+#ifndef PATCH_PUSH
+#define PATCH_PUSH 1   // 0: every cluster entry pulls (the harness's A/B build)
+#endif
+template <int MT, int SPC, bool CLUSTER, int CS> __host__ __device__ constexpr bool pushes() {
+    return PATCH_PUSH && CLUSTER && SPC == 1 && (MT == 1 || (MT == 2 && CS <= 4));
+}
+
+// Rank 0's inbox: a slot of the strip's MT x 8 x 16 sums per other split.
+template <int MT, int CS>
+struct Inbox {
+    float sums[CS - 1][MT * 8 * 16];
+    uint64_t full;   // completes when every other split's sums have landed
+};
+
+template <int MT, int CS>
+__device__ __forceinline__ Inbox<MT, CS>& pushInbox() {
+    __shared__ __align__(16) Inbox<MT, CS> inbox;   // one per CTA (static shared storage), in the kernels that push only
+    return inbox;
+}
+
+// At the CTA's start: rank 0's barrier expects the others' bytes, and every CTA arrives on the cluster barrier that the finish
+// waits on before it stores into rank 0's inbox (so the barrier is initialised by then).
+template <int MT, int CS>
+__device__ __forceinline__ void startPush(int split) {
+    if (threadIdx.x == 0 && split == 0) {
+        uint32_t full = static_cast<uint32_t>(__cvta_generic_to_shared(&pushInbox<MT, CS>().full));
+        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" :: "r"(full));
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(full), "r"((CS - 1) * MT * 8 * 16 * 4) : "memory");
+    }
+    asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory");
+}
+
 // The warps' partial sums meet in shared memory and are added in warp order.
 // Split K: each CTA stores its sums in the FP32 workspace, and the last CTA of a band and M chunk to arrive
 // (a counter after the workspace's sums, back to 0 once it is done) adds the splits' sums in split order and
 // rounds them to BF16. One launch, and every sum in a fixed order, so the palette and BF16 kernels give
 // bit-identical Y.
-template <int MT, int SPC = 1, int W = WARPS, bool CLUSTER = false>
+template <int MT, int SPC = 1, int W = WARPS, bool CLUSTER = false, int CS = 1>
 __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M, int N, int splits, __nv_bfloat16* __restrict__ y, float* __restrict__ partial) {
+    constexpr bool PUSH = pushes<MT, SPC, CLUSTER, CS>();
     __shared__ float sums[W][MT * 8][16];
-    __shared__ float reduced[CLUSTER ? SPC * MT * 8 * 16 : 1];   // CLUSTER: this CTA's sums, which rank 0 reads
+    __shared__ float reduced[CLUSTER && !PUSH ? SPC * MT * 8 * 16 : 1];   // CLUSTER: this CTA's sums, which rank 0 reads
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
     for (int mt = 0; mt < MT; mt++) {
@@ -264,15 +303,45 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
         sums[warp][mt * 8 + 2 * t + 1][g + 8] = acc[mt][3];
     }
     __syncthreads();
-    constexpr int PARTS = W / SPC;
     int strips = N / 16;
+    if constexpr (PUSH) {
+        constexpr int VALUES = MT * 8 * 16;
+        static_assert(VALUES <= W * 32, "one value per thread");
+        Inbox<MT, CS>& inbox = pushInbox<MT, CS>();
+        int i = threadIdx.x;
+        float s = 0;
+        if (i < VALUES) {
+            s = sums[0][i >> 4][i & 15];
+#pragma unroll
+            for (int k = 1; k < W; k++) s += sums[k][i >> 4][i & 15];
+        }
+        asm volatile("barrier.cluster.wait.aligned;" ::: "memory");   // rank 0's barrier is ready (startPush)
+        uint32_t full = static_cast<uint32_t>(__cvta_generic_to_shared(&inbox.full));
+        if (w.split != 0) {
+            if (i < VALUES) {
+                uint32_t to = static_cast<uint32_t>(__cvta_generic_to_shared(&inbox.sums[w.split - 1][i])), at, bar;
+                asm volatile("mapa.shared::cluster.u32 %0, %1, 0;" : "=r"(at) : "r"(to));
+                asm volatile("mapa.shared::cluster.u32 %0, %1, 0;" : "=r"(bar) : "r"(full));
+                asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.f32 [%0], %1, [%2];" :: "r"(at), "f"(s), "r"(bar) : "memory");
+            }
+            return;
+        }
+        if (i >= VALUES) return;
+        asm volatile("{\n.reg .pred done;\nWAIT_%=:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], 0;\n@!done bra WAIT_%=;\n}" :: "r"(full) : "memory");
+#pragma unroll
+        for (int k = 1; k < CS; k++) s += inbox.sums[k - 1][i];   // split order, as the pull finish and the workspace path
+        int row = w.mBase + (i >> 4);
+        if (row < M && w.band < strips) y[(size_t)row * N + (size_t)w.band * 16 + (i & 15)] = __float2bfloat16_rn(s);
+        return;
+    }
+    constexpr int PARTS = W / SPC;
     for (int i = threadIdx.x; i < SPC * MT * 8 * 16; i += blockDim.x) {
         int part = i / (MT * 8 * 16), m = (i >> 4) % (MT * 8), r = i & 15;
         float s = sums[part * PARTS][m][r];
 #pragma unroll
         for (int k = 1; k < PARTS; k++) s += sums[part * PARTS + k][m][r];
         int row = w.mBase + m, strip = w.band * SPC + part;
-        if (CLUSTER) {
+        if (CLUSTER && !PUSH) {
             reduced[i] = s;
         } else if (row < M && strip < strips) {
             size_t n = (size_t)strip * 16 + r;
@@ -280,7 +349,7 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
             else partial[((size_t)w.split * M + row) * N + n] = s;
         }
     }
-    if constexpr (CLUSTER) {
+    if constexpr (CLUSTER && !PUSH) {
         // The splits of this band and chunk are the cluster's CTAs: rank 0 adds the others' sums, read from their shared memory,
         // in split order (the order of the workspace path, so Y is the same bit for bit), and no CTA leaves before it has.
         asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
@@ -370,6 +439,10 @@ __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const u
 // `lane + 32`, loaded with the tile), and each lane reads its 32 exponents back: about 20 instructions
 // per tile and lane whatever the escapes, and no per-lane prefix, ballot or rank.
 
+#ifndef PATCH_TILE_FIRST
+#define PATCH_TILE_FIRST 0   // the patching kernel's escape starts loaded after the tile's words (NOTES.md session 16)
+#endif
+
 #ifndef PATCH_SLOTS
 #define PATCH_SLOTS 1   // escapes per lane loaded with the tile; the rest in a loop (2 measured slower: NOTES.md)
 #endif
@@ -384,10 +457,9 @@ struct PatchTile {
     uint32_t e0, e1;       // and their exponents
 };
 
-// WINDOW: the window coding (LAYOUT.md), whose palette entry is only its base byte.
+// WINDOW: the window coding (LAYOUT.md), whose palette entry is only its base byte. The tile's own words and palette:
 template <bool WINDOW>
-__device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2* palettes, const uint16_t* positions, const uint8_t* escapes,
-                                               size_t tile, uint32_t start, uint32_t end, int lane) {
+__device__ __forceinline__ PatchTile loadTile(const uint8_t* tiles, const uint2* palettes, size_t tile, int lane) {
     PatchTile t;
     if (WINDOW) {
         const uint8_t* base = tiles + tile * WINDOW_TILE_BYTES;
@@ -407,6 +479,11 @@ __device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2
         t.s1 = load16(base + PLANE_OFFSET + 512 + 16 * lane);
         t.palette = __ldg(palettes + tile);
     }
+    return t;
+}
+
+// Its escapes, list entries start .. end - 1.
+__device__ __forceinline__ void loadEscapes(PatchTile& t, const uint16_t* positions, const uint8_t* escapes, uint32_t start, uint32_t end, int lane) {
     t.start = start;
     t.count = end - start;
     t.at0 = t.at1 = t.e0 = t.e1 = 0;
@@ -414,6 +491,13 @@ __device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2
 #if PATCH_SLOTS > 1
     if (lane + 32 < t.count) { t.at1 = load2(positions + start + 32 + lane); t.e1 = load1(escapes + start + 32 + lane); }
 #endif
+}
+
+template <bool WINDOW>
+__device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2* palettes, const uint16_t* positions, const uint8_t* escapes,
+                                               size_t tile, uint32_t start, uint32_t end, int lane) {
+    PatchTile t = loadTile<WINDOW>(tiles, palettes, tile, lane);
+    loadEscapes(t, positions, escapes, start, end, lane);
     return t;
 }
 
@@ -515,10 +599,28 @@ __device__ __forceinline__ void ldmatrixX(uint4 (&b)[2][2], uint32_t slot, int l
     }
 }
 
+#ifdef TC_TIMELINE   // harness-only (./h ramp): %globaltimer per CTA at its start (slot 0, thread 0; its SM in slot 2), at each warp's loop end
+__device__ unsigned long long* tcTimeline;   // (slot 3 + warp, lane 0) and at its end (slot 1, thread 0): 12 slots per CTA
+__device__ __forceinline__ void timelineMark(int i) {
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t) :: "memory");
+    unsigned long long* at = tcTimeline + 12 * (size_t)blockIdx.x;
+    if (i == 1) {
+        if ((threadIdx.x & 31) == 0) at[3 + (threadIdx.x >> 5)] = t;
+    } else if (threadIdx.x == 0) {
+        at[i == 0 ? 0 : 1] = t;
+        if (i == 0) { unsigned sm; asm volatile("mov.u32 %0, %%smid;" : "=r"(sm)); at[2] = sm; }
+    }
+}
+#define TIMELINE_MARK(i) timelineMark(i)
+#else
+#define TIMELINE_MARK(i)
+#endif
+
 // AHEAD (the window coding at 16 rows, X staged through shared memory): each warp issues its next tile's loads right after this
 // tile's decode, so they are in flight during its X wait and products; same products in the same order. Measured up to 9% faster
 // at M = 16, the band kernel too (36 of 40 harness cases; at 8 rows, where X loads with the tile, 2-5% slower): NOTES.md session 12.
-template <int MT, bool TWO, int SPC = 1, bool WINDOW = false, bool AHEAD = false, int W = WARPS, bool CLUSTER = false>
+template <int MT, bool TWO, int SPC = 1, bool WINDOW = false, bool AHEAD = false, int W = WARPS, bool CLUSTER = false, int CS = 1>
 __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uint32_t* escapeStarts, const uint8_t* escapes, const uint16_t* positions,
                           const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
     // Two 1 KB exponent buffers per warp, used by alternate tiles: a lane's store for tile i + 2 comes after
@@ -529,8 +631,10 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
     // of four per CTA).
     constexpr bool STAGED = WINDOW && MT == 2 && !TWO;
     __shared__ __align__(128) uint8_t xSlots[!STAGED ? 1 : SPC == WARPS ? 4 : 2 * W][STAGED ? 2048 : 16];
+    TIMELINE_MARK(0);
     Work w = work<SPC, W, CLUSTER>(N, K, M, splits, MT * 8);
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform; in a cluster, cluster-uniform)
+    if constexpr (pushes<MT, SPC, CLUSTER, CS>()) startPush<MT, CS>(w.split);
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
@@ -539,12 +643,23 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
         uint32_t starts = 0, ends = 0;
         auto load = [&](int kt) {
             int ahead = kt - w.kBegin;
+#if PATCH_TILE_FIRST
+            // The tile's words first, then the escape starts (as ordered loads): a warp's first tile no longer waits for them.
+            PatchTile t = loadTile<WINDOW>(tiles, palettes, tileRow + kt, lane);
+            if ((ahead & 31) == 0 && kt + lane < w.kEnd) {
+                starts = load4(escapeStarts + tileRow + kt + lane);
+                ends = load4(escapeStarts + tileRow + kt + lane + 1);
+            }
+            loadEscapes(t, positions, escapes, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31), __shfl_sync(0xFFFFFFFFu, ends, ahead & 31), lane);
+            return t;
+#else
             if ((ahead & 31) == 0 && kt + lane < w.kEnd) {
                 starts = __ldg(escapeStarts + tileRow + kt + lane);
                 ends = __ldg(escapeStarts + tileRow + kt + lane + 1);
             }
             return loadPatch<WINDOW>(tiles, palettes, positions, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31),
                              __shfl_sync(0xFFFFFFFFu, ends, ahead & 31), lane);
+#endif
         };
         auto step = [&](const PatchTile& t, int kt, int parity) {
             uint32_t a[4][4];
@@ -631,7 +746,9 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
             }
         }
     }
-    finish<MT, SPC, W, CLUSTER>(acc, w, M, N, splits, y, partial);
+    TIMELINE_MARK(1);
+    finish<MT, SPC, W, CLUSTER, CS>(acc, w, M, N, splits, y, partial);
+    TIMELINE_MARK(2);
 }
 
 // FRAG: the window kernels' twin, feeding W and X to the products in their fragment order.
@@ -783,7 +900,7 @@ extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32) bf16FragNarrow8(
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
-        patchGemm<MT, false, 1, true, MT == 2, WARPS, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
+        patchGemm<MT, false, 1, true, MT == 2, WARPS, true, S>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
     }
 CLUSTER_ENTRY(1, 2, windowCluster8x2)
 CLUSTER_ENTRY(1, 4, windowCluster8x4)
