@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # On the GPU host, from the folder prepare.sh filled (session 16): builds of sm.cu, each RUNS entry "build:mode" running ./h<build> <mode>
-# (default "0:ramp"). Builds: 0 as checked in; 1 with the patching kernel's escape starts after its tile's words (PATCH_TILE_FIRST);
-# p0 with the 8-row cluster entries' pull finish (PATCH_PUSH=0); a trailing t adds the per-CTA timeline (TC_TIMELINE: ./h ramp writes
-# every CTA of its median launch per case to $OUT/timeline-*.csv). Also the SASS of windowCluster8x2 per build. Logs under $OUT.
+# (default "0:ramp"). Builds: 0 as checked in; p0 with the cluster entries' pull finish (PATCH_PUSH=0); a trailing t adds the per-CTA
+# timeline (TC_TIMELINE: ./h ramp writes every CTA of its median launch per case to timeline-*.csv, archived in $OUT/timelines.tgz).
+# Also the SASS of windowCluster8x2 per build. Logs under $OUT. (Session 16's PATCH_TILE_FIRST build, the escape starts loaded after
+# the tile's words, measured slower and was removed: commit 7fce96b has it.)
 cd "$(dirname "$0")"; out="${OUT:-$PWD/out}"; mkdir -p "$out"
 runs="${RUNS:-0:ramp}"
 f="-O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I."
-declare -A flags=([0]="" [1]="-DPATCH_TILE_FIRST=1" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [1t]="-DTC_TIMELINE -DPATCH_TILE_FIRST=1" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0")
+declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0")
 builds=$(for r in $runs; do echo "${r%%:*}"; done | sort -u)
 nvcc $f -c -o harness.o harness.cu & nvcc $f -c -o v4.o v4.cu &
 for v in $builds; do nvcc $f ${flags[$v]} -c -o sm$v.o sm.cu & done

@@ -439,10 +439,6 @@ __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const u
 // `lane + 32`, loaded with the tile), and each lane reads its 32 exponents back: about 20 instructions
 // per tile and lane whatever the escapes, and no per-lane prefix, ballot or rank.
 
-#ifndef PATCH_TILE_FIRST
-#define PATCH_TILE_FIRST 0   // the patching kernel's escape starts loaded after the tile's words (NOTES.md session 16)
-#endif
-
 #ifndef PATCH_SLOTS
 #define PATCH_SLOTS 1   // escapes per lane loaded with the tile; the rest in a loop (2 measured slower: NOTES.md)
 #endif
@@ -457,9 +453,10 @@ struct PatchTile {
     uint32_t e0, e1;       // and their exponents
 };
 
-// WINDOW: the window coding (LAYOUT.md), whose palette entry is only its base byte. The tile's own words and palette:
+// WINDOW: the window coding (LAYOUT.md), whose palette entry is only its base byte.
 template <bool WINDOW>
-__device__ __forceinline__ PatchTile loadTile(const uint8_t* tiles, const uint2* palettes, size_t tile, int lane) {
+__device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2* palettes, const uint16_t* positions, const uint8_t* escapes,
+                                               size_t tile, uint32_t start, uint32_t end, int lane) {
     PatchTile t;
     if (WINDOW) {
         const uint8_t* base = tiles + tile * WINDOW_TILE_BYTES;
@@ -479,11 +476,6 @@ __device__ __forceinline__ PatchTile loadTile(const uint8_t* tiles, const uint2*
         t.s1 = load16(base + PLANE_OFFSET + 512 + 16 * lane);
         t.palette = __ldg(palettes + tile);
     }
-    return t;
-}
-
-// Its escapes, list entries start .. end - 1.
-__device__ __forceinline__ void loadEscapes(PatchTile& t, const uint16_t* positions, const uint8_t* escapes, uint32_t start, uint32_t end, int lane) {
     t.start = start;
     t.count = end - start;
     t.at0 = t.at1 = t.e0 = t.e1 = 0;
@@ -491,13 +483,6 @@ __device__ __forceinline__ void loadEscapes(PatchTile& t, const uint16_t* positi
 #if PATCH_SLOTS > 1
     if (lane + 32 < t.count) { t.at1 = load2(positions + start + 32 + lane); t.e1 = load1(escapes + start + 32 + lane); }
 #endif
-}
-
-template <bool WINDOW>
-__device__ __forceinline__ PatchTile loadPatch(const uint8_t* tiles, const uint2* palettes, const uint16_t* positions, const uint8_t* escapes,
-                                               size_t tile, uint32_t start, uint32_t end, int lane) {
-    PatchTile t = loadTile<WINDOW>(tiles, palettes, tile, lane);
-    loadEscapes(t, positions, escapes, start, end, lane);
     return t;
 }
 
@@ -643,23 +628,12 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
         uint32_t starts = 0, ends = 0;
         auto load = [&](int kt) {
             int ahead = kt - w.kBegin;
-#if PATCH_TILE_FIRST
-            // The tile's words first, then the escape starts (as ordered loads): a warp's first tile no longer waits for them.
-            PatchTile t = loadTile<WINDOW>(tiles, palettes, tileRow + kt, lane);
-            if ((ahead & 31) == 0 && kt + lane < w.kEnd) {
-                starts = load4(escapeStarts + tileRow + kt + lane);
-                ends = load4(escapeStarts + tileRow + kt + lane + 1);
-            }
-            loadEscapes(t, positions, escapes, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31), __shfl_sync(0xFFFFFFFFu, ends, ahead & 31), lane);
-            return t;
-#else
             if ((ahead & 31) == 0 && kt + lane < w.kEnd) {
                 starts = __ldg(escapeStarts + tileRow + kt + lane);
                 ends = __ldg(escapeStarts + tileRow + kt + lane + 1);
             }
             return loadPatch<WINDOW>(tiles, palettes, positions, escapes, tileRow + kt, __shfl_sync(0xFFFFFFFFu, starts, ahead & 31),
                              __shfl_sync(0xFFFFFFFFu, ends, ahead & 31), lane);
-#endif
         };
         auto step = [&](const PatchTile& t, int kt, int parity) {
             uint32_t a[4][4];
