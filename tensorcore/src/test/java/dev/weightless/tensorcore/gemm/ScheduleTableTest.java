@@ -155,6 +155,7 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(128256, 4096, 1024).orElseThrow(), "session 15: kept by hand, a tie");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 64), h200.choice(1024, 4096, 64).orElseThrow());
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(1024, 4096, 16).orElseThrow(), "session 14: the cluster kernel at 16 rows");
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(4096, 4096, 16).orElseThrow(), "session 16: the split sums pushed into rank 0");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 64), h200.choice(4096, 4096, 64).orElseThrow(), "4 splits: the workspace path, faster there than 2 in a cluster");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA, 256), h200.choice(4096, 14336, 256).orElseThrow());
     }
