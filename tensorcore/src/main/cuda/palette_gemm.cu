@@ -865,8 +865,9 @@ extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32) bf16FragNarrow8(
     bf16Gemm<1, 1, true, NARROW_WARPS>(weights, x, y, partial, M, N, K, splits);
 }
 
-// The 8- and 16-row window kernels with K split in S = 2, 4 or 8, each strip's S CTAs one cluster: rank 0 adds the others' sums from
-// their shared memory in split order (finish, CLUSTER), so no workspace, fence or counter, and Y is the same bit for bit as
+// The 8- and 16-row window kernels with K split in S = 2, 4 or 8, each strip's S CTAs one cluster: the others push their sums into rank
+// 0's inbox (finish, PUSH; at 16 rows with 8 splits rank 0 reads them from their shared memory) and rank 0 adds them in split order, so
+// no workspace, fence or counter, and Y is the same bit for bit as
 // windowGemm8's / windowGemm16's (and bf16Frag8's / bf16Frag16's) at S splits. At 8 rows 4-7% faster than the workspace path where
 // the schedule splits K (NOTES.md session 13); the 16-row entries keep windowGemm16's next-tile loads (AHEAD) and CTA cap.
 #define CLUSTER_ENTRY(MT, S, NAME)                                                                                         \

@@ -86,7 +86,7 @@ public final class FusedLinear {
      * only: windowNarrow8 (twin bf16FragNarrow8), the patching kernel with 4 warps per CTA, so that twice the CTAs fit on a
      * multiprocessor (one wave where the strips fill them once: 14336 x 4096); PATCH_CLUSTER, 8 or 16 rows of X, window-coded W and
      * K split in 2, 4 or 8: windowCluster8x2/4/8 and windowCluster16x2/4/8, the patching kernel with a strip's splits in one
-     * cluster, whose rank 0 adds their sums from shared memory (no workspace round trip); its twin is bf16Frag8 / bf16Frag16 at
+     * cluster, whose rank 0 adds their sums, stored into its shared memory by st.async (no workspace round trip); its twin is bf16Frag8 / bf16Frag16 at
      * the same splits, whose sums run in the same order. WGMMA_TMA_CLUSTER, window-coded W and K split in 2 or 4:
      * tmaWindowCluster{64,128,256}x{2,4} (twin tmaBf16Cluster*), the TMA-fed kernel with a tile's slices in one cluster,
      * whose CTAs add their sums through distributed shared memory (no workspace round trip): one CTA per slice, or, on a
