@@ -216,6 +216,8 @@ void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, c
 
 void launchNarrow(bool twin, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                   const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
+void launchNarrowCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
+                         const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K);
 bool setTimeline(unsigned long long* to);
 void launchStream(const void* p, size_t bytes, unsigned* sink, int ctas);
 void launchEmpty(int ctas, int threads);
@@ -688,10 +690,12 @@ static void printRamp(const char* what, const Ramp& r) {
 }
 
 static void ramp() {
-    struct Case { int N, K, kind, S; };   // kind 0: windowNarrow8, 1: windowCluster8xS, 2: windowGemm8 (the workspace path)
-    const Case cases[] = {{4096, 14336, 1, 2}, {4096, 14336, 0, 1}, {4096, 14336, 2, 1}, {14336, 4096, 0, 1}, {4096, 4096, 1, 2},
-                          {1024, 4096, 1, 4}, {128256, 4096, 0, 1}};
-    const char* names[] = {"narrow8", "cluster8", "window8"};
+    // kind 0: windowNarrow8, 1: windowCluster8xS, 2: windowGemm8 (the workspace path), 3: windowNarrowCluster8xS
+    struct Case { int N, K, kind, S; };
+    const Case cases[] = {{4096, 14336, 1, 2}, {4096, 14336, 0, 1}, {4096, 14336, 2, 1}, {4096, 14336, 3, 2}, {4096, 14336, 3, 4},
+                          {14336, 4096, 0, 1}, {14336, 4096, 3, 2}, {14336, 4096, 3, 4}, {4096, 4096, 1, 2}, {4096, 4096, 3, 2},
+                          {4096, 4096, 3, 4}, {1024, 4096, 1, 4}, {1024, 4096, 3, 4}, {128256, 4096, 0, 1}, {128256, 4096, 3, 2}};
+    const char* names[] = {"narrow8", "cluster8", "window8", "narrowcluster8"};
 #ifndef NO_CUBLAS
     cublasHandle_t h; cublasCreate(&h);
 #endif
@@ -714,12 +718,13 @@ static void ramp() {
         auto run = [&](const void* w) {
             if (c.kind == 0) launchNarrow(false, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, M, c.N, c.K, c.S);
             else if (c.kind == 1) launchCluster(c.S, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, M, c.N, c.K);
+            else if (c.kind == 3) launchNarrowCluster(c.S, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, M, c.N, c.K);
             else launchSmall(2, 1, false, w, cw.pals, cw.starts, cw.esc, cw.pos, x, y, partial, M, c.N, c.K, c.S);
         };
         std::vector<uint16_t> out[2];
         for (int k = 0; k < 2; k++) {
             CK(cudaMemset(y, 0xFF, (size_t)M * c.N * 2));
-            if (k == 0) { if (c.kind == 0) launchNarrow(true, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S);
+            if (k == 0) { if (c.kind == 0 || c.kind == 3) launchNarrow(true, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S);
                           else launchSmall(3, 1, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S); }
             else run(cw.tiles);
             CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
@@ -739,7 +744,8 @@ static void ramp() {
             double t = launchTimes([&]() { launchStream(rw->wt[r++ % n], bytes, sink, 132 * g); })[3];
             if (t < best) { best = t; bestG = g; }
         }
-        auto te = launchTimes([&]() { launchEmpty(ctas, c.kind == 0 ? 128 : 256); });
+        int threads = c.kind == 0 || c.kind == 3 ? 128 : 256;
+        auto te = launchTimes([&]() { launchEmpty(ctas, threads); });
         printf("ramp %6dx%5d M=1 %s S=%d (%d CTAs): cublas %.4f | kernel %.4f [%.4f..%.4f] %.3fx | stream %.1f MB %.4f (%d per SM) %.3fx | empty %.4f | kernel==twin %d unwritten %ld %s\n",
                c.N, c.K, names[c.kind], c.S, ctas, cub, tk[3], tk[0], tk[6], cub / tk[3], bytes / 1e6, best, bestG, cub / best, te[3], (int)(out[0] == out[1]), unwritten, ok ? "PASS" : "FAIL");
         if (timeline) {
@@ -748,7 +754,7 @@ static void ramp() {
             r += 5;
             printRamp("stream", rampOf([&](int i) { launchStream(rw->wt[(r + i) % n], bytes, sink, 132 * bestG); }, 132 * bestG, tl, "timeline-" + label + "-stream.csv"));
             r += 5;
-            printRamp("empty", rampOf([&](int) { launchEmpty(ctas, c.kind == 0 ? 128 : 256); }, ctas, tl, ""));
+            printRamp("empty", rampOf([&](int) { launchEmpty(ctas, threads); }, ctas, tl, ""));
         }
         fflush(stdout);
         cudaFree(x); cudaFree(y);

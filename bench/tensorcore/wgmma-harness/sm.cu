@@ -48,6 +48,15 @@ void launchNarrow(bool twin, const void* w, const void* pals, const uint32_t* st
     else windowNarrow8<<<ctas, NARROW_WARPS * 32>>>((const uint8_t*)w, 0, (const uint2*)pals, 0, starts, 0, esc, 0, pos, 0, x, 0, y, 0, partial, 0, M, N, K, splits);
 }
 
+// The narrow kernel with its S splits in one cluster (palette_gemm.cu's windowNarrowCluster8x2/4, TC_EXPERIMENTS); its twin is
+// bf16FragNarrow8 at S splits.
+void launchNarrowCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
+                         const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K) {
+    int ctas = N / 16 * S * ((M + 7) / 8);
+    auto f = S == 2 ? windowNarrowCluster8x2 : windowNarrowCluster8x4;
+    f<<<ctas, NARROW_WARPS * 32>>>((const uint8_t*)w, 0, (const uint2*)pals, 0, starts, 0, esc, 0, pos, 0, x, 0, y, 0, partial, 0, M, N, K, S);
+}
+
 // Where the kernels' per-CTA timestamps go (a build with -DTC_TIMELINE: 3 per CTA); false in a build without them.
 bool setTimeline(unsigned long long* to) {
 #ifdef TC_TIMELINE

@@ -897,6 +897,16 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBan
     __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
     patchGemm<2, false, WARPS, true, false>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits);
 }
+// ./h ramp (session 16): the narrow kernel (4 warps per CTA) with a strip's S splits in one cluster, pushing their sums into rank 0.
+#define NARROW_CLUSTER_ENTRY(S, NAME)                                                                                      \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(NARROW_WARPS * 32, 8) NAME(                    \
+        const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
+        const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \
+        patchGemm<1, false, 1, true, false, NARROW_WARPS, true, S>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits); \
+    }
+NARROW_CLUSTER_ENTRY(2, windowNarrowCluster8x2)
+NARROW_CLUSTER_ENTRY(4, windowNarrowCluster8x4)
 #endif
 
 // Keeps one thread busy for `cycles` clock cycles: a benchmark queues it first, so that the launches it
