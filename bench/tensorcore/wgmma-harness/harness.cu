@@ -628,8 +628,8 @@ static void clusterMode() {
 // ./h ramp (session 16): where an M = 1 launch's time goes, on the schedule's kernel per shape (and the others at 4096 x 14336).
 // Per case: the kernel checked against its twin bit for bit; its time, cuBLAS's, and a plain grid-stride read of the same
 // tile bytes (the floor for those bytes), W rotated over >= 192 MB; with a -DTC_TIMELINE build of sm.cu, each CTA's
-// %globaltimer at its start, after warp 0's last tile and at its end (thread 0), of 5 launches behind a spin with events
-// around the kernel alone: the launch with the median span, as µs from the first CTA's start.
+// %globaltimer at its start, after each warp's last tile and at its end, of 5 launches behind a spin with events around the
+// kernel alone: the launch with the median span, as µs from the first CTA's start (summary lines: warp 0's loop end).
 struct Ramp { double event = 0, span = 0, s50 = 0, s100 = 0, l0 = 0, l50 = 0, l100 = 0, e0 = 0, e50 = 0, e100 = 0, tick = 0; int run = 0; };
 
 static Ramp rampOf(const std::function<void(int)>& fn, int ctas, unsigned long long* tl, const std::string& csv) {
@@ -664,7 +664,7 @@ static Ramp rampOf(const std::function<void(int)>& fn, int ctas, unsigned long l
     }
     std::sort(runs.begin(), runs.end(), [](const Ramp& p, const Ramp& q) { return p.span < q.span; });
     const char* dir = getenv("TIMELINE_DIR");
-    if (dir && !csv.empty()) {   // every CTA of the median launch: ns from its first CTA's start (0: no mark)
+    if (dir && !csv.empty()) {   // every CTA of the median launch: ns from its first CTA's start (-1: no mark)
         const auto& h = raw[runs[2].run];
         unsigned long long t0 = ~0ull;
         for (int c = 0; c < ctas; c++) if (h[12 * c]) t0 = std::min(t0, h[12 * c]);
