@@ -57,7 +57,8 @@ void launchNarrowCluster(int S, const void* w, const void* pals, const uint32_t*
     f<<<ctas, NARROW_WARPS * 32>>>((const uint8_t*)w, 0, (const uint2*)pals, 0, starts, 0, esc, 0, pos, 0, x, 0, y, 0, partial, 0, M, N, K, S);
 }
 
-// Where the kernels' per-CTA timestamps go (a build with -DTC_TIMELINE: 3 per CTA); false in a build without them.
+// Where the kernels' per-CTA timestamps go (a build with -DTC_TIMELINE: 12 slots per CTA, palette_gemm.cu's timelineMark); false
+// in a build without them.
 bool setTimeline(unsigned long long* to) {
 #ifdef TC_TIMELINE
     return cudaMemcpyToSymbol(palette_gemm::tcTimeline, &to, sizeof to) == cudaSuccess;
