@@ -630,7 +630,7 @@ static void clusterMode() {
 // tile bytes (the floor for those bytes), W rotated over >= 192 MB; with a -DTC_TIMELINE build of sm.cu, each CTA's
 // %globaltimer at its start, after each warp's last tile and at its end, of 5 launches behind a spin with events around the
 // kernel alone: the launch with the median span, as µs from the first CTA's start (summary lines: warp 0's loop end).
-struct Ramp { double event = 0, span = 0, s50 = 0, s100 = 0, l0 = 0, l50 = 0, l100 = 0, e0 = 0, e50 = 0, e100 = 0, tick = 0; int run = 0; };
+struct Ramp { double event = 0, span = 0, s50 = 0, s100 = 0, l0 = 0, l50 = 0, l100 = 0, e0 = 0, e50 = 0, e100 = 0, tick = 0; int run = 0; unsigned long long t0 = 0; };
 
 static Ramp rampOf(const std::function<void(int)>& fn, int ctas, unsigned long long* tl, const std::string& csv) {
     std::vector<Ramp> runs;
@@ -658,7 +658,7 @@ static Ramp rampOf(const std::function<void(int)>& fn, int ctas, unsigned long l
         x.s50 = pct(st, 0.5); x.s100 = st.back(); x.l0 = lo.front(); x.l50 = pct(lo, 0.5); x.l100 = lo.back();
         x.e0 = en.front(); x.e50 = pct(en, 0.5); x.e100 = en.back();
         double tick = 1e9; for (size_t i = 1; i < st.size(); i++) if (st[i] > st[i - 1]) tick = std::min(tick, st[i] - st[i - 1]);
-        x.tick = tick; x.run = r;
+        x.tick = tick; x.run = r; x.t0 = t0;
         runs.push_back(x);
         raw.push_back(h);
     }
@@ -666,8 +666,7 @@ static Ramp rampOf(const std::function<void(int)>& fn, int ctas, unsigned long l
     const char* dir = getenv("TIMELINE_DIR");
     if (dir && !csv.empty()) {   // every CTA of the median launch: ns from its first CTA's start (-1: no mark)
         const auto& h = raw[runs[2].run];
-        unsigned long long t0 = ~0ull;
-        for (int c = 0; c < ctas; c++) if (h[12 * c]) t0 = std::min(t0, h[12 * c]);
+        unsigned long long t0 = runs[2].t0;
         FILE* f = fopen((std::string(dir) + "/" + csv).c_str(), "w");
         if (f) {
             fprintf(f, "cta,sm,start,end,w0,w1,w2,w3,w4,w5,w6,w7\n");
