@@ -153,7 +153,7 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(4096, 14336, 1).orElseThrow(), "two splits, added up in a cluster");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_HALF, 256), h200.choice(1024, 4096, 1024).orElseThrow());
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 256), h200.choice(128256, 4096, 1024).orElseThrow(),
-                "4008 tiles: 30 rounds whole, 48 split in clusters of 2 (session 17: measured faster in five runs, by at most 0.3%)");
+                "4008 tiles: 30 rounds whole, 48 split in clusters of 2 (session 17: measured faster in seven runs, by at most 0.3%)");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 64), h200.choice(1024, 4096, 64).orElseThrow());
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(1024, 4096, 16).orElseThrow(), "session 14: the cluster kernel at 16 rows");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(4096, 4096, 16).orElseThrow(), "session 16: the split sums pushed into rank 0");
