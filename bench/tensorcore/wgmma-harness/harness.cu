@@ -275,22 +275,17 @@ static cudaEvent_t timerEvent(int i) {
     return e[i];
 }
 
-// One warp spinning for `ns` (globaltimer): the GPU near idle, so that a burst after it starts below the power limit, as the issue's
-// benches time (FusedGemmCheck: a 5 ms spin, then the launches). Session 17: at M >= 1024 back-to-back rounds run at the power limit,
-// where the same kernel's time moved up to 15% between rounds of one call.
-__global__ void idleSpin(long long ns) {
-    unsigned long long t0, t;
-    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
-    do { asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t)); } while ((long long)(t - t0) < ns);
-}
-static bool gBurst = false;   // launchTimes: each round of 10 launches behind a 5 ms idle spin (BURST set), else back to back
+// BURST set: each round of 10 launches waits behind sm.cu's spin kernel (one thread, FusedGemmCheck's 10 M cycles, about 5 ms), the GPU
+// near idle, so that a burst starts below the power limit, as the issue's benches time; else rounds run back to back. Session 17: at
+// M >= 1024 back-to-back rounds run at the power limit, where the same kernel's time moved up to 15% between rounds of one call.
+static bool gBurst = false;
 
 template <class F> static std::vector<double> launchTimes(F fn) {
     cudaEvent_t a = timerEvent(0), b = timerEvent(1);
     for (int i = 0; i < 3; i++) fn();
     std::vector<double> t;
     for (int r = 0; r < 7; r++) {
-        if (gBurst) idleSpin<<<1, 32>>>(5000000);
+        if (gBurst) launchSpin(10000000);
         cudaEventRecord(a); for (int i = 0; i < 10; i++) fn(); cudaEventRecord(b); cudaEventSynchronize(b); float ms_; cudaEventElapsedTime(&ms_, a, b); t.push_back(ms_ / 10);
     }
     std::sort(t.begin(), t.end());
