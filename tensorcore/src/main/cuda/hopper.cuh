@@ -57,6 +57,12 @@ __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
     return (uint64_t)((address & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
 }
 
+// The same descriptor in two halves: the low word (address field and leading byte offset), to which an offset / 16 adds without
+// carrying out of the 14-bit address field while address + offset stays below 256 KB (every shared-memory address does), and
+// descriptorOf joining a low word with the constant high word. Lets a loop advance descriptors by adds (NOTES.md, session 19).
+__device__ __forceinline__ uint32_t descriptorLow(uint32_t address) { return ((address & 0x3FFFF) >> 4) | (1u << 16); }
+__device__ __forceinline__ uint64_t descriptorOf(uint32_t low) { return (uint64_t)low | (64ull << 32) | (1ull << 62); }
+
 // Keeps the compiler from moving or reading accumulator registers across the asynchronous wgmma.
 template <int R> __device__ __forceinline__ void fenceOperands(float (&d)[R]) {
 #pragma unroll

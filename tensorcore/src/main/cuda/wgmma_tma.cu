@@ -184,6 +184,7 @@ struct PaletteW {
     uint2 nextPalette;       // the same for window w + 1
     uint32_t nextStart, nextEnd;
     Escapes ahead[2];        // ahead[b % 2]: block b's, for the next two blocks to decode
+    uint32_t withEscapes;    // bit i: block 32 w + i has escapes (window w)
 
     __device__ __forceinline__ void window(int kb, int KB, int lane) {
         bool in = kb + lane < KB;
@@ -198,17 +199,22 @@ struct PaletteW {
             palette = nextPalette;
             start = nextStart;
             end = nextEnd;
+            withEscapes = __ballot_sync(0xFFFFFFFFu, end != start);
         }
         if ((kb & 31) == 16) window(kb + 16, KB, lane);
         Escapes x;
+        // Most blocks have no escapes (window coding: ~14% of tiles have any): skip their shuffles, address arithmetic and loads.
         x.palette.x = __shfl_sync(0xFFFFFFFFu, palette.x, kb & 31);
-        x.palette.y = __shfl_sync(0xFFFFFFFFu, palette.y, kb & 31);
-        x.first = __shfl_sync(0xFFFFFFFFu, start, kb & 31);
-        x.count = __shfl_sync(0xFFFFFFFFu, end, kb & 31) - x.first;
-        bool mine = lane < x.count;
-        uint32_t at = mine ? x.first + lane : x.first;
-        x.at = loadIf(mine, positions + at);
-        x.e = loadIf(mine, escapes + at);
+        if constexpr (!WINDOW) x.palette.y = __shfl_sync(0xFFFFFFFFu, palette.y, kb & 31);
+        x.count = 0;
+        if ((withEscapes >> (kb & 31)) & 1) {
+            x.first = __shfl_sync(0xFFFFFFFFu, start, kb & 31);
+            x.count = __shfl_sync(0xFFFFFFFFu, end, kb & 31) - x.first;
+            bool mine = lane < x.count;
+            uint32_t at = mine ? x.first + lane : x.first;
+            x.at = loadIf(mine, positions + at);
+            x.e = loadIf(mine, escapes + at);
+        }
         return x;
     }
 
@@ -308,15 +314,17 @@ template <int BN, int SLOT, class W, int WR = W_ROWS>
 __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)[4][4], uint32_t (&next)[4][4], W& w, RingPosition<W_ROWS / WR>& at, int kb, int KB,
                                              uint8_t* buffer, uint32_t ring, uint32_t bars, int warp, int lane) {
     constexpr int S = stages<BN, W::MODE, WR>();
-    uint32_t stage = ring + at.stage * stageBytes<BN, W::MODE, WR>();
+    // The stage's X descriptor from the ring's (loop-invariant) by one multiply-add: every address of the ring is below 256 KB, so
+    // its descriptor's 14-bit address field is the ring's plus the offset / 16, with no carry out (hopper.cuh, descriptor).
+    uint32_t xLo = descriptorLow(ring) + at.stage * (stageBytes<BN, W::MODE, WR>() >> 4);
     fenceOperands(acc);
     fenceRegisters(a);
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
         int c = kk >> 1, p = 2 * (kk & 1);
-        if constexpr (W::MODE == Mode::BF16) wgmma<BN>(acc, descriptor(stage + xStageBytes<BN>() + (WR == W_ROWS ? (warp >> 2) * 64 * 128 : 0) + 32 * kk), descriptor(stage + 32 * kk));
-        else wgmmaRegs<BN>(acc, a[c][p], a[2 + c][p], a[c][p + 1], a[2 + c][p + 1], descriptor(stage + 32 * kk));
+        if constexpr (W::MODE == Mode::BF16) wgmma<BN>(acc, descriptorOf(xLo + ((xStageBytes<BN>() + (WR == W_ROWS ? (warp >> 2) * 64 * 128 : 0) + 32 * kk) >> 4)), descriptorOf(xLo + 2 * kk));
+        else wgmmaRegs<BN>(acc, a[c][p], a[2 + c][p], a[c][p + 1], a[2 + c][p + 1], descriptorOf(xLo + 2 * kk));
     }
     wgmmaCommit();
     fenceOperands(acc);
