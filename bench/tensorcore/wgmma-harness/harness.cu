@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | power | ncu (run-on-gpu.sh; README.md).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | power | ncu | cublas (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -776,7 +776,11 @@ static void ramp() {
 static void persist(int sms) {
     struct Shape { int N, K; };
     const Shape shapes[] = {{128256, 4096}, {4096, 14336}, {14336, 4096}, {4096, 4096}, {1024, 4096}};
-    const int Ms[] = {64, 256, 1024, 4096};
+    std::vector<int> Ms = {64, 256, 1024, 4096};
+    if (const char* only = getenv("PERSIST_MS")) {   // e.g. PERSIST_MS=1024,4096
+        Ms.clear();
+        for (const char* p = only; *p; ) { Ms.push_back(atoi(p)); while (*p && *p != ',') p++; if (*p) p++; }
+    }
     std::vector<std::string> table;
 #ifndef NO_CUBLAS
     cublasHandle_t h; cublasCreate(&h);
@@ -1074,6 +1078,25 @@ int main(int argc, char** argv) {
     if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "smallm") { smallM(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ncu") { timeShape(14336, 4096, {4096}, true); return 0; }
+#ifndef NO_CUBLAS
+    if (mode == "cublas") {   // one cuBLAS product per shape and M, for ncu's launch statistics (which kernel, grid, cluster, shared memory)
+        cublasHandle_t h; cublasCreate(&h);
+        const int shapes[][2] = {{128256, 4096}, {4096, 14336}, {14336, 4096}, {4096, 4096}, {1024, 4096}};
+        for (const auto& shape : shapes) {
+            int N = shape[0], K = shape[1];
+            uint16_t *w, *x; __nv_bfloat16* y;
+            CK(cudaMalloc(&w, (size_t)N * K * 2)); CK(cudaMalloc(&x, (size_t)4096 * K * 2)); CK(cudaMalloc(&y, (size_t)4096 * N * 2));
+            for (int M : {1, 16, 64, 256, 1024, 4096}) {
+                float al = 1, be = 0;
+                cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &al, w, CUDA_R_16BF, K, x, CUDA_R_16BF, K, &be, y, CUDA_R_16BF, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+                CK(cudaDeviceSynchronize());
+                printf("cublas %6dx%5d M=%4d launched\n", N, K, M);
+            }
+            cudaFree(w); cudaFree(x); cudaFree(y);
+        }
+        return 0;
+    }
+#endif
     if (mode == "all" || mode == "small") {
         small(128, 128, 1, false); small(128, 256, 64, false); small(256, 384, 100, false); small(128, 128, 257, false);
         small(384, 256, 300, true); small(256, 1024, 513, false); small(1024, 4096, 1000, false);

@@ -292,15 +292,12 @@ template <int STEP = 1>
 struct RingPosition {
     int stage;
     uint32_t parity;
+    uint32_t held;   // the empty barrier of the warpgroup's previous block's stage, which it releases next
     __device__ __forceinline__ void advance(int S) {
 #pragma unroll
         for (int i = 0; i < STEP; i++) {
             if (++stage == S) { stage = 0; parity ^= 1; }
         }
-    }
-    __device__ __forceinline__ int previous(int S) const {
-        if constexpr (STEP == 1) return stage == 0 ? S - 1 : stage - 1;
-        else return stage >= STEP ? stage - STEP : stage + S - STEP;
     }
 };
 
@@ -336,7 +333,8 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     fenceRegisters(next);
     // The arrival (release semantics) waits for the arriving thread's loads in flight: lane 31, which loads escapes
     // only in tiles with 32 or more, not lane 0, which nearly always has block kb + 2's in flight (NOTES.md, w6).
-    if (kb > 0 && lane == 31) barrierArrive(bars + 8 * (S + at.previous(S)));
+    if (kb > 0 && lane == 31) barrierArrive(at.held);
+    at.held = bars + 8 * (S + at.stage);
     at.advance(S);
     if (kb + 1 < KB) {
         barrierWait(bars + 8 * at.stage, at.parity);
@@ -591,7 +589,7 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     wgmmaWait<0>();
     fenceOperands(acc);
     // The unit's last stage goes back to the producer before the epilogue, which does not touch the ring.
-    if (lane == 31) barrierArrive(bars + 8 * (S + at.previous(S)));
+    if (lane == 31) barrierArrive(at.held);
     if constexpr (HALF) {
         pairSum<BN>(acc, smem, group);
         if (CLUSTER > 1 && split.splits > 1) clusterSum<BN, CLUSTER, WR>(acc, smem, split.split, y, M, N, mBase, nBase, warp, lane);
@@ -697,7 +695,7 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
         }
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
-        RingPosition<W_ROWS / WR> at{WR == W_ROWS ? 0 : (int)(threadIdx.x >> 7), 0};   // the half kernels' warpgroup g: block g first
+        RingPosition<W_ROWS / WR> at{WR == W_ROWS ? 0 : (int)(threadIdx.x >> 7), 0, 0};   // the half kernels' warpgroup g: block g first
         if constexpr (CLUSTER > 1) {
             for (int tile = blockIdx.x; tile < whole; tile += gridDim.x) {
                 consume<BN, CLUSTER, W, WR>(w, smem, ring, bars, Split{1, 0, 0, K / 64, 0, 0, nullptr}, at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * WR);
