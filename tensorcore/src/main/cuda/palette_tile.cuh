@@ -78,7 +78,7 @@ __device__ __forceinline__ void windowExponents(uint4 codes, uint32_t base, uint
 #pragma unroll
     for (int G = 0; G < 4; G++) {
         e[G][0] = (w[G] & 0x0F0F0F0Fu) + bases;
-        e[G][1] = ((w[G] & 0xF0F0F0F0u) >> 4) + bases;   // mask, then shift and add: one LEA.HI
+        e[G][1] = ((w[G] >> 4) & 0x0F0F0F0Fu) + bases;
     }
 }
 
