@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | power | ncu | cublas (run-on-gpu.sh; README.md).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | power | ncu | cublas | wide (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -148,12 +148,38 @@ static float* workspace(size_t floats) {
     return w;
 }
 
+#ifdef TC_WIDE   // session 19's experiment build of wgmma_tma.cu: only its 64-row entries exist (256 W rows per CTA); the names below only link
+#define tmaPatch128 tmaPatch64
+#define tmaPatch256 tmaPatch64
+#define tmaWindow128 tmaWindow64
+#define tmaWindow256 tmaWindow64
+#define tmaBf16_128 tmaBf16_64
+#define tmaBf16_256 tmaBf16_64
+#define tmaWindowCluster128x2 tmaWindowCluster64x2
+#define tmaWindowCluster256x2 tmaWindowCluster64x2
+#define tmaWindowCluster128x4 tmaWindowCluster64x4
+#define tmaWindowCluster256x4 tmaWindowCluster64x4
+#define tmaBf16Cluster128x2 tmaBf16Cluster64x2
+#define tmaBf16Cluster256x2 tmaBf16Cluster64x2
+#define tmaBf16Cluster128x4 tmaBf16Cluster64x4
+#define tmaBf16Cluster256x4 tmaBf16Cluster64x4
+#define tmaWindowHalf256 tmaWindow64
+#define tmaWindowHalfCluster256x2 tmaWindowCluster64x2
+#define tmaWindowHalfCluster256x4 tmaWindowCluster64x4
+#define tmaBf16Half_256 tmaBf16_64
+#define tmaBf16HalfCluster256x2 tmaBf16Cluster64x2
+#define tmaBf16HalfCluster256x4 tmaBf16Cluster64x4
+#endif
+
 static int gCap = 0;   // the tma kernels' grid: one CTA per unit (0), or at most this many (persistent)
 static bool gCluster = false;   // split K through the cluster entries (tmaWindowCluster, tmaBf16Cluster): one CTA per unit, or gCap CTAs (tail)
 static bool gHalf = false;   // BN = 256: the half kernels (64 W rows per CTA, tmaWindowHalf256 and its cluster entries), one CTA per unit
 
 // The half kernels: 64 W rows x 256 X rows per CTA, K split in 1, 2 or 4 (2 and 4 as one cluster per tile).
 static void launchHalf(Kind kind, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int splits) {
+#ifdef TC_WIDE
+    printf("a TC_WIDE build has no half kernels\n"); exit(2);
+#endif
     int ctas = (N / 64) * ((M + 255) / 256) * splits;
     CUtensorMap xMap = tensorMap(x, K, M, 256);
     if (kind == TMA_WIN) {
@@ -173,14 +199,18 @@ static void launchHalf(Kind kind, const DevW& w, const uint16_t* x, __nv_bfloat1
 
 template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int splits) {
     if (BN == 256 && gHalf) { launchHalf(kind, w, x, y, M, N, K, splits); return; }
-    int tiles = (N / 128) * ((M + BN - 1) / BN), ctas = gCap ? std::min(tiles * splits, gCap) : tiles * splits;
-    float* partial = workspace((size_t)splits * tiles * BN * 128 + tiles);
+#ifdef TC_WIDE
+    if (BN != 64) { printf("a TC_WIDE build has only 64-row tiles\n"); exit(2); }
+#endif
+    constexpr int WR = wgmma_tma::W_ROWS, THREADS = wgmma_tma::THREADS;
+    int tiles = (N / WR) * ((M + BN - 1) / BN), ctas = gCap ? std::min(tiles * splits, gCap) : tiles * splits;
+    float* partial = workspace((size_t)splits * tiles * BN * WR + tiles);
     CUtensorMap xMap = tensorMap(x, K, M, BN);
     if (kind == TMA_PAL) {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::PALETTE>();
         auto f = BN == 64 ? tmaPatch64 : BN == 128 ? tmaPatch128 : tmaPatch256;
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
-        f<<<ctas, 384, sh>>>(xMap, w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, y, 0, partial, 0, M, N, K, splits);
+        f<<<ctas, THREADS, sh>>>(xMap, w.tiles, 0, (const uint2*)w.pals, 0, w.starts, 0, w.esc, 0, w.pos, 0, y, 0, partial, 0, M, N, K, splits);
     } else if (kind == TMA_WIN) {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::WINDOW>();
         auto f = BN == 64 ? tmaWindow64 : BN == 128 ? tmaWindow128 : tmaWindow256;
@@ -191,10 +221,10 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
         }
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
         const Coded& c = w.win;
-        f<<<ctas, 384, sh>>>(xMap, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, partial, 0, M, N, K, splits);
+        f<<<ctas, THREADS, sh>>>(xMap, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, partial, 0, M, N, K, splits);
     } else {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
-        CUtensorMap wMap = tensorMap(w.bf, K, N, 128);
+        CUtensorMap wMap = tensorMap(w.bf, K, N, WR);
         auto f = BN == 64 ? tmaBf16_64 : BN == 128 ? tmaBf16_128 : tmaBf16_256;
         if (gCluster) {
             f = splits == 2 ? (BN == 64 ? tmaBf16Cluster64x2 : BN == 128 ? tmaBf16Cluster128x2 : tmaBf16Cluster256x2)
@@ -202,7 +232,7 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
             ctas = gCap ? gCap : tiles * splits;
         }
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
-        f<<<ctas, 384, sh>>>(xMap, wMap, y, 0, partial, 0, M, N, K, splits);
+        f<<<ctas, THREADS, sh>>>(xMap, wMap, y, 0, partial, 0, M, N, K, splits);
     }
 }
 
@@ -1065,9 +1095,76 @@ static void power(int sms) {
     }
 }
 
+// The 64-row TMA kernel on its own (session 19, to run in a TC_WIDE build and as built, one after the other): small products (window == palette
+// == BF16 twin bit for bit at every split, persistent on 3 CTAs and summed in a cluster too, within 1e-2 of a float reference, Y poisoned
+// first), then per shape at M = 64, 256 and 1024 the best of splits 1, 2, 4 through the workspace (persistent) and 2, 4 in a cluster (one CTA
+// per unit), window and twin, beside cuBLAS.
+static void wide(int sms) {
+    printf("wide: %d W rows per CTA, %d threads\n", wgmma_tma::W_ROWS, wgmma_tma::THREADS);
+    struct Small { int N, K, M; bool wideExp; };
+    for (Small c : {Small{256, 512, 1, false}, Small{256, 1024, 64, false}, Small{512, 1024, 100, false}, Small{768, 2048, 200, true}, Small{512, 512, 257, false}}) {
+        SmallCase sc(c.N, c.K, c.M, c.wideExp);
+        for (int splits : {1, 2, 4}) {
+            if ((c.K / 64) % (2 * splits) != 0) continue;
+            gSplits = splits;
+            auto tb = run(TMA_BF, 64, sc.d, sc.x, sc.y, c.M, c.N, c.K), tp = run(TMA_PAL, 64, sc.d, sc.x, sc.y, c.M, c.N, c.K), tw = run(TMA_WIN, 64, sc.d, sc.x, sc.y, c.M, c.N, c.K);
+            gCap = 3;
+            auto cw = run(TMA_WIN, 64, sc.d, sc.x, sc.y, c.M, c.N, c.K), cb = run(TMA_BF, 64, sc.d, sc.x, sc.y, c.M, c.N, c.K);
+            gCap = 0;
+            bool cl = true;
+            if (splits > 1) { gCluster = true; cl = run(TMA_WIN, 64, sc.d, sc.x, sc.y, c.M, c.N, c.K) == tb && run(TMA_BF, 64, sc.d, sc.x, sc.y, c.M, c.N, c.K) == tb; gCluster = false; }
+            long nan; double e = relErr(tb, sc.ref, nan);
+            bool ok = tb == tp && tb == tw && tb == cw && tb == cb && cl && e < 1e-2 && nan == 0;
+            if (!ok) failures++;
+            printf("wide small %4dx%5d M=%4d%s splits %d: err %.2e nan %ld pal==bf16 %d win==bf16 %d persistent %d%d cluster %d %s\n", c.N, c.K, c.M, c.wideExp ? " wide" : "", splits, e, nan,
+                   (int)(tb == tp), (int)(tb == tw), (int)(tb == cw), (int)(tb == cb), (int)cl, ok ? "PASS" : "FAIL");
+        }
+        gSplits = 1;
+        sc.free();
+    }
+    if (failures) return;
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    struct Shape { int N, K; };
+    for (Shape sh : {Shape{128256, 4096}, Shape{4096, 14336}, Shape{14336, 4096}, Shape{4096, 4096}, Shape{1024, 4096}}) {
+        auto w = randomW(sh.N, sh.K, false);
+        DevW d = upload(w, sh.N, sh.K);
+        std::vector<uint16_t> xh((size_t)1024 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
+        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)1024 * sh.N * 2));
+        for (int M : {64, 256, 1024}) {
+            double cub = 0;
+#ifndef NO_CUBLAS
+            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, d.bf, CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+#endif
+            double best[2] = {1e9, 1e9}; std::string where[2];
+            for (int splits : {1, 2, 4}) {
+                if ((sh.K / 64) % (2 * splits) != 0) continue;
+                for (int cluster = 0; cluster < (splits > 1 ? 2 : 1); cluster++) {
+                    gSplits = splits; gCluster = cluster; gCap = cluster ? 0 : sms;
+                    std::vector<uint16_t> ref; bool same = true;
+                    for (int ki = 0; ki < 2; ki++) {
+                        Kind k = ki ? TMA_WIN : TMA_BF;
+                        double t = launchTimes([&]() { launch(k, 64, d, x, y, M, sh.N, sh.K); })[3];
+                        if (t < best[ki]) { best[ki] = t; where[ki] = std::to_string(splits) + (cluster ? " cluster" : " workspace"); }
+                        auto out = run(k, 64, d, x, y, M, sh.N, sh.K);
+                        if (ref.empty()) ref = out; else same = same && out == ref;
+                    }
+                    if (!same) { failures++; printf("wide check %6dx%5d M=%4d splits %d %s: window != twin FAIL\n", sh.N, sh.K, M, splits, cluster ? "cluster" : "workspace"); }
+                }
+            }
+            gSplits = 1; gCluster = false; gCap = 0;
+            printf("wide %6dx%5d M=%4d: cublas %.4f | bf16 %.4f (%s) | window %.4f (%s) %.3fx cublas\n", sh.N, sh.K, M, cub, best[0], where[0].c_str(), best[1], where[1].c_str(), cub / best[1]);
+            fflush(stdout);
+        }
+        freeW(d); cudaFree(x); cudaFree(y);
+    }
+}
+
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
     if (getenv("BURST")) gBurst = true;
+    if (mode == "wide") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); wide(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "persist") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); persist(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "finish") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); finishMode(sms); return 0; }
     if (mode == "half") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); halfMode(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }

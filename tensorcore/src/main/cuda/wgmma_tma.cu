@@ -42,15 +42,32 @@ namespace wgmma_tma {
 using namespace palette_tile;
 using namespace hopper;
 
+#ifdef TC_WIDE
+// Experiment (session 19): four consumer warpgroups, 256 W rows per CTA: 640 threads start at 96 registers; setmaxnreg gives the
+// consumers 112 and the producer 24 (512 x 112 + 128 x 24 <= 640 x 96). Only the 64-row entries are built.
+constexpr int CONSUMER_WARPS = 16;
+constexpr int THREADS = 640;
+constexpr int W_ROWS = 256;
+#else
 constexpr int CONSUMER_WARPS = 8;
 constexpr int THREADS = 384;
 constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 64
+#endif
+constexpr int CONSUMER_THREADS = CONSUMER_WARPS * 32;
 constexpr int SHARED_LIMIT = 232448;   // the H200's opt-in dynamic shared memory per block (227 KB)
 // setmaxnreg moves registers between the warpgroups of the CTA: 2 x CONSUMER_REGS + PRODUCER_REGS must not exceed
 // 3 x 168 (the registers each of the 384 threads starts with), or setmaxnreg.inc waits forever (NOTES.md, w0).
+#ifdef TC_WIDE
+constexpr int PRODUCER_REGS = 24;
+constexpr int CONSUMER_REGS = 112;
+static_assert(CONSUMER_WARPS * 32 * CONSUMER_REGS + 128 * PRODUCER_REGS <= THREADS * 96, "setmaxnreg would wait forever");
+#else
 constexpr int PRODUCER_REGS = 40;
 constexpr int CONSUMER_REGS = 232;
+#endif
+#ifndef TC_WIDE
 static_assert(2 * CONSUMER_REGS + PRODUCER_REGS <= 3 * 168, "setmaxnreg would wait forever");
+#endif
 
 enum class Mode { PALETTE, BF16, WINDOW };   // W in the palette layout's palette or window coding, or BF16
 
@@ -74,9 +91,13 @@ template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int 
 template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int bufferOffset() { return stages<BN, MODE, WR>() * stageBytes<BN, MODE, WR>(); }
 template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int barrierOffset() { return bufferOffset<BN, MODE, WR>() + CONSUMER_WARPS * bufferBytes<MODE>(); }
 template <int BN, Mode MODE, int WR = W_ROWS> __host__ __device__ constexpr int sharedBytes() { return barrierOffset<BN, MODE, WR>() + stages<BN, MODE, WR>() * 16 + 1024; }
+#ifndef TC_WIDE
 static_assert(sharedBytes<256, Mode::PALETTE>() <= SHARED_LIMIT && sharedBytes<256, Mode::BF16>() <= SHARED_LIMIT, "ring too large");
 static_assert(sharedBytes<256, Mode::WINDOW>() <= SHARED_LIMIT && stages<256, Mode::WINDOW>() >= stages<256, Mode::PALETTE>(), "window ring");
 static_assert(stages<256, Mode::BF16>() >= 4, "too few stages");
+#else
+static_assert(sharedBytes<64, Mode::BF16>() <= SHARED_LIMIT && stages<64, Mode::WINDOW>() >= 4 && stages<64, Mode::BF16>() >= 4, "wide ring");
+#endif
 
 __device__ __forceinline__ uint32_t loadShared4(uint32_t address) {
     uint32_t v;
@@ -344,15 +365,15 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
 
 // A CTA's share of K: `splits` slices of KB blocks each, this CTA's slice from block kb0; with more than one, the
 // FP32 sums of each slice go to `partial` (slice-major, then tile, then the tile's BN x 128 values in the accumulators'
-// fragment order: float4 q of consumer thread t at q * 256 + t), followed by one counter per tile that the slices' CTAs
+// fragment order: float4 q of consumer thread t at q * CONSUMER_THREADS + t), followed by one counter per tile that the slices' CTAs
 // count up; the last adds the slices in order and writes Y.
 struct Split {
     int splits, split, kb0, KB;
     size_t tile, tiles;
     float* partial;
 
-    __device__ __forceinline__ float* slice(int s, int BN) const { return partial + ((size_t)s * tiles + tile) * (size_t)(BN * 128); }
-    __device__ __forceinline__ uint32_t* counter(int BN) const { return reinterpret_cast<uint32_t*>(partial + (size_t)splits * tiles * (size_t)(BN * 128)) + tile; }
+    __device__ __forceinline__ float* slice(int s, int BN) const { return partial + ((size_t)s * tiles + tile) * (size_t)(BN * W_ROWS); }
+    __device__ __forceinline__ uint32_t* counter(int BN) const { return reinterpret_cast<uint32_t*>(partial + (size_t)splits * tiles * (size_t)(BN * W_ROWS)) + tile; }
 };
 
 // A consumer warp's FP32 sums (its 16 W rows, wgmma's fragments: W row g and g + 8, X rows 2t and 2t + 1 of each 8) into a
@@ -378,9 +399,9 @@ template <int BN>
 __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split) {
     float4* to = reinterpret_cast<float4*>(split.slice(split.split, BN)) + threadIdx.x;
 #pragma unroll
-    for (int q = 0; q < BN / 8; q++) to[q * 256] = make_float4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+    for (int q = 0; q < BN / 8; q++) to[q * CONSUMER_THREADS] = make_float4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
     __threadfence();
-    asm volatile("bar.sync 1, 256;" ::: "memory");
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
     __shared__ uint32_t lastFlag;   // not the ring: the producer is filling it for the next unit
     volatile uint32_t* last = &lastFlag;
     if (threadIdx.x == 0) {
@@ -389,7 +410,7 @@ __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Spl
         if (isLast) *counter = 0;
         *last = isLast;
     }
-    asm volatile("bar.sync 1, 256;" ::: "memory");
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
     bool isLast = *last;
     if (isLast) __threadfence();
     return isLast;
@@ -405,17 +426,17 @@ __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Spl
 template <int WR> __host__ __device__ constexpr int sumPitch() { return WR + 4; }
 template <int BN, int S, int WR = W_ROWS>
 __device__ __forceinline__ void clusterSum(const float (&acc)[BN / 2], uint8_t* ring, int slice, __nv_bfloat16* y, int M, int N, int mBase, int nBase, int warp, int lane) {
-    constexpr int PITCH = sumPitch<WR>(), SHIFT = WR == 128 ? 4 : 3;   // pieces per X row: 1 << SHIFT
+    constexpr int PITCH = sumPitch<WR>(), SHIFT = WR == 256 ? 5 : WR == 128 ? 4 : 3;   // pieces per X row: 1 << SHIFT
     constexpr int ROWS = BN / S, PIECES = ROWS << SHIFT;   // a piece: 8 W values of one X row (16 bytes of Y)
-    static_assert(PIECES % 256 == 0, "a trip count the same for every consumer thread");
+    static_assert(PIECES % CONSUMER_THREADS == 0, "a trip count the same for every consumer thread");
     float* sums = reinterpret_cast<float*>(ring);
-    asm volatile("bar.sync 1, 256;" ::: "memory");   // both warpgroups' wgmmas (and pairSum's reads) are done with the ring
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // both warpgroups' wgmmas (and pairSum's reads) are done with the ring
     if constexpr (WR == W_ROWS) storeSums<BN, PITCH>(acc, sums, warp, lane);
     else if (warp < 4) storeSums<BN, PITCH, 0, BN / 16>(acc, sums, warp, lane);
     else storeSums<BN, PITCH, BN / 16, BN / 8>(acc, sums, warp - 4, lane);
     asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
-    for (int i = 0; i < PIECES / 256; i++) {
-        int c = threadIdx.x + 256 * i;
+    for (int i = 0; i < PIECES / CONSUMER_THREADS; i++) {
+        int c = threadIdx.x + CONSUMER_THREADS * i;
         int row = slice * ROWS + (c >> SHIFT), piece = c & ((1 << SHIFT) - 1), m = mBase + row;
         uint32_t mine = smemAddress(sums + row * PITCH + 8 * piece);
         float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -508,8 +529,8 @@ __device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __
                 const float4* from = reinterpret_cast<const float4*>(split.slice(s0 + d < split.splits ? s0 + d : s0, BN)) + threadIdx.x;
 #pragma unroll
                 for (int u = 0; u < U; u++) {
-                    p[d][u][0] = __ldcg(from + (2 * (c0 + u)) * 256);
-                    p[d][u][1] = __ldcg(from + (2 * (c0 + u) + 1) * 256);
+                    p[d][u][0] = __ldcg(from + (2 * (c0 + u)) * CONSUMER_THREADS);
+                    p[d][u][1] = __ldcg(from + (2 * (c0 + u) + 1) * CONSUMER_THREADS);
                 }
             }
 #pragma unroll
@@ -536,7 +557,7 @@ __device__ __forceinline__ void pairSum(float (&acc)[BN / 2], uint8_t* ring, int
     constexpr int HALF = BN / 4;   // a thread's sums of one half of the X rows
     float4* swap = reinterpret_cast<float4*>(ring);   // [2][HALF / 4][128]: what each warpgroup gives
     int t = threadIdx.x & 127;
-    asm volatile("bar.sync 1, 256;" ::: "memory");   // both warpgroups' wgmmas have read the ring
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // both warpgroups' wgmmas have read the ring
     float4* given = swap + group * (HALF / 4) * 128;
     const float4* taken = swap + (group ^ 1) * (HALF / 4) * 128;
     if (group == 0) {
@@ -546,7 +567,7 @@ __device__ __forceinline__ void pairSum(float (&acc)[BN / 2], uint8_t* ring, int
 #pragma unroll
         for (int i = 0; i < HALF / 4; i++) given[i * 128 + t] = make_float4(acc[4 * i], acc[4 * i + 1], acc[4 * i + 2], acc[4 * i + 3]);
     }
-    asm volatile("bar.sync 1, 256;" ::: "memory");
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
     if (group == 0) {
 #pragma unroll
         for (int i = 0; i < HALF / 4; i++) {
@@ -678,9 +699,9 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");   // visible to the TMA unit's arrivals
     }
     __syncthreads();
-    if (threadIdx.x >= 256) {
+    if (threadIdx.x >= CONSUMER_THREADS) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
-        if (threadIdx.x != 256) return;
+        if (threadIdx.x != CONSUMER_THREADS) return;
         if constexpr (CLUSTER > 1) {
             int it0 = 0;
             for (int tile = blockIdx.x; tile < whole; tile += gridDim.x, it0 += K / 64) {
@@ -736,8 +757,10 @@ using namespace wgmma_tma;
     }
 
 TMA_ENTRIES(64)
+#ifndef TC_WIDE
 TMA_ENTRIES(128)
 TMA_ENTRIES(256)
+#endif
 
 // The window coding with K split in S = 2 or 4 and a tile's slices one cluster (clusterSum), and its BF16 twin: launch with
 // splits = S on a grid that is a multiple of S: one CTA per unit (tiles * S; then Y is the same bit for bit as tmaWindow's
@@ -757,6 +780,7 @@ TMA_ENTRIES(256)
     }
 TMA_CLUSTER_ENTRY(64, 2)
 TMA_CLUSTER_ENTRY(64, 4)
+#ifndef TC_WIDE
 TMA_CLUSTER_ENTRY(128, 2)
 TMA_CLUSTER_ENTRY(128, 4)
 TMA_CLUSTER_ENTRY(256, 2)
@@ -793,3 +817,4 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16Half_256(
     }
 TMA_HALF_CLUSTER_ENTRY(256, 2)
 TMA_HALF_CLUSTER_ENTRY(256, 4)
+#endif
