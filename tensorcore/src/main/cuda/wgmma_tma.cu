@@ -55,17 +55,15 @@ constexpr int W_ROWS = 128;         // W rows per CTA: 2 consumer warpgroups x 6
 #endif
 constexpr int CONSUMER_THREADS = CONSUMER_WARPS * 32;
 constexpr int SHARED_LIMIT = 232448;   // the H200's opt-in dynamic shared memory per block (227 KB)
-// setmaxnreg moves registers between the warpgroups of the CTA: 2 x CONSUMER_REGS + PRODUCER_REGS must not exceed
-// 3 x 168 (the registers each of the 384 threads starts with), or setmaxnreg.inc waits forever (NOTES.md, w0).
+// setmaxnreg moves registers between the warpgroups of the CTA: what the warpgroups ask for must not exceed what the CTA started
+// with (384 threads at 168 registers; TC_WIDE: 640 at 96), or setmaxnreg.inc waits forever (NOTES.md, w0).
 #ifdef TC_WIDE
 constexpr int PRODUCER_REGS = 24;
 constexpr int CONSUMER_REGS = 112;
-static_assert(CONSUMER_WARPS * 32 * CONSUMER_REGS + 128 * PRODUCER_REGS <= THREADS * 96, "setmaxnreg would wait forever");
+static_assert(CONSUMER_THREADS * CONSUMER_REGS + 128 * PRODUCER_REGS <= THREADS * 96, "setmaxnreg would wait forever");
 #else
 constexpr int PRODUCER_REGS = 40;
 constexpr int CONSUMER_REGS = 232;
-#endif
-#ifndef TC_WIDE
 static_assert(2 * CONSUMER_REGS + PRODUCER_REGS <= 3 * 168, "setmaxnreg would wait forever");
 #endif
 
