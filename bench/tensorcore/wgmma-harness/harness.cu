@@ -532,7 +532,9 @@ static void ahead() {
     cublasHandle_t h; cublasCreate(&h);
 #endif
     std::vector<std::string> table;
+    const char* only = getenv("SHAPES");   // e.g. SHAPES=4096x14336,1024x4096
     for (Shape sh : shapes) {
+        if (only && !strstr(only, (std::to_string(sh.N) + "x" + std::to_string(sh.K)).c_str())) continue;
         Rotated rw(sh.N, sh.K);
         const DevW& d = rw.d;
         const int n = rw.n;
@@ -623,7 +625,9 @@ static void clusterMode() {
     cublasHandle_t h; cublasCreate(&h);
 #endif
     std::vector<std::string> table;
+    const char* only = getenv("SHAPES");   // e.g. SHAPES=4096x14336,1024x4096
     for (Shape sh : shapes) {
+        if (only && !strstr(only, (std::to_string(sh.N) + "x" + std::to_string(sh.K)).c_str())) continue;
         Rotated rw(sh.N, sh.K);
         const DevW& d = rw.d;
         const int n = rw.n;
