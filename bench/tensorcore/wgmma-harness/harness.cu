@@ -452,6 +452,12 @@ template <class T> static std::vector<T*> copies(T* first, size_t bytes, int n) 
 
 // A timing shape's W: random, uploaded in both codings, with copies of the BF16 weights (bfs) and the window tiles (wt), n of each
 // (>= 192 MB of window tiles), that the timed launches rotate over; free() releases the copies and W.
+// Whether the shape N x K is among those SHAPES names (e.g. SHAPES=4096x14336,1024x4096), or SHAPES is unset.
+static bool shapeWanted(int N, int K) {
+    const char* only = getenv("SHAPES");
+    return !only || strstr(only, (std::to_string(N) + "x" + std::to_string(K)).c_str());
+}
+
 struct Rotated {
     DevW d; int n; std::vector<uint16_t*> bfs; std::vector<uint8_t*> wt;
     Rotated(int N, int K) : d(upload(randomW(N, K, false), N, K)), n(std::max(1, (int)ceil(192e6 / (double)d.win.bytes))),
@@ -532,9 +538,8 @@ static void ahead() {
     cublasHandle_t h; cublasCreate(&h);
 #endif
     std::vector<std::string> table;
-    const char* only = getenv("SHAPES");   // e.g. SHAPES=4096x14336,1024x4096
     for (Shape sh : shapes) {
-        if (only && !strstr(only, (std::to_string(sh.N) + "x" + std::to_string(sh.K)).c_str())) continue;
+        if (!shapeWanted(sh.N, sh.K)) continue;
         Rotated rw(sh.N, sh.K);
         const DevW& d = rw.d;
         const int n = rw.n;
@@ -625,9 +630,8 @@ static void clusterMode() {
     cublasHandle_t h; cublasCreate(&h);
 #endif
     std::vector<std::string> table;
-    const char* only = getenv("SHAPES");   // e.g. SHAPES=4096x14336,1024x4096
     for (Shape sh : shapes) {
-        if (only && !strstr(only, (std::to_string(sh.N) + "x" + std::to_string(sh.K)).c_str())) continue;
+        if (!shapeWanted(sh.N, sh.K)) continue;
         Rotated rw(sh.N, sh.K);
         const DevW& d = rw.d;
         const int n = rw.n;
