@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | power | ncu | cublas | wide (run-on-gpu.sh; README.md).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | narrow | power | ncu | cublas | wide (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -246,6 +246,7 @@ void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, c
 
 void launchNarrow(bool twin, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                   const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
+int narrowSteal();
 void launchNarrowCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                          const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K);
 bool setTimeline(unsigned long long* to);
@@ -671,6 +672,74 @@ static void clusterMode() {
     for (auto& l : table) printf("%s\n", l.c_str());
 }
 
+// ./h narrow (session 20): the narrow kernel (windowNarrow8, 4 warps per CTA) in this build (PATCH_STEAL: its warps draw the last tiles
+// of each part from a pool) against its twin. Small products first (parts shorter than the pool, a part without tiles, splits, wide
+// exponents, M off the chunk): Y equal to the twin's bit for bit, the same in three launches, fully written, within 1e-2 of float. Then
+// per shape at M = 1, 4 and 8, W rotated: cuBLAS, the narrow kernel and its twin at one split, each checked as above.
+static void narrowMode() {
+    printf("narrow: pool of %d tiles per warp\n", narrowSteal());
+    auto check = [&](const DevW& d, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int S, const std::vector<float>* ref, const char* what) {
+        float* partial = workspace((size_t)S * M * N + (size_t)N);
+        const Coded& c = d.win;
+        std::vector<uint16_t> out[4];
+        for (int k = 0; k < 4; k++) {
+            CK(cudaMemset(y, 0xFF, (size_t)M * N * 2));
+            if (k == 0) launchNarrow(true, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, N, K, S);
+            else launchNarrow(false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, S);
+            CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
+            out[k].resize((size_t)M * N); CK(cudaMemcpy(out[k].data(), y, out[k].size() * 2, cudaMemcpyDeviceToHost));
+        }
+        long poisoned = 0; for (uint16_t v : out[1]) poisoned += v == 0xFFFF;
+        bool same = out[1] == out[2] && out[1] == out[3];
+        long nan = 0; double err = ref ? relErr(out[1], *ref, nan) : 0;
+        bool ok = poisoned == 0 && out[1] == out[0] && same && nan == 0 && err < 1e-2;
+        if (!ok) failures++;
+        printf("check %s %6dx%5d M=%d S=%d: narrow==twin %d same in 3 launches %d unwritten %ld err %.2e nan %ld %s\n", what, N, K, M, S,
+               (int)(out[1] == out[0]), (int)same, poisoned, err, nan, ok ? "PASS" : "FAIL");
+        fflush(stdout);
+    };
+    struct Small { int N, K, M, S; bool wide; };
+    for (Small c : {Small{16, 512, 1, 1, false}, Small{48, 1024, 5, 2, true}, Small{64, 640, 8, 1, false}, Small{32, 4096, 3, 4, false},
+                    Small{80, 192, 2, 1, true}, Small{16, 2368, 7, 3, false}, Small{32, 1024, 12, 1, false}}) {
+        SmallCase sc(c.N, c.K, c.M, c.wide);
+        check(sc.d, sc.x, sc.y, c.M, c.N, c.K, c.S, &sc.ref, c.wide ? "small wide" : "small");
+        sc.free();
+    }
+    struct Shape { int N, K; };
+    const Shape shapes[] = {{14336, 4096}, {128256, 4096}, {4096, 14336}, {4096, 4096}, {1024, 4096}};
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    std::vector<std::string> table;
+    for (Shape sh : shapes) {
+        if (!shapeWanted(sh.N, sh.K)) continue;
+        Rotated rw(sh.N, sh.K);
+        const Coded& c = rw.d.win;
+        int r = 0, n = rw.n;
+        for (int M : {1, 4, 8}) {
+            std::vector<uint16_t> xh((size_t)M * sh.K); for (auto& v : xh) v = bf16((float)nrand());
+            uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * sh.N * 2));
+            float* partial = workspace((size_t)M * sh.N + (size_t)sh.N);
+            check(rw.d, x, y, M, sh.N, sh.K, 1, nullptr, "timed");
+            double cub = 0;
+#ifndef NO_CUBLAS
+            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, rw.bfs[r++ % n], CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+#endif
+            auto tn = launchTimes([&]() { launchNarrow(false, rw.wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, 1); });
+            auto tt = launchTimes([&]() { launchNarrow(true, rw.bfs[r++ % n], nullptr, nullptr, nullptr, nullptr, x, y, partial, M, sh.N, sh.K, 1); });
+            char line[300];
+            snprintf(line, sizeof line, "| %6d x %5d | %d | %.4f | %.4f [%.4f..%.4f] %.3fx | %.4f %.3fx |", sh.N, sh.K, M, cub, tn[3], tn[0], tn[6], cub / tn[3], tt[3], cub / tt[3]);
+            printf("narrow %s\n", line);
+            fflush(stdout);
+            table.push_back(line);
+            cudaFree(x); cudaFree(y);
+        }
+        rw.free();
+    }
+    printf("\n| N x K | M | cuBLAS | narrow (pool %d) [min..max] | its twin |\n|---|---|---|---|---|\n", narrowSteal());
+    for (auto& l : table) printf("%s\n", l.c_str());
+}
+
 // ./h ramp (session 16): where an M = 1 launch's time goes, on the schedule's kernel per shape (and the others at 4096 x 14336).
 // Per case: the kernel checked against its twin bit for bit; its time, cuBLAS's, and a plain grid-stride read of the same
 // tile bytes (the floor for those bytes), W rotated over >= 192 MB; with a -DTC_TIMELINE build of sm.cu, each CTA's
@@ -751,6 +820,7 @@ static void ramp() {
     std::unique_ptr<Rotated> rw;
     int lastN = 0, lastK = 0;
     for (Case c : cases) {
+        if (c.kind == 3 && narrowSteal()) continue;   // the narrow cluster entries do not steal, their twin (bf16FragNarrow8) does
         if (c.N != lastN || c.K != lastK) { if (rw) rw->free(); rw.reset(new Rotated(c.N, c.K)); lastN = c.N; lastK = c.K; }
         const DevW& d = rw->d;
         const Coded& cw = d.win;
@@ -1178,6 +1248,7 @@ int main(int argc, char** argv) {
     if (mode == "half") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); halfMode(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "tcluster") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); tcluster(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }
+    if (mode == "narrow") { narrowMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ramp") { ramp(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "cluster") { clusterMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }

@@ -19,7 +19,7 @@ for v in $builds; do
     cuobjdump -sass -fun tmaWindow256 harness$v.o > "$out/sass-tmaWindow256-$v.txt" 2>&1
 done
 for r in $runs; do v="${r%%:*}"; m="${r##*:}"; mkdir -p "$out/$v"; TIMELINE_DIR="$out/$v" timeout "${RUN_TIMEOUT:-240}" ./h$v $m > "$out/$m-$v.log" 2>&1; echo "h$v $m: exit $?"; done
-for r in $runs; do v="${r%%:*}"; m="${r##*:}"; echo "== $m, build $v"; grep -E "^ramp |^cluster |^wide |timeline kernel|FAIL|failures|^\| " "$out/$m-$v.log" | cut -c1-250; done
+for r in $runs; do v="${r%%:*}"; m="${r##*:}"; echo "== $m, build $v"; grep -E "^ramp |^cluster |^wide |^narrow |timeline kernel|FAIL|failures|^\| " "$out/$m-$v.log" | cut -c1-250; done
 # With NCU_CUBLAS=1: which kernel cuBLAS runs per shape and M, its grid, cluster and shared memory (ncu's launch statistics).
 if [ "${NCU_CUBLAS:-0}" = 1 ]; then timeout 120 ncu --section LaunchStats ./h$(echo "$builds" | head -1) cublas > "$out/ncu-cublas.txt" 2>&1; grep -E "^  [a-z_]|Grid Size|Cluster Size|Shared Memory Configuration Size|Dynamic Shared|Block Size|Registers" "$out/ncu-cublas.txt" | head -200 > "$out/ncu-cublas-summary.txt"; fi
 # The timelines in one archive (the device call brings back a limited number of files).

@@ -48,6 +48,15 @@ void launchNarrow(bool twin, const void* w, const void* pals, const uint32_t* st
     else windowNarrow8<<<ctas, NARROW_WARPS * 32>>>((const uint8_t*)w, 0, (const uint2*)pals, 0, starts, 0, esc, 0, pos, 0, x, 0, y, 0, partial, 0, M, N, K, splits);
 }
 
+// The narrow kernel's pool tiles per warp in this build (PATCH_STEAL of experiments/s20-narrow-pool.patch; 0: none).
+int narrowSteal() {
+#ifdef PATCH_STEAL
+    return PATCH_STEAL;
+#else
+    return 0;
+#endif
+}
+
 // The narrow kernel with its S splits in one cluster (palette_gemm.cu's windowNarrowCluster8x2/4, TC_EXPERIMENTS); its twin is
 // bf16FragNarrow8 at S splits.
 void launchNarrowCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
