@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles palette_gemm.cu, wgmma_gemm.cu and wgmma_tma.cu to PTX for sm_90a and refreshes the checked-in copies that the Java side loads
+# Compiles palette_gemm.cu, wgmma_gemm.cu and wgmma_tma.cu (twice: as is, and with TC_WIDE) to PTX for sm_90a and refreshes the checked-in copies that the Java side loads
 # (src/main/resources/tensorcore/*.ptx; GPU hosts have no nvcc). PtxRegenerationTest checks
 # that each copy equals what this nvcc makes of the source. Prints ptxas's register and spill report.
 set -euo pipefail
@@ -13,4 +13,9 @@ for source in palette_gemm wgmma_gemm wgmma_tma; do
     cp "$module/target/cuda/$source.ptx" "$module/src/main/resources/tensorcore/$source.ptx"
     echo "wrote $module/src/main/resources/tensorcore/$source.ptx"
 done
+# The wide build of the TMA kernel (TC_WIDE: four consumer warpgroups, 256 W rows per CTA, 64-row tiles; WideTmaKernels in Java).
+"$nvcc" -ptx -arch=compute_90a -DTC_WIDE "$here/wgmma_tma.cu" -o "$module/target/cuda/wgmma_tma_wide.ptx"
+"$(dirname "$nvcc")/ptxas" -arch=sm_90a -v "$module/target/cuda/wgmma_tma_wide.ptx" -o /dev/null
+cp "$module/target/cuda/wgmma_tma_wide.ptx" "$module/src/main/resources/tensorcore/wgmma_tma_wide.ptx"
+echo "wrote $module/src/main/resources/tensorcore/wgmma_tma_wide.ptx"
 "$nvcc" --version | tail -1

@@ -110,6 +110,7 @@ public final class FusedKernels {
             Method m = method.method();
             if (m.getDeclaringClass() == WgmmaKernels.class) return WgmmaKernels.kernel(method);   // wgmma_gemm.ptx
             if (m.getDeclaringClass() == TmaKernels.class) return TmaKernels.kernel(method);       // wgmma_tma.ptx
+            if (m.getDeclaringClass() == WideTmaKernels.class) return WideTmaKernels.kernel(method);   // wgmma_tma_wide.ptx
             if (m.getDeclaringClass() != FusedKernels.class) throw new IllegalArgumentException(method + " is not a tensorcore kernel");
             return NvccPtx.kernel(m, ptxText != null ? ptxText : ptx());
         };

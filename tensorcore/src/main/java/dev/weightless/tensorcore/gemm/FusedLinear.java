@@ -72,7 +72,8 @@ public final class FusedLinear {
         /** Whether a kernel has an entry for W held this way. */
         public boolean readBy(Kernel kernel) {
             boolean window = this == WINDOW || this == BF16_WINDOW;
-            if (kernel == Kernel.PATCH_NARROW || kernel == Kernel.PATCH_CLUSTER || kernel == Kernel.WGMMA_TMA_CLUSTER || kernel == Kernel.WGMMA_TMA_HALF) return window;
+            if (kernel == Kernel.PATCH_NARROW || kernel == Kernel.PATCH_CLUSTER || kernel == Kernel.WGMMA_TMA_CLUSTER || kernel == Kernel.WGMMA_TMA_HALF
+                    || kernel == Kernel.WGMMA_TMA_WIDE) return window;
             return !window || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
         }
     }
@@ -95,18 +96,25 @@ public final class FusedLinear {
      * K in 1, 2 or 4 slices: tmaWindowHalf256 and tmaWindowHalfCluster256x{2,4} (twins tmaBf16Half_256, tmaBf16HalfCluster256x*),
      * the TMA-fed kernel on 64 W rows per CTA, its two consumer warpgroups on alternate K blocks, a tile's slices one
      * cluster: twice the tiles of the 128-row kernel with wgmma's widest shape, one CTA per slice (never persistent).
+     * WGMMA_TMA_WIDE, window-coded W, n a multiple of 256, 64 rows of X and K in 1, 2 or 4 slices: the wide build's tmaWindow64 and
+     * tmaWindowCluster64x{2,4} (twins tmaBf16_64, tmaBf16Cluster64x*; {@link WideTmaKernels}), the TMA-fed kernel with four
+     * consumer warpgroups on 256 W rows per CTA, twice the decoding warps of the 128-row kernel's CTA: unsplit, one CTA per tile or
+     * persistent; split, a tile's slices one cluster, one CTA per slice (NOTES.md session 19, w1, and session 20).
      */
     public enum Kernel {
-        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF;
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
         public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || tma(); }
 
-        /** Whether this is the TMA-fed wgmma kernel, its split K summed through the workspace or in a cluster, or its half form. */
-        public boolean tma() { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || this == WGMMA_TMA_HALF; }
+        /** Whether this is the TMA-fed wgmma kernel, its split K summed through the workspace or in a cluster, or its half or wide form. */
+        public boolean tma() { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || this == WGMMA_TMA_HALF || this == WGMMA_TMA_WIDE; }
 
-        /** Whether the kernel can run persistent (a CTA limit, {@link Schedule#persistent}): the TMA-fed one but its half form. */
-        boolean persists() { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER; }
+        /**
+         * Whether the kernel can run persistent at {@code splits} slices of K (a CTA limit, {@link Schedule#persistent}): the TMA-fed
+         * one but its half form, the wide form unsplit only.
+         */
+        boolean persists(int splits) { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || (this == WGMMA_TMA_WIDE && splits == 1); }
 
         /** Whether this mma.sync kernel has an entry for {@code rows} rows of X per CTA (8, 16, 32 or 64). */
         boolean takesRows(int rows) {
@@ -130,8 +138,9 @@ public final class FusedLinear {
         public Schedule {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
-            if (ctas < 0 || (ctas != 0 && !kernel.persists())) {
-                throw new IllegalArgumentException("a CTA limit (" + ctas + ") is for the TMA-fed wgmma kernel only (not its half form), >= 0; got it for " + kernel);
+            if (ctas < 0 || (ctas != 0 && !kernel.persists(splits))) {
+                throw new IllegalArgumentException("a CTA limit (" + ctas + ") is for the TMA-fed wgmma kernel only (not its half form, its wide form unsplit), >= 0; got it for "
+                        + kernel + " at " + splits + " splits");
             }
             if (kernel.wgmma()) {
                 WgmmaGemm.stages(rowsPerCta); // 64, 128 or 256
@@ -143,6 +152,9 @@ public final class FusedLinear {
                 }
                 if (kernel == Kernel.WGMMA_TMA_HALF && (rowsPerCta != 256 || (splits != 1 && splits != 2 && splits != 4))) {
                     throw new IllegalArgumentException("the half kernel takes 256 rows of X per CTA and 1, 2 or 4 splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
+                }
+                if (kernel == Kernel.WGMMA_TMA_WIDE && (rowsPerCta != 64 || (splits != 1 && splits != 2 && splits != 4))) {
+                    throw new IllegalArgumentException("the wide kernel takes 64 rows of X per CTA and 1, 2 or 4 splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
                 }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
@@ -160,17 +172,17 @@ public final class FusedLinear {
 
         public Schedule(int splits, int rowsPerCta) { this(splits, rowsPerCta, Kernel.PATCH); }
 
-        public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k, k.persists() ? ctas : 0); }
+        public Schedule with(Kernel k) { return new Schedule(splits, rowsPerCta, k, k.persists(splits) ? ctas : 0); }
 
         /**
          * The TMA-fed kernel on one CTA per multiprocessor, each filling its ring for its next tile while it finishes
          * one (on the H200 up to 9% faster at M >= 1024, within 1.5% at M = 64 and 256: NOTES.md, session 11); its cluster
-         * finish too, where then only the tiles of the last, partial round are split ({@link WgmmaGemm#grid}); other kernels
-         * (the half kernel among them) unchanged.
+         * finish too, where then only the tiles of the last, partial round are split ({@link WgmmaGemm#grid}); the wide kernel
+         * unsplit; other kernels (the half kernel among them, and the wide one split) unchanged.
          */
         public Schedule persistent(int multiprocessors) {
             if (multiprocessors < 1) throw new IllegalArgumentException("multiprocessors must be >= 1, got " + multiprocessors);
-            return kernel.persists() ? new Schedule(splits, rowsPerCta, kernel, multiprocessors) : this;
+            return kernel.persists(splits) ? new Schedule(splits, rowsPerCta, kernel, multiprocessors) : this;
         }
     }
 
@@ -345,7 +357,7 @@ public final class FusedLinear {
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
                 .filter(c -> variant.readBy(c.kernel()))
-                .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k) && WgmmaGemm.splits(k, c.splits(), c.kernel()) : c.splits() <= k / 64)
+                .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k, c.kernel()) && WgmmaGemm.splits(k, c.splits(), c.kernel()) : c.splits() <= k / 64)
                 .filter(c -> c.kernel().wgmma() || c.kernel().takesRows(mmaSchedule(m, multiprocessors).rowsPerCta()))
                 .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel()).persistent(multiprocessors)
                         : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));
@@ -383,7 +395,7 @@ public final class FusedLinear {
      */
     public long partialSize(int m, Schedule s) {
         if (s.splits() == 1) return 1;
-        if (s.kernel() == Kernel.WGMMA_TMA_CLUSTER || s.kernel() == Kernel.WGMMA_TMA_HALF) return 1;   // slices meet in shared memory, the twins' too
+        if (s.kernel() == Kernel.WGMMA_TMA_CLUSTER || s.kernel() == Kernel.WGMMA_TMA_HALF || s.kernel() == Kernel.WGMMA_TMA_WIDE) return 1;   // slices meet in shared memory, the twins' too
         if (s.kernel() == Kernel.WGMMA_TMA) {   // per slice and tile its rows x 128 sums, then a counter per tile
             long tiles = WgmmaGemm.tmaTiles(m, n, s.rowsPerCta());
             return Math.addExact(Math.multiplyExact(Math.multiplyExact((long) s.splits(), tiles), 128L * s.rowsPerCta()), tiles);

@@ -55,7 +55,7 @@ public final class WgmmaCheck {
     record Options(Path out, List<long[]> shapes, int[] ms, int[] rows, int reps, boolean small) {}
 
     /** Small cases (n, k, m, wide): wide = 1 spreads magnitudes over 2^-24..1, so most tiles hold over 32 escapes. */
-    static final int[][] SMALL = {{128, 128, 1, 0}, {128, 256, 64, 0}, {256, 384, 100, 0}, {128, 128, 257, 0}, {384, 256, 300, 1}, {256, 1024, 513, 0}};
+    static final int[][] SMALL = {{128, 128, 1, 0}, {128, 256, 64, 0}, {256, 384, 100, 0}, {128, 128, 257, 0}, {384, 256, 300, 1}, {256, 1024, 513, 0}, {768, 512, 70, 1}};
 
     public static void main(String[] args) throws IOException {
         Options o = parse(args);
@@ -70,7 +70,7 @@ public final class WgmmaCheck {
             System.out.println(device);
             if (o.small()) {
                 for (int[] c : SMALL) {
-                    for (FusedLinear.Schedule s : smallSchedules(FusedGemmCheck.CODING, c[1], o.rows())) failures += small(device, c[0], c[1], c[2], c[3] != 0, s, 91).size();
+                    for (FusedLinear.Schedule s : smallSchedules(FusedGemmCheck.CODING, c[0], c[1], o.rows())) failures += small(device, c[0], c[1], c[2], c[3] != 0, s, 91).size();
                 }
             }
             for (long[] shape : o.shapes()) failures += runShape(device, shape[0], shape[1], o, results);
@@ -84,10 +84,11 @@ public final class WgmmaCheck {
 
     /**
      * The schedules of each small case with W in {@code coding} and K = k: every wgmma kernel that reads the coding at
-     * every tile; the TMA kernel also with K split where k allows (for the window coding also summed in a cluster, and at 256
-     * rows its half form at 1, 2 and 4 splits), and persistent on {@link #SMALL_CTAS} CTAs.
+     * every tile; the TMA kernel also with K split where k allows (for the window coding also summed in a cluster, at 256
+     * rows its half form at 1, 2 and 4 splits, and at 64 rows, where n is a multiple of 256, its wide form unsplit, persistent and
+     * at 2 and 4 splits), and persistent on {@link #SMALL_CTAS} CTAs.
      */
-    static List<FusedLinear.Schedule> smallSchedules(PaletteLayout.Coding coding, long k, int[] tiles) {
+    static List<FusedLinear.Schedule> smallSchedules(PaletteLayout.Coding coding, long n, long k, int[] tiles) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
         for (FusedLinear.Kernel kernel : kernels(coding)) for (int rows : tiles) out.add(new FusedLinear.Schedule(1, rows, kernel));
         for (int rows : tiles) {
@@ -98,6 +99,12 @@ public final class WgmmaCheck {
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
             // Persistent on 4 CTAs: tiles % 4 of them, when 1 or 2, split in clusters of 2 after the whole ones.
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 4));
+            if (rows == 64 && WgmmaGemm.supports(n, k, FusedLinear.Kernel.WGMMA_TMA_WIDE)) {
+                FusedLinear.Kernel wide = FusedLinear.Kernel.WGMMA_TMA_WIDE;
+                out.add(new FusedLinear.Schedule(1, 64, wide));
+                out.add(new FusedLinear.Schedule(1, 64, wide, SMALL_CTAS));
+                for (int splits : new int[] {2, 4}) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, 64, wide));
+            }
             if (rows != 256) continue;
             for (int splits : WgmmaGemm.HALF_SPLITS) {
                 if (WgmmaGemm.splits(k, splits, FusedLinear.Kernel.WGMMA_TMA_HALF)) out.add(new FusedLinear.Schedule(splits, 256, FusedLinear.Kernel.WGMMA_TMA_HALF));
@@ -257,13 +264,14 @@ public final class WgmmaCheck {
 
     /**
      * The results' name of a wgmma kernel: "tma" (TMA-fed), "tmacluster" (its split K summed in a cluster), "tmahalf" (its half
-     * form), "wgmma" (paired) or "solo".
+     * form), "tmawide" (its wide form), "wgmma" (paired) or "solo".
      */
     static String label(FusedLinear.Kernel kernel) {
         return switch (kernel) {
             case WGMMA_TMA -> "tma";
             case WGMMA_TMA_CLUSTER -> "tmacluster";
             case WGMMA_TMA_HALF -> "tmahalf";
+            case WGMMA_TMA_WIDE -> "tmawide";
             case WGMMA -> "wgmma";
             case WGMMA_SOLO -> "solo";
             default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");

@@ -20,7 +20,8 @@ import java.util.Map;
  * at most {@link FusedLinear.Schedule#ctas()} CTAs taking them in turn, X (and BF16 W) passed as tensor maps (with
  * {@code Kernel.WGMMA_TMA_CLUSTER} a tile's slices one cluster that adds their sums: one CTA per slice, or persistent with only
  * the last round's tiles split, {@link #persistentCluster}; {@code Kernel.WGMMA_TMA_HALF} 64 W rows by 256 X rows per CTA, its
- * two consumer warpgroups on alternate K blocks, a tile's slices one cluster, one CTA per slice, {@link #halfTiles});
+ * two consumer warpgroups on alternate K blocks, a tile's slices one cluster, one CTA per slice, {@link #halfTiles};
+ * {@code Kernel.WGMMA_TMA_WIDE} its wide build, 256 W rows by 64 X rows per CTA, four consumer warpgroups, {@link #wideTiles});
  * and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
@@ -44,6 +45,11 @@ public final class WgmmaGemm {
     /** Whether a W of n x k can be read by these kernels. */
     public static boolean supports(long n, long k) { return n > 0 && k > 0 && n % W_ROWS == 0 && k % 128 == 0; }
 
+    /** Whether a W of n x k can be read by {@code kernel}: the wide kernel needs n a multiple of its 256 W rows per CTA. */
+    public static boolean supports(long n, long k, FusedLinear.Kernel kernel) {
+        return supports(n, k) && (kernel != FusedLinear.Kernel.WGMMA_TMA_WIDE || n % WIDE_W_ROWS == 0);
+    }
+
     /** Stages in the ring for a CTA of {@code rows} rows of X (as in wgmma_gemm.cu's Config). */
     static int stages(int rows) {
         return switch (rows) {
@@ -64,11 +70,11 @@ public final class WgmmaGemm {
     public static int sharedBytes(int rows) { return sharedBytes(rows, true); }
 
     /** Stages in the TMA kernel's ring (wgmma_tma.cu's stages<BN, MODE>) for W held as {@code w}: as many as fit, at most 8. */
-    static int tmaStages(int rows, FusedLinear.Variant w) { return tmaStages(rows, w, W_ROWS); }
+    static int tmaStages(int rows, FusedLinear.Variant w) { return tmaStages(rows, w, W_ROWS, CONSUMER_WARPS); }
 
-    /** The same for CTAs of {@code wRows} W rows (wgmma_tma.cu's stages<BN, MODE, WR>). */
-    private static int tmaStages(int rows, FusedLinear.Variant w, int wRows) {
-        return Math.min(8, (SHARED_LIMIT - 1024 - CONSUMER_WARPS * bufferBytes(w) - 8 * 16) / tmaStageBytes(rows, w, wRows));
+    /** The same for CTAs of {@code wRows} W rows and {@code consumerWarps} consumer warps (wgmma_tma.cu's stages<BN, MODE, WR>). */
+    private static int tmaStages(int rows, FusedLinear.Variant w, int wRows, int consumerWarps) {
+        return Math.min(8, (SHARED_LIMIT - 1024 - consumerWarps * bufferBytes(w) - 8 * 16) / tmaStageBytes(rows, w, wRows));
     }
 
     /**
@@ -91,12 +97,12 @@ public final class WgmmaGemm {
      * The TMA kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<BN, MODE>): the ring, a buffer per consumer
      * warp ({@link #bufferBytes}), two mbarriers per stage, and 1 KB to align the ring.
      */
-    public static int tmaSharedBytes(int rows, FusedLinear.Variant w) { return tmaSharedBytes(rows, w, W_ROWS); }
+    public static int tmaSharedBytes(int rows, FusedLinear.Variant w) { return tmaSharedBytes(rows, w, W_ROWS, CONSUMER_WARPS); }
 
-    /** The same for CTAs of {@code wRows} W rows (wgmma_tma.cu's sharedBytes<BN, MODE, WR>). */
-    private static int tmaSharedBytes(int rows, FusedLinear.Variant w, int wRows) {
-        int stages = tmaStages(rows, w, wRows);
-        return stages * tmaStageBytes(rows, w, wRows) + CONSUMER_WARPS * bufferBytes(w) + stages * 16 + 1024;
+    /** The same for CTAs of {@code wRows} W rows and {@code consumerWarps} consumer warps (wgmma_tma.cu's sharedBytes<BN, MODE, WR>). */
+    private static int tmaSharedBytes(int rows, FusedLinear.Variant w, int wRows, int consumerWarps) {
+        int stages = tmaStages(rows, w, wRows, consumerWarps);
+        return stages * tmaStageBytes(rows, w, wRows) + consumerWarps * bufferBytes(w) + stages * 16 + 1024;
     }
 
     /** Tiles of the TMA kernel: 128 W rows by {@code rows} X rows. */
@@ -128,7 +134,24 @@ public final class WgmmaGemm {
     /** The half kernel's dynamic shared memory (wgmma_tma.cu's sharedBytes<256, MODE, 64>): stages of 256 X and 64 W rows. */
     static int halfSharedBytes(FusedLinear.Variant w) {
         if (!w.readBy(FusedLinear.Kernel.WGMMA_TMA_HALF)) throw new IllegalArgumentException("the half kernel reads window-coded W (or its BF16 twin), not " + w);
-        return tmaSharedBytes(256, w, HALF_W_ROWS);
+        return tmaSharedBytes(256, w, HALF_W_ROWS, CONSUMER_WARPS);
+    }
+
+    /** W rows per CTA of the wide kernel ({@code Kernel.WGMMA_TMA_WIDE}: wgmma_tma.cu built with TC_WIDE), whose CTAs take 64 rows of X. */
+    static final int WIDE_W_ROWS = 256;
+
+    /** Threads per CTA of the wide kernel: four consumer warpgroups and the producer warpgroup. */
+    static final int WIDE_THREADS = 640;
+
+    private static final int WIDE_CONSUMER_WARPS = 16;
+
+    /** Tiles of the wide kernel: 256 W rows by 64 X rows. */
+    static long wideTiles(int m, long n) { return Math.multiplyExact(n / WIDE_W_ROWS, Math.ceilDiv((long) m, 64)); }
+
+    /** The wide kernel's dynamic shared memory (the TC_WIDE build's sharedBytes<64, MODE>): stages of 64 X and 256 W rows, 16 warps' buffers. */
+    static int wideSharedBytes(FusedLinear.Variant w) {
+        if (!w.readBy(FusedLinear.Kernel.WGMMA_TMA_WIDE)) throw new IllegalArgumentException("the wide kernel reads window-coded W (or its BF16 twin), not " + w);
+        return tmaSharedBytes(64, w, WIDE_W_ROWS, WIDE_CONSUMER_WARPS);
     }
 
     /**
@@ -152,6 +175,11 @@ public final class WgmmaGemm {
                 if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the half kernel's " + units + " tiles and slices exceed 2^31 - 1");
                 yield new Grid(units, THREADS, halfSharedBytes(w));
             }
+            case WGMMA_TMA_WIDE -> {   // unsplit: one CTA per tile, or persistent; split: one CTA per slice, a tile's slices one cluster
+                long units = Math.multiplyExact(wideTiles(m, n), (long) s.splits());
+                if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the wide kernel's " + units + " tiles and slices exceed 2^31 - 1");
+                yield new Grid(s.ctas() == 0 ? units : Math.min(units, s.ctas()), WIDE_THREADS, wideSharedBytes(w));
+            }
             default -> throw new IllegalArgumentException(s.kernel() + " is not a wgmma kernel");
         };
     }
@@ -172,12 +200,21 @@ public final class WgmmaGemm {
      * idle, each of {@code splits} that k allows, summed through the workspace (persistent) and, for window-coded W, in a cluster;
      * where they fill them once or more, for window-coded W, the last, partial round split in clusters of 2, where it fits. At
      * 256 rows, where those tiles leave multiprocessors idle, for window-coded W also the half kernel at 1, 2 and 4 splits where
-     * its CTAs fit the multiprocessors at once (the harness, NOTES.md session 15: more lost everywhere).
+     * its CTAs fit the multiprocessors at once (the harness, NOTES.md session 15: more lost everywhere). At 64 rows and M <= 64, for
+     * window-coded W and n a multiple of 256, also the wide kernel: unsplit on one CTA per multiprocessor, and where its tiles leave
+     * multiprocessors idle at 2 and 4 splits in a cluster (the harness, NOTES.md session 19, w1: it gains only where one round of
+     * X rows streams W once, and loses from M = 256).
      */
     static List<FusedLinear.Schedule> splitSchedules(int m, long n, long k, int rows, int multiprocessors, int[] splits, FusedLinear.Variant w) {
         boolean cluster = w.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
         long tiles = tmaTiles(m, n, rows);
         List<FusedLinear.Schedule> out = new ArrayList<>();
+        if (rows == 64 && m <= 64 && w.readBy(FusedLinear.Kernel.WGMMA_TMA_WIDE) && supports(n, k, FusedLinear.Kernel.WGMMA_TMA_WIDE)) {
+            out.add(new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE).persistent(multiprocessors));
+            if (wideTiles(m, n) < multiprocessors) {
+                for (int s : new int[] {2, 4}) if (splits(k, s)) out.add(new FusedLinear.Schedule(s, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE));
+            }
+        }
         if (tiles >= multiprocessors) {
             if (cluster && splits(k, 2) && tailFits(tiles, multiprocessors & ~1)) {
                 out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER).persistent(multiprocessors));
@@ -257,6 +294,7 @@ public final class WgmmaGemm {
         int rows = s.rowsPerCta(), splits = s.splits();
         FusedLinear.Kernel kernel = s.kernel();
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
+        if (!supports(n, k, kernel)) throw new IllegalArgumentException("the wide kernel needs n a multiple of " + WIDE_W_ROWS + ", got " + n + " x " + k);
         if (w == FusedLinear.Variant.WINDOW && !kernel.tma()) throw new IllegalArgumentException(kernel + " reads no window-coded W; the TMA-fed kernel does");
         boolean palette = w.coded();
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
@@ -267,7 +305,14 @@ public final class WgmmaGemm {
         Grid grid = grid(m, n, s, w);
         List<Object> args = new ArrayList<>();
         KernelMethod method;
-        if (kernel.tma()) {
+        if (kernel == FusedLinear.Kernel.WGMMA_TMA_WIDE) {
+            args.add(xMap(x, m, k, rows));
+            if (palette) args.addAll(weights);
+            else args.add(wMap(weights.getFirst(), n, k, WIDE_W_ROWS));
+            args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
+            String form = splits > 1 ? "Cluster" + rows + "x" + splits : (palette ? "" : "_") + rows;
+            method = KernelMethod.of(WideTmaKernels.class, (palette ? "tmaWindow" : "tmaBf16") + form);
+        } else if (kernel.tma()) {
             args.add(xMap(x, m, k, rows));
             boolean half = kernel == FusedLinear.Kernel.WGMMA_TMA_HALF, cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER || (half && splits > 1);
             if (palette) args.addAll(weights);

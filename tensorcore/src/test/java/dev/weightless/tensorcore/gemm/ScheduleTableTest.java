@@ -94,6 +94,15 @@ class ScheduleTableTest {
         assertEquals(h.choice(1024, 4096, 256), ScheduleTable.parse(List.of("1024 4096 256 2 tmahalf256"), "test").choice(1024, 4096, 256), "written as it is read");
         assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 3 tmahalf256"), "test"), "1, 2 or 4 splits");
         assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 256 1 tmahalf128"), "test"), "256 rows only");
+        // The wide kernel: its own label, 64 rows, 1, 2 or 4 splits.
+        String wide = wgmmaRow(64, 64, 0.011).replace("\"rows\"", "\"kernel\":\"tmawide\",\"rows\"");
+        ScheduleTable d = ScheduleTable.fromResults(List.of(wgmmaRow(64, 64, 0.013), wide));
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.WGMMA_TMA_WIDE, 64), d.choice(1024, 4096, 64).orElseThrow(), "the wide kernel's 0.011 beats the paired 0.013");
+        assertTrue(d.format("test").contains("1024 4096 64 1 tmawide64"), d.format("test"));
+        assertEquals(d.choice(1024, 4096, 64), ScheduleTable.parse(List.of("1024 4096 64 1 tmawide64"), "test").choice(1024, 4096, 64), "written as it is read");
+        assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.WGMMA_TMA_WIDE, 64), ScheduleTable.parse(List.of("14336 4096 64 2 tmawide64"), "test").choice(14336, 4096, 64).orElseThrow());
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 64 8 tmawide64"), "test"), "1, 2 or 4 splits");
+        assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("1024 4096 64 1 tmawide128"), "test"), "64 rows only");
     }
 
     @Test

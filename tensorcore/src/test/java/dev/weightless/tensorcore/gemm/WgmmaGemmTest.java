@@ -194,6 +194,88 @@ class WgmmaGemmTest {
     }
 
     @Test
+    void theWideKernelTakesWindowCodedW256RowsOfWAnd64OfXFromItsOwnPtx() {
+        String ptx = WideTmaKernels.ptx();
+        int checked = 0;
+        for (Method m : WideTmaKernels.class.getDeclaredMethods()) {
+            if (!Modifier.isPublic(m.getModifiers()) || m.getParameterCount() == 0 || m.getParameterTypes()[0] != KernelContext.class) continue;
+            PtxKernel kernel = FusedKernels.compiler().apply(KernelMethod.of(WideTmaKernels.class, m.getName()));
+            assertEquals(ptx, kernel.ptx(), "wide entries come from wgmma_tma_wide.ptx");
+            Matcher entry = Pattern.compile("\\.entry " + m.getName() + "\\(([^)]*)\\)").matcher(ptx);
+            assertTrue(entry.find(), "no .entry " + m.getName() + " in the wide PTX");
+            List<String> params = Arrays.stream(entry.group(1).split(",")).filter(p -> p.contains(".param")).toList();
+            assertEquals(kernel.params().stream().mapToInt(p -> p.kind() == PtxKernel.Kind.ARRAY ? 2 : 1).sum(), params.size(), m.getName() + ": PTX parameters");
+            assertTrue(Pattern.compile("\\.maxntid 640").matcher(ptx.substring(entry.end(), Math.min(ptx.length(), entry.end() + 400))).find(), m.getName() + ": 640 threads");
+            checked++;
+        }
+        assertEquals(6, checked, "window and BF16 entries at 64 rows of X, unsplit and with 2 or 4 splits in a cluster");
+        assertNotEquals(TmaKernels.ptx(), ptx);
+        // 6 stages of 64 X rows (64 x 128 bytes) and 16 window tiles (1536 bytes each), 16 consumer warps x 512 bytes, 12 mbarriers,
+        // 1 KB of alignment; the twin: 5 stages of 256 BF16 W rows of 128 bytes (the TC_WIDE build's sharedBytes<64, MODE>).
+        assertEquals(6 * (64 * 128 + 16 * 1536) + 8192 + 96 + 1024, WgmmaGemm.wideSharedBytes(FusedLinear.Variant.WINDOW));
+        assertEquals(205920, WgmmaGemm.wideSharedBytes(FusedLinear.Variant.WINDOW));
+        assertEquals(5 * (64 * 128 + 256 * 128) + 8192 + 80 + 1024, WgmmaGemm.wideSharedBytes(FusedLinear.Variant.BF16_WINDOW));
+        assertThrows(IllegalArgumentException.class, () -> WgmmaGemm.wideSharedBytes(FusedLinear.Variant.PALETTE), "no palette-coded wide kernel");
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(512L * 1024 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w, 11);
+            FusedLinear op = window(w, 512, 1024, arena);
+            ShortArray x = ShortArray.allocate(arena, 100 * 1024), y = ShortArray.allocate(arena, 100 * 512);
+            for (int splits : new int[] {1, 2, 4}) {
+                FusedLinear.Schedule s = new FusedLinear.Schedule(splits, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE);
+                FusedLinear.Bound b = op.bind("wd", x, y, 100, s, arena);
+                assertEquals(List.of(splits == 1 ? "tmaWindow64" : "tmaWindowCluster64x" + splits), entries(b));
+                var grid = b.grids().get("wd.gemm");
+                assertEquals(2L * 2 * splits, grid.groups(), "2 tiles of 256 W rows x ceil(100 / 64) = 2 blocks of X rows, one CTA per slice");
+                assertEquals(640, grid.localSize());
+                assertEquals(WgmmaGemm.wideSharedBytes(FusedLinear.Variant.WINDOW), grid.sharedBytes());
+                FusedLinear.Bound twin = op.twin(w).bind("t", x, y, 100, s, arena);
+                assertEquals(List.of(splits == 1 ? "tmaBf16_64" : "tmaBf16Cluster64x" + splits), entries(twin), "the twin: the same tiles, split and sums");
+                assertEquals(WgmmaGemm.wideSharedBytes(FusedLinear.Variant.BF16_WINDOW), twin.grids().get("t.gemm").sharedBytes());
+                assertEquals(1, op.partialSize(100, s), "no workspace: unsplit, or the slices meet in shared memory");
+            }
+            FusedLinear.Schedule persistent = new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE).persistent(3);
+            assertEquals(3, persistent.ctas());
+            assertEquals(3, op.bind("wp", x, y, 100, persistent, arena).grids().get("wp.gemm").groups(), "4 tiles on 3 CTAs, each taking them in turn");
+            FusedLinear.Schedule split = new FusedLinear.Schedule(2, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE);
+            assertEquals(split, split.persistent(132), "split, one CTA per slice: never persistent");
+            assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(2, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE, 132));
+            assertEquals(new TensorMap(w, 1024, 512, 64, 256), WgmmaGemm.wMap(w, 512, 1024, WgmmaGemm.WIDE_W_ROWS), "the twin's W in boxes of 256 rows");
+            for (int[] bad : new int[][] {{1, 128}, {3, 64}, {8, 64}}) {
+                String why = assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(bad[0], bad[1], FusedLinear.Kernel.WGMMA_TMA_WIDE)).getMessage();
+                assertTrue(why.contains("64 rows") && why.contains("1, 2 or 4 splits"), why);
+            }
+            MemorySegment w384 = arena.allocate(384L * 1024 * 2, 2);
+            LayoutSurvey.fillLlamaLike(w384, 13);
+            FusedLinear op384 = window(w384, 384, 1024, arena);
+            ShortArray y384 = ShortArray.allocate(arena, 100 * 384);
+            String why = assertThrows(IllegalArgumentException.class, () -> op384.bind("n", x, y384, 100, new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE), arena)).getMessage();
+            assertTrue(why.contains("multiple of 256"), why);
+            assertFalse(WgmmaGemm.supports(384, 1024, FusedLinear.Kernel.WGMMA_TMA_WIDE));
+            assertTrue(WgmmaGemm.supports(384, 1024, FusedLinear.Kernel.WGMMA_TMA));
+            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 512, 1024, PaletteEncoder.Scope.TILE, arena), arena);
+            why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 100, new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE), arena)).getMessage();
+            assertTrue(why.contains("WGMMA_TMA_WIDE"), why);
+        }
+    }
+
+    @Test
+    void theWideKernelIsTimedAt64RowsUpToM64() {
+        FusedLinear.Kernel wide = FusedLinear.Kernel.WGMMA_TMA_WIDE;
+        // 128256 x 4096 at M = 64: 501 tiles of 256 W rows fill 132 multiprocessors, so unsplit and persistent only.
+        List<FusedLinear.Schedule> big = WgmmaGemm.splitSchedules(64, 128256, 4096, 64, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW);
+        assertEquals(List.of(new FusedLinear.Schedule(1, 64, wide, 132)), big.stream().filter(s -> s.kernel() == wide).toList());
+        // 14336 x 4096: 56 tiles leave multiprocessors idle: also 2 and 4 splits in a cluster.
+        List<FusedLinear.Schedule> mid = WgmmaGemm.splitSchedules(64, 14336, 4096, 64, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW);
+        assertEquals(List.of(new FusedLinear.Schedule(1, 64, wide, 132), new FusedLinear.Schedule(2, 64, wide), new FusedLinear.Schedule(4, 64, wide)),
+                mid.stream().filter(s -> s.kernel() == wide).toList());
+        assertTrue(WgmmaGemm.splitSchedules(256, 14336, 4096, 64, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW).stream().noneMatch(s -> s.kernel() == wide), "not from M = 256");
+        assertTrue(WgmmaGemm.splitSchedules(64, 14336, 4096, 128, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW).stream().noneMatch(s -> s.kernel() == wide), "64-row tiles only");
+        assertTrue(WgmmaGemm.splitSchedules(64, 14336, 4096, 64, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.PALETTE).stream().noneMatch(s -> s.kernel() == wide), "window coding only");
+        assertTrue(WgmmaGemm.splitSchedules(64, 1152, 4096, 64, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW).stream().noneMatch(s -> s.kernel() == wide), "n a multiple of 256 only");
+    }
+
+    @Test
     void theTmaKernelSplitsKIntoSlicesOfAnEvenNumberOfBlocks() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate(256L * 1024 * 2, 2);
