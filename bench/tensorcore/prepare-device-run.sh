@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Here, in a built checkout (mvn -B install -DskipTests): makes dist-device/ (git ignores it) for a GPU host: the bundle (mvn -Pbundle) with
-# zstd-jni's natives cut to linux-amd64 (a device call carries at most 64 MiB in all), the tensorcore test classes and tornado-tasks' test jar,
+# zstd-jni's natives cut to linux-amd64 and JCuda's to the driver's (a device call carries at most 64 MiB in all), the tensorcore test classes and tornado-tasks' test jar,
 # JUnit's console launcher (from Maven Central), this folder's scripts and device-run.sh at the top. Then, with the device tool:
 # carry ["dist-device"] and run `OUT=$OUT bash dist-device/device-run.sh` (about 4 minutes of device time).
 set -euo pipefail
@@ -14,6 +14,11 @@ tar xzf dist/weightless-bundle.tgz -C "$slim"
 for jar in "$slim"/weightless/lib/zstd-jni-*.jar; do
     # every native library but linux/amd64's
     natives=$(unzip -Z1 "$jar" | grep -E '\.(so|dll|dylib)$' | grep -v '^linux/amd64/' || true)
+    [ -n "$natives" ] && zip -q -d "$jar" $natives
+done
+# JCuda's PTX-compiler and NVRTC natives (24 MB of the jar): nothing here uses them (PTX is loaded by the driver API)
+for jar in "$slim"/weightless/lib/jcuda-natives-*.jar; do
+    natives=$(unzip -Z1 "$jar" | grep -E 'lib/libJ(NvPTXCompiler|Nvrtc)-' || true)
     [ -n "$natives" ] && zip -q -d "$jar" $natives
 done
 tar czf "$out/run/weightless-bundle.tgz" -C "$slim" weightless
