@@ -43,8 +43,9 @@ using namespace palette_tile;
 using namespace hopper;
 
 #ifdef TC_WIDE
-// Experiment (session 19): four consumer warpgroups, 256 W rows per CTA: 640 threads start at 96 registers; setmaxnreg gives the
-// consumers 112 and the producer 24 (512 x 112 + 128 x 24 <= 640 x 96). Only the 64-row entries are built.
+// The wide build (session 19's w1; since session 20 wgmma_tma_wide.ptx, Kernel.WGMMA_TMA_WIDE in Java): four consumer warpgroups, 256 W
+// rows per CTA: 640 threads start at 96 registers; setmaxnreg gives the consumers 112 and the producer 24 (512 x 112 + 128 x 24 <=
+// 640 x 96). Only the 64-row entries are built.
 constexpr int CONSUMER_WARPS = 16;
 constexpr int THREADS = 640;
 constexpr int W_ROWS = 256;
