@@ -1,4 +1,4 @@
-// Hopper pieces shared by the wgmma kernels (wgmma_gemm.cu, wgmma_tma.cu): shared-memory addresses, mbarriers,
+// Hopper pieces shared by the wgmma kernels (wgmma_gemm.cu, wgmma_tma.cu; palette_gemm.cu's cluster finish too): shared-memory addresses, mbarriers,
 // cluster helpers, wgmma with both operands in shared memory, its fences and groups, the 128-byte-swizzled
 // K-major layout it reads, and the consumers' epilogue.
 #pragma once

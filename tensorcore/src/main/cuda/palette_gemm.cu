@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cuda_bf16.h>
 #include "palette_tile.cuh"
+#include "hopper.cuh"
 
 // A named namespace: an anonymous one gets a hash of the source path in its symbols, and the checked-in PTX
 // must not depend on where the repository is cloned.
@@ -276,10 +277,10 @@ __device__ __forceinline__ Inbox<MT, CS>& pushInbox() {
 template <int MT, int CS>
 __device__ __forceinline__ void startPush(int split) {
     if (threadIdx.x == 0 && split == 0) {
-        uint32_t full = static_cast<uint32_t>(__cvta_generic_to_shared(&pushInbox<MT, CS>().full));
-        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" :: "r"(full));
+        uint32_t full = hopper::smemAddress(&pushInbox<MT, CS>().full);
+        hopper::barrierInit(full, 1);
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(full), "r"((CS - 1) * MT * 8 * 16 * 4) : "memory");
+        hopper::arriveExpecting(full, (CS - 1) * MT * 8 * 16 * 4);
     }
     asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory");
 }
@@ -316,18 +317,16 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
             for (int k = 1; k < W; k++) s += sums[k][i >> 4][i & 15];
         }
         asm volatile("barrier.cluster.wait.aligned;" ::: "memory");   // rank 0's barrier is ready (startPush)
-        uint32_t full = static_cast<uint32_t>(__cvta_generic_to_shared(&inbox.full));
+        uint32_t full = hopper::smemAddress(&inbox.full);
         if (w.split != 0) {
             if (i < VALUES) {
-                uint32_t to = static_cast<uint32_t>(__cvta_generic_to_shared(&inbox.sums[w.split - 1][i])), at, bar;
-                asm volatile("mapa.shared::cluster.u32 %0, %1, 0;" : "=r"(at) : "r"(to));
-                asm volatile("mapa.shared::cluster.u32 %0, %1, 0;" : "=r"(bar) : "r"(full));
+                uint32_t at = hopper::peerAddress(hopper::smemAddress(&inbox.sums[w.split - 1][i]), 0), bar = hopper::peerAddress(full, 0);
                 asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.f32 [%0], %1, [%2];" :: "r"(at), "f"(s), "r"(bar) : "memory");
             }
             return;
         }
         if (i >= VALUES) return;
-        asm volatile("{\n.reg .pred done;\nWAIT_%=:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], 0;\n@!done bra WAIT_%=;\n}" :: "r"(full) : "memory");
+        hopper::barrierWait(full, 0);
 #pragma unroll
         for (int k = 1; k < CS; k++) s += inbox.sums[k - 1][i];   // split order, as the pull finish and the workspace path
         int row = w.mBase + (i >> 4);
@@ -352,23 +351,21 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
     if constexpr (CLUSTER && !PUSH) {
         // The splits of this band and chunk are the cluster's CTAs: rank 0 adds the others' sums, read from their shared memory,
         // in split order (the order of the workspace path, so Y is the same bit for bit), and no CTA leaves before it has.
-        asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+        hopper::clusterSync();
         if (w.split == 0) {
-            uint32_t mine = static_cast<uint32_t>(__cvta_generic_to_shared(reduced));
+            uint32_t mine = hopper::smemAddress(reduced);
             for (int i = threadIdx.x; i < SPC * MT * 8 * 16; i += blockDim.x) {
                 float v = reduced[i];
                 for (int k = 1; k < splits; k++) {
-                    uint32_t at, from = mine + 4 * i;
                     float u;
-                    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(at) : "r"(from), "r"(k));
-                    asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(u) : "r"(at) : "memory");
+                    asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(u) : "r"(hopper::peerAddress(mine + 4 * i, k)) : "memory");
                     v += u;
                 }
                 int row = w.mBase + (i >> 4) % (MT * 8), strip = w.band * SPC + i / (MT * 8 * 16);
                 if (row < M && strip < strips) y[(size_t)row * N + (size_t)strip * 16 + (i & 15)] = __float2bfloat16_rn(v);
             }
         }
-        asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+        hopper::clusterSync();
         return;
     }
     if (splits == 1) return;
