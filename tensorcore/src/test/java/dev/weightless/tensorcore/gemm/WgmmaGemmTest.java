@@ -21,6 +21,7 @@ import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,20 +29,31 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The large-M launcher on the CPU: entries, grids, shared memory, and what it refuses. */
 class WgmmaGemmTest {
+    /**
+     * Every task signature of {@code kernels} (public, taking a KernelContext first): the fused compiler gives it its entry in
+     * {@code ptx}, whose parameters are as many as the signature's (an array: a pointer and a length); {@code more} checks the
+     * entry further (the matcher has found it). Returns how many signatures were checked.
+     */
+    private static int checkEntries(Class<?> kernels, String ptx, BiConsumer<PtxKernel, Matcher> more) {
+        int checked = 0;
+        for (Method m : kernels.getDeclaredMethods()) {
+            if (!Modifier.isPublic(m.getModifiers()) || m.getParameterCount() == 0 || m.getParameterTypes()[0] != KernelContext.class) continue;
+            PtxKernel kernel = FusedKernels.compiler().apply(KernelMethod.of(kernels, m.getName()));
+            assertEquals(ptx, kernel.ptx(), m.getName() + " comes from its class's PTX");
+            Matcher entry = Pattern.compile("\\.entry " + m.getName() + "\\(([^)]*)\\)").matcher(ptx);
+            assertTrue(entry.find(), "no .entry " + m.getName() + " in the PTX");
+            long params = Arrays.stream(entry.group(1).split(",")).filter(s -> s.contains(".param")).count();
+            assertEquals(kernel.params().stream().mapToInt(p -> p.kind() == PtxKernel.Kind.ARRAY ? 2 : 1).sum(), params, m.getName() + ": PTX parameters");
+            more.accept(kernel, entry);
+            checked++;
+        }
+        return checked;
+    }
+
     @Test
     void everySignatureHasAMatchingPtxEntryReachedThroughTheFusedCompiler() {
         String ptx = WgmmaKernels.ptx();
-        int checked = 0;
-        for (Method m : WgmmaKernels.class.getDeclaredMethods()) {
-            if (!Modifier.isPublic(m.getModifiers()) || m.getParameterCount() == 0 || m.getParameterTypes()[0] != KernelContext.class) continue;
-            PtxKernel kernel = FusedKernels.compiler().apply(KernelMethod.of(WgmmaKernels.class, m.getName()));
-            assertEquals(ptx, kernel.ptx(), "wgmma entries come from wgmma_gemm.ptx");
-            long expected = kernel.params().stream().mapToInt(p -> p.kind() == PtxKernel.Kind.ARRAY ? 2 : 1).sum();
-            Matcher entry = Pattern.compile("\\.entry " + m.getName() + "\\(([^)]*)\\)").matcher(ptx);
-            assertTrue(entry.find(), "no .entry " + m.getName() + " in the PTX");
-            assertEquals(expected, Arrays.stream(entry.group(1).split(",")).filter(s -> s.contains(".param")).count(), m.getName() + ": PTX parameters");
-            checked++;
-        }
+        int checked = checkEntries(WgmmaKernels.class, ptx, (kernel, entry) -> {});
         assertEquals(12, checked, "palette and BF16 entries for 64, 128 and 256 rows of X, paired and solo");
         assertTrue(Pattern.compile("\\.entry wgmmaPatch256\\([^)]*\\)\\s*\\.maxntid[^\\n]*\\s*\\.minnctapersm[^\\n]*\\s*\\.explicitcluster\\s*\\.reqnctapercluster 2, 1, 1").matcher(ptx).find(),
                 "the paired entries carry their cluster of 2 CTAs in the PTX (a plain launch then runs clusters)");
@@ -50,19 +62,11 @@ class WgmmaGemmTest {
     @Test
     void tmaEntriesHaveTheirPtxParametersAndSharedMemoryFitsAnSm90Block() {
         String ptx = TmaKernels.ptx();
-        int checked = 0;
-        for (Method m : TmaKernels.class.getDeclaredMethods()) {
-            if (!Modifier.isPublic(m.getModifiers()) || m.getParameterCount() == 0 || m.getParameterTypes()[0] != KernelContext.class) continue;
-            PtxKernel kernel = FusedKernels.compiler().apply(KernelMethod.of(TmaKernels.class, m.getName()));
-            assertEquals(ptx, kernel.ptx(), "TMA entries come from wgmma_tma.ptx");
-            Matcher entry = Pattern.compile("\\.entry " + m.getName() + "\\(([^)]*)\\)").matcher(ptx);
-            assertTrue(entry.find(), "no .entry " + m.getName() + " in the PTX");
-            List<String> params = Arrays.stream(entry.group(1).split(",")).filter(s -> s.contains(".param")).toList();
-            assertEquals(kernel.params().stream().mapToInt(p -> p.kind() == PtxKernel.Kind.ARRAY ? 2 : 1).sum(), params.size(), m.getName() + ": PTX parameters");
+        int checked = checkEntries(TmaKernels.class, ptx, (kernel, entry) -> {
+            String first = Arrays.stream(entry.group(1).split(",")).filter(s -> s.contains(".param")).findFirst().orElseThrow();
             assertEquals(PtxKernel.Kind.TENSOR_MAP, kernel.params().getFirst().kind());
-            assertTrue(params.getFirst().matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), m.getName() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + params.getFirst());
-            checked++;
-        }
+            assertTrue(first.matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), kernel.entry() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + first);
+        });
         assertEquals(27, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, the window and BF16 entries with 2 or 4 splits summed in a cluster, and their half forms at 256 rows, unsplit and in clusters of 2 or 4");
         for (int rows : new int[] {64, 128, 256}) {
             for (FusedLinear.Variant w : FusedLinear.Variant.values()) {
@@ -196,18 +200,8 @@ class WgmmaGemmTest {
     @Test
     void theWideKernelTakesWindowCodedW256RowsOfWAnd64OfXFromItsOwnPtx() {
         String ptx = WideTmaKernels.ptx();
-        int checked = 0;
-        for (Method m : WideTmaKernels.class.getDeclaredMethods()) {
-            if (!Modifier.isPublic(m.getModifiers()) || m.getParameterCount() == 0 || m.getParameterTypes()[0] != KernelContext.class) continue;
-            PtxKernel kernel = FusedKernels.compiler().apply(KernelMethod.of(WideTmaKernels.class, m.getName()));
-            assertEquals(ptx, kernel.ptx(), "wide entries come from wgmma_tma_wide.ptx");
-            Matcher entry = Pattern.compile("\\.entry " + m.getName() + "\\(([^)]*)\\)").matcher(ptx);
-            assertTrue(entry.find(), "no .entry " + m.getName() + " in the wide PTX");
-            List<String> params = Arrays.stream(entry.group(1).split(",")).filter(p -> p.contains(".param")).toList();
-            assertEquals(kernel.params().stream().mapToInt(p -> p.kind() == PtxKernel.Kind.ARRAY ? 2 : 1).sum(), params.size(), m.getName() + ": PTX parameters");
-            assertTrue(Pattern.compile("\\.maxntid 640").matcher(ptx.substring(entry.end(), Math.min(ptx.length(), entry.end() + 400))).find(), m.getName() + ": 640 threads");
-            checked++;
-        }
+        int checked = checkEntries(WideTmaKernels.class, ptx, (kernel, entry) ->
+                assertTrue(Pattern.compile("\\.maxntid 640").matcher(ptx.substring(entry.end(), Math.min(ptx.length(), entry.end() + 400))).find(), kernel.entry() + ": 640 threads"));
         assertEquals(6, checked, "window and BF16 entries at 64 rows of X, unsplit and with 2 or 4 splits in a cluster");
         assertNotEquals(TmaKernels.ptx(), ptx);
         // 6 stages of 64 X rows (64 x 128 bytes) and 16 window tiles (1536 bytes each), 16 consumer warps x 512 bytes, 12 mbarriers,
