@@ -272,12 +272,17 @@ __global__ void reference(const uint16_t* x, const uint16_t* w, float* y, int M,
     y[(size_t)m * N + n] = s;
 }
 
-static std::vector<uint16_t> run(Kind k, int BN, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
-    CK(cudaMemset(y, 0xFF, (size_t)M * N * 2));   // poison: 0xFFFF is a NaN
-    launch(k, BN, w, x, y, M, N, K);
+// Y (count BF16 values) after one launch by `launch` into a poisoned Y (0xFFFF, a NaN: an element still 0xFFFF was not written).
+static std::vector<uint16_t> poisonedRun(__nv_bfloat16* y, size_t count, const std::function<void()>& launch) {
+    CK(cudaMemset(y, 0xFF, count * 2));
+    launch();
     CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
-    std::vector<uint16_t> h((size_t)M * N); CK(cudaMemcpy(h.data(), y, h.size() * 2, cudaMemcpyDeviceToHost));
+    std::vector<uint16_t> h(count); CK(cudaMemcpy(h.data(), y, h.size() * 2, cudaMemcpyDeviceToHost));
     return h;
+}
+
+static std::vector<uint16_t> run(Kind k, int BN, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K) {
+    return poisonedRun(y, (size_t)M * N, [&]() { launch(k, BN, w, x, y, M, N, K); });
 }
 
 static double relErr(const std::vector<uint16_t>& a, const std::vector<float>& ref, long& nan) {
@@ -503,9 +508,7 @@ static void smallM() {
         };
         std::vector<uint16_t> out[4];
         for (int kind = 0; kind < 4; kind++) {
-            CK(cudaMemset(y, 0xFF, (size_t)c.M * c.N * 2));
-            kernel(kind, 0); CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
-            out[kind].resize((size_t)c.M * c.N); CK(cudaMemcpy(out[kind].data(), y, out[kind].size() * 2, cudaMemcpyDeviceToHost));
+            out[kind] = poisonedRun(y, (size_t)c.M * c.N, [&]() { kernel(kind, 0); });
         }
         double t[5];
 #ifndef NO_CUBLAS
@@ -569,10 +572,7 @@ static void ahead() {
             for (auto& cand : cands) {
                 std::vector<uint16_t> o[2];
                 for (int k = 0; k < 2; k++) {
-                    CK(cudaMemset(y, 0xFF, (size_t)M * sh.N * 2));
-                    if (k == 0) cand.twin(); else cand.run(-1);
-                    CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
-                    o[k].resize((size_t)M * sh.N); CK(cudaMemcpy(o[k].data(), y, o[k].size() * 2, cudaMemcpyDeviceToHost));
+                    o[k] = poisonedRun(y, (size_t)M * sh.N, [&]() { if (k == 0) cand.twin(); else cand.run(-1); });
                 }
                 long poisoned = 0; for (uint16_t v : o[1]) poisoned += v == 0xFFFF;
                 bool ok = o[0] == o[1] && poisoned == 0;
@@ -603,12 +603,11 @@ static void clusterMode() {
         const Coded& c = d.win;
         std::vector<uint16_t> out[3];
         for (int k = 0; k < 3; k++) {
-            CK(cudaMemset(y, 0xFF, (size_t)M * N * 2));
-            if (k == 0) launchSmall(3, mt, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, N, K, S);
-            else if (k == 1) launchSmall(2, mt, false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, S);
-            else launchCluster(S, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, mt);
-            CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
-            out[k].resize((size_t)M * N); CK(cudaMemcpy(out[k].data(), y, out[k].size() * 2, cudaMemcpyDeviceToHost));
+            out[k] = poisonedRun(y, (size_t)M * N, [&]() {
+                if (k == 0) launchSmall(3, mt, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, N, K, S);
+                else if (k == 1) launchSmall(2, mt, false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, S);
+                else launchCluster(S, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, mt);
+            });
         }
         long poisoned = 0; for (uint16_t v : out[2]) poisoned += v == 0xFFFF;
         bool ok = poisoned == 0 && out[2] == out[0] && out[1] == out[0];
@@ -683,11 +682,10 @@ static void narrowMode() {
         const Coded& c = d.win;
         std::vector<uint16_t> out[4];
         for (int k = 0; k < 4; k++) {
-            CK(cudaMemset(y, 0xFF, (size_t)M * N * 2));
-            if (k == 0) launchNarrow(true, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, N, K, S);
-            else launchNarrow(false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, S);
-            CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
-            out[k].resize((size_t)M * N); CK(cudaMemcpy(out[k].data(), y, out[k].size() * 2, cudaMemcpyDeviceToHost));
+            out[k] = poisonedRun(y, (size_t)M * N, [&]() {
+                if (k == 0) launchNarrow(true, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, N, K, S);
+                else launchNarrow(false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, N, K, S);
+            });
         }
         long poisoned = 0; for (uint16_t v : out[1]) poisoned += v == 0xFFFF;
         bool same = out[1] == out[2] && out[1] == out[3];
@@ -838,12 +836,11 @@ static void ramp() {
         };
         std::vector<uint16_t> out[2];
         for (int k = 0; k < 2; k++) {
-            CK(cudaMemset(y, 0xFF, (size_t)M * c.N * 2));
-            if (k == 0) { if (c.kind == 0 || c.kind == 3) launchNarrow(true, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S);
-                          else launchSmall(3, 1, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S); }
-            else run(cw.tiles);
-            CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
-            out[k].resize((size_t)M * c.N); CK(cudaMemcpy(out[k].data(), y, out[k].size() * 2, cudaMemcpyDeviceToHost));
+            out[k] = poisonedRun(y, (size_t)M * c.N, [&]() {
+                if (k == 0) { if (c.kind == 0 || c.kind == 3) launchNarrow(true, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S);
+                              else launchSmall(3, 1, false, d.bf, nullptr, nullptr, nullptr, nullptr, x, y, partial, M, c.N, c.K, c.S); }
+                else run(cw.tiles);
+            });
         }
         long unwritten = 0; for (uint16_t v : out[1]) unwritten += v == 0xFFFF;
         bool ok = out[0] == out[1] && unwritten == 0;
