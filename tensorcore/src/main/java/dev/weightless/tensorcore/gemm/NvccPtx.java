@@ -30,6 +30,44 @@ final class NvccPtx {
     }
 
     /**
+     * One checked-in PTX file and the class whose method signatures name its entries. The text is read on first use and kept;
+     * {@code what} names the kernels in messages.
+     */
+    static final class Module {
+        private final Class<?> signatures;
+        private final String resource, override, what;
+        private volatile String text;
+
+        Module(Class<?> signatures, String resource, String override, String what) {
+            this.signatures = signatures;
+            this.resource = resource;
+            this.override = override;
+            this.what = what;
+        }
+
+        boolean declares(Method m) { return m.getDeclaringClass() == signatures; }
+
+        /** The checked-in PTX text, or the file named by the module's override property. */
+        String ptx() {
+            String t = text;
+            if (t == null) text = t = load(resource, override, what);
+            return t;
+        }
+
+        /** The entry for a method of the signature class; a method of any other class is refused. */
+        PtxKernel kernel(Method m) {
+            if (!declares(m)) throw new IllegalArgumentException(m + " is not one of the " + what + " (" + signatures.getSimpleName() + ")");
+            return NvccPtx.kernel(m, ptx());
+        }
+
+        /** What a signature's body throws: it never runs on the JVM. */
+        UnsupportedOperationException nvccOnly() {
+            return new UnsupportedOperationException(what + " run only as their nvcc PTX on a CUDA device (" + signatures.getSimpleName()
+                    + " via FusedKernels.compiler()); the JVM executor cannot run tensor-core instructions");
+        }
+    }
+
+    /**
      * The PTX text: the file named by system property {@code override} when it is set (timing and diagnosis
      * experiments; said on stderr, naming {@code what}), else the checked-in resource.
      */

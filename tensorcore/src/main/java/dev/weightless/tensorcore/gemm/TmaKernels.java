@@ -4,12 +4,8 @@ import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
-import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.kernel.TensorMap;
-import dev.weightless.jit.ptx.PtxKernel;
-
-import java.lang.reflect.Method;
 
 /**
  * The TMA-fed large-M kernels ({@code src/main/cuda/wgmma_tma.cu}, checked in as {@code /tensorcore/wgmma_tma.ptx})
@@ -24,86 +20,71 @@ public final class TmaKernels {
     public static final String PTX_RESOURCE = "/tensorcore/wgmma_tma.ptx";
     /** System property naming another build of wgmma_tma.cu to load instead (timing and diagnosis experiments). */
     public static final String PTX_OVERRIDE = "tensorcore.tma.ptx";
-    private static volatile String ptx;
+    static final NvccPtx.Module MODULE = new NvccPtx.Module(TmaKernels.class, PTX_RESOURCE, PTX_OVERRIDE, "TMA kernels");
 
     private TmaKernels() {}
 
-    public static void tmaPatch64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaPatch64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaPatch128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaPatch128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaPatch256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaPatch256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /** The window coding's entries (LAYOUT.md): the same kernel, escapes patched in the warp's stage tile. */
-    public static void tmaWindow64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindow64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindow128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindow128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindow256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindow256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /** The window coding with K in 2 or 4 slices, a tile's slices one cluster adding their sums; BF16 twin: tmaBf16Cluster*. */
-    public static void tmaWindowCluster64x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowCluster64x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowCluster64x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowCluster64x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowCluster128x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowCluster128x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowCluster128x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowCluster128x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowCluster256x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowCluster256x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowCluster256x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowCluster256x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /** The cluster entries' BF16 twins: the same split, tail and sums. */
-    public static void tmaBf16Cluster64x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16Cluster64x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16Cluster64x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16Cluster64x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16Cluster128x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16Cluster128x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16Cluster128x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16Cluster128x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16Cluster256x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16Cluster256x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16Cluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16Cluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /**
      * The half kernels: 64 W rows by 256 X rows per CTA, the two consumer warpgroups on alternate K blocks, K in 1, 2 or 4
      * slices (2 and 4: a tile's slices one cluster); BF16 twins tmaBf16Half_256 and tmaBf16HalfCluster256x*, W's map in boxes of 64 rows.
      */
-    public static void tmaWindowHalf256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowHalf256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowHalfCluster256x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowHalfCluster256x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowHalfCluster256x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowHalfCluster256x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16Half_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16Half_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16HalfCluster256x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16HalfCluster256x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16HalfCluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
-
-    /** The nvcc PTX entry for a method of this class. */
-    static PtxKernel kernel(KernelMethod method) {
-        Method m = method.method();
-        if (m.getDeclaringClass() != TmaKernels.class) throw new IllegalArgumentException(method + " is not a TMA kernel");
-        return NvccPtx.kernel(m, ptx());
-    }
+    public static void tmaBf16HalfCluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
-    public static String ptx() {
-        String text = ptx;
-        if (text == null) ptx = text = NvccPtx.load(PTX_RESOURCE, PTX_OVERRIDE, "TMA kernels");
-        return text;
-    }
-
-    private static UnsupportedOperationException nvccOnly() {
-        return new UnsupportedOperationException("TMA kernels run only as their nvcc PTX on a CUDA device with sm_90a (TmaKernels via FusedKernels.compiler()); the JVM executor cannot run tensor-core instructions");
-    }
+    public static String ptx() { return MODULE.ptx(); }
 }

@@ -3,11 +3,7 @@ package dev.weightless.tensorcore.gemm;
 import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
-import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
-import dev.weightless.jit.ptx.PtxKernel;
-
-import java.lang.reflect.Method;
 
 /**
  * The large-M kernels (warp-specialised wgmma, {@code src/main/cuda/wgmma_gemm.cu}, checked in as
@@ -19,53 +15,38 @@ import java.lang.reflect.Method;
  */
 public final class WgmmaKernels {
     public static final String PTX_RESOURCE = "/tensorcore/wgmma_gemm.ptx";
-    private static volatile String ptx;
-
-    private WgmmaKernels() {}
-
-    public static void wgmmaPatch64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaPatch128(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaPatch256(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaBf16_64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaBf16_128(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaBf16_256(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    // One CTA per tile (no cluster): the same product where a single block of X rows would leave half of each cluster idle.
-    public static void wgmmaSoloPatch64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaSoloPatch128(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaSoloPatch256(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaSoloBf16_64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaSoloBf16_128(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    public static void wgmmaSoloBf16_256(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw nvccOnly(); }
-
-    /** The nvcc PTX entry for a method of this class. */
-    static PtxKernel kernel(KernelMethod method) {
-        Method m = method.method();
-        if (m.getDeclaringClass() != WgmmaKernels.class) throw new IllegalArgumentException(method + " is not a wgmma kernel");
-        return NvccPtx.kernel(m, ptx());
-    }
-
     /** System property naming another build of wgmma_gemm.cu to load instead (timing and diagnosis experiments). */
     public static final String PTX_OVERRIDE = "tensorcore.wgmma.ptx";
 
-    /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
-    public static String ptx() {
-        String text = ptx;
-        if (text == null) ptx = text = NvccPtx.load(PTX_RESOURCE, PTX_OVERRIDE, "wgmma kernels");
-        return text;
-    }
+    static final NvccPtx.Module MODULE = new NvccPtx.Module(WgmmaKernels.class, PTX_RESOURCE, PTX_OVERRIDE, "wgmma kernels");
 
-    private static UnsupportedOperationException nvccOnly() {
-        return new UnsupportedOperationException("wgmma kernels run only as their nvcc PTX on a CUDA device with sm_90a (WgmmaKernels via FusedKernels.compiler()); the JVM executor cannot run tensor-core instructions");
-    }
+    private WgmmaKernels() {}
+
+    public static void wgmmaPatch64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaPatch128(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaPatch256(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaBf16_64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaBf16_128(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaBf16_256(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    // One CTA per tile (no cluster): the same product where a single block of X rows would leave half of each cluster idle.
+    public static void wgmmaSoloPatch64(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaSoloPatch128(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaSoloPatch256(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaSoloBf16_64(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaSoloBf16_128(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    public static void wgmmaSoloBf16_256(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, int m, int n, int k) { throw MODULE.nvccOnly(); }
+
+    /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
+    public static String ptx() { return MODULE.ptx(); }
 }

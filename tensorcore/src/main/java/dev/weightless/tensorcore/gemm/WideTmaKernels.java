@@ -4,12 +4,8 @@ import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.FloatArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
-import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.kernel.TensorMap;
-import dev.weightless.jit.ptx.PtxKernel;
-
-import java.lang.reflect.Method;
 
 /**
  * The wide build of the TMA-fed kernel ({@code src/main/cuda/wgmma_tma.cu} with {@code TC_WIDE}, checked in as
@@ -23,37 +19,22 @@ public final class WideTmaKernels {
     public static final String PTX_RESOURCE = "/tensorcore/wgmma_tma_wide.ptx";
     /** System property naming another build to load instead (timing and diagnosis experiments). */
     public static final String PTX_OVERRIDE = "tensorcore.tma.wide.ptx";
-    private static volatile String ptx;
+    static final NvccPtx.Module MODULE = new NvccPtx.Module(WideTmaKernels.class, PTX_RESOURCE, PTX_OVERRIDE, "wide TMA kernels");
 
     private WideTmaKernels() {}
 
-    public static void tmaWindow64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindow64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowCluster64x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowCluster64x2(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaWindowCluster64x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaWindowCluster64x4(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16Cluster64x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
+    public static void tmaBf16Cluster64x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    public static void tmaBf16Cluster64x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw nvccOnly(); }
-
-    /** The nvcc PTX entry for a method of this class. */
-    static PtxKernel kernel(KernelMethod method) {
-        Method m = method.method();
-        if (m.getDeclaringClass() != WideTmaKernels.class) throw new IllegalArgumentException(method + " is not a wide TMA kernel");
-        return NvccPtx.kernel(m, ptx());
-    }
+    public static void tmaBf16Cluster64x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
-    public static String ptx() {
-        String text = ptx;
-        if (text == null) ptx = text = NvccPtx.load(PTX_RESOURCE, PTX_OVERRIDE, "wide TMA kernels");
-        return text;
-    }
-
-    private static UnsupportedOperationException nvccOnly() {
-        return new UnsupportedOperationException("wide TMA kernels run only as their nvcc PTX on a CUDA device with sm_90a (WideTmaKernels via FusedKernels.compiler()); the JVM executor cannot run tensor-core instructions");
-    }
+    public static String ptx() { return MODULE.ptx(); }
 }
