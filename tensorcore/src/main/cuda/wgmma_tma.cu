@@ -370,6 +370,7 @@ struct Split {
     int splits, split, kb0, KB;
     size_t tile, tiles;
     float* partial;
+    bool meet;   // the meet entries: every slice of the tile has its CTA resident at once, they meet and share the adds (meetSum)
 
     __device__ __forceinline__ float* slice(int s, int BN) const { return partial + ((size_t)s * tiles + tile) * (size_t)(BN * W_ROWS); }
     __device__ __forceinline__ uint32_t* counter(int BN) const { return reinterpret_cast<uint32_t*>(partial + (size_t)splits * tiles * (size_t)(BN * W_ROWS)) + tile; }
@@ -547,6 +548,75 @@ __device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __
     }
 }
 
+// The meet entries' finish of a split tile: its S CTAs all store their slices, count themselves in on the tile's counter and wait
+// until all S have; then CTA s adds the slices of chunks s C / S .. (s + 1) C / S - 1 only (C = BN / 16 chunks of 16 X rows), in
+// slice order from 0 as sumWarpY does, so Y is the same bit for bit, and writes them. Each CTA reads BN x 128 x 4 bytes however
+// many slices, where sumWarpY's one CTA reads S times that, after the others have gone. The counter: arrivals in its low 16 bits,
+// departures in its high 16; the last to leave sets it back to 0 for the next launch. Waiting on the other CTAs needs them all
+// resident at once: a CTA per unit (gemm traps otherwise), launched cooperatively (the driver refuses a grid the GPU cannot hold).
+template <int BN>
+__device__ __forceinline__ void meetSum(const float (&acc)[BN / 2], const Split& split, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
+    constexpr int C = BN / 16;
+    float4* to = reinterpret_cast<float4*>(split.slice(split.split, BN)) + threadIdx.x;
+#pragma unroll
+    for (int q = 0; q < BN / 8; q++) to[q * CONSUMER_THREADS] = make_float4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+    __threadfence();
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
+    uint32_t* counter = split.counter(BN);
+    if (threadIdx.x == 0) {
+        atomicAdd(counter, 1u);
+        uint32_t seen;
+        do {
+            asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(seen) : "l"(counter) : "memory");
+        } while ((seen & 0xFFFFu) < (uint32_t)split.splits);
+    }
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
+    __threadfence();
+    // As sumWarpY: four chunks and four slices' loads at a time (a chunk past this CTA's share reads its last chunk again, unused).
+    constexpr int U = C < 4 ? C : 4;
+    WarpY out(buffer, y, n0, lane);
+    int c0 = split.split * C / split.splits, c1 = (split.split + 1) * C / split.splits;
+    for (int g = c0; g < c1; g += U) {
+        float v[U][8];
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+#pragma unroll
+            for (int i = 0; i < 8; i++) v[u][i] = 0;
+        }
+        for (int s0 = 0; s0 < split.splits; s0 += 4) {
+            float4 p[4][U][2];
+#pragma unroll
+            for (int d = 0; d < 4; d++) {
+                const float4* from = reinterpret_cast<const float4*>(split.slice(s0 + d < split.splits ? s0 + d : s0, BN)) + threadIdx.x;
+#pragma unroll
+                for (int u = 0; u < U; u++) {
+                    int c = min(g + u, c1 - 1);
+                    p[d][u][0] = __ldcg(from + (2 * c) * CONSUMER_THREADS);
+                    p[d][u][1] = __ldcg(from + (2 * c + 1) * CONSUMER_THREADS);
+                }
+            }
+#pragma unroll
+            for (int d = 0; d < 4; d++) {
+                if (s0 + d >= split.splits) break;
+#pragma unroll
+                for (int u = 0; u < U; u++) {
+                    v[u][0] += p[d][u][0].x; v[u][1] += p[d][u][0].y; v[u][2] += p[d][u][0].z; v[u][3] += p[d][u][0].w;
+                    v[u][4] += p[d][u][1].x; v[u][5] += p[d][u][1].y; v[u][6] += p[d][u][1].z; v[u][7] += p[d][u][1].w;
+                }
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            if (g + u < c1) out.chunk(v[u], g + u, M, N, mBase);
+        }
+    }
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every thread of this CTA has read the slices
+    if (threadIdx.x == 0) {
+        uint32_t before = atomicAdd(counter, 0x10000u);
+        if ((before >> 16) == (uint32_t)split.splits - 1) atomicExch(counter, 0u);   // the tile's last CTA to leave
+    }
+}
+
 // The half kernels' finish of a tile: both warpgroups hold sums over alternate K blocks of the same 64 W rows x BN X rows.
 // Each hands the other, through the ring (idle once the CTA's one unit is consumed), the sums of the X rows the other keeps
 // (warpgroup 0 keeps rows 0 .. BN / 2 - 1, 1 the rest) and adds the other's to its own: a + b == b + a, so Y does not
@@ -622,6 +692,10 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
         return;
     }
     if (split.splits > 1) {
+        if (split.meet) {
+            meetSum<BN>(acc, split, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
+            return;
+        }
         if (storeSlice<BN>(acc, split)) sumWarpY<BN>(split, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
         return;
     }
@@ -652,8 +726,9 @@ __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorM
 }
 
 // WR: W rows per CTA, W_ROWS, or 64 in the half kernels (consume), which take one unit per CTA and K in multiples of 256 per slice.
+// meet (the meet entries, CLUSTER 1 and WR W_ROWS only): a split tile's slices add their sums together (meetSum), a CTA per unit.
 template <int BN, class W, int CLUSTER = 1, int WR = W_ROWS>
-__device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* coded, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits) {
+__device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* coded, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits, bool meet = false) {
     extern __shared__ uint8_t shared[];
     constexpr Mode MODE = W::MODE;
     constexpr int S = stages<BN, MODE, WR>();
@@ -668,11 +743,12 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     int tiles = mBlocks * (N / WR), units = tiles * splits;
     auto unitSplit = [&](int unit) {
         int tile = unit / splits, slice = unit % splits;
-        return Split{splits, slice, slice * KB, KB, (size_t)tile, (size_t)tiles, partial};
+        return Split{splits, slice, slice * KB, KB, (size_t)tile, (size_t)tiles, partial, meet};
     };
     static_assert(CLUSTER == 1 || BN * sumPitch<WR>() * 4 <= S * stageBytes<BN, MODE, WR>(), "the sums fit in the ring");
     static_assert(WR == W_ROWS || BN * 256 <= S * stageBytes<BN, MODE, WR>(), "pairSum's exchange fits in the ring");
     if (WR != W_ROWS && ((int)gridDim.x != units || KB % 4 != 0)) asm volatile("trap;");
+    if (meet && (CLUSTER != 1 || WR != W_ROWS || (int)gridDim.x != units)) asm volatile("trap;");
     // In clusters: first `whole` tiles one CTA each (b, b + G, ...), then the tail's, each cut in CLUSTER slices that are one
     // cluster's CTAs (cluster c takes tail tile c); a CTA's slice is its last unit, so the ring is idle for the sums. With a
     // CTA per unit (G = units) every tile is in the tail; with a smaller grid the tail is the last, partial round of tiles
@@ -759,6 +835,26 @@ TMA_ENTRIES(64)
 #ifndef TC_WIDE
 TMA_ENTRIES(128)
 TMA_ENTRIES(256)
+
+// The window coding with K split and a tile's slices meeting through the workspace to share the adds (meetSum), and its BF16
+// twin: one CTA per unit, all resident at once (a cooperative launch); Y is the same bit for bit as tmaWindow's and tmaBf16_'s
+// at the same splits.
+#define TMA_MEET_ENTRIES(BN)                                                                                                   \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindowMeet##BN(                                                \
+        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
+        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
+        PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
+        gemm<BN>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits, true);                                                 \
+    }                                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16Meet_##BN(                                                 \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
+        float* partial, long long, int M, int N, int K, int splits) {                                                         \
+        gemm<BN>(Bf16W{}, &xMap, &wMap, nullptr, y, partial, M, N, K, splits, true);                                           \
+    }
+TMA_MEET_ENTRIES(64)
+TMA_MEET_ENTRIES(128)
+TMA_MEET_ENTRIES(256)
 #endif
 
 // The window coding with K split in S = 2 or 4 and a tile's slices one cluster (clusterSum), and its BF16 twin: launch with

@@ -239,8 +239,14 @@ final class CudaDriver implements Driver {
             check(cuFuncSetAttribute((CUfunction) function, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, shared),
                     "cuFuncSetAttribute(" + kernel.entry() + ", max dynamic shared memory " + shared + " bytes)");
         }
-        check(cuLaunchKernel((CUfunction) function, Math.toIntExact(grid.groups()), 1, 1, grid.localSize(), 1, 1, shared, stream, Pointer.to(values), null),
-                "cuLaunchKernel(" + kernel.entry() + ", " + grid.groups() + " x " + grid.localSize() + (shared > 0 ? ", " + shared + " bytes of dynamic shared memory" : "") + ")");
+        String what = kernel.entry() + ", " + grid.groups() + " x " + grid.localSize() + (shared > 0 ? ", " + shared + " bytes of dynamic shared memory" : "") + ")";
+        if (grid.coResident()) {   // groups that wait on each other: the driver refuses the launch (TOO_LARGE) rather than let it hang
+            check(cuLaunchCooperativeKernel((CUfunction) function, Math.toIntExact(grid.groups()), 1, 1, grid.localSize(), 1, 1, shared, stream, Pointer.to(values)),
+                    "cuLaunchCooperativeKernel(" + what + "; every CTA must fit on the GPU at once");
+        } else {
+            check(cuLaunchKernel((CUfunction) function, Math.toIntExact(grid.groups()), 1, 1, grid.localSize(), 1, 1, shared, stream, Pointer.to(values), null),
+                    "cuLaunchKernel(" + what);
+        }
         check(cuEventRecord(events.stop, stream), "cuEventRecord");
     }
 

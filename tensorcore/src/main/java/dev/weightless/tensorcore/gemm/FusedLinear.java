@@ -73,7 +73,7 @@ public final class FusedLinear {
         public boolean readBy(Kernel kernel) {
             boolean window = this == WINDOW || this == BF16_WINDOW;
             if (kernel == Kernel.PATCH_NARROW || kernel == Kernel.PATCH_CLUSTER || kernel == Kernel.WGMMA_TMA_CLUSTER || kernel == Kernel.WGMMA_TMA_HALF
-                    || kernel == Kernel.WGMMA_TMA_WIDE) return window;
+                    || kernel == Kernel.WGMMA_TMA_WIDE || kernel == Kernel.WGMMA_TMA_MEET) return window;
             return !window || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
         }
     }
@@ -99,16 +99,19 @@ public final class FusedLinear {
      * WGMMA_TMA_WIDE, window-coded W, n a multiple of 256, 64 rows of X and K in 1, 2 or 4 slices: the wide build's tmaWindow64 and
      * tmaWindowCluster64x{2,4} (twins tmaBf16_64, tmaBf16Cluster64x*; {@link WideTmaKernels}), the TMA-fed kernel with four
      * consumer warpgroups on 256 W rows per CTA, twice the decoding warps of the 128-row kernel's CTA: unsplit, one CTA per tile or
-     * persistent; split, a tile's slices one cluster, one CTA per slice (NOTES.md session 19, w1, and session 20).
+     * persistent; split, a tile's slices one cluster, one CTA per slice (NOTES.md session 19, w1, and session 20). WGMMA_TMA_MEET,
+     * window-coded W and K split: tmaWindowMeet{64,128,256} (twin tmaBf16Meet_*), the TMA-fed kernel one CTA per slice, all resident
+     * at once (a cooperative launch), a tile's slices meeting through the workspace so that each adds its share of the sums instead of
+     * the last one adding all; its Y equals WGMMA_TMA's at the same splits (NOTES.md session 21, m).
      */
     public enum Kernel {
-        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE;
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE, WGMMA_TMA_MEET;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
         public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || tma(); }
 
-        /** Whether this is the TMA-fed wgmma kernel, its split K summed through the workspace or in a cluster, or its half or wide form. */
-        public boolean tma() { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || this == WGMMA_TMA_HALF || this == WGMMA_TMA_WIDE; }
+        /** Whether this is the TMA-fed wgmma kernel, its split K summed through the workspace (by the last slice or all meeting) or in a cluster, or its half or wide form. */
+        public boolean tma() { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || this == WGMMA_TMA_HALF || this == WGMMA_TMA_WIDE || this == WGMMA_TMA_MEET; }
 
         /**
          * Whether the kernel can run persistent at {@code splits} slices of K (a CTA limit, {@link Schedule#persistent}): the TMA-fed
@@ -155,6 +158,9 @@ public final class FusedLinear {
                 }
                 if (kernel == Kernel.WGMMA_TMA_WIDE && (rowsPerCta != 64 || (splits != 1 && splits != 2 && splits != 4))) {
                     throw new IllegalArgumentException("the wide kernel takes 64 rows of X per CTA and 1, 2 or 4 splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
+                }
+                if (kernel == Kernel.WGMMA_TMA_MEET && splits < 2) {
+                    throw new IllegalArgumentException("the meet kernel's slices meet to add their sums: it takes 2 or more splits of K, got " + splits);
                 }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);
@@ -352,7 +358,8 @@ public final class FusedLinear {
 
     /**
      * {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's
-     * rows, where the kernel has an entry for them: a narrow choice made at M = 4 does not apply at M = 9, 16 rows).
+     * rows, where the kernel has an entry for them: a narrow choice made at M = 4 does not apply at M = 9, 16 rows). A meet choice
+     * whose CTAs would not all fit the multiprocessors at m runs as the TMA kernel at the same splits (the same Y, bit for bit).
      */
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
@@ -360,7 +367,8 @@ public final class FusedLinear {
                 .filter(c -> c.kernel().wgmma() ? WgmmaGemm.supports(n, k, c.kernel()) && WgmmaGemm.splits(k, c.splits(), c.kernel()) : c.splits() <= k / 64)
                 .filter(c -> c.kernel().wgmma() || c.kernel().takesRows(mmaSchedule(m, multiprocessors).rowsPerCta()))
                 .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel()).persistent(multiprocessors)
-                        : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()));
+                        : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()))
+                .map(s -> s.kernel() == Kernel.WGMMA_TMA_MEET && !WgmmaGemm.meetFits(m, n, s, multiprocessors) ? s.with(Kernel.WGMMA_TMA).persistent(multiprocessors) : s);
     }
 
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();
@@ -396,7 +404,7 @@ public final class FusedLinear {
     public long partialSize(int m, Schedule s) {
         if (s.splits() == 1) return 1;
         if (s.kernel() == Kernel.WGMMA_TMA_CLUSTER || s.kernel() == Kernel.WGMMA_TMA_HALF || s.kernel() == Kernel.WGMMA_TMA_WIDE) return 1;   // slices meet in shared memory, the twins' too
-        if (s.kernel() == Kernel.WGMMA_TMA) {   // per slice and tile its rows x 128 sums, then a counter per tile
+        if (s.kernel() == Kernel.WGMMA_TMA || s.kernel() == Kernel.WGMMA_TMA_MEET) {   // per slice and tile its rows x 128 sums, then a counter per tile
             long tiles = WgmmaGemm.tmaTiles(m, n, s.rowsPerCta());
             return Math.addExact(Math.multiplyExact(Math.multiplyExact((long) s.splits(), tiles), 128L * s.rowsPerCta()), tiles);
         }

@@ -13,7 +13,7 @@ import dev.weightless.jit.kernel.TensorMap;
  * covers (64, 128 or 256); each CTA covers 128 rows of W (64 in the half kernels). X (and, for the BF16 twin, W) arrive as tensor maps
  * ({@link WgmmaGemm#xMap}, {@link WgmmaGemm#wMap}). With {@code splits} > 1 (64 and 128 rows only) each tile's K is cut
  * into that many slices, one CTA each, whose FP32 sums meet in {@code partial} and are added in order by the tile's
- * last CTA ({@link FusedLinear#partialSize}). Launch them through {@link WgmmaGemm}, which sets the grid and the
+ * last CTA ({@link FusedLinear#partialSize}), or by all of them in shares (the meet entries). Launch them through {@link WgmmaGemm}, which sets the grid and the
  * dynamic shared memory they need. The bodies never run: off a CUDA device these tasks fail loudly.
  */
 public final class TmaKernels {
@@ -84,6 +84,22 @@ public final class TmaKernels {
     public static void tmaBf16HalfCluster256x2(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     public static void tmaBf16HalfCluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
+
+    /**
+     * The meet entries: K in 2 or more slices, one CTA each, all resident at once (launch with {@code Grid.allResident()}), a tile's
+     * slices meeting through {@code partial} so that each adds its share of the sums; BF16 twins tmaBf16Meet_*.
+     */
+    public static void tmaWindowMeet64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
+
+    public static void tmaWindowMeet128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
+
+    public static void tmaWindowMeet256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
+
+    public static void tmaBf16Meet_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
+
+    public static void tmaBf16Meet_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
+
+    public static void tmaBf16Meet_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
     public static String ptx() { return MODULE.ptx(); }

@@ -84,7 +84,7 @@ public final class WgmmaCheck {
 
     /**
      * The schedules of each small case with W in {@code coding} and K = k: every wgmma kernel that reads the coding at
-     * every tile; the TMA kernel also with K split where k allows (for the window coding also summed in a cluster, at 256
+     * every tile; the TMA kernel also with K split where k allows (for the window coding also summed in a cluster or by its slices meeting, at 256
      * rows its half form at 1, 2 and 4 splits, and at 64 rows, where n is a multiple of 256, its wide form unsplit, persistent and
      * at 2 and 4 splits), and persistent on {@link #SMALL_CTAS} CTAs.
      */
@@ -97,6 +97,7 @@ public final class WgmmaCheck {
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA, SMALL_CTAS));
             if (!FusedLinear.Variant.of(coding).readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER)) continue;
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
+            for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_MEET));
             // Persistent on 4 CTAs: tiles % 4 of them, when 1 or 2, split in clusters of 2 after the whole ones.
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 4));
             if (rows == 64 && WgmmaGemm.supports(n, k, FusedLinear.Kernel.WGMMA_TMA_WIDE)) {
@@ -113,7 +114,10 @@ public final class WgmmaCheck {
         return out;
     }
 
-    /** One small product both ways against float64 on the CPU, W in the benches' coding; what went wrong, or an empty list. */
+    /**
+     * One small product both ways against float64 on the CPU (and the meet kernel's against the workspace finish at its splits), W in
+     * the benches' coding; what went wrong, or an empty list.
+     */
     static List<String> small(Device device, int n, int k, int m, boolean wide, FusedLinear.Schedule s, long seed) {
         return small(device, n, k, m, wide, s, FusedGemmCheck.CODING, seed);
     }
@@ -131,13 +135,15 @@ public final class WgmmaCheck {
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear coded = FusedLinear.palette(p, arena);
-            FusedLinear[] ops = {coded, coded.twin(w)};
-            ShortArray[] ys = new ShortArray[2];
-            for (int v = 0; v < 2; v++) {
+            // The meet kernel also against the workspace finish at its splits, whose Y it must equal bit for bit.
+            boolean meet = s.kernel() == FusedLinear.Kernel.WGMMA_TMA_MEET;
+            FusedLinear[] ops = meet ? new FusedLinear[] {coded, coded.twin(w), coded} : new FusedLinear[] {coded, coded.twin(w)};
+            ShortArray[] ys = new ShortArray[ops.length];
+            for (int v = 0; v < ops.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
                 ys[v].segment().fill((byte) 0xFF);
                 List<DeviceBuffer> held = ops[v].upload(device);
-                try (ExecutionPlan plan = ops[v].bind("wsmall" + v, x, ys[v], m, s, arena).plan(device)) {
+                try (ExecutionPlan plan = ops[v].bind("wsmall" + v, x, ys[v], m, v < 2 ? s : s.with(FusedLinear.Kernel.WGMMA_TMA), arena).plan(device)) {
                     plan.transferToDevice(x, ys[v]);
                     plan.execute();
                     plan.transferToHost(ys[v]);
@@ -166,6 +172,8 @@ public final class WgmmaCheck {
             }
             long mismatch = ys[0].segment().mismatch(ys[1].segment());
             if (mismatch >= 0) problems.add(name + ": palette and BF16 modes differ first at element " + mismatch / 2 + " (row " + mismatch / 2 / n + ", column " + mismatch / 2 % n + ")");
+            long apart = meet ? ys[0].segment().mismatch(ys[2].segment()) : -1;
+            if (apart >= 0) problems.add(name + ": the meet and workspace finishes differ first at element " + apart / 2 + " (row " + apart / 2 / n + ", column " + apart / 2 % n + ")");
             if (!(error < 1e-2)) problems.add(name + ": relative Frobenius error " + error + " against float64; worst at row " + worstAt / n + ", column " + worstAt % n + " (off by " + worst + ")");
             System.out.printf(Locale.ROOT, "wgmma small %-36s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED " + problems);
         } catch (RuntimeException e) {
@@ -264,7 +272,7 @@ public final class WgmmaCheck {
 
     /**
      * The results' name of a wgmma kernel: "tma" (TMA-fed), "tmacluster" (its split K summed in a cluster), "tmahalf" (its half
-     * form), "tmawide" (its wide form), "wgmma" (paired) or "solo".
+     * form), "tmawide" (its wide form), "tmameet" (its split K summed by all slices meeting), "wgmma" (paired) or "solo".
      */
     static String label(FusedLinear.Kernel kernel) {
         return switch (kernel) {
@@ -272,6 +280,7 @@ public final class WgmmaCheck {
             case WGMMA_TMA_CLUSTER -> "tmacluster";
             case WGMMA_TMA_HALF -> "tmahalf";
             case WGMMA_TMA_WIDE -> "tmawide";
+            case WGMMA_TMA_MEET -> "tmameet";
             case WGMMA -> "wgmma";
             case WGMMA_SOLO -> "solo";
             default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");

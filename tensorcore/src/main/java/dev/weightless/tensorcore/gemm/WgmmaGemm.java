@@ -21,7 +21,8 @@ import java.util.Map;
  * {@code Kernel.WGMMA_TMA_CLUSTER} a tile's slices one cluster that adds their sums: one CTA per slice, or persistent with only
  * the last round's tiles split, {@link #persistentCluster}; {@code Kernel.WGMMA_TMA_HALF} 64 W rows by 256 X rows per CTA, its
  * two consumer warpgroups on alternate K blocks, a tile's slices one cluster, one CTA per slice, {@link #halfTiles};
- * {@code Kernel.WGMMA_TMA_WIDE} its wide build, 256 W rows by 64 X rows per CTA, four consumer warpgroups, {@link #wideTiles});
+ * {@code Kernel.WGMMA_TMA_WIDE} its wide build, 256 W rows by 64 X rows per CTA, four consumer warpgroups, {@link #wideTiles};
+ * {@code Kernel.WGMMA_TMA_MEET} one CTA per slice, all resident at once, a tile's slices sharing the adds of their sums);
  * and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
@@ -170,6 +171,11 @@ public final class WgmmaGemm {
                         : persistentCluster(tiles, s) ? s.ctas() & ~1 : units;
                 yield new Grid(ctas, THREADS, tmaSharedBytes(rows, w));
             }
+            case WGMMA_TMA_MEET -> {   // the slices of a tile wait for each other: one CTA per unit, launched cooperatively
+                long units = Math.multiplyExact(tmaTiles(m, n, rows), (long) s.splits());
+                if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the meet kernel's " + units + " tiles and slices exceed 2^31 - 1");
+                yield new Grid(units, THREADS, tmaSharedBytes(rows, w)).allResident();
+            }
             case WGMMA_TMA_HALF -> {
                 long units = Math.multiplyExact(halfTiles(m, n), (long) s.splits());
                 if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the half kernel's " + units + " tiles and slices exceed 2^31 - 1");
@@ -203,7 +209,9 @@ public final class WgmmaGemm {
      * its CTAs fit the multiprocessors at once (the harness, NOTES.md session 15: more lost everywhere). At 64 rows and M <= 64, for
      * window-coded W and n a multiple of 256, also the wide kernel: unsplit on one CTA per multiprocessor, and where its tiles leave
      * multiprocessors idle at 2 and 4 splits in a cluster (the harness, NOTES.md session 19, w1: it gains only where one round of
-     * X rows streams W once, and loses from M = 256).
+     * X rows streams W once, and loses from M = 256). For window-coded W, at each split whose units fit the multiprocessors at
+     * once, also the meet kernel (its slices share the adds; NOTES.md session 21, m: it gains with 256-row tiles, loses at some
+     * 64-row ones).
      */
     static List<FusedLinear.Schedule> splitSchedules(int m, long n, long k, int rows, int multiprocessors, int[] splits, FusedLinear.Variant w) {
         boolean cluster = w.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
@@ -225,6 +233,8 @@ public final class WgmmaGemm {
             if (!splits(k, s)) continue;
             out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
             if (cluster) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
+            FusedLinear.Schedule meet = new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_MEET);
+            if (w.readBy(meet.kernel()) && meetFits(m, n, meet, multiprocessors)) out.add(meet);
         }
         if (rows == 256 && w.readBy(FusedLinear.Kernel.WGMMA_TMA_HALF)) {
             for (int s : HALF_SPLITS) {
@@ -234,6 +244,14 @@ public final class WgmmaGemm {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether the meet kernel's CTAs at schedule {@code s}, one per tile and slice, fit {@code multiprocessors} at once (one CTA
+     * each: its ring takes a multiprocessor's shared memory), as its cooperative launch needs.
+     */
+    static boolean meetFits(int m, long n, FusedLinear.Schedule s, int multiprocessors) {
+        return tmaTiles(m, n, s.rowsPerCta()) * s.splits() <= multiprocessors;
     }
 
     /** Whether the last, partial round of {@code tiles} on {@code grid} CTAs fits one cluster of 2 each (wgmma_tma.cu's rule). */
@@ -318,7 +336,7 @@ public final class WgmmaGemm {
             if (palette) args.addAll(weights);
             else args.add(wMap(weights.getFirst(), n, k, half ? HALF_W_ROWS : W_ROWS));
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
-            String form = (half ? "Half" : "") + (cluster ? "Cluster" : "");
+            String form = (half ? "Half" : "") + (cluster ? "Cluster" : "") + (kernel == FusedLinear.Kernel.WGMMA_TMA_MEET ? "Meet" : "");
             String entry = w == FusedLinear.Variant.WINDOW ? "tmaWindow" + form : palette ? "tmaPatch" : form.isEmpty() ? "tmaBf16_" : "tmaBf16" + form + (cluster ? "" : "_");
             method = KernelMethod.of(TmaKernels.class, entry + rows + (cluster ? "x" + splits : ""));
         } else {

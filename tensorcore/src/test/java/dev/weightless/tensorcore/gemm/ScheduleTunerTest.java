@@ -81,8 +81,9 @@ class ScheduleTunerTest {
             List<FusedLinear.Schedule> large = ScheduleTuner.candidates(op, 256, SMS);
             // 16 strips of 128 rows at M = 256 give only 128 of 132 SMs a 64-row tile: the rule keeps the patching kernel.
             assertEquals(new FusedLinear.Schedule(1, 64, FusedLinear.Kernel.PATCH), large.getFirst(), "the rule's schedule first");
-            assertEquals(Set.of(FusedLinear.Kernel.WGMMA_TMA, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, FusedLinear.Kernel.WGMMA_TMA_HALF), kernels(large.subList(1, large.size())),
-                    "then from M = 128 only the TMA-fed kernel where it runs, its split K through the workspace or in a cluster, and its half form");
+            assertEquals(Set.of(FusedLinear.Kernel.WGMMA_TMA, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, FusedLinear.Kernel.WGMMA_TMA_HALF, FusedLinear.Kernel.WGMMA_TMA_MEET),
+                    kernels(large.subList(1, large.size())),
+                    "then from M = 128 only the TMA-fed kernel where it runs, its split K through the workspace, in a cluster or by its slices meeting, and its half form");
             // 16 tiles of 128 x 256 leave SMs idle: the half kernel's 32 tiles of 64 x 256 at 1, 2 and 4 splits (at most 128 CTAs).
             assertEquals(Set.of(1, 2, 4), large.stream().filter(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA_HALF).map(FusedLinear.Schedule::splits).collect(Collectors.toSet()));
             assertTrue(large.stream().filter(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA_HALF).allMatch(s -> s.rowsPerCta() == 256 && s.ctas() == 0));
@@ -90,6 +91,8 @@ class ScheduleTunerTest {
             assertTrue(large.contains(new FusedLinear.Schedule(4, 64, FusedLinear.Kernel.WGMMA_TMA, SMS)));
             assertTrue(large.contains(new FusedLinear.Schedule(2, 256, FusedLinear.Kernel.WGMMA_TMA, SMS)));
             assertTrue(large.contains(new FusedLinear.Schedule(2, 256, FusedLinear.Kernel.WGMMA_TMA_CLUSTER)), "the cluster kernel: one CTA per slice");
+            assertTrue(large.contains(new FusedLinear.Schedule(2, 64, FusedLinear.Kernel.WGMMA_TMA_MEET)), "64 tiles x 2 slices fit 132 SMs at once");
+            assertFalse(large.contains(new FusedLinear.Schedule(4, 64, FusedLinear.Kernel.WGMMA_TMA_MEET)), "64 tiles x 4 slices do not");
             assertEquals(large.stream().filter(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA && s.splits() > 1).count(),
                     large.stream().filter(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA_CLUSTER).count(), "each split of K both ways");
 

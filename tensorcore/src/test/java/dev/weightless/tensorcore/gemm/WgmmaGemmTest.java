@@ -1,5 +1,6 @@
 package dev.weightless.tensorcore.gemm;
 
+import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.KernelContext;
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.ShortArray;
@@ -67,7 +68,8 @@ class WgmmaGemmTest {
             assertEquals(PtxKernel.Kind.TENSOR_MAP, kernel.params().getFirst().kind());
             assertTrue(first.matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), kernel.entry() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + first);
         });
-        assertEquals(27, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, the window and BF16 entries with 2 or 4 splits summed in a cluster, and their half forms at 256 rows, unsplit and in clusters of 2 or 4");
+        assertEquals(33, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, the window and BF16 entries with 2 or 4 splits summed in a cluster, "
+                + "their half forms at 256 rows, unsplit and in clusters of 2 or 4, and the window and BF16 meet entries for 64, 128 and 256 rows");
         for (int rows : new int[] {64, 128, 256}) {
             for (FusedLinear.Variant w : FusedLinear.Variant.values()) {
                 int bytes = WgmmaGemm.tmaSharedBytes(rows, w);
@@ -154,6 +156,48 @@ class WgmmaGemmTest {
             FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
             String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), arena)).getMessage();
             assertTrue(why.contains("WGMMA_TMA_CLUSTER"), why);
+        }
+    }
+
+    @Test
+    void theMeetKernelRunsOneCtaPerSliceAllResidentAndFallsBackToTheWorkspaceFinishWhereTheyDoNotFit() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = llamaLike256x1024(arena);
+            FusedLinear op = window(w, 256, 1024, arena);
+            ShortArray x = ShortArray.allocate(arena, 300 * 1024), y = ShortArray.allocate(arena, 300 * 256);
+            for (int splits : new int[] {2, 4, 8}) {
+                for (int rows : new int[] {64, 128, 256}) {
+                    FusedLinear.Schedule s = new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_MEET);
+                    assertEquals(s, s.persistent(132), "never persistent: the slices wait for each other");
+                    FusedLinear.Bound b = op.bind("m", x, y, 300, s, arena);
+                    assertEquals(List.of("tmaWindowMeet" + rows), entries(b));
+                    Grid grid = b.grids().get("m.gemm");
+                    assertEquals(2L * Math.ceilDiv(300, rows) * splits, grid.groups(), "one CTA per tile and slice");
+                    assertTrue(grid.coResident(), "launched cooperatively: every CTA resident at once, or the driver refuses");
+                    assertEquals(WgmmaGemm.tmaSharedBytes(rows, FusedLinear.Variant.WINDOW), grid.sharedBytes());
+                    assertEquals(List.of("tmaBf16Meet_" + rows), entries(op.twin(w).bind("t", x, y, 300, s, arena)), "the twin: the same split and sums");
+                    assertEquals(op.partialSize(300, s.with(FusedLinear.Kernel.WGMMA_TMA)), op.partialSize(300, s), "the workspace finish's slices and counters");
+                }
+            }
+            assertFalse(WgmmaGemm.grid(300, 256, new FusedLinear.Schedule(2, 64, FusedLinear.Kernel.WGMMA_TMA), FusedLinear.Variant.WINDOW).coResident());
+            String why = assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA_TMA_MEET)).getMessage();
+            assertTrue(why.contains("2 or more splits"), why);
+            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
+            why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET), arena)).getMessage();
+            assertTrue(why.contains("WGMMA_TMA_MEET"), why);
+            // A table's meet choice where its CTAs fit; where they do not (2 x 3 tiles x 2 splits on 6 SMs), the workspace finish at its splits.
+            ScheduleTable table = ScheduleTable.parse(List.of("256 1024 256 2 tmameet128"), "test");
+            assertEquals(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET), op.tabled(table, 256, 132).orElseThrow());
+            assertEquals(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA, 6), op.tabled(table, 300, 6).orElseThrow());
+            assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("256 1024 256 1 tmameet128"), "test"), "one split has nothing to meet");
+            // 4096 x 4096 at M = 256 on 132 SMs: 32 tiles of 128 x 256 meet at 2 and 4 splits; 64 of 128 x 128 only at 2.
+            List<FusedLinear.Schedule> at256 = WgmmaGemm.splitSchedules(256, 4096, 4096, 256, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW);
+            assertTrue(at256.contains(new FusedLinear.Schedule(4, 256, FusedLinear.Kernel.WGMMA_TMA_MEET)), at256.toString());
+            List<FusedLinear.Schedule> at128 = WgmmaGemm.splitSchedules(256, 4096, 4096, 128, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW);
+            assertTrue(at128.contains(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET)), at128.toString());
+            assertFalse(at128.contains(new FusedLinear.Schedule(4, 128, FusedLinear.Kernel.WGMMA_TMA_MEET)), "256 CTAs do not fit 132 SMs at once");
+            assertTrue(WgmmaGemm.splitSchedules(256, 4096, 4096, 256, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.PALETTE).stream()
+                    .noneMatch(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA_MEET), "window coding only");
         }
     }
 
