@@ -100,7 +100,7 @@ public final class FusedLinear {
      * tmaWindowCluster64x{2,4} (twins tmaBf16_64, tmaBf16Cluster64x*; {@link WideTmaKernels}), the TMA-fed kernel with four
      * consumer warpgroups on 256 W rows per CTA, twice the decoding warps of the 128-row kernel's CTA: unsplit, one CTA per tile or
      * persistent; split, a tile's slices one cluster, one CTA per slice (NOTES.md session 19, w1, and session 20). WGMMA_TMA_MEET,
-     * window-coded W and K split: tmaWindowMeet{64,128,256} (twin tmaBf16Meet_*), the TMA-fed kernel one CTA per slice, all resident
+     * window-coded W, 128 or 256 rows of X and K split: tmaWindowMeet{128,256} (twin tmaBf16Meet_*), the TMA-fed kernel one CTA per slice, all resident
      * at once (a cooperative launch), a tile's slices meeting through the workspace so that each adds its share of the sums instead of
      * the last one adding all; its Y equals WGMMA_TMA's at the same splits (NOTES.md session 21, m).
      */
@@ -159,8 +159,8 @@ public final class FusedLinear {
                 if (kernel == Kernel.WGMMA_TMA_WIDE && (rowsPerCta != 64 || (splits != 1 && splits != 2 && splits != 4))) {
                     throw new IllegalArgumentException("the wide kernel takes 64 rows of X per CTA and 1, 2 or 4 splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
                 }
-                if (kernel == Kernel.WGMMA_TMA_MEET && splits < 2) {
-                    throw new IllegalArgumentException("the meet kernel's slices meet to add their sums: it takes 2 or more splits of K, got " + splits);
+                if (kernel == Kernel.WGMMA_TMA_MEET && (rowsPerCta == 64 || splits < 2)) {
+                    throw new IllegalArgumentException("the meet kernel takes 128 or 256 rows of X per CTA and 2 or more splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
                 }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);

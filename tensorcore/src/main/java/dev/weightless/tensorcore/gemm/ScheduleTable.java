@@ -96,7 +96,7 @@ public final class ScheduleTable {
         return new ScheduleTable(table);
     }
 
-    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet and 64, 128 or 256); '#' starts a comment. */
+    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet128 or tmameet256); '#' starts a comment. */
     public static ScheduleTable parse(List<String> lines, String source) {
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);
         int number = 0;
@@ -115,7 +115,7 @@ public final class ScheduleTable {
                     case "band" -> new Choice(s, FusedLinear.Kernel.PATCH_BAND);
                     case "narrow" -> new Choice(s, FusedLinear.Kernel.PATCH_NARROW);
                     case "cluster" -> new Choice(s, FusedLinear.Kernel.PATCH_CLUSTER);
-                    case "tma64", "tma128", "tma256", "tmacluster64", "tmacluster128", "tmacluster256", "tmahalf256", "tmawide64", "tmameet64", "tmameet128", "tmameet256", "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
+                    case "tma64", "tma128", "tma256", "tmacluster64", "tmacluster128", "tmacluster256", "tmahalf256", "tmawide64", "tmameet128", "tmameet256", "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
                         String kind = f[4].replaceAll("[0-9]+$", "");
                         if (s != 1 && !kind.startsWith("tma")) throw new NumberFormatException("only the TMA kernel splits K");
                         if (kind.equals("tmacluster") && s != 2 && s != 4) throw new NumberFormatException("the TMA kernel's cluster finish takes 2 or 4 splits");
@@ -133,7 +133,7 @@ public final class ScheduleTable {
                         };
                         yield new Choice(s, kernel, Integer.parseInt(f[4].substring(kind.length())));
                     }
-                    default -> throw new NumberFormatException("kernel must be patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet and 64, 128 or 256");
+                    default -> throw new NumberFormatException("kernel must be patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet128 or tmameet256");
                 };
                 table.computeIfAbsent(List.of(Long.parseLong(f[0]), Long.parseLong(f[1])), x -> new TreeMap<>()).put(Integer.parseInt(f[2]), choice);
             } catch (NumberFormatException e) {

@@ -115,7 +115,7 @@ public final class ScheduleTuner {
      * of X per CTA and every split of {@link #MMA_SPLITS} and the rule's; from M = 64, where n and k allow it, the TMA-fed
      * kernel on one CTA per multiprocessor at 64, 128 and 256 rows of X (none taller than max(64, M), no 64-row tiles
      * from M = 1024), split by {@link #TMA_SPLITS} where its tiles leave multiprocessors idle (through the workspace and,
-     * window-coded W, in a cluster and, where its CTAs fit the multiprocessors at once, by the slices meeting), and for window-coded W with the last, partial round of tiles split in clusters of 2,
+     * window-coded W, in a cluster and, at 128 and 256 rows where its CTAs fit the multiprocessors at once, by the slices meeting), and for window-coded W with the last, partial round of tiles split in clusters of 2,
      * and the half kernel at 1, 2 and 4 splits where the 256-row tiles leave multiprocessors idle ({@link WgmmaGemm#splitSchedules}).
      */
     static List<FusedLinear.Schedule> candidates(FusedLinear op, int m, int multiprocessors) {

@@ -86,16 +86,12 @@ public final class TmaKernels {
     public static void tmaBf16HalfCluster256x4(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /**
-     * The meet entries: K in 2 or more slices, one CTA each, all resident at once (launch with {@code Grid.allResident()}), a tile's
+     * The meet entries (128 and 256 rows): K in 2 or more slices, one CTA each, all resident at once (launch with {@code Grid.allResident()}), a tile's
      * slices meeting through {@code partial} so that each adds its share of the sums; BF16 twins tmaBf16Meet_*.
      */
-    public static void tmaWindowMeet64(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
-
     public static void tmaWindowMeet128(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     public static void tmaWindowMeet256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
-
-    public static void tmaBf16Meet_64(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     public static void tmaBf16Meet_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 

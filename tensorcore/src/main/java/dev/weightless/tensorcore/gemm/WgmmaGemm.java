@@ -209,9 +209,9 @@ public final class WgmmaGemm {
      * its CTAs fit the multiprocessors at once (the harness, NOTES.md session 15: more lost everywhere). At 64 rows and M <= 64, for
      * window-coded W and n a multiple of 256, also the wide kernel: unsplit on one CTA per multiprocessor, and where its tiles leave
      * multiprocessors idle at 2 and 4 splits in a cluster (the harness, NOTES.md session 19, w1: it gains only where one round of
-     * X rows streams W once, and loses from M = 256). For window-coded W, at each split whose units fit the multiprocessors at
-     * once, also the meet kernel (its slices share the adds; NOTES.md session 21, m: it gains with 256-row tiles, loses at some
-     * 64-row ones).
+     * X rows streams W once, and loses from M = 256). For window-coded W and 128 or 256 rows, at each split whose CTAs fit the
+     * multiprocessors at once, also the meet kernel (its slices share the adds; NOTES.md session 21, m: 6% ahead on 4096 x 14336 at
+     * M = 256, behind the workspace finish everywhere at 64 rows).
      */
     static List<FusedLinear.Schedule> splitSchedules(int m, long n, long k, int rows, int multiprocessors, int[] splits, FusedLinear.Variant w) {
         boolean cluster = w.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
@@ -233,8 +233,9 @@ public final class WgmmaGemm {
             if (!splits(k, s)) continue;
             out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
             if (cluster) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
+            if (rows == 64 || !w.readBy(FusedLinear.Kernel.WGMMA_TMA_MEET)) continue;
             FusedLinear.Schedule meet = new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_MEET);
-            if (w.readBy(meet.kernel()) && meetFits(m, n, meet, multiprocessors)) out.add(meet);
+            if (meetFits(m, n, meet, multiprocessors)) out.add(meet);
         }
         if (rows == 256 && w.readBy(FusedLinear.Kernel.WGMMA_TMA_HALF)) {
             for (int s : HALF_SPLITS) {
