@@ -396,12 +396,17 @@ __device__ __forceinline__ void storeSums(const float (&acc)[BN / 2], float* to,
 // count on the tile's counter. True for the tile's last CTA (it resets the counter for the next launch), which then
 // makes Y with sumWarpY; the others are done.
 template <int BN>
-__device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split) {
+__device__ __forceinline__ void writeSlice(const float (&acc)[BN / 2], const Split& split) {
     float4* to = reinterpret_cast<float4*>(split.slice(split.split, BN)) + threadIdx.x;
 #pragma unroll
     for (int q = 0; q < BN / 8; q++) to[q * CONSUMER_THREADS] = make_float4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
     __threadfence();
-    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every consumer thread's sums are out
+}
+
+template <int BN>
+__device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split) {
+    writeSlice<BN>(acc, split);
     __shared__ uint32_t lastFlag;   // not the ring: the producer is filling it for the next unit
     volatile uint32_t* last = &lastFlag;
     if (threadIdx.x == 0) {
@@ -504,11 +509,44 @@ __device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t 
     for (int c = C0; c < C1; c++) out.chunk(acc + 8 * c, c, M, N, mBase);
 }
 
-// The last CTA of a split tile: each consumer thread adds its fragments' sums from every slice, in slice order from 0, and
-// its warp writes them as storeWarpY does. Four chunks of 16 X rows at a time, four slices' loads asked for before their
-// adds: 128 KB in flight per CTA (32 KB before: NOTES.md session 15, f1); the accumulators are dead by then, so their
-// registers hold the loads. With fewer than 4 slices left the spare loads read slice s0 again, unused: loads under a branch
-// made ptxas spill up to 2.7 KB in the unsplit entries.
+// Chunks c .. c + U - 1 of 16 X rows (past `last`: chunk `last` again, unused) of this consumer thread's fragments, added up from
+// every slice in slice order from 0. Four slices' loads asked for before their adds: 128 KB in flight per CTA with U = 4 (32 KB
+// before: NOTES.md session 15, f1); the accumulators are dead by then, so their registers hold the loads. With fewer than 4
+// slices left the spare loads read slice s0 again, unused: loads under a branch made ptxas spill up to 2.7 KB in the unsplit entries.
+template <int BN, int U>
+__device__ __forceinline__ void addSlices(const Split& split, int c, int last, float (&v)[U][8]) {
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+#pragma unroll
+        for (int i = 0; i < 8; i++) v[u][i] = 0;
+    }
+    // A trip count the same for every thread (NOTES.md, session 11: a thread-dependent one made the persistent loop divergent).
+    for (int s0 = 0; s0 < split.splits; s0 += 4) {
+        float4 p[4][U][2];
+#pragma unroll
+        for (int d = 0; d < 4; d++) {
+            const float4* from = reinterpret_cast<const float4*>(split.slice(s0 + d < split.splits ? s0 + d : s0, BN)) + threadIdx.x;
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                int chunk = min(c + u, last);
+                p[d][u][0] = __ldcg(from + (2 * chunk) * CONSUMER_THREADS);
+                p[d][u][1] = __ldcg(from + (2 * chunk + 1) * CONSUMER_THREADS);
+            }
+        }
+#pragma unroll
+        for (int d = 0; d < 4; d++) {
+            if (s0 + d >= split.splits) break;
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                v[u][0] += p[d][u][0].x; v[u][1] += p[d][u][0].y; v[u][2] += p[d][u][0].z; v[u][3] += p[d][u][0].w;
+                v[u][4] += p[d][u][1].x; v[u][5] += p[d][u][1].y; v[u][6] += p[d][u][1].z; v[u][7] += p[d][u][1].w;
+            }
+        }
+    }
+}
+
+// The last CTA of a split tile: each consumer thread adds its fragments' sums from every slice (addSlices, four chunks of 16
+// X rows at a time) and its warp writes them as storeWarpY does.
 template <int BN>
 __device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
     constexpr int U = BN / 16 < 4 ? BN / 16 : 4;   // chunks at a time
@@ -516,33 +554,7 @@ __device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __
 #pragma unroll
     for (int c0 = 0; c0 < BN / 16; c0 += U) {
         float v[U][8];
-#pragma unroll
-        for (int u = 0; u < U; u++) {
-#pragma unroll
-            for (int i = 0; i < 8; i++) v[u][i] = 0;
-        }
-        // A trip count the same for every thread (NOTES.md, session 11: a thread-dependent one made the persistent loop divergent).
-        for (int s0 = 0; s0 < split.splits; s0 += 4) {
-            float4 p[4][U][2];
-#pragma unroll
-            for (int d = 0; d < 4; d++) {
-                const float4* from = reinterpret_cast<const float4*>(split.slice(s0 + d < split.splits ? s0 + d : s0, BN)) + threadIdx.x;
-#pragma unroll
-                for (int u = 0; u < U; u++) {
-                    p[d][u][0] = __ldcg(from + (2 * (c0 + u)) * CONSUMER_THREADS);
-                    p[d][u][1] = __ldcg(from + (2 * (c0 + u) + 1) * CONSUMER_THREADS);
-                }
-            }
-#pragma unroll
-            for (int d = 0; d < 4; d++) {
-                if (s0 + d >= split.splits) break;
-#pragma unroll
-                for (int u = 0; u < U; u++) {
-                    v[u][0] += p[d][u][0].x; v[u][1] += p[d][u][0].y; v[u][2] += p[d][u][0].z; v[u][3] += p[d][u][0].w;
-                    v[u][4] += p[d][u][1].x; v[u][5] += p[d][u][1].y; v[u][6] += p[d][u][1].z; v[u][7] += p[d][u][1].w;
-                }
-            }
-        }
+        addSlices<BN, U>(split, c0, BN / 16 - 1, v);
 #pragma unroll
         for (int u = 0; u < U; u++) out.chunk(v[u], c0 + u, M, N, mBase);
     }
@@ -557,11 +569,7 @@ __device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __
 template <int BN>
 __device__ __forceinline__ void meetSum(const float (&acc)[BN / 2], const Split& split, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
     constexpr int C = BN / 16;
-    float4* to = reinterpret_cast<float4*>(split.slice(split.split, BN)) + threadIdx.x;
-#pragma unroll
-    for (int q = 0; q < BN / 8; q++) to[q * CONSUMER_THREADS] = make_float4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
-    __threadfence();
-    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
+    writeSlice<BN>(acc, split);
     uint32_t* counter = split.counter(BN);
     if (threadIdx.x == 0) {
         atomicAdd(counter, 1u);
@@ -572,39 +580,13 @@ __device__ __forceinline__ void meetSum(const float (&acc)[BN / 2], const Split&
     }
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
     __threadfence();
-    // As sumWarpY: four chunks and four slices' loads at a time (a chunk past this CTA's share reads its last chunk again, unused).
+    // As sumWarpY, four chunks at a time, over this CTA's share only.
     constexpr int U = C < 4 ? C : 4;
     WarpY out(buffer, y, n0, lane);
     int c0 = split.split * C / split.splits, c1 = (split.split + 1) * C / split.splits;
     for (int g = c0; g < c1; g += U) {
         float v[U][8];
-#pragma unroll
-        for (int u = 0; u < U; u++) {
-#pragma unroll
-            for (int i = 0; i < 8; i++) v[u][i] = 0;
-        }
-        for (int s0 = 0; s0 < split.splits; s0 += 4) {
-            float4 p[4][U][2];
-#pragma unroll
-            for (int d = 0; d < 4; d++) {
-                const float4* from = reinterpret_cast<const float4*>(split.slice(s0 + d < split.splits ? s0 + d : s0, BN)) + threadIdx.x;
-#pragma unroll
-                for (int u = 0; u < U; u++) {
-                    int c = min(g + u, c1 - 1);
-                    p[d][u][0] = __ldcg(from + (2 * c) * CONSUMER_THREADS);
-                    p[d][u][1] = __ldcg(from + (2 * c + 1) * CONSUMER_THREADS);
-                }
-            }
-#pragma unroll
-            for (int d = 0; d < 4; d++) {
-                if (s0 + d >= split.splits) break;
-#pragma unroll
-                for (int u = 0; u < U; u++) {
-                    v[u][0] += p[d][u][0].x; v[u][1] += p[d][u][0].y; v[u][2] += p[d][u][0].z; v[u][3] += p[d][u][0].w;
-                    v[u][4] += p[d][u][1].x; v[u][5] += p[d][u][1].y; v[u][6] += p[d][u][1].z; v[u][7] += p[d][u][1].w;
-                }
-            }
-        }
+        addSlices<BN, U>(split, g, c1 - 1, v);
 #pragma unroll
         for (int u = 0; u < U; u++) {
             if (g + u < c1) out.chunk(v[u], g + u, M, N, mBase);
