@@ -392,9 +392,8 @@ __device__ __forceinline__ void storeSums(const float (&acc)[BN / 2], float* to,
     }
 }
 
-// With K split: this CTA's sums to its slice, in the fragment order (each warp's stores whole 512-byte runs), then a
-// count on the tile's counter. True for the tile's last CTA (it resets the counter for the next launch), which then
-// makes Y with sumWarpY; the others are done.
+// With K split: this CTA's sums to its slice, in the fragment order (each warp's stores whole 512-byte runs), visible to the
+// GPU before any consumer thread counts them in.
 template <int BN>
 __device__ __forceinline__ void writeSlice(const float (&acc)[BN / 2], const Split& split) {
     float4* to = reinterpret_cast<float4*>(split.slice(split.split, BN)) + threadIdx.x;
@@ -404,6 +403,8 @@ __device__ __forceinline__ void writeSlice(const float (&acc)[BN / 2], const Spl
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every consumer thread's sums are out
 }
 
+// The slice written, a count on the tile's counter. True for the tile's last CTA (it resets the counter for the next launch),
+// which then makes Y with sumWarpY; the others are done.
 template <int BN>
 __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Split& split) {
     writeSlice<BN>(acc, split);
