@@ -561,6 +561,20 @@ __device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __
     }
 }
 
+// Chunks c0 .. c1 - 1 of a split tile's Y, U at a time, added up from every slice (addSlices) and written as storeWarpY does.
+template <int BN, int U>
+__device__ __forceinline__ void addShare(const Split& split, int c0, int c1, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
+    WarpY out(buffer, y, n0, lane);
+    for (int g = c0; g < c1; g += U) {
+        float v[U][8];
+        addSlices<BN, U>(split, g, c1 - 1, v);
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            if (g + u < c1) out.chunk(v[u], g + u, M, N, mBase);
+        }
+    }
+}
+
 // The meet entries' finish of a split tile: its S CTAs all store their slices, count themselves in on the tile's counter and wait
 // until all S have; then CTA s adds the slices of chunks s C / S .. (s + 1) C / S - 1 only (C = BN / 16 chunks of 16 X rows), in
 // slice order from 0 as sumWarpY does, so Y is the same bit for bit, and writes them. Each CTA reads BN x 128 x 4 bytes however
@@ -581,18 +595,12 @@ __device__ __forceinline__ void meetSum(const float (&acc)[BN / 2], const Split&
     }
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
     __threadfence();
-    // As sumWarpY, four chunks at a time, over this CTA's share only.
-    constexpr int U = C < 4 ? C : 4;
-    WarpY out(buffer, y, n0, lane);
+    // As sumWarpY over this CTA's share only: four chunks at a time, or two or one where the share is that small (a wider
+    // batch would load the share's last chunk again from every slice).
     int c0 = split.split * C / split.splits, c1 = (split.split + 1) * C / split.splits;
-    for (int g = c0; g < c1; g += U) {
-        float v[U][8];
-        addSlices<BN, U>(split, g, c1 - 1, v);
-#pragma unroll
-        for (int u = 0; u < U; u++) {
-            if (g + u < c1) out.chunk(v[u], g + u, M, N, mBase);
-        }
-    }
+    if (C >= 4 && c1 - c0 >= 4) addShare<BN, 4>(split, c0, c1, buffer, y, M, N, mBase, n0, lane);
+    else if (C >= 2 && c1 - c0 >= 2) addShare<BN, 2>(split, c0, c1, buffer, y, M, N, mBase, n0, lane);
+    else addShare<BN, 1>(split, c0, c1, buffer, y, M, N, mBase, n0, lane);
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every thread of this CTA has read the slices
     if (threadIdx.x == 0) {
         uint32_t before = atomicAdd(counter, 0x10000u);

@@ -97,7 +97,7 @@ public final class WgmmaCheck {
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA, SMALL_CTAS));
             if (!FusedLinear.Variant.of(coding).readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER)) continue;
             for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
-            if (rows > 64) for (int splits : SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_MEET));
+            if (rows > 64) for (int splits : WgmmaGemm.MEET_SPLITS) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, rows, FusedLinear.Kernel.WGMMA_TMA_MEET));
             // Persistent on 4 CTAs: tiles % 4 of them, when 1 or 2, split in clusters of 2 after the whole ones.
             if (WgmmaGemm.splits(k, 2)) out.add(new FusedLinear.Schedule(2, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER, 4));
             if (rows == 64 && WgmmaGemm.supports(n, k, FusedLinear.Kernel.WGMMA_TMA_WIDE)) {

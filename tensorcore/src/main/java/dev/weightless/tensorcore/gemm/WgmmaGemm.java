@@ -209,8 +209,8 @@ public final class WgmmaGemm {
      * its CTAs fit the multiprocessors at once (the harness, NOTES.md session 15: more lost everywhere). At 64 rows and M <= 64, for
      * window-coded W and n a multiple of 256, also the wide kernel: unsplit on one CTA per multiprocessor, and where its tiles leave
      * multiprocessors idle at 2 and 4 splits in a cluster (the harness, NOTES.md session 19, w1: it gains only where one round of
-     * X rows streams W once, and loses from M = 256). For window-coded W and 128 or 256 rows, at each split whose CTAs fit the
-     * multiprocessors at once, also the meet kernel (its slices share the adds; NOTES.md session 21, m: 6% ahead on 4096 x 14336 at
+     * X rows streams W once, and loses from M = 256). For window-coded W and 128 or 256 rows, at each of {@link #MEET_SPLITS} whose
+     * CTAs fit the multiprocessors at once, also the meet kernel (its slices share the adds; NOTES.md session 21, m: 6% ahead on 4096 x 14336 at
      * M = 256, behind the workspace finish everywhere at 64 rows).
      */
     static List<FusedLinear.Schedule> splitSchedules(int m, long n, long k, int rows, int multiprocessors, int[] splits, FusedLinear.Variant w) {
@@ -233,9 +233,12 @@ public final class WgmmaGemm {
             if (!splits(k, s)) continue;
             out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA).persistent(multiprocessors));
             if (cluster) out.add(new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_CLUSTER));
-            if (rows == 64 || !w.readBy(FusedLinear.Kernel.WGMMA_TMA_MEET)) continue;
-            FusedLinear.Schedule meet = new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_MEET);
-            if (meetFits(m, n, meet, multiprocessors)) out.add(meet);
+        }
+        if (rows > 64 && w.readBy(FusedLinear.Kernel.WGMMA_TMA_MEET)) {
+            for (int s : MEET_SPLITS) {
+                FusedLinear.Schedule meet = new FusedLinear.Schedule(s, rows, FusedLinear.Kernel.WGMMA_TMA_MEET);
+                if (splits(k, s) && meetFits(m, n, meet, multiprocessors)) out.add(meet);
+            }
         }
         if (rows == 256 && w.readBy(FusedLinear.Kernel.WGMMA_TMA_HALF)) {
             for (int s : HALF_SPLITS) {
@@ -246,6 +249,9 @@ public final class WgmmaGemm {
         }
         return out;
     }
+
+    /** The meet kernel's splits of K: up to 16, so that the few tiles of the small shapes fill the multiprocessors. */
+    static final int[] MEET_SPLITS = {2, 4, 8, 16};
 
     /**
      * Whether the meet kernel's CTAs at schedule {@code s}, one per tile and slice, fit {@code multiprocessors} at once (one CTA

@@ -198,6 +198,9 @@ class WgmmaGemmTest {
             List<FusedLinear.Schedule> at128 = WgmmaGemm.splitSchedules(256, 4096, 4096, 128, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW);
             assertTrue(at128.contains(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET)), at128.toString());
             assertFalse(at128.contains(new FusedLinear.Schedule(4, 128, FusedLinear.Kernel.WGMMA_TMA_MEET)), "256 CTAs do not fit 132 SMs at once");
+            // 1024 x 4096 at M = 256: 8 tiles of 128 x 256 meet at up to 16 splits (128 CTAs).
+            List<FusedLinear.Schedule> small = WgmmaGemm.splitSchedules(256, 1024, 4096, 256, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW);
+            for (int s : new int[] {2, 4, 8, 16}) assertTrue(small.contains(new FusedLinear.Schedule(s, 256, FusedLinear.Kernel.WGMMA_TMA_MEET)), small.toString());
             assertTrue(WgmmaGemm.splitSchedules(256, 1024, 4096, 64, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW).stream()
                     .noneMatch(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA_MEET), "not at 64 rows, though 32 tiles x 4 fit");
             assertTrue(WgmmaGemm.splitSchedules(256, 4096, 4096, 256, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.PALETTE).stream()
