@@ -393,12 +393,16 @@ __device__ __forceinline__ void storeSums(const float (&acc)[BN / 2], float* to,
 }
 
 // With K split: this CTA's sums to its slice, in the fragment order (each warp's stores whole 512-byte runs), visible to the
-// GPU before any consumer thread counts them in.
-template <int BN>
-__device__ __forceinline__ void writeSlice(const float (&acc)[BN / 2], const Split& split) {
+// GPU before any consumer thread counts them in. OWN (meetSum): chunks c0 .. c1 - 1 (float4s 2 c0 .. 2 c1 - 1) to `own` instead.
+template <int BN, bool OWN = false>
+__device__ __forceinline__ void writeSlice(const float (&acc)[BN / 2], const Split& split, float4* own = nullptr, int c0 = 0, int c1 = 0) {
     float4* to = reinterpret_cast<float4*>(split.slice(split.split, BN)) + threadIdx.x;
 #pragma unroll
-    for (int q = 0; q < BN / 8; q++) to[q * CONSUMER_THREADS] = make_float4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+    for (int q = 0; q < BN / 8; q++) {
+        float4 v = make_float4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+        if (OWN && (q >> 1) >= c0 && (q >> 1) < c1) own[(q - 2 * c0) * CONSUMER_THREADS + threadIdx.x] = v;
+        else to[q * CONSUMER_THREADS] = v;
+    }
     __threadfence();
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every consumer thread's sums are out
 }
@@ -514,8 +518,9 @@ __device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t 
 // every slice in slice order from 0. Four slices' loads asked for before their adds: 128 KB in flight per CTA with U = 4 (32 KB
 // before: NOTES.md session 15, f1); the accumulators are dead by then, so their registers hold the loads. With fewer than 4
 // slices left the spare loads read slice s0 again, unused: loads under a branch made ptxas spill up to 2.7 KB in the unsplit entries.
-template <int BN, int U>
-__device__ __forceinline__ void addSlices(const Split& split, int c, int last, float (&v)[U][8]) {
+// OWN (meetSum): this CTA's own slice of chunks own0 .. comes from `own` in shared memory (keepShare), not the workspace.
+template <int BN, int U, bool OWN = false>
+__device__ __forceinline__ void addSlices(const Split& split, int c, int last, float (&v)[U][8], const float4* own = nullptr, int own0 = 0) {
 #pragma unroll
     for (int u = 0; u < U; u++) {
 #pragma unroll
@@ -526,12 +531,18 @@ __device__ __forceinline__ void addSlices(const Split& split, int c, int last, f
         float4 p[4][U][2];
 #pragma unroll
         for (int d = 0; d < 4; d++) {
-            const float4* from = reinterpret_cast<const float4*>(split.slice(s0 + d < split.splits ? s0 + d : s0, BN)) + threadIdx.x;
+            int s = s0 + d < split.splits ? s0 + d : s0;
+            const float4* from = reinterpret_cast<const float4*>(split.slice(s, BN)) + threadIdx.x;
 #pragma unroll
             for (int u = 0; u < U; u++) {
                 int chunk = min(c + u, last);
-                p[d][u][0] = __ldcg(from + (2 * chunk) * CONSUMER_THREADS);
-                p[d][u][1] = __ldcg(from + (2 * chunk + 1) * CONSUMER_THREADS);
+                if (OWN && s == split.split) {   // the same for every thread of the CTA
+                    p[d][u][0] = own[(2 * (chunk - own0)) * CONSUMER_THREADS + threadIdx.x];
+                    p[d][u][1] = own[(2 * (chunk - own0) + 1) * CONSUMER_THREADS + threadIdx.x];
+                } else {
+                    p[d][u][0] = __ldcg(from + (2 * chunk) * CONSUMER_THREADS);
+                    p[d][u][1] = __ldcg(from + (2 * chunk + 1) * CONSUMER_THREADS);
+                }
             }
         }
 #pragma unroll
@@ -561,13 +572,14 @@ __device__ __forceinline__ void sumWarpY(const Split& split, uint32_t buffer, __
     }
 }
 
-// Chunks c0 .. c1 - 1 of a split tile's Y, U at a time, added up from every slice (addSlices) and written as storeWarpY does.
+// Chunks c0 .. c1 - 1 of a split tile's Y, U at a time, added up from every slice (addSlices; this CTA's own from `own`) and
+// written as storeWarpY does.
 template <int BN, int U>
-__device__ __forceinline__ void addShare(const Split& split, int c0, int c1, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
+__device__ __forceinline__ void addShare(const Split& split, int c0, int c1, const float4* own, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
     WarpY out(buffer, y, n0, lane);
     for (int g = c0; g < c1; g += U) {
         float v[U][8];
-        addSlices<BN, U>(split, g, c1 - 1, v);
+        addSlices<BN, U, true>(split, g, c1 - 1, v, own, c0);
 #pragma unroll
         for (int u = 0; u < U; u++) {
             if (g + u < c1) out.chunk(v[u], g + u, M, N, mBase);
@@ -578,13 +590,18 @@ __device__ __forceinline__ void addShare(const Split& split, int c0, int c1, uin
 // The meet entries' finish of a split tile: its S CTAs all store their slices, count themselves in on the tile's counter and wait
 // until all S have; then CTA s adds the slices of chunks s C / S .. (s + 1) C / S - 1 only (C = BN / 16 chunks of 16 X rows), in
 // slice order from 0 as sumWarpY does, so Y is the same bit for bit, and writes them. Each CTA reads BN x 128 x 4 bytes however
-// many slices, where sumWarpY's one CTA reads S times that, after the others have gone. The counter: arrivals in its low 16 bits,
+// many slices, where sumWarpY's one CTA reads S times that, after the others have gone; and the share it adds of its own slice
+// never leaves the SM: it goes to the ring, idle once the CTA's one unit is consumed, not to the workspace (so each CTA writes and
+// reads (S - 1) / S of its slice's bytes there). The counter: arrivals in its low 16 bits,
 // departures in its high 16; the last to leave sets it back to 0 for the next launch. Waiting on the other CTAs needs them all
 // resident at once: a CTA per unit (gemm traps otherwise), launched cooperatively (the driver refuses a grid the GPU cannot hold).
 template <int BN>
-__device__ __forceinline__ void meetSum(const float (&acc)[BN / 2], const Split& split, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
+__device__ __forceinline__ void meetSum(const float (&acc)[BN / 2], const Split& split, uint8_t* ring, uint32_t buffer, __nv_bfloat16* y, int M, int N, int mBase, int n0, int lane) {
     constexpr int C = BN / 16;
-    writeSlice<BN>(acc, split);
+    int c0 = split.split * C / split.splits, c1 = (split.split + 1) * C / split.splits;
+    float4* own = reinterpret_cast<float4*>(ring);
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // both warpgroups' wgmmas are done with the ring
+    writeSlice<BN, true>(acc, split, own, c0, c1);
     uint32_t* counter = split.counter(BN);
     if (threadIdx.x == 0) {
         atomicAdd(counter, 1u);
@@ -597,10 +614,9 @@ __device__ __forceinline__ void meetSum(const float (&acc)[BN / 2], const Split&
     __threadfence();
     // As sumWarpY over this CTA's share only: four chunks at a time, or two or one where the share is that small (a wider
     // batch would load the share's last chunk again from every slice).
-    int c0 = split.split * C / split.splits, c1 = (split.split + 1) * C / split.splits;
-    if (C >= 4 && c1 - c0 >= 4) addShare<BN, 4>(split, c0, c1, buffer, y, M, N, mBase, n0, lane);
-    else if (C >= 2 && c1 - c0 >= 2) addShare<BN, 2>(split, c0, c1, buffer, y, M, N, mBase, n0, lane);
-    else addShare<BN, 1>(split, c0, c1, buffer, y, M, N, mBase, n0, lane);
+    if (C >= 4 && c1 - c0 >= 4) addShare<BN, 4>(split, c0, c1, own, buffer, y, M, N, mBase, n0, lane);
+    else if (C >= 2 && c1 - c0 >= 2) addShare<BN, 2>(split, c0, c1, own, buffer, y, M, N, mBase, n0, lane);
+    else addShare<BN, 1>(split, c0, c1, own, buffer, y, M, N, mBase, n0, lane);
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every thread of this CTA has read the slices
     if (threadIdx.x == 0) {
         uint32_t before = atomicAdd(counter, 0x10000u);
@@ -684,7 +700,7 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     }
     if (split.splits > 1) {
         if (split.meet) {
-            meetSum<BN>(acc, split, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
+            meetSum<BN>(acc, split, smem, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
             return;
         }
         if (storeSlice<BN>(acc, split)) sumWarpY<BN>(split, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
@@ -738,6 +754,7 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     };
     static_assert(CLUSTER == 1 || BN * sumPitch<WR>() * 4 <= S * stageBytes<BN, MODE, WR>(), "the sums fit in the ring");
     static_assert(WR == W_ROWS || BN * 256 <= S * stageBytes<BN, MODE, WR>(), "pairSum's exchange fits in the ring");
+    static_assert(BN * W_ROWS * 2 <= S * stageBytes<BN, MODE, WR>(), "meetSum's own share (at most half a slice) fits in the ring");
     if (WR != W_ROWS && ((int)gridDim.x != units || KB % 4 != 0)) asm volatile("trap;");
     if (meet && (CLUSTER != 1 || WR != W_ROWS || (int)gridDim.x != units)) asm volatile("trap;");
     // In clusters: first `whole` tiles one CTA each (b, b + G, ...), then the tail's, each cut in CLUSTER slices that are one
