@@ -211,7 +211,7 @@ public final class WgmmaGemm {
      * multiprocessors idle at 2 and 4 splits in a cluster (the harness, NOTES.md session 19, w1: it gains only where one round of
      * X rows streams W once, and loses from M = 256). For window-coded W and 128 or 256 rows, at each of {@link #MEET_SPLITS} whose
      * CTAs fit the multiprocessors at once, also the meet kernel (its slices share the adds; NOTES.md session 21, m: 6% ahead on 4096 x 14336 at
-     * M = 256, behind the workspace finish everywhere at 64 rows).
+     * M = 256, behind the workspace finish everywhere at 64 rows; session 22, m3: the table's choice on four cells).
      */
     static List<FusedLinear.Schedule> splitSchedules(int m, long n, long k, int rows, int multiprocessors, int[] splits, FusedLinear.Variant w) {
         boolean cluster = w.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
