@@ -518,7 +518,7 @@ __device__ __forceinline__ void storeWarpY(const float (&acc)[BN / 2], uint32_t 
 // every slice in slice order from 0. Four slices' loads asked for before their adds: 128 KB in flight per CTA with U = 4 (32 KB
 // before: NOTES.md session 15, f1); the accumulators are dead by then, so their registers hold the loads. With fewer than 4
 // slices left the spare loads read slice s0 again, unused: loads under a branch made ptxas spill up to 2.7 KB in the unsplit entries.
-// OWN (meetSum): this CTA's own slice of chunks own0 .. comes from `own` in shared memory (keepShare), not the workspace.
+// OWN (meetSum): this CTA's own slice, of its share from chunk own0 on, comes from `own` in shared memory, not the workspace.
 template <int BN, int U, bool OWN = false>
 __device__ __forceinline__ void addSlices(const Split& split, int c, int last, float (&v)[U][8], const float4* own = nullptr, int own0 = 0) {
 #pragma unroll
