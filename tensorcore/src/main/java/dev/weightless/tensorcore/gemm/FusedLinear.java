@@ -359,7 +359,9 @@ public final class FusedLinear {
     /**
      * {@code table}'s choice for this shape at batch size m, when it has one this operator can run (mma.sync kernels at the rule's
      * rows, where the kernel has an entry for them: a narrow choice made at M = 4 does not apply at M = 9, 16 rows). A meet choice
-     * whose CTAs would not all fit the multiprocessors at m runs as the TMA kernel at the same splits (the same Y, bit for bit).
+     * whose CTAs would not all fit the multiprocessors at m (more tiles than at the M it was measured at) meets in fewer slices
+     * where they fit, else runs unsplit on the persistent grid: more slices than SMs would put several slices on each CTA and
+     * the finish through the workspace.
      */
     Optional<Schedule> tabled(ScheduleTable table, int m, int multiprocessors) {
         return table.choice(n, k, m)
@@ -368,7 +370,16 @@ public final class FusedLinear {
                 .filter(c -> c.kernel().wgmma() || c.kernel().takesRows(mmaSchedule(m, multiprocessors).rowsPerCta()))
                 .map(c -> c.kernel().wgmma() ? new Schedule(c.splits(), c.rows(), c.kernel()).persistent(multiprocessors)
                         : new Schedule(c.splits(), mmaSchedule(m, multiprocessors).rowsPerCta(), c.kernel()))
-                .map(s -> s.kernel() == Kernel.WGMMA_TMA_MEET && !WgmmaGemm.meetFits(m, n, s, multiprocessors) ? s.with(Kernel.WGMMA_TMA).persistent(multiprocessors) : s);
+                .map(s -> s.kernel() == Kernel.WGMMA_TMA_MEET ? meetAt(m, s, multiprocessors) : s);
+    }
+
+    /** {@code meet} at batch size m: its splits, or the most of their halves whose CTAs all fit at once, or unsplit. */
+    private Schedule meetAt(int m, Schedule meet, int multiprocessors) {
+        for (int splits = meet.splits(); splits >= 2; splits /= 2) {
+            Schedule fewer = new Schedule(splits, meet.rowsPerCta(), Kernel.WGMMA_TMA_MEET);
+            if (WgmmaGemm.meetFits(m, n, fewer, multiprocessors)) return fewer;
+        }
+        return new Schedule(1, meet.rowsPerCta(), Kernel.WGMMA_TMA).persistent(multiprocessors);
     }
 
     private static final ScheduleTable H200_TABLE = ScheduleTable.h200();

@@ -187,10 +187,14 @@ class WgmmaGemmTest {
             FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
             String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET), arena)).getMessage();
             assertTrue(why.contains("WGMMA_TMA_MEET"), why);
-            // A table's meet choice where its CTAs fit; where they do not (2 x 3 tiles x 2 splits on 6 SMs), the workspace finish at its splits.
+            // A table's meet choice where its CTAs fit; where they do not, fewer slices that fit (2 x 2 tiles x 2 on 8 SMs), else
+            // unsplit on the persistent grid (2 x 3 tiles on 6 SMs leave no room for 2 slices).
             ScheduleTable table = ScheduleTable.parse(List.of("256 1024 256 2 tmameet128"), "test");
             assertEquals(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET), op.tabled(table, 256, 132).orElseThrow());
-            assertEquals(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA, 6), op.tabled(table, 300, 6).orElseThrow());
+            assertEquals(new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA_TMA, 6), op.tabled(table, 300, 6).orElseThrow());
+            ScheduleTable four = ScheduleTable.parse(List.of("256 1024 256 4 tmameet128"), "test");
+            assertEquals(new FusedLinear.Schedule(4, 128, FusedLinear.Kernel.WGMMA_TMA_MEET), op.tabled(four, 256, 16).orElseThrow());
+            assertEquals(new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET), op.tabled(four, 256, 8).orElseThrow());
             assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("256 1024 256 1 tmameet128"), "test"), "one split has nothing to meet");
             // 4096 x 4096 at M = 256 on 132 SMs: 32 tiles of 128 x 256 meet at 2 and 4 splits; 64 of 128 x 128 only at 2.
             List<FusedLinear.Schedule> at256 = WgmmaGemm.splitSchedules(256, 4096, 4096, 256, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW);
