@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | narrow | power | ncu | cublas | wide (run-on-gpu.sh; README.md).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | narrow | power | ncu | cublas | wide | meetline (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -801,6 +801,83 @@ static void printRamp(const char* what, const Ramp& r) {
            what, r.event, r.span, r.s50, r.s100, r.l0, r.l50, r.l100, r.e0, r.e50, r.e100, r.tick);
 }
 
+#ifdef TC_MEET_TIMELINE
+// ./h meetline (session 23): the meet kernel (tmaWindowMeet*, one CTA per unit, a cooperative launch) on the cells the schedule
+// gives it, timed beside the workspace finish at the same tile and splits (tmaWindow*, a CTA per unit) and checked against it bit
+// for bit; then, from one launch after a spin, each CTA's timeline (meetMark: start, main loop end, slice stored, published, all met, share
+// added; between the main loop's end and the slice stored every warp past it and thread 0's stores issued, then thread 0's fence)
+// summed as the spread of the main loop's ends and the p10 / p50 / p90 / max of each step.
+static void meetline() {
+    struct Cell { int N, K, M, BN, S; };
+    const Cell cells[] = {{4096, 4096, 256, 256, 4}, {4096, 4096, 256, 128, 2}, {1024, 4096, 256, 128, 8}, {1024, 4096, 1024, 256, 4},
+                          {4096, 14336, 256, 256, 4}, {4096, 14336, 256, 256, 2}};
+    unsigned long long* line; CK(cudaMalloc(&line, 8 * 256 * sizeof(unsigned long long)));
+    for (const Cell& c : cells) {
+        auto w = randomW(c.N, c.K, false);
+        DevW d = upload(w, c.N, c.K);
+        std::vector<uint16_t> xh((size_t)c.M * c.K); for (auto& v : xh) v = bf16((float)nrand());
+        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
+        constexpr int WR = wgmma_tma::W_ROWS, THREADS = wgmma_tma::THREADS;
+        int tiles = (c.N / WR) * ((c.M + c.BN - 1) / c.BN), ctas = tiles * c.S;
+        float* partial = workspace((size_t)c.S * tiles * c.BN * WR + tiles);
+        CUtensorMap xMap = tensorMap(x, c.K, c.M, c.BN);
+        int sh = c.BN == 128 ? wgmma_tma::sharedBytes<128, wgmma_tma::Mode::WINDOW>() : wgmma_tma::sharedBytes<256, wgmma_tma::Mode::WINDOW>();
+        auto f = c.BN == 128 ? tmaWindowMeet128 : tmaWindowMeet256;
+        CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
+        const Coded& cw = d.win;
+        long long zero = 0; int M = c.M, N = c.N, K = c.K, S = c.S;
+        const uint8_t* tl = cw.tiles; const uint2* pl = (const uint2*)cw.pals; const uint32_t* st = cw.starts; const uint8_t* es = cw.esc; const uint16_t* ps = cw.pos;
+        void* args[] = {&xMap, &tl, &zero, &pl, &zero, &st, &zero, &es, &zero, &ps, &zero, &y, &zero, &partial, &zero, &M, &N, &K, &S};
+        auto meet = [&]() { CK(cudaLaunchCooperativeKernel((const void*)f, ctas, THREADS, args, sh, 0)); };
+        gSplits = c.S; gCap = 0;
+        auto tm = launchTimes(meet);
+        auto tw = launchTimes([&]() { launch(TMA_WIN, c.BN, d, x, y, c.M, c.N, c.K); });
+        auto ym = poisonedRun(y, (size_t)c.M * c.N, meet);
+        auto yw = run(TMA_WIN, c.BN, d, x, y, c.M, c.N, c.K);
+        bool same = ym == yw;
+        if (!same) failures++;
+        printf("meetline %5dx%5d M=%4d %d x %d: meet %.4f ms [%.4f..%.4f], workspace finish %.4f ms; Y equal %s\n", c.N, c.K, c.M, c.BN, c.S,
+               tm[3], tm[0], tm[6], tw[3], same ? "PASS" : "FAIL");
+        // The timeline of one launch, a spin first (as the bursts).
+        CK(cudaMemset(line, 0, 8 * 256 * sizeof(unsigned long long)));
+        CK(cudaMemcpyToSymbol(wgmma_tma::tcMeetLine, &line, sizeof line));
+        launchSpin(10000000); meet(); CK(cudaDeviceSynchronize());
+        unsigned long long* none = nullptr;
+        CK(cudaMemcpyToSymbol(wgmma_tma::tcMeetLine, &none, sizeof none));
+        std::vector<unsigned long long> t((size_t)8 * ctas);
+        CK(cudaMemcpy(t.data(), line, t.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+        unsigned long long t0 = ~0ull, end = 0, lastMain = 0, firstMain = ~0ull;
+        for (int b = 0; b < ctas; b++) { t0 = std::min(t0, t[8 * b]); end = std::max(end, t[8 * b + 4]); lastMain = std::max(lastMain, t[8 * b + 1]); firstMain = std::min(firstMain, t[8 * b + 1]); }
+        auto stat = [&](const char* name, auto value) {
+            std::vector<double> v; for (int b = 0; b < ctas; b++) v.push_back(value(b) / 1000.0);
+            std::sort(v.begin(), v.end());
+            printf("  %-44s p10 %6.2f  p50 %6.2f  p90 %6.2f  max %6.2f us\n", name, v[ctas / 10], v[ctas / 2], v[ctas * 9 / 10], v.back());
+        };
+        stat("start after the first CTA's start", [&](int b) { return (double)(t[8 * b] - t0); });
+        stat("main loop end after the first start", [&](int b) { return (double)(t[8 * b + 1] - t0); });
+        stat("slice stored (writeSlice's stores, barrier)", [&](int b) { return (double)(t[8 * b + 2] - t[8 * b + 1]); });
+        stat("  all its warps past the main loop", [&](int b) { return (double)(t[8 * b + 5] - t[8 * b + 1]); });
+        stat("  then thread 0's stores issued", [&](int b) { return (double)(t[8 * b + 6] - t[8 * b + 5]); });
+        stat("  then every thread's (the barrier)", [&](int b) { return (double)(t[8 * b + 2] - t[8 * b + 6]); });
+        stat("published (thread 0's fence)", [&](int b) { return (double)(t[8 * b + 7] - t[8 * b + 2]); });
+        stat("met: counted in, the tile's slices waited for", [&](int b) { return (double)(t[8 * b + 3] - t[8 * b + 7]); });
+        stat("  of which the tile's last slice published later", [&](int b) {
+            int tile = b / c.S; unsigned long long last = 0;
+            for (int s = 0; s < c.S; s++) last = std::max(last, t[8 * (tile * c.S + s) + 7]);
+            return (double)(last - t[8 * b + 7]);
+        });
+        stat("share added and Y written", [&](int b) { return (double)(t[8 * b + 4] - t[8 * b + 3]); });
+        stat("end after the first start", [&](int b) { return (double)(t[8 * b + 4] - t0); });
+        printf("  span %.2f us: main loops end over %.2f us (first %.2f, last %.2f), then %.2f us to the last CTA's end\n", (end - t0) / 1000.0,
+               (lastMain - firstMain) / 1000.0, (firstMain - t0) / 1000.0, (lastMain - t0) / 1000.0, (end - lastMain) / 1000.0);
+        fflush(stdout);
+        gSplits = 1;
+        freeW(d); cudaFree(x); cudaFree(y);
+    }
+    cudaFree(line);
+}
+#endif
+
 static void ramp() {
     // kind 0: windowNarrow8, 1: windowCluster8xS, 2: windowGemm8 (the workspace path), 3: windowNarrowCluster8xS
     struct Case { int N, K, kind, S; };
@@ -1246,6 +1323,9 @@ int main(int argc, char** argv) {
     if (mode == "tcluster") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); tcluster(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }
     if (mode == "narrow") { narrowMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
+#ifdef TC_MEET_TIMELINE
+    if (mode == "meetline") { meetline(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
+#endif
     if (mode == "ramp") { ramp(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "cluster") { clusterMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }

@@ -8,7 +8,7 @@
 cd "$(dirname "$0")"; out="${OUT:-$PWD/out}"; mkdir -p "$out"
 runs="${RUNS:-0:ramp}"
 f="-O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I."
-declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0" [w]="-DTC_WIDE")
+declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0" [w]="-DTC_WIDE" [ml]="-DTC_MEET_TIMELINE")
 builds=$(for r in $runs; do echo "${r%%:*}"; done | sort -u)
 nvcc $f -c -o v4.o v4.cu &
 for v in $builds; do nvcc $f ${flags[$v]} -c -o harness$v.o harness.cu & nvcc $f ${flags[$v]} -c -o sm$v.o sm.cu & done

@@ -392,8 +392,24 @@ __device__ __forceinline__ void storeSums(const float (&acc)[BN / 2], float* to,
     }
 }
 
-// With K split: this CTA's sums to its slice, in the fragment order (each warp's stores whole 512-byte runs), visible to the
-// GPU before any consumer thread counts them in. OWN (meetSum): chunks c0 .. c1 - 1 (float4s 2 c0 .. 2 c1 - 1) to `own` instead.
+#ifdef TC_MEET_TIMELINE   // harness-only (./h meetline): %globaltimer of each meet CTA's thread 0 at its start (0), its main
+__device__ unsigned long long* tcMeetLine;   // loop's end (1), its slice stored (2), all slices met (3) and its share added (4); between 1
+                                             // and 2: all its warps past the main loop (5), thread 0's stores issued (6), its fence (7)
+__device__ __forceinline__ void meetMark(int i) {
+    if (threadIdx.x == 0 && tcMeetLine) {
+        unsigned long long t;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t) :: "memory");
+        tcMeetLine[8 * (size_t)blockIdx.x + i] = t;
+    }
+}
+#define MEET_MARK(i) meetMark(i)
+#else
+#define MEET_MARK(i)
+#endif
+
+// With K split: this CTA's sums to its slice, in the fragment order (each warp's stores whole 512-byte runs); thread 0 then
+// publishes them (publishSlice) before counting the CTA in. OWN (meetSum): chunks c0 .. c1 - 1 (float4s 2 c0 .. 2 c1 - 1) to
+// `own` instead.
 template <int BN, bool OWN = false>
 __device__ __forceinline__ void writeSlice(const float (&acc)[BN / 2], const Split& split, float4* own = nullptr, int c0 = 0, int c1 = 0) {
     float4* to = reinterpret_cast<float4*>(split.slice(split.split, BN)) + threadIdx.x;
@@ -403,8 +419,16 @@ __device__ __forceinline__ void writeSlice(const float (&acc)[BN / 2], const Spl
         if (OWN && (q >> 1) >= c0 && (q >> 1) < c1) own[(q - 2 * c0) * CONSUMER_THREADS + threadIdx.x] = v;
         else to[q * CONSUMER_THREADS] = v;
     }
+    if (OWN) MEET_MARK(6);
+    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every consumer thread's sums are issued
+}
+
+// Thread 0 after writeSlice's barrier: one GPU-scope fence publishes every consumer thread's stores before the count that follows
+// (a fence is cumulative, and their stores came before the barrier; a cooperative grid's sync works the same way). A fence in
+// every thread, as before session 23, waited for each thread's own stores and cost the meet 0.5-0.7 µs more (NOTES.md, m6).
+__device__ __forceinline__ void publishSlice() {
     __threadfence();
-    asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every consumer thread's sums are out
+    MEET_MARK(7);
 }
 
 // The slice written, a count on the tile's counter. True for the tile's last CTA (it resets the counter for the next launch),
@@ -415,6 +439,7 @@ __device__ __forceinline__ bool storeSlice(const float (&acc)[BN / 2], const Spl
     __shared__ uint32_t lastFlag;   // not the ring: the producer is filling it for the next unit
     volatile uint32_t* last = &lastFlag;
     if (threadIdx.x == 0) {
+        publishSlice();
         uint32_t* counter = split.counter(BN);
         bool isLast = atomicAdd(counter, 1u) == (uint32_t)split.splits - 1;
         if (isLast) *counter = 0;
@@ -600,24 +625,30 @@ __device__ __forceinline__ void meetSum(const float (&acc)[BN / 2], const Split&
     constexpr int C = BN / 16;
     int c0 = split.split * C / split.splits, c1 = (split.split + 1) * C / split.splits;
     float4* own = reinterpret_cast<float4*>(ring);
+    MEET_MARK(1);
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // both warpgroups' wgmmas are done with the ring
+    MEET_MARK(5);
     writeSlice<BN, true>(acc, split, own, c0, c1);
+    MEET_MARK(2);
     uint32_t* counter = split.counter(BN);
     if (threadIdx.x == 0) {
+        publishSlice();
         atomicAdd(counter, 1u);
         uint32_t seen;
         do {
             asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(seen) : "l"(counter) : "memory");
         } while ((seen & 0xFFFFu) < (uint32_t)split.splits);
+        __threadfence();   // and, as a grid's sync, the other CTAs' slices before every consumer thread's loads after the barrier
     }
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");
-    __threadfence();
+    MEET_MARK(3);
     // As sumWarpY over this CTA's share only: four chunks at a time, or two or one where the share is that small (a wider
     // batch would load the share's last chunk again from every slice).
     if (C >= 4 && c1 - c0 >= 4) addShare<BN, 4>(split, c0, c1, own, buffer, y, M, N, mBase, n0, lane);
     else if (C >= 2 && c1 - c0 >= 2) addShare<BN, 2>(split, c0, c1, own, buffer, y, M, N, mBase, n0, lane);
     else addShare<BN, 1>(split, c0, c1, own, buffer, y, M, N, mBase, n0, lane);
     asm volatile("bar.sync 1, %0;" :: "n"(CONSUMER_THREADS) : "memory");   // every thread of this CTA has read the slices
+    MEET_MARK(4);
     if (threadIdx.x == 0) {
         uint32_t before = atomicAdd(counter, 0x10000u);
         if ((before >> 16) == (uint32_t)split.splits - 1) atomicExch(counter, 0u);   // the tile's last CTA to leave
@@ -757,6 +788,7 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
     static_assert(BN * W_ROWS * 2 <= S * stageBytes<BN, MODE, WR>(), "meetSum's own share (at most half a slice) fits in the ring");
     if (WR != W_ROWS && ((int)gridDim.x != units || KB % 4 != 0)) asm volatile("trap;");
     if (meet && (CLUSTER != 1 || WR != W_ROWS || (int)gridDim.x != units)) asm volatile("trap;");
+    if (meet) MEET_MARK(0);
     // In clusters: first `whole` tiles one CTA each (b, b + G, ...), then the tail's, each cut in CLUSTER slices that are one
     // cluster's CTAs (cluster c takes tail tile c); a CTA's slice is its last unit, so the ring is idle for the sums. With a
     // CTA per unit (G = units) every tile is in the tail; with a smaller grid the tail is the last, partial round of tiles
