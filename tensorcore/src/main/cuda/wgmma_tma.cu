@@ -425,7 +425,7 @@ __device__ __forceinline__ void writeSlice(const float (&acc)[BN / 2], const Spl
 
 // Thread 0 after writeSlice's barrier: one GPU-scope fence publishes every consumer thread's stores before the count that follows
 // (a fence is cumulative, and their stores came before the barrier; a cooperative grid's sync works the same way). A fence in
-// every thread, as before session 23, waited for each thread's own stores and cost the meet 0.5-0.7 µs more (NOTES.md, m6).
+// every thread, as before session 23, waited for each thread's own stores and cost the meet 0.5-0.7 us more (NOTES.md, session 23, m6).
 __device__ __forceinline__ void publishSlice() {
     __threadfence();
     MEET_MARK(7);
