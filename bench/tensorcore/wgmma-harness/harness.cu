@@ -819,6 +819,7 @@ static void meetline() {
         uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)c.M * c.N * 2));
         constexpr int WR = wgmma_tma::W_ROWS, THREADS = wgmma_tma::THREADS;
         int tiles = (c.N / WR) * ((c.M + c.BN - 1) / c.BN), ctas = tiles * c.S;
+        if (ctas > 256) { printf("meetline: %d CTAs exceed the timeline's 256\n", ctas); exit(2); }
         float* partial = workspace((size_t)c.S * tiles * c.BN * WR + tiles);
         CUtensorMap xMap = tensorMap(x, c.K, c.M, c.BN);
         int sh = c.BN == 128 ? wgmma_tma::sharedBytes<128, wgmma_tma::Mode::WINDOW>() : wgmma_tma::sharedBytes<256, wgmma_tma::Mode::WINDOW>();
