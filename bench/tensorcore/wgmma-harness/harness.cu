@@ -1314,6 +1314,85 @@ static void wide(int sms) {
     }
 }
 
+#ifndef TC_WIDE
+// ./h pairx (NOTES.md session 24, p2): W tiles in pairs sharing X by multicast (tmaWindowPair256, tmaBf16Pair_256; persistent, clusters
+// of 2, K unsplit) against the unpaired persistent kernel at 256 rows, and cuBLAS, in the same run. Checked: each pair kernel's Y equals
+// the unpaired BF16 twin's bit for bit. PAIR_MS: the M values (default 1024,4096). (Session 24's experiment build also had 128-row pair
+// entries: 1-2% slower than unpaired at M = 1024, ~1% faster at 4096, far behind 256 rows; results/h200-s24-harness-pairx-a.log.)
+template <int BN> static void launchPairX(Kind kind, const DevW& w, const uint16_t* x, __nv_bfloat16* y, int M, int N, int K, int sms) {
+    int pairs = (N / 256) * ((M + BN - 1) / BN), ctas = 2 * std::min(pairs, sms / 2);
+    CUtensorMap xMap = tensorMap(x, K, M, BN / 2);
+    if (kind == TMA_WIN) {
+        int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::WINDOW>();
+        auto f = tmaWindowPair256;
+        CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
+        const Coded& c = w.win;
+        f<<<ctas, wgmma_tma::THREADS, sh>>>(xMap, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, nullptr, 0, M, N, K, 1);
+    } else {
+        int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
+        CUtensorMap wMap = tensorMap(w.bf, K, N, wgmma_tma::W_ROWS);
+        auto f = tmaBf16Pair_256;
+        CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
+        f<<<ctas, wgmma_tma::THREADS, sh>>>(xMap, wMap, y, 0, nullptr, 0, M, N, K, 1);
+    }
+}
+
+static void pairX(int sms) {
+    struct Shape { int N, K; };
+    const Shape shapes[] = {{128256, 4096}, {4096, 14336}, {14336, 4096}, {4096, 4096}, {1024, 4096}};
+    std::vector<int> Ms = {1024, 4096};
+    if (const char* only = getenv("PAIR_MS")) {
+        Ms.clear();
+        for (const char* p = only; *p; ) { Ms.push_back(atoi(p)); while (*p && *p != ',') p++; if (*p) p++; }
+    }
+    {
+        int sh = wgmma_tma::sharedBytes<256, wgmma_tma::Mode::WINDOW>();
+        CK(cudaFuncSetAttribute(tmaWindowPair256, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
+        cudaLaunchConfig_t cfg = {}; cfg.gridDim = dim3(sms); cfg.blockDim = dim3(wgmma_tma::THREADS); cfg.dynamicSmemBytes = sh;
+        int clusters = 0; cudaOccupancyMaxActiveClusters(&clusters, (void*)tmaWindowPair256, &cfg);
+        printf("pairx: %d clusters of 2 resident at once (tmaWindowPair256, %d bytes of shared memory)\n", clusters, sh);
+    }
+    std::vector<std::string> table;
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    for (Shape sh : shapes) {
+        auto w = randomW(sh.N, sh.K, false);
+        DevW d = upload(w, sh.N, sh.K);
+        std::vector<uint16_t> xh((size_t)4096 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
+        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)4096 * sh.N * 2));
+        for (int M : Ms) {
+            double cub = 0;
+#ifndef NO_CUBLAS
+            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, d.bf, CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+#endif
+            for (int BN : {256}) {
+                gCap = sms; gSplits = 1;
+                auto pl = [&](Kind k) { launchPairX<256>(k, d, x, y, M, sh.N, sh.K, sms); };
+                auto uw = launchTimes([&]() { launch(TMA_WIN, BN, d, x, y, M, sh.N, sh.K); });
+                auto pw = launchTimes([&]() { pl(TMA_WIN); });
+                auto ub = launchTimes([&]() { launch(TMA_BF, BN, d, x, y, M, sh.N, sh.K); });
+                auto pb = launchTimes([&]() { pl(TMA_BF); });
+                auto ref = run(TMA_BF, BN, d, x, y, M, sh.N, sh.K);
+                auto yw = poisonedRun(y, (size_t)M * sh.N, [&]() { pl(TMA_WIN); });
+                auto yb = poisonedRun(y, (size_t)M * sh.N, [&]() { pl(TMA_BF); });
+                gCap = 0;
+                bool ok = yw == ref && yb == ref;
+                if (!ok) failures++;
+                char line[400];
+                snprintf(line, sizeof line, "| %6d x %5d | %4d | %3d | %.4f | %.4f [%.4f..%.4f] | %.4f [%.4f..%.4f] %.3fx | %.4f | %.4f %.3fx | %s |", sh.N, sh.K, M, BN, cub,
+                         uw[3], uw[0], uw[6], pw[3], pw[0], pw[6], uw[3] / pw[3], ub[3], pb[3], ub[3] / pb[3], ok ? "PASS" : "FAIL");
+                printf("pairx %s\n", line); fflush(stdout);
+                table.push_back(line);
+            }
+        }
+        freeW(d); cudaFree(x); cudaFree(y);
+    }
+    printf("\n| N x K | M | BN | cuBLAS | window persistent | window pairs (speedup) | bf16 persistent | bf16 pairs | Y |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (auto& l : table) printf("%s\n", l.c_str());
+}
+#endif
+
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
     if (getenv("BURST")) gBurst = true;
@@ -1324,6 +1403,9 @@ int main(int argc, char** argv) {
     if (mode == "tcluster") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); tcluster(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }
     if (mode == "narrow") { narrowMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
+#ifndef TC_WIDE
+    if (mode == "pairx") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); pairX(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
+#endif
 #ifdef TC_MEET_TIMELINE
     if (mode == "meetline") { meetline(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
 #endif

@@ -2,13 +2,13 @@
 # On the GPU host, from the folder prepare.sh filled (session 16): builds of harness.cu and sm.cu, each RUNS entry "build:mode" running
 # ./h<build> <mode> (default "0:ramp"). Builds: 0 as checked in; p0 with the cluster entries' pull finish (PATCH_PUSH=0); a trailing t adds
 # the per-CTA timeline (TC_TIMELINE: ./h ramp writes every CTA of its median launch per case to timeline-*.csv, archived in
-# $OUT/timelines.tgz); w: the TMA kernel with four consumer warpgroups, 64-row tiles only (TC_WIDE, session 19); ml: the meet finish's timeline for ./h meetline (TC_MEET_TIMELINE, session 23). Also the SASS of windowCluster8x2 and tmaWindow256
+# $OUT/timelines.tgz); w: the TMA kernel with four consumer warpgroups, 64-row tiles only (TC_WIDE, session 19); ml: the meet finish's timeline for ./h meetline (TC_MEET_TIMELINE, session 23); mx: ml with experiments/s24-half-x.patch applied (X loaded for every other block: wrong Y on purpose, session 24). Also the SASS of windowCluster8x2 and tmaWindow256
 # per build. Logs under $OUT; RUN_TIMEOUT (default 240) seconds per run. (Session 16's PATCH_TILE_FIRST build, the escape starts loaded
 # after the tile's words, measured slower and was removed: commit 7fce96b has it.)
 cd "$(dirname "$0")"; out="${OUT:-$PWD/out}"; mkdir -p "$out"
 runs="${RUNS:-0:ramp}"
 f="-O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I."
-declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0" [w]="-DTC_WIDE" [ml]="-DTC_MEET_TIMELINE")
+declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0" [w]="-DTC_WIDE" [ml]="-DTC_MEET_TIMELINE" [mx]="-DTC_MEET_TIMELINE -DTC_EXPERIMENT_HALF_X")
 builds=$(for r in $runs; do echo "${r%%:*}"; done | sort -u)
 nvcc $f -c -o v4.o v4.cu &
 for v in $builds; do nvcc $f ${flags[$v]} -c -o harness$v.o harness.cu & nvcc $f ${flags[$v]} -c -o sm$v.o sm.cu & done
@@ -19,7 +19,7 @@ for v in $builds; do
     cuobjdump -sass -fun tmaWindow256 harness$v.o > "$out/sass-tmaWindow256-$v.txt" 2>&1
 done
 for r in $runs; do v="${r%%:*}"; m="${r##*:}"; mkdir -p "$out/$v"; TIMELINE_DIR="$out/$v" timeout "${RUN_TIMEOUT:-240}" ./h$v $m > "$out/$m-$v.log" 2>&1; echo "h$v $m: exit $?"; done
-for r in $runs; do v="${r%%:*}"; m="${r##*:}"; echo "== $m, build $v"; grep -E "^ramp |^cluster |^wide |^narrow |^meetline |^  span |timeline kernel|FAIL|failures|^\| " "$out/$m-$v.log" | cut -c1-250; done
+for r in $runs; do v="${r%%:*}"; m="${r##*:}"; echo "== $m, build $v"; grep -E "^ramp |^cluster |^wide |^narrow |^meetline |^pairx |^  span |timeline kernel|FAIL|failures|^\| " "$out/$m-$v.log" | cut -c1-250; done
 # With NCU_CUBLAS=1: which kernel cuBLAS runs per shape and M, its grid, cluster and shared memory (ncu's launch statistics).
 if [ "${NCU_CUBLAS:-0}" = 1 ]; then timeout 120 ncu --section LaunchStats ./h$(echo "$builds" | head -1) cublas > "$out/ncu-cublas.txt" 2>&1; grep -E "^  [a-z_]|Grid Size|Cluster Size|Shared Memory Configuration Size|Dynamic Shared|Block Size|Registers" "$out/ncu-cublas.txt" | head -200 > "$out/ncu-cublas-summary.txt"; fi
 # The timelines in one archive (the device call brings back a limited number of files).

@@ -21,6 +21,7 @@
 // BF16 and writes them as whole 32-byte pieces of Y rows through its own 512-byte buffer (storeWarpY).
 // Persistent: a CTA takes units (a tile's slice of K) b, b + gridDim.x, ...; the producer runs on into the next unit
 // while the consumers finish one, so a grid of one CTA per multiprocessor hides each tile's pipeline fill.
+// The pair kernels (tmaWindowPair256, tmaBf16Pair_256) run two CTAs per cluster on adjacent W tiles that share X by multicast.
 // The half kernels (tmaWindowHalf*, tmaBf16Half*) take 64 W rows per CTA instead, their two consumer warpgroups on alternate
 // K blocks of the same rows, joined at the end (pairSum): wgmma keeps n = 256 on twice the tiles (NOTES.md, session 15).
 //
@@ -313,6 +314,12 @@ struct RingPosition {
     int stage;
     uint32_t parity;
     uint32_t held;   // the empty barrier of the warpgroup's previous block's stage, which it releases next
+    int peer;        // the pair kernels: the other CTA's rank in the cluster, whose producer also waits for this stage; else -1
+    // The stage of the previous block goes back to its producer (and the pair's other producer, which fills half of its X).
+    __device__ __forceinline__ void release() const {
+        barrierArrive(held);
+        if (peer >= 0) remoteArrive(peerAddress(held, peer));
+    }
     __device__ __forceinline__ void advance(int S) {
 #pragma unroll
         for (int i = 0; i < STEP; i++) {
@@ -353,7 +360,7 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     fenceRegisters(next);
     // The arrival (release semantics) waits for the arriving thread's loads in flight: lane 31, which loads escapes
     // only in tiles with 32 or more, not lane 0, which nearly always has block kb + 2's in flight (NOTES.md, w6).
-    if (kb > 0 && lane == 31) barrierArrive(at.held);
+    if (kb > 0 && lane == 31) at.release();
     at.held = bars + 8 * (S + at.stage);
     at.advance(S);
     if (kb + 1 < KB) {
@@ -717,7 +724,7 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     wgmmaWait<0>();
     fenceOperands(acc);
     // The unit's last stage goes back to the producer before the epilogue, which does not touch the ring.
-    if (lane == 31) barrierArrive(at.held);
+    if (lane == 31) at.release();
     if constexpr (HALF) {
         pairSum<BN>(acc, smem, group);
         if (CLUSTER > 1 && split.splits > 1) clusterSum<BN, CLUSTER, WR>(acc, smem, split.split, y, M, N, mBase, nBase, warp, lane);
@@ -831,7 +838,7 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
         }
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
-        RingPosition<W_ROWS / WR> at{WR == W_ROWS ? 0 : (int)(threadIdx.x >> 7), 0, 0};   // the half kernels' warpgroup g: block g first
+        RingPosition<W_ROWS / WR> at{WR == W_ROWS ? 0 : (int)(threadIdx.x >> 7), 0, 0, -1};   // the half kernels' warpgroup g: block g first
         if constexpr (CLUSTER > 1) {
             for (int tile = blockIdx.x; tile < whole; tile += gridDim.x) {
                 consume<BN, CLUSTER, W, WR>(w, smem, ring, bars, Split{1, 0, 0, K / 64, 0, 0, nullptr}, at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * WR);
@@ -842,6 +849,71 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
                 int tile = unit / splits;
                 consume<BN, CLUSTER, W, WR>(w, smem, ring, bars, unitSplit(unit), at, y, M, N, K, (tile % mBlocks) * BN, (tile / mBlocks) * WR);
             }
+        }
+    }
+}
+
+
+// The pair kernels (tmaWindowPair256, tmaBf16Pair_256; NOTES.md session 24, p2): W tiles in pairs sharing X by multicast,
+// K unsplit, persistent. A cluster's two CTAs take adjacent W tiles (128 rows each) of the same BN X rows; each loads half of
+// X's box (xMap's box is {64, BN / 2}) into both CTAs' stage (.multicast::cluster; both halves count on each CTA's full
+// barrier), and every consumer warp releases the stage to both producers (the empty barriers count both CTAs' warps). X is
+// read from L2 once per pair instead of once per tile; each CTA's products are the unpaired kernel's, so Y is the same bit for bit.
+__device__ __forceinline__ void tmaLoadBoth(uint32_t to, const CUtensorMap* map, int column, int row, uint32_t bar) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, %3}], [%4], %5;"
+                 :: "r"(to), "l"(map), "r"(column), "r"(row), "r"(bar), "h"((uint16_t)3) : "memory");
+}
+
+template <int BN, class W>
+__device__ __forceinline__ void gemmPair(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* coded, __nv_bfloat16* y, int M, int N, int K, int splits) {
+    extern __shared__ uint8_t shared[];
+    constexpr Mode MODE = W::MODE;
+    constexpr int S = stages<BN, MODE>();
+    uint8_t* smem = shared + ((1024 - (smemAddress(shared) & 1023)) & 1023);
+    uint32_t ring = smemAddress(smem);
+    uint32_t bars = ring + barrierOffset<BN, MODE>();
+    int rank = blockIdx.x & 1, cluster = blockIdx.x >> 1, clusters = gridDim.x >> 1;
+    int mBlocks = (M + BN - 1) / BN, KB = K / 64, pairs = mBlocks * (N / (2 * W_ROWS));
+    if (splits != 1 || (gridDim.x & 1) || N % (2 * W_ROWS) != 0) asm volatile("trap;");
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < S; s++) {
+            barrierInit(bars + 8 * s, 1);
+            barrierInit(bars + 8 * (S + s), 2 * CONSUMER_WARPS);   // both CTAs' consumer warps
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    clusterSync();   // the other CTA's barriers exist before any multicast lands on them
+    if (threadIdx.x >= CONSUMER_THREADS) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
+        if (threadIdx.x != CONSUMER_THREADS) return;
+        int it = 0;
+        for (int p = cluster; p < pairs; p += clusters) {
+            int mBase = (p % mBlocks) * BN, nBase = ((p / mBlocks) * 2 + rank) * W_ROWS;
+            size_t tile0 = (size_t)nBase / 16 * KB;
+            for (int kb = 0; kb < KB; kb++, it++) {
+                int s = it % S;
+                if (it >= S) barrierWait(bars + 8 * (S + s), ((it / S) + 1) & 1);
+                uint32_t stage = ring + s * stageBytes<BN, MODE>(), full = bars + 8 * s;
+                arriveExpecting(full, stageBytes<BN, MODE>());
+                tmaLoadBoth(stage + rank * (BN / 2) * 128, xMap, 64 * kb, mBase + rank * (BN / 2), full);
+                if constexpr (MODE == Mode::BF16) {
+                    tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * kb, nBase, full);
+                } else {
+#pragma unroll
+                    for (int i = 0; i < W_ROWS / 16; i++) bulkLoad(stage + xStageBytes<BN>() + i * tileBytes<MODE>(), coded + (tile0 + (size_t)i * KB + kb) * tileBytes<MODE>(), tileBytes<MODE>(), full);
+                }
+            }
+        }
+        // The CTA stays until both CTAs' consumers have released every stage: the other CTA's consumers arrive on its barriers.
+        for (int i = 0; i < S; i++, it++) {
+            if (it >= S) barrierWait(bars + 8 * (S + it % S), ((it / S) + 1) & 1);
+        }
+    } else {
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(CONSUMER_REGS));
+        RingPosition<1> at{0, 0, 0, rank ^ 1};
+        for (int p = cluster; p < pairs; p += clusters) {
+            int mBase = (p % mBlocks) * BN, nBase = ((p / mBlocks) * 2 + rank) * W_ROWS;
+            consume<BN, 1, W>(w, smem, ring, bars, Split{1, 0, 0, KB, 0, 0, nullptr}, at, y, M, N, K, mBase, nBase);
         }
     }
 }
@@ -894,6 +966,23 @@ TMA_ENTRIES(256)
     }
 TMA_MEET_ENTRIES(128)
 TMA_MEET_ENTRIES(256)
+#endif
+
+#ifndef TC_WIDE
+// The pair kernels (gemmPair): 256 X rows, clusters of 2 on adjacent W tiles sharing X, K unsplit (splits must be 1), any even
+// grid (best: min(tiles, multiprocessors) rounded down to even); n a multiple of 256. Y the same bit for bit as tmaWindow256's.
+extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowPair256(
+    const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,
+    const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,
+    __nv_bfloat16* y, long long, float*, long long, int M, int N, int K, int splits) {
+    PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};
+    gemmPair<256>(w, &xMap, nullptr, tiles, y, M, N, K, splits);
+}
+extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 1) tmaBf16Pair_256(
+    const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,
+    float*, long long, int M, int N, int K, int splits) {
+    gemmPair<256>(Bf16W{}, &xMap, &wMap, nullptr, y, M, N, K, splits);
+}
 #endif
 
 // The window coding with K split in S = 2 or 4 and a tile's slices one cluster (clusterSum), and its BF16 twin: launch with

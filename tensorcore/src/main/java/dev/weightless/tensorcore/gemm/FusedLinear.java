@@ -73,7 +73,7 @@ public final class FusedLinear {
         public boolean readBy(Kernel kernel) {
             boolean window = this == WINDOW || this == BF16_WINDOW;
             if (kernel == Kernel.PATCH_NARROW || kernel == Kernel.PATCH_CLUSTER || kernel == Kernel.WGMMA_TMA_CLUSTER || kernel == Kernel.WGMMA_TMA_HALF
-                    || kernel == Kernel.WGMMA_TMA_WIDE || kernel == Kernel.WGMMA_TMA_MEET) return window;
+                    || kernel == Kernel.WGMMA_TMA_WIDE || kernel == Kernel.WGMMA_TMA_MEET || kernel == Kernel.WGMMA_TMA_PAIR) return window;
             return !window || kernel == Kernel.PATCH || kernel == Kernel.PATCH_BAND || kernel == Kernel.WGMMA_TMA;
         }
     }
@@ -102,22 +102,28 @@ public final class FusedLinear {
      * persistent; split, a tile's slices one cluster, one CTA per slice (NOTES.md session 19, w1, and session 20). WGMMA_TMA_MEET,
      * window-coded W, 128 or 256 rows of X and K split: tmaWindowMeet{128,256} (twin tmaBf16Meet_*), the TMA-fed kernel one CTA per slice, all resident
      * at once (a cooperative launch), a tile's slices meeting through the workspace so that each adds its share of the sums instead of
-     * the last one adding all; its Y equals WGMMA_TMA's at the same splits (NOTES.md session 21, m).
+     * the last one adding all; its Y equals WGMMA_TMA's at the same splits (NOTES.md session 21, m). WGMMA_TMA_PAIR, window-coded W,
+     * 256 rows of X, K unsplit, n a multiple of 256: tmaWindowPair256 (twin tmaBf16Pair_256), the TMA-fed kernel in clusters of 2 on
+     * adjacent W tiles of the same X rows, each CTA loading half of X into both by multicast, so X is read from L2 once per pair;
+     * one cluster per pair of tiles, or persistent; its Y equals WGMMA_TMA's (NOTES.md session 24, p2).
      */
     public enum Kernel {
-        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE, WGMMA_TMA_MEET;
+        PATCH, BALLOT, WGMMA, WGMMA_SOLO, PATCH_BAND, WGMMA_TMA, PATCH_NARROW, PATCH_CLUSTER, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE, WGMMA_TMA_MEET,
+        WGMMA_TMA_PAIR;
 
         /** Whether this is one of the wgmma kernels (large M, {@link WgmmaGemm}). */
         public boolean wgmma() { return this == WGMMA || this == WGMMA_SOLO || tma(); }
 
-        /** Whether this is the TMA-fed wgmma kernel, its split K summed through the workspace (by the last slice or all meeting) or in a cluster, or its half or wide form. */
-        public boolean tma() { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || this == WGMMA_TMA_HALF || this == WGMMA_TMA_WIDE || this == WGMMA_TMA_MEET; }
+        /** Whether this is the TMA-fed wgmma kernel, its split K summed through the workspace (by the last slice or all meeting) or in a cluster, or its half, wide or pair form. */
+        public boolean tma() {
+            return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || this == WGMMA_TMA_HALF || this == WGMMA_TMA_WIDE || this == WGMMA_TMA_MEET || this == WGMMA_TMA_PAIR;
+        }
 
         /**
          * Whether the kernel can run persistent at {@code splits} slices of K (a CTA limit, {@link Schedule#persistent}): the TMA-fed
-         * one but its half form, the wide form unsplit only.
+         * one but its half form, the wide and pair forms unsplit only.
          */
-        boolean persists(int splits) { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || (this == WGMMA_TMA_WIDE && splits == 1); }
+        boolean persists(int splits) { return this == WGMMA_TMA || this == WGMMA_TMA_CLUSTER || ((this == WGMMA_TMA_WIDE || this == WGMMA_TMA_PAIR) && splits == 1); }
 
         /** Whether this mma.sync kernel has an entry for {@code rows} rows of X per CTA (8, 16, 32 or 64). */
         boolean takesRows(int rows) {
@@ -142,7 +148,7 @@ public final class FusedLinear {
             if (splits < 1) throw new IllegalArgumentException("splits must be >= 1, got " + splits);
             if (kernel == null) throw new IllegalArgumentException("kernel must not be null");
             if (ctas < 0 || (ctas != 0 && !kernel.persists(splits))) {
-                throw new IllegalArgumentException("a CTA limit (" + ctas + ") is for the TMA-fed wgmma kernel only (not its half form, its wide form unsplit), >= 0; got it for "
+                throw new IllegalArgumentException("a CTA limit (" + ctas + ") is for the TMA-fed wgmma kernel only (not its half form, its wide and pair forms unsplit), >= 0; got it for "
                         + kernel + " at " + splits + " splits");
             }
             if (kernel.wgmma()) {
@@ -161,6 +167,9 @@ public final class FusedLinear {
                 }
                 if (kernel == Kernel.WGMMA_TMA_MEET && (rowsPerCta == 64 || splits < 2)) {
                     throw new IllegalArgumentException("the meet kernel takes 128 or 256 rows of X per CTA and 2 or more splits of K, got " + rowsPerCta + " rows, " + splits + " splits");
+                }
+                if (kernel == Kernel.WGMMA_TMA_PAIR && (rowsPerCta != 256 || splits != 1)) {
+                    throw new IllegalArgumentException("the pair kernel takes 256 rows of X per CTA and K unsplit, got " + rowsPerCta + " rows, " + splits + " splits");
                 }
             } else if (rowsPerCta != 8 && rowsPerCta != 16 && rowsPerCta != 32 && rowsPerCta != 64) {
                 throw new IllegalArgumentException("rowsPerCta must be 8, 16, 32 or 64, got " + rowsPerCta);

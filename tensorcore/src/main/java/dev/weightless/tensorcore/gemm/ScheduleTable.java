@@ -76,7 +76,7 @@ public final class ScheduleTable {
                     case PATCH_BAND -> r.get("band_ms");
                     case PATCH_NARROW -> r.get("narrow_ms");
                     case PATCH_CLUSTER -> r.get("cluster_ms");
-                    case WGMMA, WGMMA_SOLO, WGMMA_TMA, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE, WGMMA_TMA_MEET -> WgmmaCheck.label(kernel).equals(label) ? r.get("wgmma_ms") : null;
+                    case WGMMA, WGMMA_SOLO, WGMMA_TMA, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE, WGMMA_TMA_MEET, WGMMA_TMA_PAIR -> WgmmaCheck.label(kernel).equals(label) ? r.get("wgmma_ms") : null;
                 };
                 if (timing == null) continue;
                 double ms = ((Number) ((Map<?, ?>) timing).get("median")).doubleValue();
@@ -96,7 +96,7 @@ public final class ScheduleTable {
         return new ScheduleTable(table);
     }
 
-    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet128 or tmameet256); '#' starts a comment. */
+    /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet128 or tmameet256, or tmapair256); '#' starts a comment. */
     public static ScheduleTable parse(List<String> lines, String source) {
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);
         int number = 0;
@@ -115,25 +115,27 @@ public final class ScheduleTable {
                     case "band" -> new Choice(s, FusedLinear.Kernel.PATCH_BAND);
                     case "narrow" -> new Choice(s, FusedLinear.Kernel.PATCH_NARROW);
                     case "cluster" -> new Choice(s, FusedLinear.Kernel.PATCH_CLUSTER);
-                    case "tma64", "tma128", "tma256", "tmacluster64", "tmacluster128", "tmacluster256", "tmahalf256", "tmawide64", "tmameet128", "tmameet256", "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
+                    case "tma64", "tma128", "tma256", "tmacluster64", "tmacluster128", "tmacluster256", "tmahalf256", "tmawide64", "tmameet128", "tmameet256", "tmapair256", "wgmma64", "wgmma128", "wgmma256", "solo64", "solo128", "solo256" -> {
                         String kind = f[4].replaceAll("[0-9]+$", "");
                         if (s != 1 && !kind.startsWith("tma")) throw new NumberFormatException("only the TMA kernel splits K");
                         if (kind.equals("tmacluster") && s != 2 && s != 4) throw new NumberFormatException("the TMA kernel's cluster finish takes 2 or 4 splits");
                         if (kind.equals("tmahalf") && s != 1 && s != 2 && s != 4) throw new NumberFormatException("the half kernel takes 1, 2 or 4 splits");
                         if (kind.equals("tmawide") && s != 1 && s != 2 && s != 4) throw new NumberFormatException("the wide kernel takes 1, 2 or 4 splits");
                         if (kind.equals("tmameet") && s < 2) throw new NumberFormatException("the meet kernel takes 2 or more splits");
+                        if (kind.equals("tmapair") && s != 1) throw new NumberFormatException("the pair kernel takes K unsplit");
                         FusedLinear.Kernel kernel = switch (kind) {
                             case "tma" -> FusedLinear.Kernel.WGMMA_TMA;
                             case "tmacluster" -> FusedLinear.Kernel.WGMMA_TMA_CLUSTER;
                             case "tmahalf" -> FusedLinear.Kernel.WGMMA_TMA_HALF;
                             case "tmawide" -> FusedLinear.Kernel.WGMMA_TMA_WIDE;
                             case "tmameet" -> FusedLinear.Kernel.WGMMA_TMA_MEET;
+                            case "tmapair" -> FusedLinear.Kernel.WGMMA_TMA_PAIR;
                             case "solo" -> FusedLinear.Kernel.WGMMA_SOLO;
                             default -> FusedLinear.Kernel.WGMMA;
                         };
                         yield new Choice(s, kernel, Integer.parseInt(f[4].substring(kind.length())));
                     }
-                    default -> throw new NumberFormatException("kernel must be patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet128 or tmameet256");
+                    default -> throw new NumberFormatException("kernel must be patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet128 or tmameet256, or tmapair256");
                 };
                 table.computeIfAbsent(List.of(Long.parseLong(f[0]), Long.parseLong(f[1])), x -> new TreeMap<>()).put(Integer.parseInt(f[2]), choice);
             } catch (NumberFormatException e) {
@@ -172,7 +174,7 @@ public final class ScheduleTable {
             case PATCH_BAND -> "band";
             case PATCH_NARROW -> "narrow";
             case PATCH_CLUSTER -> "cluster";
-            case WGMMA, WGMMA_SOLO, WGMMA_TMA, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE, WGMMA_TMA_MEET -> WgmmaCheck.label(kernel) + rows;
+            case WGMMA, WGMMA_SOLO, WGMMA_TMA, WGMMA_TMA_CLUSTER, WGMMA_TMA_HALF, WGMMA_TMA_WIDE, WGMMA_TMA_MEET, WGMMA_TMA_PAIR -> WgmmaCheck.label(kernel) + rows;
         };
     }
 

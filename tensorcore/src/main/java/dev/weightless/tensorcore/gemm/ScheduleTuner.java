@@ -116,7 +116,8 @@ public final class ScheduleTuner {
      * kernel on one CTA per multiprocessor at 64, 128 and 256 rows of X (none taller than max(64, M), no 64-row tiles
      * from M = 1024), split by {@link #TMA_SPLITS} where its tiles leave multiprocessors idle (through the workspace and,
      * window-coded W, in a cluster and, at 128 and 256 rows where its CTAs fit the multiprocessors at once, by the slices meeting), and for window-coded W with the last, partial round of tiles split in clusters of 2,
-     * and the half kernel at 1, 2 and 4 splits where the 256-row tiles leave multiprocessors idle ({@link WgmmaGemm#splitSchedules}).
+     * and the half kernel at 1, 2 and 4 splits where the 256-row tiles leave multiprocessors idle, and the pair kernel at 256 rows where those
+     * tiles give at least 3/4 of them a CTA ({@link WgmmaGemm#splitSchedules}).
      */
     static List<FusedLinear.Schedule> candidates(FusedLinear op, int m, int multiprocessors) {
         long n = op.n(), k = op.k();

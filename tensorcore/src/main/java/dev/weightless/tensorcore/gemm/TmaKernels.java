@@ -13,7 +13,8 @@ import dev.weightless.jit.kernel.TensorMap;
  * covers (64, 128 or 256); each CTA covers 128 rows of W (64 in the half kernels). X (and, for the BF16 twin, W) arrive as tensor maps
  * ({@link WgmmaGemm#xMap}, {@link WgmmaGemm#wMap}). With {@code splits} > 1 (64 and 128 rows only) each tile's K is cut
  * into that many slices, one CTA each, whose FP32 sums meet in {@code partial} and are added in order by the tile's
- * last CTA ({@link FusedLinear#partialSize}), or by all of them in shares (the meet entries). Launch them through {@link WgmmaGemm}, which sets the grid and the
+ * last CTA ({@link FusedLinear#partialSize}), or by all of them in shares (the meet entries). The pair entries run clusters of two
+ * CTAs on adjacent W tiles that share X. Launch them through {@link WgmmaGemm}, which sets the grid and the
  * dynamic shared memory they need. The bodies never run: off a CUDA device these tasks fail loudly.
  */
 public final class TmaKernels {
@@ -96,6 +97,14 @@ public final class TmaKernels {
     public static void tmaBf16Meet_128(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     public static void tmaBf16Meet_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
+
+    /**
+     * The pair entries (256 rows, K unsplit: splits must be 1): clusters of 2 on adjacent W tiles of the same X rows, each CTA loading half
+     * of X (the map's box is 128 rows) into both by multicast; BF16 twin tmaBf16Pair_256. partial is not used.
+     */
+    public static void tmaWindowPair256(KernelContext c, TensorMap x, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
+
+    public static void tmaBf16Pair_256(KernelContext c, TensorMap x, TensorMap weights, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     /** The checked-in PTX text, or the file named by {@value #PTX_OVERRIDE}. */
     public static String ptx() { return MODULE.ptx(); }

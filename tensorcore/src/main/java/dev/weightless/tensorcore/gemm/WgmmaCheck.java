@@ -85,8 +85,9 @@ public final class WgmmaCheck {
     /**
      * The schedules of each small case with W in {@code coding} and K = k: every wgmma kernel that reads the coding at
      * every tile; the TMA kernel also with K split where k allows (for the window coding also summed in a cluster or by its slices meeting, at 256
-     * rows its half form at 1, 2 and 4 splits, and at 64 rows, where n is a multiple of 256, its wide form unsplit, persistent and
-     * at 2 and 4 splits), and persistent on {@link #SMALL_CTAS} CTAs.
+     * rows its half form at 1, 2 and 4 splits and, where n is a multiple of 256, its pair form on one cluster per pair of tiles and on
+     * 2 clusters, and at 64 rows, where n is a multiple of 256, its wide form unsplit, persistent and at 2 and 4 splits), and persistent
+     * on {@link #SMALL_CTAS} CTAs.
      */
     static List<FusedLinear.Schedule> smallSchedules(PaletteLayout.Coding coding, long n, long k, int[] tiles) {
         List<FusedLinear.Schedule> out = new ArrayList<>();
@@ -107,6 +108,10 @@ public final class WgmmaCheck {
                 for (int splits : new int[] {2, 4}) if (WgmmaGemm.splits(k, splits)) out.add(new FusedLinear.Schedule(splits, 64, wide));
             }
             if (rows != 256) continue;
+            if (WgmmaGemm.supports(n, k, FusedLinear.Kernel.WGMMA_TMA_PAIR)) {   // one cluster per pair of tiles, and 2 clusters taking them in turn
+                out.add(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_PAIR));
+                out.add(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_PAIR, 4));
+            }
             for (int splits : WgmmaGemm.HALF_SPLITS) {
                 if (WgmmaGemm.splits(k, splits, FusedLinear.Kernel.WGMMA_TMA_HALF)) out.add(new FusedLinear.Schedule(splits, 256, FusedLinear.Kernel.WGMMA_TMA_HALF));
             }
@@ -115,8 +120,8 @@ public final class WgmmaCheck {
     }
 
     /**
-     * One small product both ways against float64 on the CPU (and the meet kernel's against the workspace finish at its splits), W in
-     * the benches' coding; what went wrong, or an empty list.
+     * One small product both ways against float64 on the CPU (and the meet and pair kernels' against the unpaired TMA kernel at their
+     * splits and grid), W in the benches' coding; what went wrong, or an empty list.
      */
     static List<String> small(Device device, int n, int k, int m, boolean wide, FusedLinear.Schedule s, long seed) {
         return small(device, n, k, m, wide, s, FusedGemmCheck.CODING, seed);
@@ -135,9 +140,9 @@ public final class WgmmaCheck {
             ShortArray x = new ShortArray(arena.allocate((long) m * k * 2, 16));
             FusedGemmCheck.fillNormal(x.segment(), 1.0, seed + 1);
             FusedLinear coded = FusedLinear.palette(p, arena);
-            // The meet kernel also against the workspace finish at its splits, whose Y it must equal bit for bit.
-            boolean meet = s.kernel() == FusedLinear.Kernel.WGMMA_TMA_MEET;
-            FusedLinear[] ops = meet ? new FusedLinear[] {coded, coded.twin(w), coded} : new FusedLinear[] {coded, coded.twin(w)};
+            // The meet kernel also against the workspace finish at its splits, the pair kernel against the unpaired one: Y equal bit for bit.
+            boolean meet = s.kernel() == FusedLinear.Kernel.WGMMA_TMA_MEET, pair = s.kernel() == FusedLinear.Kernel.WGMMA_TMA_PAIR;
+            FusedLinear[] ops = meet || pair ? new FusedLinear[] {coded, coded.twin(w), coded} : new FusedLinear[] {coded, coded.twin(w)};
             ShortArray[] ys = new ShortArray[ops.length];
             for (int v = 0; v < ops.length; v++) {
                 ys[v] = new ShortArray(arena.allocate((long) m * n * 2, 16));
@@ -172,8 +177,11 @@ public final class WgmmaCheck {
             }
             long mismatch = ys[0].segment().mismatch(ys[1].segment());
             if (mismatch >= 0) problems.add(name + ": palette and BF16 modes differ first at element " + mismatch / 2 + " (row " + mismatch / 2 / n + ", column " + mismatch / 2 % n + ")");
-            long apart = meet ? ys[0].segment().mismatch(ys[2].segment()) : -1;
-            if (apart >= 0) problems.add(name + ": the meet and workspace finishes differ first at element " + apart / 2 + " (row " + apart / 2 / n + ", column " + apart / 2 % n + ")");
+            long apart = meet || pair ? ys[0].segment().mismatch(ys[2].segment()) : -1;
+            if (apart >= 0) {
+                problems.add(name + (meet ? ": the meet and workspace finishes" : ": the pair and unpaired kernels") + " differ first at element " + apart / 2
+                        + " (row " + apart / 2 / n + ", column " + apart / 2 % n + ")");
+            }
             if (!(error < 1e-2)) problems.add(name + ": relative Frobenius error " + error + " against float64; worst at row " + worstAt / n + ", column " + worstAt % n + " (off by " + worst + ")");
             System.out.printf(Locale.ROOT, "wgmma small %-36s error vs float64 %.2e, %s%n", name, error, problems.isEmpty() ? "ok" : "FAILED " + problems);
         } catch (RuntimeException e) {
@@ -272,7 +280,8 @@ public final class WgmmaCheck {
 
     /**
      * The results' name of a wgmma kernel: "tma" (TMA-fed), "tmacluster" (its split K summed in a cluster), "tmahalf" (its half
-     * form), "tmawide" (its wide form), "tmameet" (its split K summed by all slices meeting), "wgmma" (paired) or "solo".
+     * form), "tmawide" (its wide form), "tmameet" (its split K summed by all slices meeting), "tmapair" (its W tiles in pairs sharing X),
+     * "wgmma" (paired) or "solo".
      */
     static String label(FusedLinear.Kernel kernel) {
         return switch (kernel) {
@@ -281,6 +290,7 @@ public final class WgmmaCheck {
             case WGMMA_TMA_HALF -> "tmahalf";
             case WGMMA_TMA_WIDE -> "tmawide";
             case WGMMA_TMA_MEET -> "tmameet";
+            case WGMMA_TMA_PAIR -> "tmapair";
             case WGMMA -> "wgmma";
             case WGMMA_SOLO -> "solo";
             default -> throw new IllegalArgumentException(kernel + " is not a wgmma kernel");

@@ -22,7 +22,8 @@ import java.util.Map;
  * the last round's tiles split, {@link #persistentCluster}; {@code Kernel.WGMMA_TMA_HALF} 64 W rows by 256 X rows per CTA, its
  * two consumer warpgroups on alternate K blocks, a tile's slices one cluster, one CTA per slice, {@link #halfTiles};
  * {@code Kernel.WGMMA_TMA_WIDE} its wide build, 256 W rows by 64 X rows per CTA, four consumer warpgroups, {@link #wideTiles};
- * {@code Kernel.WGMMA_TMA_MEET} one CTA per slice, all resident at once, a tile's slices sharing the adds of their sums);
+ * {@code Kernel.WGMMA_TMA_MEET} one CTA per slice, all resident at once, a tile's slices sharing the adds of their sums;
+ * {@code Kernel.WGMMA_TMA_PAIR} clusters of 2 on adjacent W tiles sharing X by multicast, K unsplit);
  * and the earlier one ({@link WgmmaKernels}, wgmma_gemm.cu), whose producer warps copy X and decode W.
  * The paired entries run in clusters of two CTAs (fixed in the kernel) that share the decode of their 128 W
  * rows and cover two consecutive blocks of X rows: the grid has an even number of blocks of X rows per 128 W
@@ -46,9 +47,13 @@ public final class WgmmaGemm {
     /** Whether a W of n x k can be read by these kernels. */
     public static boolean supports(long n, long k) { return n > 0 && k > 0 && n % W_ROWS == 0 && k % 128 == 0; }
 
-    /** Whether a W of n x k can be read by {@code kernel}: the wide kernel needs n a multiple of its 256 W rows per CTA. */
+    /**
+     * Whether a W of n x k can be read by {@code kernel}: the wide kernel needs n a multiple of its 256 W rows per CTA, the pair
+     * kernel a multiple of its pairs of 128-row tiles.
+     */
     public static boolean supports(long n, long k, FusedLinear.Kernel kernel) {
-        return supports(n, k) && (kernel != FusedLinear.Kernel.WGMMA_TMA_WIDE || n % WIDE_W_ROWS == 0);
+        return supports(n, k) && (kernel != FusedLinear.Kernel.WGMMA_TMA_WIDE || n % WIDE_W_ROWS == 0)
+                && (kernel != FusedLinear.Kernel.WGMMA_TMA_PAIR || n % (2 * W_ROWS) == 0);
     }
 
     /** Stages in the ring for a CTA of {@code rows} rows of X (as in wgmma_gemm.cu's Config). */
@@ -181,6 +186,12 @@ public final class WgmmaGemm {
                 if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the half kernel's " + units + " tiles and slices exceed 2^31 - 1");
                 yield new Grid(units, THREADS, halfSharedBytes(w));
             }
+            case WGMMA_TMA_PAIR -> {   // clusters of 2 on pairs of tiles: one per pair, or at most s.ctas() rounded down to even
+                long pairs = tmaTiles(m, n, rows) / 2, clusters = s.ctas() == 0 ? pairs : Math.min(pairs, s.ctas() / 2);
+                if (clusters < 1) throw new IllegalArgumentException("the pair kernel needs n a multiple of 256 and a CTA limit of 2 or more, got n = " + n + ", " + s.ctas() + " CTAs");
+                if (2 * clusters > Integer.MAX_VALUE) throw new IllegalArgumentException("the pair kernel's " + 2 * clusters + " CTAs exceed 2^31 - 1");
+                yield new Grid(2 * clusters, THREADS, tmaSharedBytes(rows, w));
+            }
             case WGMMA_TMA_WIDE -> {   // unsplit: one CTA per tile, or persistent; split: one CTA per slice, a tile's slices one cluster
                 long units = Math.multiplyExact(wideTiles(m, n), (long) s.splits());
                 if (units > Integer.MAX_VALUE) throw new IllegalArgumentException("the wide kernel's " + units + " tiles and slices exceed 2^31 - 1");
@@ -211,7 +222,9 @@ public final class WgmmaGemm {
      * multiprocessors idle at 2 and 4 splits in a cluster (the harness, NOTES.md session 19, w1: it gains only where one round of
      * X rows streams W once, and loses from M = 256). For window-coded W and 128 or 256 rows, at each of {@link #MEET_SPLITS} whose
      * CTAs fit the multiprocessors at once, also the meet kernel (its slices share the adds; NOTES.md session 21, m: 6% ahead on 4096 x 14336 at
-     * M = 256, behind the workspace finish everywhere at 64 rows; session 22, m3: the table's choice on four cells).
+     * M = 256, behind the workspace finish everywhere at 64 rows; session 22, m3: the table's choice on four cells). For window-coded W at
+     * 256 rows, n a multiple of 256, where the tiles give at least 3/4 of the multiprocessors a CTA, also the pair kernel, persistent (X read
+     * once per pair of W tiles: 1.8-2.1% faster at M = 4096 in the harness, NOTES.md session 24, p2).
      */
     static List<FusedLinear.Schedule> splitSchedules(int m, long n, long k, int rows, int multiprocessors, int[] splits, FusedLinear.Variant w) {
         boolean cluster = w.readBy(FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
@@ -222,6 +235,9 @@ public final class WgmmaGemm {
             if (wideTiles(m, n) < multiprocessors) {
                 for (int s : new int[] {2, 4}) if (splits(k, s)) out.add(new FusedLinear.Schedule(s, 64, FusedLinear.Kernel.WGMMA_TMA_WIDE));
             }
+        }
+        if (rows == 256 && w.readBy(FusedLinear.Kernel.WGMMA_TMA_PAIR) && supports(n, k, FusedLinear.Kernel.WGMMA_TMA_PAIR) && 4 * tiles >= 3L * multiprocessors) {
+            out.add(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_PAIR).persistent(multiprocessors));
         }
         if (tiles >= multiprocessors) {
             if (cluster && splits(k, 2) && tailFits(tiles, multiprocessors & ~1)) {
@@ -267,7 +283,7 @@ public final class WgmmaGemm {
         return left > 0 && left <= grid / 2;
     }
 
-    /** X (m x k BF16) as the TMA kernels read it: boxes of 64 columns by {@code rows} rows, rows past m zero-filled. */
+    /** X (m x k BF16) as the TMA kernels read it: boxes of 64 columns by {@code rows} rows, rows past m zero-filled (the pair kernel: half of its rows). */
     static TensorMap xMap(Object x, int m, long k, int rows) { return new TensorMap(x, k, m, 64, rows); }
 
     /** BF16 W (n x k) as the TMA kernels' BF16 twin reads it: boxes of 64 columns by 128 rows (64: the half kernel's). */
@@ -319,7 +335,7 @@ public final class WgmmaGemm {
         int rows = s.rowsPerCta(), splits = s.splits();
         FusedLinear.Kernel kernel = s.kernel();
         if (!supports(n, k)) throw new IllegalArgumentException("the wgmma kernels need n a multiple of 128 and k a multiple of 128, got " + n + " x " + k);
-        if (!supports(n, k, kernel)) throw new IllegalArgumentException("the wide kernel needs n a multiple of " + WIDE_W_ROWS + ", got " + n + " x " + k);
+        if (!supports(n, k, kernel)) throw new IllegalArgumentException("the " + (kernel == FusedLinear.Kernel.WGMMA_TMA_PAIR ? "pair" : "wide") + " kernel needs n a multiple of 256, got " + n + " x " + k);
         if (w == FusedLinear.Variant.WINDOW && !kernel.tma()) throw new IllegalArgumentException(kernel + " reads no window-coded W; the TMA-fed kernel does");
         boolean palette = w.coded();
         if (weights.size() != (palette ? 5 : 1)) throw new IllegalArgumentException((palette ? "palette" : "BF16") + " W needs " + (palette ? 5 : 1) + " arrays, got " + weights.size());
@@ -337,6 +353,13 @@ public final class WgmmaGemm {
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
             String form = splits > 1 ? "Cluster" + rows + "x" + splits : (palette ? "" : "_") + rows;
             method = KernelMethod.of(WideTmaKernels.class, (palette ? "tmaWindow" : "tmaBf16") + form);
+        } else if (kernel == FusedLinear.Kernel.WGMMA_TMA_PAIR) {
+            if (!w.readBy(kernel)) throw new IllegalArgumentException("the pair kernel reads window-coded W (or its BF16 twin), not " + w);
+            args.add(xMap(x, m, k, rows / 2));   // each CTA of a pair loads half of the X rows into both
+            if (palette) args.addAll(weights);
+            else args.add(wMap(weights.getFirst(), n, k, W_ROWS));
+            args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
+            method = KernelMethod.of(TmaKernels.class, (w == FusedLinear.Variant.WINDOW ? "tmaWindowPair" : "tmaBf16Pair_") + rows);
         } else if (kernel.tma()) {
             args.add(xMap(x, m, k, rows));
             boolean half = kernel == FusedLinear.Kernel.WGMMA_TMA_HALF, cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER || (half && splits > 1);

@@ -100,6 +100,7 @@ class ScheduleTunerTest {
             List<FusedLinear.Schedule> huge = ScheduleTuner.candidates(op, 4096, SMS);
             assertFalse(huge.stream().anyMatch(s -> s.rowsPerCta() == 64), "no 64-row tiles from M = 1024");
             assertFalse(huge.stream().anyMatch(s -> s.splits() > 1), "512 tiles of 128 rows fill 132 SMs: no splits");
+            assertTrue(huge.contains(new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_PAIR, SMS)), "256 tiles of 256 rows: also in pairs sharing X");
         }
         try (Arena arena = Arena.ofConfined()) {
             // 2176 x 4096 at M = 1024: 17 x 8 = 136 tiles of 128 rows, one full round on 132 SMs and 4 left: those split in clusters of 2.

@@ -68,8 +68,10 @@ class WgmmaGemmTest {
             assertEquals(PtxKernel.Kind.TENSOR_MAP, kernel.params().getFirst().kind());
             assertTrue(first.matches("(?s).*\\.align (64|128) \\.b8 \\w+\\[128\\].*"), kernel.entry() + ": X's tensor map is a 128-byte parameter aligned to 64 bytes at least: " + first);
         });
-        assertEquals(31, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, the window and BF16 entries with 2 or 4 splits summed in a cluster, "
-                + "their half forms at 256 rows, unsplit and in clusters of 2 or 4, and the window and BF16 meet entries for 128 and 256 rows");
+        assertEquals(33, checked, "palette, window and BF16 entries for 64, 128 and 256 rows of X, the window and BF16 entries with 2 or 4 splits summed in a cluster, "
+                + "their half forms at 256 rows, unsplit and in clusters of 2 or 4, the window and BF16 meet entries for 128 and 256 rows, and the pair entries at 256");
+        assertTrue(Pattern.compile("\\.entry tmaWindowPair256\\([^)]*\\)\\s*\\.maxntid[^\\n]*\\s*\\.minnctapersm[^\\n]*\\s*\\.explicitcluster\\s*\\.reqnctapercluster 2, 1, 1").matcher(ptx).find(),
+                "the pair entries carry their cluster of 2 CTAs in the PTX");
         for (int rows : new int[] {64, 128, 256}) {
             for (FusedLinear.Variant w : FusedLinear.Variant.values()) {
                 int bytes = WgmmaGemm.tmaSharedBytes(rows, w);
@@ -156,6 +158,42 @@ class WgmmaGemmTest {
             FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
             String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), arena)).getMessage();
             assertTrue(why.contains("WGMMA_TMA_CLUSTER"), why);
+        }
+    }
+
+    @Test
+    void thePairKernelRunsClustersOfTwoOnPairsOfTilesWithHalfOfXPerCta() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = llamaLike256x1024(arena);
+            FusedLinear op = window(w, 256, 1024, arena);
+            ShortArray x = ShortArray.allocate(arena, 600 * 1024), y = ShortArray.allocate(arena, 600 * 256);
+            FusedLinear.Schedule pair = new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_PAIR);
+            // 256 x 1024 at M = 600: one pair of W tiles by 3 blocks of 256 X rows.
+            FusedLinear.Bound b = op.bind("p", x, y, 600, pair, arena);
+            assertEquals(List.of("tmaWindowPair256"), entries(b));
+            assertEquals(6, b.grids().get("p.gemm").groups(), "one cluster of 2 per pair of tiles");
+            assertEquals(WgmmaGemm.tmaSharedBytes(256, FusedLinear.Variant.WINDOW), b.grids().get("p.gemm").sharedBytes(), "the unpaired kernel's ring");
+            assertEquals(2, WgmmaGemm.grid(600, 256, pair.persistent(3), FusedLinear.Variant.WINDOW).groups(), "persistent: CTAs rounded down to clusters of 2");
+            assertEquals(6, WgmmaGemm.grid(600, 256, pair.persistent(132), FusedLinear.Variant.WINDOW).groups(), "never more clusters than pairs");
+            assertEquals(List.of("tmaBf16Pair_256"), entries(op.twin(w).bind("t", x, y, 600, pair, arena)), "the twin");
+            assertEquals(1, op.partialSize(600, pair), "no workspace");
+            for (int[] bad : new int[][] {{2, 256}, {1, 128}}) {
+                String why = assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(bad[0], bad[1], FusedLinear.Kernel.WGMMA_TMA_PAIR)).getMessage();
+                assertTrue(why.contains("256 rows") && why.contains("unsplit"), why);
+            }
+            assertFalse(WgmmaGemm.supports(384, 1024, FusedLinear.Kernel.WGMMA_TMA_PAIR), "n must be a multiple of 256");
+            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
+            String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 600, pair, arena)).getMessage();
+            assertTrue(why.contains("WGMMA_TMA_PAIR") || why.contains("pair kernel"), why);
+            ScheduleTable table = ScheduleTable.parse(List.of("256 1024 600 1 tmapair256"), "test");
+            assertEquals(pair.persistent(132), op.tabled(table, 600, 132).orElseThrow());
+            assertThrows(IllegalArgumentException.class, () -> ScheduleTable.parse(List.of("256 1024 600 2 tmapair256"), "test"), "K unsplit");
+            // Offered at 256 rows where the tiles give 3/4 of the SMs a CTA: 4096 x 4096 at M = 4096 (512 tiles), not at M = 256 (32).
+            assertTrue(WgmmaGemm.splitSchedules(4096, 4096, 4096, 256, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW).contains(pair.persistent(132)));
+            assertTrue(WgmmaGemm.splitSchedules(256, 4096, 4096, 256, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW).stream()
+                    .noneMatch(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA_PAIR));
+            assertTrue(WgmmaGemm.splitSchedules(4096, 4096, 4096, 128, 132, WgmmaCheck.SPLITS, FusedLinear.Variant.WINDOW).stream()
+                    .noneMatch(s -> s.kernel() == FusedLinear.Kernel.WGMMA_TMA_PAIR), "256 rows only");
         }
     }
 
