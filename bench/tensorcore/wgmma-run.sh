@@ -15,11 +15,12 @@ export JAVA_OPTS="-Xmx40g"
 # Small products first, under a short limit: a kernel that hangs or computes wrong stops the call here.
 # With FALLBACK_PTX set (another build, e.g. -DWG_WAIT0), that build is tried when the checked-in one fails,
 # and then measured instead (the log says which).
-timeout "${T_SMALL:-40}" $B dev.weightless.tensorcore.gemm.WgmmaCheck --out /tmp/wg-small --shapes none > "$out/wgmma-small.log" 2>&1
+# 120 s for the small products: a fresh host JIT-compiles the PTX first (session 24: 40 s ran out once the pair kernel was added).
+timeout "${T_SMALL:-120}" $B dev.weightless.tensorcore.gemm.WgmmaCheck --out /tmp/wg-small --shapes none > "$out/wgmma-small.log" 2>&1
 status=$?; echo "WgmmaCheck small (checked-in PTX): exit $status" | tee -a "$out/wgmma-small.log"
 if [ $status -ne 0 ] && [ -n "${FALLBACK_PTX:-}" ]; then
   export JAVA_OPTS="$JAVA_OPTS -Dtensorcore.wgmma.ptx=$here/$FALLBACK_PTX"
-  timeout "${T_SMALL:-40}" $B dev.weightless.tensorcore.gemm.WgmmaCheck --out /tmp/wg-small --shapes none >> "$out/wgmma-small.log" 2>&1
+  timeout "${T_SMALL:-120}" $B dev.weightless.tensorcore.gemm.WgmmaCheck --out /tmp/wg-small --shapes none >> "$out/wgmma-small.log" 2>&1
   status=$?; echo "WgmmaCheck small ($FALLBACK_PTX): exit $status" | tee -a "$out/wgmma-small.log"
 fi
 if [ $status -ne 0 ]; then cat "$out/wgmma-small.log"; exit 1; fi
