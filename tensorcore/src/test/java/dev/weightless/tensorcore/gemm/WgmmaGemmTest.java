@@ -162,7 +162,7 @@ class WgmmaGemmTest {
     }
 
     @Test
-    void thePairKernelRunsClustersOfTwoOnPairsOfTilesWithHalfOfXPerCta() {
+    void thePairKernelRunsClustersOfTwoOnPairsOfTilesUnsplit() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = llamaLike256x1024(arena);
             FusedLinear op = window(w, 256, 1024, arena);
