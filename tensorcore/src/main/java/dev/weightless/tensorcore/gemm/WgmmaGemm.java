@@ -353,20 +353,14 @@ public final class WgmmaGemm {
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
             String form = splits > 1 ? "Cluster" + rows + "x" + splits : (palette ? "" : "_") + rows;
             method = KernelMethod.of(WideTmaKernels.class, (palette ? "tmaWindow" : "tmaBf16") + form);
-        } else if (kernel == FusedLinear.Kernel.WGMMA_TMA_PAIR) {
-            if (!w.readBy(kernel)) throw new IllegalArgumentException("the pair kernel reads window-coded W (or its BF16 twin), not " + w);
-            args.add(xMap(x, m, k, rows / 2));   // each CTA of a pair loads half of the X rows into both
-            if (palette) args.addAll(weights);
-            else args.add(wMap(weights.getFirst(), n, k, W_ROWS));
-            args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
-            method = KernelMethod.of(TmaKernels.class, (w == FusedLinear.Variant.WINDOW ? "tmaWindowPair" : "tmaBf16Pair_") + rows);
         } else if (kernel.tma()) {
-            args.add(xMap(x, m, k, rows));
             boolean half = kernel == FusedLinear.Kernel.WGMMA_TMA_HALF, cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER || (half && splits > 1);
+            boolean pair = kernel == FusedLinear.Kernel.WGMMA_TMA_PAIR;
+            args.add(xMap(x, m, k, pair ? rows / 2 : rows));   // each CTA of a pair loads half of the X rows into both
             if (palette) args.addAll(weights);
             else args.add(wMap(weights.getFirst(), n, k, half ? HALF_W_ROWS : W_ROWS));
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
-            String form = (half ? "Half" : "") + (cluster ? "Cluster" : "") + (kernel == FusedLinear.Kernel.WGMMA_TMA_MEET ? "Meet" : "");
+            String form = (half ? "Half" : "") + (cluster ? "Cluster" : "") + (kernel == FusedLinear.Kernel.WGMMA_TMA_MEET ? "Meet" : "") + (pair ? "Pair" : "");
             String entry = w == FusedLinear.Variant.WINDOW ? "tmaWindow" + form : palette ? "tmaPatch" : form.isEmpty() ? "tmaBf16_" : "tmaBf16" + form + (cluster ? "" : "_");
             method = KernelMethod.of(TmaKernels.class, entry + rows + (cluster ? "x" + splits : ""));
         } else {
