@@ -747,11 +747,18 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     storeWarpY<BN>(acc, smemAddress(buffer), y, M, N, mBase, nBase + 16 * warp, lane);
 }
 
+// The pair kernels' X copy (gemmPair): half of X's box, into both CTAs' stage at the same offset (.multicast::cluster).
+__device__ __forceinline__ void tmaLoadBoth(uint32_t to, const CUtensorMap* map, int column, int row, uint32_t bar) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, %3}], [%4], %5;"
+                 :: "r"(to), "l"(map), "r"(column), "r"(row), "r"(bar), "h"((uint16_t)3) : "memory");
+}
+
 // The producer (one thread), for one unit: per K block, once the consumers have released the stage, its full barrier
 // expects the stage's bytes, then X's box and W (WR / 16 bulk copies of palette tiles, or W's box of WR rows) are requested.
-// It runs up to S blocks ahead of the consumers, into the next unit while they finish this one.
-template <int BN, Mode MODE, int WR = W_ROWS>
-__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars, const Split& split, int it0, int K, int mBase, int nBase) {
+// It runs up to S blocks ahead of the consumers, into the next unit while they finish this one. PAIR (gemmPair): X's map
+// has a box of BN / 2 rows, and this CTA (`rank` in its cluster) copies its half into both CTAs' stage.
+template <int BN, Mode MODE, int WR = W_ROWS, bool PAIR = false>
+__device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* tiles, uint32_t ring, uint32_t bars, const Split& split, int it0, int K, int mBase, int nBase, int rank = 0) {
     constexpr int S = stages<BN, MODE, WR>();
     int KB = split.KB, kb0 = split.kb0;
     size_t tile0 = (size_t)nBase / 16 * (K / 64) + kb0;   // the CTA's first strip's tile of its first block
@@ -760,7 +767,8 @@ __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorM
         if (it >= S) barrierWait(bars + 8 * (S + s), ((it / S) + 1) & 1);
         uint32_t stage = ring + s * stageBytes<BN, MODE, WR>(), full = bars + 8 * s;
         arriveExpecting(full, stageBytes<BN, MODE, WR>());
-        tmaLoad(stage, xMap, 64 * (kb0 + kb), mBase, full);
+        if constexpr (PAIR) tmaLoadBoth(stage + rank * (BN / 2) * 128, xMap, 64 * (kb0 + kb), mBase + rank * (BN / 2), full);
+        else tmaLoad(stage, xMap, 64 * (kb0 + kb), mBase, full);
         if constexpr (MODE == Mode::BF16) {
             tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * (kb0 + kb), nBase, full);
         } else {
@@ -859,11 +867,6 @@ __device__ __forceinline__ void gemm(W w, const CUtensorMap* xMap, const CUtenso
 // X's box (xMap's box is {64, BN / 2}) into both CTAs' stage (.multicast::cluster; both halves count on each CTA's full
 // barrier), and every consumer warp releases the stage to both producers (the empty barriers count both CTAs' warps). X is
 // read from L2 once per pair instead of once per tile; each CTA's products are the unpaired kernel's, so Y is the same bit for bit.
-__device__ __forceinline__ void tmaLoadBoth(uint32_t to, const CUtensorMap* map, int column, int row, uint32_t bar) {
-    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, %3}], [%4], %5;"
-                 :: "r"(to), "l"(map), "r"(column), "r"(row), "r"(bar), "h"((uint16_t)3) : "memory");
-}
-
 template <int BN, class W>
 __device__ __forceinline__ void gemmPair(W w, const CUtensorMap* xMap, const CUtensorMap* wMap, const uint8_t* coded, __nv_bfloat16* y, int M, int N, int K, int splits) {
     extern __shared__ uint8_t shared[];
@@ -887,22 +890,9 @@ __device__ __forceinline__ void gemmPair(W w, const CUtensorMap* xMap, const CUt
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(PRODUCER_REGS));
         if (threadIdx.x != CONSUMER_THREADS) return;
         int it = 0;
-        for (int p = cluster; p < pairs; p += clusters) {
+        for (int p = cluster; p < pairs; p += clusters, it += KB) {
             int mBase = (p % mBlocks) * BN, nBase = ((p / mBlocks) * 2 + rank) * W_ROWS;
-            size_t tile0 = (size_t)nBase / 16 * KB;
-            for (int kb = 0; kb < KB; kb++, it++) {
-                int s = it % S;
-                if (it >= S) barrierWait(bars + 8 * (S + s), ((it / S) + 1) & 1);
-                uint32_t stage = ring + s * stageBytes<BN, MODE>(), full = bars + 8 * s;
-                arriveExpecting(full, stageBytes<BN, MODE>());
-                tmaLoadBoth(stage + rank * (BN / 2) * 128, xMap, 64 * kb, mBase + rank * (BN / 2), full);
-                if constexpr (MODE == Mode::BF16) {
-                    tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * kb, nBase, full);
-                } else {
-#pragma unroll
-                    for (int i = 0; i < W_ROWS / 16; i++) bulkLoad(stage + xStageBytes<BN>() + i * tileBytes<MODE>(), coded + (tile0 + (size_t)i * KB + kb) * tileBytes<MODE>(), tileBytes<MODE>(), full);
-                }
-            }
+            produce<BN, MODE, W_ROWS, true>(xMap, wMap, coded, ring, bars, Split{1, 0, 0, KB, 0, 0, nullptr}, it, K, mBase, nBase, rank);
         }
         // The CTA stays until both CTAs' consumers have released every stage: the other CTA's consumers arrive on its barriers.
         for (int i = 0; i < S; i++, it++) {
