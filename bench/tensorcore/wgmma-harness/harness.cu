@@ -139,6 +139,22 @@ static CUtensorMap tensorMap(const void* base, int cols, int rows, int boxRows) 
     return m;
 }
 
+// The window coding's tile array as a 2-D map of 8-byte elements (a row per strip of 16 W rows: its K / 64 tiles of 1536 bytes side
+// by side), box {192, 8}: a block's 8 tiles in one request. In a build with experiments/s25-tile-delivery.patch applied and
+// -DTC_EXPERIMENT_W_MAP (ramp-on-gpu.sh's wm, nd, nw, nf, nb), W_MAP=1 in the environment has the TMA window kernels take W this way
+// (tmaWindowMap*), and W_MAP=2 hands them BF16 W's map in boxes of 96 rows instead (the nb build's experiment).
+static CUtensorMap tilesMap(const void* tiles, int N, int K) {
+    CUtensorMap m;
+    cuuint64_t dims[2] = {(cuuint64_t)(K / 64) * 192, (cuuint64_t)(N / 16)}, strides[1] = {(cuuint64_t)(K / 64) * 1536};
+    cuuint32_t box[2] = {192, 8}, steps[2] = {1, 1};
+    CUresult r = cuTensorMapEncodeTiled(&m, CU_TENSOR_MAP_DATA_TYPE_UINT64, 2, const_cast<void*>(tiles), dims, strides, box, steps,
+                                        CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    if (r != CUDA_SUCCESS) { printf("cuTensorMapEncodeTiled (tiles) failed: %d\n", (int)r); exit(2); }
+    return m;
+}
+static bool wMapWanted() { const char* v = getenv("W_MAP"); return v && (*v == '1' || *v == '2'); }
+
 // The split-K workspace (slices, then counters that the kernel leaves at zero). Zeroed again whenever its layout
 // changes: the counters then sit where another layout's slices left values (a first run without this left Y unwritten).
 static float* workspace(size_t floats) {
@@ -219,8 +235,18 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
                             : (BN == 64 ? tmaWindowCluster64x4 : BN == 128 ? tmaWindowCluster128x4 : tmaWindowCluster256x4);
             ctas = gCap ? gCap : tiles * splits;   // a capped grid: only the last, partial round of tiles split (the tail)
         }
-        CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
         const Coded& c = w.win;
+#if defined(TC_EXPERIMENT_W_MAP) && !defined(TC_WIDE)   // experiments/s25-tile-delivery.patch applied
+        if (wMapWanted() && !gCluster) {
+            auto g = BN == 64 ? tmaWindowMap64 : BN == 128 ? tmaWindowMap128 : tmaWindowMap256;
+            CK(cudaFuncSetAttribute(g, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
+            // W_MAP=2 (the TC_EXPERIMENT_BF16_W build): BF16 W's map in boxes of 96 rows, the tiles' bytes, in place of the tiles' map.
+            CUtensorMap wm = getenv("W_MAP")[0] == '2' ? tensorMap(w.bf, K, N, 96) : tilesMap(c.tiles, N, K);
+            g<<<ctas, THREADS, sh>>>(xMap, wm, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, partial, 0, M, N, K, splits);
+            return;
+        }
+#endif
+        CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
         f<<<ctas, THREADS, sh>>>(xMap, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, partial, 0, M, N, K, splits);
     } else {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
@@ -405,7 +431,9 @@ static void smallHalf(int N, int K, int M, bool wide) {
     c.free();
 }
 
-static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {
+// ncuBn > 0: one launch of each TMA kernel at that tile height (BF16, palette, window) for ncu, nothing timed or checked.
+static void timeShape(int N, int K, std::vector<int> ms, int ncuBn) {
+    bool ncuOnly = ncuBn > 0;
     auto w = randomW(N, K, false);
     DevW d = upload(w, N, K);
     int Mmax = *std::max_element(ms.begin(), ms.end());
@@ -430,7 +458,7 @@ static void timeShape(int N, int K, std::vector<int> ms, bool ncuOnly) {
         if (!ncuOnly) { timeIt(cublasRun, "cublas", 0); cub.resize((size_t)M * N); CK(cudaMemcpy(cub.data(), y, cub.size() * 2, cudaMemcpyDeviceToHost)); }
 #endif
         std::vector<int> bns = M >= 1024 ? std::vector<int>{128, 256} : std::vector<int>{64, 128, 256};
-        if (ncuOnly) bns = {256};
+        if (ncuOnly) bns = {ncuBn};
         for (int BN : bns) {
             for (Kind k : {TMA_BF, TMA_PAL, TMA_WIN}) {
                 timeIt([&]() { launch(k, BN, d, x, y, M, N, K); }, kname(k), BN);
@@ -969,6 +997,7 @@ static void persist(int sms) {
     cublasHandle_t h; cublasCreate(&h);
 #endif
     for (Shape sh : shapes) {
+        if (!shapeWanted(sh.N, sh.K)) continue;
         auto w = randomW(sh.N, sh.K, false);
         DevW d = upload(w, sh.N, sh.K);
         std::vector<uint16_t> xh((size_t)4096 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
@@ -1414,7 +1443,10 @@ int main(int argc, char** argv) {
     if (mode == "cluster") { clusterMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "ahead") { ahead(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "smallm") { smallM(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
-    if (mode == "ncu") { timeShape(14336, 4096, {4096}, true); return 0; }
+    if (mode == "ncu") { timeShape(14336, 4096, {4096}, 256); return 0; }
+    // 4096 x 4096 at M = 256 in 64-row tiles, unsplit (128 CTAs, no finish): the BF16 twin runs as fast as cuBLAS there, the window
+    // kernel ~1.7x slower (NOTES.md, session 25); ncu's stall sampling of both says where the window kernel's warps wait.
+    if (mode == "ncu64") { timeShape(4096, 4096, {256}, 64); return 0; }
 #ifndef NO_CUBLAS
     if (mode == "cublas") {   // one cuBLAS product per shape and M, for ncu's launch statistics (which kernel, grid, cluster, shared memory)
         cublasHandle_t h; cublasCreate(&h);
@@ -1443,8 +1475,8 @@ int main(int argc, char** argv) {
         if (failures) return 1;
     }
     if (mode == "quick") {   // the variants' comparison: one compute-bound, one mid and the M = 256 tiles
-        timeShape(14336, 4096, {4096, 1024, 256}, false);
-        timeShape(4096, 4096, {4096, 256}, false);
+        timeShape(14336, 4096, {4096, 1024, 256}, 0);
+        timeShape(4096, 4096, {4096, 256}, 0);
         printf("failures: %d\n", failures);
         return failures ? 1 : 0;
     }
@@ -1482,9 +1514,9 @@ int main(int argc, char** argv) {
         return failures ? 1 : 0;
     }
     if (mode == "all" || mode == "time") {
-        timeShape(14336, 4096, {4096, 1024, 256}, false);
-        timeShape(4096, 4096, {4096, 256}, false);
-        timeShape(4096, 14336, {4096, 256}, false);
+        timeShape(14336, 4096, {4096, 1024, 256}, 0);
+        timeShape(4096, 4096, {4096, 256}, 0);
+        timeShape(4096, 14336, {4096, 256}, 0);
         printf("failures: %d\n", failures);
     }
     return failures ? 1 : 0;
