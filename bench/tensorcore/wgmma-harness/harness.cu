@@ -140,13 +140,13 @@ static CUtensorMap tensorMap(const void* base, int cols, int rows, int boxRows) 
 }
 
 // The window coding's tile array as a 2-D map of 8-byte elements (a row per strip of 16 W rows: its K / 64 tiles of 1536 bytes side
-// by side), box {192, 8}: a block's 8 tiles in one request. In a build with experiments/s25-tile-delivery.patch applied and
-// -DTC_EXPERIMENT_W_MAP (ramp-on-gpu.sh's wm, nd, nw, nf, nb), W_MAP=1 in the environment has the TMA window kernels take W this way
+// by side), box {192, W_ROWS / 16}: a block's tiles in one request. In a build with experiments/s25-tile-delivery.patch applied and
+// -DTC_EXPERIMENT_W_MAP (ramp-on-gpu.sh's wm, ww (the wide build), nd, nw, nf, nb), W_MAP=1 in the environment has the TMA window kernels take W this way
 // (tmaWindowMap*), and W_MAP=2 hands them BF16 W's map in boxes of 96 rows instead (the nb build's experiment).
 static CUtensorMap tilesMap(const void* tiles, int N, int K) {
     CUtensorMap m;
     cuuint64_t dims[2] = {(cuuint64_t)(K / 64) * 192, (cuuint64_t)(N / 16)}, strides[1] = {(cuuint64_t)(K / 64) * 1536};
-    cuuint32_t box[2] = {192, 8}, steps[2] = {1, 1};
+    cuuint32_t box[2] = {192, wgmma_tma::W_ROWS / 16}, steps[2] = {1, 1};   // 8 tiles a block; 16 in the wide build
     CUresult r = cuTensorMapEncodeTiled(&m, CU_TENSOR_MAP_DATA_TYPE_UINT64, 2, const_cast<void*>(tiles), dims, strides, box, steps,
                                         CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                                         CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
@@ -183,6 +183,8 @@ static float* workspace(size_t floats) {
 #define tmaWindowHalfCluster256x2 tmaWindowCluster64x2
 #define tmaWindowHalfCluster256x4 tmaWindowCluster64x4
 #define tmaBf16Half_256 tmaBf16_64
+#define tmaWindowMap128 tmaWindowMap64
+#define tmaWindowMap256 tmaWindowMap64
 #define tmaBf16HalfCluster256x2 tmaBf16Cluster64x2
 #define tmaBf16HalfCluster256x4 tmaBf16Cluster64x4
 #endif
@@ -236,7 +238,7 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
             ctas = gCap ? gCap : tiles * splits;   // a capped grid: only the last, partial round of tiles split (the tail)
         }
         const Coded& c = w.win;
-#if defined(TC_EXPERIMENT_W_MAP) && !defined(TC_WIDE)   // experiments/s25-tile-delivery.patch applied
+#ifdef TC_EXPERIMENT_W_MAP   // experiments/s25-tile-delivery.patch applied
         if (wMapWanted() && !gCluster) {
             auto g = BN == 64 ? tmaWindowMap64 : BN == 128 ? tmaWindowMap128 : tmaWindowMap256;
             CK(cudaFuncSetAttribute(g, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
@@ -1310,6 +1312,7 @@ static void wide(int sms) {
 #endif
     struct Shape { int N, K; };
     for (Shape sh : {Shape{128256, 4096}, Shape{4096, 14336}, Shape{14336, 4096}, Shape{4096, 4096}, Shape{1024, 4096}}) {
+        if (!shapeWanted(sh.N, sh.K)) continue;
         auto w = randomW(sh.N, sh.K, false);
         DevW d = upload(w, sh.N, sh.K);
         std::vector<uint16_t> xh((size_t)1024 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
