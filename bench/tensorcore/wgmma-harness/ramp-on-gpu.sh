@@ -2,14 +2,14 @@
 # On the GPU host, from the folder prepare.sh filled (session 16): builds of harness.cu and sm.cu, each RUNS entry "build:mode" running
 # ./h<build> <mode> (default "0:ramp"). Builds: 0 as checked in; p0 with the cluster entries' pull finish (PATCH_PUSH=0); a trailing t adds
 # the per-CTA timeline (TC_TIMELINE: ./h ramp writes every CTA of its median launch per case to timeline-*.csv, archived in
-# $OUT/timelines.tgz); w: the TMA kernel with four consumer warpgroups, 64-row tiles only (TC_WIDE, session 19); ml: the meet finish's timeline for ./h meetline (TC_MEET_TIMELINE, session 23); mx: ml with experiments/s24-half-x.patch applied (X loaded for every other block: wrong Y on purpose, session 24); wm, nd, nw, nf, nb: with experiments/s25-tile-delivery.patch applied (session 25): wm the window kernels' W tiles by a tensor map when W_MAP=1, ww the same in the wide build; nd
+# $OUT/timelines.tgz); w: the TMA kernel with four consumer warpgroups, 64-row tiles only (TC_WIDE, session 19); ml: the meet finish's timeline for ./h meetline (TC_MEET_TIMELINE, session 23); mx: ml with experiments/s24-half-x.patch applied (X loaded for every other block: wrong Y on purpose, session 24); wm, nd, nw, nf, nb: with experiments/s25-tile-delivery.patch applied (session 25): wm the window kernels' W tiles by a tensor map when W_MAP=1, ww the same in the wide build, pd with two blocks decoded side by side at 64 and 128 X rows; nd
 # also without the decode (A from the lane: wrong Y on purpose), nw also without W in the stages, nf also without the escape fetches, nb with BF16 W's bytes in the stages (W_MAP=2). Also the SASS of windowCluster8x2 and tmaWindow256
 # per build. Logs under $OUT; RUN_TIMEOUT (default 240) seconds per run. (Session 16's PATCH_TILE_FIRST build, the escape starts loaded
 # after the tile's words, measured slower and was removed: commit 7fce96b has it.)
 cd "$(dirname "$0")"; out="${OUT:-$PWD/out}"; mkdir -p "$out"
 runs="${RUNS:-0:ramp}"
 f="-O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I."
-declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0" [w]="-DTC_WIDE" [ml]="-DTC_MEET_TIMELINE" [mx]="-DTC_MEET_TIMELINE -DTC_EXPERIMENT_HALF_X" [wm]="-DTC_EXPERIMENT_W_MAP" [ww]="-DTC_WIDE -DTC_EXPERIMENT_W_MAP" [nd]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE" [nw]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE -DTC_EXPERIMENT_NO_W"
+declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0" [w]="-DTC_WIDE" [ml]="-DTC_MEET_TIMELINE" [mx]="-DTC_MEET_TIMELINE -DTC_EXPERIMENT_HALF_X" [wm]="-DTC_EXPERIMENT_W_MAP" [ww]="-DTC_WIDE -DTC_EXPERIMENT_W_MAP" [pd]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_PAIRED_DECODE" [nd]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE" [nw]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE -DTC_EXPERIMENT_NO_W"
                     [nf]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE -DTC_EXPERIMENT_NO_W -DTC_EXPERIMENT_NO_FETCH" [nb]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE -DTC_EXPERIMENT_BF16_W")
 builds=$(for r in $runs; do echo "${r%%:*}"; done | sort -u)
 nvcc $f -c -o v4.o v4.cu &
