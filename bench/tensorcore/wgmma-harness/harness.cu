@@ -141,7 +141,7 @@ static CUtensorMap tensorMap(const void* base, int cols, int rows, int boxRows) 
 
 // The window coding's tile array as a 2-D map of 8-byte elements (a row per strip of 16 W rows: its K / 64 tiles of 1536 bytes side
 // by side), box {192, W_ROWS / 16}: a block's tiles in one request. In a build with experiments/s25-tile-delivery.patch applied and
-// -DTC_EXPERIMENT_W_MAP (ramp-on-gpu.sh's wm, ww (the wide build), nd, nw, nf, nb), W_MAP=1 in the environment has the TMA window kernels take W this way
+// -DTC_EXPERIMENT_W_MAP (ramp-on-gpu.sh's wm, ww (the wide build), pd, nd, nw, nf, nb), W_MAP=1 in the environment has the TMA window kernels take W this way
 // (tmaWindowMap*), and W_MAP=2 hands them BF16 W's map in boxes of 96 rows instead (the nb build's experiment).
 static CUtensorMap tilesMap(const void* tiles, int N, int K) {
     CUtensorMap m;
