@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * Measured best kernel, splits of K and tile per shape and batch size, for one kind of GPU: the autotuned
  * part of {@link FusedLinear#schedule(int, dev.weightless.tasks.Device)}. Made from the benches' results.jsonl
  * (FusedGemmCheck's: every split it timed with both palette kernels; WgmmaCheck's: every tile of the wgmma
- * kernel; the lowest median wins) and kept as a small text resource, one line {@code n k m splits kernel}
+ * kernel; the lowest median wins, or over several runs the lowest mean of their medians) and kept as a small text resource, one line {@code n k m splits kernel}
  * each (kernel: {@code patch}, {@code ballot}, {@code band} (16 rows of X), {@code narrow} (8 rows, 4 warps per CTA), {@code cluster} (8 rows, 2, 4 or 8 splits summed in a cluster), or a wgmma kernel with its rows of X per CTA,
  * 64, 128 or 256: {@code tma256} the TMA-fed kernel, {@code wgmma256} the earlier one in clusters of two CTAs sharing W,
  * {@code solo256} that one with one CTA per tile). A batch size between measured ones takes the choice of the largest measured M below
@@ -56,14 +56,16 @@ public final class ScheduleTable {
     public int size() { return splits.values().stream().mapToInt(Map::size).sum(); }
 
     /**
-     * From the benches' results.jsonl lines: per (n, k, m) the candidate whose median was lowest, over the
+     * From the benches' results.jsonl lines: per (n, k, m) the candidate whose median was lowest (the lowest mean of its
+     * medians where the lines hold several runs, so that one lucky launch series does not decide a tie), over the
      * patching kernel ({@code patch_ms}), the ballot kernel ({@code palette_ms}), the band kernel ({@code band_ms}), the narrow kernel ({@code narrow_ms}) and the cluster kernel ({@code cluster_ms}) at each line's splits, and
      * the wgmma kernel ({@code wgmma_ms}) at each line's rows, TMA-fed, paired or solo by the line's {@code kernel}
      * ({@code "tma"}, {@code "solo"}, or {@code "wgmma"} also when absent, as in results written before the solo entries existed), and WgmmaCheck's
      * mma.sync yardstick ({@code mma_ms}) at its {@code mma_kernel} and {@code mma_splits} where a line names them.
      */
     public static ScheduleTable fromResults(List<String> jsonLines) {
-        Map<List<Long>, double[]> best = new TreeMap<>(ScheduleTable::compareKeys); // {ms, splits, kernel, rows}
+        // per (n, k, m) and candidate (splits, kernel, rows): the sum of its medians and how many
+        Map<List<Long>, Map<List<Long>, double[]>> timed = new TreeMap<>(ScheduleTable::compareKeys);
         for (String line : jsonLines) {
             if (line.isBlank()) continue;
             Map<?, ?> r = (Map<?, ?>) Json.parse(line.getBytes(StandardCharsets.UTF_8));
@@ -82,18 +84,31 @@ public final class ScheduleTable {
                 double ms = ((Number) ((Map<?, ?>) timing).get("median")).doubleValue();
                 long splits = kernel.wgmma() ? (r.get("splits") instanceof Long l ? l : 1) : (Long) r.get("splits");
                 long rows = kernel.wgmma() ? (Long) r.get("rows") : 0;
-                best.merge(List.of(n, k, m), new double[] {ms, splits, kernel.ordinal(), rows}, (a, b) -> b[0] < a[0] ? b : a);
+                add(timed, List.of(n, k, m), List.of(splits, (long) kernel.ordinal(), rows), ms);
             }
             if (r.get("mma_kernel") != null && r.get("mma_ms") instanceof Map<?, ?> t) {   // WgmmaCheck's mma.sync yardstick
                 FusedLinear.Kernel kernel = "patch".equals(r.get("mma_kernel")) ? FusedLinear.Kernel.PATCH : FusedLinear.Kernel.BALLOT;
                 double ms = ((Number) t.get("median")).doubleValue();
-                best.merge(List.of(n, k, m), new double[] {ms, (Long) r.get("mma_splits"), kernel.ordinal(), 0}, (a, b) -> b[0] < a[0] ? b : a);
+                add(timed, List.of(n, k, m), List.of((Long) r.get("mma_splits"), (long) kernel.ordinal(), 0L), ms);
             }
         }
         Map<List<Long>, NavigableMap<Integer, Choice>> table = new TreeMap<>(ScheduleTable::compareKeys);
-        best.forEach((key, v) -> table.computeIfAbsent(List.of(key.get(0), key.get(1)), x -> new TreeMap<>())
-                .put(Math.toIntExact(key.get(2)), new Choice((int) v[1], FusedLinear.Kernel.values()[(int) v[2]], (int) v[3])));
+        timed.forEach((key, candidates) -> {
+            List<Long> best = null;
+            double bestMean = Double.POSITIVE_INFINITY;
+            for (Map.Entry<List<Long>, double[]> c : candidates.entrySet()) {
+                double mean = c.getValue()[0] / c.getValue()[1];
+                if (mean < bestMean) { bestMean = mean; best = c.getKey(); }
+            }
+            table.computeIfAbsent(List.of(key.get(0), key.get(1)), x -> new TreeMap<>()).put(Math.toIntExact(key.get(2)),
+                    new Choice(Math.toIntExact(best.get(0)), FusedLinear.Kernel.values()[Math.toIntExact(best.get(1))], Math.toIntExact(best.get(2))));
+        });
         return new ScheduleTable(table);
+    }
+
+    /** One more median of a candidate (splits, kernel ordinal, rows) at (n, k, m). */
+    private static void add(Map<List<Long>, Map<List<Long>, double[]>> timed, List<Long> nkm, List<Long> candidate, double ms) {
+        timed.computeIfAbsent(nkm, x -> new TreeMap<>(ScheduleTable::compareKeys)).merge(candidate, new double[] {ms, 1}, (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
     }
 
     /** Parses lines {@code n k m splits kernel} (kernel: patch, ballot, band, narrow, cluster, or tma, tmacluster, wgmma or solo and 64, 128 or 256, or tmahalf256, or tmawide64, or tmameet128 or tmameet256, or tmapair256); '#' starts a comment. */
@@ -188,7 +203,8 @@ public final class ScheduleTable {
 
     /**
      * Writes the table made from the results files to stdout. Each argument is a results.jsonl, optionally
-     * with {@code @M1-M2} to take only its lines of batch sizes M1..M2 (when a later run re-measured the rest).
+     * with {@code @M1-M2} to take only its lines of batch sizes M1..M2 (when a later run re-measured the rest); several runs'
+     * files together decide each cell by the mean of each candidate's medians.
      */
     public static void main(String[] args) throws IOException {
         if (args.length == 0) {

@@ -40,6 +40,15 @@ class ScheduleTableTest {
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH), back.choice(1024, 4096, 16).orElseThrow());
     }
 
+    @Test
+    void severalRunsDecideByTheMeanOfEachCandidatesMedians() {
+        // run 1: 2 splits ahead by 1%; run 2: 4 splits ahead by 20%. The lowest single median (run 1's 0.0099) would take 2 splits.
+        ScheduleTable t = ScheduleTable.fromResults(List.of(row(1, 2, 0.0099), row(1, 4, 0.0100), row(1, 2, 0.0125), row(1, 4, 0.0100)));
+        assertEquals(Optional.of(4), t.splits(1024, 4096, 1), "means 0.0112 (2 splits) against 0.0100 (4 splits)");
+        ScheduleTable one = ScheduleTable.fromResults(List.of(row(1, 2, 0.0099), row(1, 4, 0.0100)));
+        assertEquals(Optional.of(2), one.splits(1024, 4096, 1), "one run: its lowest median");
+    }
+
     /** A wgmma bench line: the wgmma kernel's median {@code ms} at {@code rows} rows of X per CTA. */
     private static String wgmmaRow(int m, int rows, double ms) {
         return "{\"n\":1024,\"k\":4096,\"m\":" + m + ",\"rows\":" + rows + ",\"wgmma_ms\":{\"median\":" + ms + "},\"mma_ms\":{\"median\":0.001}}";
