@@ -139,6 +139,7 @@ static CUtensorMap tensorMap(const void* base, int cols, int rows, int boxRows) 
     return m;
 }
 
+#ifdef TC_EXPERIMENT_W_MAP   // experiments/s25-tile-delivery.patch applied
 // The window coding's tile array as a 2-D map of 8-byte elements (a row per strip of 16 W rows: its K / 64 tiles of 1536 bytes side
 // by side), box {192, W_ROWS / 16}: a block's tiles in one request. In a build with experiments/s25-tile-delivery.patch applied and
 // -DTC_EXPERIMENT_W_MAP (ramp-on-gpu.sh's wm, ww (the wide build), pd, nd, nw, nf, nb), W_MAP=1 in the environment has the TMA window kernels take W this way
@@ -154,6 +155,7 @@ static CUtensorMap tilesMap(const void* tiles, int N, int K) {
     return m;
 }
 static bool wMapWanted() { const char* v = getenv("W_MAP"); return v && (*v == '1' || *v == '2'); }
+#endif
 
 // The split-K workspace (slices, then counters that the kernel leaves at zero). Zeroed again whenever its layout
 // changes: the counters then sit where another layout's slices left values (a first run without this left Y unwritten).
@@ -370,6 +372,33 @@ struct SmallCase {
     }
     void free() { freeW(d); cudaFree(x); cudaFree(y); }
 };
+
+// A timing mode's shape: W random (the common exponents), uploaded in both codings, X of `rows` random rows and a Y for as many;
+// free() releases them. (No reference: the timing modes check their kernels against each other.)
+struct ShapeCase {
+    DevW d; uint16_t* x; __nv_bfloat16* y;
+    ShapeCase(int N, int K, int rows) : d(upload(randomW(N, K, false), N, K)) {
+        std::vector<uint16_t> xh((size_t)rows * K); for (auto& v : xh) v = bf16((float)nrand());
+        x = up(xh); CK(cudaMalloc(&y, (size_t)rows * N * 2));
+    }
+    void free() { freeW(d); cudaFree(x); cudaFree(y); }
+};
+
+#ifndef NO_CUBLAS
+// The yardstick: cuBLAS's median ms for the case's Y = X W^T at M rows (BF16, FP32 accumulation, W as uploaded).
+static double cublasMs(cublasHandle_t h, const ShapeCase& c, int M, int N, int K) {
+    return launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &al, c.d.bf, CUDA_R_16BF, K, c.x, CUDA_R_16BF, K, &be, c.y, CUDA_R_16BF, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+}
+#endif
+
+// Batch sizes from the comma list in environment variable `name` (e.g. PERSIST_MS=1024,4096), else `defaults`.
+static std::vector<int> envMs(const char* name, std::vector<int> defaults) {
+    const char* only = getenv(name);
+    if (!only) return defaults;
+    std::vector<int> ms;
+    for (const char* p = only; *p; ) { ms.push_back(atoi(p)); while (*p && *p != ',') p++; if (*p) p++; }
+    return ms;
+}
 
 static void small(int N, int K, int M, bool wide) {
     SmallCase c(N, K, M, wide);
@@ -989,25 +1018,19 @@ static void ramp() {
 static void persist(int sms) {
     struct Shape { int N, K; };
     const Shape shapes[] = {{128256, 4096}, {4096, 14336}, {14336, 4096}, {4096, 4096}, {1024, 4096}};
-    std::vector<int> Ms = {64, 256, 1024, 4096};
-    if (const char* only = getenv("PERSIST_MS")) {   // e.g. PERSIST_MS=1024,4096
-        Ms.clear();
-        for (const char* p = only; *p; ) { Ms.push_back(atoi(p)); while (*p && *p != ',') p++; if (*p) p++; }
-    }
+    std::vector<int> Ms = envMs("PERSIST_MS", {64, 256, 1024, 4096});
     std::vector<std::string> table;
 #ifndef NO_CUBLAS
     cublasHandle_t h; cublasCreate(&h);
 #endif
     for (Shape sh : shapes) {
         if (!shapeWanted(sh.N, sh.K)) continue;
-        auto w = randomW(sh.N, sh.K, false);
-        DevW d = upload(w, sh.N, sh.K);
-        std::vector<uint16_t> xh((size_t)4096 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
-        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)4096 * sh.N * 2));
+        ShapeCase c(sh.N, sh.K, 4096);
+        const DevW& d = c.d; uint16_t* x = c.x; __nv_bfloat16* y = c.y;
         for (int M : Ms) {
             double cub = 0;
 #ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, d.bf, CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+            cub = cublasMs(h, c, M, sh.N, sh.K);
             printf("persist %6dx%5d M=%4d cublas: %.4f ms\n", sh.N, sh.K, M, cub);
 #endif
             double best[2][2] = {{1e9, 1e9}, {1e9, 1e9}};   // [kind bf16/win][grid per unit/persistent]
@@ -1045,7 +1068,7 @@ static void persist(int sms) {
                      best[1][1], where[1][1].c_str(), cub / best[1][1]);
             table.push_back(line);
         }
-        freeW(d); cudaFree(x); cudaFree(y);
+        c.free();
     }
     printf("\n| N x K | M | cuBLAS | bf16 per-unit | bf16 persistent | window per-unit | window persistent |\n|---|---|---|---|---|---|---|\n");
     for (auto& l : table) printf("%s\n", l.c_str());
@@ -1064,14 +1087,12 @@ static void tcluster(int sms) {
     cublasHandle_t h; cublasCreate(&h);
 #endif
     for (Shape sh : shapes) {
-        auto w = randomW(sh.N, sh.K, false);
-        DevW d = upload(w, sh.N, sh.K);
-        std::vector<uint16_t> xh((size_t)4096 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
-        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)4096 * sh.N * 2));
+        ShapeCase c(sh.N, sh.K, 4096);
+        const DevW& d = c.d; uint16_t* x = c.x; __nv_bfloat16* y = c.y;
         for (int M : {64, 256, 1024, 4096}) {
             double cub = 0;
 #ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, d.bf, CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+            cub = cublasMs(h, c, M, sh.N, sh.K);
 #endif
             double best[3] = {1e9, 1e9, 1e9};   // unsplit persistent, workspace split (either grid), cluster
             std::string where[3];
@@ -1135,7 +1156,7 @@ static void tcluster(int sms) {
                      best[1], where[1].c_str(), cub / best[1], best[2], where[2].c_str(), cub / best[2]);
             table.push_back(line);
         }
-        freeW(d); cudaFree(x); cudaFree(y);
+        c.free();
     }
     printf("\n| N x K | M | cuBLAS | window unsplit (rows) | window split, workspace (rows x S) | window split, cluster (rows x S) |\n|---|---|---|---|---|---|\n");
     for (auto& l : table) printf("%s\n", l.c_str());
@@ -1313,14 +1334,12 @@ static void wide(int sms) {
     struct Shape { int N, K; };
     for (Shape sh : {Shape{128256, 4096}, Shape{4096, 14336}, Shape{14336, 4096}, Shape{4096, 4096}, Shape{1024, 4096}}) {
         if (!shapeWanted(sh.N, sh.K)) continue;
-        auto w = randomW(sh.N, sh.K, false);
-        DevW d = upload(w, sh.N, sh.K);
-        std::vector<uint16_t> xh((size_t)1024 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
-        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)1024 * sh.N * 2));
+        ShapeCase c(sh.N, sh.K, 1024);
+        const DevW& d = c.d; uint16_t* x = c.x; __nv_bfloat16* y = c.y;
         for (int M : {64, 256, 1024}) {
             double cub = 0;
 #ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, d.bf, CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+            cub = cublasMs(h, c, M, sh.N, sh.K);
 #endif
             double best[2] = {1e9, 1e9}; std::string where[2];
             for (int splits : {1, 2, 4}) {
@@ -1342,7 +1361,7 @@ static void wide(int sms) {
             printf("wide %6dx%5d M=%4d: cublas %.4f | bf16 %.4f (%s) | window %.4f (%s) %.3fx cublas\n", sh.N, sh.K, M, cub, best[0], where[0].c_str(), best[1], where[1].c_str(), cub / best[1]);
             fflush(stdout);
         }
-        freeW(d); cudaFree(x); cudaFree(y);
+        c.free();
     }
 }
 
@@ -1372,11 +1391,7 @@ template <int BN> static void launchPairX(Kind kind, const DevW& w, const uint16
 static void pairX(int sms) {
     struct Shape { int N, K; };
     const Shape shapes[] = {{128256, 4096}, {4096, 14336}, {14336, 4096}, {4096, 4096}, {1024, 4096}};
-    std::vector<int> Ms = {1024, 4096};
-    if (const char* only = getenv("PAIR_MS")) {
-        Ms.clear();
-        for (const char* p = only; *p; ) { Ms.push_back(atoi(p)); while (*p && *p != ',') p++; if (*p) p++; }
-    }
+    std::vector<int> Ms = envMs("PAIR_MS", {1024, 4096});
     {
         int sh = wgmma_tma::sharedBytes<256, wgmma_tma::Mode::WINDOW>();
         CK(cudaFuncSetAttribute(tmaWindowPair256, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
@@ -1389,14 +1404,12 @@ static void pairX(int sms) {
     cublasHandle_t h; cublasCreate(&h);
 #endif
     for (Shape sh : shapes) {
-        auto w = randomW(sh.N, sh.K, false);
-        DevW d = upload(w, sh.N, sh.K);
-        std::vector<uint16_t> xh((size_t)4096 * sh.K); for (auto& v : xh) v = bf16((float)nrand());
-        uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)4096 * sh.N * 2));
+        ShapeCase c(sh.N, sh.K, 4096);
+        const DevW& d = c.d; uint16_t* x = c.x; __nv_bfloat16* y = c.y;
         for (int M : Ms) {
             double cub = 0;
 #ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, d.bf, CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+            cub = cublasMs(h, c, M, sh.N, sh.K);
 #endif
             {   // 256 rows only: the 128-row pairs lost (session 24)
                 const int BN = 256;
@@ -1419,7 +1432,7 @@ static void pairX(int sms) {
                 table.push_back(line);
             }
         }
-        freeW(d); cudaFree(x); cudaFree(y);
+        c.free();
     }
     printf("\n| N x K | M | BN | cuBLAS | window persistent | window pairs (speedup) | bf16 persistent | bf16 pairs | Y |\n|---|---|---|---|---|---|---|---|---|\n");
     for (auto& l : table) printf("%s\n", l.c_str());
