@@ -139,23 +139,18 @@ static CUtensorMap tensorMap(const void* base, int cols, int rows, int boxRows) 
     return m;
 }
 
-#ifdef TC_EXPERIMENT_W_MAP   // experiments/s25-tile-delivery.patch applied
-// The window coding's tile array as a 2-D map of 8-byte elements (a row per strip of 16 W rows: its K / 64 tiles of 1536 bytes side
-// by side), box {192, W_ROWS / 16}: a block's tiles in one request. In a build with experiments/s25-tile-delivery.patch applied and
-// -DTC_EXPERIMENT_W_MAP (ramp-on-gpu.sh's wm, ww (the wide build), pd, nd, nw, nf, nb), W_MAP=1 in the environment has the TMA window kernels take W this way
-// (tmaWindowMap*), and W_MAP=2 hands them BF16 W's map in boxes of 96 rows instead (the nb build's experiment).
-static CUtensorMap tilesMap(const void* tiles, int N, int K) {
+// The window coding's tile array as the TMA window entries take it: a 2-D map of 8-byte elements (a row per strip of 16 W rows: its
+// K / 64 tiles of 1536 bytes side by side), box {192, wr / 16}: a block's tiles for wr W rows in one request (WgmmaGemm.tileMap in Java).
+static CUtensorMap tilesMap(const void* tiles, int N, int K, int wr = wgmma_tma::W_ROWS) {
     CUtensorMap m;
     cuuint64_t dims[2] = {(cuuint64_t)(K / 64) * 192, (cuuint64_t)(N / 16)}, strides[1] = {(cuuint64_t)(K / 64) * 1536};
-    cuuint32_t box[2] = {192, wgmma_tma::W_ROWS / 16}, steps[2] = {1, 1};   // 8 tiles a block; 16 in the wide build
+    cuuint32_t box[2] = {192, (cuuint32_t)wr / 16}, steps[2] = {1, 1};
     CUresult r = cuTensorMapEncodeTiled(&m, CU_TENSOR_MAP_DATA_TYPE_UINT64, 2, const_cast<void*>(tiles), dims, strides, box, steps,
                                         CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                                         CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
     if (r != CUDA_SUCCESS) { printf("cuTensorMapEncodeTiled (tiles) failed: %d\n", (int)r); exit(2); }
     return m;
 }
-static bool wMapWanted() { const char* v = getenv("W_MAP"); return v && (*v == '1' || *v == '2'); }
-#endif
 
 // The split-K workspace (slices, then counters that the kernel leaves at zero). Zeroed again whenever its layout
 // changes: the counters then sit where another layout's slices left values (a first run without this left Y unwritten).
@@ -185,8 +180,6 @@ static float* workspace(size_t floats) {
 #define tmaWindowHalfCluster256x2 tmaWindowCluster64x2
 #define tmaWindowHalfCluster256x4 tmaWindowCluster64x4
 #define tmaBf16Half_256 tmaBf16_64
-#define tmaWindowMap128 tmaWindowMap64
-#define tmaWindowMap256 tmaWindowMap64
 #define tmaBf16HalfCluster256x2 tmaBf16Cluster64x2
 #define tmaBf16HalfCluster256x4 tmaBf16Cluster64x4
 #endif
@@ -207,7 +200,7 @@ static void launchHalf(Kind kind, const DevW& w, const uint16_t* x, __nv_bfloat1
         auto f = splits == 1 ? tmaWindowHalf256 : splits == 2 ? tmaWindowHalfCluster256x2 : tmaWindowHalfCluster256x4;
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
         const Coded& c = w.win;
-        f<<<ctas, 384, sh>>>(xMap, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, nullptr, 0, M, N, K, splits);
+        f<<<ctas, 384, sh>>>(xMap, tilesMap(c.tiles, N, K, 64), c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, nullptr, 0, M, N, K, splits);
     } else {
         int sh = wgmma_tma::sharedBytes<256, wgmma_tma::Mode::BF16, 64>();
         CUtensorMap wMap = tensorMap(w.bf, K, N, 64);
@@ -240,18 +233,8 @@ template <int BN> static void launchTma(Kind kind, const DevW& w, const uint16_t
             ctas = gCap ? gCap : tiles * splits;   // a capped grid: only the last, partial round of tiles split (the tail)
         }
         const Coded& c = w.win;
-#ifdef TC_EXPERIMENT_W_MAP   // experiments/s25-tile-delivery.patch applied
-        if (wMapWanted() && !gCluster) {
-            auto g = BN == 64 ? tmaWindowMap64 : BN == 128 ? tmaWindowMap128 : tmaWindowMap256;
-            CK(cudaFuncSetAttribute(g, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
-            // W_MAP=2 (the TC_EXPERIMENT_BF16_W build): BF16 W's map in boxes of 96 rows, the tiles' bytes, in place of the tiles' map.
-            CUtensorMap wm = getenv("W_MAP")[0] == '2' ? tensorMap(w.bf, K, N, 96) : tilesMap(c.tiles, N, K);
-            g<<<ctas, THREADS, sh>>>(xMap, wm, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, partial, 0, M, N, K, splits);
-            return;
-        }
-#endif
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
-        f<<<ctas, THREADS, sh>>>(xMap, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, partial, 0, M, N, K, splits);
+        f<<<ctas, THREADS, sh>>>(xMap, tilesMap(c.tiles, N, K), c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, partial, 0, M, N, K, splits);
     } else {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
         CUtensorMap wMap = tensorMap(w.bf, K, N, WR);
@@ -887,7 +870,8 @@ static void meetline() {
         const Coded& cw = d.win;
         long long zero = 0; int M = c.M, N = c.N, K = c.K, S = c.S;
         const uint8_t* tl = cw.tiles; const uint2* pl = (const uint2*)cw.pals; const uint32_t* st = cw.starts; const uint8_t* es = cw.esc; const uint16_t* ps = cw.pos;
-        void* args[] = {&xMap, &tl, &zero, &pl, &zero, &st, &zero, &es, &zero, &ps, &zero, &y, &zero, &partial, &zero, &M, &N, &K, &S};
+        CUtensorMap tileMap = tilesMap(cw.tiles, N, K);
+        void* args[] = {&xMap, &tileMap, &tl, &zero, &pl, &zero, &st, &zero, &es, &zero, &ps, &zero, &y, &zero, &partial, &zero, &M, &N, &K, &S};
         auto meet = [&]() { CK(cudaLaunchCooperativeKernel((const void*)f, ctas, THREADS, args, sh, 0)); };
         gSplits = c.S; gCap = 0;
         auto tm = launchTimes(meet);
@@ -1378,7 +1362,7 @@ template <int BN> static void launchPairX(Kind kind, const DevW& w, const uint16
         auto f = tmaWindowPair256;
         CK(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, sh));
         const Coded& c = w.win;
-        f<<<ctas, wgmma_tma::THREADS, sh>>>(xMap, c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, nullptr, 0, M, N, K, 1);
+        f<<<ctas, wgmma_tma::THREADS, sh>>>(xMap, tilesMap(c.tiles, N, K), c.tiles, 0, (const uint2*)c.pals, 0, c.starts, 0, c.esc, 0, c.pos, 0, y, 0, nullptr, 0, M, N, K, 1);
     } else {
         int sh = wgmma_tma::sharedBytes<BN, wgmma_tma::Mode::BF16>();
         CUtensorMap wMap = tensorMap(w.bf, K, N, wgmma_tma::W_ROWS);

@@ -4,15 +4,16 @@
 //
 // CTA: 3 warpgroups, 128 W rows x BN X rows (BN = 64, 128 or 256). One thread of warpgroup 2 produces: per K
 // block (64 columns) it loads X's BN rows into a ring stage by one TMA copy (128-byte swizzle, rows past M
-// zero-filled), and W's 128 rows: in the coded modes the eight 16 x 64 tiles of the block (one bulk copy of
-// 1408 or 1536 bytes each: tiles are contiguous in the layout), in the BF16 mode one TMA copy (128-byte swizzle). The
+// zero-filled), and W's 128 rows: in the coded modes the eight 16 x 64 tiles of the block (the window coding: one TMA copy through
+// the tile map; the palette coding: one bulk copy of 1408 bytes each), in the BF16 mode one TMA copy (128-byte swizzle). The
 // copies count their bytes on the stage's full barrier; no thread copies anything itself, so the producer
 // warpgroup gives its registers to the consumers. Warpgroups 0 and 1 consume: each warp turns its strip's tile
 // (16 W rows) into the A registers of wgmma.m64nBNk16 (W rows are wgmma's M side), decoding it from the stage
 // as the patching kernel does (palette coding: escapes through a 1 KB exponent buffer per warp; window coding: the
 // rare escapes through the warp's own tile in the stage; palettes and escapes from global memory, two blocks ahead);
 // B is the stage's X by descriptor. Block kb + 1's A registers are made while the tensor cores work on block kb (two
-// register sets, wgmma.wait_group 1). A palette-coded tile's lane holds columns 8t .. 8t + 7, wgmma's A fragment
+// register sets, wgmma.wait_group 1); in the window coding at 64 and 128 X rows, blocks kb + 2 and kb + 3's while they work on kb
+// and kb + 1 (consumePairs: two decode chains in flight per warp). A palette-coded tile's lane holds columns 8t .. 8t + 7, wgmma's A fragment
 // 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k step): four shuffles per 16 x 32 half-tile transpose the column pairs
 // across each quad of lanes (transposeQuad), so X keeps its natural order; window-coded tiles are stored in the
 // fragment order and need none.
@@ -26,8 +27,10 @@
 // K blocks of the same rows, joined at the end (pairSum): wgmma keeps n = 256 on twice the tiles (NOTES.md, session 15).
 //
 // Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN}, 128-byte swizzle, zero fill), then arrays in
-// the task-graph runtime's convention (device address, element count); the BF16 entries take W's tensor map
-// ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays; then Y, the split-K workspace and
+// the task-graph runtime's convention (device address, element count); the window entries take the tile map first: the tile array as
+// a 2-D map of 8-byte elements, {K / 64 * 192, N / 16} (a row per strip of 16 W rows, its 1536-byte tiles side by side), box
+// {192, WR / 16} (8; 4 in the half kernels, 16 in the wide build), no swizzle, so that one request puts a block's tiles in the stage
+// strip after strip; the BF16 entries take W's tensor map ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays; then Y, the split-K workspace and
 // splits. Launch with 384 threads, any number of CTAs (best: min(units, multiprocessors), units = (N / 128) *
 // ceil(M / BN) * splits) and sharedBytes<BN, MODE>() bytes of dynamic shared memory (WgmmaGemm in Java). N must be
 // a multiple of 128, K of 128 * splits (consume() says why); with splits > 1 the workspace holds splits * tiles *
@@ -293,6 +296,40 @@ struct PaletteW {
     }
 };
 
+// The window decode of blocks kb (escape slot 0) and kb + 1 (slot 1), tile `slot` of each stage, side by side, phase by phase
+// (both tiles' shared loads, both exponent sets, the rare escape patches, both joins), so that a warp has two independent chains in
+// flight (NOTES.md, session 26); then blocks kb + 2 and kb + 3's escapes fetched into the slots. The same values as two decode calls.
+template <class W>
+__device__ __forceinline__ void decodeTwo(W& w, int kb, int KB, uint32_t stage0, uint32_t stage1, int slot, int lane, uint32_t (&a0)[4][4], uint32_t (&a1)[4][4]) {
+    static_assert(W::MODE == Mode::WINDOW, "the window coding only");
+    uint32_t t0 = stage0 + slot * WINDOW_TILE_BYTES, t1 = stage1 + slot * WINDOW_TILE_BYTES;
+    uint4 c0 = loadShared16(t0 + 16 * lane), c1 = loadShared16(t1 + 16 * lane);
+    uint4 p0 = loadShared16(t0 + WINDOW_PLANE_OFFSET + 16 * lane), p1 = loadShared16(t1 + WINDOW_PLANE_OFFSET + 16 * lane);
+    uint4 q0 = loadShared16(t0 + WINDOW_PLANE_OFFSET + 512 + 16 * lane), q1 = loadShared16(t1 + WINDOW_PLANE_OFFSET + 512 + 16 * lane);
+    uint32_t e0[4][2], e1[4][2];
+    windowExponents(c0, w.ahead[0].palette.x, e0);
+    windowExponents(c1, w.ahead[1].palette.x, e1);
+#pragma unroll
+    for (int b = 0; b < 2; b++) {
+        const Escapes& x = w.ahead[b];
+        if (x.count != 0) {   // as decode's: the round trip through the tile itself
+            uint8_t* own = static_cast<uint8_t*>(__cvta_shared_to_generic(b ? t1 : t0));
+            asm volatile("" ::: "memory");
+            storeExponents(own, lane, b ? e1 : e0);
+            __syncwarp();
+            if (lane < x.count) own[x.at & 1023] = (uint8_t)x.e;
+            for (uint32_t i = 32 + lane; i < x.count; i += 32) own[w.positions[x.first + i] & 1023] = w.escapes[x.first + i];
+            __syncwarp();
+            readExponents(own, lane, b ? e1 : e0);
+            asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        }
+    }
+    joinTile(p0, q0, e0, a0);
+    joinTile(p1, q1, e1, a1);
+    if (kb + 2 < KB) w.ahead[0] = w.fetch(kb + 2, KB, lane);
+    if (kb + 3 < KB) w.ahead[1] = w.fetch(kb + 3, KB, lane);
+}
+
 // BF16 mode: the stage holds W's 128 rows of the block (TMA, 128-byte swizzle), which the wgmmas read as A by
 // descriptor: no registers to make. Its A values and their order are the palette mode's, so the products agree bit
 // for bit (checked by the benches); reading A from shared memory is what this yardstick gains over register A
@@ -366,6 +403,57 @@ __device__ __forceinline__ void consumeBlock(float (&acc)[BN / 2], uint32_t (&a)
     if (kb + 1 < KB) {
         barrierWait(bars + 8 * at.stage, at.parity);
         w.template decode<SLOT ^ 1>(kb + 1, KB, ring + at.stage * stageBytes<BN, W::MODE, WR>() + xStageBytes<BN>(), WR == W_ROWS ? warp : warp & 3, buffer, lane, next);
+    }
+}
+
+// consumeBlock for two blocks a step (the window coding, W_ROWS rows): the wgmmas of blocks kb and kb + 1 (A in a[0], a[1]) as one
+// group, then, while they run, the previous step's two stages released and blocks kb + 2 and kb + 3 decoded side by side (decodeTwo)
+// into next. The same products in the same order as consumeBlock's, so Y is the twin's bit for bit. `at` and held1: block kb's and
+// kb + 1's stages on entry, kb + 2's and kb + 3's on return.
+template <int BN, class W>
+__device__ __forceinline__ void consumeTwo(float (&acc)[BN / 2], uint32_t (&a)[2][4][4], uint32_t (&next)[2][4][4], W& w, RingPosition<1>& at, uint32_t& held1,
+                                           int kb, int KB, uint32_t ring, uint32_t bars, int warp, int lane) {
+    constexpr int S = stages<BN, W::MODE>();
+    int s1 = at.stage + 1 == S ? 0 : at.stage + 1;
+    uint32_t x0 = descriptorLow(ring) + at.stage * (stageBytes<BN, W::MODE>() >> 4), x1 = descriptorLow(ring) + s1 * (stageBytes<BN, W::MODE>() >> 4);
+    fenceOperands(acc);
+    fenceRegisters(a[0]);
+    fenceRegisters(a[1]);
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        int c = kk >> 1, p = 2 * (kk & 1);
+        wgmmaRegs<BN>(acc, a[0][c][p], a[0][2 + c][p], a[0][c][p + 1], a[0][2 + c][p + 1], descriptorOf(x0 + 2 * kk));
+    }
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        int c = kk >> 1, p = 2 * (kk & 1);
+        wgmmaRegs<BN>(acc, a[1][c][p], a[1][2 + c][p], a[1][c][p + 1], a[1][2 + c][p + 1], descriptorOf(x1 + 2 * kk));
+    }
+    wgmmaCommit();
+    fenceOperands(acc);
+    fenceRegisters(a[0]);
+    fenceRegisters(a[1]);
+    if (kb + 2 < KB) wgmmaWait<1>();
+    else wgmmaWait<0>();
+    fenceRegisters(next[0]);
+    fenceRegisters(next[1]);
+    if (kb > 0 && lane == 31) {   // the previous step's two stages (to both producers in the pair kernels)
+        RingPosition<1> second = at;
+        second.held = held1;
+        at.release();
+        second.release();
+    }
+    at.held = bars + 8 * (S + at.stage);
+    held1 = bars + 8 * (S + s1);
+    at.advance(S);
+    at.advance(S);
+    if (kb + 2 < KB) {
+        int t1 = at.stage + 1 == S ? 0 : at.stage + 1;
+        uint32_t p1 = at.stage + 1 == S ? at.parity ^ 1 : at.parity;
+        barrierWait(bars + 8 * at.stage, at.parity);
+        barrierWait(bars + 8 * t1, p1);
+        decodeTwo(w, kb + 2, KB, ring + at.stage * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), ring + t1 * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, lane, next[0], next[1]);
     }
 }
 
@@ -697,6 +785,49 @@ __device__ __forceinline__ void pairSum(float (&acc)[BN / 2], uint8_t* ring, int
     }
 }
 
+// Whether consume takes the window coding's blocks two a step (consumePairs): at 64 and 128 X rows (at 256 a second A set spills),
+// not in the half kernels, and only in the two-warpgroup build (the wide build's 112 registers a consumer thread were not tried).
+template <int BN, Mode MODE, int WR>
+constexpr bool PAIRED = MODE == Mode::WINDOW && WR == W_ROWS && BN <= 128 && CONSUMER_WARPS == 8;
+
+// A unit's blocks one a step (consumeBlock), from `at` (left at the unit's last stage, still held), into acc. KB is even: a loop
+// exit after an odd block (or a separate last block) makes ptxas serialize every wgmma (C7514), so the kernel takes K in multiples
+// of 128 (of 256 in the half kernels).
+template <int BN, class W, int WR>
+__device__ __forceinline__ void consumeSingles(float (&acc)[BN / 2], W& w, RingPosition<W_ROWS / WR>& at, int KB, int strip, uint8_t* buffer, uint32_t ring, uint32_t bars,
+                                               int warp, int lane) {
+    uint32_t even[4][4], odd[4][4];
+    barrierWait(bars + 8 * at.stage, at.parity);
+    w.template decode<0>(0, KB, ring + at.stage * stageBytes<BN, W::MODE, WR>() + xStageBytes<BN>(), strip, buffer, lane, even);
+    for (int kb = 0; kb < KB; kb += 2) {
+        consumeBlock<BN, 0, W, WR>(acc, even, odd, w, at, kb, KB, buffer, ring, bars, warp, lane);
+        consumeBlock<BN, 1, W, WR>(acc, odd, even, w, at, kb + 1, KB, buffer, ring, bars, warp, lane);
+    }
+    wgmmaWait<0>();
+    fenceOperands(acc);
+}
+
+// A unit's blocks two a step (consumeTwo; KB a multiple of 4: two steps a loop trip, the register sets swapping by name), from `at`
+// (left at the unit's last stage but one, still held; the last one is released here). The same products in the same order as
+// consumeSingles', so Y is the same bit for bit.
+template <int BN, class W>
+__device__ __forceinline__ void consumePairs(float (&acc)[BN / 2], W& w, RingPosition<1>& at, int KB, uint32_t ring, uint32_t bars, int warp, int lane) {
+    constexpr int S = stages<BN, W::MODE>();
+    uint32_t p[2][4][4], q[2][4][4], held1 = 0;
+    int t1 = at.stage + 1 == S ? 0 : at.stage + 1;
+    barrierWait(bars + 8 * at.stage, at.parity);
+    barrierWait(bars + 8 * t1, at.stage + 1 == S ? at.parity ^ 1 : at.parity);
+    decodeTwo(w, 0, KB, ring + at.stage * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), ring + t1 * stageBytes<BN, W::MODE>() + xStageBytes<BN>(), warp, lane, p[0], p[1]);
+    for (int kb = 0; kb < KB; kb += 4) {
+        consumeTwo<BN>(acc, p, q, w, at, held1, kb, KB, ring, bars, warp, lane);
+        consumeTwo<BN>(acc, q, p, w, at, held1, kb + 2, KB, ring, bars, warp, lane);
+    }
+    fenceOperands(acc);
+    RingPosition<1> last = at;   // block KB - 1's stage (held1); consume releases at's, block KB - 2's
+    last.held = held1;
+    if (lane == 31) last.release();
+}
+
 // One unit (a tile's slice of K) of the consumer warps, from ring position `at` (left at the next unit's). CLUSTER: the
 // tile's CLUSTER slices are one cluster's CTAs (clusterSum). WR = 64 (the half kernels): warpgroup g takes the unit's blocks
 // g, g + 2, ... (KB / 2 of them), its warp w the strip's tile w & 3, and pairSum joins the two; one unit per CTA.
@@ -712,17 +843,12 @@ __device__ __forceinline__ void consume(W& w, uint8_t* smem, uint32_t ring, uint
     float acc[BN / 2];
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) asm volatile("mov.b32 %0, 0;" : "=f"(acc[i]));   // no copies of one zero (C7514)
-    uint32_t even[4][4], odd[4][4];
-    barrierWait(bars + 8 * at.stage, at.parity);
-    w.template decode<0>(0, KB, ring + at.stage * stageBytes<BN, W::MODE, WR>() + xStageBytes<BN>(), strip, buffer, lane, even);
-    // KB is even: a loop exit after an odd block (or a separate last block) makes ptxas serialize every wgmma
-    // (C7514), so the kernel takes K in multiples of 128 (of 256 in the half kernels).
-    for (int kb = 0; kb < KB; kb += 2) {
-        consumeBlock<BN, 0, W, WR>(acc, even, odd, w, at, kb, KB, buffer, ring, bars, warp, lane);
-        consumeBlock<BN, 1, W, WR>(acc, odd, even, w, at, kb + 1, KB, buffer, ring, bars, warp, lane);
+    if constexpr (PAIRED<BN, W::MODE, WR>) {
+        if (KB % 4 == 0) consumePairs<BN>(acc, w, at, KB, ring, bars, warp, lane);
+        else consumeSingles<BN, W, WR>(acc, w, at, KB, strip, buffer, ring, bars, warp, lane);
+    } else {
+        consumeSingles<BN, W, WR>(acc, w, at, KB, strip, buffer, ring, bars, warp, lane);
     }
-    wgmmaWait<0>();
-    fenceOperands(acc);
     // The unit's last stage goes back to the producer before the epilogue, which does not touch the ring.
     if (lane == 31) at.release();
     if constexpr (HALF) {
@@ -754,7 +880,9 @@ __device__ __forceinline__ void tmaLoadBoth(uint32_t to, const CUtensorMap* map,
 }
 
 // The producer (one thread), for one unit: per K block, once the consumers have released the stage, its full barrier
-// expects the stage's bytes, then X's box and W (WR / 16 bulk copies of palette tiles, or W's box of WR rows) are requested.
+// expects the stage's bytes, then X's box and W are requested: the window coding's WR / 16 tiles of the block by one request through
+// the tile map (8 bulk copies took 8-14% longer to fill the stages: NOTES.md, session 25, t3), the palette coding's by WR / 16 bulk
+// copies, BF16 W as a box of WR rows.
 // It runs up to S blocks ahead of the consumers, into the next unit while they finish this one. PAIR (gemmPair): X's map
 // has a box of BN / 2 rows, and this CTA (`rank` in its cluster) copies its half into both CTAs' stage.
 template <int BN, Mode MODE, int WR = W_ROWS, bool PAIR = false>
@@ -771,6 +899,8 @@ __device__ __forceinline__ void produce(const CUtensorMap* xMap, const CUtensorM
         else tmaLoad(stage, xMap, 64 * (kb0 + kb), mBase, full);
         if constexpr (MODE == Mode::BF16) {
             tmaLoad(stage + xStageBytes<BN>(), wMap, 64 * (kb0 + kb), nBase, full);
+        } else if (wMap != nullptr) {   // the window entries: the block's WR / 16 tiles, one per strip, by one request (the tile map)
+            tmaLoad(stage + xStageBytes<BN>(), wMap, (kb0 + kb) * (tileBytes<MODE>() / 8), nBase / 16, full);
         } else {
 #pragma unroll
             for (int i = 0; i < WR / 16; i++) bulkLoad(stage + xStageBytes<BN>() + i * tileBytes<MODE>(), tiles + (tile0 + (size_t)i * (K / 64) + kb) * tileBytes<MODE>(), tileBytes<MODE>(), full);
@@ -921,11 +1051,11 @@ using namespace wgmma_tma;
         gemm<BN>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                                       \
     }                                                                                                                          \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindow##BN(                          \
-        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
         const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
         PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
-        gemm<BN>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                                       \
+        gemm<BN>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits);                                                       \
     }                                                                                                                          \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16_##BN(                           \
         const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
@@ -938,16 +1068,17 @@ TMA_ENTRIES(64)
 TMA_ENTRIES(128)
 TMA_ENTRIES(256)
 
+
 // The window coding with K split and a tile's slices meeting through the workspace to share the adds (meetSum), and its BF16
 // twin: one CTA per unit, all resident at once (a cooperative launch); Y is the same bit for bit as tmaWindow's and tmaBf16_'s
 // at the same splits. 128 and 256 X rows only: with 64 it lost to the workspace finish in every cell (NOTES.md session 21, m).
 #define TMA_MEET_ENTRIES(BN)                                                                                                   \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindowMeet##BN(                                                \
-        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
         const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
         PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
-        gemm<BN>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits, true);                                                 \
+        gemm<BN>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits, true);                                                 \
     }                                                                                                                          \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16Meet_##BN(                                                 \
         const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
@@ -962,11 +1093,11 @@ TMA_MEET_ENTRIES(256)
 // The pair kernels (gemmPair): 256 X rows, clusters of 2 on adjacent W tiles sharing X, K unsplit (splits must be 1), any even
 // grid (best: min(tiles, multiprocessors) rounded down to even); n a multiple of 256. Y the same bit for bit as tmaWindow256's.
 extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowPair256(
-    const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,
+    const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,
     const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,
     __nv_bfloat16* y, long long, float*, long long, int M, int N, int K, int splits) {
     PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};
-    gemmPair<256>(w, &xMap, nullptr, tiles, y, M, N, K, splits);
+    gemmPair<256>(w, &xMap, &tileMap, tiles, y, M, N, K, splits);
 }
 extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 1) tmaBf16Pair_256(
     const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,
@@ -980,11 +1111,11 @@ extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 
 // and tmaBf16_'s at S splits), or fewer, and then only the tiles of the last, partial round are split (see gemm).
 #define TMA_CLUSTER_ENTRY(BN, S)                                                                                               \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowCluster##BN##x##S(               \
-        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
         const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
         PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
-        gemm<BN, PaletteW<true>, S>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                    \
+        gemm<BN, PaletteW<true>, S>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits);                                    \
     }                                                                                                                          \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaBf16Cluster##BN##x##S(                 \
         const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \
@@ -1004,11 +1135,11 @@ TMA_CLUSTER_ENTRY(256, 4)
 // on twice the 128-row kernel's tiles, for the shapes whose tiles leave SMs idle. One CTA per unit; K a multiple of 256 per slice;
 // K split in S = 2 or 4 only as one cluster per tile (clusterSum). The BF16 twins read W by a tensor map with a box of 64 rows.
 extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindowHalf256(
-    const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,
+    const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,
     const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,
     __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
     PaletteW<true, 2> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};
-    gemm<256, PaletteW<true, 2>, 1, 64>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);
+    gemm<256, PaletteW<true, 2>, 1, 64>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits);
 }
 extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16Half_256(
     const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,
@@ -1017,11 +1148,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16Half_256(
 }
 #define TMA_HALF_CLUSTER_ENTRY(BN, S)                                                                                          \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowHalfCluster##BN##x##S(           \
-        const __grid_constant__ CUtensorMap xMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
         const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
         PaletteW<true, 2> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                      \
-        gemm<BN, PaletteW<true, 2>, S, 64>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                             \
+        gemm<BN, PaletteW<true, 2>, S, 64>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits);                             \
     }                                                                                                                          \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaBf16HalfCluster##BN##x##S(             \
         const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap, __nv_bfloat16* y, long long,      \

@@ -117,18 +117,20 @@ public final class TaskGraph {
         }
     }
 
-    /** A tensor map's array: a ShortArray on the host (copyable) or on the device, holding the whole matrix. */
+    /** A tensor map's array: of its element's array type (a ShortArray for BF16, a ByteArray for 8-byte words) on the host (copyable) or on the device, holding the whole matrix. */
     static void checkMapped(TensorMap t, String position) {
-        long elements = switch (t.array()) {
-            case ShortArray a -> {
-                HostArrays.requireCopyable(a, position);
-                yield HostArrays.elementCount(a);
-            }
-            case DeviceArray d when d.arrayType() == ShortArray.class -> d.elements();
-            default -> throw new IllegalArgumentException(position + ": a tensor map's array must be a ShortArray or a DeviceArray of one, got " + HostArrays.describe(t.array()));
-        };
+        Class<?> type = t.element().arrayType();
+        long elements;
+        if (t.array() instanceof DeviceArray d && d.arrayType() == type) {
+            elements = d.elements();
+        } else if (t.array().getClass() == type) {
+            HostArrays.requireCopyable(t.array(), position);
+            elements = HostArrays.elementCount(t.array());
+        } else {
+            throw new IllegalArgumentException(position + ": a " + t.element() + " tensor map's array must be a " + type.getSimpleName() + " or a DeviceArray of one, got " + HostArrays.describe(t.array()));
+        }
         if (elements < t.elements()) {
-            throw new IllegalArgumentException(position + ": a tensor map of " + t.rows() + " x " + t.columns() + " needs " + t.elements() + " elements, its array holds " + elements);
+            throw new IllegalArgumentException(position + ": a tensor map of " + t.rows() + " x " + t.columns() + " " + t.element() + " needs " + t.elements() + " elements, its array holds " + elements);
         }
     }
 

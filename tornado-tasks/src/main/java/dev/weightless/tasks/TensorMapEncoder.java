@@ -22,9 +22,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class TensorMapEncoder {
     /** Size of a CUtensorMap. */
     static final int BYTES = 128;
-    // The driver's enum values (cuda.h): CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, _INTERLEAVE_NONE, _SWIZZLE_128B,
-    // _L2_PROMOTION_L2_256B, _FLOAT_OOB_FILL_NONE (out-of-bounds elements read as zeros).
-    private static final int BFLOAT16 = 9, INTERLEAVE_NONE = 0, SWIZZLE_128B = 3, L2_PROMOTION_256B = 3, OOB_FILL_NONE = 0;
+    // The driver's enum values (cuda.h): CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 and _UINT64, _INTERLEAVE_NONE, _SWIZZLE_128B and
+    // _NONE, _L2_PROMOTION_L2_256B, _FLOAT_OOB_FILL_NONE (out-of-bounds elements read as zeros).
+    private static final int BFLOAT16 = 9, UINT64 = 4, INTERLEAVE_NONE = 0, SWIZZLE_128B = 3, SWIZZLE_NONE = 0, L2_PROMOTION_256B = 3, OOB_FILL_NONE = 0;
     private static volatile MethodHandle encodeTiled;
 
     private TensorMapEncoder() {}
@@ -36,18 +36,19 @@ final class TensorMapEncoder {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment map = arena.allocate(BYTES, 64);
             MemorySegment dims = arena.allocateFrom(JAVA_LONG, m.columns(), m.rows());
-            MemorySegment strides = arena.allocateFrom(JAVA_LONG, m.columns() * TensorMap.ELEMENT_BYTES);
+            MemorySegment strides = arena.allocateFrom(JAVA_LONG, m.columns() * m.element().bytes());
             MemorySegment box = arena.allocateFrom(JAVA_INT, m.boxColumns(), m.boxRows());
             MemorySegment steps = arena.allocateFrom(JAVA_INT, 1, 1);
             int result;
             try {
-                result = (int) handle().invokeExact(map, BFLOAT16, 2, MemorySegment.ofAddress(t.address()), dims, strides, box, steps,
-                        INTERLEAVE_NONE, SWIZZLE_128B, L2_PROMOTION_256B, OOB_FILL_NONE);
+                boolean bf16 = m.element() == TensorMap.Element.BF16;
+                result = (int) handle().invokeExact(map, bf16 ? BFLOAT16 : UINT64, 2, MemorySegment.ofAddress(t.address()), dims, strides, box, steps,
+                        INTERLEAVE_NONE, bf16 ? SWIZZLE_128B : SWIZZLE_NONE, L2_PROMOTION_256B, OOB_FILL_NONE);
             } catch (Throwable e) {
                 throw new IllegalStateException("calling cuTensorMapEncodeTiled", e);
             }
             if (result != CUresult.CUDA_SUCCESS) {
-                throw new CudaException("cuTensorMapEncodeTiled(" + m.rows() + " x " + m.columns() + " BF16 at 0x" + Long.toHexString(t.address()) + ", box "
+                throw new CudaException("cuTensorMapEncodeTiled(" + m.rows() + " x " + m.columns() + " " + m.element() + " at 0x" + Long.toHexString(t.address()) + ", box "
                         + m.boxRows() + " x " + m.boxColumns() + ")", result, CUresult.stringFor(result));
             }
             return map.toArray(JAVA_BYTE);

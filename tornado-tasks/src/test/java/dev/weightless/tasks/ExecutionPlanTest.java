@@ -1,5 +1,6 @@
 package dev.weightless.tasks;
 
+import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelMethod;
@@ -255,14 +256,30 @@ class ExecutionPlanTest {
     void aTensorMapIsRefusedOverTheWrongArrayATooSmallOneOrOneInNoTransfer() {
         ShortArray x = ShortArray.allocate(arena, 63), y = ShortArray.allocate(arena, 64);
         assertContains(assertThrows(IllegalArgumentException.class, () -> new TaskGraph("g").task("copy", TestKernels::copyMapped, new TensorMap(x, 8, 8, 8, 8), y)),
-                "a tensor map of 8 x 8 needs 64 elements, its array holds 63");
+                "a tensor map of 8 x 8 BF16 needs 64 elements, its array holds 63");
         assertContains(assertThrows(IllegalArgumentException.class, () -> new TaskGraph("g").task("copy", TestKernels::copyMapped, new TensorMap(ints(1, 2), 8, 8, 8, 8), y)),
-                "a tensor map's array must be a ShortArray or a DeviceArray of one");
+                "a BF16 tensor map's array must be a ShortArray or a DeviceArray of one");
         assertContains(assertThrows(IllegalArgumentException.class, () -> new TaskGraph("g").task("copy", KernelMethod.of(TestKernels.class, "copyMapped"), x, y)), "must be a TensorMap");
         ShortArray z = ShortArray.allocate(arena, 64);
         ImmutableTaskGraph graph = new TaskGraph("g").transferToDevice(EVERY_EXECUTION, y).task("copy", TestKernels::copyMapped, new TensorMap(z, 8, 8, 8, 8), y).snapshot();
         assertContains(assertThrows(IllegalArgumentException.class, () -> plan(graph)), "is in no transfer of this graph or an earlier one");
         assertEquals(List.of(), device.liveBuffers());
+    }
+
+    @Test
+    void aWordMapIsPassedOverAByteArrayOfAtLeastItsBytes() {
+        ByteArray tiles = ByteArray.allocate(arena, 4 * 64 * 8), short1 = ByteArray.allocate(arena, 4 * 64 * 8 - 1);
+        ShortArray y = ShortArray.allocate(arena, 64);
+        TensorMap words = new TensorMap(tiles, 64, 4, 64, 2, TensorMap.Element.WORD8);
+        assertEquals(4 * 64 * 8, words.elements(), "a word map's array holds bytes");
+        new TaskGraph("g").task("copy", TestKernels::copyWords, words, y);
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TaskGraph("g").task("copy", TestKernels::copyWords, new TensorMap(short1, 64, 4, 64, 2, TensorMap.Element.WORD8), y)),
+                "a tensor map of 4 x 64 WORD8 needs 2048 elements, its array holds 2047");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TaskGraph("g").task("copy", TestKernels::copyWords, new TensorMap(y, 64, 4, 64, 2, TensorMap.Element.WORD8), y)),
+                "a WORD8 tensor map's array must be a ByteArray or a DeviceArray of one");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TensorMap(tiles, 64, 4, 3, 2, TensorMap.Element.WORD8)), "must be even and in 2..256");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TensorMap(tiles, 64, 4, 258, 2, TensorMap.Element.WORD8)), "must be even and in 2..256");
+        assertContains(assertThrows(IllegalArgumentException.class, () -> new TensorMap(tiles, 63, 4, 64, 2, TensorMap.Element.WORD8)), "the row stride must be a multiple of 16 bytes");
     }
 
     @Test

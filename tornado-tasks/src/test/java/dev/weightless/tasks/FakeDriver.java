@@ -1,5 +1,6 @@
 package dev.weightless.tasks;
 
+import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.Grid;
 import dev.weightless.jit.kernel.JvmExecutor;
 import dev.weightless.jit.kernel.KernelMethod;
@@ -146,7 +147,9 @@ final class FakeDriver implements Driver {
                 TensorMapArgument t = (TensorMapArgument) arguments.get(next++);
                 tensorMaps.add(t);
                 TensorMap m = t.map();
-                javaArguments.add(new TensorMap(new ShortArray(at(t.address(), m.elements() * 2)), m.columns(), m.rows(), m.boxColumns(), m.boxRows()));
+                MemorySegment mapped = at(t.address(), m.elements() * (m.element() == TensorMap.Element.BF16 ? 2 : 1));
+                Object array = m.element() == TensorMap.Element.BF16 ? new ShortArray(mapped) : new ByteArray(mapped);
+                javaArguments.add(new TensorMap(array, m.columns(), m.rows(), m.boxColumns(), m.boxRows(), m.element()));
             } else {
                 javaArguments.add(arguments.get(next++));
             }

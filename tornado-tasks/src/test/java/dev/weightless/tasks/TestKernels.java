@@ -1,5 +1,6 @@
 package dev.weightless.tasks;
 
+import dev.weightless.jit.kernel.ByteArray;
 import dev.weightless.jit.kernel.IntArray;
 import dev.weightless.jit.kernel.KernelContext;
 import dev.weightless.jit.kernel.ShortArray;
@@ -14,6 +15,11 @@ final class TestKernels {
     }
 
     /** y[i] = element i of the tensor map's matrix (row-major), read through the map's array. */
+    static void copyWords(KernelContext ctx, TensorMap x, ShortArray y) {
+        ByteArray a = (ByteArray) x.array();
+        if (ctx.globalIdx < y.size()) y.set(ctx.globalIdx, a.get(ctx.globalIdx));
+    }
+
     static void copyMapped(KernelContext ctx, TensorMap x, ShortArray y) {
         ShortArray a = (ShortArray) x.array();
         if (ctx.globalIdx < y.size()) y.set(ctx.globalIdx, a.get(ctx.globalIdx));

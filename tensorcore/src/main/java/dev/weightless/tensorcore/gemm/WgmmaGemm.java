@@ -289,6 +289,16 @@ public final class WgmmaGemm {
     /** BF16 W (n x k) as the TMA kernels' BF16 twin reads it: boxes of 64 columns by 128 rows (64: the half kernel's). */
     static TensorMap wMap(Object w, long n, long k, int wRows) { return new TensorMap(w, k, n, 64, wRows); }
 
+    /**
+     * The window coding's tile array (n / 16 strips of k / 64 tiles of {@value PaletteLayout#WINDOW_TILE_BYTES} bytes, LAYOUT.md) as the TMA kernels' window
+     * entries read it: a row of 8-byte words per strip, boxes of one tile by {@code wRows / 16} strips, so that one request brings a
+     * CTA's tiles of a K block (NOTES.md, session 25, t3).
+     */
+    static TensorMap tileMap(Object tiles, long n, long k, int wRows) {
+        int words = PaletteLayout.WINDOW_TILE_BYTES / 8;
+        return new TensorMap(tiles, Math.multiplyExact(k / 64, words), n / 16, words, wRows / 16, TensorMap.Element.WORD8);
+    }
+
     /** The paired entries' grid for m rows of X and n rows of W: per 128 W rows, the blocks of X rows rounded up to pairs. */
     public static Grid grid(int m, long n, int rows) { return grid(m, n, rows, true); }
 
@@ -348,8 +358,12 @@ public final class WgmmaGemm {
         KernelMethod method;
         if (kernel == FusedLinear.Kernel.WGMMA_TMA_WIDE) {
             args.add(xMap(x, m, k, rows));
-            if (palette) args.addAll(weights);
-            else args.add(wMap(weights.getFirst(), n, k, WIDE_W_ROWS));
+            if (palette) {   // the wide build's entries read window-coded W only
+                args.add(tileMap(weights.getFirst(), n, k, WIDE_W_ROWS));
+                args.addAll(weights);
+            } else {
+                args.add(wMap(weights.getFirst(), n, k, WIDE_W_ROWS));
+            }
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));
             String form = splits > 1 ? "Cluster" + rows + "x" + splits : (palette ? "" : "_") + rows;
             method = KernelMethod.of(WideTmaKernels.class, (palette ? "tmaWindow" : "tmaBf16") + form);
@@ -357,6 +371,7 @@ public final class WgmmaGemm {
             boolean half = kernel == FusedLinear.Kernel.WGMMA_TMA_HALF, cluster = kernel == FusedLinear.Kernel.WGMMA_TMA_CLUSTER || (half && splits > 1);
             boolean pair = kernel == FusedLinear.Kernel.WGMMA_TMA_PAIR;
             args.add(xMap(x, m, k, pair ? rows / 2 : rows));   // each CTA of a pair loads half of the X rows into both
+            if (w == FusedLinear.Variant.WINDOW) args.add(tileMap(weights.getFirst(), n, k, half ? HALF_W_ROWS : W_ROWS));
             if (palette) args.addAll(weights);
             else args.add(wMap(weights.getFirst(), n, k, half ? HALF_W_ROWS : W_ROWS));
             args.addAll(List.of(y, partial, m, (int) n, (int) k, splits));

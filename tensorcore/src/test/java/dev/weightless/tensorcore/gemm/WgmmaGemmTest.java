@@ -115,6 +115,11 @@ class WgmmaGemmTest {
             FusedLinear.Bound win = FusedLinear.palette(window, arena).bind("ww", x, y, 300, s, arena);
             assertEquals(List.of("tmaWindow128"), entries(win));
             assertEquals(WgmmaGemm.tmaSharedBytes(128, FusedLinear.Variant.WINDOW), win.grids().get("ww.gemm").sharedBytes());
+            TensorMap tiles = WgmmaGemm.tileMap(x, 256, 512, 128);
+            assertEquals(new TensorMap(x, 8 * 192, 16, 192, 8, TensorMap.Element.WORD8), tiles, "a row of 8 tiles of 192 words per strip of 16 W rows, boxes of one tile by 8 strips");
+            assertEquals(window.tiles().byteSize(), tiles.elements(), "the map covers the window tile array's bytes exactly");
+            assertEquals(4, WgmmaGemm.tileMap(x, 256, 512, WgmmaGemm.HALF_W_ROWS).boxRows(), "the half kernels' 64 W rows: 4 strips");
+            assertEquals(16, WgmmaGemm.tileMap(x, 256, 512, WgmmaGemm.WIDE_W_ROWS).boxRows(), "the wide build's 256 W rows: 16 strips");
             FusedLinear.Schedule paired = new FusedLinear.Schedule(1, 128, FusedLinear.Kernel.WGMMA);
             assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedLinear.palette(window, arena).bind("wp", x, y, 300, paired, arena)).getMessage().contains("WINDOW"),
                     "the paired kernels have no window entries");
