@@ -12,8 +12,8 @@
 // as the patching kernel does (palette coding: escapes through a 1 KB exponent buffer per warp; window coding: the
 // rare escapes through the warp's own tile in the stage; palettes and escapes from global memory, two blocks ahead);
 // B is the stage's X by descriptor. Block kb + 1's A registers are made while the tensor cores work on block kb (two
-// register sets, wgmma.wait_group 1); in the window coding at 64 and 128 X rows, blocks kb + 2 and kb + 3's while they work on kb
-// and kb + 1 (consumePairs: two decode chains in flight per warp). A palette-coded tile's lane holds columns 8t .. 8t + 7, wgmma's A fragment
+// register sets, wgmma.wait_group 1); in the window coding at 64 X rows, blocks kb + 2 and kb + 3's while they work on kb and kb + 1
+// (consumePairs: two decode chains in flight per warp). A palette-coded tile's lane holds columns 8t .. 8t + 7, wgmma's A fragment
 // 2t, 2t + 1, 2t + 8, 2t + 9 (+ 16 per k step): four shuffles per 16 x 32 half-tile transpose the column pairs
 // across each quad of lanes (transposeQuad), so X keeps its natural order; window-coded tiles are stored in the
 // fragment order and need none.
@@ -785,10 +785,11 @@ __device__ __forceinline__ void pairSum(float (&acc)[BN / 2], uint8_t* ring, int
     }
 }
 
-// Whether consume takes the window coding's blocks two a step (consumePairs): at 64 and 128 X rows (at 256 a second A set spills),
-// not in the half kernels, and only in the two-warpgroup build (the wide build's 112 registers a consumer thread were not tried).
+// Whether consume takes the window coding's blocks two a step (consumePairs): at 64 X rows, where a block's products are shortest
+// (at 128 the issue run's 128-row candidates took 0.2-3.9% longer with it, at 256 a second A set spills: NOTES.md, session 26), not
+// in the half kernels, and only in the two-warpgroup build (the wide build's 112 registers a consumer thread were not tried).
 template <int BN, Mode MODE, int WR>
-constexpr bool PAIRED = MODE == Mode::WINDOW && WR == W_ROWS && BN <= 128 && CONSUMER_WARPS == 8;
+constexpr bool PAIRED = MODE == Mode::WINDOW && WR == W_ROWS && BN == 64 && CONSUMER_WARPS == 8;
 
 // A unit's blocks one a step (consumeBlock), from `at` (left at the unit's last stage, still held), into acc. KB is even: a loop
 // exit after an odd block (or a separate last block) makes ptxas serialize every wgmma (C7514), so the kernel takes K in multiples
