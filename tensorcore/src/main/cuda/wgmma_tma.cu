@@ -787,7 +787,7 @@ __device__ __forceinline__ void pairSum(float (&acc)[BN / 2], uint8_t* ring, int
 
 // Whether consume takes the window coding's blocks two a step (consumePairs): at 64 X rows, where a block's products are shortest
 // (at 128 the issue run's 128-row candidates took 0.2-3.9% longer with it, at 256 a second A set spills: NOTES.md, session 26), not
-// in the half kernels, and only in the two-warpgroup build (the wide build's 112 registers a consumer thread were not tried).
+// in the half kernels, and not in the wide build (at its 112 registers a consumer thread ptxas spills and serializes the wgmmas).
 template <int BN, Mode MODE, int WR>
 constexpr bool PAIRED = MODE == Mode::WINDOW && WR == W_ROWS && BN == 64 && CONSUMER_WARPS == 8;
 
@@ -882,8 +882,8 @@ __device__ __forceinline__ void tmaLoadBoth(uint32_t to, const CUtensorMap* map,
 
 // The producer (one thread), for one unit: per K block, once the consumers have released the stage, its full barrier
 // expects the stage's bytes, then X's box and W are requested: the window coding's WR / 16 tiles of the block by one request through
-// the tile map (8 bulk copies took 8-14% longer to fill the stages: NOTES.md, session 25, t3), the palette coding's by WR / 16 bulk
-// copies, BF16 W as a box of WR rows.
+// the tile map (with 8 bulk copies instead, the 64-row kernel without its decode took 0.0263 ms where the map takes 0.0162: NOTES.md,
+// session 25, t3), the palette coding's by WR / 16 bulk copies, BF16 W as a box of WR rows.
 // It runs up to S blocks ahead of the consumers, into the next unit while they finish this one. PAIR (gemmPair): X's map
 // has a box of BN / 2 rows, and this CTA (`rank` in its cluster) copies its half into both CTAs' stage.
 template <int BN, Mode MODE, int WR = W_ROWS, bool PAIR = false>
