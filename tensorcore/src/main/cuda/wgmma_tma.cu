@@ -26,15 +26,14 @@
 // The half kernels (tmaWindowHalf*, tmaBf16Half*) take 64 W rows per CTA instead, their two consumer warpgroups on alternate
 // K blocks of the same rows, joined at the end (pairSum): wgmma keeps n = 256 on twice the tiles (NOTES.md, session 15).
 //
-// Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN}, 128-byte swizzle, zero fill), then arrays in
-// the task-graph runtime's convention (device address, element count); the window entries take the tile map first: the tile array as
-// a 2-D map of 8-byte elements, {K / 64 * 192, N / 16} (a row per strip of 16 W rows, its 1536-byte tiles side by side), box
-// {192, WR / 16} (8; 4 in the half kernels, 16 in the wide build), no swizzle, so that one request puts a block's tiles in the stage
-// strip after strip; the BF16 entries take W's tensor map ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays; then Y, the split-K workspace and
-// splits. Launch with 384 threads, any number of CTAs (best: min(units, multiprocessors), units = (N / 128) *
-// ceil(M / BN) * splits) and sharedBytes<BN, MODE>() bytes of dynamic shared memory (WgmmaGemm in Java). N must be
-// a multiple of 128, K of 128 * splits (consume() says why); with splits > 1 the workspace holds splits * tiles *
-// BN * 128 floats and then one zeroed counter per tile.
+// Parameters: X's tensor map (2-D {K, M}, BF16, box {64, BN}, 128-byte swizzle, zero fill); in the window entries the tile map (the
+// tile array as a 2-D map of 8-byte elements, {K / 64 * 192, N / 16}: a row per strip of 16 W rows, its 1536-byte tiles side by side;
+// box {192, WR / 16}: 8, 4 in the half kernels, 16 in the wide build; no swizzle: one request puts a block's tiles in the stage strip
+// after strip); then arrays in the task-graph runtime's convention (device address, element count); the BF16 entries take W's tensor
+// map ({K, N}, box {64, 128}, 128-byte swizzle) instead of the palette arrays; then Y, the split-K workspace and splits. Launch with
+// 384 threads, any number of CTAs (best: min(units, multiprocessors), units = (N / 128) * ceil(M / BN) * splits) and
+// sharedBytes<BN, MODE>() bytes of dynamic shared memory (WgmmaGemm in Java). N must be a multiple of 128, K of 128 * splits (consume()
+// says why); with splits > 1 the workspace holds splits * tiles * BN * 128 floats and then one zeroed counter per tile.
 #include <cstdint>
 #include <cuda.h>
 #include <cuda_bf16.h>
@@ -438,7 +437,7 @@ __device__ __forceinline__ void consumeTwo(float (&acc)[BN / 2], uint32_t (&a)[2
     else wgmmaWait<0>();
     fenceRegisters(next[0]);
     fenceRegisters(next[1]);
-    if (kb > 0 && lane == 31) {   // the previous step's two stages (to both producers in the pair kernels)
+    if (kb > 0 && lane == 31) {   // the previous step's two stages
         RingPosition<1> second = at;
         second.held = held1;
         at.release();
@@ -1052,9 +1051,10 @@ using namespace wgmma_tma;
         gemm<BN>(w, &xMap, nullptr, tiles, y, partial, M, N, K, splits);                                                       \
     }                                                                                                                          \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindow##BN(                          \
-        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
-        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
-        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long,  \
+        const uint2* palettes, long long, const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long,         \
+        const uint16_t* positions, long long, __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K,     \
+        int splits) {                                                                                                          \
         PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
         gemm<BN>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits);                                                       \
     }                                                                                                                          \
@@ -1069,15 +1069,15 @@ TMA_ENTRIES(64)
 TMA_ENTRIES(128)
 TMA_ENTRIES(256)
 
-
 // The window coding with K split and a tile's slices meeting through the workspace to share the adds (meetSum), and its BF16
 // twin: one CTA per unit, all resident at once (a cooperative launch); Y is the same bit for bit as tmaWindow's and tmaBf16_'s
 // at the same splits. 128 and 256 X rows only: with 64 it lost to the workspace finish in every cell (NOTES.md session 21, m).
 #define TMA_MEET_ENTRIES(BN)                                                                                                   \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindowMeet##BN(                                                \
-        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
-        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
-        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long,  \
+        const uint2* palettes, long long, const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long,         \
+        const uint16_t* positions, long long, __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K,     \
+        int splits) {                                                                                                          \
         PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
         gemm<BN>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits, true);                                                 \
     }                                                                                                                          \
@@ -1094,9 +1094,9 @@ TMA_MEET_ENTRIES(256)
 // The pair kernels (gemmPair): 256 X rows, clusters of 2 on adjacent W tiles sharing X, K unsplit (splits must be 1), any even
 // grid (best: min(tiles, multiprocessors) rounded down to even); n a multiple of 256. Y the same bit for bit as tmaWindow256's.
 extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowPair256(
-    const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,
-    const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,
-    __nv_bfloat16* y, long long, float*, long long, int M, int N, int K, int splits) {
+    const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long,
+    const uint2* palettes, long long, const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long,
+    const uint16_t* positions, long long, __nv_bfloat16* y, long long, float*, long long, int M, int N, int K, int splits) {
     PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};
     gemmPair<256>(w, &xMap, &tileMap, tiles, y, M, N, K, splits);
 }
@@ -1112,9 +1112,10 @@ extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 
 // and tmaBf16_'s at S splits), or fewer, and then only the tiles of the last, partial round are split (see gemm).
 #define TMA_CLUSTER_ENTRY(BN, S)                                                                                               \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowCluster##BN##x##S(               \
-        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
-        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
-        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long,  \
+        const uint2* palettes, long long, const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long,         \
+        const uint16_t* positions, long long, __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K,     \
+        int splits) {                                                                                                          \
         PaletteW<true> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                         \
         gemm<BN, PaletteW<true>, S>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits);                                    \
     }                                                                                                                          \
@@ -1136,9 +1137,9 @@ TMA_CLUSTER_ENTRY(256, 4)
 // on twice the 128-row kernel's tiles, for the shapes whose tiles leave SMs idle. One CTA per unit; K a multiple of 256 per slice;
 // K split in S = 2 or 4 only as one cluster per tile (clusterSum). The BF16 twins read W by a tensor map with a box of 64 rows.
 extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaWindowHalf256(
-    const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,
-    const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,
-    __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
+    const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long,
+    const uint2* palettes, long long, const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long,
+    const uint16_t* positions, long long, __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
     PaletteW<true, 2> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};
     gemm<256, PaletteW<true, 2>, 1, 64>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits);
 }
@@ -1149,9 +1150,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) tmaBf16Half_256(
 }
 #define TMA_HALF_CLUSTER_ENTRY(BN, S)                                                                                          \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(THREADS, 1) tmaWindowHalfCluster##BN##x##S(           \
-        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long, const uint2* palettes, long long,          \
-        const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long, const uint16_t* positions, long long,     \
-        __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                            \
+        const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap tileMap, const uint8_t* tiles, long long,  \
+        const uint2* palettes, long long, const uint32_t* escapeStarts, long long, const uint8_t* escapes, long long,         \
+        const uint16_t* positions, long long, __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K,     \
+        int splits) {                                                                                                          \
         PaletteW<true, 2> w{palettes, escapeStarts, escapes, positions, 0, {}, 0, 0, {}};                                      \
         gemm<BN, PaletteW<true, 2>, S, 64>(w, &xMap, &tileMap, tiles, y, partial, M, N, K, splits);                             \
     }                                                                                                                          \
