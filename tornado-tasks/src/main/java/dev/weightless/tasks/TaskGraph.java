@@ -2,7 +2,6 @@ package dev.weightless.tasks;
 
 import dev.weightless.jit.kernel.KernelMethod;
 import dev.weightless.jit.kernel.Kernels;
-import dev.weightless.jit.kernel.ShortArray;
 import dev.weightless.jit.kernel.TensorMap;
 
 import java.io.Serializable;

@@ -12,8 +12,8 @@ import dev.weightless.jit.kernel.TensorMap;
  * {@code /tensorcore/wgmma_tma_wide.ptx}; {@code Kernel.WGMMA_TMA_WIDE}): four consumer warpgroups and 256 W rows per CTA, 64
  * rows of X, 640 threads. The entries are those of {@link TmaKernels} at 64 rows, in their own module: the window coding
  * unsplit (one CTA per tile, or persistent) or with K in 2 or 4 slices, a tile's slices one cluster, the tile map in boxes of 16
- * strips; BF16 twins alike, W's tensor map in boxes of 256 rows. Launch them through {@link WgmmaGemm}. The bodies never run: off a CUDA device these
- * tasks fail loudly.
+ * strips; BF16 twins alike, W's tensor map in boxes of 256 rows. Launch them through {@link WgmmaGemm}. The bodies never run: off
+ * a CUDA device these tasks fail loudly.
  */
 public final class WideTmaKernels {
     public static final String PTX_RESOURCE = "/tensorcore/wgmma_tma_wide.ptx";
