@@ -160,8 +160,7 @@ class WgmmaGemmTest {
             FusedLinear.Schedule four = new FusedLinear.Schedule(4, 64, FusedLinear.Kernel.WGMMA_TMA_CLUSTER);
             assertEquals(40, WgmmaGemm.grid(300, 256, four.persistent(8), FusedLinear.Variant.WINDOW).groups(), "clusters of 4 are too few at a time to run persistent");
             assertEquals(List.of("tmaWindowCluster64x2"), entries(op.bind("p", x, y, 300, two.persistent(4), arena)));
-            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
-            String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), arena)).getMessage();
+            String why = paletteRefusal(w, x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_CLUSTER), arena);
             assertTrue(why.contains("WGMMA_TMA_CLUSTER"), why);
         }
     }
@@ -187,8 +186,7 @@ class WgmmaGemmTest {
                 assertTrue(why.contains("256 rows") && why.contains("unsplit"), why);
             }
             assertFalse(WgmmaGemm.supports(384, 1024, FusedLinear.Kernel.WGMMA_TMA_PAIR), "n must be a multiple of 256");
-            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
-            String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 600, pair, arena)).getMessage();
+            String why = paletteRefusal(w, x, y, 600, pair, arena);
             assertTrue(why.contains("WGMMA_TMA_PAIR") || why.contains("pair kernel"), why);
             ScheduleTable table = ScheduleTable.parse(List.of("256 1024 600 1 tmapair256"), "test");
             assertEquals(pair.persistent(132), op.tabled(table, 600, 132).orElseThrow());
@@ -227,8 +225,7 @@ class WgmmaGemmTest {
                 String why = assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(bad[0], bad[1], FusedLinear.Kernel.WGMMA_TMA_MEET)).getMessage();
                 assertTrue(why.contains("128 or 256 rows") && why.contains("2 or more splits"), why);
             }
-            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
-            String why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET), arena)).getMessage();
+            String why = paletteRefusal(w, x, y, 300, new FusedLinear.Schedule(2, 128, FusedLinear.Kernel.WGMMA_TMA_MEET), arena);
             assertTrue(why.contains("WGMMA_TMA_MEET"), why);
             // A table's meet choice where its CTAs fit; where they do not, fewer slices that fit (2 x 2 tiles x 2 on 8 SMs), else
             // unsplit on the persistent grid (2 x 3 tiles on 6 SMs leave no room for 2 slices).
@@ -289,8 +286,7 @@ class WgmmaGemmTest {
             ShortArray x512 = ShortArray.allocate(arena, 300 * 512);
             String why = assertThrows(IllegalArgumentException.class, () -> k512.bind("h4", x512, y, 300, new FusedLinear.Schedule(4, 256, FusedLinear.Kernel.WGMMA_TMA_HALF), arena)).getMessage();
             assertTrue(why.contains("multiple of 4"), why);
-            FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
-            why = assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, 300, new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_HALF), arena)).getMessage();
+            why = paletteRefusal(w, x, y, 300, new FusedLinear.Schedule(1, 256, FusedLinear.Kernel.WGMMA_TMA_HALF), arena);
             assertTrue(why.contains("WGMMA_TMA_HALF"), why);
         }
     }
@@ -452,6 +448,12 @@ class WgmmaGemmTest {
     /** W (n x k BF16) window-coded, a tile per palette, as the operator the benches time. */
     private static FusedLinear window(MemorySegment w, int n, int k, Arena arena) {
         return FusedLinear.palette(PaletteEncoder.encode(w, n, k, PaletteEncoder.Scope.TILE, PaletteLayout.Coding.WINDOW, arena), arena);
+    }
+
+    /** Why binding the palette coding of the 256 x 1024 W {@code w} at schedule {@code s} fails: the kernels that read window-coded W only. */
+    private static String paletteRefusal(MemorySegment w, ShortArray x, ShortArray y, int m, FusedLinear.Schedule s, Arena arena) {
+        FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 256, 1024, PaletteEncoder.Scope.TILE, arena), arena);
+        return assertThrows(IllegalArgumentException.class, () -> palette.bind("p", x, y, m, s, arena)).getMessage();
     }
 
     private static MemorySegment llamaLike256x1024(Arena arena) {
