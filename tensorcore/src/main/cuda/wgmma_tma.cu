@@ -249,6 +249,21 @@ struct PaletteW {
         ahead[1] = fetch(1, KB, lane);   // KB is even
     }
 
+    // A window-coded block's escapes into its exponents e (few blocks have any): the round trip through the stage's tile itself,
+    // whose bytes every lane holds (its shared loads already issued).
+    __device__ __forceinline__ void patchWindow(uint32_t tile, const Escapes& x, int lane, uint32_t (&e)[4][2]) {
+        uint8_t* own = static_cast<uint8_t*>(__cvta_shared_to_generic(tile));
+        asm volatile("" ::: "memory");   // the loads above stay above these stores
+        storeExponents(own, lane, e);    // over the lane's own codes and plane piece
+        __syncwarp();
+        if (lane < x.count) own[x.at & 1023] = (uint8_t)x.e;
+        for (uint32_t i = 32 + lane; i < x.count; i += 32) own[positions[x.first + i] & 1023] = escapes[x.first + i];   // rare: over 32 escapes
+        __syncwarp();
+        readExponents(own, lane, e);
+        // These generic writes come before the TMA's next write of the stage (async proxy).
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+    }
+
     // Block kb's A registers from the warp's tile, tile `slot` of the stage's W part (LAYOUT.md: a[G][p], G = 2 * (row half) +
     // (column half), p = pair of columns 8t + 2p, 8t + 2p + 1, then transposed); block kb + 2's escapes fetched into
     // the slot (kb % 2 = SLOT) block kb's leave.
@@ -263,18 +278,7 @@ struct PaletteW {
             s0 = loadShared16(tile + WINDOW_PLANE_OFFSET + 16 * lane);
             s1 = loadShared16(tile + WINDOW_PLANE_OFFSET + 512 + 16 * lane);
             windowExponents(c, x.palette.x, e);
-            if (x.count != 0) {   // few blocks: the round trip through the tile itself, whose bytes every lane holds
-                uint8_t* own = static_cast<uint8_t*>(__cvta_shared_to_generic(tile));
-                asm volatile("" ::: "memory");   // the loads above stay above these stores
-                storeExponents(own, lane, e);    // over the lane's own codes and plane piece
-                __syncwarp();
-                if (lane < x.count) own[x.at & 1023] = (uint8_t)x.e;
-                for (uint32_t i = 32 + lane; i < x.count; i += 32) own[positions[x.first + i] & 1023] = escapes[x.first + i];   // rare: over 32 escapes
-                __syncwarp();
-                readExponents(own, lane, e);
-                // These generic writes come before the TMA's next write of the stage (async proxy).
-                asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-            }
+            if (x.count != 0) patchWindow(tile, x, lane, e);
         } else {
             uint32_t w0 = loadShared4(tile + 4 * lane), w1 = loadShared4(tile + 128 + 4 * lane), w2 = loadShared4(tile + 256 + 4 * lane);
             s0 = loadShared16(tile + PLANE_OFFSET + 16 * lane); s1 = loadShared16(tile + PLANE_OFFSET + 512 + 16 * lane);
@@ -308,21 +312,8 @@ __device__ __forceinline__ void decodeTwo(W& w, int kb, int KB, uint32_t stage0,
     uint32_t e0[4][2], e1[4][2];
     windowExponents(c0, w.ahead[0].palette.x, e0);
     windowExponents(c1, w.ahead[1].palette.x, e1);
-#pragma unroll
-    for (int b = 0; b < 2; b++) {
-        const Escapes& x = w.ahead[b];
-        if (x.count != 0) {   // as decode's: the round trip through the tile itself
-            uint8_t* own = static_cast<uint8_t*>(__cvta_shared_to_generic(b ? t1 : t0));
-            asm volatile("" ::: "memory");
-            storeExponents(own, lane, b ? e1 : e0);
-            __syncwarp();
-            if (lane < x.count) own[x.at & 1023] = (uint8_t)x.e;
-            for (uint32_t i = 32 + lane; i < x.count; i += 32) own[w.positions[x.first + i] & 1023] = w.escapes[x.first + i];
-            __syncwarp();
-            readExponents(own, lane, b ? e1 : e0);
-            asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-        }
-    }
+    if (w.ahead[0].count != 0) w.patchWindow(t0, w.ahead[0], lane, e0);
+    if (w.ahead[1].count != 0) w.patchWindow(t1, w.ahead[1], lane, e1);
     joinTile(p0, q0, e0, a0);
     joinTile(p1, q1, e1, a1);
     if (kb + 2 < KB) w.ahead[0] = w.fetch(kb + 2, KB, lane);
