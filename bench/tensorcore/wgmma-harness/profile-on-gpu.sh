@@ -3,7 +3,8 @@
 # kernels one harness mode launches. PROFILE_MODE (default ncu64: 4096 x 4096 at M = 256 in 64-row tiles, unsplit) and KERNELS (an ncu
 # kernel filter, default the 64-row window kernel and its BF16 twin). Writes under $OUT the report, its details page, its raw metrics
 # (CSV) and its SASS source page with each instruction's stall samples (CSV), then prints the stall summary. PROFILE_FLAGS: nvcc flags of
-# the build (session 27: -DTC_WIDE with WIDE_HALF=1 and KERNELS=regex:^tma.*Half_?64$ profiles the wide build's half kernel).
+# the build (session 27, with experiments/s27-wide-half.patch applied: -DTC_WIDE with WIDE_HALF=1 and KERNELS=regex:^tma.*Half_?64$
+# profiles the wide build's half kernel).
 cd "$(dirname "$0")"; out="${OUT:-$PWD/out}"; mkdir -p "$out"
 f="-O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I."
 nvcc $f -c -o v4.o v4.cu & nvcc $f ${PROFILE_FLAGS:-} -c -o harness.o harness.cu & nvcc $f ${PROFILE_FLAGS:-} -c -o sm.o sm.cu & wait
