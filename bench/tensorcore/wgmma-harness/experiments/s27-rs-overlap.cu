@@ -41,12 +41,6 @@ __global__ void __launch_bounds__(512, 1) overlap(int iters, long long* cycles, 
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) acc[i] = 0;
     uint32_t x = threadIdx.x * 2654435761u + 1;
-    uint32_t a[2][4];
-#pragma unroll
-    for (int s = 0; s < 2; s++) {
-#pragma unroll
-        for (int i = 0; i < 4; i++) a[s][i] = 0x3D803D80u | ((x + 7 * i + s) & 0x007F007Fu);
-    }
     uint32_t aLow = descriptorLow(base + wg * 64 * 128), bLow = descriptorLow(base + A_BYTES);
     uint32_t sinkBits = 0;
     long long t0 = clock64();
@@ -81,14 +75,20 @@ __global__ void __launch_bounds__(512, 1) overlap(int iters, long long* cycles, 
             }
         }
     } else {
+        uint32_t a[2][4];
+#pragma unroll
+        for (int s = 0; s < 2; s++) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) a[s][i] = 0x3D803D80u | ((x + 7 * i + s) & 0x007F007Fu);
+        }
         for (int it = 0; it < iters; it += 2) {
-    #pragma unroll
+#pragma unroll
             for (int s = 0; s < 2; s++) {
                 if constexpr (MODE != 2) {
                     fenceOperands(acc);
                     fenceRegisters4(a[s]);
                     wgmmaFence();
-    #pragma unroll
+#pragma unroll
                     for (int kk = 0; kk < 4; kk++) {
                         if constexpr (MODE == 0) wgmmaRegs<BN>(acc, a[s][0], a[s][1], a[s][2], a[s][3], descriptorOf(bLow + 2 * kk));
                         else wgmma<BN>(acc, descriptorOf(aLow + 2 * kk), descriptorOf(bLow + 2 * kk));
@@ -100,10 +100,10 @@ __global__ void __launch_bounds__(512, 1) overlap(int iters, long long* cycles, 
                     fenceRegisters4(a[s ^ 1]);
                 }
                 // The stand-in decode: D dependent steps, then the other register set (free once the group before has completed).
-    #pragma unroll
+#pragma unroll
                 for (int d = 0; d < D; d++) x = step(x);
                 if constexpr (MODE == 0) {
-    #pragma unroll
+#pragma unroll
                     for (int i = 0; i < 4; i++) a[s ^ 1][i] = 0x3D803D80u | ((x >> (2 * i)) & 0x007F007Fu);
                 } else {
                     sinkBits ^= x;
