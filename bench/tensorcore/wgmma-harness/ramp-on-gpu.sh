@@ -11,6 +11,11 @@ runs="${RUNS:-0:ramp}"
 f="-O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I."
 declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_TIMELINE -DPATCH_PUSH=0" [w]="-DTC_WIDE" [ml]="-DTC_MEET_TIMELINE" [mx]="-DTC_MEET_TIMELINE -DTC_EXPERIMENT_HALF_X" [wm]="-DTC_EXPERIMENT_W_MAP" [ww]="-DTC_WIDE -DTC_EXPERIMENT_W_MAP" [pd]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_PAIRED_DECODE" [nd]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE" [nw]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE -DTC_EXPERIMENT_NO_W"
                     [nf]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE -DTC_EXPERIMENT_NO_W -DTC_EXPERIMENT_NO_FETCH" [nb]="-DTC_EXPERIMENT_W_MAP -DTC_EXPERIMENT_NO_DECODE -DTC_EXPERIMENT_BF16_W")
+# Session 28: ca with experiments/s28-x-l1.patch (the 16-row kernels' X by cp.async.ca); sd with experiments/s28-shared-decode.patch (./h shared),
+# sd2 / sd6 its decoding warps' batches of 2 / 6 tiles, and its diagnostics (wrong Y on purpose): sdw no waiting for the decoders, sdf nor their
+# fences, sdw8 no waiting with batches of 8.
+flags+=([ca]="-DTC_X_L1" [sd]="-DTC_EXPERIMENT_SHARED_DECODE" [sd2]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_UNROLL=2" [sd6]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_UNROLL=6"
+        [sdw]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT" [sdf]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT -DSHARE_NO_FENCE" [sdw8]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT -DSHARE_UNROLL=8")
 builds=$(for r in $runs; do echo "${r%%:*}"; done | sort -u)
 nvcc $f -c -o v4.o v4.cu &
 for v in $builds; do nvcc $f ${flags[$v]} -c -o harness$v.o harness.cu & nvcc $f ${flags[$v]} -c -o sm$v.o sm.cu & done
