@@ -11,23 +11,19 @@
 //   bulk      thread 0 copies a B-byte source buffer of its own shared memory to each partner by cp.async.bulk.shared::cluster.shared::cta
 // Prints per CTA the incoming bytes per SM cycle (p50 and min over the CTAs) and GB/s, from clock64 after a cluster barrier to the
 // last round received.
-//   there, from wgmma-harness: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -o stream experiments/s28-dsmem-stream.cu && ./stream
+//   there, from wgmma-harness after prepare.sh: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I. -o stream experiments/s28-dsmem-stream.cu && ./stream
 #include <cstdio>
 #include <cstdint>
 #include <vector>
 #include <algorithm>
 #include <cuda_runtime.h>
+#include "hopper.cuh"
+
+using namespace hopper;
 
 #define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("%s: %s\n", #x, cudaGetErrorString(e)); return 1; } } while (0)
 
 constexpr int THREADS = 256, ROUNDS = 512;
-
-__device__ __forceinline__ uint32_t smem(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
-__device__ __forceinline__ uint32_t mapa(uint32_t a, uint32_t rank) { uint32_t d; asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(rank)); return d; }
-__device__ __forceinline__ void clusterSync() { asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory"); }
-__device__ __forceinline__ void wait(uint32_t bar, uint32_t parity) {
-    asm volatile("{\n.reg .pred done;\nW_%=:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n@!done bra W_%=;\n}" :: "r"(bar), "r"(parity) : "memory");
-}
 
 // MODE 0: st.async, 1: bulk. B: bytes per sender and round.
 template <int CS, int MODE, int B>
@@ -40,7 +36,7 @@ __global__ void __launch_bounds__(THREADS, 1) stream(long long* cycles) {
     asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
     for (int i = threadIdx.x; i < B / 4; i += THREADS) reinterpret_cast<uint32_t*>(source)[i] = i * 2654435761u + rank;
     if (threadIdx.x == 0) {
-        for (int i = 0; i < 4; i++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" :: "r"(smem(bars + i)));
+        for (int i = 0; i < 4; i++) barrierInit(smemAddress(bars + i), 1);
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // the source buffer, for the bulk copies
@@ -48,12 +44,11 @@ __global__ void __launch_bounds__(THREADS, 1) stream(long long* cycles) {
     long long t0 = clock64();
     for (int i = 0; i < ROUNDS; i++) {
         int slot = i % 4;
-        if (threadIdx.x == 0)
-            asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(smem(bars + slot)), "r"((CS - 1) * B) : "memory");
-        if (i >= 2) wait(smem(bars + (i - 2) % 4), ((i - 2) / 4) & 1);
+        if (threadIdx.x == 0) arriveExpecting(smemAddress(bars + slot), (CS - 1) * B);
+        if (i >= 2) barrierWait(smemAddress(bars + (i - 2) % 4), ((i - 2) / 4) & 1);
         for (int k = 1; k < CS; k++) {
             uint32_t to = (rank + k) % CS, part = (CS - k - 1);   // this CTA's part of the receiver's slot: by distance
-            uint32_t dst = mapa(smem(slots + (slot * (CS - 1) + part) * B), to), bar = mapa(smem(bars + slot), to);
+            uint32_t dst = peerAddress(smemAddress(slots + (slot * (CS - 1) + part) * B), to), bar = peerAddress(smemAddress(bars + slot), to);
             if (MODE == 0) {
                 for (int o = 16 * threadIdx.x; o < B; o += 16 * THREADS) {
                     uint32_t v = i * 31 + o;
@@ -62,12 +57,12 @@ __global__ void __launch_bounds__(THREADS, 1) stream(long long* cycles) {
                 }
             } else if (threadIdx.x == 0) {
                 asm volatile("cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-                             :: "r"(dst), "r"(smem(source)), "r"(B), "r"(bar) : "memory");
+                             :: "r"(dst), "r"(smemAddress(source)), "r"(B), "r"(bar) : "memory");
             }
         }
     }
-    wait(smem(bars + (ROUNDS - 2) % 4), ((ROUNDS - 2) / 4) & 1);
-    wait(smem(bars + (ROUNDS - 1) % 4), ((ROUNDS - 1) / 4) & 1);
+    barrierWait(smemAddress(bars + (ROUNDS - 2) % 4), ((ROUNDS - 2) / 4) & 1);
+    barrierWait(smemAddress(bars + (ROUNDS - 1) % 4), ((ROUNDS - 1) / 4) & 1);
     long long t1 = clock64();
     if (threadIdx.x == 0) cycles[blockIdx.x] = t1 - t0;
     clusterSync();   // no CTA leaves while a partner may still send to it
