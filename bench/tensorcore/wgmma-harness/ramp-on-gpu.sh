@@ -3,7 +3,7 @@
 # ./h<build> <mode> (default "0:ramp"). Builds: 0 as checked in; p0 with the cluster entries' pull finish (PATCH_PUSH=0); a trailing t adds
 # the per-CTA timeline (TC_TIMELINE: ./h ramp writes every CTA of its median launch per case to timeline-*.csv, archived in
 # $OUT/timelines.tgz); w: the TMA kernel with four consumer warpgroups, 64-row tiles only (TC_WIDE, session 19); ml: the meet finish's timeline for ./h meetline (TC_MEET_TIMELINE, session 23); mx: ml with experiments/s24-half-x.patch applied (X loaded for every other block: wrong Y on purpose, session 24); wm, ww, pd, nd, nw, nf, nb: with experiments/s25-tile-delivery.patch applied to session 25's sources (git checkout 29074d9 -- bench/tensorcore/wgmma-harness tensorcore/src/main/cuda; session 26 ships wm, and pd at 64 rows): wm the window kernels' W tiles by a tensor map when W_MAP=1, ww the same in the wide build, pd with two blocks decoded side by side at 64 and 128 X rows; nd
-# also without the decode (A from the lane: wrong Y on purpose), nw also without W in the stages, nf also without the escape fetches, nb with BF16 W's bytes in the stages (W_MAP=2). Also the SASS of windowCluster8x2 and tmaWindow256
+# also without the decode (A from the lane: wrong Y on purpose), nw also without W in the stages, nf also without the escape fetches, nb with BF16 W's bytes in the stages (W_MAP=2). Also the SASS of windowCluster8x2, windowNarrow8, windowCluster16x2 and tmaWindow256
 # per build. Logs under $OUT; RUN_TIMEOUT (default 240) seconds per run. (Session 16's PATCH_TILE_FIRST build, the escape starts loaded
 # after the tile's words, measured slower and was removed: commit 7fce96b has it.)
 cd "$(dirname "$0")"; out="${OUT:-$PWD/out}"; mkdir -p "$out"
@@ -16,6 +16,8 @@ declare -A flags=([0]="" [p0]="-DPATCH_PUSH=0" [t]="-DTC_TIMELINE" [p0t]="-DTC_T
 # fences, sdw8 no waiting with batches of 8.
 flags+=([ca]="-DTC_X_L1" [sd]="-DTC_EXPERIMENT_SHARED_DECODE" [sd2]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_UNROLL=2" [sd6]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_UNROLL=6"
         [sdw]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT" [sdf]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT -DSHARE_NO_FENCE" [sdw8]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT -DSHARE_UNROLL=8")
+# Session 29: sa1 / sa2 with PATCH_SPLIT_ACC = 1 / 2 (palette_gemm.cu: the mma.sync kernels' sums in two sets of accumulators at 8 / up to 16 rows).
+flags+=([sa1]="-DPATCH_SPLIT_ACC=1" [sa2]="-DPATCH_SPLIT_ACC=2")
 builds=$(for r in $runs; do echo "${r%%:*}"; done | sort -u)
 nvcc $f -c -o v4.o v4.cu &
 for v in $builds; do nvcc $f ${flags[$v]} -c -o harness$v.o harness.cu & nvcc $f ${flags[$v]} -c -o sm$v.o sm.cu & done
@@ -23,6 +25,8 @@ wait
 for v in $builds; do
     nvcc -o h$v harness$v.o v4.o sm$v.o -lcublas -lcuda || exit 1
     cuobjdump -sass -fun windowCluster8x2 sm$v.o > "$out/sass-cluster8x2-$v.txt" 2>&1
+    cuobjdump -sass -fun windowNarrow8 sm$v.o > "$out/sass-narrow8-$v.txt" 2>&1
+    cuobjdump -sass -fun windowCluster16x2 sm$v.o > "$out/sass-cluster16x2-$v.txt" 2>&1
     cuobjdump -sass -fun tmaWindow256 harness$v.o > "$out/sass-tmaWindow256-$v.txt" 2>&1
 done
 for r in $runs; do v="${r%%:*}"; m="${r##*:}"; mkdir -p "$out/$v"; TIMELINE_DIR="$out/$v" timeout "${RUN_TIMEOUT:-240}" ./h$v $m > "$out/$m-$v.log" 2>&1; echo "h$v $m: exit $?"; done
