@@ -98,35 +98,14 @@ __device__ __forceinline__ void fragX(uint4 (&b)[2][MT]) {
     }
 }
 
-#ifndef PATCH_SPLIT_ACC
-#define PATCH_SPLIT_ACC 0   // up to this many 8-row chunks of X, a warp's sums are two sets of accumulators (splitSums)
-#endif
-
-// A warp's sums are acc[0] and, with splitSums, acc[1]: each 32-column half's second k16 product adds into acc[1], so a tile's HMMAs
-// form two chains of two instead of one of four, and the warp, which issues in order, waits on one HMMA's latency per tile, not three,
-// before it issues the next tile's loads. foldSums adds acc[1] into acc[0] at the end. Every kernel sums this way, twins included.
-template <int MT> __host__ __device__ constexpr bool splitSums() { return MT <= PATCH_SPLIT_ACC; }
-
 template <int MT>
-__device__ __forceinline__ void multiplyWith(float (&acc)[2][MT][4], const uint32_t (&a)[4][4], const uint4 (&b)[2][MT]) {
-    constexpr int SECOND = splitSums<MT>() ? 1 : 0;
+__device__ __forceinline__ void multiplyWith(float (&acc)[MT][4], const uint32_t (&a)[4][4], const uint4 (&b)[2][MT]) {
 #pragma unroll
     for (int c = 0; c < 2; c++) {
 #pragma unroll
         for (int mt = 0; mt < MT; mt++) {
-            mma(acc[0][mt], a[c][0], a[2 + c][0], a[c][1], a[2 + c][1], b[c][mt].x, b[c][mt].y);
-            mma(acc[SECOND][mt], a[c][2], a[2 + c][2], a[c][3], a[2 + c][3], b[c][mt].z, b[c][mt].w);
-        }
-    }
-}
-
-template <int MT>
-__device__ __forceinline__ void foldSums(float (&acc)[2][MT][4]) {
-    if constexpr (splitSums<MT>()) {
-#pragma unroll
-        for (int mt = 0; mt < MT; mt++) {
-#pragma unroll
-            for (int i = 0; i < 4; i++) acc[0][mt][i] += acc[1][mt][i];
+            mma(acc[mt], a[c][0], a[2 + c][0], a[c][1], a[2 + c][1], b[c][mt].x, b[c][mt].y);
+            mma(acc[mt], a[c][2], a[2 + c][2], a[c][3], a[2 + c][3], b[c][mt].z, b[c][mt].w);
         }
     }
 }
@@ -134,7 +113,7 @@ __device__ __forceinline__ void foldSums(float (&acc)[2][MT][4]) {
 // The tile's 16 A registers: a[G][p], G = 2 * (row half) + chunk, p = pair of k (8t + 2p, 8t + 2p + 1; FRAG:
 // 8p + 2t, 8p + 2t + 1). Every kernel feeds them to the same products in the same order.
 template <int MT, bool FRAG = false>
-__device__ __forceinline__ void multiply(float (&acc)[2][MT][4], const uint32_t (&a)[4][4], const uint16_t* __restrict__ x,
+__device__ __forceinline__ void multiply(float (&acc)[MT][4], const uint32_t (&a)[4][4], const uint16_t* __restrict__ x,
                                          int mBase, int M, int K, int kCol, int g) {
     uint4 b[2][MT];
     loadX<MT, false, FRAG>(b, x, mBase, M, K, kCol, g);
@@ -414,7 +393,7 @@ __device__ __forceinline__ void finish(float (&acc)[MT][4], const Work& w, int M
 }
 
 template <int MT>
-__device__ __forceinline__ void paletteStep(float (&acc)[2][MT][4], const PaletteTile& tile, const uint8_t* escapes, const uint16_t* x,
+__device__ __forceinline__ void paletteStep(float (&acc)[MT][4], const PaletteTile& tile, const uint8_t* escapes, const uint16_t* x,
                                             const Work& w, int M, int K, int kt, int lane) {
     uint32_t a[4][4];
     decodePalette(tile, escapes, lane, a);
@@ -427,7 +406,7 @@ __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const u
     Work w = work<1>(N, K, M, splits, MT * 8);
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform)
     int lane = threadIdx.x & 31;
-    float acc[2][MT][4] = {};
+    float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
     if (w.kBegin < w.kEnd) {
         // Escape starts of 32 tiles at a time, one per lane, so a tile's escape window loads with the tile.
@@ -447,8 +426,7 @@ __device__ void paletteGemm(const uint8_t* tiles, const uint2* palettes, const u
             paletteStep<MT>(acc, odd, escapes, x, w, M, K, kt + 1, lane);
         }
     }
-    foldSums<MT>(acc);
-    finish<MT>(acc[0], w, M, N, splits, y, partial);
+    finish<MT>(acc, w, M, N, splits, y, partial);
 }
 
 // ---- Variant 5: escapes patched through shared memory (LAYOUT.md, "Escape positions") ----
@@ -640,7 +618,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform; in a cluster, cluster-uniform)
     if constexpr (pushes<MT, SPC, CLUSTER, CS>()) startPush<MT, CS>(w.split);
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    float acc[2][MT][4] = {};
+    float acc[MT][4] = {};
     size_t tileRow = (size_t)w.strip * (K / 64);
     if (w.kBegin < w.kEnd) {
         // Escape starts and ends of 32 tiles at a time, one per lane.
@@ -698,7 +676,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 asm volatile("bar.sync 1, %0;" :: "r"(active) : "memory");
                 uint4 b[2][2];
                 ldmatrixX(b, ring + (i & 3) * 2048, lane);
-                multiplyWith<2>(reinterpret_cast<float (&)[2][2][4]>(acc), a, b);
+                multiplyWith<2>(reinterpret_cast<float (&)[2][4]>(acc), a, b);
             }
         } else if constexpr (STAGED) {
             // Two slots: the next tile's X is copied while this tile loads, decodes and multiplies.
@@ -717,7 +695,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
                 uint4 b[2][2];
                 ldmatrixX(b, slots + parity * 2048, lane);
                 __syncwarp();   // every lane has read the slot before the copy issued next writes it
-                multiplyWith<2>(reinterpret_cast<float (&)[2][2][4]>(acc), a, b);
+                multiplyWith<2>(reinterpret_cast<float (&)[2][4]>(acc), a, b);
             }
         } else {
             // One tile in registers: 54 registers at 8 rows of X, 64 at 16, no spills, 4 CTAs per SM (NOTES.md variant 8).
@@ -740,8 +718,7 @@ __device__ void patchGemm(const uint8_t* tiles, const uint2* palettes, const uin
         }
     }
     TIMELINE_MARK(1);
-    foldSums<MT>(acc);
-    finish<MT, SPC, W, CLUSTER, CS>(acc[0], w, M, N, splits, y, partial);
+    finish<MT, SPC, W, CLUSTER, CS>(acc, w, M, N, splits, y, partial);
     TIMELINE_MARK(2);
 }
 
@@ -751,7 +728,7 @@ __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat
     Work w = work<SPC, W>(N, K, M, splits, MT * 8);
     if (w.mBase >= M) return;   // a grid larger than the work (CTA-uniform)
     int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    float acc[2][MT][4] = {};
+    float acc[MT][4] = {};
     const uint16_t* row0 = weights + ((size_t)w.strip * 16 + g) * K + 8 * t;
     const uint16_t* row8 = row0 + (size_t)8 * K;
     if (w.kBegin < w.kEnd) {
@@ -771,8 +748,7 @@ __device__ void bf16Gemm(const uint16_t* weights, const uint16_t* x, __nv_bfloat
             multiply<MT, FRAG>(acc, a, x, w.mBase, M, K, kt * 64 + (FRAG ? 2 : 8) * t, g);
         }
     }
-    foldSums<MT>(acc);
-    finish<MT, SPC, W>(acc[0], w, M, N, splits, y, partial);
+    finish<MT, SPC, W>(acc, w, M, N, splits, y, partial);
 }
 
 }  // namespace palette_gemm
