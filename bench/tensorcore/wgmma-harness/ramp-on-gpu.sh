@@ -18,6 +18,8 @@ flags+=([ca]="-DTC_X_L1" [sd]="-DTC_EXPERIMENT_SHARED_DECODE" [sd2]="-DTC_EXPERI
         [sdw]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT" [sdf]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT -DSHARE_NO_FENCE" [sdw8]="-DTC_EXPERIMENT_SHARED_DECODE -DSHARE_NO_WAIT -DSHARE_UNROLL=8")
 # Session 29: sa1 / sa2 with PATCH_SPLIT_ACC = 1 / 2 (palette_gemm.cu: the mma.sync kernels' sums in two sets of accumulators at 8 / up to 16 rows).
 flags+=([sa1]="-DPATCH_SPLIT_ACC=1" [sa2]="-DPATCH_SPLIT_ACC=2")
+# Session 29: n5 / n6, the narrow kernel with 5 / 6 warps per CTA, capped at 7 CTAs per SM (56 / 40 registers).
+flags+=([n5]="-DPATCH_NARROW_WARPS=5 -DPATCH_NARROW_CTAS=7" [n6]="-DPATCH_NARROW_WARPS=6 -DPATCH_NARROW_CTAS=7")
 builds=$(for r in $runs; do echo "${r%%:*}"; done | sort -u)
 nvcc $f -c -o v4.o v4.cu &
 for v in $builds; do nvcc $f ${flags[$v]} -c -o harness$v.o harness.cu & nvcc $f ${flags[$v]} -c -o sm$v.o sm.cu & done

@@ -850,8 +850,14 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBan
 // The 8-row window kernel with 4 warps per CTA: each strip's K split among 4 warps, so twice the CTAs fit on a multiprocessor
 // (8 at 64 registers) and a shape whose strips fill them once runs in one wave (14336 x 4096: 896 CTAs on 1056 slots): 3-6% faster
 // there at M = 1 and 4, slower on the 4096-row shapes (NOTES.md session 13). Its BF16 twin is bf16FragNarrow8.
-constexpr int NARROW_WARPS = 4;
-extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32, 8) windowNarrow8(
+#ifndef PATCH_NARROW_WARPS
+#define PATCH_NARROW_WARPS 4
+#endif
+#ifndef PATCH_NARROW_CTAS
+#define PATCH_NARROW_CTAS 8
+#endif
+constexpr int NARROW_WARPS = PATCH_NARROW_WARPS;
+extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32, PATCH_NARROW_CTAS) windowNarrow8(
     const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,
     const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,
     __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
