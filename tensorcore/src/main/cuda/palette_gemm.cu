@@ -847,16 +847,14 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBan
     patchGemm<2, false, WARPS, true, true>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits);
 }
 
-// The 8-row window kernel with 5 warps per CTA (NOTES.md sessions 13 and 29): each strip's K split among 5 warps, and 7 CTAs fit on a
-// multiprocessor (56 registers), so a shape whose strips fill them once runs in one wave (14336 x 4096: 896 CTAs on 924 slots), each
-// warp's chain of dependent tile loads 13 long. Against 8 warps per CTA (4 CTAs per SM: 1.7 waves there) 4 warps were 3-6% faster at
-// M = 1 and 4; 5 warps are 2-3% faster than 4 there (chains of 16), the same on 128256 x 4096 and 1% slower at M = 8; 6 warps (40
-// registers, spills) 40% slower. Its BF16 twin is bf16FragNarrow8.
+// The 8-row window kernel with 4 warps per CTA: each strip's K split among 4 warps, so twice the CTAs fit on a multiprocessor
+// (8 at 64 registers) and a shape whose strips fill them once runs in one wave (14336 x 4096: 896 CTAs on 1056 slots): 3-6% faster
+// there at M = 1 and 4, slower on the 4096-row shapes (NOTES.md session 13). Its BF16 twin is bf16FragNarrow8.
 #ifndef PATCH_NARROW_WARPS
-#define PATCH_NARROW_WARPS 5
+#define PATCH_NARROW_WARPS 4
 #endif
 #ifndef PATCH_NARROW_CTAS
-#define PATCH_NARROW_CTAS 7
+#define PATCH_NARROW_CTAS 8
 #endif
 constexpr int NARROW_WARPS = PATCH_NARROW_WARPS;
 extern "C" __global__ void __launch_bounds__(NARROW_WARPS * 32, PATCH_NARROW_CTAS) windowNarrow8(
@@ -902,9 +900,9 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBan
     __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {
     patchGemm<2, false, WARPS, true, false>(tiles, palettes, escapeStarts, escapes, positions, x, y, partial, M, N, K, splits);
 }
-// ./h ramp (session 16): the narrow kernel (NARROW_WARPS warps per CTA) with a strip's S splits in one cluster, pushing their sums into rank 0.
+// ./h ramp (session 16): the narrow kernel (4 warps per CTA) with a strip's S splits in one cluster, pushing their sums into rank 0.
 #define NARROW_CLUSTER_ENTRY(S, NAME)                                                                                      \
-    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(NARROW_WARPS * 32, PATCH_NARROW_CTAS) NAME(                \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(NARROW_WARPS * 32, 8) NAME(                    \
         const uint8_t* tiles, long long, const uint2* palettes, long long, const uint32_t* escapeStarts, long long,     \
         const uint8_t* escapes, long long, const uint16_t* positions, long long, const uint16_t* x, long long,          \
         __nv_bfloat16* y, long long, float* partial, long long, int M, int N, int K, int splits) {                       \

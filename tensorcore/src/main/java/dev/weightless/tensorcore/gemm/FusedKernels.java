@@ -58,7 +58,7 @@ public final class FusedKernels {
     /** The band kernel on the window coding; BF16 twin: bf16Band16. */
     public static void windowBand16(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
-    /** The 8-row patching kernel on the window coding with 5 warps per CTA; BF16 twin: bf16FragNarrow8. */
+    /** The 8-row patching kernel on the window coding with 4 warps per CTA; BF16 twin: bf16FragNarrow8. */
     public static void windowNarrow8(KernelContext c, ByteArray tiles, ByteArray palettes, IntArray escapeStarts, ByteArray escapes, ShortArray escapePositions, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }
 
     public static void bf16FragNarrow8(KernelContext c, ShortArray weights, ShortArray x, ShortArray y, FloatArray partial, int m, int n, int k, int splits) { throw MODULE.nvccOnly(); }

@@ -52,8 +52,8 @@ public final class FusedLinear {
     static final int ESCAPE_PADDING = 128;
     /** Strips per CTA of the band kernel (one per warp). */
     static final int BAND_STRIPS = 8;
-    /** Warps per CTA of the narrow kernel (palette_gemm.cu's PATCH_NARROW_WARPS). */
-    static final int NARROW_WARPS = 5;
+    /** Warps per CTA of the narrow kernel. */
+    static final int NARROW_WARPS = 4;
 
     /**
      * How W is held: the palette layout in its 3-bit palette coding (every coded kernel reads it), in its 4-bit window
@@ -84,7 +84,7 @@ public final class FusedLinear {
      * the same K tiles, one warp each, so that X's fragments are read from L1 by 7 of the 8; or for large M the wgmma kernels ({@link WgmmaGemm}): WGMMA_TMA, tmaPatch / tmaBf16_, fed by
      * the TMA, one CTA per tile; WGMMA, wgmmaPatch / wgmmaBf16_, the earlier kernel in clusters of two CTAs sharing W;
      * WGMMA_SOLO, wgmmaSoloPatch / wgmmaSoloBf16_, that kernel one CTA per tile; PATCH_NARROW, 8 rows of X and window-coded W
-     * only: windowNarrow8 (twin bf16FragNarrow8), the patching kernel with 5 warps per CTA, so that 7 CTAs fit on a
+     * only: windowNarrow8 (twin bf16FragNarrow8), the patching kernel with 4 warps per CTA, so that twice the CTAs fit on a
      * multiprocessor (one wave where the strips fill them once: 14336 x 4096); PATCH_CLUSTER, 8 or 16 rows of X, window-coded W and
      * K split in 2, 4 or 8: windowCluster8x2/4/8 and windowCluster16x2/4/8, the patching kernel with a strip's splits in one
      * cluster, whose rank 0 adds their sums, stored into its shared memory by st.async (no workspace round trip); its twin is bf16Frag8 / bf16Frag16 at

@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * part of {@link FusedLinear#schedule(int, dev.weightless.tasks.Device)}. Made from the benches' results.jsonl
  * (FusedGemmCheck's: every split it timed with both palette kernels; WgmmaCheck's: every tile of the wgmma
  * kernel; the lowest median wins, or over several runs the lowest mean of their medians) and kept as a small text resource, one line {@code n k m splits kernel}
- * each (kernel: {@code patch}, {@code ballot}, {@code band} (16 rows of X), {@code narrow} (8 rows, 5 warps per CTA), {@code cluster} (8 rows, 2, 4 or 8 splits summed in a cluster), or a wgmma kernel with its rows of X per CTA,
+ * each (kernel: {@code patch}, {@code ballot}, {@code band} (16 rows of X), {@code narrow} (8 rows, 4 warps per CTA), {@code cluster} (8 rows, 2, 4 or 8 splits summed in a cluster), or a wgmma kernel with its rows of X per CTA,
  * 64, 128 or 256: {@code tma256} the TMA-fed kernel, {@code wgmma256} the earlier one in clusters of two CTAs sharing W,
  * {@code solo256} that one with one CTA per tile). A batch size between measured ones takes the choice of the largest measured M below
  * it; a shape never measured gets nothing (the caller's rule applies).

@@ -55,7 +55,7 @@ public final class SmallProductCheck {
             FusedLinear.Schedule schedule = new FusedLinear.Schedule(splits, palette.mmaSchedule(m, device.multiprocessors()).rowsPerCta());
             // ballot, BF16 twin, patching; then kernels checked against their own BF16 twin, each product followed by its twin's:
             // patching on the window coding (fragment order); at 16 rows of X the band kernel on either coding; at 8 rows the narrow
-            // kernel (5 warps per CTA); at 8 and 16 rows with 2, 4 or 8 splits, the cluster kernel (its twin: bf16Frag8 / bf16Frag16 at the same splits).
+            // kernel (4 warps per CTA); at 8 and 16 rows with 2, 4 or 8 splits, the cluster kernel (its twin: bf16Frag8 / bf16Frag16 at the same splits).
             List<FusedLinear> ops = new ArrayList<>(List.of(palette, bf16, palette));
             List<FusedLinear.Schedule> schedules = new ArrayList<>(List.of(schedule.with(FusedLinear.Kernel.BALLOT), schedule, schedule.with(FusedLinear.Kernel.PATCH)));
             List<Twinned> twinned = new ArrayList<>();

@@ -127,7 +127,7 @@ class FusedLinearTest {
             FusedLinear.Bound b = op.bind("g", x, y, 5, narrow, arena);
             assertEquals(List.of("windowNarrow8"), WgmmaGemmTest.entries(b));
             assertEquals(9 * 2, b.grids().get("g.gemm").groups(), "9 strips, two splits: one CTA each, as the patching kernel");
-            assertEquals(5 * 32, b.grids().get("g.gemm").localSize(), "5 warps per CTA");
+            assertEquals(4 * 32, b.grids().get("g.gemm").localSize(), "4 warps per CTA");
             assertEquals(List.of("bf16FragNarrow8"), WgmmaGemmTest.entries(op.twin(w).bind("t", x, y, 5, narrow, arena)));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> new FusedLinear.Schedule(1, 16, FusedLinear.Kernel.PATCH_NARROW)).getMessage().contains("8 rows"));
             FusedLinear palette = FusedLinear.palette(PaletteEncoder.encode(w, 144, 512, PaletteEncoder.Scope.TILE, arena), arena);

@@ -154,8 +154,8 @@ class ScheduleTableTest {
     void theH200TableHoldsEveryBenchmarkedShapeAndBatch() {
         ScheduleTable h200 = ScheduleTable.h200();
         assertEquals(35, h200.size(), "5 Llama-3.1-8B shapes x 7 batch sizes");
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), h200.choice(128256, 4096, 1).orElseThrow(), "session 13: the narrow kernel (5 warps per CTA since session 29)");
-        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), h200.choice(14336, 4096, 4).orElseThrow(), "session 13: 896 CTAs of 4 warps in one wave (of 5 warps since session 29)");
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), h200.choice(128256, 4096, 1).orElseThrow(), "session 13: 4 warps per CTA");
+        assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_NARROW), h200.choice(14336, 4096, 4).orElseThrow(), "session 13: 896 CTAs of 4 warps in one wave");
         assertEquals(new ScheduleTable.Choice(1, FusedLinear.Kernel.PATCH_BAND), h200.choice(128256, 4096, 16).orElseThrow(), "session 12: the band kernel, its next tile loaded ahead, 7% ahead of the patching kernel");
         assertEquals(new ScheduleTable.Choice(4, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(1024, 4096, 1).orElseThrow(), "session 13: split K summed in a cluster");
         assertEquals(new ScheduleTable.Choice(2, FusedLinear.Kernel.PATCH_CLUSTER), h200.choice(4096, 4096, 4).orElseThrow());

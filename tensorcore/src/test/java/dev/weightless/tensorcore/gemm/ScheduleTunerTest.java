@@ -59,7 +59,7 @@ class ScheduleTunerTest {
             FusedLinear op = window(2048, 4096, arena);
             List<FusedLinear.Schedule> one = ScheduleTuner.candidates(op, 1, SMS);
             assertEquals(Set.of(FusedLinear.Kernel.PATCH, FusedLinear.Kernel.PATCH_NARROW, FusedLinear.Kernel.PATCH_CLUSTER), kernels(one),
-                    "window-coded W at 8 rows: the patching kernel with 8 and with 5 warps per CTA, and with its splits in a cluster");
+                    "window-coded W at 8 rows: the patching kernel with 8 and with 4 warps per CTA, and with its splits in a cluster");
             assertEquals(Set.of(2, 4, 8), one.stream().filter(s -> s.kernel() == FusedLinear.Kernel.PATCH_CLUSTER).map(FusedLinear.Schedule::splits).collect(Collectors.toSet()));
             // 128 strips on 132 SMs: the rule splits K in 3 to give each SM two CTAs; the tuner tries that too.
             assertEquals(3, op.mmaSchedule(1, SMS).splits());
