@@ -1448,6 +1448,8 @@ int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "all";
     if (getenv("BURST")) gBurst = true;
     if (getenv("ISOLATED")) gIsolated = true;
+    printf("timing: %s%s\n", gIsolated ? "21 isolated launches behind one spin, an event pair each (ISOLATED)" : "7 rounds of 10 launches back to back",
+           gBurst && !gIsolated ? ", each round behind a spin (BURST)" : "");
     if (mode == "wide") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); wide(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "persist") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); persist(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "finish") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); finishMode(sms); return 0; }
