@@ -9,7 +9,8 @@ SCHEDULES_TSV is the schedule table (tensorcore/src/main/resources/tensorcore/sc
 kernel). Each comparison JSON carries cuBLAS timed in its own device call. For every (shape, M) of the table this
 takes the scheduled kernel's time on coded W (the palette layout, in the coding the benches ran: -Dtensorcore.coding) and the same kernel's on BF16 W from those runs, with the
 cuBLAS time of the same run, and writes schedule-table.md, schedule-compare.json and schedule-speedup.png (speedup
-over cuBLAS against M, one line per shape; the targets 1.3x at M = 1, 1.2x at M = 16, 0.95x from M = 256 marked).
+over cuBLAS against M, one line per shape; the targets 1.3x at M = 1, 1.2x at M = 16, 0.952x from M = 256 marked: "no more
+than 5% slower" read as a time at most 1.05 x cuBLAS's).
 The small-M comparison keeps each kernel's best split only; with --small-results (FusedGemmCheck's results.jsonl, every split it
 timed) a scheduled split that was not the run's best is read from there. A scheduled kernel that the runs did not time (say a
 schedule from an older run) is reported as such, not guessed.
@@ -17,11 +18,12 @@ Reads JSON only: runs anywhere (the plot needs matplotlib)."""
 import json, os, sys
 
 COPY_TBPS, MATRIX_TFLOPS = 4.3, 790.0   # the H200's measured device copy (read + write) and BF16 matmul rates
-TARGETS = {1: 1.3, 16: 1.2}             # the issue's targets; 0.95 from M = 256 on
+TARGETS = {1: 1.3, 16: 1.2}             # the issue's targets at M = 1 and 16
+LARGE_M = 1 / 1.05                      # from M = 256 on: "no more than 5% slower", a time at most 1.05 x cuBLAS's (0.952x)
 
 
 def target(m):
-    return TARGETS.get(m, 0.95 if m >= 256 else None)
+    return TARGETS.get(m, LARGE_M if m >= 256 else None)
 
 
 def scheduled(tsv):
@@ -116,7 +118,7 @@ def main():
     for e in report:
         t = target(e["m"])
         if "speedup" not in e:
-            lines.append(f"| {e['n']} x {e['k']} | {e['m']} | {e['kernel']} ({e['splits']}) | - | - | not timed in these runs | - | {t or '-'} | - | - | - |")
+            lines.append(f"| {e['n']} x {e['k']} | {e['m']} | {e['kernel']} ({e['splits']}) | - | - | not timed in these runs | - | {f'{t:.3g}' if t else '-'} | - | - | - |")
             continue
         p = e["palette_ms"]
         rng = f" [{p['min']:.4f}..{p['max']:.4f}]" if "min" in p else ""
@@ -124,7 +126,7 @@ def main():
         tf = e["flops"] / p["median"] / 1e9
         bf16 = f"{e['bf16_ms']:.4f}" if e["bf16_ms"] is not None else "-"
         lines.append(f"| {e['n']} x {e['k']} | {e['m']} | {e['where']} | {e['cublas_ms']['median']:.4f} | {bf16} | {p['median']:.4f}{rng} | **{e['speedup']:.3f}** | "
-                     f"{t or '-'} | {('yes' if e['speedup'] >= t else 'no') if t else '-'} | {gbs} | {tf:.0f} ({tf / MATRIX_TFLOPS:.0%}) |")
+                     f"{f'{t:.3g}' if t else '-'} | {('yes' if e['speedup'] >= t else 'no') if t else '-'} | {gbs} | {tf:.0f} ({tf / MATRIX_TFLOPS:.0%}) |")
     open(os.path.join(out, "schedule-table.md"), "w").write("\n".join(lines) + "\n")
     print("\n".join(lines))
     try:
@@ -138,7 +140,7 @@ def main():
     for n, k in dict.fromkeys((e["n"], e["k"]) for e in report):
         es = [e for e in report if (e["n"], e["k"]) == (n, k) and "speedup" in e]
         ax.plot([e["m"] for e in es], [e["speedup"] for e in es], marker="o", label=f"{n} x {k}")
-    ax.plot([1, 16, 256, 1024, 4096], [1.3, 1.2, 0.95, 0.95, 0.95], ls="none", marker="_", ms=18, color="black", label="targets")
+    ax.plot([1, 16, 256, 1024, 4096], [target(m) for m in (1, 16, 256, 1024, 4096)], ls="none", marker="_", ms=18, color="black", label="targets")
     ax.axhline(1.0, color="gray", lw=0.8)
     ax.set_xscale("log", base=2); ax.set_xlabel("M (rows of X)"); ax.set_ylabel("speedup over cuBLAS (torch.matmul, BF16)")
     ax.set_title("H200: the scheduled kernel on coded W (palette layout)" + (f"\n({label})" if label else ""), fontsize=10)

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Issue 5's targets over several issue runs: reads the schedule-compare.json that schedule_compare.py writes for each run (one device
 call each) and prints, in markdown, every cell's speedup over cuBLAS per run, then per target the cells that meet it in every run, in
-some, and in none, with their ranges. The targets are schedule_compare.py's (1.3x at M = 1, 1.2x at M = 16, 0.95x from M = 256; the
-last also at 0.952x, "at most 5% longer than cuBLAS", for the cells between the two readings).
+some, and in none, with their ranges. The targets are schedule_compare.py's (1.3x at M = 1, 1.2x at M = 16, 0.952x from M = 256:
+"no more than 5% slower" read as a time at most 1.05 x cuBLAS's; the cells per run are also counted at 0.95x, the reading these
+scripts used up to session 29, so that earlier notes compare).
 
-  python3 bench/tensorcore/targets_over_runs.py tensorcore/results/h200-{s26b,s26c,s28}-schedule-compare.json
+  python3 bench/tensorcore/targets_over_runs.py tensorcore/results/h200-{s26b,s26c,s28,s29}-schedule-compare.json
 """
 import json
 import os
@@ -14,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from schedule_compare import target  # noqa: E402  (the one definition of the targets)
 
-STRICT = 1 / 1.05   # "no more than 5% slower" read as time: at most 1.05 x cuBLAS's
+LENIENT = 0.95   # the large-M target as read up to session 29 (speedup >= 0.95, a time up to 1.0526 x cuBLAS's)
 
 
 def label(path):
@@ -51,7 +52,7 @@ def main(paths):
     print("|---|---|" + "---|" * len(names))
     for n, k, m in keys:
         print(f"| {n} x {k} | {m} | " + " | ".join(f"{cells[(n, k, m)]:.3f}" if (n, k, m) in cells else "-" for _, cells in runs) + " |")
-    for m_range, what in (((1,), "1.3x at M = 1"), ((16,), "1.2x at M = 16"), ((256, 1024, 4096), "0.95x at M >= 256")):
+    for m_range, what in (((1,), "1.3x at M = 1"), ((16,), "1.2x at M = 16"), ((256, 1024, 4096), "0.952x at M >= 256 (a time at most 1.05 x cuBLAS's)")):
         every, some, none = [], [], []
         for n, k, m in keys:
             if m not in m_range:
@@ -66,8 +67,8 @@ def main(paths):
         print("- in none: " + ("; ".join(none) or "none"))
         if m_range[0] >= 256:
             per_run = [sum(1 for (n, k, m), v in cells.items() if m >= 256 and v >= target(m)) for _, cells in runs]
-            strict = [sum(1 for (n, k, m), v in cells.items() if m >= 256 and v >= STRICT) for _, cells in runs]
-            print(f"- cells met per run: {', '.join(map(str, per_run))} (at {STRICT:.3f}x, time at most 1.05 x cuBLAS's: {', '.join(map(str, strict))})")
+            lenient = [sum(1 for (n, k, m), v in cells.items() if m >= 256 and v >= LENIENT) for _, cells in runs]
+            print(f"- cells met per run: {', '.join(map(str, per_run))} (at {LENIENT}x, as read up to session 29: {', '.join(map(str, lenient))})")
 
 
 if __name__ == "__main__":
