@@ -22,6 +22,8 @@ def tile(r):
     return ("" if kernel == "wgmma" else kernel + " ") + str(r["rows"]) + (f"x{splits}" if splits > 1 else "")
 
 def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
     check, out = sys.argv[1], sys.argv[2]
     old = json.load(open(sys.argv[3])) if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else []
     if check == "--table-only":
