@@ -2,6 +2,7 @@
 """Side by side with cuBLAS, in the same run as WgmmaCheck (tensorcore, large M).
 
 usage: wgmma_compare.py CHECK_DIR OUT_DIR [OLD_COMPARE_JSON]
+       wgmma_compare.py --table-only OUT_DIR [OLD_COMPARE_JSON]   (the table and plot again from OUT_DIR's wgmma-compare.json)
 CHECK_DIR holds WgmmaCheck's results.jsonl and its W / X / Y files (Y of the fastest tile). For each shape and
 batch size this times torch.matmul(X, W.T) (cuBLAS, BF16) as torch_compare.py does (per-launch CUDA events
 behind a sleep kernel, warm-up, median, W rotated over copies that L2 cannot hold), checks the wgmma kernel's
