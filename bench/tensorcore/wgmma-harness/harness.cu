@@ -3,7 +3,7 @@
 // wgmma_gemm.cu ("v4", compiled in v4.cu) and cuBLAS. Small products against a float reference (palette == BF16
 // bit for bit, every Y element written), then CUDA-event timings (median of 7 x 10 launches [min..max]). The
 // palette layout is written by a host encoder that follows LAYOUT.md (per-tile palettes); the v4 kernel decoding
-// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | narrow | power | ncu | cublas | wide | meetline (run-on-gpu.sh; README.md).
+// it bit-identically to its BF16 mode checks the encoder. Usage: ./h small | quick | time | split | persist | tcluster | smallm | ahead | cluster | ramp | narrow | jit | power | ncu | cublas | wide | meetline (run-on-gpu.sh; README.md).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -260,6 +260,7 @@ void launchSmall(int kind, int mt, bool band, const void* w, const void* pals, c
 void launchNarrow(bool twin, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                   const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K, int splits);
 int narrowSteal();
+void narrowInfo(int& threads, int& regs, int& local, int& perSm);
 void launchNarrowCluster(int S, const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos,
                          const uint16_t* x, __nv_bfloat16* y, float* partial, int M, int N, int K);
 bool setTimeline(unsigned long long* to);
@@ -798,6 +799,84 @@ static void narrowMode() {
     }
     printf("\n| N x K | M | cuBLAS | narrow (pool %d) [min..max] | its twin |\n|---|---|---|---|---|\n", narrowSteal());
     for (auto& l : table) printf("%s\n", l.c_str());
+}
+
+// ./h jit (session 30): the narrow kernel as this build links it (nvcc's SASS) against the same kernel from the PTX file $PTX, which
+// the driver compiles at cuModuleLoadData as the Java side's module loads do (build and PTX must agree on the warps per CTA: build 0
+// with the 4-warp PTX, n5 with the 5-warp one). Session 29's five-warp kernel ran 2% faster here than the four-warp one and 2-3%
+// slower through Java in the same timing; this says whether the driver's code is the difference. Prints both functions' registers,
+// spills and CTAs per SM, checks the two Y bit for bit (poisoned first), then per shape (SHAPES) at M = 1 and 4 times cuBLAS and both.
+static void jitMode() {
+    const char* path = getenv("PTX");
+    FILE* f = path ? fopen(path, "rb") : nullptr;
+    if (!f) { printf("jit: PTX must name a readable palette_gemm.ptx (got %s)\n", path ? path : "nothing"); failures++; return; }
+    std::string ptx;
+    char chunk[65536];
+    for (size_t got; (got = fread(chunk, 1, sizeof chunk, f)) > 0;) ptx.append(chunk, got);
+    fclose(f);
+    cudaFree(nullptr);   // the runtime's primary context, current for the driver calls below
+    CUmodule module; CUfunction fn;
+    auto t0 = std::chrono::steady_clock::now();
+    CUresult r = cuModuleLoadData(&module, ptx.c_str());
+    double loadMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (r != CUDA_SUCCESS || cuModuleGetFunction(&fn, module, "windowNarrow8") != CUDA_SUCCESS) {
+        printf("jit: cuModuleLoadData / cuModuleGetFunction failed (%d)\n", (int)r); failures++; return;
+    }
+    int threads, regs, local, perSm, jRegs, jLocal, jPerSm;
+    narrowInfo(threads, regs, local, perSm);
+    cuFuncGetAttribute(&jRegs, CU_FUNC_ATTRIBUTE_NUM_REGS, fn);
+    cuFuncGetAttribute(&jLocal, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, fn);
+    cuOccupancyMaxActiveBlocksPerMultiprocessor(&jPerSm, fn, threads, 0);
+    printf("jit: %s loaded in %.1f ms; %d threads per CTA; linked (nvcc): %d registers, %d bytes local, %d CTAs per SM; "
+           "driver-compiled: %d registers, %d bytes local, %d CTAs per SM\n", path, loadMs, threads, regs, local, perSm, jRegs, jLocal, jPerSm);
+    auto launchJit = [&](const void* w, const void* pals, const uint32_t* starts, const uint8_t* esc, const uint16_t* pos, const uint16_t* x,
+                         __nv_bfloat16* y, float* partial, int M, int N, int K) {
+        int splits = 1, ctas = N / 16 * ((M + 7) / 8);
+        long long none = 0;
+        void* args[] = {&w, &none, &pals, &none, &starts, &none, &esc, &none, &pos, &none, &x, &none, &y, &none, &partial, &none, &M, &N, &K, &splits};
+        CUresult e = cuLaunchKernel(fn, ctas, 1, 1, threads, 1, 1, 0, nullptr, args, nullptr);
+        if (e != CUDA_SUCCESS) { printf("jit: cuLaunchKernel failed (%d)\n", (int)e); exit(1); }
+    };
+    struct Shape { int N, K; };
+    const Shape shapes[] = {{14336, 4096}, {128256, 4096}, {4096, 14336}, {4096, 4096}, {1024, 4096}};
+#ifndef NO_CUBLAS
+    cublasHandle_t h; cublasCreate(&h);
+#endif
+    std::vector<std::string> table;
+    for (Shape sh : shapes) {
+        if (!shapeWanted(sh.N, sh.K)) continue;
+        Rotated rw(sh.N, sh.K);
+        const Coded& c = rw.d.win;
+        int r = 0, n = rw.n;
+        for (int M : {1, 4}) {
+            std::vector<uint16_t> xh((size_t)M * sh.K); for (auto& v : xh) v = bf16((float)nrand());
+            uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * sh.N * 2));
+            float* partial = workspace((size_t)M * sh.N + (size_t)sh.N);
+            auto linked = poisonedRun(y, (size_t)M * sh.N, [&]() { launchNarrow(false, c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, 1); });
+            auto jitted = poisonedRun(y, (size_t)M * sh.N, [&]() { launchJit(c.tiles, c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K); });
+            long poisoned = 0; for (uint16_t v : jitted) poisoned += v == 0xFFFF;
+            bool same = linked == jitted && poisoned == 0;
+            if (!same) failures++;
+            double cub = 0;
+#ifndef NO_CUBLAS
+            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, rw.bfs[r++ % n], CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+#endif
+            auto tl = launchTimes([&]() { launchNarrow(false, rw.wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, 1); });
+            auto tj = launchTimes([&]() { launchJit(rw.wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K); });
+            auto tl2 = launchTimes([&]() { launchNarrow(false, rw.wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, 1); });
+            char line[300];
+            snprintf(line, sizeof line, "| %6d x %5d | %d | %.4f | %.4f [%.4f..%.4f] | %.4f [%.4f..%.4f] | %.4f | %s |", sh.N, sh.K, M, cub,
+                     tl[3], tl[0], tl[6], tj[3], tj[0], tj[6], tl2[3], same ? "equal" : "DIFFER");
+            printf("jit %s\n", line);
+            fflush(stdout);
+            table.push_back(line);
+            cudaFree(x); cudaFree(y);
+        }
+        rw.free();
+    }
+    printf("\n| N x K | M | cuBLAS | linked (nvcc) [min..max] | driver-compiled PTX [min..max] | linked again | Y |\n|---|---|---|---|---|---|---|\n");
+    for (auto& l : table) printf("%s\n", l.c_str());
+    cuModuleUnload(module);
 }
 
 // ./h ramp (session 16): where an M = 1 launch's time goes, on the schedule's kernel per shape (and the others at 4096 x 14336).
@@ -1456,6 +1535,7 @@ int main(int argc, char** argv) {
     if (mode == "tcluster") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); tcluster(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
     if (mode == "power") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); power(sms); return 0; }
     if (mode == "narrow") { narrowMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
+    if (mode == "jit") { jitMode(); printf("failures: %d\n", failures); return failures ? 1 : 0; }
 #ifndef TC_WIDE
     if (mode == "pairx") { int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0); pairX(sms); printf("failures: %d\n", failures); return failures ? 1 : 0; }
 #endif

@@ -48,6 +48,14 @@ void launchNarrow(bool twin, const void* w, const void* pals, const uint32_t* st
     else windowNarrow8<<<ctas, NARROW_WARPS * 32>>>((const uint8_t*)w, 0, (const uint2*)pals, 0, starts, 0, esc, 0, pos, 0, x, 0, y, 0, partial, 0, M, N, K, splits);
 }
 
+// The narrow kernel as this build links it (nvcc's SASS): threads per CTA, registers, local memory (spills) and CTAs per SM (./h jit).
+void narrowInfo(int& threads, int& regs, int& local, int& perSm) {
+    cudaFuncAttributes a;
+    cudaFuncGetAttributes(&a, windowNarrow8);
+    threads = NARROW_WARPS * 32; regs = a.numRegs; local = (int)a.localSizeBytes;
+    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, windowNarrow8, threads, 0);
+}
+
 // The narrow kernel's pool tiles per warp in this build (PATCH_STEAL of experiments/s20-narrow-pool.patch; 0: none).
 int narrowSteal() {
 #ifdef PATCH_STEAL
