@@ -1,25 +1,20 @@
 #!/usr/bin/env python3
-"""How issue 5's target cells moved over many issue runs: reads the runs' schedule-compare.json (schedule_compare.py writes one per
-device call), in the order given, and prints in markdown, per cell with a target (M = 1, 16 and from 256 on), our scheduled kernel's
-median in the last run, the first run from which every median stayed within TOLERANCE of the latest level (the median of the last
-three runs' medians: "flat since"), our range and
-cuBLAS's range over those runs, the time the target asks for at cuBLAS's mean over them, and how far our mean is from it. A cell met in
-every one of those runs is marked met. Session 30 wrote it to show which gaps have stood still, and since when.
+"""How issue 5's target cells moved over many issue runs. Reads the runs' schedule-compare.json (schedule_compare.py writes one per
+device call) in the order given and prints, in markdown, per cell with a target (M = 1, 16 and from 256 on): our scheduled kernel's
+median in the last run; the first run from which every median stayed within TOLERANCE of the latest level, the median of the last three
+runs' medians ("flat since"); our range and cuBLAS's over those runs; the time the target asks for at cuBLAS's mean over them; how far
+our mean is from it; and in how many of those runs the target was met. Session 30 wrote it to show which gaps have stood still, and since
+when.
 
   python3 bench/tensorcore/history_over_runs.py [--tolerance 0.03] tensorcore/results/h200-s{7,8,9,10,...}-schedule-compare.json
 """
 import json
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from schedule_compare import target  # noqa: E402  (the one definition of the targets)
-
-
-def label(path):
-    match = re.search(r"h200-([^-]+)-schedule-compare", os.path.basename(path))
-    return match.group(1) if match else os.path.basename(path)
+from targets_over_runs import label  # noqa: E402  (a run's name from its file's)
 
 
 def load(path):
