@@ -8,22 +8,17 @@ when.
 
   python3 bench/tensorcore/history_over_runs.py [--tolerance 0.03] tensorcore/results/h200-s{7,8,9,10,...}-schedule-compare.json
 """
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from schedule_compare import target  # noqa: E402  (the one definition of the targets)
-from targets_over_runs import label  # noqa: E402  (a run's name from its file's)
+from targets_over_runs import label, rows_of  # noqa: E402  (a run's name; its cells, checked)
 
 
 def load(path):
-    with open(path) as f:
-        rows = json.load(f)
-    if not isinstance(rows, list) or not rows:
-        sys.exit(f"{path}: not a schedule-compare.json (a non-empty list of cells)")
     cells = {}
-    for row in rows:
+    for row in rows_of(path):
         try:
             if "palette_ms" not in row or "cublas_ms" not in row:
                 continue   # a cell that run listed but did not time (s12b's first rows)

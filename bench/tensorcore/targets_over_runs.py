@@ -23,13 +23,18 @@ def label(path):
     return match.group(1) if match else os.path.basename(path)
 
 
-def load(path):
+def rows_of(path):
+    """A run's schedule-compare.json: its list of cells, or an exit naming the file if it is not one."""
     with open(path) as f:
         rows = json.load(f)
     if not isinstance(rows, list) or not rows:
         sys.exit(f"{path}: not a schedule-compare.json (a non-empty list of cells)")
+    return rows
+
+
+def load(path):
     cells = {}
-    for row in rows:
+    for row in rows_of(path):
         try:
             cells[(row["n"], row["k"], row["m"])] = row["speedup"]
         except KeyError as missing:
