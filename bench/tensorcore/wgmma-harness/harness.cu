@@ -362,6 +362,15 @@ template <class F> static std::vector<double> launchTimes(F fn) {
     return t;
 }
 
+#ifndef NO_CUBLAS
+// cuBLAS's Y = X . W^T timed as launchTimes does, each launch on the next of the n BF16 copies of W (bfs[r++ % n]), so that L2 cannot
+// hold W between launches.
+static std::vector<double> cublasRotated(cublasHandle_t h, const std::vector<uint16_t*>& bfs, int n, int& r, const uint16_t* x, __nv_bfloat16* y,
+                                         int M, int N, int K) {
+    return launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &al, bfs[r++ % n], CUDA_R_16BF, K, x, CUDA_R_16BF, K, &be, y, CUDA_R_16BF, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); });
+}
+#endif
+
 // A small product's W (both codings), X and Y on the device and its float reference on the host; free() releases them.
 struct SmallCase {
     DevW d; uint16_t* x; __nv_bfloat16* y; std::vector<float> ref;
@@ -575,7 +584,7 @@ static void smallM() {
         }
         double t[5];
 #ifndef NO_CUBLAS
-        auto tc = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.N, c.M, c.K, &al, bfs[r++ % n], CUDA_R_16BF, c.K, x, CUDA_R_16BF, c.K, &be, y, CUDA_R_16BF, c.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); });
+        auto tc = cublasRotated(h, bfs, n, r, x, y, c.M, c.N, c.K);
         std::vector<uint16_t> cub((size_t)c.M * c.N); CK(cudaMemcpy(cub.data(), y, cub.size() * 2, cudaMemcpyDeviceToHost));
         t[4] = tc[3];
         double num = 0, den = 0; long nan = 0;
@@ -622,7 +631,7 @@ static void ahead() {
             float* partial = workspace((size_t)splits * M * sh.N + (size_t)sh.N);
             double cub = 0;
 #ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, bfs[r++ % n], CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+            cub = cublasRotated(h, bfs, n, r, x, y, M, sh.N, sh.K)[3];
 #endif
             // Candidates: {name, launch on copy i (-1: the first), twin launch (BF16 W)}.
             struct Candidate { const char* name; std::function<void(int)> run; std::function<void()> twin; };
@@ -708,7 +717,7 @@ static void clusterMode() {
             uint16_t* x = up(xh); __nv_bfloat16* y; CK(cudaMalloc(&y, (size_t)M * sh.N * 2));
             double cub = 0;
 #ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, bfs[r++ % n], CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+            cub = cublasRotated(h, bfs, n, r, x, y, M, sh.N, sh.K)[3];
 #endif
             double best[2] = {1e9, 1e9}; int bestSplit[2] = {0, 0};
             for (int splits : {1, 2, 4, 5, 8}) {
@@ -784,7 +793,7 @@ static void narrowMode() {
             check(rw.d, x, y, M, sh.N, sh.K, 1, nullptr, "timed");
             double cub = 0;
 #ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, rw.bfs[r++ % n], CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+            cub = cublasRotated(h, rw.bfs, n, r, x, y, M, sh.N, sh.K)[3];
 #endif
             auto tn = launchTimes([&]() { launchNarrow(false, rw.wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, 1); });
             auto tt = launchTimes([&]() { launchNarrow(true, rw.bfs[r++ % n], nullptr, nullptr, nullptr, nullptr, x, y, partial, M, sh.N, sh.K, 1); });
@@ -859,7 +868,7 @@ static void jitMode() {
             if (!same) failures++;
             double cub = 0;
 #ifndef NO_CUBLAS
-            cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, sh.N, M, sh.K, &al, rw.bfs[r++ % n], CUDA_R_16BF, sh.K, x, CUDA_R_16BF, sh.K, &be, y, CUDA_R_16BF, sh.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+            cub = cublasRotated(h, rw.bfs, n, r, x, y, M, sh.N, sh.K)[3];
 #endif
             auto tl = launchTimes([&]() { launchNarrow(false, rw.wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K, 1); });
             auto tj = launchTimes([&]() { launchJit(rw.wt[r++ % n], c.pals, c.starts, c.esc, c.pos, x, y, partial, M, sh.N, sh.K); });
@@ -1067,7 +1076,7 @@ static void ramp() {
         if (!ok) failures++;
         double cub = 0;
 #ifndef NO_CUBLAS
-        cub = launchTimes([&]() { float al = 1, be = 0; cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.N, M, c.K, &al, rw->bfs[r++ % n], CUDA_R_16BF, c.K, x, CUDA_R_16BF, c.K, &be, y, CUDA_R_16BF, c.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT); })[3];
+        cub = cublasRotated(h, rw->bfs, n, r, x, y, M, c.N, c.K)[3];
 #endif
         auto tk = launchTimes([&]() { run(rw->wt[r++ % n]); });
         size_t bytes = (size_t)c.N / 16 * (c.K / 64) * 1536;
