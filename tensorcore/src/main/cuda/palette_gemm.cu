@@ -850,7 +850,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, PATCH_CTAS16) windowBan
 // The 8-row window kernel with 4 warps per CTA: each strip's K split among 4 warps, so twice the CTAs fit on a multiprocessor
 // (8 at 64 registers) and a shape whose strips fill them once runs in one wave (14336 x 4096: 896 CTAs on 1056 slots): 3-6% faster
 // there at M = 1 and 4, slower on the 4096-row shapes (NOTES.md session 13). 5 warps at 7 CTAs per SM (chains of 13 tiles instead of 16:
-// PATCH_NARROW_WARPS=5 PATCH_NARROW_CTAS=7) were 2% faster in the harness's back-to-back launches, 2-3% slower in the issue run's (session 29).
+// PATCH_NARROW_WARPS=5 PATCH_NARROW_CTAS=7) came out 1-3% faster or slower from one device call to the next, in the harness and through
+// Java alike (sessions 29, 30): no gain.
 // Its BF16 twin is bf16FragNarrow8.
 #ifndef PATCH_NARROW_WARPS
 #define PATCH_NARROW_WARPS 4
